@@ -1,0 +1,389 @@
+//! The `station` command: serve, import, export, verify, backup.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::ledger::{self, Encoding, ImportOptions};
+use crate::server::{self, AppState};
+use crate::store::{Actor, Store, StoreError};
+use crate::{control, event};
+
+/// Exit status when an import finished but refused some rows.
+pub const EXIT_BAD_ROWS: u8 = 3;
+/// Exit status when `verify` found the chain or an index broken.
+pub const EXIT_VERIFY_FAILED: u8 = 4;
+
+/// Archive station: tracks every archive box and certificate by its barcode.
+#[derive(Debug, Parser)]
+#[command(name = "station", version, about)]
+pub struct Cli {
+    /// Configuration file (station.toml); without one the defaults apply.
+    #[arg(long, global = true, env = "STATION_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory, overriding the configuration's `data_dir`.
+    #[arg(long, global = true)]
+    pub data: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    Human,
+    /// One JSON object per line, for journald and log collectors.
+    Json,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// CSV with Chinese headers, UTF-8 with BOM.
+    Csv,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the station: open the store and serve HTTP until SIGINT or SIGTERM.
+    Serve {
+        /// Listen address, overriding the configuration's `listen`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Import a ledger (台帐) CSV file, UTF-8 or GB18030.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The file's text encoding.
+        #[arg(long, value_enum, default_value_t = Encoding::Auto)]
+        encoding: Encoding,
+    },
+    /// Export the ledger.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Output file; standard output when absent.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check the event hash chain and every index.
+    Verify,
+    /// Write a consistent copy of the store to DIR (online when the daemon runs).
+    Backup {
+        /// Target directory: must not exist or be empty.
+        dir: PathBuf,
+    },
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("错误 / error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = match format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(data) = &cli.data {
+        config.data_dir = data.clone();
+    }
+    Ok(config)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.data_dir, config.store_options())
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Serve { listen } => serve(config, listen),
+        Command::Import { file, encoding } => import(&config, &file, encoding),
+        Command::Export { format, output } => export(&config, format, output.as_deref()),
+        Command::Verify => verify(&config),
+        Command::Backup { dir } => backup(&config, &dir),
+    }
+}
+
+fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
+    let store = Arc::new(open_store(&config)?);
+    let addr = listen.unwrap_or(config.listen);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        tracing::info!(listen = %local, data = %config.data_dir.display(), "station serving");
+        // The one line on stdout: scripts and tests read the address from it.
+        println!("station listening on http://{local}");
+        std::io::stdout().flush().ok();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let control_task = tokio::spawn(control::serve(
+            control::socket_path(&config.data_dir),
+            store.clone(),
+            stop_rx.clone(),
+        ));
+        let mut http_stop = stop_rx;
+        let http = server::run(
+            listener,
+            AppState {
+                store: store.clone(),
+            },
+            async move {
+                let _ = http_stop.wait_for(|stop| *stop).await;
+            },
+        );
+        let signals = async {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        };
+        let (served, ()) = tokio::join!(http, signals);
+        served.context("serving HTTP")?;
+        let _ = control_task.await;
+        anyhow::Ok(())
+    })?;
+    store.flush().context("flushing the store at shutdown")?;
+    tracing::info!("station stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = match signal(SignalKind::terminate()) {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops the station");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<ExitCode> {
+    let schemes = config.schemes("configuration")?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let store = open_store(config)?;
+    let estimate = bytes
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        .saturating_sub(1) as u64;
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(estimate.max(1)),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} 导入 / importing [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    let progress = |rows: u64| bar.set_position(rows);
+    let options = ImportOptions {
+        encoding,
+        schemes: &schemes,
+        actor: Actor::new("import"),
+        progress: &progress,
+    };
+    let started = std::time::Instant::now();
+    let report = ledger::import(&store, &bytes, &options)
+        .with_context(|| format!("importing {}", file.display()))?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "读取 {} 行（{}）/ read {} rows ({}) in {:.2}s",
+        report.rows,
+        report.encoding,
+        report.rows,
+        report.encoding,
+        elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "新建 {} · 已存在 {} · 与库中不同 {} · 错误行 {} / created {} · unchanged {} · differing {} · bad rows {}",
+        report.created,
+        report.unchanged,
+        report.differing.len(),
+        report.bad_rows.len(),
+        report.created,
+        report.unchanged,
+        report.differing.len(),
+        report.bad_rows.len()
+    )?;
+    for column in &report.ignored_columns {
+        writeln!(out, "忽略未知列 {column} / ignored unknown column {column}")?;
+    }
+    for bad in &report.bad_rows {
+        tracing::warn!(line = bad.line, reason = %bad.reason, "ledger row rejected");
+        writeln!(
+            out,
+            "第 {} 行 / line {}: {}",
+            bad.line, bad.line, bad.reason
+        )?;
+    }
+    for row in &report.differing {
+        writeln!(
+            out,
+            "第 {} 行 / line {}: {} 已存在但字段不同，未修改 / exists with different fields, not changed: {}",
+            row.line,
+            row.line,
+            row.archive_no,
+            row.fields.join(", ")
+        )?;
+    }
+    for gap in &report.gaps {
+        writeln!(out, "编号缺口 / gap: {gap}")?;
+    }
+    tracing::info!(
+        rows = report.rows,
+        created = report.created,
+        bad = report.bad_rows.len(),
+        "ledger imported"
+    );
+    Ok(if report.bad_rows.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_BAD_ROWS)
+    })
+}
+
+fn export(
+    config: &Config,
+    format: ExportFormat,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let store = open_store(config)?;
+    let ExportFormat::Csv = format;
+    let rows = match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let rows = ledger::export_csv(&store, &mut writer)?;
+            writer
+                .flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            rows
+        }
+        None => ledger::export_csv(&store, std::io::BufWriter::new(std::io::stdout().lock()))?,
+    };
+    tracing::info!(rows, "ledger exported");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(config: &Config) -> anyhow::Result<ExitCode> {
+    let store = open_store(config)?;
+    let report = store.verify()?;
+    let (seq, hash) = store.head();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "检查 {} 个事件、{} 条记录、{} 个索引项 / checked {} events, {} records, {} index entries",
+        report.events,
+        report.items,
+        report.index_entries,
+        report.events,
+        report.items,
+        report.index_entries
+    )?;
+    match &report.chain_error {
+        None => writeln!(
+            out,
+            "事件链完好，链头 #{seq} {} / event chain intact, head #{seq} {}",
+            event::hex(&hash),
+            event::hex(&hash)
+        )?,
+        Some(error) => writeln!(out, "事件链断裂 / event chain broken: {error}")?,
+    }
+    for problem in &report.problems {
+        writeln!(out, "索引问题 / index problem: {problem}")?;
+    }
+    if report.is_ok() {
+        writeln!(out, "一致 / consistent")?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_VERIFY_FAILED))
+    }
+}
+
+fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
+    let target =
+        std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    match Store::open(&config.data_dir, config.store_options()) {
+        Ok(store) => {
+            let keys = store.backup(&target)?;
+            println!(
+                "备份完成 / backup written: {} ({keys} keys)",
+                target.display()
+            );
+        }
+        Err(StoreError::Locked { .. }) => {
+            let socket = control::socket_path(&config.data_dir);
+            let reply = control::request(&socket, &format!("backup {}", target.display()))
+                .with_context(|| {
+                    format!(
+                        "the store is in use, and the running station cannot be reached at {}",
+                        socket.display()
+                    )
+                })?;
+            match reply.split_once(' ') {
+                Some(("ok", keys)) => println!(
+                    "在线备份完成 / online backup written: {} ({keys} keys)",
+                    target.display()
+                ),
+                _ => bail!("{}", reply.trim_start_matches("error ")),
+            }
+        }
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

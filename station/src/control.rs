@@ -1,0 +1,86 @@
+//! The control socket: a Unix socket in the data directory through which `station backup`
+//! asks a running daemon for an online copy. Only those who can reach the data directory
+//! can reach the socket, so it needs no token of its own.
+//!
+//! The protocol is one request line and one reply line: `backup /abs/dir` →
+//! `ok <keys>` or `error <bilingual message>`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+
+use crate::store::Store;
+
+/// Longest request line accepted.
+const MAX_REQUEST: usize = 4096;
+
+/// Where the daemon listens, inside its data directory.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("control.sock")
+}
+
+/// Answers control requests until `shutdown` turns true.
+pub async fn serve(path: PathBuf, store: Arc<Store>, mut shutdown: watch::Receiver<bool>) {
+    // The store lock is ours, so any socket file left here is from a dead daemon.
+    let _ = std::fs::remove_file(&path);
+    let listener = match tokio::net::UnixListener::bind(&path) {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "control socket unavailable; online backup disabled");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let store = store.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = answer(stream, store).await {
+                        tracing::warn!(%error, "control connection failed");
+                    }
+                });
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}
+
+async fn answer(stream: tokio::net::UnixStream, store: Arc<Store>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
+    reader.read_line(&mut line).await?;
+    let reply = match line.trim_end().split_once(' ') {
+        Some(("backup", dir)) if Path::new(dir).is_absolute() => {
+            let dir = PathBuf::from(dir);
+            let result = tokio::task::spawn_blocking(move || store.backup(&dir)).await;
+            match result {
+                Ok(Ok(keys)) => {
+                    tracing::info!(keys, "online backup written");
+                    format!("ok {keys}")
+                }
+                Ok(Err(error)) => format!("error {error}"),
+                Err(_) => "error 备份任务失败 / the backup task failed".to_owned(),
+            }
+        }
+        _ => "error 无法识别的请求 / unrecognised request".to_owned(),
+    };
+    write.write_all(reply.replace('\n', " ").as_bytes()).await?;
+    write.write_all(b"\n").await?;
+    write.shutdown().await
+}
+
+/// Sends one request to the daemon at `path` and returns its reply line.
+pub fn request(path: &Path, request: &str) -> std::io::Result<String> {
+    let mut stream = std::os::unix::net::UnixStream::connect(path)?;
+    stream.write_all(request.as_bytes())?;
+    stream.write_all(b"\n")?;
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply)?;
+    Ok(reply.trim_end().to_owned())
+}

@@ -1,0 +1,574 @@
+//! The archive's things and their rules: boxes, certificates, locations, people, loans
+//! and handovers, with the text fields checked the way clerks type them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::barcode::Barcode;
+
+/// Longest title, customer or other descriptive text accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 200;
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// How long a box must be kept (保管期限).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Retention {
+    /// Kept for ever (永久).
+    Permanent,
+    /// Kept for this many years (e.g. 30年).
+    Years(u16),
+}
+
+impl Retention {
+    /// Parses `永久`, `长期`, `permanent`, `30年`, `30 years`, `30y` or `30`.
+    pub fn parse(text: &str) -> Option<Retention> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        if matches!(text, "永久" | "长期") || lower == "permanent" {
+            return Some(Retention::Permanent);
+        }
+        let digits = ["年", "years", "year", "y"]
+            .iter()
+            .find_map(|suffix| lower.strip_suffix(suffix))
+            .unwrap_or(&lower)
+            .trim();
+        match digits.parse::<u16>() {
+            Ok(years) if (1..=999).contains(&years) => Some(Retention::Years(years)),
+            _ => None,
+        }
+    }
+
+    /// The ledger's spelling: `永久` or `30年`.
+    pub fn to_text(self) -> String {
+        match self {
+            Retention::Permanent => "永久".to_owned(),
+            Retention::Years(years) => format!("{years}年"),
+        }
+    }
+}
+
+/// One line of a contents checklist: a document and its page count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistEntry {
+    /// Document name.
+    pub name: String,
+    /// Number of pages.
+    pub pages: u32,
+}
+
+/// Where a box or certificate stands in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ItemStatus {
+    /// Registered, label printed, not yet shelved.
+    Registered,
+    /// On a shelf (or, for a certificate, in a safe).
+    Stored,
+    /// At the counter, waiting to be re-shelved.
+    AtCounter,
+    /// Lent out.
+    OnLoan,
+    /// In a handover between officers and the archivist.
+    InHandover,
+    /// Expected somewhere and not found at a stock-take.
+    Missing,
+}
+
+impl ItemStatus {
+    /// Bilingual name for people.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            ItemStatus::Registered => ("已登记", "registered"),
+            ItemStatus::Stored => ("在架", "stored"),
+            ItemStatus::AtCounter => ("待上架", "at counter"),
+            ItemStatus::OnLoan => ("借出", "on loan"),
+            ItemStatus::InHandover => ("移交中", "in handover"),
+            ItemStatus::Missing => ("缺失", "missing"),
+        }
+    }
+}
+
+/// A kraft-paper archive box: one customer or project (一户一档).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveBox {
+    /// The system barcode on its label.
+    pub barcode: Barcode,
+    /// The human archive number (档案号).
+    pub archive_no: String,
+    /// Title (题名).
+    pub title: String,
+    /// Customer or project name (客户名称).
+    pub customer: String,
+    /// Category (类别).
+    pub category: String,
+    /// Year (年度).
+    pub year: Option<u16>,
+    /// Retention period (保管期限).
+    pub retention: Option<Retention>,
+    /// This box's number within its series (box n of m).
+    pub box_no: u16,
+    /// How many boxes the series has.
+    pub box_count: u16,
+    /// What the box holds.
+    pub checklist: Vec<ChecklistEntry>,
+    /// The shelf the box belongs on.
+    pub home: Option<Barcode>,
+    /// Where the box is now (a location; none while on loan).
+    pub place: Option<Barcode>,
+    /// Current status.
+    pub status: ItemStatus,
+}
+
+/// The kind of an ownership certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum CertificateKind {
+    /// 不动产权证 (real-estate title).
+    RealEstate,
+    /// 他项权证 (mortgage registration).
+    Mortgage,
+    /// 动产抵押登记 (chattel mortgage registration).
+    ChattelMortgage,
+    /// 股权出质登记 (equity pledge registration).
+    EquityPledge,
+    /// Anything else, named.
+    Other(String),
+}
+
+impl CertificateKind {
+    /// Parses the Chinese or English name.
+    pub fn parse(text: &str) -> CertificateKind {
+        match text.trim() {
+            "不动产权证" | "real_estate" => CertificateKind::RealEstate,
+            "他项权证" | "mortgage" => CertificateKind::Mortgage,
+            "动产抵押登记" | "chattel_mortgage" => CertificateKind::ChattelMortgage,
+            "股权出质登记" | "equity_pledge" => CertificateKind::EquityPledge,
+            other => CertificateKind::Other(other.to_owned()),
+        }
+    }
+
+    /// The Chinese name.
+    pub fn to_text(&self) -> &str {
+        match self {
+            CertificateKind::RealEstate => "不动产权证",
+            CertificateKind::Mortgage => "他项权证",
+            CertificateKind::ChattelMortgage => "动产抵押登记",
+            CertificateKind::EquityPledge => "股权出质登记",
+            CertificateKind::Other(name) => name,
+        }
+    }
+}
+
+/// An original ownership certificate (权证), kept in a safe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Certificate {
+    /// The system barcode on its folder.
+    pub barcode: Barcode,
+    /// Kind of certificate.
+    pub kind: CertificateKind,
+    /// The number printed on the certificate itself.
+    pub number: String,
+    /// The archive number of the project it belongs to (the box's number).
+    pub archive_no: String,
+    /// The box of that project, when registered.
+    pub box_barcode: Option<Barcode>,
+    /// The safe it is in, if any.
+    pub place: Option<Barcode>,
+    /// Current status.
+    pub status: ItemStatus,
+}
+
+/// What a location is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LocationKind {
+    /// A store room (库房).
+    Room,
+    /// A rack of a mobile shelving system (列).
+    Rack,
+    /// One face of a rack (A面 / B面).
+    Side,
+    /// A section of a face (节).
+    Section,
+    /// A shelf (层): boxes stand here.
+    Shelf,
+    /// A safe: the only place for certificates.
+    Safe,
+    /// A counter where boxes wait to be lent or shelved.
+    Counter,
+}
+
+impl LocationKind {
+    /// Whether boxes or certificates can be put here directly.
+    pub fn holds_items(self) -> bool {
+        matches!(
+            self,
+            LocationKind::Shelf | LocationKind::Safe | LocationKind::Counter
+        )
+    }
+}
+
+/// A place in the archive, with its barcode and human path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    /// The barcode on its label.
+    pub barcode: Barcode,
+    /// What it is.
+    pub kind: LocationKind,
+    /// Its own name, e.g. `4层`.
+    pub name: String,
+    /// The location that contains it.
+    pub parent: Option<Barcode>,
+    /// Full human path, e.g. `1号库房/05列/A面/3节/4层`.
+    pub path: String,
+    /// How many boxes fit, if known.
+    pub capacity: Option<u32>,
+}
+
+/// A person's role in the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    /// Counter clerk or shelver.
+    Clerk,
+    /// Approves loans, owns the safe.
+    Supervisor,
+    /// Sets schemes, locations, people, devices.
+    Admin,
+}
+
+/// Someone with a badge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// The barcode on the badge.
+    pub barcode: Barcode,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Executives may borrow without a supervisor's approval.
+    pub borrow_directly: bool,
+}
+
+/// A loan of a box (借阅).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loan {
+    /// Loan number.
+    pub id: u64,
+    /// The box lent.
+    pub item: Barcode,
+    /// Who has it.
+    pub borrower: Barcode,
+    /// Who approved it (none for executives who borrow directly).
+    pub approver: Option<Barcode>,
+    /// When it left.
+    pub out_at: Millis,
+    /// When it is due back.
+    pub due: NaiveDate,
+    /// When it came back.
+    pub returned_at: Option<Millis>,
+}
+
+/// A step of the handover chain after a loan is disbursed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandoverStage {
+    /// Project officer A to officer B (3 working days).
+    OfficerToOfficer,
+    /// Officer B to the archivist (2 more working days).
+    OfficerToArchivist,
+}
+
+/// Documents handed from one person to another, confirmed by the receiver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handover {
+    /// Handover number.
+    pub id: u64,
+    /// Which step of the chain.
+    pub stage: HandoverStage,
+    /// The boxes and certificates handed over.
+    pub items: Vec<Barcode>,
+    /// Who hands over.
+    pub from: Barcode,
+    /// Who receives.
+    pub to: Barcode,
+    /// What is handed over, page by page.
+    pub checklist: Vec<ChecklistEntry>,
+    /// When the handover was started.
+    pub created_at: Millis,
+    /// The day it must be confirmed by.
+    pub deadline: NaiveDate,
+    /// When the receiver confirmed it.
+    pub confirmed_at: Option<Millis>,
+    /// Items found missing, to go back to the sender.
+    pub missing: Vec<String>,
+}
+
+/// Anything that has a system barcode and a record in the store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Item {
+    /// An archive box.
+    Box(ArchiveBox),
+    /// A certificate.
+    Certificate(Certificate),
+    /// A location.
+    Location(Location),
+    /// A person.
+    Person(Person),
+}
+
+impl Item {
+    /// The item's barcode.
+    pub fn barcode(&self) -> Barcode {
+        match self {
+            Item::Box(item) => item.barcode,
+            Item::Certificate(item) => item.barcode,
+            Item::Location(item) => item.barcode,
+            Item::Person(item) => item.barcode,
+        }
+    }
+}
+
+/// Why a text field was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    /// A required field is empty.
+    #[error("{field_zh}不能为空 / {field_en} must not be empty")]
+    Empty {
+        /// Field name, Chinese.
+        field_zh: &'static str,
+        /// Field name, English.
+        field_en: &'static str,
+    },
+    /// The field is longer than [`MAX_TEXT_CHARS`].
+    #[error("{field_zh}超过 {MAX_TEXT_CHARS} 个字符 / {field_en} is longer than {MAX_TEXT_CHARS} characters")]
+    TooLong {
+        /// Field name, Chinese.
+        field_zh: &'static str,
+        /// Field name, English.
+        field_en: &'static str,
+    },
+    /// The field contains a control character.
+    #[error("{field_zh}含有控制字符 / {field_en} contains a control character")]
+    Control {
+        /// Field name, Chinese.
+        field_zh: &'static str,
+        /// Field name, English.
+        field_en: &'static str,
+    },
+}
+
+/// Trims a descriptive field and checks its length and characters.
+pub fn check_text(
+    text: &str,
+    field_zh: &'static str,
+    field_en: &'static str,
+    required: bool,
+) -> Result<String, FieldError> {
+    let text = text.trim();
+    if required && text.is_empty() {
+        return Err(FieldError::Empty { field_zh, field_en });
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(FieldError::TooLong { field_zh, field_en });
+    }
+    if text.chars().any(char::is_control) {
+        return Err(FieldError::Control { field_zh, field_en });
+    }
+    Ok(text.to_owned())
+}
+
+/// The key customers are searched by: trimmed, inner whitespace removed, ASCII lower-cased.
+pub fn customer_key(customer: &str) -> String {
+    customer
+        .chars()
+        .filter(|ch| !ch.is_whitespace())
+        .map(|ch| ch.to_ascii_lowercase())
+        .collect()
+}
+
+/// A shelf path split into the five levels of the hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShelfPath {
+    /// Room name, e.g. `1号库房`.
+    pub room: String,
+    /// Rack number (列).
+    pub rack: u32,
+    /// Face letter (面).
+    pub side: char,
+    /// Section number (节).
+    pub section: u32,
+    /// Shelf number (层).
+    pub shelf: u32,
+}
+
+/// Why a location path does not fit the hierarchy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// Not five levels.
+    #[error("位置 {path:?} 应为 库房/列/面/节/层 五级，例如 1号库房/05列/A面/3节/4层 / location {path:?} must have five levels room/rack/side/section/shelf, e.g. 1号库房/05列/A面/3节/4层")]
+    Levels {
+        /// The path as given.
+        path: String,
+    },
+    /// One level is not of its expected form.
+    #[error("位置 {path:?} 的第 {level} 级 {segment:?} 应形如 {expected} / level {level} ({segment:?}) of location {path:?} should look like {expected}")]
+    Segment {
+        /// The path as given.
+        path: String,
+        /// 1-based level.
+        level: usize,
+        /// The offending segment.
+        segment: String,
+        /// An example of the expected form.
+        expected: &'static str,
+    },
+}
+
+fn number_with_suffix(segment: &str, suffix: &str) -> Option<u32> {
+    let digits = segment.strip_suffix(suffix)?;
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
+impl ShelfPath {
+    /// Parses `1号库房/05列/A面/3节/4层` (spaces around `/` allowed; `5列` and `05列` are
+    /// the same rack).
+    pub fn parse(path: &str) -> Result<ShelfPath, PathError> {
+        let segments: Vec<&str> = path.split('/').map(str::trim).collect();
+        let [room, rack, side, section, shelf] = segments.as_slice() else {
+            return Err(PathError::Levels {
+                path: path.to_owned(),
+            });
+        };
+        let bad = |level: usize, segment: &str, expected: &'static str| PathError::Segment {
+            path: path.to_owned(),
+            level,
+            segment: segment.to_owned(),
+            expected,
+        };
+        if room.is_empty() || room.chars().count() > 32 || room.chars().any(char::is_control) {
+            return Err(bad(1, room, "1号库房"));
+        }
+        let rack_no = number_with_suffix(rack, "列").ok_or_else(|| bad(2, rack, "05列"))?;
+        let side_letter = match side
+            .strip_suffix('面')
+            .map(|s| s.chars().collect::<Vec<_>>())
+        {
+            Some(letters) if letters.len() == 1 && letters[0].is_ascii_alphabetic() => {
+                letters[0].to_ascii_uppercase()
+            }
+            _ => return Err(bad(3, side, "A面")),
+        };
+        let section_no = number_with_suffix(section, "节").ok_or_else(|| bad(4, section, "3节"))?;
+        let shelf_no = number_with_suffix(shelf, "层").ok_or_else(|| bad(5, shelf, "4层"))?;
+        Ok(ShelfPath {
+            room: (*room).to_owned(),
+            rack: rack_no,
+            side: side_letter,
+            section: section_no,
+            shelf: shelf_no,
+        })
+    }
+
+    /// The levels from the room down, each as (kind, name, full path so far).
+    pub fn levels(&self) -> Vec<(LocationKind, String, String)> {
+        let levels = [
+            (LocationKind::Room, self.room.clone()),
+            (LocationKind::Rack, format!("{:02}列", self.rack)),
+            (LocationKind::Side, format!("{}面", self.side)),
+            (LocationKind::Section, format!("{}节", self.section)),
+            (LocationKind::Shelf, format!("{}层", self.shelf)),
+        ];
+        let mut path = String::new();
+        let mut out = Vec::with_capacity(levels.len());
+        for (kind, name) in levels {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(&name);
+            out.push((kind, name, path.clone()));
+        }
+        out
+    }
+
+    /// The canonical full path.
+    pub fn canonical(&self) -> String {
+        format!(
+            "{}/{:02}列/{}面/{}节/{}层",
+            self.room, self.rack, self.side, self.section, self.shelf
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_spellings() {
+        assert_eq!(Retention::parse("永久"), Some(Retention::Permanent));
+        assert_eq!(Retention::parse("Permanent"), Some(Retention::Permanent));
+        assert_eq!(Retention::parse("30年"), Some(Retention::Years(30)));
+        assert_eq!(Retention::parse("10 years"), Some(Retention::Years(10)));
+        assert_eq!(Retention::parse("10"), Some(Retention::Years(10)));
+        assert_eq!(Retention::parse("十年"), None);
+        assert_eq!(Retention::parse("0年"), None);
+        assert_eq!(Retention::Years(30).to_text(), "30年");
+    }
+
+    #[test]
+    fn shelf_paths_parse_to_canonical_form() {
+        let path = ShelfPath::parse("1号库房 / 5列/a面/3节/4层").expect("valid");
+        assert_eq!(path.canonical(), "1号库房/05列/A面/3节/4层");
+        assert_eq!(path.levels()[1].2, "1号库房/05列");
+        assert_eq!(
+            ShelfPath::parse("1号库房/05列/A面/3节/4层").map(|p| p.canonical()),
+            Ok("1号库房/05列/A面/3节/4层".to_owned())
+        );
+    }
+
+    #[test]
+    fn shelf_paths_that_do_not_fit_say_which_level() {
+        assert!(matches!(
+            ShelfPath::parse("1号库房/05列/A面"),
+            Err(PathError::Levels { .. })
+        ));
+        assert!(matches!(
+            ShelfPath::parse("1号库房/05排/A面/3节/4层"),
+            Err(PathError::Segment { level: 2, .. })
+        ));
+        assert!(matches!(
+            ShelfPath::parse("1号库房/05列/AB面/3节/4层"),
+            Err(PathError::Segment { level: 3, .. })
+        ));
+        assert!(matches!(
+            ShelfPath::parse("1号库房/05列/A面/节/4层"),
+            Err(PathError::Segment { level: 4, .. })
+        ));
+        assert!(matches!(
+            ShelfPath::parse("1号库房/05列/A面/3节/0层"),
+            Err(PathError::Segment { level: 5, .. })
+        ));
+        assert!(matches!(
+            ShelfPath::parse("/05列/A面/3节/4层"),
+            Err(PathError::Segment { level: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn text_fields_are_trimmed_and_bounded() {
+        assert_eq!(
+            check_text("  鸿达 ", "客户名称", "customer", true),
+            Ok("鸿达".into())
+        );
+        assert!(check_text("", "客户名称", "customer", true).is_err());
+        assert_eq!(check_text("", "类别", "category", false), Ok(String::new()));
+        assert!(check_text(&"字".repeat(201), "题名", "title", true).is_err());
+        assert!(check_text("a\tb", "题名", "title", true).is_err());
+    }
+
+    #[test]
+    fn customer_keys_ignore_case_and_spaces() {
+        assert_eq!(customer_key(" Hong Da 贸易 "), "hongda贸易");
+    }
+}

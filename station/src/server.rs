@@ -1,0 +1,331 @@
+//! The HTTP API: a health check and the read API supervisors need first. This is the only
+//! module that knows HTTP and JSON. Store reads take microseconds from the page cache, so
+//! handlers call them directly rather than paying a thread hop for each.
+//!
+//! Built as a function ([`app`]) so tests can call it without a server, and run from a
+//! function that takes its listener and a shutdown future ([`run`]), so end-to-end tests can
+//! start it on port 0.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::barcode::Barcode;
+use crate::model::{ArchiveBox, Item, Retention};
+use crate::store::{Store, StoreError};
+
+/// The most items one list request returns.
+pub const MAX_PAGE: usize = 500;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<Store>,
+}
+
+/// The HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/items/{barcode}", get(get_item))
+        .route("/api/v1/boxes", get(find_boxes))
+        .route("/api/v1/locations/{barcode}/items", get(location_items))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then finishes open requests.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An error answered as `{"error": code, "message": {"zh": …, "en": …}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    zh: String,
+    en: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: Message<'a>,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    zh: &'a str,
+    en: &'a str,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, bilingual: &str) -> ApiError {
+        let (zh, en) = split_bilingual(bilingual);
+        ApiError {
+            status,
+            code,
+            zh,
+            en,
+        }
+    }
+}
+
+/// Splits a "中文 / English" message into its halves.
+pub fn split_bilingual(message: &str) -> (String, String) {
+    match message.split_once(" / ") {
+        Some((zh, en)) => (zh.trim().to_owned(), en.trim().to_owned()),
+        None => (message.to_owned(), message.to_owned()),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code,
+            message: Message {
+                zh: &self.zh,
+                en: &self.en,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        if error.is_rejection() {
+            let status = match error {
+                StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            return ApiError::new(status, "rejected", &error.to_string());
+        }
+        tracing::error!(%error, "store failure while answering a request");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "内部错误，已记录日志 / internal error, logged on the station",
+        )
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "没有这个地址 / no such endpoint",
+    )
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    events: u64,
+}
+
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        events: state.store.head().0,
+    })
+}
+
+/// A place with its barcode and human path.
+#[derive(Serialize)]
+struct PlaceView {
+    barcode: String,
+    path: String,
+}
+
+/// An item as the API shows it.
+#[derive(Serialize)]
+struct ItemView {
+    kind: &'static str,
+    barcode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retention: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    place: Option<PlaceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    home: Option<PlaceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+fn place_view(store: &Store, barcode: Option<Barcode>) -> Result<Option<PlaceView>, StoreError> {
+    let Some(barcode) = barcode else {
+        return Ok(None);
+    };
+    let path = match store.get_item(barcode)? {
+        Some(Item::Location(location)) => location.path,
+        _ => String::new(),
+    };
+    Ok(Some(PlaceView {
+        barcode: barcode.to_string(),
+        path,
+    }))
+}
+
+fn box_view(store: &Store, archive_box: ArchiveBox) -> Result<ItemView, StoreError> {
+    Ok(ItemView {
+        kind: "box",
+        barcode: archive_box.barcode.to_string(),
+        status: Some(archive_box.status.label().1),
+        place: place_view(store, archive_box.place)?,
+        home: place_view(store, archive_box.home)?,
+        archive_no: Some(archive_box.archive_no),
+        title: Some(archive_box.title),
+        customer: Some(archive_box.customer),
+        category: Some(archive_box.category),
+        year: archive_box.year,
+        retention: archive_box.retention.map(Retention::to_text),
+        path: None,
+        name: None,
+    })
+}
+
+fn item_view(store: &Store, item: Item) -> Result<ItemView, StoreError> {
+    let empty = |kind: &'static str, barcode: Barcode| ItemView {
+        kind,
+        barcode: barcode.to_string(),
+        archive_no: None,
+        title: None,
+        customer: None,
+        category: None,
+        year: None,
+        retention: None,
+        status: None,
+        place: None,
+        home: None,
+        path: None,
+        name: None,
+    };
+    Ok(match item {
+        Item::Box(archive_box) => box_view(store, archive_box)?,
+        Item::Certificate(certificate) => ItemView {
+            archive_no: Some(certificate.archive_no),
+            title: Some(certificate.kind.to_text().to_owned()),
+            name: Some(certificate.number),
+            status: Some(certificate.status.label().1),
+            place: place_view(store, certificate.place)?,
+            ..empty("certificate", certificate.barcode)
+        },
+        Item::Location(location) => ItemView {
+            path: Some(location.path),
+            name: Some(location.name),
+            ..empty("location", location.barcode)
+        },
+        Item::Person(person) => ItemView {
+            name: Some(person.name),
+            ..empty("person", person.barcode)
+        },
+    })
+}
+
+fn parse_barcode(text: &str) -> Result<Barcode, ApiError> {
+    Barcode::parse(text)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "bad_barcode", &error.to_string()))
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    Path(barcode): Path<String>,
+) -> Result<Json<ItemView>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let store = &state.store;
+    let item = store
+        .get_item(barcode)?
+        .ok_or(StoreError::NotFound(barcode))?;
+    Ok(Json(item_view(store, item)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoxQuery {
+    archive_no: Option<String>,
+    customer: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn find_boxes(
+    State(state): State<AppState>,
+    Query(query): Query<BoxQuery>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_limit",
+            &format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let store = &state.store;
+    let boxes = match (query.archive_no, query.customer) {
+        (Some(number), _) => store
+            .box_by_archive_no(number.trim())?
+            .into_iter()
+            .collect(),
+        (None, Some(customer)) => store.search_customer(&customer, None, limit)?,
+        (None, None) => Vec::new(),
+    };
+    let views = boxes
+        .into_iter()
+        .map(|b| box_view(store, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(views))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    limit: Option<usize>,
+}
+
+async fn location_items(
+    State(state): State<AppState>,
+    Path(barcode): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let store = &state.store;
+    match store.get_item(barcode)? {
+        Some(Item::Location(_)) => {}
+        Some(_) | None => return Err(StoreError::NotFound(barcode).into()),
+    }
+    let views = store
+        .items_at(barcode, limit)?
+        .into_iter()
+        .map(|item| item_view(store, item))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(views))
+}

@@ -1,0 +1,166 @@
+//! The key layout of the one sled tree: a one-byte family tag, then the family's key.
+//!
+//! Barcodes are stored as their 11-byte printed text and numbers as big-endian, so that
+//! prefix scans come out in barcode, sequence and date order.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::barcode::{Barcode, Kind};
+
+/// Schema version of the key layout and record encodings.
+pub const SCHEMA: &[u8] = b"m:schema";
+/// Chain head: last event's seq (8 bytes BE) and hash (32 bytes).
+pub const HEAD: &[u8] = b"m:head";
+/// Next loan number.
+pub const LOAN_ID: &[u8] = b"m:loan";
+/// Next handover number.
+pub const HANDOVER_ID: &[u8] = b"m:handover";
+
+/// Family tags.
+pub const ITEM: u8 = b'i';
+pub const ARCHIVE_NO: u8 = b'a';
+pub const PATH: u8 = b'p';
+pub const AT: u8 = b'l';
+pub const CUSTOMER: u8 = b'c';
+pub const EVENT: u8 = b'e';
+pub const HISTORY: u8 = b'h';
+pub const LOAN: u8 = b'o';
+pub const BORROWER: u8 = b'b';
+pub const DUE: u8 = b'd';
+pub const OPEN_LOAN: u8 = b'x';
+pub const HANDOVER: u8 = b'g';
+pub const HANDOVER_DUE: u8 = b'G';
+pub const CERTIFICATES_OF: u8 = b'n';
+pub const COUNT: u8 = b'k';
+
+fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+    let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
+    let mut key = Vec::with_capacity(len);
+    key.push(tag);
+    for part in parts {
+        key.extend_from_slice(part);
+    }
+    key
+}
+
+/// Counter of the last barcode sequence handed out for `kind`.
+pub fn barcode_counter(kind: Kind) -> Vec<u8> {
+    format!("m:seq:{}", kind.prefix()).into_bytes()
+}
+
+/// Counter of the last archive-number sequence of `scheme` in `year`.
+pub fn number_counter(scheme: &str, year: u16) -> Vec<u8> {
+    format!("m:num:{scheme}:{year:04}").into_bytes()
+}
+
+pub fn item(barcode: Barcode) -> Vec<u8> {
+    tagged(ITEM, &[&barcode.to_key()])
+}
+
+pub fn items_of_kind(kind: Kind) -> Vec<u8> {
+    vec![ITEM, kind.prefix() as u8]
+}
+
+pub fn archive_no(number: &str) -> Vec<u8> {
+    tagged(ARCHIVE_NO, &[number.as_bytes()])
+}
+
+pub fn path(path: &str) -> Vec<u8> {
+    tagged(PATH, &[path.as_bytes()])
+}
+
+pub fn at(location: Barcode, item: Barcode) -> Vec<u8> {
+    tagged(AT, &[&location.to_key(), &item.to_key()])
+}
+
+pub fn at_prefix(location: Barcode) -> Vec<u8> {
+    tagged(AT, &[&location.to_key()])
+}
+
+pub fn customer(customer_key: &str, item: Barcode) -> Vec<u8> {
+    tagged(CUSTOMER, &[customer_key.as_bytes(), &[0], &item.to_key()])
+}
+
+pub fn customer_prefix(customer_key_prefix: &str) -> Vec<u8> {
+    tagged(CUSTOMER, &[customer_key_prefix.as_bytes()])
+}
+
+pub fn event(seq: u64) -> Vec<u8> {
+    tagged(EVENT, &[&seq.to_be_bytes()])
+}
+
+pub fn history(item: Barcode, seq: u64) -> Vec<u8> {
+    tagged(HISTORY, &[&item.to_key(), &seq.to_be_bytes()])
+}
+
+pub fn history_prefix(item: Barcode) -> Vec<u8> {
+    tagged(HISTORY, &[&item.to_key()])
+}
+
+pub fn loan(id: u64) -> Vec<u8> {
+    tagged(LOAN, &[&id.to_be_bytes()])
+}
+
+pub fn borrower(person: Barcode, loan_id: u64) -> Vec<u8> {
+    tagged(BORROWER, &[&person.to_key(), &loan_id.to_be_bytes()])
+}
+
+pub fn borrower_prefix(person: Barcode) -> Vec<u8> {
+    tagged(BORROWER, &[&person.to_key()])
+}
+
+fn day_bytes(day: NaiveDate) -> [u8; 4] {
+    // Days from the common era, shifted so that the big-endian order is the date order.
+    (day.num_days_from_ce() as u32 ^ 0x8000_0000).to_be_bytes()
+}
+
+pub fn due(day: NaiveDate, loan_id: u64) -> Vec<u8> {
+    tagged(DUE, &[&day_bytes(day), &loan_id.to_be_bytes()])
+}
+
+/// Upper bound (exclusive) of due keys on or before `day`.
+pub fn due_after(day: NaiveDate) -> Vec<u8> {
+    let next = day.succ_opt().unwrap_or(day);
+    tagged(DUE, &[&day_bytes(next)])
+}
+
+pub fn open_loan(item: Barcode) -> Vec<u8> {
+    tagged(OPEN_LOAN, &[&item.to_key()])
+}
+
+pub fn handover(id: u64) -> Vec<u8> {
+    tagged(HANDOVER, &[&id.to_be_bytes()])
+}
+
+pub fn handover_due(deadline: NaiveDate, id: u64) -> Vec<u8> {
+    tagged(HANDOVER_DUE, &[&day_bytes(deadline), &id.to_be_bytes()])
+}
+
+pub fn certificates_of(archive_no: &str, certificate: Barcode) -> Vec<u8> {
+    tagged(
+        CERTIFICATES_OF,
+        &[archive_no.as_bytes(), &[0], &certificate.to_key()],
+    )
+}
+
+/// The barcode at the end of an index key.
+pub fn trailing_barcode(key: &[u8]) -> Option<Barcode> {
+    let start = key.len().checked_sub(crate::barcode::BARCODE_LEN)?;
+    Barcode::parse(std::str::from_utf8(key.get(start..)?).ok()?).ok()
+}
+
+/// The big-endian number at the end of a key.
+pub fn trailing_u64(key: &[u8]) -> Option<u64> {
+    let start = key.len().checked_sub(8)?;
+    Some(u64::from_be_bytes(key.get(start..)?.try_into().ok()?))
+}
+
+/// A big-endian counter value.
+pub fn decode_u64(value: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(value.try_into().ok()?))
+}
+
+/// How many items stand at `location` (kept in step with the `at` index).
+pub fn count(location: Barcode) -> Vec<u8> {
+    tagged(COUNT, &[&location.to_key()])
+}

@@ -1,0 +1,1036 @@
+//! The durable store: one sled tree holding items, indexes, loans, handovers and the
+//! chained event log. This is the only module that names sled.
+//!
+//! **Invariant:** every write goes through [`Store::write`]: one sled transaction that
+//! changes the records, their indexes and appends their events, taken under one writer lock
+//! (so the event chain is strictly sequential), and acknowledged only after a flush that
+//! covers it. Writers that commit while a flush runs share the next one (group commit).
+
+mod keys;
+mod ops;
+mod verify;
+
+use std::fs::File;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+use crate::barcode::{Barcode, BarcodeError, Kind};
+use crate::event::{Event, EventBody, EventKind, Hash, GENESIS};
+use crate::model::{
+    customer_key, ArchiveBox, Certificate, FieldError, Handover, Item, Loan, Location, Millis,
+    PathError, Person,
+};
+use crate::numbering::{ArchiveNoError, Scheme};
+
+pub use ops::{
+    BoxEdit, ImportOutcome, ImportRow, MoveOutcome, NewBox, NewCertificate, NewLocation, NewPerson,
+    Warning,
+};
+pub use verify::VerifyReport;
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Default sled page cache: modest, so that `serve` stays small at millions of boxes.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A source of the current time in milliseconds (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| chrono::Utc::now().timestamp_millis())
+}
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// sled page-cache size in bytes.
+    pub cache_bytes: u64,
+    /// The station name written into every event.
+    pub station: String,
+    /// The clock events are stamped with.
+    pub clock: Clock,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            station: "station".to_owned(),
+            clock: system_clock(),
+        }
+    }
+}
+
+/// Everything that can go wrong in the store, with what a person needs to know.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory is used by another process.
+    #[error("数据目录 {path} 正被另一个 station 进程使用 / data directory {path} is in use by another station process{holder}")]
+    Locked {
+        /// The data directory.
+        path: String,
+        /// Who holds it, if known (", pid N").
+        holder: String,
+    },
+    /// The store was written by a newer station.
+    #[error("数据目录 {path} 的格式版本为 {found}，本程序只支持 {supported}：请升级 station / data directory {path} has schema version {found}; this build supports {supported}: upgrade station")]
+    SchemaTooNew {
+        /// The data directory.
+        path: String,
+        /// Version found.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The directory holds a database that is not a station store.
+    #[error("数据目录 {path} 不是可识别的 station 数据库（缺少或损坏的格式版本）/ data directory {path} is not a station store this build recognises (schema version missing or unreadable)")]
+    SchemaUnknown {
+        /// The data directory.
+        path: String,
+    },
+    /// A filesystem or sled failure (disk full, I/O error, corruption).
+    #[error("存储错误（{context}）：{source} / storage failure ({context}): {source}")]
+    Storage {
+        /// What was being done.
+        context: String,
+        /// The underlying failure.
+        source: sled::Error,
+    },
+    /// A filesystem failure outside sled.
+    #[error("文件错误（{context}）：{source} / file error ({context}): {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying failure.
+        source: std::io::Error,
+    },
+    /// A record could not be decoded.
+    #[error("记录 {key} 已损坏，无法解码 / record {key} is damaged and cannot be decoded")]
+    Corrupt {
+        /// Which record.
+        key: String,
+    },
+    /// No item has this barcode.
+    #[error("条码 {0} 未登记 / barcode {0} is not registered")]
+    NotFound(Barcode),
+    /// The barcode is of another kind than the operation needs.
+    #[error("条码 {barcode} 是{found_zh}，此处需要{expected_zh} / barcode {barcode} is a {found_en}, expected a {expected_en}")]
+    WrongKind {
+        /// The barcode.
+        barcode: Barcode,
+        /// Found, Chinese.
+        found_zh: &'static str,
+        /// Found, English.
+        found_en: &'static str,
+        /// Expected, Chinese.
+        expected_zh: &'static str,
+        /// Expected, English.
+        expected_en: &'static str,
+    },
+    /// A box with this archive number exists already.
+    #[error("档案号 {0} 已存在 / archive number {0} already exists")]
+    DuplicateArchiveNo(String),
+    /// A different item already has this barcode.
+    #[error("条码 {0} 已被其他物品使用 / barcode {0} already belongs to another item")]
+    DuplicateBarcode(Barcode),
+    /// A location with this path exists already.
+    #[error("位置 {0} 已存在 / location {0} already exists")]
+    DuplicatePath(String),
+    /// A certificate may only be stored in a safe.
+    #[error("权证只能存放在保险柜，{path} 不是保险柜 / certificates may only be stored in a safe; {path} is not a safe")]
+    CertificateOutsideSafe {
+        /// The location refused.
+        path: String,
+    },
+    /// Items cannot be put on this kind of location.
+    #[error("{path} 不能直接存放物品（请扫描具体的层、保险柜或柜台）/ nothing can be put on {path} directly (use a shelf, safe or counter)")]
+    NotAHoldingLocation {
+        /// The location refused.
+        path: String,
+    },
+    /// The box is out on loan.
+    #[error("档案盒 {item} 已被 {borrower} 于 {since} 借出 / box {item} is on loan to {borrower} since {since}")]
+    OnLoan {
+        /// The box.
+        item: Barcode,
+        /// Borrower's name.
+        borrower: String,
+        /// Date and time it went out.
+        since: String,
+    },
+    /// The borrower may not borrow without approval.
+    #[error("{name} 借阅需主管批准 / {name} needs a supervisor's approval to borrow")]
+    NeedsApproval {
+        /// Borrower's name.
+        name: String,
+    },
+    /// The approver is not a supervisor.
+    #[error("{name} 不是主管，不能批准借阅 / {name} is not a supervisor and cannot approve loans")]
+    NotApprover {
+        /// Approver's name.
+        name: String,
+    },
+    /// The box is not on loan.
+    #[error("档案盒 {0} 未借出 / box {0} is not on loan")]
+    NotOnLoan(Barcode),
+    /// No numbering scheme of this name.
+    #[error("编号方案 {0} 不存在 / numbering scheme {0} does not exist")]
+    UnknownScheme(String),
+    /// No handover with this number.
+    #[error("移交单 {0} 不存在 / handover {0} does not exist")]
+    UnknownHandover(u64),
+    /// The handover has been confirmed already.
+    #[error("移交单 {0} 已确认 / handover {0} has already been confirmed")]
+    HandoverClosed(u64),
+    /// A barcode or number sequence ran out.
+    #[error("{0} 的序号已用尽 / the sequence of {0} is exhausted")]
+    Exhausted(String),
+    /// A field was refused.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// A location path was refused.
+    #[error(transparent)]
+    Path(#[from] PathError),
+    /// An archive number was refused.
+    #[error(transparent)]
+    ArchiveNo(#[from] ArchiveNoError),
+    /// A barcode was refused.
+    #[error(transparent)]
+    Barcode(#[from] BarcodeError),
+    /// The backup target cannot be used.
+    #[error("备份目录 {path} 不可用：{reason} / backup directory {path} cannot be used: {reason}")]
+    BackupTarget {
+        /// The target directory.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// Internal: sled asks to run the transaction again.
+    #[doc(hidden)]
+    #[error("transaction conflict")]
+    Conflict,
+}
+
+impl StoreError {
+    fn storage(context: &str) -> impl FnOnce(sled::Error) -> StoreError + '_ {
+        move |source| StoreError::Storage {
+            context: context.to_owned(),
+            source,
+        }
+    }
+
+    fn wrong_kind(barcode: Barcode, expected: Kind) -> StoreError {
+        let (found_zh, found_en) = barcode.kind().label();
+        let (expected_zh, expected_en) = expected.label();
+        StoreError::WrongKind {
+            barcode,
+            found_zh,
+            found_en,
+            expected_zh,
+            expected_en,
+        }
+    }
+
+    /// Whether the error is the caller's input rather than the store's health.
+    pub fn is_rejection(&self) -> bool {
+        !matches!(
+            self,
+            StoreError::Storage { .. }
+                | StoreError::Io { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::Locked { .. }
+                | StoreError::SchemaTooNew { .. }
+                | StoreError::SchemaUnknown { .. }
+                | StoreError::Conflict
+        )
+    }
+}
+
+impl From<UnabortableTransactionError> for StoreError {
+    fn from(error: UnabortableTransactionError) -> StoreError {
+        match error {
+            UnabortableTransactionError::Conflict => StoreError::Conflict,
+            UnabortableTransactionError::Storage(source) => StoreError::Storage {
+                context: "transaction".to_owned(),
+                source,
+            },
+        }
+    }
+}
+
+/// Result of store operations.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Encoding plain in-memory data into a Vec has no failure mode but allocation.
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|_| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+    })
+}
+
+struct Head {
+    seq: u64,
+    hash: Hash,
+}
+
+fn encode_head(seq: u64, hash: &Hash) -> [u8; 40] {
+    let mut out = [0u8; 40];
+    out[..8].copy_from_slice(&seq.to_be_bytes());
+    out[8..].copy_from_slice(hash);
+    out
+}
+
+fn decode_head(bytes: &[u8]) -> Option<(u64, Hash)> {
+    let seq = keys::decode_u64(bytes.get(..8)?)?;
+    let hash: Hash = bytes.get(8..40)?.try_into().ok()?;
+    Some((seq, hash))
+}
+
+/// Group commit: writers wait until a flush that started after their commit has ended.
+struct Durability {
+    committed: AtomicU64,
+    durable: AtomicU64,
+    flush_lock: Mutex<()>,
+}
+
+/// A handle on the store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    tree: sled::Tree,
+    writer: Mutex<Head>,
+    durability: Durability,
+    options: StoreOptions,
+    _lock: File,
+}
+
+/// Who does a write and on behalf of which station: stamped on its events.
+#[derive(Debug, Clone)]
+pub struct Actor(pub String);
+
+impl Actor {
+    /// An actor by name: a badge barcode, a token owner, or `cli`/`import`.
+    pub fn new(name: impl Into<String>) -> Actor {
+        Actor(name.into())
+    }
+}
+
+/// One open transaction: reads see its own writes; events are appended at commit.
+pub struct Tx<'a> {
+    tree: &'a TransactionalTree,
+    actor: &'a str,
+    station: &'a str,
+    now: Millis,
+    events: Vec<EventBody>,
+}
+
+impl Tx<'_> {
+    fn get_raw(&self, key: &[u8]) -> Result<Option<sled::IVec>> {
+        Ok(self.tree.get(key)?)
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.tree.get(key)? {
+            Some(bytes) => decode(&bytes, key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<()> {
+        self.tree.insert(key, encode(value))?;
+        Ok(())
+    }
+
+    fn put_raw(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.tree.insert(key, value)?;
+        Ok(())
+    }
+
+    fn remove(&self, key: &[u8]) -> Result<()> {
+        self.tree.remove(key)?;
+        Ok(())
+    }
+
+    fn next_counter(&self, key: &[u8], max: u64, what: &str) -> Result<u64> {
+        let last = match self.get_raw(key)? {
+            Some(bytes) => keys::decode_u64(&bytes).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(key).into_owned(),
+            })?,
+            None => 0,
+        };
+        let next = last + 1;
+        if next > max {
+            return Err(StoreError::Exhausted(what.to_owned()));
+        }
+        self.put_raw(key, &next.to_be_bytes())?;
+        Ok(next)
+    }
+
+    /// Raises a counter to at least `value` (after importing existing numbers).
+    fn raise_counter(&self, key: &[u8], value: u64) -> Result<()> {
+        let last = match self.get_raw(key)? {
+            Some(bytes) => keys::decode_u64(&bytes).unwrap_or(0),
+            None => 0,
+        };
+        if value > last {
+            self.put_raw(key, &value.to_be_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Hands out the next barcode of `kind`; never reuses one.
+    fn new_barcode(&self, kind: Kind) -> Result<Barcode> {
+        let seq = self.next_counter(
+            &keys::barcode_counter(kind),
+            crate::barcode::MAX_SEQ,
+            kind.label().1,
+        )?;
+        Ok(Barcode::new(kind, seq)?)
+    }
+
+    /// The item with `barcode`, if registered.
+    pub fn item(&self, barcode: Barcode) -> Result<Option<Item>> {
+        self.get(&keys::item(barcode))
+    }
+
+    fn require_item(&self, barcode: Barcode) -> Result<Item> {
+        self.item(barcode)?.ok_or(StoreError::NotFound(barcode))
+    }
+
+    fn require_location(&self, barcode: Barcode) -> Result<Location> {
+        match self.require_item(barcode)? {
+            Item::Location(location) => Ok(location),
+            _ => Err(StoreError::wrong_kind(barcode, Kind::Location)),
+        }
+    }
+
+    fn require_person(&self, barcode: Barcode) -> Result<Person> {
+        match self.require_item(barcode)? {
+            Item::Person(person) => Ok(person),
+            _ => Err(StoreError::wrong_kind(barcode, Kind::Person)),
+        }
+    }
+
+    fn put_item(&self, item: &Item) -> Result<()> {
+        self.put(&keys::item(item.barcode()), item)
+    }
+
+    /// Records an event for `item`; it is sequenced and chained at commit.
+    fn record(
+        &mut self,
+        item: Option<Barcode>,
+        kind: EventKind,
+        changes: Vec<crate::event::Change>,
+    ) {
+        self.events.push(EventBody {
+            at: self.now,
+            station: self.station.to_owned(),
+            actor: self.actor.to_owned(),
+            item,
+            kind,
+            changes,
+        });
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        let io = |context: String| move |source| StoreError::Io { context, source };
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let lock = lock_dir(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("store"))
+            .cache_capacity(options.cache_bytes)
+            .open()
+            .map_err(StoreError::storage("opening the store"))?;
+        let tree = db
+            .open_tree("archive")
+            .map_err(StoreError::storage("opening the archive tree"))?;
+        let display = dir.display().to_string();
+        match tree
+            .get(keys::SCHEMA)
+            .map_err(StoreError::storage("reading the schema version"))?
+        {
+            Some(bytes) => {
+                let found = <[u8; 4]>::try_from(bytes.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::SchemaUnknown {
+                        path: display.clone(),
+                    })?;
+                if found > SCHEMA_VERSION {
+                    return Err(StoreError::SchemaTooNew {
+                        path: display,
+                        found,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                if found == 0 {
+                    return Err(StoreError::SchemaUnknown { path: display });
+                }
+            }
+            None => {
+                let other_trees = db
+                    .tree_names()
+                    .iter()
+                    .any(|name| name.as_ref() != b"archive" && name.as_ref() != b"__sled__default");
+                if !tree.is_empty() || other_trees || !db.is_empty() {
+                    return Err(StoreError::SchemaUnknown { path: display });
+                }
+                tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                    .map_err(StoreError::storage("writing the schema version"))?;
+                tree.flush().map_err(StoreError::storage("flushing"))?;
+            }
+        }
+        let (seq, hash) = match tree
+            .get(keys::HEAD)
+            .map_err(StoreError::storage("reading the chain head"))?
+        {
+            Some(bytes) => decode_head(&bytes).ok_or_else(|| StoreError::Corrupt {
+                key: "m:head".to_owned(),
+            })?,
+            None => (0, GENESIS),
+        };
+        Ok(Store {
+            dir: dir.to_owned(),
+            db,
+            tree,
+            writer: Mutex::new(Head { seq, hash }),
+            durability: Durability {
+                committed: AtomicU64::new(0),
+                durable: AtomicU64::new(0),
+                flush_lock: Mutex::new(()),
+            },
+            options,
+            _lock: lock,
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The station name stamped on events.
+    pub fn station(&self) -> &str {
+        &self.options.station
+    }
+
+    /// The current time by the store's clock.
+    pub fn now(&self) -> Millis {
+        (self.options.clock)()
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Head> {
+        // A panic while holding the lock cannot leave the head wrong: it is only updated
+        // after a successful commit. So a poisoned lock is safe to keep using.
+        self.writer
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Runs `f` as one transaction, appends its events to the chain, and returns once the
+    /// whole effect is durable.
+    pub fn write<T, F>(&self, actor: &Actor, f: F) -> Result<T>
+    where
+        F: Fn(&mut Tx<'_>) -> Result<T>,
+    {
+        let now = self.now();
+        let ticket;
+        let out = {
+            let mut head = self.writer();
+            let result = self.tree.transaction(|tree| {
+                let mut tx = Tx {
+                    tree,
+                    actor: &actor.0,
+                    station: &self.options.station,
+                    now,
+                    events: Vec::new(),
+                };
+                let out = f(&mut tx).map_err(|error| match error {
+                    StoreError::Conflict => ConflictableTransactionError::Conflict,
+                    other => ConflictableTransactionError::Abort(other),
+                })?;
+                let mut seq = head.seq;
+                let mut hash = head.hash;
+                let mut logged = Vec::with_capacity(tx.events.len().min(MAX_LOGGED_EVENTS));
+                for body in tx.events.drain(..) {
+                    if logged.len() < MAX_LOGGED_EVENTS {
+                        logged.push((seq + 1, body.kind, body.item));
+                    }
+                    seq += 1;
+                    let item = body.item;
+                    let event = Event::chain(&hash, seq, body);
+                    hash = event.hash;
+                    tree.insert(keys::event(seq), encode(&event))?;
+                    if let Some(item) = item {
+                        tree.insert(keys::history(item, seq), &[])?;
+                    }
+                }
+                if seq != head.seq {
+                    tree.insert(keys::HEAD, &encode_head(seq, &hash)[..])?;
+                }
+                Ok((out, seq, hash, logged))
+            });
+            let (out, seq, hash, logged) = match result {
+                Ok(done) => done,
+                Err(TransactionError::Abort(error)) => return Err(error),
+                Err(TransactionError::Storage(source)) => {
+                    return Err(StoreError::Storage {
+                        context: "committing a change".to_owned(),
+                        source,
+                    })
+                }
+            };
+            log_events(&actor.0, head.seq, seq, &logged);
+            head.seq = seq;
+            head.hash = hash;
+            ticket = self.durability.committed.fetch_add(1, Ordering::SeqCst) + 1;
+            out
+        };
+        self.wait_durable(ticket)?;
+        Ok(out)
+    }
+
+    /// Returns once every commit up to `ticket` is on disk, sharing flushes between writers.
+    fn wait_durable(&self, ticket: u64) -> Result<()> {
+        if self.durability.durable.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let _flushing = self
+            .durability
+            .flush_lock
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if self.durability.durable.load(Ordering::SeqCst) >= ticket {
+            return Ok(());
+        }
+        let covered = self.durability.committed.load(Ordering::SeqCst);
+        self.tree
+            .flush()
+            .map_err(StoreError::storage("flushing to disk"))?;
+        self.durability.durable.fetch_max(covered, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.tree.get(key).map_err(StoreError::storage("reading"))? {
+            Some(bytes) => decode(&bytes, key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn scan_barcodes(&self, prefix: &[u8], limit: usize) -> Result<Vec<Barcode>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix(prefix).keys().take(limit) {
+            let key = entry.map_err(StoreError::storage("scanning an index"))?;
+            let barcode = keys::trailing_barcode(&key).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            })?;
+            out.push(barcode);
+        }
+        Ok(out)
+    }
+
+    /// The item with `barcode`.
+    pub fn get_item(&self, barcode: Barcode) -> Result<Option<Item>> {
+        self.get(&keys::item(barcode))
+    }
+
+    /// The box with archive number `archive_no`.
+    pub fn box_by_archive_no(&self, archive_no: &str) -> Result<Option<ArchiveBox>> {
+        let Some(bytes) = self
+            .tree
+            .get(keys::archive_no(archive_no))
+            .map_err(StoreError::storage("reading the archive-number index"))?
+        else {
+            return Ok(None);
+        };
+        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StoreError::Corrupt {
+            key: format!("a{archive_no}"),
+        })?;
+        match self.get_item(barcode)? {
+            Some(Item::Box(archive_box)) => Ok(Some(archive_box)),
+            _ => Err(StoreError::Corrupt {
+                key: format!("a{archive_no}"),
+            }),
+        }
+    }
+
+    /// The location with this human path.
+    pub fn location_by_path(&self, path: &str) -> Result<Option<Location>> {
+        let Some(bytes) = self
+            .tree
+            .get(keys::path(path))
+            .map_err(StoreError::storage("reading the path index"))?
+        else {
+            return Ok(None);
+        };
+        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StoreError::Corrupt {
+            key: format!("p{path}"),
+        })?;
+        match self.get_item(barcode)? {
+            Some(Item::Location(location)) => Ok(Some(location)),
+            _ => Err(StoreError::Corrupt {
+                key: format!("p{path}"),
+            }),
+        }
+    }
+
+    /// Barcodes of what stands at `location`, at most `limit`, in barcode order.
+    pub fn barcodes_at(&self, location: Barcode, limit: usize) -> Result<Vec<Barcode>> {
+        self.scan_barcodes(&keys::at_prefix(location), limit)
+    }
+
+    /// The items at `location` (a shelf's contents), at most `limit`.
+    pub fn items_at(&self, location: Barcode, limit: usize) -> Result<Vec<Item>> {
+        let mut out = Vec::new();
+        for barcode in self.barcodes_at(location, limit)? {
+            if let Some(item) = self.get_item(barcode)? {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many items stand at `location`.
+    pub fn count_at(&self, location: Barcode) -> Result<usize> {
+        let mut count = 0;
+        for entry in self.tree.scan_prefix(keys::at_prefix(location)).keys() {
+            entry.map_err(StoreError::storage("counting a location"))?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
+    /// Boxes whose customer name starts with `prefix` (case and spaces ignored), after
+    /// the box `after` (a pagination cursor), at most `limit`.
+    pub fn search_customer(
+        &self,
+        prefix: &str,
+        after: Option<Barcode>,
+        limit: usize,
+    ) -> Result<Vec<ArchiveBox>> {
+        let search = customer_key(prefix);
+        let start = keys::customer_prefix(&search);
+        let mut out = Vec::new();
+        let mut past_cursor = after.is_none();
+        for entry in self.tree.scan_prefix(&start).keys() {
+            if out.len() >= limit {
+                break;
+            }
+            let key = entry.map_err(StoreError::storage("searching customers"))?;
+            let Some(barcode) = keys::trailing_barcode(&key) else {
+                continue;
+            };
+            if !past_cursor {
+                past_cursor = Some(barcode) == after;
+                continue;
+            }
+            if let Some(Item::Box(archive_box)) = self.get_item(barcode)? {
+                out.push(archive_box);
+            }
+        }
+        Ok(out)
+    }
+
+    /// All boxes in barcode order (for export), streamed.
+    pub fn boxes(&self) -> impl Iterator<Item = Result<ArchiveBox>> + '_ {
+        self.tree
+            .scan_prefix(keys::items_of_kind(Kind::Box))
+            .map(|entry| {
+                let (key, value) = entry.map_err(StoreError::storage("reading boxes"))?;
+                match decode::<Item>(&value, &key)? {
+                    Item::Box(archive_box) => Ok(archive_box),
+                    _ => Err(StoreError::Corrupt {
+                        key: String::from_utf8_lossy(&key).into_owned(),
+                    }),
+                }
+            })
+    }
+
+    /// All items of `kind`, streamed in barcode order.
+    pub fn items_of_kind(&self, kind: Kind) -> impl Iterator<Item = Result<Item>> + '_ {
+        self.tree
+            .scan_prefix(keys::items_of_kind(kind))
+            .map(|entry| {
+                let (key, value) = entry.map_err(StoreError::storage("reading items"))?;
+                decode::<Item>(&value, &key)
+            })
+    }
+
+    /// The open loan of `item`, if it is out.
+    pub fn open_loan_of(&self, item: Barcode) -> Result<Option<Loan>> {
+        let Some(id) = self
+            .tree
+            .get(keys::open_loan(item))
+            .map_err(StoreError::storage("reading open loans"))?
+        else {
+            return Ok(None);
+        };
+        let id = keys::decode_u64(&id).ok_or_else(|| StoreError::Corrupt {
+            key: format!("x{item}"),
+        })?;
+        self.get(&keys::loan(id))
+    }
+
+    /// Open loans of `borrower`.
+    pub fn open_loans_of(&self, borrower: Barcode) -> Result<Vec<Loan>> {
+        self.loans_by_index(&keys::borrower_prefix(borrower), None)
+    }
+
+    /// Open loans due on or before `day` (overdue when `day` is yesterday).
+    pub fn loans_due_by(&self, day: NaiveDate) -> Result<Vec<Loan>> {
+        self.loans_by_index(&[keys::DUE], Some(keys::due_after(day)))
+    }
+
+    fn loans_by_index(&self, prefix: &[u8], end: Option<Vec<u8>>) -> Result<Vec<Loan>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix(prefix).keys() {
+            let key = entry.map_err(StoreError::storage("reading loans"))?;
+            if end
+                .as_ref()
+                .is_some_and(|end| key.as_ref() >= end.as_slice())
+            {
+                break;
+            }
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            })?;
+            if let Some(loan) = self.get(&keys::loan(id))? {
+                out.push(loan);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A handover by number.
+    pub fn handover(&self, id: u64) -> Result<Option<Handover>> {
+        self.get(&keys::handover(id))
+    }
+
+    /// Open handovers, earliest deadline first.
+    pub fn open_handovers(&self) -> Result<Vec<Handover>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix([keys::HANDOVER_DUE]).keys() {
+            let key = entry.map_err(StoreError::storage("reading handovers"))?;
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            })?;
+            if let Some(handover) = self.handover(id)? {
+                out.push(handover);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Certificates registered under `archive_no`.
+    pub fn certificates_of(&self, archive_no: &str) -> Result<Vec<Certificate>> {
+        let mut prefix = vec![keys::CERTIFICATES_OF];
+        prefix.extend_from_slice(archive_no.as_bytes());
+        prefix.push(0);
+        let mut out = Vec::new();
+        for barcode in self.scan_barcodes(&prefix, usize::MAX)? {
+            if let Some(Item::Certificate(certificate)) = self.get_item(barcode)? {
+                out.push(certificate);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The last event's position and hash.
+    pub fn head(&self) -> (u64, Hash) {
+        let head = self.writer();
+        (head.seq, head.hash)
+    }
+
+    /// Events from `from` (inclusive), at most `limit`.
+    pub fn events(&self, from: u64, limit: usize) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for entry in self.tree.range(keys::event(from)..).take(limit) {
+            let (key, value) = entry.map_err(StoreError::storage("reading events"))?;
+            if key.first() != Some(&keys::EVENT) {
+                break;
+            }
+            out.push(decode(&value, &key)?);
+        }
+        Ok(out)
+    }
+
+    /// The events that concern `item`, oldest first.
+    pub fn history(&self, item: Barcode) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix(keys::history_prefix(item)).keys() {
+            let key = entry.map_err(StoreError::storage("reading history"))?;
+            let seq = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            })?;
+            if let Some(event) = self.get(&keys::event(seq))? {
+                out.push(event);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        self.db
+            .size_on_disk()
+            .map_err(StoreError::storage("measuring the store"))
+    }
+
+    /// Writes a consistent copy of the store into `target` (which must not exist or be
+    /// empty) while the store stays open; writers wait during the copy.
+    pub fn backup(&self, target: &Path) -> Result<u64> {
+        let target_display = target.display().to_string();
+        let refuse = |reason: &str| StoreError::BackupTarget {
+            path: target_display.clone(),
+            reason: reason.to_owned(),
+        };
+        if let Ok(mut entries) = std::fs::read_dir(target) {
+            if entries.next().is_some() {
+                return Err(refuse("目录非空 / the directory is not empty"));
+            }
+        }
+        if let (Ok(source), Ok(dest)) = (self.dir.canonicalize(), target.canonicalize()) {
+            if dest.starts_with(&source) {
+                return Err(refuse(
+                    "不能备份到数据目录内 / it is inside the data directory",
+                ));
+            }
+        }
+        let copy = Store::open(
+            target,
+            StoreOptions {
+                cache_bytes: 16 * 1024 * 1024,
+                ..self.options.clone()
+            },
+        )?;
+        let _head = self.writer();
+        let mut n_keys = 0u64;
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        for entry in self.tree.iter() {
+            let (key, value) = entry.map_err(StoreError::storage("reading for backup"))?;
+            batch.insert(key, value);
+            n_keys += 1;
+            in_batch += 1;
+            if in_batch == 10_000 {
+                copy.tree
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(StoreError::storage("writing the backup"))?;
+                in_batch = 0;
+            }
+        }
+        copy.tree
+            .apply_batch(batch)
+            .map_err(StoreError::storage("writing the backup"))?;
+        copy.tree
+            .flush()
+            .map_err(StoreError::storage("flushing the backup"))?;
+        Ok(n_keys)
+    }
+
+    /// Waits until everything written so far is durable (used before shutdown).
+    pub fn flush(&self) -> Result<()> {
+        self.tree
+            .flush()
+            .map_err(StoreError::storage("flushing to disk"))?;
+        Ok(())
+    }
+
+    /// Times one flush; used by benchmarks to show the disk's share of a write.
+    pub fn time_flush(&self) -> Result<Duration> {
+        let start = Instant::now();
+        self.flush()?;
+        Ok(start.elapsed())
+    }
+
+    /// Takes a numbering scheme's next number for `year` in its own transaction.
+    pub fn allocate_archive_no(&self, actor: &Actor, scheme: &Scheme, year: u16) -> Result<String> {
+        self.write(actor, |tx| tx.allocate_archive_no(scheme, year))
+    }
+}
+
+/// A transaction with more events than this (an import chunk) is logged as one summary.
+const MAX_LOGGED_EVENTS: usize = 8;
+
+/// Logs each state change once: every event of a small transaction, or one line for a
+/// bulk one.
+fn log_events(actor: &str, before: u64, after: u64, logged: &[(u64, EventKind, Option<Barcode>)]) {
+    let count = after - before;
+    if count as usize > logged.len() {
+        tracing::info!(
+            actor,
+            first = before + 1,
+            last = after,
+            count,
+            "events recorded"
+        );
+        return;
+    }
+    for (seq, kind, item) in logged {
+        match item {
+            Some(item) => tracing::info!(seq, ?kind, %item, actor, "event"),
+            None => tracing::info!(seq, ?kind, actor, "event"),
+        }
+    }
+}
+
+/// Takes the data directory's lock file, so that two processes never share a store.
+fn lock_dir(dir: &Path) -> Result<File> {
+    let path = dir.join("LOCK");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Io {
+            context: format!("opening {}", path.display()),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| text.trim().parse::<u32>().ok())
+                .map(|pid| format!(" (pid {pid})"))
+                .unwrap_or_default();
+            return Err(StoreError::Locked {
+                path: dir.display().to_string(),
+                holder,
+            });
+        }
+        Err(std::fs::TryLockError::Error(source)) => {
+            return Err(StoreError::Io {
+                context: format!("locking {}", path.display()),
+                source,
+            })
+        }
+    }
+    // Best effort: the pid only makes the "in use" message more helpful.
+    let _ = file.set_len(0);
+    let _ = writeln!(file, "{}", std::process::id());
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,626 @@
+//! Store tests on a real sled database in a fresh temp dir.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::*;
+use crate::model::{CertificateKind, HandoverStage, ItemStatus, LocationKind, Role};
+use crate::store::verify::tamper;
+
+fn open(dir: &Path) -> Store {
+    Store::open(dir, StoreOptions::default()).expect("store opens")
+}
+
+fn clerk() -> Actor {
+    Actor::new("P-test")
+}
+
+fn loan_scheme() -> Scheme {
+    Scheme::new("loan", "{year}鸿借字第{seq:03}号").expect("valid scheme")
+}
+
+fn new_box(customer: &str) -> NewBox {
+    NewBox {
+        scheme: Some((loan_scheme(), 2012)),
+        title: "借款合同".into(),
+        customer: customer.into(),
+        category: "借款".into(),
+        ..NewBox::default()
+    }
+}
+
+fn shelf(store: &Store, path: &str) -> Location {
+    store.ensure_location(&clerk(), path).expect("shelf")
+}
+
+fn person(store: &Store, name: &str, role: Role, borrow_directly: bool) -> Person {
+    store
+        .add_person(
+            &clerk(),
+            &NewPerson {
+                name: name.into(),
+                role,
+                borrow_directly,
+            },
+        )
+        .expect("person")
+}
+
+#[test]
+fn registered_boxes_are_found_by_barcode_and_archive_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let first = store
+        .register_box(&clerk(), &new_box("鸿达贸易"))
+        .expect("registered");
+    let second = store
+        .register_box(&clerk(), &new_box("华南电力"))
+        .expect("registered");
+    assert_eq!(first.archive_no, "2012鸿借字第001号");
+    assert_eq!(second.archive_no, "2012鸿借字第002号");
+    assert_eq!(first.year, Some(2012));
+    assert_ne!(first.barcode, second.barcode);
+    assert_eq!(
+        store.get_item(first.barcode).expect("read"),
+        Some(Item::Box(first.clone()))
+    );
+    assert_eq!(
+        store.box_by_archive_no("2012鸿借字第002号").expect("read"),
+        Some(second)
+    );
+    assert_eq!(
+        store.box_by_archive_no("2012鸿借字第003号").expect("read"),
+        None
+    );
+}
+
+#[test]
+fn a_duplicate_archive_number_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let first = store
+        .register_box(&clerk(), &new_box("鸿达"))
+        .expect("registered");
+    let head = store.head();
+    let duplicate = NewBox {
+        archive_no: Some(first.archive_no.clone()),
+        ..new_box("别的客户")
+    };
+    let error = store
+        .register_box(&clerk(), &duplicate)
+        .expect_err("refused");
+    assert!(matches!(error, StoreError::DuplicateArchiveNo(ref n) if *n == first.archive_no));
+    assert_eq!(store.head(), head, "no event for a refused write");
+    assert!(store
+        .search_customer("别的", None, 10)
+        .expect("search")
+        .is_empty());
+}
+
+#[test]
+fn concurrent_allocation_never_repeats_a_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Arc::new(open(dir.path()));
+    let scheme = loan_scheme();
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let scheme = scheme.clone();
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|_| {
+                        store
+                            .allocate_archive_no(&clerk(), &scheme, 2013)
+                            .expect("allocated")
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for thread in threads {
+        all.extend(thread.join().expect("thread finished"));
+    }
+    let distinct: HashSet<_> = all.iter().cloned().collect();
+    assert_eq!(distinct.len(), 400, "every allocation distinct");
+    let expected: HashSet<_> = (1..=400).map(|seq| scheme.format(2013, seq)).collect();
+    assert_eq!(distinct, expected, "no gaps and no repeats");
+    assert_eq!(store.verify().expect("verify").chain_error, None);
+}
+
+#[test]
+fn everything_survives_a_reopen_and_numbers_are_not_reused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, head) = {
+        let store = open(dir.path());
+        let first = store
+            .register_box(&clerk(), &new_box("鸿达"))
+            .expect("registered");
+        let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+        store
+            .move_item(&clerk(), first.barcode, target.barcode)
+            .expect("moved");
+        (first, store.head())
+    };
+    let store = open(dir.path());
+    assert_eq!(store.head(), head);
+    let Some(Item::Box(again)) = store.get_item(first.barcode).expect("read") else {
+        panic!("box lost across reopen");
+    };
+    assert_eq!(again.status, ItemStatus::Stored);
+    let second = store
+        .register_box(&clerk(), &new_box("华南"))
+        .expect("registered");
+    assert_eq!(second.archive_no, "2012鸿借字第002号");
+    assert!(second.barcode.seq() > first.barcode.seq());
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn moving_a_box_updates_the_shelves_and_warns_about_home_and_capacity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let home = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let small = store
+        .add_location(
+            &clerk(),
+            &NewLocation {
+                kind: LocationKind::Shelf,
+                name: "临时架".into(),
+                parent: None,
+                capacity: Some(1),
+            },
+        )
+        .expect("shelf added");
+    let a = store
+        .register_box(
+            &clerk(),
+            &NewBox {
+                home: Some(home.barcode),
+                ..new_box("甲")
+            },
+        )
+        .expect("registered");
+    let b = store
+        .register_box(&clerk(), &new_box("乙"))
+        .expect("registered");
+
+    let moved = store
+        .move_item(&clerk(), a.barcode, home.barcode)
+        .expect("moved");
+    assert!(moved.warnings.is_empty());
+    assert_eq!(
+        store.barcodes_at(home.barcode, 10).expect("list"),
+        vec![a.barcode]
+    );
+
+    let moved = store
+        .move_item(&clerk(), a.barcode, small.barcode)
+        .expect("moved");
+    assert_eq!(
+        moved.warnings,
+        vec![Warning::NotHome {
+            home: "1号库房/05列/A面/3节/4层".into()
+        }]
+    );
+    assert!(store
+        .barcodes_at(home.barcode, 10)
+        .expect("list")
+        .is_empty());
+    let moved = store
+        .move_item(&clerk(), b.barcode, small.barcode)
+        .expect("moved");
+    assert_eq!(
+        moved.warnings,
+        vec![Warning::OverCapacity {
+            capacity: 1,
+            count: 2
+        }]
+    );
+    assert_eq!(store.count_at(small.barcode).expect("count"), 2);
+    let history = store.history(a.barcode).expect("history");
+    let kinds: Vec<_> = history.iter().map(|e| e.body.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![EventKind::Registered, EventKind::Moved, EventKind::Moved]
+    );
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn certificates_only_go_into_a_safe() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let project = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let certificate = store
+        .register_certificate(
+            &clerk(),
+            &NewCertificate {
+                kind: CertificateKind::RealEstate,
+                number: "粤(2012)广州市不动产权第0001号".into(),
+                archive_no: project.archive_no.clone(),
+            },
+        )
+        .expect("certificate");
+    assert_eq!(certificate.box_barcode, Some(project.barcode));
+    assert_eq!(
+        store.certificates_of(&project.archive_no).expect("list"),
+        vec![certificate.clone()]
+    );
+    let open_shelf = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let head = store.head();
+    let error = store
+        .move_item(&clerk(), certificate.barcode, open_shelf.barcode)
+        .expect_err("refused");
+    assert!(
+        matches!(error, StoreError::CertificateOutsideSafe { .. }),
+        "{error}"
+    );
+    assert_eq!(store.head(), head);
+    let safe = store
+        .add_location(
+            &clerk(),
+            &NewLocation {
+                kind: LocationKind::Safe,
+                name: "保险柜1".into(),
+                parent: None,
+                capacity: None,
+            },
+        )
+        .expect("safe");
+    store
+        .move_item(&clerk(), certificate.barcode, safe.barcode)
+        .expect("into the safe");
+    assert_eq!(
+        store.barcodes_at(safe.barcode, 10).expect("list"),
+        vec![certificate.barcode]
+    );
+}
+
+#[test]
+fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("shelved");
+    let staff = person(&store, "张三", Role::Clerk, false);
+    let executive = person(&store, "李总", Role::Clerk, true);
+    let supervisor = person(&store, "王主管", Role::Supervisor, false);
+    let due = NaiveDate::from_ymd_opt(2026, 12, 27).expect("date");
+
+    let error = store
+        .open_loan(&clerk(), archive_box.barcode, staff.barcode, None, due)
+        .expect_err("needs approval");
+    assert!(matches!(error, StoreError::NeedsApproval { ref name } if name == "张三"));
+    let error = store
+        .open_loan(
+            &clerk(),
+            archive_box.barcode,
+            staff.barcode,
+            Some(executive.barcode),
+            due,
+        )
+        .expect_err("an executive is no approver");
+    assert!(matches!(error, StoreError::NotApprover { .. }));
+
+    let loan = store
+        .open_loan(
+            &clerk(),
+            archive_box.barcode,
+            staff.barcode,
+            Some(supervisor.barcode),
+            due,
+        )
+        .expect("approved loan");
+    assert!(store
+        .barcodes_at(target.barcode, 10)
+        .expect("list")
+        .is_empty());
+    assert_eq!(
+        store.open_loans_of(staff.barcode).expect("loans"),
+        vec![loan.clone()]
+    );
+    assert_eq!(
+        store.open_loan_of(archive_box.barcode).expect("loan"),
+        Some(loan.clone())
+    );
+    assert_eq!(store.loans_due_by(due).expect("due"), vec![loan.clone()]);
+    assert!(store
+        .loans_due_by(due.pred_opt().expect("date"))
+        .expect("due")
+        .is_empty());
+
+    let error = store
+        .open_loan(&clerk(), archive_box.barcode, executive.barcode, None, due)
+        .expect_err("already out");
+    let message = error.to_string();
+    assert!(message.contains("张三"), "{message}");
+    let error = store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect_err("cannot shelve a box that is out");
+    assert!(matches!(error, StoreError::OnLoan { .. }));
+
+    let returned = store
+        .return_loan(&clerk(), archive_box.barcode, None)
+        .expect("returned");
+    assert!(returned.returned_at.is_some());
+    assert!(store
+        .open_loans_of(staff.barcode)
+        .expect("loans")
+        .is_empty());
+    assert!(store.loans_due_by(due).expect("due").is_empty());
+    let Some(Item::Box(back)) = store.get_item(archive_box.barcode).expect("read") else {
+        panic!("box gone");
+    };
+    assert_eq!(back.status, ItemStatus::AtCounter);
+    assert!(matches!(
+        store.return_loan(&clerk(), archive_box.barcode, None),
+        Err(StoreError::NotOnLoan(_))
+    ));
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn handovers_are_stored_until_confirmed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let officer_a = person(&store, "A", Role::Clerk, false);
+    let officer_b = person(&store, "B", Role::Clerk, false);
+    let deadline = NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+    let handover = store
+        .write(&clerk(), |tx| {
+            tx.start_handover(
+                HandoverStage::OfficerToOfficer,
+                officer_a.barcode,
+                officer_b.barcode,
+                &[archive_box.barcode],
+                &[crate::model::ChecklistEntry {
+                    name: "借款合同".into(),
+                    pages: 12,
+                }],
+                deadline,
+            )
+        })
+        .expect("started");
+    assert_eq!(
+        store.open_handovers().expect("open"),
+        vec![handover.clone()]
+    );
+    let confirmed = store
+        .write(&clerk(), |tx| {
+            tx.confirm_handover(handover.id, &["担保函".to_owned()])
+        })
+        .expect("confirmed");
+    assert_eq!(confirmed.missing, vec!["担保函".to_owned()]);
+    assert!(store.open_handovers().expect("open").is_empty());
+    assert!(matches!(
+        store.write(&clerk(), |tx| tx.confirm_handover(handover.id, &[])),
+        Err(StoreError::HandoverClosed(_))
+    ));
+}
+
+#[test]
+fn customers_are_found_by_prefix_with_a_cursor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    for customer in ["鸿达贸易", "鸿达电力", "华南电力", "Hong Kong Ltd"] {
+        store
+            .register_box(&clerk(), &new_box(customer))
+            .expect("box");
+    }
+    let page = store.search_customer("鸿达", None, 1).expect("search");
+    assert_eq!(page.len(), 1);
+    let next = store
+        .search_customer("鸿达", Some(page[0].barcode), 10)
+        .expect("search");
+    assert_eq!(next.len(), 1);
+    assert_ne!(page[0].barcode, next[0].barcode);
+    assert_eq!(
+        store
+            .search_customer("hongkong", None, 10)
+            .expect("search")
+            .len(),
+        1
+    );
+    assert!(store
+        .search_customer("东方", None, 10)
+        .expect("search")
+        .is_empty());
+}
+
+#[test]
+fn edits_are_recorded_with_before_and_after() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let edited = store
+        .edit_box(
+            &clerk(),
+            archive_box.barcode,
+            &BoxEdit {
+                customer: Some("鸿达集团".into()),
+                ..BoxEdit::default()
+            },
+        )
+        .expect("edited");
+    assert_eq!(edited.customer, "鸿达集团");
+    assert!(store
+        .search_customer("鸿达贸易", None, 10)
+        .expect("search")
+        .is_empty());
+    assert_eq!(
+        store
+            .search_customer("鸿达集", None, 10)
+            .expect("search")
+            .len(),
+        1
+    );
+    let last = store.history(archive_box.barcode).expect("history");
+    let change = &last.last().expect("edit event").body.changes[0];
+    assert_eq!(change.before.as_deref(), Some("鸿达"));
+    assert_eq!(change.after.as_deref(), Some("鸿达集团"));
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn verify_finds_a_tampered_event_a_removed_event_and_a_broken_index() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("moved");
+    assert!(store.verify().expect("verify").is_ok());
+
+    tamper::edit_event(&store, 3, |event| event.body.actor = "someone else".into());
+    let report = store.verify().expect("verify");
+    assert!(
+        report
+            .chain_error
+            .as_deref()
+            .is_some_and(|e| e.contains("#3")),
+        "{report:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("moved");
+    tamper::remove_event(&store, 2);
+    let report = store.verify().expect("verify");
+    assert!(
+        report
+            .chain_error
+            .as_deref()
+            .is_some_and(|e| e.contains("#2")),
+        "{report:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("moved");
+    tamper::remove_at(&store, target.barcode, archive_box.barcode);
+    let report = store.verify().expect("verify");
+    assert!(report.chain_error.is_none());
+    assert!(!report.problems.is_empty(), "missing index entry noticed");
+}
+
+#[test]
+fn a_second_process_cannot_open_a_locked_store() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let _store = open(dir.path());
+    match Store::open(dir.path(), StoreOptions::default()) {
+        Err(StoreError::Locked { holder, .. }) => {
+            assert!(holder.contains(&std::process::id().to_string()), "{holder}");
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("opened a locked store"),
+    }
+}
+
+#[test]
+fn a_newer_or_foreign_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = open(dir.path());
+        store
+            .tree
+            .insert(keys::SCHEMA, &(SCHEMA_VERSION + 1).to_be_bytes())
+            .expect("write");
+        store.flush().expect("flush");
+    }
+    match Store::open(dir.path(), StoreOptions::default()) {
+        Err(StoreError::SchemaTooNew { found, .. }) => assert_eq!(found, SCHEMA_VERSION + 1),
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("opened a newer schema"),
+    }
+
+    let foreign = tempfile::tempdir().expect("tempdir");
+    {
+        let db = sled::open(foreign.path().join("store")).expect("plain sled");
+        db.insert(b"somebody", b"else").expect("write");
+        db.flush().expect("flush");
+    }
+    match Store::open(foreign.path(), StoreOptions::default()) {
+        Err(error @ StoreError::SchemaUnknown { .. }) => {
+            assert!(error.to_string().contains("not a station store"));
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("opened a foreign database"),
+    }
+}
+
+#[test]
+fn an_online_backup_is_a_consistent_store_of_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let mut boxes = Vec::new();
+    for n in 0..50 {
+        let archive_box = store
+            .register_box(&clerk(), &new_box(&format!("客户{n}")))
+            .expect("box");
+        store
+            .move_item(&clerk(), archive_box.barcode, target.barcode)
+            .expect("moved");
+        boxes.push(archive_box.barcode);
+    }
+    let backup_dir = tempfile::tempdir().expect("tempdir");
+    let copy_path = backup_dir.path().join("copy");
+    store.backup(&copy_path).expect("backup");
+    let head = store.head();
+    // The original keeps working after the backup.
+    store.register_box(&clerk(), &new_box("之后")).expect("box");
+    drop(store);
+
+    let copy = open(&copy_path);
+    assert_eq!(copy.head(), head);
+    assert_eq!(copy.barcodes_at(target.barcode, 100).expect("list"), boxes);
+    assert!(copy.verify().expect("verify").is_ok());
+    assert!(copy
+        .search_customer("之后", None, 10)
+        .expect("search")
+        .is_empty());
+
+    let error = copy
+        .backup(&copy_path)
+        .expect_err("no backup into a non-empty dir");
+    assert!(matches!(error, StoreError::BackupTarget { .. }));
+}
+
+#[test]
+fn events_carry_the_injected_clock_station_and_actor() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(
+        dir.path(),
+        StoreOptions {
+            station: "counter-1".into(),
+            clock: Arc::new(|| 1_700_000_000_000),
+            ..StoreOptions::default()
+        },
+    )
+    .expect("store");
+    let archive_box = store
+        .register_box(&Actor::new("P0000000014"), &new_box("鸿达"))
+        .expect("box");
+    let events = store.history(archive_box.barcode).expect("history");
+    let body = &events[0].body;
+    assert_eq!(
+        (body.at, body.station.as_str(), body.actor.as_str()),
+        (1_700_000_000_000, "counter-1", "P0000000014")
+    );
+}
