@@ -20,7 +20,7 @@ pub const HANDOVER_ID: &[u8] = b"m:handover";
 pub const ITEM: u8 = b'i';
 pub const ARCHIVE_NO: u8 = b'a';
 pub const PATH: u8 = b'p';
-pub const AT: u8 = b'l';
+pub const CONTENTS: u8 = b's';
 pub const CUSTOMER: u8 = b'c';
 pub const EVENT: u8 = b'e';
 pub const HISTORY: u8 = b'h';
@@ -31,7 +31,6 @@ pub const OPEN_LOAN: u8 = b'x';
 pub const HANDOVER: u8 = b'g';
 pub const HANDOVER_DUE: u8 = b'G';
 pub const CERTIFICATES_OF: u8 = b'n';
-pub const COUNT: u8 = b'k';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -69,12 +68,10 @@ pub fn path(path: &str) -> Vec<u8> {
     tagged(PATH, &[path.as_bytes()])
 }
 
-pub fn at(location: Barcode, item: Barcode) -> Vec<u8> {
-    tagged(AT, &[&location.to_key(), &item.to_key()])
-}
-
-pub fn at_prefix(location: Barcode) -> Vec<u8> {
-    tagged(AT, &[&location.to_key()])
+/// What stands at a location: one packed, sorted list per location (see [`pack`]), so a
+/// move rewrites two small values instead of touching per-item index keys and counts.
+pub fn contents(location: Barcode) -> Vec<u8> {
+    tagged(CONTENTS, &[&location.to_key()])
 }
 
 pub fn customer(customer_key: &str, item: Barcode) -> Vec<u8> {
@@ -160,7 +157,51 @@ pub fn decode_u64(value: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(value.try_into().ok()?))
 }
 
-/// How many items stand at `location` (kept in step with the `at` index).
-pub fn count(location: Barcode) -> Vec<u8> {
-    tagged(COUNT, &[&location.to_key()])
+/// Bytes per barcode in a packed contents list: the prefix letter and the sequence (u32 BE).
+const PACKED_LEN: usize = 5;
+
+/// Packs sorted barcodes into a contents value.
+pub fn pack(items: &[Barcode]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() * PACKED_LEN);
+    for item in items {
+        out.push(item.kind().prefix() as u8);
+        // Sequences are at most 999,999,999 and so fit in a u32.
+        out.extend_from_slice(&(item.seq() as u32).to_be_bytes());
+    }
+    out
+}
+
+/// Unpacks a contents value; `None` if it is damaged.
+pub fn unpack(bytes: &[u8]) -> Option<Vec<Barcode>> {
+    if !bytes.len().is_multiple_of(PACKED_LEN) {
+        return None;
+    }
+    bytes
+        .chunks_exact(PACKED_LEN)
+        .map(|chunk| {
+            let (prefix, seq) = chunk.split_first()?;
+            let kind = Kind::from_prefix(char::from(*prefix))?;
+            let seq = u32::from_be_bytes(seq.try_into().ok()?);
+            Barcode::new(kind, u64::from(seq)).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contents_pack_and_unpack() {
+        let items = vec![
+            Barcode::new(Kind::Box, 1).expect("valid"),
+            Barcode::new(Kind::Box, 999_999_999).expect("valid"),
+            Barcode::new(Kind::Certificate, 7).expect("valid"),
+        ];
+        assert_eq!(unpack(&pack(&items)), Some(items));
+        assert_eq!(unpack(&[]), Some(Vec::new()));
+        assert_eq!(unpack(b"B\0\0\0"), None, "truncated");
+        assert_eq!(unpack(b"X\0\0\0\x01"), None, "unknown prefix");
+        assert_eq!(unpack(b"B\0\0\0\0"), None, "sequence zero");
+    }
 }

@@ -304,9 +304,33 @@ fn decode_head(bytes: &[u8]) -> Option<(u64, Hash)> {
 
 /// Group commit: writers wait until a flush that started after their commit has ended.
 struct Durability {
+    /// Commits so far (tickets handed out).
     committed: AtomicU64,
+    /// Commits covered by a finished flush.
     durable: AtomicU64,
+    /// Writers that have started but not yet committed.
+    pending: AtomicU64,
     flush_lock: Mutex<()>,
+}
+
+/// How long a flush waits for writers already under way, so that one fsync covers them
+/// too. Only taken while other writers are pending: a lone writer never waits.
+const COMMIT_DELAY: Duration = Duration::from_micros(1000);
+
+/// Counts a writer as pending until it has committed or failed.
+struct Pending<'a>(&'a AtomicU64);
+
+impl<'a> Pending<'a> {
+    fn enter(counter: &'a AtomicU64) -> Pending<'a> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Pending(counter)
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A handle on the store. Cheap to share behind an `Arc`; all methods take `&self`.
@@ -515,6 +539,7 @@ impl Store {
             durability: Durability {
                 committed: AtomicU64::new(0),
                 durable: AtomicU64::new(0),
+                pending: AtomicU64::new(0),
                 flush_lock: Mutex::new(()),
             },
             options,
@@ -552,6 +577,7 @@ impl Store {
         F: Fn(&mut Tx<'_>) -> Result<T>,
     {
         let now = self.now();
+        let pending = Pending::enter(&self.durability.pending);
         let ticket;
         let out = {
             let mut head = self.writer();
@@ -602,6 +628,7 @@ impl Store {
             head.seq = seq;
             head.hash = hash;
             ticket = self.durability.committed.fetch_add(1, Ordering::SeqCst) + 1;
+            drop(pending);
             out
         };
         self.wait_durable(ticket)?;
@@ -620,6 +647,10 @@ impl Store {
             .unwrap_or_else(|poison| poison.into_inner());
         if self.durability.durable.load(Ordering::SeqCst) >= ticket {
             return Ok(());
+        }
+        let deadline = Instant::now() + COMMIT_DELAY;
+        while self.durability.pending.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_micros(20));
         }
         let covered = self.durability.committed.load(Ordering::SeqCst);
         self.tree
@@ -646,6 +677,20 @@ impl Store {
             out.push(barcode);
         }
         Ok(out)
+    }
+
+    fn contents(&self, location: Barcode) -> Result<Vec<Barcode>> {
+        let key = keys::contents(location);
+        match self
+            .tree
+            .get(&key)
+            .map_err(StoreError::storage("reading a location's contents"))?
+        {
+            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            }),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The item with `barcode`.
@@ -695,7 +740,9 @@ impl Store {
 
     /// Barcodes of what stands at `location`, at most `limit`, in barcode order.
     pub fn barcodes_at(&self, location: Barcode, limit: usize) -> Result<Vec<Barcode>> {
-        self.scan_barcodes(&keys::at_prefix(location), limit)
+        let mut contents = self.contents(location)?;
+        contents.truncate(limit);
+        Ok(contents)
     }
 
     /// The items at `location` (a shelf's contents), at most `limit`.
@@ -711,12 +758,7 @@ impl Store {
 
     /// How many items stand at `location`.
     pub fn count_at(&self, location: Barcode) -> Result<usize> {
-        let mut count = 0;
-        for entry in self.tree.scan_prefix(keys::at_prefix(location)).keys() {
-            entry.map_err(StoreError::storage("counting a location"))?;
-            count += 1;
-        }
-        Ok(count)
+        Ok(self.contents(location)?.len())
     }
 
     /// Boxes whose customer name starts with `prefix` (case and spaces ignored), after
@@ -886,6 +928,24 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Keys and bytes (key + value) per key family, for capacity planning: which
+    /// records and indexes take the space.
+    pub fn family_sizes(&self) -> Result<Vec<(char, u64, u64)>> {
+        let mut sizes: std::collections::BTreeMap<u8, (u64, u64)> = Default::default();
+        for entry in self.tree.iter() {
+            let (key, value) = entry.map_err(StoreError::storage("measuring the store"))?;
+            let slot = sizes
+                .entry(key.first().copied().unwrap_or(b'?'))
+                .or_default();
+            slot.0 += 1;
+            slot.1 += (key.len() + value.len()) as u64;
+        }
+        Ok(sizes
+            .into_iter()
+            .map(|(tag, (keys, bytes))| (char::from(tag), keys, bytes))
+            .collect())
     }
 
     /// Bytes the store takes on disk.

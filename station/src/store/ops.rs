@@ -186,27 +186,37 @@ fn opt_text<T: ToString>(value: &Option<T>) -> Option<String> {
 }
 
 impl Tx<'_> {
-    fn counter_value(&self, key: &[u8]) -> Result<u64> {
-        Ok(self
-            .get_raw(key)?
-            .and_then(|bytes| keys::decode_u64(&bytes))
-            .unwrap_or(0))
+    fn contents_of(&self, location: Barcode) -> Result<Vec<Barcode>> {
+        let key = keys::contents(location);
+        match self.get_raw(&key)? {
+            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            }),
+            None => Ok(Vec::new()),
+        }
     }
 
-    /// Puts `item` into `location`'s index and count; returns the new count.
+    /// Puts `item` into `location`'s contents; returns how many items stand there now.
     fn index_at(&self, location: Barcode, item: Barcode) -> Result<u64> {
-        self.put_raw(&keys::at(location, item), &[])?;
-        let count = self.counter_value(&keys::count(location))? + 1;
-        self.put_raw(&keys::count(location), &count.to_be_bytes())?;
-        Ok(count)
+        let mut contents = self.contents_of(location)?;
+        if let Err(slot) = contents.binary_search(&item) {
+            contents.insert(slot, item);
+        }
+        self.put_raw(&keys::contents(location), &keys::pack(&contents))?;
+        Ok(contents.len() as u64)
     }
 
     fn unindex_at(&self, location: Barcode, item: Barcode) -> Result<()> {
-        self.remove(&keys::at(location, item))?;
-        let count = self
-            .counter_value(&keys::count(location))?
-            .saturating_sub(1);
-        self.put_raw(&keys::count(location), &count.to_be_bytes())
+        let mut contents = self.contents_of(location)?;
+        if let Ok(slot) = contents.binary_search(&item) {
+            contents.remove(slot);
+        }
+        let key = keys::contents(location);
+        if contents.is_empty() {
+            self.remove(&key)
+        } else {
+            self.put_raw(&key, &keys::pack(&contents))
+        }
     }
 
     /// Allocates the next archive number of `scheme` for `year`; never reuses one.
@@ -294,18 +304,20 @@ impl Tx<'_> {
         if let Some(place) = archive_box.place {
             self.index_at(place, barcode)?;
         }
-        let mut changes = vec![
-            Change::new(
-                "archive_no",
-                None::<String>,
-                Some(archive_box.archive_no.clone()),
-            ),
-            Change::new(
+        // The record holds every field; the event names the box by its number (and, for
+        // a registration by hand, its customer) so that bulk imports stay compact.
+        let mut changes = vec![Change::new(
+            "archive_no",
+            None::<String>,
+            Some(archive_box.archive_no.clone()),
+        )];
+        if kind != EventKind::Imported {
+            changes.push(Change::new(
                 "customer",
                 None::<String>,
                 Some(archive_box.customer.clone()),
-            ),
-        ];
+            ));
+        }
         if let Some(place) = archive_box.place {
             changes.push(Change::new(
                 "place",
@@ -756,44 +768,26 @@ impl Tx<'_> {
         let mut archive_box = self.require_box(barcode)?;
         let mut changes = Vec::new();
         let old_customer = archive_box.customer.clone();
-        let text_fields: [(
-            &Option<String>,
-            &mut String,
-            &'static str,
-            &'static str,
-            &str,
-            bool,
-        ); 3] = [
-            (
-                &edit.title,
-                &mut archive_box.title,
-                "题名",
-                "title",
-                "title",
-                true,
-            ),
+        let text_fields = [
+            (&edit.title, &mut archive_box.title, ("题名", "title"), true),
             (
                 &edit.customer,
                 &mut archive_box.customer,
-                "客户名称",
-                "customer",
-                "customer",
+                ("客户名称", "customer"),
                 true,
             ),
             (
                 &edit.category,
                 &mut archive_box.category,
-                "类别",
-                "category",
-                "category",
+                ("类别", "category"),
                 false,
             ),
         ];
-        for (new, field, zh, en, name, required) in text_fields {
+        for (new, field, (zh, en), required) in text_fields {
             if let Some(new) = new {
                 let new = check_text(new, zh, en, required)?;
                 if *field != new {
-                    changes.push(Change::new(name, Some(field.clone()), Some(new.clone())));
+                    changes.push(Change::new(en, Some(field.clone()), Some(new.clone())));
                     *field = new;
                 }
             }

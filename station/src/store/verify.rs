@@ -29,12 +29,6 @@ impl VerifyReport {
     }
 }
 
-fn corrupt(key: &[u8]) -> StoreError {
-    StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-    }
-}
-
 impl Store {
     /// Checks the event hash chain and the consistency of every index.
     pub fn verify(&self) -> Result<VerifyReport> {
@@ -117,45 +111,30 @@ impl Store {
         }
 
         // Backward: every index entry points at a record that agrees.
-        let mut counts: std::collections::HashMap<Barcode, u64> = Default::default();
-        for entry in self.tree.scan_prefix([keys::AT]).keys() {
-            let key = entry.map_err(StoreError::storage("reading the location index"))?;
-            report.index_entries += 1;
-            let location = key
-                .get(1..12)
-                .and_then(|bytes| std::str::from_utf8(bytes).ok())
-                .and_then(|text| Barcode::parse(text).ok());
-            let item = keys::trailing_barcode(&key);
-            match (location, item) {
-                (Some(location), Some(item)) if expected_at.remove(&(location, item)) => {
-                    *counts.entry(location).or_default() += 1;
-                }
-                _ => report.problems.push(format!(
-                    "位置索引项 {} 与记录不符 / location index entry {} does not match its records",
+        for entry in self.tree.scan_prefix([keys::CONTENTS]) {
+            let (key, value) = entry.map_err(StoreError::storage("reading location contents"))?;
+            let location = keys::trailing_barcode(&key);
+            let contents = keys::unpack(&value);
+            let (Some(location), Some(contents)) = (location, contents) else {
+                report.problems.push(format!(
+                    "位置内容 {} 无法解析 / location contents {} cannot be read",
                     String::from_utf8_lossy(&key),
                     String::from_utf8_lossy(&key)
-                )),
+                ));
+                continue;
+            };
+            for item in contents {
+                report.index_entries += 1;
+                if !expected_at.remove(&(location, item)) {
+                    report.problems.push(format!(
+                        "位置 {location} 列有 {item}，但记录不在此处 / location {location} lists {item}, whose record is elsewhere"
+                    ));
+                }
             }
         }
         for (location, item) in expected_at {
             report.problems.push(format!(
-                "{item} 在 {location} 但位置索引缺失 / {item} is at {location} but missing from the location index"
-            ));
-        }
-        for entry in self.tree.scan_prefix([keys::COUNT]) {
-            let (key, value) = entry.map_err(StoreError::storage("reading location counts"))?;
-            let location = keys::trailing_barcode(&key).ok_or_else(|| corrupt(&key))?;
-            let stored = keys::decode_u64(&value).unwrap_or(u64::MAX);
-            let actual = counts.remove(&location).unwrap_or(0);
-            if stored != actual {
-                report.problems.push(format!(
-                    "位置 {location} 计数为 {stored}，实际 {actual} / location {location} counts {stored}, holds {actual}"
-                ));
-            }
-        }
-        for (location, actual) in counts {
-            report.problems.push(format!(
-                "位置 {location} 缺少计数（实际 {actual}）/ location {location} has no count (holds {actual})"
+                "{item} 在 {location} 但位置内容缺失 / {item} is at {location} but missing from its contents"
             ));
         }
         for tag in [keys::ARCHIVE_NO, keys::PATH, keys::CUSTOMER] {
@@ -268,8 +247,15 @@ pub(crate) mod tamper {
         store.tree.remove(keys::event(seq)).expect("remove");
     }
 
-    /// Removes the location index entry of `item` at `location`.
+    /// Removes `item` from `location`'s contents behind the store's back.
     pub fn remove_at(store: &Store, location: Barcode, item: Barcode) {
-        store.tree.remove(keys::at(location, item)).expect("remove");
+        let key = keys::contents(location);
+        let bytes = store.tree.get(&key).expect("read").expect("contents exist");
+        let mut contents = keys::unpack(&bytes).expect("unpacks");
+        contents.retain(|listed| *listed != item);
+        store
+            .tree
+            .insert(key, keys::pack(&contents))
+            .expect("write");
     }
 }
