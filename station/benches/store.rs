@@ -49,7 +49,11 @@ fn args() -> Args {
 pub fn shelf_path(shelf_idx: u64) -> String {
     let shelf = shelf_idx % 5 + 1;
     let section = shelf_idx / 5 % 10 + 1;
-    let side = if (shelf_idx / 50).is_multiple_of(2) { 'A' } else { 'B' };
+    let side = if (shelf_idx / 50).is_multiple_of(2) {
+        'A'
+    } else {
+        'B'
+    };
     let rack = shelf_idx / 100 % 50 + 1;
     let room = shelf_idx / 5000 % 2 + 1;
     format!("{room}号库房/{rack:02}列/{side}面/{section}节/{shelf}层")

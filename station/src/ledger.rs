@@ -139,7 +139,17 @@ pub enum LedgerError {
     /// The CSV header cannot be read.
     #[error("表头无法解析：{0} / the header row cannot be parsed: {0}")]
     Header(String),
-    /// The store failed.
+    /// The store failed; rows before `line` were imported and are kept.
+    #[error("第 {line} 行之前的 {created} 个新档案已导入并保留，其后未导入 / the {created} new boxes before line {line} were imported and are kept; nothing after")]
+    Interrupted {
+        /// First line of the chunk that failed.
+        line: u64,
+        /// Boxes created before the failure.
+        created: u64,
+        /// What failed.
+        source: StoreError,
+    },
+    /// Reading the store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Writing the export failed.
@@ -261,6 +271,9 @@ fn parse_row(
         }
         Ok(value)
     };
+    if record.iter().any(|value| value.contains('\n')) {
+        return Err("字段跨越多行：可能有未闭合的引号 / a field spans several lines: probably an unclosed quote".to_owned());
+    }
     let archive_no = check_archive_no(field(Column::ArchiveNo)?).map_err(|e| e.to_string())?;
     let title =
         check_text(field(Column::Title)?, "题名", "title", true).map_err(|e| e.to_string())?;
@@ -457,7 +470,14 @@ fn apply_chunk(
     if chunk.is_empty() {
         return Ok(());
     }
-    let outcomes = store.import_rows(&options.actor, chunk)?;
+    let outcomes =
+        store
+            .import_rows(&options.actor, chunk)
+            .map_err(|source| LedgerError::Interrupted {
+                line: lines.first().copied().unwrap_or(0),
+                created: report.created,
+                source,
+            })?;
     for ((outcome, line), row) in outcomes.into_iter().zip(lines.iter()).zip(chunk.iter()) {
         match outcome {
             Ok(ImportOutcome::Created(_)) => report.created += 1,

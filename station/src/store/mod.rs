@@ -101,15 +101,21 @@ pub enum StoreError {
         path: String,
     },
     /// A filesystem or sled failure (disk full, I/O error, corruption).
-    #[error("存储错误（{context}）：{source} / storage failure ({context}): {source}")]
+    #[error("存储错误（{context}）/ storage failure ({context})")]
     Storage {
         /// What was being done.
         context: String,
         /// The underlying failure.
         source: sled::Error,
     },
+    /// The disk is full.
+    #[error("磁盘已满（{context}）：此操作未执行，已确认的数据不受影响；请腾出空间 / the disk is full ({context}): this change was not made and nothing acknowledged is affected; free some space")]
+    DiskFull {
+        /// What was being done.
+        context: String,
+    },
     /// A filesystem failure outside sled.
-    #[error("文件错误（{context}）：{source} / file error ({context}): {source}")]
+    #[error("文件错误（{context}）/ file error ({context})")]
     Io {
         /// What was being done.
         context: String,
@@ -225,9 +231,16 @@ pub enum StoreError {
 
 impl StoreError {
     fn storage(context: &str) -> impl FnOnce(sled::Error) -> StoreError + '_ {
-        move |source| StoreError::Storage {
-            context: context.to_owned(),
-            source,
+        move |source| match &source {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StoreError::DiskFull {
+                    context: context.to_owned(),
+                }
+            }
+            _ => StoreError::Storage {
+                context: context.to_owned(),
+                source,
+            },
         }
     }
 
@@ -248,6 +261,7 @@ impl StoreError {
         !matches!(
             self,
             StoreError::Storage { .. }
+                | StoreError::DiskFull { .. }
                 | StoreError::Io { .. }
                 | StoreError::Corrupt { .. }
                 | StoreError::Locked { .. }
@@ -262,10 +276,9 @@ impl From<UnabortableTransactionError> for StoreError {
     fn from(error: UnabortableTransactionError) -> StoreError {
         match error {
             UnabortableTransactionError::Conflict => StoreError::Conflict,
-            UnabortableTransactionError::Storage(source) => StoreError::Storage {
-                context: "transaction".to_owned(),
-                source,
-            },
+            UnabortableTransactionError::Storage(source) => {
+                StoreError::storage("transaction")(source)
+            }
         }
     }
 }
@@ -618,10 +631,7 @@ impl Store {
                 Ok(done) => done,
                 Err(TransactionError::Abort(error)) => return Err(error),
                 Err(TransactionError::Storage(source)) => {
-                    return Err(StoreError::Storage {
-                        context: "committing a change".to_owned(),
-                        source,
-                    })
+                    return Err(StoreError::storage("committing a change")(source))
                 }
             };
             log_events(&actor.0, head.seq, seq, &logged);

@@ -1,0 +1,247 @@
+//! The ledger CLI end to end: `station import` and `station export` on a real store.
+
+use std::fs;
+
+mod common;
+
+use common::{run, station, stderr, stdout};
+
+const CONFIG: &str = r#"
+[[scheme]]
+name = "loan"
+template = "{year}鸿借字第{seq:03}号"
+"#;
+
+const LEDGER: &str = "\
+档案号,题名,客户名称,类别,年度,保管期限,位置,条码
+2012鸿借字第001号,借款合同及担保资料,鸿达贸易有限公司,借款,2012,30年,1号库房/05列/A面/3节/4层,
+2012鸿借字第002号,借款合同,华南电力,借款,2012,永久,1号库房/5列/A面/3节/4层,
+2012鸿借字第005号,抵押资料,东方机械,抵押,2012,10年,1号库房/05列/B面/1节/1层,
+2012鸿借字第002号,重复,华南电力,借款,2012,永久,,
+2013鸿借字第001号,坏年份,某公司,借款,12012,永久,,
+2013鸿借字第002号,坏位置,某公司,借款,2013,永久,1号库房/05排/A面/3节/4层,
+,无档案号,某公司,借款,2013,永久,,
+2013鸿借字第003号,坏条码,某公司,借款,2013,永久,,B0000000019
+2013鸿借字第004号,坏期限,某公司,借款,2013,十年,,
+";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("station.toml"), CONFIG).expect("config");
+        Fixture { dir }
+    }
+
+    fn data(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = self.dir.path().join(name);
+        fs::write(&path, bytes).expect("write file");
+        path
+    }
+
+    fn station(&self) -> std::process::Command {
+        let mut command = station(&self.data());
+        command
+            .arg("--config")
+            .arg(self.dir.path().join("station.toml"));
+        command
+    }
+
+    fn export(&self) -> String {
+        let output = run(self.station().arg("export"));
+        assert!(
+            output.status.success(),
+            "export failed: {}",
+            stderr(&output)
+        );
+        stdout(&output)
+    }
+}
+
+#[test]
+fn bad_rows_are_reported_by_line_and_good_rows_imported() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file("ledger.csv", LEDGER.as_bytes());
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    let text = stdout(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "bad rows give exit 3: {text}"
+    );
+    assert!(text.contains("created 3"), "{text}");
+    assert!(text.contains("bad rows 6"), "{text}");
+    for (line, reason) in [
+        (5, "duplicates line 3"),
+        (6, "not a year"),
+        (7, "should look like 05列"),
+        (8, "archive number is empty"),
+        (9, "bad check digit"),
+        (10, "retention \"十年\" is not valid"),
+    ] {
+        let expected = format!("line {line}: ");
+        let found = text
+            .lines()
+            .find(|l| l.contains(&expected))
+            .unwrap_or_else(|| panic!("no report for line {line} in {text}"));
+        assert!(found.contains(reason), "line {line}: {found}");
+    }
+    assert!(
+        text.contains("2012鸿借字第003号 – 2012鸿借字第004号"),
+        "gap reported: {text}"
+    );
+
+    let export = fixture.export();
+    assert_eq!(
+        export.lines().count(),
+        4,
+        "header and three boxes: {export}"
+    );
+    assert!(export
+        .contains("2012鸿借字第002号,借款合同,华南电力,借款,2012,永久,1号库房/05列/A面/3节/4层,B"));
+    assert!(!export.contains("坏"), "no bad row stored: {export}");
+}
+
+#[test]
+fn importing_twice_creates_nothing_new() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file("ledger.csv", LEDGER.as_bytes());
+    run(fixture.station().arg("import").arg(&ledger));
+    let first = fixture.export();
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    let text = stdout(&output);
+    assert!(text.contains("created 0 · unchanged 3"), "{text}");
+    assert_eq!(fixture.export(), first);
+}
+
+#[test]
+fn a_gb18030_ledger_imports_like_utf8() {
+    let fixture = Fixture::new();
+    let (gb, _, unmappable) = encoding_rs::GB18030.encode(LEDGER);
+    assert!(!unmappable);
+    let ledger = fixture.file("ledger-gb.csv", &gb);
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    let text = stdout(&output);
+    assert!(text.contains("(GB18030)"), "{text}");
+    assert!(text.contains("created 3"), "{text}");
+    assert!(fixture.export().contains("鸿达贸易有限公司"));
+
+    let refused = run(fixture
+        .station()
+        .arg("import")
+        .arg("--encoding")
+        .arg("utf8")
+        .arg(&ledger));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("not valid UTF-8"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn export_then_import_is_a_fixed_point() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file("ledger.csv", LEDGER.as_bytes());
+    run(fixture.station().arg("import").arg(&ledger));
+    let first = fixture.export();
+    assert!(first.starts_with('\u{feff}'), "BOM for Excel");
+
+    let second_store = Fixture::new();
+    let exported = second_store.file("export.csv", first.as_bytes());
+    let output = run(second_store.station().arg("import").arg(&exported));
+    assert!(output.status.success(), "{}", stdout(&output));
+    assert_eq!(
+        second_store.export(),
+        first,
+        "export → import → export changes nothing"
+    );
+
+    // And back into the first store: everything already there, unchanged.
+    let output = run(fixture.station().arg("import").arg(&exported));
+    assert!(stdout(&output).contains("created 0 · unchanged 3 · differing 0"));
+}
+
+#[test]
+fn a_file_without_required_columns_changes_nothing() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file(
+        "no-title.csv",
+        "档案号,客户名称\n2012鸿借字第001号,鸿达\n".as_bytes(),
+    );
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("required column missing: 题名/title"),
+        "{message}"
+    );
+    assert_eq!(fixture.export().lines().count(), 1, "only the header");
+}
+
+#[test]
+fn malformed_csv_and_absurd_fields_are_bad_rows_not_crashes() {
+    let fixture = Fixture::new();
+    let huge = "字".repeat(5000);
+    let text = format!(
+        "档案号,题名,客户名称\n\
+         2012鸿借字第001号,好的,鸿达\n\
+         2012鸿借字第003号,{huge},鸿达\n\
+         2012鸿借字第004号,多出来的字段,鸿达,x,y\n\
+         2012鸿借字第002号,\"未闭合的引号,鸿达\n\
+         2012鸿借字第005号,被引号吞掉,鸿达\n"
+    );
+    let ledger = fixture.file("broken.csv", text.as_bytes());
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    assert_eq!(output.status.code(), Some(3), "{}", stdout(&output));
+    let report = stdout(&output);
+    assert!(report.contains("created 1"), "{report}");
+    let line = |n: u32| {
+        report
+            .lines()
+            .find(|l| l.contains(&format!("line {n}: ")))
+            .unwrap_or_else(|| panic!("no report for line {n}: {report}"))
+            .to_owned()
+    };
+    assert!(line(3).contains("absurdly long"), "{report}");
+    assert!(
+        line(4).contains("5 fields but the header has 3"),
+        "{report}"
+    );
+    assert!(line(5).contains("unclosed quote"), "{report}");
+    let export = fixture.export();
+    assert_eq!(export.lines().count(), 2, "{export}");
+}
+
+#[test]
+fn binary_garbage_is_refused_as_a_whole() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file("garbage.csv", &[0xff, 0xfe, 0x00, 0x80, 0x81, 0xff, b'\n']);
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("not valid"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_typo_in_the_config_is_named() {
+    let fixture = Fixture::new();
+    let config = fixture.file("typo.toml", b"lisen = \"127.0.0.1:1\"\n");
+    let output = run(station(&fixture.data())
+        .arg("--config")
+        .arg(&config)
+        .arg("verify"));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("typo.toml") && message.contains("lisen"),
+        "{message}"
+    );
+}

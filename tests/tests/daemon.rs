@@ -1,0 +1,216 @@
+//! The daemon end to end: `station serve` on a real port, a locked data directory,
+//! SIGTERM, online backup and `verify`.
+
+use std::fs;
+
+mod common;
+
+use common::{run, station, stderr, stdout, Daemon};
+
+fn import_sample(data: &std::path::Path, dir: &std::path::Path) {
+    let ledger = dir.join("ledger.csv");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\n\
+         A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
+         A-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层\n",
+    )
+    .expect("ledger");
+    let output = run(station(data).arg("import").arg(&ledger));
+    assert!(output.status.success(), "{}", stdout(&output));
+}
+
+#[test]
+fn serve_answers_health_and_items_then_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    import_sample(&data, dir.path());
+    let export = stdout(&run(station(&data).arg("export")));
+    let barcode = export
+        .lines()
+        .nth(1)
+        .and_then(|line| line.rsplit(',').next())
+        .expect("a barcode in the export")
+        .to_owned();
+
+    let daemon = Daemon::start(&data);
+    let (status, body) = daemon.get("/healthz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+
+    let (status, body) = daemon.get(&format!("/api/v1/items/{barcode}"));
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("A-1") && body.contains("1号库房/05列/A面/3节/4层"),
+        "{body}"
+    );
+
+    let (status, body) = daemon.get("/api/v1/items/B0000000019");
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("\"error\":\"bad_barcode\"") && body.contains("check digit"),
+        "{body}"
+    );
+
+    let (status, body) = daemon.get("/api/v1/boxes?customer=%E9%B8%BF%E8%BE%BE");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("鸿达贸易"), "{body}");
+
+    let status = daemon.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    let verify = run(station(&data).arg("verify"));
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[test]
+fn a_second_process_gets_a_clear_in_use_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let daemon = Daemon::start(&data);
+    let output = run(station(&data).arg("export"));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(
+        message.contains("in use by another station process"),
+        "{message}"
+    );
+    drop(daemon);
+}
+
+#[test]
+fn an_online_backup_opens_as_a_store_of_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    import_sample(&data, dir.path());
+    let daemon = Daemon::start(&data);
+    let (_, health) = daemon.get("/healthz");
+
+    let backup = dir.path().join("backup");
+    let output = run(station(&data).arg("backup").arg(&backup));
+    assert!(
+        output.status.success(),
+        "{} {}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("online backup written"),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = run(station(&data).arg("backup").arg(&backup));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "a non-empty target is refused"
+    );
+    assert!(stderr(&output).contains("not empty"), "{}", stderr(&output));
+    assert!(daemon.terminate().success());
+
+    let copy = Daemon::start(&backup);
+    let (status, copy_health) = copy.get("/healthz");
+    assert_eq!(status, 200);
+    assert_eq!(copy_health, health, "same event count in the copy");
+    drop(copy);
+    let verify = run(station(&backup).arg("verify"));
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("event chain intact"));
+}
+
+#[test]
+fn a_data_dir_whose_store_cannot_be_opened_is_refused_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    fs::create_dir_all(&data).expect("dir");
+    fs::write(
+        data.join("store"),
+        b"a file where the store directory belongs",
+    )
+    .expect("junk");
+    let output = run(station(&data).arg("verify"));
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert!(message.contains("opening the store"), "{message}");
+    assert!(message.contains("storage failure"), "{message}");
+}
+
+/// A full disk: the import stops with a clear message, keeps what it acknowledged,
+/// and once there is room again the store is consistent and complete up to that point.
+/// Needs root to mount a small tmpfs (CI runs as root).
+#[test]
+fn a_full_disk_loses_nothing_that_was_acknowledged() {
+    if !is_root() {
+        eprintln!("a_full_disk_loses_nothing_that_was_acknowledged: not root, cannot mount tmpfs; not run");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mount = dir.path().join("tiny");
+    fs::create_dir_all(&mount).expect("mount point");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&mount)
+        .status()
+        .expect("mount runs");
+    assert!(mounted.success(), "mounting a tmpfs as root failed");
+    let _unmount = Unmount(mount.clone());
+
+    let mut ledger = String::from("档案号,题名,客户名称,位置\n");
+    for n in 1..=20_000 {
+        ledger.push_str(&format!(
+            "A-{n},借款合同及担保资料{n},客户{n:07}有限公司,1号库房/{:02}列/A面/3节/{}层\n",
+            n % 50 + 1,
+            n % 5 + 1
+        ));
+    }
+    let ledger_path = dir.path().join("big.csv");
+    fs::write(&ledger_path, ledger).expect("ledger");
+    let data = mount.join("data");
+    let output = run(station(&data).arg("import").arg(&ledger_path));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let message = stderr(&output);
+    assert!(message.contains("the disk is full"), "{message}");
+    let created: u64 = message
+        .split("the ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of kept boxes in {message}"));
+    assert!(created > 0 && created < 20_000, "{message}");
+
+    let grown = std::process::Command::new("mount")
+        .args(["-o", "remount,size=256m"])
+        .arg(&mount)
+        .status()
+        .expect("remount runs");
+    assert!(grown.success());
+    let verify = run(station(&data).arg("verify"));
+    assert!(
+        verify.status.success(),
+        "{} {}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    let export = stdout(&run(station(&data).arg("export")));
+    assert_eq!(
+        export.lines().count() as u64,
+        created + 1,
+        "exactly the acknowledged boxes are there"
+    );
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+struct Unmount(std::path::PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
