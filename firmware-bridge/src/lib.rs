@@ -1,5 +1,6 @@
 //! Device codecs for archive station: the bytes a barcode scanner sends become
 //! typed [`Scan`]s, and the commands the station sends back become bytes.
+//! With the `serial` feature, also the port plumbing that drives them.
 //!
 //! # Overview
 //!
@@ -24,8 +25,17 @@
 //! Feeding the same bytes in different chunks yields the same scans and the
 //! same skipped entries.
 //!
-//! **Invariant:** firmware-bridge never opens a port, spawns a task or reads a
-//! clock. The port plumbing lives elsewhere and drives these codecs.
+//! The `port` module, behind the `serial` feature (off by default, so the
+//! codecs build without tokio), is the plumbing that drives these codecs:
+//! it opens a serial port by path (including `/dev/serial/by-id/...`) with
+//! tokio-serial, feeds what it reads to the decoder, writes the ACKs and
+//! commands the scanner is owed, and reopens the port with back-off when the
+//! device goes away. It is generic over `AsyncRead + AsyncWrite`, so a PTY, a
+//! TCP socket or an in-memory duplex fit the same code.
+//!
+//! **Invariant:** the codecs never open a port, spawn a task or read a
+//! clock. Only the `port` module does I/O, and it waits only on tokio's
+//! clock, which tests pause.
 //!
 //! **Invariant:** no input makes a decoder panic or index past the end of a
 //! buffer. Between calls a decoder holds at most one unfinished frame, capped
@@ -61,6 +71,8 @@
 
 pub mod aim;
 pub mod line;
+#[cfg(feature = "serial")]
+pub mod port;
 pub mod scan;
 pub mod ssi;
 

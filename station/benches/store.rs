@@ -21,12 +21,14 @@ const BOXES_PER_SHELF: u64 = 100;
 struct Args {
     boxes: u64,
     dir: Option<PathBuf>,
+    cache_mib: u64,
 }
 
 fn args() -> Args {
     let mut args = Args {
         boxes: 1_000_000,
         dir: None,
+        cache_mib: station::store::DEFAULT_CACHE_BYTES >> 20,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -38,6 +40,12 @@ fn args() -> Args {
                     .unwrap_or(args.boxes)
             }
             "--dir" => args.dir = iter.next().map(PathBuf::from),
+            "--cache-mib" => {
+                args.cache_mib = iter
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(args.cache_mib)
+            }
             _ => {} // cargo bench passes --bench
         }
     }
@@ -121,12 +129,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let scheme = Scheme::new("loan", "{year}鸿借字第{seq:03}号")?;
     let fresh = !dir.join("store").exists();
-    let store = Arc::new(Store::open(&dir, StoreOptions::default())?);
+    let store = Arc::new(Store::open(
+        &dir,
+        StoreOptions {
+            cache_bytes: args.cache_mib << 20,
+            ..StoreOptions::default()
+        },
+    )?);
     let boxes = args.boxes;
     println!(
-        "store: {} ({} boxes, {} shelves)",
+        "store: {} ({} boxes, {} shelves, cache {} MiB)",
         dir.display(),
         boxes,
+        args.cache_mib,
         boxes.div_ceil(BOXES_PER_SHELF)
     );
 
@@ -278,5 +293,78 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verify_started.elapsed().as_secs_f64(),
         verified.is_ok()
     );
+    drop(store);
+    serve_memory(&dir, boxes)?;
+    Ok(())
+}
+
+/// Starts the real `station serve` on the store, asks it for 20,000 random boxes over one
+/// keep-alive connection, and reports its resident memory (VmRSS, and the peak VmHWM).
+fn serve_memory(dir: &std::path::Path, boxes: u64) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("--data")
+        .arg(dir)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .ok_or("no address")?
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr)?;
+    stream.set_nodelay(true)?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut rng = Rng(0x5EED);
+    let started = Instant::now();
+    let requests = 20_000;
+    for _ in 0..requests {
+        let barcode = Barcode::new(Kind::Box, rng.below(boxes) + 1)?;
+        let request = format!("GET /api/v1/items/{barcode} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        stream.write_all(request.as_bytes())?;
+        let mut length = 0usize;
+        let mut status = String::new();
+        reader.read_line(&mut status)?;
+        if !status.contains(" 200 ") {
+            return Err(format!("unexpected answer {status:?}").into());
+        }
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header)?;
+            if header == "\r\n" {
+                break;
+            }
+            if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse()?;
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+    }
+    let elapsed = started.elapsed();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.trim_start_matches(name).trim().to_owned())
+            .unwrap_or_default()
+    };
+    println!(
+        "serve: {requests} GET item (1 connection) in {:.2}s; VmRSS {} (peak VmHWM {})",
+        elapsed.as_secs_f64(),
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+    child.wait()?;
     Ok(())
 }

@@ -374,7 +374,8 @@ pub struct Tx<'a> {
     actor: &'a str,
     station: &'a str,
     now: Millis,
-    events: Vec<EventBody>,
+    /// Events to append at commit, each with further items whose history it belongs to.
+    events: Vec<(EventBody, Vec<Barcode>)>,
 }
 
 impl Tx<'_> {
@@ -475,14 +476,27 @@ impl Tx<'_> {
         kind: EventKind,
         changes: Vec<crate::event::Change>,
     ) {
-        self.events.push(EventBody {
+        self.record_many(item, Vec::new(), kind, changes);
+    }
+
+    /// Records one event that concerns `item` and also every one of `others` (a bulk
+    /// operation such as an import chunk): each finds it in its history.
+    fn record_many(
+        &mut self,
+        item: Option<Barcode>,
+        others: Vec<Barcode>,
+        kind: EventKind,
+        changes: Vec<crate::event::Change>,
+    ) {
+        let body = EventBody {
             at: self.now,
             station: self.station.to_owned(),
             actor: self.actor.to_owned(),
             item,
             kind,
             changes,
-        });
+        };
+        self.events.push((body, others));
     }
 }
 
@@ -609,7 +623,7 @@ impl Store {
                 let mut seq = head.seq;
                 let mut hash = head.hash;
                 let mut logged = Vec::with_capacity(tx.events.len().min(MAX_LOGGED_EVENTS));
-                for body in tx.events.drain(..) {
+                for (body, others) in tx.events.drain(..) {
                     if logged.len() < MAX_LOGGED_EVENTS {
                         logged.push((seq + 1, body.kind, body.item));
                     }
@@ -618,7 +632,7 @@ impl Store {
                     let event = Event::chain(&hash, seq, body);
                     hash = event.hash;
                     tree.insert(keys::event(seq), encode(&event))?;
-                    if let Some(item) = item {
+                    for item in item.into_iter().chain(others) {
                         tree.insert(keys::history(item, seq), &[])?;
                     }
                 }

@@ -286,11 +286,28 @@ impl Tx<'_> {
             place: None,
             status: ItemStatus::Registered,
         };
-        self.insert_box(&archive_box, EventKind::Registered)?;
+        self.insert_box(&archive_box)?;
+        self.record(
+            Some(barcode),
+            EventKind::Registered,
+            vec![
+                Change::new(
+                    "archive_no",
+                    None::<String>,
+                    Some(archive_box.archive_no.clone()),
+                ),
+                Change::new(
+                    "customer",
+                    None::<String>,
+                    Some(archive_box.customer.clone()),
+                ),
+            ],
+        );
         Ok(archive_box)
     }
 
-    fn insert_box(&mut self, archive_box: &ArchiveBox, kind: EventKind) -> Result<()> {
+    /// Writes a new box with its indexes (the caller records the event).
+    fn insert_box(&mut self, archive_box: &ArchiveBox) -> Result<()> {
         let barcode = archive_box.barcode;
         self.put_item(&Item::Box(archive_box.clone()))?;
         self.put_raw(
@@ -304,28 +321,6 @@ impl Tx<'_> {
         if let Some(place) = archive_box.place {
             self.index_at(place, barcode)?;
         }
-        // The record holds every field; the event names the box by its number (and, for
-        // a registration by hand, its customer) so that bulk imports stay compact.
-        let mut changes = vec![Change::new(
-            "archive_no",
-            None::<String>,
-            Some(archive_box.archive_no.clone()),
-        )];
-        if kind != EventKind::Imported {
-            changes.push(Change::new(
-                "customer",
-                None::<String>,
-                Some(archive_box.customer.clone()),
-            ));
-        }
-        if let Some(place) = archive_box.place {
-            changes.push(Change::new(
-                "place",
-                None::<String>,
-                Some(place.to_string()),
-            ));
-        }
-        self.record(Some(barcode), kind, changes);
         Ok(())
     }
 
@@ -920,7 +915,7 @@ impl Tx<'_> {
                 ItemStatus::Registered
             },
         };
-        self.insert_box(&archive_box, EventKind::Imported)?;
+        self.insert_box(&archive_box)?;
         Ok(ImportOutcome::Created(barcode))
     }
 
@@ -1030,7 +1025,9 @@ impl Store {
     }
 
     /// Imports checked rows in one transaction; each row's rejection is returned in its
-    /// place and changes nothing, while a storage failure aborts the whole chunk.
+    /// place and changes nothing, while a storage failure aborts the whole chunk. The
+    /// chunk is one `Imported` event that lists every box it created (barcode, archive
+    /// number, place) and is in each of those boxes' history.
     pub fn import_rows(
         &self,
         actor: &Actor,
@@ -1038,12 +1035,32 @@ impl Store {
     ) -> Result<Vec<Result<ImportOutcome>>> {
         self.write(actor, |tx| {
             let mut outcomes = Vec::with_capacity(rows.len());
+            let mut created = Vec::new();
+            let mut changes = Vec::new();
             for row in rows {
                 match tx.import_row(row) {
                     Err(error) if error.is_rejection() => outcomes.push(Err(error)),
                     Err(error) => return Err(error),
-                    Ok(outcome) => outcomes.push(Ok(outcome)),
+                    Ok(outcome) => {
+                        if let ImportOutcome::Created(barcode) = outcome {
+                            created.push(barcode);
+                            let place = row.location.as_deref().unwrap_or("");
+                            changes.push(Change::new(
+                                "box",
+                                None::<String>,
+                                Some(
+                                    format!("{barcode} {} {place}", row.archive_no)
+                                        .trim_end()
+                                        .to_owned(),
+                                ),
+                            ));
+                        }
+                        outcomes.push(Ok(outcome));
+                    }
                 }
+            }
+            if !created.is_empty() {
+                tx.record_many(None, created, EventKind::Imported, changes);
             }
             Ok(outcomes)
         })

@@ -624,3 +624,53 @@ fn events_carry_the_injected_clock_station_and_actor() {
         (1_700_000_000_000, "counter-1", "P0000000014")
     );
 }
+
+#[test]
+fn an_import_chunk_is_one_event_in_every_imported_box_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let row = |number: &str, customer: &str| ImportRow {
+        archive_no: number.into(),
+        title: "借款合同".into(),
+        customer: customer.into(),
+        category: String::new(),
+        year: Some(2012),
+        retention: None,
+        location: Some("1号库房/05列/A面/3节/4层".into()),
+        barcode: None,
+        series: None,
+    };
+    let outcomes = store
+        .import_rows(
+            &Actor::new("import"),
+            &[row("A-1", "甲"), row("A-2", "乙"), row("A-1", "丙")],
+        )
+        .expect("imported");
+    let created: Vec<Barcode> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Ok(ImportOutcome::Created(barcode)) => Some(*barcode),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(created.len(), 2);
+    assert!(matches!(outcomes[2], Ok(ImportOutcome::Differs(..))));
+    for barcode in &created {
+        let history = store.history(*barcode).expect("history");
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0].body.kind, EventKind::Imported);
+        let listed = history[0].body.changes.iter().any(|change| {
+            change
+                .after
+                .as_deref()
+                .is_some_and(|a| a.starts_with(&barcode.to_string()))
+        });
+        assert!(listed, "the import event names {barcode}");
+    }
+    let shelf = store
+        .location_by_path("1号库房/05列/A面/3节/4层")
+        .expect("read")
+        .expect("shelf created");
+    assert_eq!(store.barcodes_at(shelf.barcode, 10).expect("list"), created);
+    assert!(store.verify().expect("verify").is_ok());
+}
