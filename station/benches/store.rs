@@ -141,8 +141,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "store: {} ({} boxes, {} shelves, cache {} MiB)",
         dir.display(),
         boxes,
-        args.cache_mib,
-        boxes.div_ceil(BOXES_PER_SHELF)
+        boxes.div_ceil(BOXES_PER_SHELF),
+        args.cache_mib
     );
 
     if fresh {
@@ -294,15 +294,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verified.is_ok()
     );
     drop(store);
-    serve_memory(&dir, boxes)?;
+    serve_memory(&dir, boxes, args.cache_mib)?;
     Ok(())
 }
 
-/// Starts the real `station serve` on the store, asks it for 20,000 random boxes over one
-/// keep-alive connection, and reports its resident memory (VmRSS, and the peak VmHWM).
-fn serve_memory(dir: &std::path::Path, boxes: u64) -> Result<(), Box<dyn std::error::Error>> {
+/// Starts the real `station serve` on the store with the same cache size, asks it for
+/// 20,000 random boxes over one keep-alive connection, and reports its resident memory
+/// (VmRSS, and the peak VmHWM).
+fn serve_memory(
+    dir: &std::path::Path,
+    boxes: u64,
+    cache_mib: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
     use std::io::{BufRead, BufReader, Read, Write};
+    let config = tempfile::NamedTempFile::new()?;
+    std::fs::write(config.path(), format!("cache_mib = {cache_mib}\n"))?;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_station"))
+        .arg("--config")
+        .arg(config.path())
         .arg("--data")
         .arg(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])

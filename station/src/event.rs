@@ -42,6 +42,10 @@ pub enum EventKind {
     StatusChanged,
     /// An archive number was allocated from a scheme.
     NumberAllocated,
+    /// A workstation's last effect was taken back (UNDO).
+    Undone,
+    /// A stock-take found an item missing from where it should be.
+    FlaggedMissing,
 }
 
 /// One field's value before and after a change.

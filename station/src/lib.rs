@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod barcode;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod control;
@@ -35,3 +36,4 @@ pub mod model;
 pub mod numbering;
 pub mod server;
 pub mod store;
+pub mod workflow;

@@ -265,6 +265,8 @@ pub struct Loan {
     pub due: NaiveDate,
     /// When it came back.
     pub returned_at: Option<Millis>,
+    /// Whether it was taken back (UNDO) rather than returned.
+    pub cancelled: bool,
 }
 
 /// A step of the handover chain after a loan is disbursed.

@@ -38,6 +38,8 @@ pub struct NewBox {
     pub checklist: Vec<ChecklistEntry>,
     /// Home shelf.
     pub home: Option<Barcode>,
+    /// A pre-printed label's barcode to register the box under; a new one when absent.
+    pub barcode: Option<Barcode>,
 }
 
 /// Changes to a box's descriptive fields; `None` leaves a field as it is.
@@ -260,6 +262,14 @@ impl Tx<'_> {
         if let Some(home) = new.home {
             self.require_shelf(home)?;
         }
+        if let Some(barcode) = new.barcode {
+            if barcode.kind() != Kind::Box {
+                return Err(StoreError::wrong_kind(barcode, Kind::Box));
+            }
+            if self.item(barcode)?.is_some() {
+                return Err(StoreError::DuplicateBarcode(barcode));
+            }
+        }
         let archive_no = match (given_no, &new.scheme) {
             (Some(number), _) => number,
             (None, Some((scheme, year))) => self.allocate_archive_no(scheme, *year)?,
@@ -270,7 +280,13 @@ impl Tx<'_> {
                 }))
             }
         };
-        let barcode = self.new_barcode(Kind::Box)?;
+        let barcode = match new.barcode {
+            Some(barcode) => {
+                self.raise_counter(&keys::barcode_counter(Kind::Box), barcode.seq())?;
+                barcode
+            }
+            None => self.new_barcode(Kind::Box)?,
+        };
         let archive_box = ArchiveBox {
             barcode,
             archive_no,
@@ -628,6 +644,7 @@ impl Tx<'_> {
             out_at: self.now,
             due,
             returned_at: None,
+            cancelled: false,
         };
         self.put(&keys::loan(id), &loan)?;
         self.put_raw(&keys::borrower(borrower, id), &[])?;
@@ -962,6 +979,171 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// The counter location called `name`, created (kind counter, at the top of the
+    /// hierarchy) the first time it is needed.
+    pub fn ensure_counter(&mut self, name: &str) -> Result<Location> {
+        if let Some(bytes) = self.get_raw(&keys::path(name))? {
+            if let Some(barcode) = keys::trailing_barcode(&bytes) {
+                return self.require_location(barcode);
+            }
+        }
+        self.add_location(&NewLocation {
+            kind: LocationKind::Counter,
+            name: name.to_owned(),
+            parent: None,
+            capacity: None,
+        })
+    }
+
+    /// Puts a box or certificate back where it was (`place`, `status`): the UNDO of a move.
+    pub fn restore(
+        &mut self,
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    ) -> Result<Item> {
+        let mut record = self.require_item(item)?;
+        let (current, old_status) = match &mut record {
+            Item::Box(archive_box) => {
+                if archive_box.status == ItemStatus::OnLoan {
+                    return Err(self.on_loan_error(item)?);
+                }
+                let current = std::mem::replace(&mut archive_box.place, place);
+                (current, std::mem::replace(&mut archive_box.status, status))
+            }
+            Item::Certificate(certificate) => {
+                let current = std::mem::replace(&mut certificate.place, place);
+                (current, std::mem::replace(&mut certificate.status, status))
+            }
+            _ => return Err(StoreError::wrong_kind(item, Kind::Box)),
+        };
+        if let Some(current) = current {
+            self.unindex_at(current, item)?;
+        }
+        if let Some(place) = place {
+            self.require_shelf(place)?;
+            self.index_at(place, item)?;
+        }
+        self.put_item(&record)?;
+        self.record(
+            Some(item),
+            EventKind::Undone,
+            vec![
+                Change::new("place", opt_text(&current), opt_text(&place)),
+                Change::new("status", Some(old_status.label().1), Some(status.label().1)),
+            ],
+        );
+        Ok(record)
+    }
+
+    /// Takes back a loan opened by mistake (UNDO): the loan is closed as cancelled and
+    /// the box goes back to `place` with `status`.
+    pub fn cancel_loan(
+        &mut self,
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    ) -> Result<Loan> {
+        let mut archive_box = self.require_box(item)?;
+        let id = self
+            .get_raw(&keys::open_loan(item))?
+            .and_then(|bytes| keys::decode_u64(&bytes))
+            .ok_or(StoreError::NotOnLoan(item))?;
+        let mut loan: Loan = self
+            .get(&keys::loan(id))?
+            .ok_or_else(|| StoreError::Corrupt {
+                key: format!("o{id}"),
+            })?;
+        if let Some(place) = place {
+            self.require_shelf(place)?;
+        }
+        loan.returned_at = Some(self.now);
+        loan.cancelled = true;
+        self.put(&keys::loan(id), &loan)?;
+        self.remove(&keys::borrower(loan.borrower, id))?;
+        self.remove(&keys::due(loan.due, id))?;
+        self.remove(&keys::open_loan(item))?;
+        archive_box.place = place;
+        archive_box.status = status;
+        if let Some(place) = place {
+            self.index_at(place, item)?;
+        }
+        self.put_item(&Item::Box(archive_box))?;
+        self.record(
+            Some(item),
+            EventKind::Undone,
+            vec![
+                Change::new("loan", Some(id.to_string()), Some("cancelled")),
+                Change::new("place", None::<String>, opt_text(&place)),
+            ],
+        );
+        Ok(loan)
+    }
+
+    /// Opens again a loan whose return was scanned by mistake (UNDO of a return).
+    pub fn reopen_loan(&mut self, id: u64) -> Result<Loan> {
+        let mut loan: Loan = self
+            .get(&keys::loan(id))?
+            .ok_or_else(|| StoreError::Corrupt {
+                key: format!("o{id}"),
+            })?;
+        let mut archive_box = self.require_box(loan.item)?;
+        if self.get_raw(&keys::open_loan(loan.item))?.is_some() {
+            return Err(self.on_loan_error(loan.item)?);
+        }
+        loan.returned_at = None;
+        loan.cancelled = false;
+        self.put(&keys::loan(id), &loan)?;
+        self.put_raw(&keys::borrower(loan.borrower, id), &[])?;
+        self.put_raw(&keys::due(loan.due, id), &[])?;
+        self.put_raw(&keys::open_loan(loan.item), &id.to_be_bytes())?;
+        let from = archive_box.place.take();
+        if let Some(from) = from {
+            self.unindex_at(from, loan.item)?;
+        }
+        archive_box.status = ItemStatus::OnLoan;
+        self.put_item(&Item::Box(archive_box))?;
+        self.record(
+            Some(loan.item),
+            EventKind::Undone,
+            vec![
+                Change::new("loan", Some("returned"), Some(format!("{id} open again"))),
+                Change::new("place", opt_text(&from), None::<String>),
+            ],
+        );
+        Ok(loan)
+    }
+
+    /// Marks an item found missing at a stock-take. It stays indexed where it belongs,
+    /// so the shelf still lists it and a later scan there finds it again.
+    pub fn flag_missing(&mut self, item: Barcode) -> Result<Item> {
+        let mut record = self.require_item(item)?;
+        let old_status = match &mut record {
+            Item::Box(archive_box) => {
+                std::mem::replace(&mut archive_box.status, ItemStatus::Missing)
+            }
+            Item::Certificate(certificate) => {
+                std::mem::replace(&mut certificate.status, ItemStatus::Missing)
+            }
+            _ => return Err(StoreError::wrong_kind(item, Kind::Box)),
+        };
+        if old_status != ItemStatus::Missing {
+            self.put_item(&record)?;
+            self.record(
+                Some(item),
+                EventKind::FlaggedMissing,
+                vec![Change::new(
+                    "status",
+                    Some(old_status.label().1),
+                    Some("missing"),
+                )],
+            );
+        }
+        Ok(record)
+    }
+}
+
 impl Store {
     /// Registers a box (allocating its barcode and, if needed, its archive number).
     pub fn register_box(&self, actor: &Actor, new: &NewBox) -> Result<ArchiveBox> {
@@ -1044,15 +1226,10 @@ impl Store {
                     Ok(outcome) => {
                         if let ImportOutcome::Created(barcode) = outcome {
                             created.push(barcode);
-                            let place = row.location.as_deref().unwrap_or("");
                             changes.push(Change::new(
                                 "box",
                                 None::<String>,
-                                Some(
-                                    format!("{barcode} {} {place}", row.archive_no)
-                                        .trim_end()
-                                        .to_owned(),
-                                ),
+                                Some(format!("{barcode} {}", row.archive_no)),
                             ));
                         }
                         outcomes.push(Ok(outcome));

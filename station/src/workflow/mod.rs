@@ -1,0 +1,1270 @@
+//! The scan workflow engine: what a scan means at a workstation in its current mode.
+//!
+//! Clerks have a scanner in one hand and a box in the other, so everything happens by
+//! scanning: command cards switch the mode, badges say who, shelf labels say where, box
+//! labels say what. Each workstation (`counter`, `cart-1`, …) has its own mode and
+//! context; several scanners may feed one workstation. Every scan gets exactly one
+//! [`ScanResult`] (OK, warning or error, in Chinese and English), produced only after its
+//! effect is durable, and published on the engine's broadcast stream.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration as Days, NaiveDate};
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::barcode::{Barcode, Kind};
+use crate::calendar::WorkCalendar;
+use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Millis, Person, Role};
+use crate::numbering::Scheme;
+use crate::store::{Actor, NewBox, Store, StoreError};
+
+/// Command cards, printed on the counter's command sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CommandCard {
+    /// Switch to LOOKUP.
+    Lookup,
+    /// Switch to SHELVE.
+    Shelve,
+    /// Switch to CHECKOUT.
+    Checkout,
+    /// Switch to RETURN.
+    Return,
+    /// Switch to HANDOVER.
+    Handover,
+    /// Switch to AUDIT.
+    Audit,
+    /// Switch to INTAKE.
+    Intake,
+    /// Finish the current step (audit reconciliation, handover).
+    Done,
+    /// Leave the mode without finishing.
+    Cancel,
+    /// Take back this workstation's last effect.
+    Undo,
+}
+
+impl CommandCard {
+    /// Every card, in sheet order.
+    pub const ALL: [CommandCard; 10] = [
+        CommandCard::Lookup,
+        CommandCard::Shelve,
+        CommandCard::Checkout,
+        CommandCard::Return,
+        CommandCard::Handover,
+        CommandCard::Audit,
+        CommandCard::Intake,
+        CommandCard::Done,
+        CommandCard::Cancel,
+        CommandCard::Undo,
+    ];
+
+    /// The card's barcode: `K` and the card's number, 1 to 10.
+    pub fn barcode(self) -> Barcode {
+        let seq = CommandCard::ALL
+            .iter()
+            .position(|card| *card == self)
+            .map_or(1, |idx| idx as u64 + 1);
+        match Barcode::new(Kind::Command, seq) {
+            Ok(barcode) => barcode,
+            Err(_) => unreachable!("card numbers 1..=10 are valid sequences"),
+        }
+    }
+
+    /// The card a scanned command barcode stands for.
+    pub fn from_barcode(barcode: Barcode) -> Option<CommandCard> {
+        if barcode.kind() != Kind::Command {
+            return None;
+        }
+        let idx = usize::try_from(barcode.seq()).ok()?.checked_sub(1)?;
+        CommandCard::ALL.get(idx).copied()
+    }
+
+    /// The name printed on the card.
+    pub fn label(self) -> (&'static str, &'static str) {
+        match self {
+            CommandCard::Lookup => ("查询", "LOOKUP"),
+            CommandCard::Shelve => ("上架", "SHELVE"),
+            CommandCard::Checkout => ("借出", "CHECKOUT"),
+            CommandCard::Return => ("归还", "RETURN"),
+            CommandCard::Handover => ("移交", "HANDOVER"),
+            CommandCard::Audit => ("盘点", "AUDIT"),
+            CommandCard::Intake => ("登记", "INTAKE"),
+            CommandCard::Done => ("完成", "DONE"),
+            CommandCard::Cancel => ("取消", "CANCEL"),
+            CommandCard::Undo => ("撤销", "UNDO"),
+        }
+    }
+
+    fn mode(self) -> Option<Mode> {
+        Some(match self {
+            CommandCard::Lookup => Mode::Lookup,
+            CommandCard::Shelve => Mode::Shelve,
+            CommandCard::Checkout => Mode::Checkout,
+            CommandCard::Return => Mode::Return,
+            CommandCard::Handover => Mode::Handover,
+            CommandCard::Audit => Mode::Audit,
+            CommandCard::Intake => Mode::Intake,
+            _ => return None,
+        })
+    }
+}
+
+/// A workstation's mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// A scan shows what the thing is, where it is, who has it.
+    Lookup,
+    /// Scan a shelf, then the boxes put on it.
+    Shelve,
+    /// Scan the borrower's badge (and a supervisor's, if needed), then boxes.
+    Checkout,
+    /// Scan returned boxes.
+    Return,
+    /// Scan the receiver's badge, then the items handed over, then DONE.
+    Handover,
+    /// Scan a shelf, then every box on it, then DONE.
+    Audit,
+    /// Scan freshly printed labels to register or activate their boxes.
+    Intake,
+}
+
+impl Mode {
+    fn label(self) -> (&'static str, &'static str) {
+        match self {
+            Mode::Lookup => ("查询", "LOOKUP"),
+            Mode::Shelve => ("上架", "SHELVE"),
+            Mode::Checkout => ("借出", "CHECKOUT"),
+            Mode::Return => ("归还", "RETURN"),
+            Mode::Handover => ("移交", "HANDOVER"),
+            Mode::Audit => ("盘点", "AUDIT"),
+            Mode::Intake => ("登记", "INTAKE"),
+        }
+    }
+}
+
+/// How a scan went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Done, but look.
+    Warning,
+    /// Refused: nothing changed.
+    Error,
+}
+
+/// A message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Message {
+    fn new(zh: impl Into<String>, en: impl Into<String>) -> Message {
+        Message {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// Splits a "中文 / English" text.
+    fn from_bilingual(text: &str) -> Message {
+        match text.split_once(" / ") {
+            Some((zh, en)) => Message::new(zh.trim(), en.trim()),
+            None => Message::new(text, text),
+        }
+    }
+
+    fn join(mut self, other: &Message) -> Message {
+        self.zh = format!("{}；{}", self.zh, other.zh);
+        self.en = format!("{}; {}", self.en, other.en);
+        self
+    }
+}
+
+/// The thing a scan was about, as the counter screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ItemSummary {
+    /// Its barcode.
+    pub barcode: String,
+    /// box, certificate, location, person.
+    pub kind: &'static str,
+    /// Archive number (boxes, certificates).
+    pub archive_no: Option<String>,
+    /// Title, certificate kind, location path or person's name.
+    pub title: Option<String>,
+    /// Where it is now (human path).
+    pub place: Option<String>,
+    /// Where it belongs (human path).
+    pub home: Option<String>,
+    /// Status (English word).
+    pub status: Option<&'static str>,
+    /// Who has it, if lent.
+    pub holder: Option<String>,
+    /// When it is due back, if lent.
+    pub due: Option<NaiveDate>,
+}
+
+/// A stock-take's reconciliation of one shelf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    /// The shelf's path.
+    pub shelf: String,
+    /// Expected here and scanned.
+    pub present: Vec<String>,
+    /// Expected here and not scanned: flagged missing.
+    pub missing: Vec<String>,
+    /// Scanned here but belonging elsewhere (not moved).
+    pub misplaced: Vec<String>,
+    /// Scanned codes that name no registered box.
+    pub unknown: Vec<String>,
+    /// Codes scanned more than once.
+    pub duplicates: Vec<String>,
+}
+
+/// The one answer to one scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScanResult {
+    /// The workstation scanned at.
+    pub workstation: String,
+    /// What was scanned, as received.
+    pub input: String,
+    /// OK, warning or error.
+    pub outcome: Outcome,
+    /// The workstation's mode after the scan.
+    pub mode: Mode,
+    /// What happened or what is wrong.
+    pub message: Message,
+    /// The thing scanned, after the scan.
+    pub item: Option<ItemSummary>,
+    /// The reconciliation, for DONE in AUDIT.
+    pub audit: Option<AuditReport>,
+    /// When (ms since the epoch).
+    pub at: Millis,
+}
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct WorkflowConfig {
+    /// Loan period in days.
+    pub loan_days: u32,
+    /// The same code at the same workstation within this many ms is applied once.
+    pub repeat_window_ms: Millis,
+    /// Working days for handover deadlines.
+    pub calendar: WorkCalendar,
+    /// The scheme INTAKE allocates archive numbers from for blank labels.
+    pub intake_scheme: Option<Scheme>,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        WorkflowConfig {
+            loan_days: 30,
+            repeat_window_ms: 1500,
+            calendar: WorkCalendar::default(),
+            intake_scheme: None,
+        }
+    }
+}
+
+/// What UNDO takes back.
+#[derive(Debug, Clone)]
+enum Undo {
+    Move {
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    },
+    Loan {
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    },
+    Return {
+        loan: u64,
+    },
+}
+
+#[derive(Debug, Default)]
+struct Audit {
+    shelf: Option<Location>,
+    expected: BTreeSet<Barcode>,
+    scanned: Vec<String>,
+}
+
+#[derive(Debug)]
+struct Workstation {
+    mode: Mode,
+    operator: Option<Person>,
+    shelf: Option<Location>,
+    borrower: Option<Person>,
+    approver: Option<Person>,
+    receiver: Option<Person>,
+    handed: Vec<Barcode>,
+    audit: Audit,
+    undo: Option<Undo>,
+    last: Option<(String, Millis, ScanResult)>,
+}
+
+impl Workstation {
+    fn new() -> Workstation {
+        Workstation {
+            mode: Mode::Lookup,
+            operator: None,
+            shelf: None,
+            borrower: None,
+            approver: None,
+            receiver: None,
+            handed: Vec::new(),
+            audit: Audit::default(),
+            undo: None,
+            last: None,
+        }
+    }
+
+    /// Leaves the current mode's context behind (the operator stays).
+    fn enter(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.shelf = None;
+        self.borrower = None;
+        self.approver = None;
+        self.receiver = None;
+        self.handed.clear();
+        self.audit = Audit::default();
+    }
+}
+
+/// Runs scans against the store; one per station process, shared by all device tasks
+/// and the HTTP API.
+pub struct Engine {
+    store: Arc<Store>,
+    config: WorkflowConfig,
+    workstations: Mutex<HashMap<String, Arc<Mutex<Workstation>>>>,
+    results: broadcast::Sender<ScanResult>,
+}
+
+/// An answer in the making: outcome, message and the item it concerns.
+struct Answer {
+    outcome: Outcome,
+    message: Message,
+    item: Option<Barcode>,
+    audit: Option<AuditReport>,
+}
+
+impl Answer {
+    fn ok(message: Message, item: Option<Barcode>) -> Answer {
+        Answer {
+            outcome: Outcome::Ok,
+            message,
+            item,
+            audit: None,
+        }
+    }
+
+    fn error(zh: impl Into<String>, en: impl Into<String>) -> Answer {
+        Answer {
+            outcome: Outcome::Error,
+            message: Message::new(zh, en),
+            item: None,
+            audit: None,
+        }
+    }
+
+    fn refused(error: &StoreError, item: Option<Barcode>) -> Answer {
+        Answer {
+            outcome: Outcome::Error,
+            message: Message::from_bilingual(&error.to_string()),
+            item,
+            audit: None,
+        }
+    }
+}
+
+fn name_of(person: &Person) -> String {
+    person.name.clone()
+}
+
+impl Engine {
+    /// An engine over `store`.
+    pub fn new(store: Arc<Store>, config: WorkflowConfig) -> Engine {
+        let (results, _) = broadcast::channel(1024);
+        Engine {
+            store,
+            config,
+            workstations: Mutex::new(HashMap::new()),
+            results,
+        }
+    }
+
+    /// Subscribes to every scan result from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<ScanResult> {
+        self.results.subscribe()
+    }
+
+    /// The store the engine works on.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn workstation(&self, name: &str) -> Arc<Mutex<Workstation>> {
+        let mut all = self
+            .workstations
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        all.entry(name.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(Workstation::new())))
+            .clone()
+    }
+
+    /// The current mode of `workstation`.
+    pub fn mode(&self, workstation: &str) -> Mode {
+        let station = self.workstation(workstation);
+        let station = station.lock().unwrap_or_else(|poison| poison.into_inner());
+        station.mode
+    }
+
+    /// Runs one scan at `workstation` and publishes its result. Blocks until the effect
+    /// is durable; scans at one workstation run one after another, different
+    /// workstations in parallel.
+    pub fn scan(&self, workstation: &str, input: &str) -> ScanResult {
+        let station = self.workstation(workstation);
+        let mut station = station.lock().unwrap_or_else(|poison| poison.into_inner());
+        let now = self.store.now();
+        let code = input.trim().to_ascii_uppercase();
+        if let Some((last_code, at, result)) = &station.last {
+            if *last_code == code && now - at <= self.config.repeat_window_ms && !code.is_empty() {
+                let mut repeat = result.clone();
+                repeat.input = input.to_owned();
+                repeat.at = now;
+                repeat.message =
+                    Message::new("重复扫描，只处理一次", "repeated scan, applied once")
+                        .join(&result.message);
+                let _ = self.results.send(repeat.clone());
+                return repeat;
+            }
+        }
+        let answer = self.answer(&mut station, workstation, input);
+        let item = answer.item.and_then(|barcode| self.summary(barcode));
+        let result = ScanResult {
+            workstation: workstation.to_owned(),
+            input: input.to_owned(),
+            outcome: answer.outcome,
+            mode: station.mode,
+            message: answer.message,
+            item,
+            audit: answer.audit,
+            at: now,
+        };
+        match result.outcome {
+            Outcome::Error => {
+                tracing::warn!(workstation, input, message = %result.message.en, "scan refused")
+            }
+            _ => tracing::info!(workstation, input, message = %result.message.en, "scan"),
+        }
+        station.last = Some((code, now, result.clone()));
+        let _ = self.results.send(result.clone());
+        result
+    }
+
+    fn actor(&self, station: &Workstation, workstation: &str) -> Actor {
+        match &station.operator {
+            Some(person) => Actor::new(format!("{}@{workstation}", person.barcode)),
+            None => Actor::new(format!("scanner@{workstation}")),
+        }
+    }
+
+    fn answer(&self, station: &mut Workstation, workstation: &str, input: &str) -> Answer {
+        let barcode = match Barcode::parse(input) {
+            Ok(barcode) => barcode,
+            Err(error) => {
+                if station.mode == Mode::Audit && station.audit.shelf.is_some() {
+                    station.audit.scanned.push(input.trim().to_owned());
+                }
+                let message = Message::from_bilingual(&error.to_string());
+                return Answer {
+                    outcome: Outcome::Error,
+                    message: Message::new("无法识别的条码", "unreadable code").join(&message),
+                    item: None,
+                    audit: None,
+                };
+            }
+        };
+        if let Some(card) = CommandCard::from_barcode(barcode) {
+            return self.command(station, workstation, card);
+        }
+        if barcode.kind() == Kind::Command {
+            return Answer::error("未知的命令卡", "unknown command card");
+        }
+        let item = match self.store.get_item(barcode) {
+            Ok(item) => item,
+            Err(error) => return Answer::refused(&error, Some(barcode)),
+        };
+        match station.mode {
+            Mode::Lookup => self.lookup(station, barcode, item),
+            Mode::Shelve => self.shelve(station, workstation, barcode, item),
+            Mode::Checkout => self.checkout(station, workstation, barcode, item),
+            Mode::Return => self.return_box(station, workstation, barcode, item),
+            Mode::Handover => self.handover_scan(station, barcode, item),
+            Mode::Audit => self.audit_scan(station, barcode, item),
+            Mode::Intake => self.intake(station, workstation, barcode, item),
+        }
+    }
+
+    fn command(&self, station: &mut Workstation, workstation: &str, card: CommandCard) -> Answer {
+        if let Some(mode) = card.mode() {
+            station.enter(mode);
+            let (zh, en) = mode.label();
+            let next = match mode {
+                Mode::Lookup => ("扫描任意条码查询", "scan any code to look it up"),
+                Mode::Shelve => ("请扫描层位条码", "scan the shelf"),
+                Mode::Checkout => ("请扫描借阅人工牌", "scan the borrower's badge"),
+                Mode::Return => ("请扫描归还的档案盒", "scan the returned boxes"),
+                Mode::Handover => ("请扫描接收人工牌", "scan the receiver's badge"),
+                Mode::Audit => ("请扫描要盘点的层位", "scan the shelf to check"),
+                Mode::Intake => ("请扫描新标签", "scan the new labels"),
+            };
+            return Answer::ok(
+                Message::new(
+                    format!("{zh}模式：{}", next.0),
+                    format!("{en} mode: {}", next.1),
+                ),
+                None,
+            );
+        }
+        match card {
+            CommandCard::Cancel => {
+                let (zh, en) = station.mode.label();
+                station.enter(Mode::Lookup);
+                Answer::ok(
+                    Message::new(
+                        format!("已取消{zh}，回到查询模式"),
+                        format!("{en} cancelled, back to LOOKUP"),
+                    ),
+                    None,
+                )
+            }
+            CommandCard::Done => match station.mode {
+                Mode::Audit => self.audit_done(station, workstation),
+                Mode::Handover => self.handover_done(station, workstation),
+                mode => {
+                    let (zh, en) = mode.label();
+                    station.enter(Mode::Lookup);
+                    Answer::ok(
+                        Message::new(
+                            format!("{zh}完成，回到查询模式"),
+                            format!("{en} done, back to LOOKUP"),
+                        ),
+                        None,
+                    )
+                }
+            },
+            CommandCard::Undo => self.undo(station, workstation),
+            _ => Answer::error("未知的命令卡", "unknown command card"),
+        }
+    }
+
+    fn set_operator(&self, station: &mut Workstation, person: Person) -> Answer {
+        let message = Message::new(
+            format!("操作员：{}", person.name),
+            format!("operator: {}", person.name),
+        );
+        let barcode = person.barcode;
+        station.operator = Some(person);
+        Answer::ok(message, Some(barcode))
+    }
+
+    fn lookup(&self, station: &mut Workstation, barcode: Barcode, item: Option<Item>) -> Answer {
+        match item {
+            None => Answer::error(
+                format!("条码 {barcode} 未登记"),
+                format!("barcode {barcode} is not registered"),
+            ),
+            Some(Item::Person(person)) => self.set_operator(station, person),
+            Some(_) => Answer::ok(Message::new("查询结果", "found"), Some(barcode)),
+        }
+    }
+
+    fn is_supervisor(station: &Workstation) -> bool {
+        station
+            .operator
+            .as_ref()
+            .is_some_and(|person| person.role >= Role::Supervisor)
+    }
+
+    fn shelve(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            None => Answer::error(
+                format!("条码 {barcode} 未登记"),
+                format!("barcode {barcode} is not registered"),
+            ),
+            Some(Item::Person(person)) => self.set_operator(station, person),
+            Some(Item::Location(location)) => {
+                if !location.kind.holds_items() {
+                    return Answer::error(
+                        format!("{} 不能直接存放档案，请扫描具体的层", location.path),
+                        format!("{} cannot hold boxes directly: scan a shelf", location.path),
+                    );
+                }
+                let message = Message::new(
+                    format!("当前层位：{}，请扫描档案盒", location.path),
+                    format!("shelf {}: scan the boxes", location.path),
+                );
+                station.shelf = Some(location);
+                Answer::ok(message, Some(barcode))
+            }
+            Some(record @ (Item::Box(_) | Item::Certificate(_))) => {
+                let Some(shelf) = station.shelf.clone() else {
+                    return Answer::error("请先扫描层位条码", "scan the shelf first");
+                };
+                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
+                    return Answer::error(
+                        "权证只能由主管移动：请主管先扫描工牌",
+                        "only supervisors may move certificates: a supervisor must scan their badge first",
+                    );
+                }
+                let (place, status) = place_and_status(&record);
+                let actor = self.actor(station, workstation);
+                match self.store.move_item(&actor, barcode, shelf.barcode) {
+                    Ok(moved) => {
+                        station.undo = Some(Undo::Move {
+                            item: barcode,
+                            place,
+                            status,
+                        });
+                        let mut answer = Answer::ok(
+                            Message::new(
+                                format!("已上架到 {}", shelf.path),
+                                format!("shelved on {}", shelf.path),
+                            ),
+                            Some(barcode),
+                        );
+                        for warning in &moved.warnings {
+                            answer.outcome = Outcome::Warning;
+                            answer.message = answer
+                                .message
+                                .join(&Message::from_bilingual(&warning.message()));
+                        }
+                        answer
+                    }
+                    Err(error) => Answer::refused(&error, Some(barcode)),
+                }
+            }
+        }
+    }
+
+    fn checkout(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            None => Answer::error(
+                format!("条码 {barcode} 未登记"),
+                format!("barcode {barcode} is not registered"),
+            ),
+            Some(Item::Person(person)) => {
+                let needs_approval = station
+                    .borrower
+                    .as_ref()
+                    .is_some_and(|borrower| !borrower.borrow_directly)
+                    && station.approver.is_none();
+                if needs_approval && person.role >= Role::Supervisor {
+                    let message = Message::new(
+                        format!("{} 已批准，请扫描档案盒", person.name),
+                        format!("approved by {}: scan the boxes", person.name),
+                    );
+                    station.approver = Some(person);
+                    return Answer::ok(message, Some(barcode));
+                }
+                let message = if person.borrow_directly || person.role >= Role::Supervisor {
+                    Message::new(
+                        format!("借阅人：{}，请扫描档案盒", person.name),
+                        format!("borrower: {}: scan the boxes", person.name),
+                    )
+                } else {
+                    Message::new(
+                        format!("借阅人：{}，需主管扫描工牌批准", person.name),
+                        format!(
+                            "borrower: {}: a supervisor must scan their badge to approve",
+                            person.name
+                        ),
+                    )
+                };
+                station.borrower = Some(person);
+                station.approver = None;
+                Answer::ok(message, Some(barcode))
+            }
+            Some(Item::Box(archive_box)) => {
+                let Some(borrower) = station.borrower.clone() else {
+                    return Answer::error("请先扫描借阅人工牌", "scan the borrower's badge first");
+                };
+                let approver = station.approver.as_ref().map(|person| person.barcode);
+                if approver.is_none()
+                    && !borrower.borrow_directly
+                    && borrower.role < Role::Supervisor
+                {
+                    return Answer::error(
+                        format!("{} 借阅需主管批准：请主管扫描工牌", borrower.name),
+                        format!(
+                            "{} needs approval: a supervisor must scan their badge",
+                            borrower.name
+                        ),
+                    );
+                }
+                // Supervisors approve their own loans.
+                let approver =
+                    approver.or((borrower.role >= Role::Supervisor).then_some(borrower.barcode));
+                let today = self.today();
+                let due = today + Days::days(i64::from(self.config.loan_days));
+                let actor = self.actor(station, workstation);
+                match self
+                    .store
+                    .open_loan(&actor, barcode, borrower.barcode, approver, due)
+                {
+                    Ok(loan) => {
+                        station.undo = Some(Undo::Loan {
+                            item: barcode,
+                            place: archive_box.place,
+                            status: archive_box.status,
+                        });
+                        Answer::ok(
+                            Message::new(
+                                format!("已借给 {}，{} 前归还", name_of(&borrower), loan.due),
+                                format!("lent to {}, due {}", name_of(&borrower), loan.due),
+                            ),
+                            Some(barcode),
+                        )
+                    }
+                    Err(error) => Answer::refused(&error, Some(barcode)),
+                }
+            }
+            Some(Item::Certificate(_)) => Answer::error(
+                "权证不能在柜台借出",
+                "certificates are not lent at the counter",
+            ),
+            Some(Item::Location(_)) => Answer::error(
+                "借出模式下请扫描工牌或档案盒",
+                "in CHECKOUT scan a badge or a box",
+            ),
+        }
+    }
+
+    fn counter(&self, station: &Workstation, workstation: &str) -> Result<Location, StoreError> {
+        let name = format!("柜台-{workstation}");
+        let actor = self.actor(station, workstation);
+        self.store.write(&actor, |tx| tx.ensure_counter(&name))
+    }
+
+    fn return_box(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            Some(Item::Box(_)) => {}
+            Some(Item::Person(person)) => return self.set_operator(station, person),
+            None => {
+                return Answer::error(
+                    format!("条码 {barcode} 未登记"),
+                    format!("barcode {barcode} is not registered"),
+                )
+            }
+            Some(_) => return Answer::error("归还模式下请扫描档案盒", "in RETURN scan boxes"),
+        }
+        let counter = match self.counter(station, workstation) {
+            Ok(counter) => counter,
+            Err(error) => return Answer::refused(&error, Some(barcode)),
+        };
+        let actor = self.actor(station, workstation);
+        match self
+            .store
+            .return_loan(&actor, barcode, Some(counter.barcode))
+        {
+            Ok(loan) => {
+                station.undo = Some(Undo::Return { loan: loan.id });
+                let home = match self.store.get_item(barcode) {
+                    Ok(Some(Item::Box(archive_box))) => archive_box
+                        .home
+                        .and_then(|home| self.path_of(home))
+                        .unwrap_or_else(|| "—".to_owned()),
+                    _ => "—".to_owned(),
+                };
+                Answer::ok(
+                    Message::new(
+                        format!("已归还，待上架到 {home}"),
+                        format!("returned; to be shelved on {home}"),
+                    ),
+                    Some(barcode),
+                )
+            }
+            Err(error) => Answer::refused(&error, Some(barcode)),
+        }
+    }
+
+    fn handover_scan(
+        &self,
+        station: &mut Workstation,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            None => Answer::error(
+                format!("条码 {barcode} 未登记"),
+                format!("barcode {barcode} is not registered"),
+            ),
+            Some(Item::Person(person)) => {
+                let message = Message::new(
+                    format!("接收人：{}，请扫描移交的档案", person.name),
+                    format!("receiver: {}: scan the items handed over", person.name),
+                );
+                station.receiver = Some(person);
+                station.handed.clear();
+                Answer::ok(message, Some(barcode))
+            }
+            Some(Item::Location(_)) => Answer::error(
+                "移交模式下请扫描工牌或档案",
+                "in HANDOVER scan a badge or items",
+            ),
+            Some(record) => {
+                if station.receiver.is_none() {
+                    return Answer::error("请先扫描接收人工牌", "scan the receiver's badge first");
+                }
+                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
+                    return Answer::error(
+                        "权证只能由主管移交：请主管先扫描工牌",
+                        "only supervisors may hand over certificates: a supervisor must scan their badge first",
+                    );
+                }
+                if !station.handed.contains(&barcode) {
+                    station.handed.push(barcode);
+                }
+                let count = station.handed.len();
+                Answer::ok(
+                    Message::new(
+                        format!("已加入移交清单（{count} 件），扫描完成卡结束"),
+                        format!("added ({count} items); scan DONE to finish"),
+                    ),
+                    Some(barcode),
+                )
+            }
+        }
+    }
+
+    fn handover_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
+        let (Some(receiver), Some(operator)) = (station.receiver.clone(), station.operator.clone())
+        else {
+            return Answer::error(
+                "请先扫描交出人（操作员）和接收人的工牌",
+                "scan the handing-over person's badge (operator) and the receiver's badge first",
+            );
+        };
+        if station.handed.is_empty() {
+            return Answer::error("移交清单为空", "nothing to hand over");
+        }
+        // A → B is the first step (3 working days); B → the archive the second (2 more).
+        let stage = if receiver.role >= Role::Supervisor || operator.role < receiver.role {
+            HandoverStage::OfficerToArchivist
+        } else {
+            HandoverStage::OfficerToOfficer
+        };
+        let days = match stage {
+            HandoverStage::OfficerToOfficer => 3,
+            HandoverStage::OfficerToArchivist => 2,
+        };
+        let deadline = self.config.calendar.add_working_days(self.today(), days);
+        let items = station.handed.clone();
+        let actor = self.actor(station, workstation);
+        let result = self.store.write(&actor, |tx| {
+            let handover = tx.start_handover(
+                stage,
+                operator.barcode,
+                receiver.barcode,
+                &items,
+                &[],
+                deadline,
+            )?;
+            // The receiver's badge scanned here is their confirmation.
+            tx.confirm_handover(handover.id, &[])
+        });
+        match result {
+            Ok(handover) => {
+                station.enter(Mode::Handover);
+                Answer::ok(
+                    Message::new(
+                        format!(
+                            "移交单 {} 已由 {} 确认（{} 件）",
+                            handover.id,
+                            receiver.name,
+                            items.len()
+                        ),
+                        format!(
+                            "handover {} confirmed by {} ({} items)",
+                            handover.id,
+                            receiver.name,
+                            items.len()
+                        ),
+                    ),
+                    None,
+                )
+            }
+            Err(error) => Answer::refused(&error, None),
+        }
+    }
+
+    fn audit_scan(
+        &self,
+        station: &mut Workstation,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            Some(Item::Location(location)) if station.audit.shelf.is_none() => {
+                let expected = match self.store.barcodes_at(location.barcode, usize::MAX) {
+                    Ok(expected) => expected,
+                    Err(error) => return Answer::refused(&error, Some(barcode)),
+                };
+                let message = Message::new(
+                    format!(
+                        "盘点 {}：应有 {} 件，请逐一扫描，完成后扫描完成卡",
+                        location.path,
+                        expected.len()
+                    ),
+                    format!(
+                        "checking {}: {} expected; scan every box, then DONE",
+                        location.path,
+                        expected.len()
+                    ),
+                );
+                station.audit = Audit {
+                    shelf: Some(location),
+                    expected: expected.into_iter().collect(),
+                    scanned: Vec::new(),
+                };
+                Answer::ok(message, Some(barcode))
+            }
+            Some(Item::Person(person)) => self.set_operator(station, person),
+            _ if station.audit.shelf.is_none() => {
+                Answer::error("请先扫描要盘点的层位", "scan the shelf to check first")
+            }
+            Some(Item::Location(_)) => Answer::error(
+                "正在盘点另一层位：请先扫描完成卡或取消卡",
+                "another shelf is being checked: scan DONE or CANCEL first",
+            ),
+            _ => {
+                station.audit.scanned.push(barcode.to_string());
+                let count = station.audit.scanned.len();
+                Answer::ok(
+                    Message::new(format!("已记录（{count}）"), format!("recorded ({count})")),
+                    Some(barcode),
+                )
+            }
+        }
+    }
+
+    fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
+        let Some(shelf) = station.audit.shelf.clone() else {
+            return Answer::error("没有进行中的盘点", "no stock-take in progress");
+        };
+        let mut report = AuditReport {
+            shelf: shelf.path.clone(),
+            ..AuditReport::default()
+        };
+        let mut seen = BTreeSet::new();
+        let mut found = BTreeSet::new();
+        for code in &station.audit.scanned {
+            if !seen.insert(code.clone()) {
+                if !report.duplicates.contains(code) {
+                    report.duplicates.push(code.clone());
+                }
+                continue;
+            }
+            let parsed = Barcode::parse(code).ok();
+            match parsed.map(|barcode| (barcode, self.store.get_item(barcode))) {
+                Some((barcode, _)) if station.audit.expected.contains(&barcode) => {
+                    found.insert(barcode);
+                    report.present.push(code.clone());
+                }
+                Some((_, Ok(Some(Item::Box(_) | Item::Certificate(_))))) => {
+                    report.misplaced.push(code.clone())
+                }
+                _ => report.unknown.push(code.clone()),
+            }
+        }
+        let missing: Vec<Barcode> = station.audit.expected.difference(&found).copied().collect();
+        report.missing = missing.iter().map(ToString::to_string).collect();
+        if !missing.is_empty() {
+            let actor = self.actor(station, workstation);
+            if let Err(error) = self.store.write(&actor, |tx| {
+                for item in &missing {
+                    tx.flag_missing(*item)?;
+                }
+                Ok(())
+            }) {
+                return Answer::refused(&error, Some(shelf.barcode));
+            }
+        }
+        let clean =
+            report.missing.is_empty() && report.misplaced.is_empty() && report.unknown.is_empty();
+        let message = Message::new(
+            format!(
+                "盘点完成：在架 {}，缺失 {}，错架 {}，未知 {}，重复 {}",
+                report.present.len(),
+                report.missing.len(),
+                report.misplaced.len(),
+                report.unknown.len(),
+                report.duplicates.len()
+            ),
+            format!(
+                "stock-take done: present {}, missing {}, misplaced {}, unknown {}, duplicates {}",
+                report.present.len(),
+                report.missing.len(),
+                report.misplaced.len(),
+                report.unknown.len(),
+                report.duplicates.len()
+            ),
+        );
+        station.enter(Mode::Audit);
+        Answer {
+            outcome: if clean { Outcome::Ok } else { Outcome::Warning },
+            message,
+            item: Some(shelf.barcode),
+            audit: Some(report),
+        }
+    }
+
+    fn intake(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        let counter = match self.counter(station, workstation) {
+            Ok(counter) => counter,
+            Err(error) => return Answer::refused(&error, Some(barcode)),
+        };
+        let actor = self.actor(station, workstation);
+        match item {
+            Some(Item::Person(person)) => self.set_operator(station, person),
+            Some(Item::Box(archive_box)) if archive_box.status == ItemStatus::Registered => {
+                match self.store.move_item(&actor, barcode, counter.barcode) {
+                    Ok(_) => {
+                        station.undo = Some(Undo::Move {
+                            item: barcode,
+                            place: archive_box.place,
+                            status: archive_box.status,
+                        });
+                        Answer::ok(
+                            Message::new(
+                                format!("{} 已激活，在柜台待上架", archive_box.archive_no),
+                                format!(
+                                    "{} activated; at the counter for shelving",
+                                    archive_box.archive_no
+                                ),
+                            ),
+                            Some(barcode),
+                        )
+                    }
+                    Err(error) => Answer::refused(&error, Some(barcode)),
+                }
+            }
+            Some(Item::Box(archive_box)) => Answer::error(
+                format!(
+                    "{} 已登记过（{}）",
+                    archive_box.archive_no,
+                    archive_box.status.label().0
+                ),
+                format!(
+                    "{} is registered already ({})",
+                    archive_box.archive_no,
+                    archive_box.status.label().1
+                ),
+            ),
+            Some(_) => Answer::error(
+                "登记模式下请扫描新的档案盒标签",
+                "in INTAKE scan new box labels",
+            ),
+            None if barcode.kind() != Kind::Box => Answer::error(
+                "登记模式下请扫描新的档案盒标签",
+                "in INTAKE scan new box labels",
+            ),
+            None => {
+                let Some(scheme) = self.config.intake_scheme.clone() else {
+                    return Answer::error(
+                        "未配置编号方案，无法登记空白标签",
+                        "no numbering scheme is configured, so blank labels cannot be registered",
+                    );
+                };
+                let new = NewBox {
+                    barcode: Some(barcode),
+                    scheme: Some((scheme, self.year())),
+                    title: "待补录".to_owned(),
+                    customer: "待补录".to_owned(),
+                    ..NewBox::default()
+                };
+                let result = self.store.write(&actor, |tx| {
+                    let registered = tx.register_box(&new)?;
+                    tx.move_item(registered.barcode, counter.barcode)?;
+                    Ok(registered)
+                });
+                match result {
+                    Ok(registered) => {
+                        station.undo = None;
+                        Answer {
+                            outcome: Outcome::Warning,
+                            message: Message::new(
+                                format!(
+                                    "新档案 {} 已登记，请补录题名和客户",
+                                    registered.archive_no
+                                ),
+                                format!(
+                                    "new box {} registered: fill in its title and customer",
+                                    registered.archive_no
+                                ),
+                            ),
+                            item: Some(barcode),
+                            audit: None,
+                        }
+                    }
+                    Err(error) => Answer::refused(&error, Some(barcode)),
+                }
+            }
+        }
+    }
+
+    fn undo(&self, station: &mut Workstation, workstation: &str) -> Answer {
+        let Some(undo) = station.undo.take() else {
+            return Answer::error("没有可撤销的操作", "nothing to undo");
+        };
+        let actor = self.actor(station, workstation);
+        let (result, item) = match undo {
+            Undo::Move {
+                item,
+                place,
+                status,
+            } => (
+                self.store
+                    .write(&actor, |tx| tx.restore(item, place, status).map(|_| ())),
+                item,
+            ),
+            Undo::Loan {
+                item,
+                place,
+                status,
+            } => (
+                self.store
+                    .write(&actor, |tx| tx.cancel_loan(item, place, status).map(|_| ())),
+                item,
+            ),
+            Undo::Return { loan } => {
+                let result = self.store.write(&actor, |tx| tx.reopen_loan(loan));
+                match result {
+                    Ok(loan) => (Ok(()), loan.item),
+                    Err(error) => return Answer::refused(&error, None),
+                }
+            }
+        };
+        match result {
+            Ok(()) => Answer::ok(Message::new("已撤销上一步", "last step undone"), Some(item)),
+            Err(error) => Answer::refused(&error, Some(item)),
+        }
+    }
+
+    fn today(&self) -> NaiveDate {
+        chrono::DateTime::from_timestamp_millis(self.store.now())
+            .map(|at| at.date_naive())
+            .unwrap_or_default()
+    }
+
+    fn year(&self) -> u16 {
+        u16::try_from(chrono::Datelike::year(&self.today())).unwrap_or(2000)
+    }
+
+    fn path_of(&self, location: Barcode) -> Option<String> {
+        match self.store.get_item(location) {
+            Ok(Some(Item::Location(location))) => Some(location.path),
+            _ => None,
+        }
+    }
+
+    fn summary(&self, barcode: Barcode) -> Option<ItemSummary> {
+        let item = self.store.get_item(barcode).ok()??;
+        let mut summary = ItemSummary {
+            barcode: barcode.to_string(),
+            kind: "",
+            archive_no: None,
+            title: None,
+            place: None,
+            home: None,
+            status: None,
+            holder: None,
+            due: None,
+        };
+        match item {
+            Item::Box(archive_box) => {
+                summary.kind = "box";
+                summary.archive_no = Some(archive_box.archive_no);
+                summary.title = Some(archive_box.title);
+                summary.place = archive_box.place.and_then(|place| self.path_of(place));
+                summary.home = archive_box.home.and_then(|home| self.path_of(home));
+                summary.status = Some(archive_box.status.label().1);
+                if let Ok(Some(loan)) = self.store.open_loan_of(barcode) {
+                    summary.holder = match self.store.get_item(loan.borrower) {
+                        Ok(Some(Item::Person(person))) => Some(person.name),
+                        _ => Some(loan.borrower.to_string()),
+                    };
+                    summary.due = Some(loan.due);
+                }
+            }
+            Item::Certificate(certificate) => {
+                summary.kind = "certificate";
+                summary.archive_no = Some(certificate.archive_no);
+                summary.title = Some(certificate.kind.to_text().to_owned());
+                summary.place = certificate.place.and_then(|place| self.path_of(place));
+                summary.status = Some(certificate.status.label().1);
+            }
+            Item::Location(location) => {
+                summary.kind = "location";
+                summary.title = Some(location.path);
+                summary.status = Some(match location.kind {
+                    LocationKind::Safe => "safe",
+                    LocationKind::Counter => "counter",
+                    _ => "shelf",
+                });
+            }
+            Item::Person(person) => {
+                summary.kind = "person";
+                summary.title = Some(person.name);
+            }
+        }
+        Some(summary)
+    }
+}
+
+fn place_and_status(item: &Item) -> (Option<Barcode>, ItemStatus) {
+    match item {
+        Item::Box(archive_box) => (archive_box.place, archive_box.status),
+        Item::Certificate(certificate) => (certificate.place, certificate.status),
+        _ => (None, ItemStatus::Registered),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,570 @@
+//! Workflow tests on a real sled store in a temp dir, with an injected clock.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use super::*;
+use crate::event::EventKind;
+use crate::model::{CertificateKind, LocationKind, Role};
+use crate::store::{NewCertificate, NewLocation, NewPerson, StoreOptions};
+
+/// 2026-11-27 09:00 UTC, a Friday.
+const START: Millis = 1_795_770_000_000; // checked: 2026-11-27T09:00:00Z
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    clock: Arc<AtomicI64>,
+    engine: Engine,
+    shelf: Location,
+    other_shelf: Location,
+    safe: Location,
+    clerk: Person,
+    executive: Person,
+    supervisor: Person,
+    boxes: Vec<crate::model::ArchiveBox>,
+    certificate: crate::model::Certificate,
+}
+
+fn actor() -> Actor {
+    Actor::new("setup")
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = Arc::new(AtomicI64::new(START));
+        let tick = clock.clone();
+        let store = Arc::new(
+            Store::open(
+                dir.path(),
+                StoreOptions {
+                    clock: Arc::new(move || tick.load(Ordering::SeqCst)),
+                    ..StoreOptions::default()
+                },
+            )
+            .expect("store"),
+        );
+        let shelf = store
+            .ensure_location(&actor(), "1号库房/05列/A面/3节/4层")
+            .expect("shelf");
+        let other_shelf = store
+            .ensure_location(&actor(), "1号库房/05列/A面/3节/5层")
+            .expect("shelf");
+        let safe = store
+            .add_location(
+                &actor(),
+                &NewLocation {
+                    kind: LocationKind::Safe,
+                    name: "保险柜1".into(),
+                    parent: None,
+                    capacity: None,
+                },
+            )
+            .expect("safe");
+        let person = |name: &str, role: Role, direct: bool| {
+            store
+                .add_person(
+                    &actor(),
+                    &NewPerson {
+                        name: name.into(),
+                        role,
+                        borrow_directly: direct,
+                    },
+                )
+                .expect("person")
+        };
+        let clerk = person("张三", Role::Clerk, false);
+        let executive = person("李总", Role::Clerk, true);
+        let supervisor = person("王主管", Role::Supervisor, false);
+        let scheme = Scheme::new("loan", "{year}鸿借字第{seq:03}号").expect("scheme");
+        let boxes = (0..4)
+            .map(|n| {
+                store
+                    .register_box(
+                        &actor(),
+                        &NewBox {
+                            scheme: Some((scheme.clone(), 2026)),
+                            title: format!("借款合同{n}"),
+                            customer: format!("客户{n}"),
+                            home: Some(shelf.barcode),
+                            ..NewBox::default()
+                        },
+                    )
+                    .expect("box")
+            })
+            .collect::<Vec<_>>();
+        let certificate = store
+            .register_certificate(
+                &actor(),
+                &NewCertificate {
+                    kind: CertificateKind::RealEstate,
+                    number: "粤(2026)第0001号".into(),
+                    archive_no: boxes[0].archive_no.clone(),
+                },
+            )
+            .expect("certificate");
+        let engine = Engine::new(
+            store,
+            WorkflowConfig {
+                intake_scheme: Some(scheme),
+                ..WorkflowConfig::default()
+            },
+        );
+        Fixture {
+            _dir: dir,
+            clock,
+            engine,
+            shelf,
+            other_shelf,
+            safe,
+            clerk,
+            executive,
+            supervisor,
+            boxes,
+            certificate,
+        }
+    }
+
+    /// Scans at `counter`, then moves the clock past the repeat window.
+    fn scan(&self, code: impl ToString) -> ScanResult {
+        self.scan_at("counter", code)
+    }
+
+    fn scan_at(&self, workstation: &str, code: impl ToString) -> ScanResult {
+        let result = self.engine.scan(workstation, &code.to_string());
+        self.clock.fetch_add(2_000, Ordering::SeqCst);
+        result
+    }
+
+    fn card(&self, card: CommandCard) -> ScanResult {
+        self.scan(card.barcode())
+    }
+
+    fn item(&self, barcode: Barcode) -> Item {
+        self.engine
+            .store()
+            .get_item(barcode)
+            .expect("read")
+            .expect("exists")
+    }
+
+    fn status(&self, barcode: Barcode) -> ItemStatus {
+        match self.item(barcode) {
+            Item::Box(b) => b.status,
+            Item::Certificate(c) => c.status,
+            _ => panic!("not a box"),
+        }
+    }
+
+    fn place(&self, barcode: Barcode) -> Option<Barcode> {
+        match self.item(barcode) {
+            Item::Box(b) => b.place,
+            Item::Certificate(c) => c.place,
+            _ => panic!("not a box"),
+        }
+    }
+
+    fn events(&self) -> u64 {
+        self.engine.store().head().0
+    }
+}
+
+fn assert_outcome(result: &ScanResult, outcome: Outcome, english: &str) {
+    assert_eq!(result.outcome, outcome, "{result:?}");
+    assert!(
+        result.message.en.contains(english),
+        "expected {english:?} in {:?}",
+        result.message
+    );
+    assert!(!result.message.zh.is_empty());
+}
+
+#[test]
+fn command_cards_round_trip_and_strangers_are_refused() {
+    for card in CommandCard::ALL {
+        assert_eq!(CommandCard::from_barcode(card.barcode()), Some(card));
+    }
+    let fixture = Fixture::new();
+    let stranger = Barcode::new(Kind::Command, 99).expect("valid");
+    assert_outcome(
+        &fixture.scan(stranger),
+        Outcome::Error,
+        "unknown command card",
+    );
+    assert_outcome(&fixture.scan("B12345"), Outcome::Error, "unreadable code");
+    assert_outcome(&fixture.scan("B0000000019"), Outcome::Error, "check digit");
+}
+
+#[test]
+fn lookup_shows_the_box_and_a_badge_sets_the_operator() {
+    let fixture = Fixture::new();
+    let unknown = Barcode::new(Kind::Box, 999).expect("valid");
+    assert_outcome(&fixture.scan(unknown), Outcome::Error, "not registered");
+    let result = fixture.scan(fixture.boxes[0].barcode);
+    assert_outcome(&result, Outcome::Ok, "found");
+    let item = result.item.expect("summary");
+    assert_eq!(item.archive_no.as_deref(), Some("2026鸿借字第001号"));
+    assert_eq!(item.home.as_deref(), Some("1号库房/05列/A面/3节/4层"));
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Ok,
+        "operator: 张三",
+    );
+}
+
+#[test]
+fn shelving_needs_a_shelf_first_and_warns_about_the_home_shelf() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Shelve);
+    assert_eq!(fixture.engine.mode("counter"), Mode::Shelve);
+    let before = fixture.events();
+    let refused = fixture.scan(fixture.boxes[0].barcode);
+    assert_outcome(&refused, Outcome::Error, "scan the shelf first");
+    assert_eq!(fixture.events(), before, "a refused scan changes nothing");
+
+    assert_outcome(
+        &fixture.scan(fixture.shelf.barcode),
+        Outcome::Ok,
+        "scan the boxes",
+    );
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Ok,
+        "shelved on",
+    );
+    assert_eq!(
+        fixture.place(fixture.boxes[0].barcode),
+        Some(fixture.shelf.barcode)
+    );
+
+    fixture.scan(fixture.other_shelf.barcode);
+    let warned = fixture.scan(fixture.boxes[1].barcode);
+    assert_outcome(&warned, Outcome::Warning, "not this box's home shelf");
+    assert_eq!(
+        fixture.place(fixture.boxes[1].barcode),
+        Some(fixture.other_shelf.barcode)
+    );
+}
+
+#[test]
+fn only_a_supervisor_moves_a_certificate_and_only_into_a_safe() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.safe.barcode);
+    fixture.scan(fixture.clerk.barcode);
+    let refused = fixture.scan(fixture.certificate.barcode);
+    assert_outcome(
+        &refused,
+        Outcome::Error,
+        "only supervisors may move certificates",
+    );
+    assert_eq!(fixture.place(fixture.certificate.barcode), None);
+
+    fixture.scan(fixture.supervisor.barcode);
+    assert_outcome(
+        &fixture.scan(fixture.certificate.barcode),
+        Outcome::Ok,
+        "shelved on 保险柜1",
+    );
+    fixture.scan(fixture.shelf.barcode);
+    let refused = fixture.scan(fixture.certificate.barcode);
+    assert_outcome(&refused, Outcome::Error, "only be stored in a safe");
+    assert_eq!(
+        fixture.place(fixture.certificate.barcode),
+        Some(fixture.safe.barcode)
+    );
+}
+
+#[test]
+fn checkout_asks_for_the_badge_then_approval_and_refuses_a_box_that_is_out() {
+    let fixture = Fixture::new();
+    let archive_box = fixture.boxes[0].barcode;
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(archive_box),
+        Outcome::Error,
+        "scan the borrower's badge first",
+    );
+    assert_outcome(
+        &fixture.scan(fixture.shelf.barcode),
+        Outcome::Error,
+        "scan a badge or a box",
+    );
+
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Ok,
+        "a supervisor must scan their badge",
+    );
+    assert_outcome(&fixture.scan(archive_box), Outcome::Error, "needs approval");
+    assert_eq!(fixture.status(archive_box), ItemStatus::Registered);
+
+    assert_outcome(
+        &fixture.scan(fixture.supervisor.barcode),
+        Outcome::Ok,
+        "approved by 王主管",
+    );
+    let lent = fixture.scan(archive_box);
+    assert_outcome(&lent, Outcome::Ok, "lent to 张三, due 2026-12-27");
+    let item = lent.item.expect("summary");
+    assert_eq!(item.holder.as_deref(), Some("张三"));
+    assert_eq!(item.status, Some("on loan"));
+
+    fixture.scan(fixture.executive.barcode);
+    let refused = fixture.scan(archive_box);
+    assert_outcome(&refused, Outcome::Error, "on loan to 张三 since 2026-11-27");
+}
+
+#[test]
+fn a_returned_box_waits_at_the_counter_with_its_home_shelf_shown() {
+    let fixture = Fixture::new();
+    let archive_box = fixture.boxes[0].barcode;
+    fixture.card(CommandCard::Checkout);
+    fixture.scan(fixture.executive.barcode);
+    fixture.scan(archive_box);
+    fixture.card(CommandCard::Return);
+    let returned = fixture.scan(archive_box);
+    assert_outcome(
+        &returned,
+        Outcome::Ok,
+        "to be shelved on 1号库房/05列/A面/3节/4层",
+    );
+    assert_eq!(fixture.status(archive_box), ItemStatus::AtCounter);
+    assert_eq!(
+        returned.item.and_then(|i| i.place).as_deref(),
+        Some("柜台-counter")
+    );
+    let again = fixture.scan(archive_box);
+    assert_outcome(&again, Outcome::Error, "is not on loan");
+}
+
+#[test]
+fn undo_takes_back_a_shelving_a_loan_and_a_return() {
+    let fixture = Fixture::new();
+    let archive_box = fixture.boxes[0].barcode;
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(archive_box);
+    assert_outcome(
+        &fixture.card(CommandCard::Undo),
+        Outcome::Ok,
+        "last step undone",
+    );
+    assert_eq!(fixture.place(archive_box), None);
+    assert_eq!(fixture.status(archive_box), ItemStatus::Registered);
+    assert_outcome(
+        &fixture.card(CommandCard::Undo),
+        Outcome::Error,
+        "nothing to undo",
+    );
+
+    fixture.card(CommandCard::Checkout);
+    fixture.scan(fixture.executive.barcode);
+    fixture.scan(archive_box);
+    fixture.card(CommandCard::Undo);
+    assert_eq!(fixture.status(archive_box), ItemStatus::Registered);
+    assert!(fixture
+        .engine
+        .store()
+        .open_loan_of(archive_box)
+        .expect("read")
+        .is_none());
+
+    fixture.scan(fixture.executive.barcode);
+    fixture.scan(archive_box);
+    fixture.card(CommandCard::Return);
+    fixture.scan(archive_box);
+    fixture.card(CommandCard::Undo);
+    assert_eq!(fixture.status(archive_box), ItemStatus::OnLoan);
+    assert!(fixture
+        .engine
+        .store()
+        .open_loan_of(archive_box)
+        .expect("read")
+        .is_some());
+
+    let history = fixture
+        .engine
+        .store()
+        .history(archive_box)
+        .expect("history");
+    let undone = history
+        .iter()
+        .filter(|e| e.body.kind == EventKind::Undone)
+        .count();
+    assert_eq!(undone, 3, "every undo is an event");
+    assert!(fixture.engine.store().verify().expect("verify").is_ok());
+}
+
+#[test]
+fn the_same_code_twice_in_a_short_window_is_applied_once() {
+    let fixture = Fixture::new();
+    let archive_box = fixture.boxes[0].barcode;
+    fixture.card(CommandCard::Checkout);
+    fixture.scan(fixture.executive.barcode);
+    let first = fixture.engine.scan("counter", &archive_box.to_string());
+    let events = fixture.events();
+    fixture.clock.fetch_add(500, Ordering::SeqCst);
+    let repeat = fixture.engine.scan("counter", &archive_box.to_string());
+    assert_eq!(first.outcome, Outcome::Ok);
+    assert_eq!(repeat.outcome, Outcome::Ok, "{repeat:?}");
+    assert!(repeat.message.en.contains("repeated scan, applied once"));
+    assert_eq!(fixture.events(), events, "not applied twice");
+    // After the window the same scan is a new scan (and now refused: the box is out).
+    fixture.clock.fetch_add(2_000, Ordering::SeqCst);
+    let later = fixture.engine.scan("counter", &archive_box.to_string());
+    assert_outcome(&later, Outcome::Error, "on loan");
+}
+
+#[test]
+fn a_stock_take_reports_present_missing_misplaced_unknown_and_duplicates() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    for archive_box in &fixture.boxes[..3] {
+        fixture.scan(archive_box.barcode);
+    }
+    fixture.scan(fixture.other_shelf.barcode);
+    fixture.scan(fixture.boxes[3].barcode);
+
+    fixture.card(CommandCard::Audit);
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Error,
+        "scan the shelf to check first",
+    );
+    assert_outcome(
+        &fixture.scan(fixture.shelf.barcode),
+        Outcome::Ok,
+        "3 expected",
+    );
+    fixture.scan(fixture.boxes[0].barcode);
+    fixture.scan(fixture.boxes[0].barcode);
+    fixture.scan(fixture.boxes[1].barcode);
+    fixture.scan(fixture.boxes[3].barcode);
+    let stranger = Barcode::new(Kind::Box, 777).expect("valid");
+    fixture.scan(stranger);
+    let done = fixture.card(CommandCard::Done);
+    assert_outcome(
+        &done,
+        Outcome::Warning,
+        "present 2, missing 1, misplaced 1, unknown 1, duplicates 1",
+    );
+    let report = done.audit.expect("report");
+    assert_eq!(report.missing, vec![fixture.boxes[2].barcode.to_string()]);
+    assert_eq!(report.misplaced, vec![fixture.boxes[3].barcode.to_string()]);
+    assert_eq!(report.unknown, vec![stranger.to_string()]);
+    assert_eq!(
+        fixture.status(fixture.boxes[2].barcode),
+        ItemStatus::Missing
+    );
+    assert_eq!(
+        fixture.place(fixture.boxes[2].barcode),
+        Some(fixture.shelf.barcode),
+        "flagged, not moved"
+    );
+    assert_eq!(
+        fixture.place(fixture.boxes[3].barcode),
+        Some(fixture.other_shelf.barcode)
+    );
+}
+
+#[test]
+fn intake_registers_a_blank_label_and_activates_a_registered_box() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Intake);
+    let activated = fixture.scan(fixture.boxes[0].barcode);
+    assert_outcome(&activated, Outcome::Ok, "activated");
+    assert_eq!(
+        fixture.status(fixture.boxes[0].barcode),
+        ItemStatus::AtCounter
+    );
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Error,
+        "registered already",
+    );
+
+    let blank = Barcode::new(Kind::Box, 5000).expect("valid");
+    let registered = fixture.scan(blank);
+    assert_outcome(
+        &registered,
+        Outcome::Warning,
+        "2026鸿借字第005号 registered",
+    );
+    assert_eq!(fixture.status(blank), ItemStatus::AtCounter);
+    assert_outcome(
+        &fixture.scan(fixture.shelf.barcode),
+        Outcome::Error,
+        "scan new box labels",
+    );
+}
+
+#[test]
+fn a_handover_is_recorded_with_its_working_day_deadline() {
+    let fixture = Fixture::new();
+    fixture.scan(fixture.clerk.barcode);
+    fixture.card(CommandCard::Handover);
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Error,
+        "scan the receiver's badge first",
+    );
+    fixture.scan(fixture.executive.barcode);
+    fixture.scan(fixture.boxes[0].barcode);
+    assert_outcome(
+        &fixture.scan(fixture.boxes[1].barcode),
+        Outcome::Ok,
+        "added (2 items)",
+    );
+    let done = fixture.card(CommandCard::Done);
+    assert_outcome(&done, Outcome::Ok, "confirmed by 李总 (2 items)");
+    let store = fixture.engine.store();
+    let handover = store.handover(1).expect("read").expect("recorded");
+    // Friday 2026-11-27 + 3 working days.
+    assert_eq!(
+        handover.deadline,
+        NaiveDate::from_ymd_opt(2026, 12, 2).expect("date")
+    );
+    assert_eq!(handover.from, fixture.clerk.barcode);
+    assert_eq!(handover.to, fixture.executive.barcode);
+    assert!(handover.confirmed_at.is_some());
+    let kinds: Vec<_> = store
+        .history(fixture.boxes[0].barcode)
+        .expect("history")
+        .iter()
+        .map(|e| e.body.kind)
+        .collect();
+    assert!(
+        kinds.contains(&EventKind::HandoverStarted)
+            && kinds.contains(&EventKind::HandoverConfirmed)
+    );
+}
+
+#[test]
+fn two_workstations_keep_their_own_mode_and_context() {
+    let fixture = Fixture::new();
+    fixture.scan_at("counter", CommandCard::Shelve.barcode());
+    fixture.scan_at("cart-1", CommandCard::Checkout.barcode());
+    fixture.scan_at("counter", fixture.shelf.barcode);
+    fixture.scan_at("cart-1", fixture.executive.barcode);
+    let shelved = fixture.scan_at("counter", fixture.boxes[0].barcode);
+    let lent = fixture.scan_at("cart-1", fixture.boxes[1].barcode);
+    assert_outcome(&shelved, Outcome::Ok, "shelved on");
+    assert_outcome(&lent, Outcome::Ok, "lent to 李总");
+    assert_eq!(fixture.engine.mode("counter"), Mode::Shelve);
+    assert_eq!(fixture.engine.mode("cart-1"), Mode::Checkout);
+}
+
+#[test]
+fn every_result_is_published_on_the_stream() {
+    let fixture = Fixture::new();
+    let mut stream = fixture.engine.subscribe();
+    fixture.card(CommandCard::Shelve);
+    fixture.scan("garbage");
+    let first = stream.try_recv().expect("published");
+    let second = stream.try_recv().expect("published");
+    assert_eq!(first.mode, Mode::Shelve);
+    assert_eq!(second.outcome, Outcome::Error);
+    assert!(stream.try_recv().is_err(), "exactly one result per scan");
+}
