@@ -10,9 +10,12 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
+use crate::devices::{self, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
+use crate::model::Role;
 use crate::server::{self, AppState};
-use crate::store::{Actor, Store, StoreError};
+use crate::store::{Actor, NewPerson, Store, StoreError};
+use crate::workflow::Engine;
 use crate::{control, event};
 
 /// Exit status when an import finished but refused some rows.
@@ -82,11 +85,47 @@ pub enum Command {
     },
     /// Check the event hash chain and every index.
     Verify,
+    /// People and their badges.
+    Person {
+        /// What to do.
+        #[command(subcommand)]
+        action: PersonAction,
+    },
     /// Write a consistent copy of the store to DIR (online when the daemon runs).
     Backup {
         /// Target directory: must not exist or be empty.
         dir: PathBuf,
     },
+}
+
+/// What to do with people.
+#[derive(Debug, Subcommand)]
+pub enum PersonAction {
+    /// Add a person; prints the new badge barcode.
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Role.
+        #[arg(long, value_enum, default_value_t = RoleArg::Clerk)]
+        role: RoleArg,
+        /// May borrow without a supervisor's approval (executives).
+        #[arg(long)]
+        borrow_directly: bool,
+    },
+    /// List everyone with their badge barcode.
+    List,
+}
+
+/// Roles on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Counter clerk or shelver.
+    Clerk,
+    /// Approves loans, owns the safe.
+    Supervisor,
+    /// Sets schemes, locations, people, devices.
+    Admin,
 }
 
 /// Runs the command line; the binary's whole `main`.
@@ -138,6 +177,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { format, output } => export(&config, format, output.as_deref()),
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
+        Command::Person { action } => person(&config, action),
     }
 }
 
@@ -164,16 +204,19 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             store.clone(),
             stop_rx.clone(),
         ));
-        let mut http_stop = stop_rx;
-        let http = server::run(
-            listener,
-            AppState {
-                store: store.clone(),
-            },
-            async move {
-                let _ = http_stop.wait_for(|stop| *stop).await;
-            },
+        let engine = Arc::new(Engine::new(store.clone(), config.workflow()?));
+        let devices = Arc::new(Devices::default());
+        let device_tasks = devices::spawn_scanners(
+            &config.scanners,
+            engine.clone(),
+            devices.clone(),
+            stop_rx.clone(),
         );
+        let state = AppState::new(engine, devices, config.workstation_names());
+        let mut http_stop = stop_rx;
+        let http = server::run(listener, state, async move {
+            let _ = http_stop.wait_for(|stop| *stop).await;
+        });
         let signals = async {
             shutdown_signal().await;
             tracing::info!("shutting down");
@@ -182,6 +225,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let (served, ()) = tokio::join!(http, signals);
         served.context("serving HTTP")?;
         let _ = control_task.await;
+        for task in device_tasks {
+            let _ = task.await;
+        }
         anyhow::Ok(())
     })?;
     store.flush().context("flushing the store at shutdown")?;
@@ -395,6 +441,48 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
         Err(error) => {
             return Err(error)
                 .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn person(config: &Config, action: PersonAction) -> anyhow::Result<ExitCode> {
+    let store = open_store(config)?;
+    match action {
+        PersonAction::Add {
+            name,
+            role,
+            borrow_directly,
+        } => {
+            let role = match role {
+                RoleArg::Clerk => Role::Clerk,
+                RoleArg::Supervisor => Role::Supervisor,
+                RoleArg::Admin => Role::Admin,
+            };
+            let person = store.add_person(
+                &Actor::new("cli"),
+                &NewPerson {
+                    name,
+                    role,
+                    borrow_directly,
+                },
+            )?;
+            println!("{}\t{}", person.barcode, person.name);
+        }
+        PersonAction::List => {
+            for item in store.items_of_kind(crate::barcode::Kind::Person) {
+                if let crate::model::Item::Person(person) = item? {
+                    let direct = if person.borrow_directly {
+                        "\tborrows directly"
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}\t{}\t{:?}{direct}",
+                        person.barcode, person.name, person.role
+                    );
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

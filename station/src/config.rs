@@ -7,7 +7,11 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
 use serde::Deserialize;
+
+use crate::calendar::WorkCalendar;
+use crate::workflow::WorkflowConfig;
 
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
 use crate::store::{StoreOptions, DEFAULT_CACHE_BYTES};
@@ -34,6 +38,106 @@ pub struct Config {
     /// Archive numbering schemes.
     #[serde(default, rename = "scheme")]
     pub schemes: Vec<SchemeConfig>,
+    /// The scheme INTAKE allocates archive numbers from for blank pre-printed labels.
+    #[serde(default)]
+    pub intake_scheme: Option<String>,
+    /// The same code at the same workstation within this many milliseconds is applied once.
+    #[serde(default = "default_repeat_window_ms")]
+    pub repeat_window_ms: i64,
+    /// Public holidays: not working days (e.g. `["2026-10-01"]`).
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+    /// Weekend days that are worked (调休).
+    #[serde(default)]
+    pub workdays: Vec<NaiveDate>,
+    /// Workstations; without any, one called `counter`.
+    #[serde(default, rename = "workstation")]
+    pub workstations: Vec<WorkstationConfig>,
+    /// Barcode scanners on serial ports.
+    #[serde(default, rename = "scanner")]
+    pub scanners: Vec<ScannerConfig>,
+}
+
+/// A place where scans happen: the counter, a shelving cart.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkstationConfig {
+    /// Its name, e.g. `counter` or `cart-1`.
+    pub name: String,
+}
+
+/// How a scanner frames its data.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ScannerProtocol {
+    /// One scan per line.
+    #[default]
+    Line,
+    /// Zebra SSI packets.
+    Ssi,
+}
+
+/// What ends a scan in line mode.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Suffix {
+    /// Carriage return.
+    #[default]
+    Cr,
+    /// Line feed.
+    Lf,
+    /// CR LF.
+    Crlf,
+    /// Tab.
+    Tab,
+}
+
+/// Serial parity.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ParitySetting {
+    /// No parity bit.
+    #[default]
+    None,
+    /// Even parity.
+    Even,
+    /// Odd parity.
+    Odd,
+}
+
+/// A barcode scanner on a serial port.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// Its name, for status and logs.
+    pub name: String,
+    /// The port, preferably a stable `/dev/serial/by-id/...` path.
+    pub port: PathBuf,
+    /// Line speed.
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    /// Parity.
+    #[serde(default)]
+    pub parity: ParitySetting,
+    /// Line or SSI.
+    #[serde(default)]
+    pub protocol: ScannerProtocol,
+    /// Line terminator (line protocol).
+    #[serde(default)]
+    pub suffix: Suffix,
+    /// A fixed prefix the scanner puts before each scan (line protocol).
+    #[serde(default)]
+    pub prefix: String,
+    /// The workstation its scans belong to.
+    pub workstation: String,
+}
+
+fn default_baud() -> u32 {
+    9600
+}
+
+fn default_repeat_window_ms() -> i64 {
+    1500
 }
 
 fn default_data_dir() -> PathBuf {
@@ -65,6 +169,12 @@ impl Default for Config {
             loan_days: default_loan_days(),
             cache_mib: default_cache_mib(),
             schemes: Vec::new(),
+            intake_scheme: None,
+            repeat_window_ms: default_repeat_window_ms(),
+            holidays: Vec::new(),
+            workdays: Vec::new(),
+            workstations: Vec::new(),
+            scanners: Vec::new(),
         }
     }
 }
@@ -134,7 +244,54 @@ impl Config {
             path: origin.to_owned(),
             message: error.to_string().trim().to_owned(),
         })?;
-        config.schemes(origin)?;
+        let schemes = config.schemes(origin)?;
+        let bad = |message: String| ConfigError::Value {
+            path: origin.to_owned(),
+            message,
+        };
+        if let Some(intake) = &config.intake_scheme {
+            if !schemes.iter().any(|scheme| scheme.name() == intake) {
+                return Err(bad(format!(
+                    "intake_scheme {intake:?} 不是已配置的编号方案 / intake_scheme {intake:?} names no configured scheme"
+                )));
+            }
+        }
+        if !(0..=60_000).contains(&config.repeat_window_ms) {
+            return Err(bad(
+                "repeat_window_ms 应在 0–60000 之间 / repeat_window_ms must be between 0 and 60000"
+                    .to_owned(),
+            ));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for workstation in &config.workstations {
+            if workstation.name.trim().is_empty() || !names.insert(workstation.name.as_str()) {
+                return Err(bad(format!(
+                    "工作站名称 {:?} 为空或重复 / workstation name {:?} is empty or used twice",
+                    workstation.name, workstation.name
+                )));
+            }
+        }
+        let workstations = config.workstation_names();
+        let mut scanner_names = std::collections::BTreeSet::new();
+        for scanner in &config.scanners {
+            if !scanner_names.insert(scanner.name.as_str()) {
+                return Err(bad(format!(
+                    "扫描枪名称 {:?} 重复 / scanner name {:?} is used twice",
+                    scanner.name, scanner.name
+                )));
+            }
+            if !workstations.contains(&scanner.workstation) {
+                return Err(bad(format!(
+                    "扫描枪 {} 的工作站 {:?} 未定义（已定义：{}）/ scanner {} names workstation {:?}, which is not defined (defined: {})",
+                    scanner.name,
+                    scanner.workstation,
+                    workstations.join(", "),
+                    scanner.name,
+                    scanner.workstation,
+                    workstations.join(", ")
+                )));
+            }
+        }
         if config.loan_days == 0 || config.loan_days > 3650 {
             return Err(ConfigError::Value {
                 path: origin.to_owned(),
@@ -171,6 +328,35 @@ impl Config {
             out.push(parsed);
         }
         Ok(out)
+    }
+
+    /// The workstations' names (`counter` when none is configured).
+    pub fn workstation_names(&self) -> Vec<String> {
+        if self.workstations.is_empty() {
+            vec!["counter".to_owned()]
+        } else {
+            self.workstations.iter().map(|w| w.name.clone()).collect()
+        }
+    }
+
+    /// The workflow engine's settings.
+    pub fn workflow(&self) -> Result<WorkflowConfig, ConfigError> {
+        let intake_scheme = match &self.intake_scheme {
+            Some(name) => self
+                .schemes("configuration")?
+                .into_iter()
+                .find(|scheme| scheme.name() == name),
+            None => None,
+        };
+        Ok(WorkflowConfig {
+            loan_days: self.loan_days,
+            repeat_window_ms: self.repeat_window_ms,
+            calendar: WorkCalendar::new(
+                self.holidays.iter().copied(),
+                self.workdays.iter().copied(),
+            ),
+            intake_scheme,
+        })
     }
 
     /// Store options from this configuration.
@@ -216,6 +402,42 @@ template = "{year}鸿借字第{seq:03}号"
         let schemes = config.schemes("station.toml").expect("valid schemes");
         assert_eq!(schemes[0].format(2012, 1), "2012鸿借字第001号");
         assert_eq!(config.store_options().cache_bytes, 128 * 1024 * 1024);
+    }
+
+    #[test]
+    fn scanners_and_workstations_parse_and_are_checked() {
+        let config = Config::parse(
+            r#"
+holidays = ["2026-10-01"]
+[[workstation]]
+name = "counter"
+[[scanner]]
+name = "counter-scanner"
+port = "/dev/serial/by-id/usb-Honeywell-if00"
+protocol = "ssi"
+suffix = "crlf"
+workstation = "counter"
+"#,
+            "station.toml",
+        )
+        .expect("valid");
+        assert_eq!(config.scanners[0].protocol, ScannerProtocol::Ssi);
+        assert_eq!(config.scanners[0].baud, 9600);
+        assert_eq!(config.holidays.len(), 1);
+        let error = Config::parse(
+            "[[scanner]]\nname = \"s\"\nport = \"/dev/x\"\nworkstation = \"cart-9\"\n",
+            "station.toml",
+        )
+        .expect_err("unknown workstation")
+        .to_string();
+        assert!(
+            error.contains("cart-9") && error.contains("counter"),
+            "{error}"
+        );
+        let error = Config::parse("intake_scheme = \"nope\"\n", "station.toml")
+            .expect_err("unknown scheme")
+            .to_string();
+        assert!(error.contains("nope"), "{error}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod devices;
 pub mod event;
 pub mod ledger;
 pub mod model;

@@ -16,9 +16,19 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use axum::routing::post;
+
 use crate::barcode::Barcode;
+use crate::devices::{DeviceState, Devices};
 use crate::model::{ArchiveBox, Item, Retention};
 use crate::store::{Store, StoreError};
+use crate::workflow::{Engine, ScanResult};
+
+/// How many recent scan results the station keeps for `GET /api/v1/scans/recent`.
+pub const RECENT_RESULTS: usize = 200;
 
 /// The most items one list request returns.
 pub const MAX_PAGE: usize = 500;
@@ -28,6 +38,46 @@ pub const MAX_PAGE: usize = 500;
 pub struct AppState {
     /// The store.
     pub store: Arc<Store>,
+    /// The scan workflow engine.
+    pub engine: Arc<Engine>,
+    /// Device states.
+    pub devices: Arc<Devices>,
+    /// The most recent scan results, newest last.
+    pub recent: Arc<Mutex<VecDeque<ScanResult>>>,
+    /// The configured workstations.
+    pub workstations: Arc<Vec<String>>,
+}
+
+impl AppState {
+    /// State over `engine` with the given workstations, and a task that keeps the recent
+    /// results (it ends when the engine is dropped).
+    pub fn new(engine: Arc<Engine>, devices: Arc<Devices>, workstations: Vec<String>) -> AppState {
+        let recent: Arc<Mutex<VecDeque<ScanResult>>> = Arc::default();
+        let mut results = engine.subscribe();
+        let keep = recent.clone();
+        tokio::spawn(async move {
+            loop {
+                match results.recv().await {
+                    Ok(result) => {
+                        let mut recent = keep.lock().unwrap_or_else(|poison| poison.into_inner());
+                        if recent.len() == RECENT_RESULTS {
+                            recent.pop_front();
+                        }
+                        recent.push_back(result);
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        AppState {
+            store: engine.store().clone(),
+            engine,
+            devices,
+            recent,
+            workstations: Arc::new(workstations),
+        }
+    }
 }
 
 /// The HTTP application.
@@ -37,6 +87,9 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/items/{barcode}", get(get_item))
         .route("/api/v1/boxes", get(find_boxes))
         .route("/api/v1/locations/{barcode}/items", get(location_items))
+        .route("/api/v1/scans", post(post_scan))
+        .route("/api/v1/scans/recent", get(recent_scans))
+        .route("/api/v1/devices", get(devices))
         .fallback(not_found)
         .with_state(state)
 }
@@ -335,4 +388,96 @@ async fn location_items(
         .map(|item| item_view(store, item))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(views))
+}
+
+/// A scan sent over HTTP: a browser page or a keyboard-wedge scanner station.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScanRequest {
+    workstation: String,
+    data: String,
+}
+
+/// The longest scan accepted over HTTP, in bytes (a scanner's own limit is far lower).
+const MAX_SCAN_BYTES: usize = 4096;
+
+async fn post_scan(
+    State(state): State<AppState>,
+    body: Result<Json<ScanRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ScanResult>, ApiError> {
+    let Json(request) = body.map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("请求格式错误：{rejection} / malformed request: {rejection}"),
+        )
+    })?;
+    if !state.workstations.contains(&request.workstation) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_workstation",
+            &format!(
+                "工作站 {:?} 未配置 / workstation {:?} is not configured",
+                request.workstation, request.workstation
+            ),
+        ));
+    }
+    if request.data.len() > MAX_SCAN_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "scan_too_long",
+            &format!(
+                "扫描内容超过 {MAX_SCAN_BYTES} 字节 / scan longer than {MAX_SCAN_BYTES} bytes"
+            ),
+        ));
+    }
+    let engine = state.engine.clone();
+    let result =
+        tokio::task::spawn_blocking(move || engine.scan(&request.workstation, &request.data))
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "scan task failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "内部错误，已记录日志 / internal error, logged on the station",
+                )
+            })?;
+    Ok(Json(result))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecentQuery {
+    workstation: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn recent_scans(
+    State(state): State<AppState>,
+    Query(query): Query<RecentQuery>,
+) -> Json<Vec<ScanResult>> {
+    let limit = query.limit.unwrap_or(50).clamp(1, RECENT_RESULTS);
+    let recent = state
+        .recent
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    let mut out: Vec<ScanResult> = recent
+        .iter()
+        .rev()
+        .filter(|result| {
+            query
+                .workstation
+                .as_ref()
+                .is_none_or(|workstation| *workstation == result.workstation)
+        })
+        .take(limit)
+        .cloned()
+        .collect();
+    out.reverse();
+    Json(out)
+}
+
+async fn devices(State(state): State<AppState>) -> Json<Vec<DeviceState>> {
+    Json(state.devices.snapshot())
 }

@@ -1,0 +1,320 @@
+//! Scanners end to end: the real daemon reads simulated scanners on real
+//! pseudo-terminals (behind `/dev/serial/by-id`-style links), runs the scan workflows,
+//! and survives garbage and an unplugged cable.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::{http_get, run, station, stdout, Daemon};
+use serialport::{SerialPort, TTYPort};
+use station::workflow::CommandCard;
+
+/// The tests here run one at a time: a PTY master opened by one test must not leak into
+/// a daemon another test spawns at that moment, or unplugging could not close it.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner())
+}
+
+/// A simulated scanner: the master side of a PTY whose slave the daemon reads.
+struct Scanner {
+    master: Option<TTYPort>,
+    link: PathBuf,
+}
+
+impl Scanner {
+    fn plug_in(link: &Path) -> Scanner {
+        let (master, slave) = TTYPort::pair().expect("open a PTY pair");
+        // The daemon is a child process: it must not inherit the scanner's side, or
+        // closing it here would not unplug anything.
+        // SAFETY: fcntl on a descriptor this process owns and keeps open.
+        let flagged = unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        assert_eq!(flagged, 0, "set FD_CLOEXEC on the PTY master");
+        let slave_path = slave.name().expect("the PTY slave has a path");
+        // Only the daemon may hold the slave open.
+        drop(slave);
+        let staging = link.with_extension("new");
+        std::os::unix::fs::symlink(&slave_path, &staging).expect("link");
+        fs::rename(&staging, link).expect("install the link");
+        Scanner {
+            master: Some(master),
+            link: link.to_owned(),
+        }
+    }
+
+    fn unplug(&mut self) {
+        let _ = fs::remove_file(&self.link);
+        self.master = None;
+    }
+
+    /// Writes `code` and a CR one byte at a time, as a slow serial line delivers it.
+    fn scan(&mut self, code: impl ToString) {
+        let mut bytes = code.to_string().into_bytes();
+        bytes.push(b'\r');
+        let master = self.master.as_mut().expect("plugged in");
+        for byte in bytes {
+            master.write_all(&[byte]).expect("write to the PTY");
+        }
+        master.flush().expect("flush");
+    }
+
+    fn write_raw(&mut self, bytes: &[u8]) {
+        let master = self.master.as_mut().expect("plugged in");
+        master.write_all(bytes).expect("write to the PTY");
+    }
+}
+
+fn json(daemon: &Daemon, path: &str) -> serde_json::Value {
+    let (status, body) = http_get(daemon.addr, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"))
+}
+
+/// Polls until `ready` holds; the deadline only guards against a hang.
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The results of `workstation` once there are `count` of them.
+fn results(daemon: &Daemon, workstation: &str, count: usize) -> Vec<serde_json::Value> {
+    let path = format!("/api/v1/scans/recent?workstation={workstation}&limit=200");
+    let mut out = Vec::new();
+    wait_until(&format!("{count} results at {workstation}"), || {
+        out = json(daemon, &path).as_array().cloned().unwrap_or_default();
+        out.len() >= count
+    });
+    assert_eq!(out.len(), count, "exactly one result per scan: {out:#?}");
+    out
+}
+
+fn message(result: &serde_json::Value) -> String {
+    format!("{} / {}", result["message"]["zh"], result["message"]["en"])
+}
+
+fn expect(result: &serde_json::Value, outcome: &str, english: &str) {
+    assert_eq!(result["outcome"], outcome, "{}", message(result));
+    assert!(
+        result["message"]["en"]
+            .as_str()
+            .unwrap_or("")
+            .contains(english),
+        "expected {english:?} in {}",
+        message(result)
+    );
+}
+
+fn connected(daemon: &Daemon, name: &str) -> bool {
+    json(daemon, "/api/v1/devices")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|device| device["name"] == name && device["connected"] == true)
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    boxes: Vec<String>,
+    executive: String,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let ledger = dir.path().join("ledger.csv");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\n\
+         A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
+         A-2,抵押资料,华南电力,1号库房/05列/A面/3节/5层\n\
+         A-3,担保资料,东方机械,1号库房/05列/A面/3节/5层\n",
+    )
+    .expect("ledger");
+    let output = run(station(&data).arg("import").arg(&ledger));
+    assert!(output.status.success(), "{}", stdout(&output));
+    let boxes = stdout(&run(station(&data).arg("export")))
+        .lines()
+        .skip(1)
+        .map(|line| line.rsplit(',').next().unwrap_or_default().to_owned())
+        .collect();
+    let added = run(station(&data).args(["person", "add", "--name", "李总", "--borrow-directly"]));
+    assert!(added.status.success());
+    let executive = stdout(&added)
+        .split('\t')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Setup {
+        dir,
+        data,
+        boxes,
+        executive,
+    }
+}
+
+fn start(setup: &Setup, scanners: &[(&str, &Path, &str)]) -> Daemon {
+    let mut config = String::from(
+        "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n[[workstation]]\nname = \"cart-1\"\n",
+    );
+    for (name, link, workstation) in scanners {
+        config.push_str(&format!(
+            "[[scanner]]\nname = \"{name}\"\nport = \"{}\"\nsuffix = \"cr\"\nworkstation = \"{workstation}\"\n",
+            link.display()
+        ));
+    }
+    let path = setup.dir.path().join("station.toml");
+    fs::write(&path, config).expect("config");
+    Daemon::start_with(station(&setup.data).arg("--config").arg(&path).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]))
+}
+
+#[test]
+fn checkout_and_return_by_scanning_alone_with_every_byte_written_separately() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Honeywell_1900-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, &[("counter-scanner", &link, "counter")]);
+    wait_until("the scanner to connect", || {
+        connected(&daemon, "counter-scanner")
+    });
+
+    scanner.scan(CommandCard::Checkout.barcode());
+    scanner.scan(&setup.boxes[0]);
+    scanner.scan(&setup.executive);
+    scanner.scan(format!("]C0{}", setup.boxes[0]));
+    scanner.scan("B0000000019");
+    let all = results(&daemon, "counter", 5);
+    expect(&all[0], "ok", "CHECKOUT mode");
+    expect(&all[1], "error", "scan the borrower's badge first");
+    expect(&all[2], "ok", "borrower: 李总");
+    expect(&all[3], "ok", "lent to 李总");
+    expect(&all[4], "error", "check digit");
+
+    let item = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[0]));
+    assert_eq!(item["status"], "on loan", "{item}");
+
+    scanner.scan(CommandCard::Return.barcode());
+    scanner.scan(&setup.boxes[0]);
+    let all = results(&daemon, "counter", 7);
+    expect(&all[6], "ok", "to be shelved on 1号库房/05列/A面/3节/4层");
+    let item = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[0]));
+    assert_eq!(item["status"], "at counter", "{item}");
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn two_workstations_interleave_and_garbage_does_not_stop_a_scanner() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let counter_link = setup.dir.path().join("usb-counter-if00");
+    let cart_link = setup.dir.path().join("usb-cart-if00");
+    let mut counter = Scanner::plug_in(&counter_link);
+    let mut cart = Scanner::plug_in(&cart_link);
+    let daemon = start(
+        &setup,
+        &[
+            ("counter-scanner", &counter_link, "counter"),
+            ("cart-scanner", &cart_link, "cart-1"),
+        ],
+    );
+    wait_until("both scanners", || {
+        connected(&daemon, "counter-scanner") && connected(&daemon, "cart-scanner")
+    });
+    let first_shelf = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[0]))["place"]
+        ["barcode"]
+        .as_str()
+        .expect("box 1 is on a shelf")
+        .to_owned();
+
+    cart.scan(CommandCard::Shelve.barcode());
+    counter.scan(CommandCard::Checkout.barcode());
+    cart.scan(&first_shelf);
+    counter.scan(&setup.executive);
+    // A burst of line noise: control bytes, NULs and high bytes, then a good scan.
+    let mut noise = Vec::new();
+    for n in 0..4096u32 {
+        noise.push((n.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x1f);
+    }
+    noise.push(b'\r');
+    cart.write_raw(&noise);
+    cart.scan(&setup.boxes[1]);
+    counter.scan(&setup.boxes[2]);
+
+    let at_counter = results(&daemon, "counter", 3);
+    let mut at_cart = Vec::new();
+    wait_until("the good scan after the noise", || {
+        at_cart = json(&daemon, "/api/v1/scans/recent?workstation=cart-1&limit=200")
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        at_cart
+            .last()
+            .is_some_and(|last| last["input"] == setup.boxes[1].as_str())
+    });
+    expect(&at_cart[0], "ok", "SHELVE mode");
+    expect(&at_cart[1], "ok", "scan the boxes");
+    expect(
+        &at_cart[at_cart.len() - 1],
+        "warning",
+        "not this box's home shelf",
+    );
+    // Noise that looked like data (separator bytes such as GS are data in GS1 codes)
+    // was answered as unreadable; nothing else came of it.
+    for noise in &at_cart[2..at_cart.len() - 1] {
+        expect(noise, "error", "unreadable code");
+    }
+    expect(&at_counter[2], "ok", "lent to 李总");
+    let moved = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[1]));
+    assert_eq!(moved["place"]["barcode"], first_shelf.as_str(), "{moved}");
+    let (status, _) = http_get(daemon.addr, "/healthz");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Honeywell_1900-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, &[("counter-scanner", &link, "counter")]);
+    wait_until("the scanner to connect", || {
+        connected(&daemon, "counter-scanner")
+    });
+    scanner.scan(&setup.boxes[0]);
+    results(&daemon, "counter", 1);
+
+    scanner.unplug();
+    wait_until("the daemon to notice", || {
+        !connected(&daemon, "counter-scanner")
+    });
+    let devices = json(&daemon, "/api/v1/devices");
+    assert!(devices[0]["last_problem"].is_string(), "{devices}");
+
+    let mut scanner = Scanner::plug_in(&link);
+    wait_until("the scanner to be reopened", || {
+        connected(&daemon, "counter-scanner")
+    });
+    scanner.scan(CommandCard::Lookup.barcode());
+    scanner.scan(&setup.boxes[1]);
+    let all = results(&daemon, "counter", 3);
+    expect(&all[2], "ok", "found");
+    assert_eq!(all[2]["item"]["archive_no"], "A-2");
+    assert!(daemon.terminate().success());
+}
