@@ -180,6 +180,18 @@ fn assert_outcome(result: &ScanResult, outcome: Outcome, english: &str) {
 }
 
 #[test]
+fn command_card_codes_are_the_ones_in_hardware_md() {
+    let codes: Vec<String> = CommandCard::ALL.iter().map(|c| c.barcode().to_string()).collect();
+    assert_eq!(
+        codes,
+        [
+            "K0000000014", "K0000000023", "K0000000038", "K0000000046", "K0000000051",
+            "K0000000067", "K0000000072", "K0000000080", "K0000000095", "K0000000102",
+        ]
+    );
+}
+
+#[test]
 fn command_cards_round_trip_and_strangers_are_refused() {
     for card in CommandCard::ALL {
         assert_eq!(CommandCard::from_barcode(card.barcode()), Some(card));
