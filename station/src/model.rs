@@ -269,6 +269,19 @@ pub struct Loan {
     pub cancelled: bool,
 }
 
+/// A supervisor's approval for someone to borrow, recorded ahead of the checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanApproval {
+    /// Who may borrow.
+    pub borrower: Barcode,
+    /// The supervisor who approved.
+    pub approver: Barcode,
+    /// When it was granted.
+    pub granted_at: Millis,
+    /// The last day it may be used.
+    pub valid_until: NaiveDate,
+}
+
 /// A step of the handover chain after a loan is disbursed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum HandoverStage {

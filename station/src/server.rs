@@ -90,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/scans", post(post_scan))
         .route("/api/v1/scans/recent", get(recent_scans))
         .route("/api/v1/devices", get(devices))
+        .route("/api/v1/loans/approvals", post(approve_borrower))
         .fallback(not_found)
         .with_state(state)
 }
@@ -176,12 +177,42 @@ impl From<StoreError> for ApiError {
             return ApiError::new(status, "rejected", &error.to_string());
         }
         tracing::error!(%error, "store failure while answering a request");
+        ApiError::internal()
+    }
+}
+
+impl ApiError {
+    /// A 500 that says nothing of the internals (they are logged).
+    fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "内部错误，已记录日志 / internal error, logged on the station",
         )
     }
+}
+
+/// A JSON body, or a 400 that says what is wrong with it.
+fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("请求格式错误：{rejection} / malformed request: {rejection}"),
+        )
+    })
+}
+
+/// Runs store work (which waits for a flush) off the async threads.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "blocking task failed");
+        ApiError::internal()
+    })
 }
 
 async fn not_found() -> ApiError {
@@ -405,13 +436,7 @@ async fn post_scan(
     State(state): State<AppState>,
     body: Result<Json<ScanRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ScanResult>, ApiError> {
-    let Json(request) = body.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("请求格式错误：{rejection} / malformed request: {rejection}"),
-        )
-    })?;
+    let request = json_body(body)?;
     if !state.workstations.contains(&request.workstation) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -432,17 +457,7 @@ async fn post_scan(
         ));
     }
     let engine = state.engine.clone();
-    let result =
-        tokio::task::spawn_blocking(move || engine.scan(&request.workstation, &request.data))
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "scan task failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "内部错误，已记录日志 / internal error, logged on the station",
-                )
-            })?;
+    let result = blocking(move || engine.scan(&request.workstation, &request.data)).await?;
     Ok(Json(result))
 }
 
@@ -480,4 +495,53 @@ async fn recent_scans(
 
 async fn devices(State(state): State<AppState>) -> Json<Vec<DeviceState>> {
     Json(state.devices.snapshot())
+}
+
+/// A supervisor's approval for someone to borrow, recorded before the checkout.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApprovalRequest {
+    borrower: String,
+    approver: String,
+    /// Last day it may be used; today when absent.
+    valid_until: Option<chrono::NaiveDate>,
+}
+
+#[derive(Serialize)]
+struct ApprovalView {
+    borrower: String,
+    approver: String,
+    valid_until: chrono::NaiveDate,
+}
+
+async fn approve_borrower(
+    State(state): State<AppState>,
+    body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
+    let request = json_body(body)?;
+    let borrower = parse_barcode(&request.borrower)?;
+    let approver = parse_barcode(&request.approver)?;
+    let today = chrono::DateTime::from_timestamp_millis(state.store.now())
+        .map(|at| at.date_naive())
+        .unwrap_or_default();
+    let valid_until = request.valid_until.unwrap_or(today);
+    if valid_until < today {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            "批准的有效期已过 / the approval would already have expired",
+        ));
+    }
+    let actor = crate::store::Actor::new(format!("{approver}@api"));
+    let store = state.store.clone();
+    let approval =
+        blocking(move || store.approve_borrower(&actor, borrower, approver, valid_until)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApprovalView {
+            borrower: approval.borrower.to_string(),
+            approver: approval.approver.to_string(),
+            valid_until: approval.valid_until,
+        }),
+    ))
 }

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{http_get, run, station, stdout, Daemon};
+use common::{http_get, http_post, run, station, stdout, Daemon};
+use firmware_bridge::ssi::{opcode, Packet, Source, Status};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
 
@@ -129,6 +130,18 @@ struct Setup {
     data: PathBuf,
     boxes: Vec<String>,
     executive: String,
+    clerk: String,
+    supervisor: String,
+}
+
+fn add_person(data: &Path, args: &[&str]) -> String {
+    let added = run(station(data).args(["person", "add"]).args(args));
+    assert!(added.status.success(), "{}", stdout(&added));
+    stdout(&added)
+        .split('\t')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn setup() -> Setup {
@@ -150,28 +163,32 @@ fn setup() -> Setup {
         .skip(1)
         .map(|line| line.rsplit(',').next().unwrap_or_default().to_owned())
         .collect();
-    let added = run(station(&data).args(["person", "add", "--name", "李总", "--borrow-directly"]));
-    assert!(added.status.success());
-    let executive = stdout(&added)
-        .split('\t')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let executive = add_person(&data, &["--name", "李总", "--borrow-directly"]);
+    let clerk = add_person(&data, &["--name", "张三"]);
+    let supervisor = add_person(&data, &["--name", "王主管", "--role", "supervisor"]);
     Setup {
         dir,
         data,
         boxes,
         executive,
+        clerk,
+        supervisor,
     }
 }
 
 fn start(setup: &Setup, scanners: &[(&str, &Path, &str)]) -> Daemon {
+    start_with_protocol(setup, scanners, "line")
+}
+
+fn start_with_protocol(setup: &Setup, scanners: &[(&str, &Path, &str)], protocol: &str) -> Daemon {
     let mut config = String::from(
-        "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n[[workstation]]\nname = \"cart-1\"\n",
+        "repeat_window_ms = 0\nintake_scheme = \"loan\"\n\
+         [[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n\
+         [[workstation]]\nname = \"counter\"\n[[workstation]]\nname = \"cart-1\"\n",
     );
     for (name, link, workstation) in scanners {
         config.push_str(&format!(
-            "[[scanner]]\nname = \"{name}\"\nport = \"{}\"\nsuffix = \"cr\"\nworkstation = \"{workstation}\"\n",
+            "[[scanner]]\nname = \"{name}\"\nport = \"{}\"\nprotocol = \"{protocol}\"\nsuffix = \"cr\"\nworkstation = \"{workstation}\"\n",
             link.display()
         ));
     }
@@ -317,4 +334,191 @@ fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
     expect(&all[2], "ok", "found");
     assert_eq!(all[2]["item"]["archive_no"], "A-2");
     assert!(daemon.terminate().success());
+}
+
+#[test]
+fn the_other_modes_by_scanning_alone() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Honeywell_1900-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, &[("counter-scanner", &link, "counter")]);
+    wait_until("the scanner to connect", || {
+        connected(&daemon, "counter-scanner")
+    });
+    let shelf = |item: &str| {
+        json(&daemon, &format!("/api/v1/items/{item}"))["place"]["barcode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let first_shelf = shelf(&setup.boxes[0]);
+    let second_shelf = shelf(&setup.boxes[1]);
+    let mut expected = 0;
+    let mut next = |scanner: &mut Scanner, code: &str| {
+        scanner.scan(code);
+        expected += 1;
+        results(&daemon, "counter", expected)
+            .pop()
+            .expect("a result")
+    };
+
+    // SHELVE, then UNDO puts the box back where it was.
+    next(&mut scanner, &CommandCard::Shelve.barcode().to_string());
+    next(&mut scanner, &first_shelf);
+    expect(
+        &next(&mut scanner, &setup.boxes[1]),
+        "warning",
+        "not this box's home shelf",
+    );
+    assert_eq!(shelf(&setup.boxes[1]), first_shelf);
+    expect(
+        &next(&mut scanner, &CommandCard::Undo.barcode().to_string()),
+        "ok",
+        "last step undone",
+    );
+    assert_eq!(shelf(&setup.boxes[1]), second_shelf);
+
+    // AUDIT of the second shelf with one box not found and one stranger.
+    next(&mut scanner, &CommandCard::Audit.barcode().to_string());
+    expect(&next(&mut scanner, &second_shelf), "ok", "2 expected");
+    next(&mut scanner, &setup.boxes[1]);
+    next(&mut scanner, "B0000099999"); // valid, not registered
+    let done = next(&mut scanner, &CommandCard::Done.barcode().to_string());
+    expect(
+        &done,
+        "warning",
+        "present 1, missing 1, misplaced 0, unknown 1",
+    );
+    assert_eq!(done["audit"]["missing"][0], setup.boxes[2].as_str());
+    let missing = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[2]));
+    assert_eq!(missing["status"], "missing", "{missing}");
+
+    // INTAKE of a blank pre-printed label.
+    next(&mut scanner, &CommandCard::Intake.barcode().to_string());
+    let blank = "B0000050002"; // seq 5,000, Damm check digit 2
+    let registered = next(&mut scanner, blank);
+    expect(
+        &registered,
+        "warning",
+        "registered: fill in its title and customer",
+    );
+    assert_eq!(
+        json(&daemon, &format!("/api/v1/items/{blank}"))["status"],
+        "at counter"
+    );
+
+    // HANDOVER from the clerk (operator) to the executive.
+    next(&mut scanner, &setup.clerk);
+    next(&mut scanner, &CommandCard::Handover.barcode().to_string());
+    expect(
+        &next(&mut scanner, &setup.boxes[0]),
+        "error",
+        "scan the receiver's badge first",
+    );
+    next(&mut scanner, &setup.executive);
+    next(&mut scanner, &setup.boxes[0]);
+    expect(
+        &next(&mut scanner, &CommandCard::Done.barcode().to_string()),
+        "ok",
+        "confirmed by 李总 (1 items)",
+    );
+
+    // CHECKOUT with an approval recorded through the API beforehand.
+    let (status, body) = http_post(
+        daemon.addr,
+        "/api/v1/loans/approvals",
+        &format!(
+            r#"{{"borrower": "{}", "approver": "{}"}}"#,
+            setup.clerk, setup.supervisor
+        ),
+    );
+    assert_eq!(status, 201, "{body}");
+    next(&mut scanner, &CommandCard::Checkout.barcode().to_string());
+    expect(
+        &next(&mut scanner, &setup.clerk),
+        "ok",
+        "approved by 王主管",
+    );
+    expect(&next(&mut scanner, &setup.boxes[0]), "ok", "lent to 张三");
+    let (status, body) = http_post(
+        daemon.addr,
+        "/api/v1/loans/approvals",
+        &format!(
+            r#"{{"borrower": "{}", "approver": "{}"}}"#,
+            setup.clerk, setup.executive
+        ),
+    );
+    assert_eq!(status, 422, "an executive is no approver: {body}");
+    assert!(body.contains("not a supervisor"), "{body}");
+}
+
+/// Reads packets the station writes to an SSI scanner until `count` have come.
+fn read_packets(master: &mut TTYPort, count: usize) -> Vec<Packet> {
+    use std::io::Read;
+    master
+        .set_timeout(Duration::from_millis(200))
+        .expect("set a read timeout");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buffer = Vec::new();
+    let mut packets = Vec::new();
+    while packets.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {count} packets: {packets:?}"
+        );
+        let mut chunk = [0u8; 256];
+        match master.read(&mut chunk) {
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            Err(error) if error.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(error) => panic!("reading the PTY: {error}"),
+        }
+        while let Ok(Some((packet, used))) = Packet::decode(&buffer) {
+            buffer.drain(..used);
+            packets.push(packet);
+        }
+    }
+    packets
+}
+
+#[test]
+fn an_ssi_scanner_is_acknowledged_and_told_good_or_bad() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Zebra_DS2208-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start_with_protocol(&setup, &[("zebra", &link, "counter")], "ssi");
+    wait_until("the scanner to connect", || connected(&daemon, "zebra"));
+    let decode_data = |code: &str| {
+        let mut data = vec![0x03]; // Code 128
+        data.extend_from_slice(code.as_bytes());
+        let mut out = Vec::new();
+        Packet::new(opcode::DECODE_DATA, Source::Decoder, Status(0), data)
+            .expect("packet")
+            .encode(&mut out);
+        out
+    };
+
+    scanner.write_raw(&decode_data(&setup.boxes[0]));
+    let packets = read_packets(scanner.master.as_mut().expect("plugged in"), 3);
+    let opcodes: Vec<u8> = packets.iter().map(Packet::opcode).collect();
+    assert_eq!(
+        opcodes,
+        [opcode::CMD_ACK, opcode::BEEP, opcode::LED_ON],
+        "{packets:?}"
+    );
+    assert_eq!(packets[1].data(), [0x00], "one short high beep for OK");
+    assert_eq!(packets[2].data(), [0x01], "green LED");
+    expect(&results(&daemon, "counter", 1)[0], "ok", "found");
+
+    scanner.write_raw(&decode_data("B0000000019"));
+    let packets = read_packets(scanner.master.as_mut().expect("plugged in"), 3);
+    assert_eq!(packets[0].opcode(), opcode::CMD_ACK);
+    assert_eq!(
+        packets[1].data(),
+        [0x07],
+        "three short low beeps for an error"
+    );
+    assert_eq!(packets[2].data(), [0x02], "red LED");
+    expect(&results(&daemon, "counter", 2)[1], "error", "check digit");
 }

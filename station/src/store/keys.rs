@@ -21,6 +21,7 @@ pub const ITEM: u8 = b'i';
 pub const ARCHIVE_NO: u8 = b'a';
 pub const PATH: u8 = b'p';
 pub const CONTENTS: u8 = b's';
+pub const APPROVAL: u8 = b'q';
 pub const CUSTOMER: u8 = b'c';
 pub const EVENT: u8 = b'e';
 pub const HISTORY: u8 = b'h';
@@ -66,6 +67,11 @@ pub fn archive_no(number: &str) -> Vec<u8> {
 
 pub fn path(path: &str) -> Vec<u8> {
     tagged(PATH, &[path.as_bytes()])
+}
+
+/// A borrower's recorded loan approval.
+pub fn approval(borrower: Barcode) -> Vec<u8> {
+    tagged(APPROVAL, &[&borrower.to_key()])
 }
 
 /// What stands at a location: one packed, sorted list per location (see [`pack`]), so a

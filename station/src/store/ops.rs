@@ -8,8 +8,8 @@ use crate::barcode::{Barcode, Kind};
 use crate::event::{Change, EventKind};
 use crate::model::{
     check_text, customer_key, ArchiveBox, Certificate, CertificateKind, ChecklistEntry, Handover,
-    HandoverStage, Item, ItemStatus, Loan, Location, LocationKind, Person, Retention, Role,
-    ShelfPath,
+    HandoverStage, Item, ItemStatus, Loan, LoanApproval, Location, LocationKind, Person, Retention,
+    Role, ShelfPath,
 };
 use crate::numbering::{check_archive_no, Scheme};
 
@@ -1144,6 +1144,41 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Records a supervisor's approval for `borrower` to borrow until `valid_until`.
+    pub fn approve_borrower(
+        &mut self,
+        borrower: Barcode,
+        approver: Barcode,
+        valid_until: NaiveDate,
+    ) -> Result<LoanApproval> {
+        let person = self.require_person(borrower)?;
+        let supervisor = self.require_person(approver)?;
+        if supervisor.role < Role::Supervisor {
+            return Err(StoreError::NotApprover {
+                name: supervisor.name,
+            });
+        }
+        let approval = LoanApproval {
+            borrower,
+            approver,
+            granted_at: self.now,
+            valid_until,
+        };
+        self.put(&keys::approval(borrower), &approval)?;
+        self.record(
+            Some(borrower),
+            EventKind::LoanApproved,
+            vec![
+                Change::new("borrower", None::<String>, Some(person.name)),
+                Change::new("approver", None::<String>, Some(supervisor.name)),
+                Change::new("valid_until", None::<String>, Some(valid_until.to_string())),
+            ],
+        );
+        Ok(approval)
+    }
+}
+
 impl Store {
     /// Registers a box (allocating its barcode and, if needed, its archive number).
     pub fn register_box(&self, actor: &Actor, new: &NewBox) -> Result<ArchiveBox> {
@@ -1177,6 +1212,26 @@ impl Store {
     /// Moves a box or certificate.
     pub fn move_item(&self, actor: &Actor, item: Barcode, to: Barcode) -> Result<MoveOutcome> {
         self.write(actor, |tx| tx.move_item(item, to))
+    }
+
+    /// Records a supervisor's approval for `borrower`.
+    pub fn approve_borrower(
+        &self,
+        actor: &Actor,
+        borrower: Barcode,
+        approver: Barcode,
+        valid_until: NaiveDate,
+    ) -> Result<LoanApproval> {
+        self.write(actor, |tx| {
+            tx.approve_borrower(borrower, approver, valid_until)
+        })
+    }
+
+    /// The approval recorded for `borrower` that is still valid on `day`.
+    pub fn approval_for(&self, borrower: Barcode, day: NaiveDate) -> Result<Option<LoanApproval>> {
+        Ok(self
+            .get::<LoanApproval>(&keys::approval(borrower))?
+            .filter(|approval| approval.valid_until >= day))
     }
 
     /// Opens a loan.

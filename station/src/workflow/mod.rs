@@ -506,7 +506,8 @@ impl Engine {
             Ok(item) => item,
             Err(error) => return Answer::refused(&error, Some(barcode)),
         };
-        match station.mode {
+        let registered = item.is_some();
+        let mut answer = match station.mode {
             Mode::Lookup => self.lookup(station, barcode, item),
             Mode::Shelve => self.shelve(station, workstation, barcode, item),
             Mode::Checkout => self.checkout(station, workstation, barcode, item),
@@ -514,7 +515,12 @@ impl Engine {
             Mode::Handover => self.handover_scan(station, barcode, item),
             Mode::Audit => self.audit_scan(station, barcode, item),
             Mode::Intake => self.intake(station, workstation, barcode, item),
+        };
+        // The counter screen shows what was scanned, refused or not.
+        if answer.item.is_none() && registered && answer.audit.is_none() {
+            answer.item = Some(barcode);
         }
+        answer
     }
 
     fn command(&self, station: &mut Workstation, workstation: &str, card: CommandCard) -> Answer {
@@ -689,6 +695,33 @@ impl Engine {
                         format!("approved by {}: scan the boxes", person.name),
                     );
                     station.approver = Some(person);
+                    return Answer::ok(message, Some(barcode));
+                }
+                let recorded = if person.borrow_directly || person.role >= Role::Supervisor {
+                    None
+                } else {
+                    self.store
+                        .approval_for(person.barcode, self.today())
+                        .ok()
+                        .flatten()
+                        .and_then(|approval| match self.store.get_item(approval.approver) {
+                            Ok(Some(Item::Person(approver))) => Some(approver),
+                            _ => None,
+                        })
+                };
+                if let Some(approver) = recorded {
+                    let message = Message::new(
+                        format!(
+                            "借阅人：{}（已由 {} 批准），请扫描档案盒",
+                            person.name, approver.name
+                        ),
+                        format!(
+                            "borrower: {} (approved by {}): scan the boxes",
+                            person.name, approver.name
+                        ),
+                    );
+                    station.borrower = Some(person);
+                    station.approver = Some(approver);
                     return Answer::ok(message, Some(barcode));
                 }
                 let message = if person.borrow_directly || person.role >= Role::Supervisor {

@@ -181,12 +181,23 @@ fn assert_outcome(result: &ScanResult, outcome: Outcome, english: &str) {
 
 #[test]
 fn command_card_codes_are_the_ones_in_hardware_md() {
-    let codes: Vec<String> = CommandCard::ALL.iter().map(|c| c.barcode().to_string()).collect();
+    let codes: Vec<String> = CommandCard::ALL
+        .iter()
+        .map(|c| c.barcode().to_string())
+        .collect();
     assert_eq!(
         codes,
         [
-            "K0000000014", "K0000000023", "K0000000038", "K0000000046", "K0000000051",
-            "K0000000067", "K0000000072", "K0000000080", "K0000000095", "K0000000102",
+            "K0000000014",
+            "K0000000023",
+            "K0000000038",
+            "K0000000046",
+            "K0000000051",
+            "K0000000067",
+            "K0000000072",
+            "K0000000080",
+            "K0000000095",
+            "K0000000102",
         ]
     );
 }
@@ -233,6 +244,8 @@ fn shelving_needs_a_shelf_first_and_warns_about_the_home_shelf() {
     let refused = fixture.scan(fixture.boxes[0].barcode);
     assert_outcome(&refused, Outcome::Error, "scan the shelf first");
     assert_eq!(fixture.events(), before, "a refused scan changes nothing");
+    let shown = refused.item.expect("the refused box is shown");
+    assert_eq!(shown.archive_no.as_deref(), Some("2026鸿借字第001号"));
 
     assert_outcome(
         &fixture.scan(fixture.shelf.barcode),
@@ -579,4 +592,57 @@ fn every_result_is_published_on_the_stream() {
     assert_eq!(first.mode, Mode::Shelve);
     assert_eq!(second.outcome, Outcome::Error);
     assert!(stream.try_recv().is_err(), "exactly one result per scan");
+}
+
+#[test]
+fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
+    let fixture = Fixture::new();
+    let store = fixture.engine.store();
+    let error = store
+        .approve_borrower(
+            &actor(),
+            fixture.clerk.barcode,
+            fixture.executive.barcode,
+            NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect_err("an executive is not a supervisor");
+    assert!(error.to_string().contains("not a supervisor"));
+    store
+        .approve_borrower(
+            &actor(),
+            fixture.clerk.barcode,
+            fixture.supervisor.barcode,
+            NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect("approved");
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Ok,
+        "approved by 王主管",
+    );
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Ok,
+        "lent to 张三",
+    );
+    let loan = store
+        .open_loan_of(fixture.boxes[0].barcode)
+        .expect("read")
+        .expect("open");
+    assert_eq!(loan.approver, Some(fixture.supervisor.barcode));
+
+    // The next day the approval has lapsed.
+    fixture.clock.fetch_add(24 * 3600 * 1000, Ordering::SeqCst);
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Ok,
+        "a supervisor must scan their badge",
+    );
+    assert_outcome(
+        &fixture.scan(fixture.boxes[1].barcode),
+        Outcome::Error,
+        "needs approval",
+    );
 }
