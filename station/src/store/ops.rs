@@ -671,6 +671,27 @@ impl Tx<'_> {
 
     /// Closes the open loan of `item`; the box waits at `counter` if given.
     pub fn return_loan(&mut self, item: Barcode, counter: Option<Barcode>) -> Result<Loan> {
+        let loan = self.close_loan(item, counter, ItemStatus::AtCounter, false)?;
+        self.record(
+            Some(item),
+            EventKind::LoanReturned,
+            vec![
+                Change::new("status", Some("on loan"), Some("at counter")),
+                Change::new("place", None::<String>, opt_text(&counter)),
+            ],
+        );
+        Ok(loan)
+    }
+
+    /// Closes the open loan of `item` (returned, or cancelled by UNDO) and puts the box
+    /// at `place` with `status`; the caller records the event.
+    fn close_loan(
+        &mut self,
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+        cancelled: bool,
+    ) -> Result<Loan> {
         let mut archive_box = self.require_box(item)?;
         let id = self
             .get_raw(&keys::open_loan(item))?
@@ -681,28 +702,21 @@ impl Tx<'_> {
             .ok_or_else(|| StoreError::Corrupt {
                 key: format!("o{id}"),
             })?;
-        if let Some(counter) = counter {
-            self.require_shelf(counter)?;
+        if let Some(place) = place {
+            self.require_shelf(place)?;
         }
         loan.returned_at = Some(self.now);
+        loan.cancelled = cancelled;
         self.put(&keys::loan(id), &loan)?;
         self.remove(&keys::borrower(loan.borrower, id))?;
         self.remove(&keys::due(loan.due, id))?;
         self.remove(&keys::open_loan(item))?;
-        archive_box.place = counter;
-        archive_box.status = ItemStatus::AtCounter;
-        if let Some(counter) = counter {
-            self.index_at(counter, item)?;
+        archive_box.place = place;
+        archive_box.status = status;
+        if let Some(place) = place {
+            self.index_at(place, item)?;
         }
         self.put_item(&Item::Box(archive_box))?;
-        self.record(
-            Some(item),
-            EventKind::LoanReturned,
-            vec![
-                Change::new("status", Some("on loan"), Some("at counter")),
-                Change::new("place", None::<String>, opt_text(&counter)),
-            ],
-        );
         Ok(loan)
     }
 
@@ -1045,36 +1059,12 @@ impl Tx<'_> {
         place: Option<Barcode>,
         status: ItemStatus,
     ) -> Result<Loan> {
-        let mut archive_box = self.require_box(item)?;
-        let id = self
-            .get_raw(&keys::open_loan(item))?
-            .and_then(|bytes| keys::decode_u64(&bytes))
-            .ok_or(StoreError::NotOnLoan(item))?;
-        let mut loan: Loan = self
-            .get(&keys::loan(id))?
-            .ok_or_else(|| StoreError::Corrupt {
-                key: format!("o{id}"),
-            })?;
-        if let Some(place) = place {
-            self.require_shelf(place)?;
-        }
-        loan.returned_at = Some(self.now);
-        loan.cancelled = true;
-        self.put(&keys::loan(id), &loan)?;
-        self.remove(&keys::borrower(loan.borrower, id))?;
-        self.remove(&keys::due(loan.due, id))?;
-        self.remove(&keys::open_loan(item))?;
-        archive_box.place = place;
-        archive_box.status = status;
-        if let Some(place) = place {
-            self.index_at(place, item)?;
-        }
-        self.put_item(&Item::Box(archive_box))?;
+        let loan = self.close_loan(item, place, status, true)?;
         self.record(
             Some(item),
             EventKind::Undone,
             vec![
-                Change::new("loan", Some(id.to_string()), Some("cancelled")),
+                Change::new("loan", Some(loan.id.to_string()), Some("cancelled")),
                 Change::new("place", None::<String>, opt_text(&place)),
             ],
         );

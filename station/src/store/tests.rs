@@ -468,51 +468,42 @@ fn edits_are_recorded_with_before_and_after() {
     assert!(store.verify().expect("verify").is_ok());
 }
 
+/// A fresh store with one box moved onto a shelf: events 1–5 are the shelf's levels'
+/// registrations, then the box's registration and move.
+fn box_on_a_shelf() -> (tempfile::TempDir, Store, Location, crate::model::ArchiveBox) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("moved");
+    (dir, store, target, archive_box)
+}
+
+fn chain_error_names(store: &Store, seq: &str) {
+    let report = store.verify().expect("verify");
+    assert!(
+        report
+            .chain_error
+            .as_deref()
+            .is_some_and(|e| e.contains(seq)),
+        "{report:?}"
+    );
+}
+
 #[test]
 fn verify_finds_a_tampered_event_a_removed_event_and_a_broken_index() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
-    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
-    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
-    store
-        .move_item(&clerk(), archive_box.barcode, target.barcode)
-        .expect("moved");
+    let (_dir, store, _, _) = box_on_a_shelf();
     assert!(store.verify().expect("verify").is_ok());
-
     tamper::edit_event(&store, 3, |event| event.body.actor = "someone else".into());
-    let report = store.verify().expect("verify");
-    assert!(
-        report
-            .chain_error
-            .as_deref()
-            .is_some_and(|e| e.contains("#3")),
-        "{report:?}"
-    );
+    chain_error_names(&store, "#3");
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
-    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
-    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
-    store
-        .move_item(&clerk(), archive_box.barcode, target.barcode)
-        .expect("moved");
+    let (_dir, store, _, _) = box_on_a_shelf();
     tamper::remove_event(&store, 2);
-    let report = store.verify().expect("verify");
-    assert!(
-        report
-            .chain_error
-            .as_deref()
-            .is_some_and(|e| e.contains("#2")),
-        "{report:?}"
-    );
+    chain_error_names(&store, "#2");
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = open(dir.path());
-    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
-    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
-    store
-        .move_item(&clerk(), archive_box.barcode, target.barcode)
-        .expect("moved");
+    let (_dir, store, target, archive_box) = box_on_a_shelf();
     tamper::remove_at(&store, target.barcode, archive_box.barcode);
     let report = store.verify().expect("verify");
     assert!(report.chain_error.is_none());
