@@ -46,6 +46,14 @@ pub enum EventKind {
     Undone,
     /// A stock-take found an item missing from where it should be.
     FlaggedMissing,
+    /// A label was queued for printing.
+    PrintQueued,
+    /// A queued label could not be printed yet (first failure; retried with back-off).
+    PrintDelayed,
+    /// A queued label was printed.
+    Printed,
+    /// A queued label was cancelled by a person.
+    PrintCancelled,
 }
 
 /// One field's value before and after a change.

@@ -587,3 +587,59 @@ mod tests {
         assert_eq!(customer_key(" Hong Da 贸易 "), "hongda贸易");
     }
 }
+
+/// The bytes a printer is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PrintFormat {
+    /// ZPL II for thermal printers.
+    Zpl,
+    /// PDF for office printers and archived copies.
+    Pdf,
+}
+
+/// Where a print job stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PrintState {
+    /// Waiting to be sent (again).
+    Pending,
+    /// Sent to the printer.
+    Printed {
+        /// When.
+        at: Millis,
+    },
+    /// Cancelled by a person.
+    Cancelled {
+        /// When.
+        at: Millis,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A label waiting for, or done with, its printer. Kept in the store, so jobs survive a
+/// restart and are never silently dropped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintJob {
+    /// Job number.
+    pub id: u64,
+    /// The configured printer's name.
+    pub printer: String,
+    /// What the label is for (e.g. the item's barcode, or `command cards`).
+    pub subject: String,
+    /// The rendered bytes.
+    pub format: PrintFormat,
+    /// ZPL or PDF, as rendered (and read back) when queued.
+    pub payload: Vec<u8>,
+    /// When it was queued.
+    pub queued_at: Millis,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub next_attempt_at: Millis,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The job this one reprints, with the reason given.
+    pub reprint: Option<(u64, String)>,
+    /// Where it stands.
+    pub state: PrintState,
+}

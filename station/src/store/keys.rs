@@ -22,6 +22,8 @@ pub const ARCHIVE_NO: u8 = b'a';
 pub const PATH: u8 = b'p';
 pub const CONTENTS: u8 = b's';
 pub const APPROVAL: u8 = b'q';
+pub const JOB: u8 = b'j';
+pub const JOB_DUE: u8 = b'J';
 pub const CUSTOMER: u8 = b'c';
 pub const EVENT: u8 = b'e';
 pub const HISTORY: u8 = b'h';
@@ -67,6 +69,20 @@ pub fn archive_no(number: &str) -> Vec<u8> {
 
 pub fn path(path: &str) -> Vec<u8> {
     tagged(PATH, &[path.as_bytes()])
+}
+
+/// Next print job number.
+pub const JOB_ID: &[u8] = b"m:job";
+
+/// A print job.
+pub fn job(id: u64) -> Vec<u8> {
+    tagged(JOB, &[&id.to_be_bytes()])
+}
+
+/// A pending print job by the time of its next attempt.
+pub fn job_due(at: i64, id: u64) -> Vec<u8> {
+    // Shifted so that the big-endian order is the time order.
+    tagged(JOB_DUE, &[&(at as u64 ^ (1 << 63)).to_be_bytes(), &id.to_be_bytes()])
 }
 
 /// A borrower's recorded loan approval.

@@ -8,6 +8,7 @@
 
 mod keys;
 mod ops;
+mod queue;
 mod verify;
 
 use std::fs::File;
@@ -36,6 +37,7 @@ pub use ops::{
     BoxEdit, ImportOutcome, ImportRow, MoveOutcome, NewBox, NewCertificate, NewLocation, NewPerson,
     Warning,
 };
+pub use queue::NewJob;
 pub use verify::VerifyReport;
 
 /// The schema version this build reads and writes.
@@ -194,6 +196,12 @@ pub enum StoreError {
     /// No numbering scheme of this name.
     #[error("编号方案 {0} 不存在 / numbering scheme {0} does not exist")]
     UnknownScheme(String),
+    /// No print job with this number.
+    #[error("打印任务 {0} 不存在 / print job {0} does not exist")]
+    UnknownJob(u64),
+    /// A reprint needs a reason.
+    #[error("重打标签必须说明原因 / a reprint needs a reason")]
+    ReprintReason,
     /// No handover with this number.
     #[error("移交单 {0} 不存在 / handover {0} does not exist")]
     UnknownHandover(u64),

@@ -1,0 +1,281 @@
+//! The print queue: jobs kept in the store, so that they survive a restart, are retried
+//! with back-off while the printer is unreachable, and are never silently dropped. Each
+//! job's queueing, first delay, printing or cancellation is an event.
+
+use super::{keys, Actor, Result, Store, StoreError, Tx};
+use crate::event::{Change, EventKind};
+use crate::model::{Millis, PrintFormat, PrintJob, PrintState};
+
+/// A label to queue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    /// The configured printer's name.
+    pub printer: String,
+    /// What the label is for.
+    pub subject: String,
+    /// ZPL or PDF.
+    pub format: PrintFormat,
+    /// The rendered bytes.
+    pub payload: Vec<u8>,
+    /// For a reprint: the job reprinted and the reason.
+    pub reprint: Option<(u64, String)>,
+}
+
+impl Tx<'_> {
+    /// Queues a label for its printer, due at once.
+    pub fn queue_print(&mut self, new: &NewJob) -> Result<PrintJob> {
+        if let Some((original, reason)) = &new.reprint {
+            if reason.trim().is_empty() {
+                return Err(StoreError::ReprintReason);
+            }
+            if self.get_raw(&keys::job(*original))?.is_none() {
+                return Err(StoreError::UnknownJob(*original));
+            }
+        }
+        let id = self.next_counter(keys::JOB_ID, u64::MAX, "print job")?;
+        let job = PrintJob {
+            id,
+            printer: new.printer.clone(),
+            subject: new.subject.clone(),
+            format: new.format,
+            payload: new.payload.clone(),
+            queued_at: self.now,
+            attempts: 0,
+            next_attempt_at: self.now,
+            last_error: None,
+            reprint: new.reprint.clone(),
+            state: PrintState::Pending,
+        };
+        self.put(&keys::job(id), &job)?;
+        self.put_raw(&keys::job_due(job.next_attempt_at, id), &[])?;
+        let mut changes = vec![
+            Change::new("job", None::<String>, Some(id.to_string())),
+            Change::new("printer", None::<String>, Some(job.printer.clone())),
+            Change::new("subject", None::<String>, Some(job.subject.clone())),
+        ];
+        if let Some((original, reason)) = &job.reprint {
+            changes.push(Change::new(
+                "reprint",
+                Some(original.to_string()),
+                Some(reason.clone()),
+            ));
+        }
+        self.record(None, EventKind::PrintQueued, changes);
+        Ok(job)
+    }
+
+    fn pending_job(&self, id: u64) -> Result<PrintJob> {
+        let job: PrintJob = self.get(&keys::job(id))?.ok_or(StoreError::UnknownJob(id))?;
+        Ok(job)
+    }
+
+    /// Marks a job printed.
+    pub fn job_printed(&mut self, id: u64) -> Result<PrintJob> {
+        let mut job = self.pending_job(id)?;
+        if job.state != PrintState::Pending {
+            return Ok(job);
+        }
+        self.remove(&keys::job_due(job.next_attempt_at, id))?;
+        job.attempts += 1;
+        job.state = PrintState::Printed { at: self.now };
+        self.put(&keys::job(id), &job)?;
+        self.record(
+            None,
+            EventKind::Printed,
+            vec![
+                Change::new("job", Some(id.to_string()), Some("printed")),
+                Change::new("attempts", None::<String>, Some(job.attempts.to_string())),
+            ],
+        );
+        Ok(job)
+    }
+
+    /// Records a failed attempt; the job is due again at `retry_at`. The first failure of
+    /// a job is an event; later ones only update the job (a printer down for a weekend
+    /// must not flood the log).
+    pub fn job_failed(&mut self, id: u64, error: &str, retry_at: Millis) -> Result<PrintJob> {
+        let mut job = self.pending_job(id)?;
+        if job.state != PrintState::Pending {
+            return Ok(job);
+        }
+        self.remove(&keys::job_due(job.next_attempt_at, id))?;
+        job.attempts += 1;
+        job.last_error = Some(error.to_owned());
+        job.next_attempt_at = retry_at;
+        self.put(&keys::job(id), &job)?;
+        self.put_raw(&keys::job_due(retry_at, id), &[])?;
+        if job.attempts == 1 {
+            self.record(
+                None,
+                EventKind::PrintDelayed,
+                vec![Change::new("job", Some(id.to_string()), Some(error.to_owned()))],
+            );
+        }
+        Ok(job)
+    }
+
+    /// Cancels a pending job, with the reason.
+    pub fn cancel_job(&mut self, id: u64, reason: &str) -> Result<PrintJob> {
+        let mut job = self.pending_job(id)?;
+        if job.state != PrintState::Pending {
+            return Ok(job);
+        }
+        self.remove(&keys::job_due(job.next_attempt_at, id))?;
+        job.state = PrintState::Cancelled {
+            at: self.now,
+            reason: reason.to_owned(),
+        };
+        self.put(&keys::job(id), &job)?;
+        self.record(
+            None,
+            EventKind::PrintCancelled,
+            vec![Change::new("job", Some(id.to_string()), Some(reason.to_owned()))],
+        );
+        Ok(job)
+    }
+}
+
+impl Store {
+    /// Queues a label.
+    pub fn queue_print(&self, actor: &Actor, new: &NewJob) -> Result<PrintJob> {
+        self.write(actor, |tx| tx.queue_print(new))
+    }
+
+    /// Marks a job printed.
+    pub fn job_printed(&self, actor: &Actor, id: u64) -> Result<PrintJob> {
+        self.write(actor, |tx| tx.job_printed(id))
+    }
+
+    /// Records a failed attempt.
+    pub fn job_failed(&self, actor: &Actor, id: u64, error: &str, retry_at: Millis) -> Result<PrintJob> {
+        self.write(actor, |tx| tx.job_failed(id, error, retry_at))
+    }
+
+    /// A job by number.
+    pub fn job(&self, id: u64) -> Result<Option<PrintJob>> {
+        self.get(&keys::job(id))
+    }
+
+    /// Pending jobs due at or before `now` for `printer` (all printers when `None`),
+    /// oldest due first.
+    pub fn due_jobs(&self, printer: Option<&str>, now: Millis) -> Result<Vec<PrintJob>> {
+        let end = keys::job_due(now.saturating_add(1), 0);
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix([keys::JOB_DUE]).keys() {
+            let key = entry.map_err(StoreError::storage("reading the print queue"))?;
+            if key.as_ref() >= end.as_slice() {
+                break;
+            }
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&key).into_owned(),
+            })?;
+            if let Some(job) = self.job(id)? {
+                if printer.is_none_or(|name| name == job.printer) {
+                    out.push(job);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every pending job, due or not.
+    pub fn pending_jobs(&self) -> Result<Vec<PrintJob>> {
+        self.due_jobs(None, Millis::MAX - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreOptions;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+
+    fn store_with_clock() -> (tempfile::TempDir, Store, Arc<AtomicI64>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let clock = Arc::new(AtomicI64::new(1_000_000));
+        let tick = clock.clone();
+        let store = Store::open(
+            dir.path(),
+            StoreOptions {
+                clock: Arc::new(move || tick.load(Ordering::SeqCst)),
+                ..StoreOptions::default()
+            },
+        )
+        .expect("store");
+        (dir, store, clock)
+    }
+
+    fn label(printer: &str) -> NewJob {
+        NewJob {
+            printer: printer.into(),
+            subject: "B0000000016".into(),
+            format: PrintFormat::Zpl,
+            payload: b"^XA^FDB0000000016^FS^XZ".to_vec(),
+            reprint: None,
+        }
+    }
+
+    #[test]
+    fn jobs_wait_for_their_retry_time_and_survive_a_reopen() {
+        let (dir, store, clock) = store_with_clock();
+        let actor = Actor::new("test");
+        let job = store.queue_print(&actor, &label("zebra-1")).expect("queued");
+        store.queue_print(&actor, &label("office")).expect("queued");
+        assert_eq!(store.due_jobs(Some("zebra-1"), 1_000_000).expect("due").len(), 1);
+        store
+            .job_failed(&actor, job.id, "connection refused", 1_005_000)
+            .expect("failed");
+        assert!(store.due_jobs(Some("zebra-1"), 1_004_999).expect("due").is_empty());
+        let head = store.head().0;
+        store
+            .job_failed(&actor, job.id, "connection refused", 1_010_000)
+            .expect("failed again");
+        assert_eq!(store.head().0, head, "only the first failure is an event");
+        drop(store);
+
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("reopen");
+        clock.store(0, Ordering::SeqCst);
+        let due = store.due_jobs(Some("zebra-1"), 1_010_000).expect("due");
+        assert_eq!(due.len(), 1, "the job survived the restart");
+        assert_eq!(due[0].attempts, 2);
+        assert_eq!(due[0].last_error.as_deref(), Some("connection refused"));
+        let printed = store.job_printed(&actor, job.id).expect("printed");
+        assert!(matches!(printed.state, PrintState::Printed { .. }));
+        assert!(store.due_jobs(None, i64::MAX - 1).expect("due").iter().all(|j| j.id != job.id));
+        assert_eq!(store.pending_jobs().expect("pending").len(), 1, "the office job waits");
+    }
+
+    #[test]
+    fn a_reprint_needs_a_reason_and_an_original() {
+        let (_dir, store, _) = store_with_clock();
+        let actor = Actor::new("test");
+        let job = store.queue_print(&actor, &label("zebra-1")).expect("queued");
+        let no_reason = NewJob {
+            reprint: Some((job.id, "  ".into())),
+            ..label("zebra-1")
+        };
+        assert!(matches!(
+            store.queue_print(&actor, &no_reason),
+            Err(StoreError::ReprintReason)
+        ));
+        let no_original = NewJob {
+            reprint: Some((99, "label torn".into())),
+            ..label("zebra-1")
+        };
+        assert!(matches!(
+            store.queue_print(&actor, &no_original),
+            Err(StoreError::UnknownJob(99))
+        ));
+        let reprint = NewJob {
+            reprint: Some((job.id, "label torn".into())),
+            ..label("zebra-1")
+        };
+        let again = store.queue_print(&actor, &reprint).expect("reprint queued");
+        assert_eq!(again.reprint, Some((job.id, "label torn".into())));
+        let events = store.events(1, 100).expect("events");
+        let last = events.last().expect("an event");
+        assert_eq!(last.body.kind, EventKind::PrintQueued);
+        assert!(last.body.changes.iter().any(|c| c.after.as_deref() == Some("label torn")));
+    }
+}
