@@ -75,6 +75,7 @@ pub mod line;
 pub mod port;
 pub mod scan;
 pub mod ssi;
+pub mod zpl;
 
 pub use aim::AimId;
 pub use scan::{Scan, SkipReason, Skipped, Symbology, SymbologyId, DEFAULT_MAX_LEN};

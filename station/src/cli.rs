@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::devices::{self, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
 use crate::model::Role;
+use crate::printing::{self, LabelRequest, Printing};
 use crate::server::{self, AppState};
 use crate::store::{Actor, NewPerson, Store, StoreError};
 use crate::workflow::Engine;
@@ -85,6 +86,18 @@ pub enum Command {
     },
     /// Check the event hash chain and every index.
     Verify,
+    /// Print labels: items' labels, blank box labels, the command-card sheet.
+    Label {
+        /// What to print.
+        #[command(subcommand)]
+        action: LabelAction,
+        /// The printer; the workstation's or the first configured one by default.
+        #[arg(long, global = true)]
+        printer: Option<String>,
+        /// Use this workstation's printer.
+        #[arg(long, global = true)]
+        workstation: Option<String>,
+    },
     /// People and their badges.
     Person {
         /// What to do.
@@ -96,6 +109,31 @@ pub enum Command {
         /// Target directory: must not exist or be empty.
         dir: PathBuf,
     },
+}
+
+/// What to print.
+#[derive(Debug, Subcommand)]
+pub enum LabelAction {
+    /// The labels of registered items: boxes, certificates, locations, badges.
+    Print {
+        /// Their barcodes.
+        #[arg(required = true)]
+        barcodes: Vec<String>,
+        /// Reprint of this job number (needs --reason).
+        #[arg(long, requires = "reason")]
+        reprint: Option<u64>,
+        /// Why the label is printed again.
+        #[arg(long, requires = "reprint")]
+        reason: Option<String>,
+    },
+    /// Pre-numbered blank box labels (INTAKE registers each box when first scanned).
+    Blanks {
+        /// How many.
+        #[arg(long, default_value_t = 10)]
+        count: u32,
+    },
+    /// The command-card sheet for the counter.
+    Cards,
 }
 
 /// What to do with people.
@@ -178,6 +216,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
         Command::Person { action } => person(&config, action),
+        Command::Label {
+            action,
+            printer,
+            workstation,
+        } => label(&config, action, printer, workstation.as_deref()),
     }
 }
 
@@ -195,13 +238,18 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             .with_context(|| format!("binding {addr}"))?;
         let local = listener.local_addr().context("reading the bound address")?;
         tracing::info!(listen = %local, data = %config.data_dir.display(), "station serving");
+        let control_path = control::socket_path(&config.data_dir);
+        let control_listener = control::bind(&control_path);
         // The one line on stdout: scripts and tests read the address from it.
         println!("station listening on http://{local}");
         std::io::stdout().flush().ok();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let printing = Arc::new(Printing::new(&config));
         let control_task = tokio::spawn(control::serve(
-            control::socket_path(&config.data_dir),
+            control_listener,
+            control_path,
             store.clone(),
+            printing.clone(),
             stop_rx.clone(),
         ));
         let engine = Arc::new(Engine::new(store.clone(), config.workflow()?));
@@ -210,6 +258,13 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             &config.scanners,
             engine.clone(),
             devices.clone(),
+            stop_rx.clone(),
+        );
+        let printer_tasks = printing::spawn_printers(
+            printing.printers(),
+            store.clone(),
+            devices.clone(),
+            printing.wake(),
             stop_rx.clone(),
         );
         let state = AppState::new(engine, devices, config.workstation_names());
@@ -225,7 +280,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let (served, ()) = tokio::join!(http, signals);
         served.context("serving HTTP")?;
         let _ = control_task.await;
-        for task in device_tasks {
+        for task in device_tasks.into_iter().chain(printer_tasks) {
             let _ = task.await;
         }
         anyhow::Ok(())
@@ -483,6 +538,85 @@ fn person(config: &Config, action: PersonAction) -> anyhow::Result<ExitCode> {
                     );
                 }
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn label(
+    config: &Config,
+    action: LabelAction,
+    printer: Option<String>,
+    workstation: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let printer = printer
+        .or_else(|| config.printer_for(workstation))
+        .context("no printer is configured")?;
+    let request = match action {
+        LabelAction::Print {
+            barcodes,
+            reprint,
+            reason,
+        } => LabelRequest::Items {
+            barcodes,
+            reprint: reprint.zip(reason),
+        },
+        LabelAction::Blanks { count } => LabelRequest::Blanks { count },
+        LabelAction::Cards => LabelRequest::Cards,
+    };
+    match Store::open(&config.data_dir, config.store_options()) {
+        Ok(store) => {
+            let store = Arc::new(store);
+            let printing = Printing::new(config);
+            let jobs = printing.queue(&store, &Actor::new("cli"), &printer, &request)?;
+            for job in &jobs {
+                println!(
+                    "已排队 / queued: job {} {} → {}",
+                    job.id, job.subject, job.printer
+                );
+            }
+            // No daemon runs: deliver now; what cannot be delivered waits in the queue.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let devices = Devices::default();
+            let config_of = printing
+                .printers()
+                .iter()
+                .find(|p| p.name == printer)
+                .cloned()
+                .context("the printer vanished")?;
+            let device = crate::printer::Printer::new(config_of);
+            let printed = runtime.block_on(printing::deliver_due(&store, &device, &devices));
+            let pending = store.pending_jobs()?.len();
+            println!(
+                "已打印 {printed}，队列中还有 {pending} / printed {printed}, {pending} waiting in the queue"
+            );
+        }
+        Err(StoreError::Locked { .. }) => {
+            let socket = control::socket_path(&config.data_dir);
+            let line = serde_json::to_string(&(printer, request))?;
+            let reply = control::request(&socket, &format!("label {line}")).with_context(|| {
+                format!(
+                    "the store is in use, and the running station cannot be reached at {}",
+                    socket.display()
+                )
+            })?;
+            match reply.split_once(' ') {
+                Some(("ok", jobs)) => {
+                    for job in jobs.split(' ') {
+                        println!(
+                            "已交给运行中的 station / queued at the running station: job {job}"
+                        );
+                    }
+                }
+                _ => bail!("{}", reply.trim_start_matches("error ")),
+            }
+        }
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::calendar::WorkCalendar;
+use crate::printer::{Connect, Language, PrinterConfig};
 use crate::workflow::WorkflowConfig;
 
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
@@ -56,6 +57,16 @@ pub struct Config {
     /// Barcode scanners on serial ports.
     #[serde(default, rename = "scanner")]
     pub scanners: Vec<ScannerConfig>,
+    /// Label printers; without any, one called `pdf` that writes PDF files into
+    /// `DATA/labels`.
+    #[serde(default, rename = "printer")]
+    pub printers: Vec<PrinterConfig>,
+    /// A folder of label templates that override or add to the shipped ones.
+    #[serde(default)]
+    pub label_templates: Option<PathBuf>,
+    /// The TrueType font for Chinese text (default: WenQuanYi Micro Hei).
+    #[serde(default)]
+    pub font: Option<PathBuf>,
 }
 
 /// A place where scans happen: the counter, a shelving cart.
@@ -64,6 +75,9 @@ pub struct Config {
 pub struct WorkstationConfig {
     /// Its name, e.g. `counter` or `cart-1`.
     pub name: String,
+    /// The printer its labels go to.
+    #[serde(default)]
+    pub printer: Option<String>,
 }
 
 /// How a scanner frames its data.
@@ -175,6 +189,9 @@ impl Default for Config {
             workdays: Vec::new(),
             workstations: Vec::new(),
             scanners: Vec::new(),
+            printers: Vec::new(),
+            label_templates: None,
+            font: None,
         }
     }
 }
@@ -292,6 +309,26 @@ impl Config {
                 )));
             }
         }
+        let printers = config.printer_configs();
+        let mut printer_names = std::collections::BTreeSet::new();
+        for printer in &config.printers {
+            if !printer_names.insert(printer.name.as_str()) {
+                return Err(bad(format!(
+                    "打印机名称 {:?} 重复 / printer name {:?} is used twice",
+                    printer.name, printer.name
+                )));
+            }
+        }
+        for workstation in &config.workstations {
+            if let Some(printer) = &workstation.printer {
+                if !printers.iter().any(|p| &p.name == printer) {
+                    return Err(bad(format!(
+                        "工作站 {} 的打印机 {printer:?} 未定义 / workstation {} names printer {printer:?}, which is not defined",
+                        workstation.name, workstation.name
+                    )));
+                }
+            }
+        }
         if config.loan_days == 0 || config.loan_days > 3650 {
             return Err(ConfigError::Value {
                 path: origin.to_owned(),
@@ -337,6 +374,32 @@ impl Config {
         } else {
             self.workstations.iter().map(|w| w.name.clone()).collect()
         }
+    }
+
+    /// The printers, or the default PDF-file printer when none is configured.
+    pub fn printer_configs(&self) -> Vec<PrinterConfig> {
+        if !self.printers.is_empty() {
+            return self.printers.clone();
+        }
+        vec![PrinterConfig {
+            name: "pdf".to_owned(),
+            language: Language::Pdf,
+            dpi: 300,
+            connect: Connect::Dir {
+                path: self.data_dir.join("labels"),
+            },
+        }]
+    }
+
+    /// The printer of `workstation`, or the first printer.
+    pub fn printer_for(&self, workstation: Option<&str>) -> Option<String> {
+        let configured = workstation.and_then(|name| {
+            self.workstations
+                .iter()
+                .find(|w| w.name == name)
+                .and_then(|w| w.printer.clone())
+        });
+        configured.or_else(|| self.printer_configs().first().map(|p| p.name.clone()))
     }
 
     /// The workflow engine's settings.

@@ -3,7 +3,8 @@
 //! can reach the socket, so it needs no token of its own.
 //!
 //! The protocol is one request line and one reply line: `backup /abs/dir` →
-//! `ok <keys>` or `error <bilingual message>`.
+//! `ok <keys>`, or `label ["printer", {request}]` → `ok <job>:<subject> …`; failures
+//! answer `error <bilingual message>`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
-use crate::store::Store;
+use crate::printing::{LabelRequest, Printing};
+use crate::store::{Actor, Store};
 
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 4096;
@@ -22,16 +24,30 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join("control.sock")
 }
 
-/// Answers control requests until `shutdown` turns true.
-pub async fn serve(path: PathBuf, store: Arc<Store>, mut shutdown: watch::Receiver<bool>) {
-    // The store lock is ours, so any socket file left here is from a dead daemon.
-    let _ = std::fs::remove_file(&path);
-    let listener = match tokio::net::UnixListener::bind(&path) {
-        Ok(listener) => listener,
+/// Binds the control socket at `path` (replacing one left by a dead daemon: the store's
+/// lock is ours). Done before the station says it is listening, so that a client never
+/// finds the daemon up and the socket missing.
+pub fn bind(path: &Path) -> Option<tokio::net::UnixListener> {
+    let _ = std::fs::remove_file(path);
+    match tokio::net::UnixListener::bind(path) {
+        Ok(listener) => Some(listener),
         Err(error) => {
-            tracing::warn!(path = %path.display(), %error, "control socket unavailable; online backup disabled");
-            return;
+            tracing::warn!(path = %path.display(), %error, "control socket unavailable; online backup and printing from the CLI disabled");
+            None
         }
+    }
+}
+
+/// Answers control requests on `listener` until `shutdown` turns true.
+pub async fn serve(
+    listener: Option<tokio::net::UnixListener>,
+    path: PathBuf,
+    store: Arc<Store>,
+    printing: Arc<Printing>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Some(listener) = listener else {
+        return;
     };
     loop {
         tokio::select! {
@@ -39,8 +55,9 @@ pub async fn serve(path: PathBuf, store: Arc<Store>, mut shutdown: watch::Receiv
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let store = store.clone();
+                let printing = printing.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = answer(stream, store).await {
+                    if let Err(error) = answer(stream, store, printing).await {
                         tracing::warn!(%error, "control connection failed");
                     }
                 });
@@ -50,7 +67,11 @@ pub async fn serve(path: PathBuf, store: Arc<Store>, mut shutdown: watch::Receiv
     let _ = std::fs::remove_file(&path);
 }
 
-async fn answer(stream: tokio::net::UnixStream, store: Arc<Store>) -> std::io::Result<()> {
+async fn answer(
+    stream: tokio::net::UnixStream,
+    store: Arc<Store>,
+    printing: Arc<Printing>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
@@ -68,6 +89,26 @@ async fn answer(stream: tokio::net::UnixStream, store: Arc<Store>) -> std::io::R
                 Err(_) => "error 备份任务失败 / the backup task failed".to_owned(),
             }
         }
+        Some(("label", json)) => match serde_json::from_str::<(String, LabelRequest)>(json) {
+            Ok((printer, request)) => {
+                let result = tokio::task::spawn_blocking(move || {
+                    printing.queue(&store, &Actor::new("cli"), &printer, &request)
+                })
+                .await;
+                match result {
+                    Ok(Ok(jobs)) => format!(
+                        "ok {}",
+                        jobs.iter()
+                            .map(|job| format!("{}:{}", job.id, job.subject))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                    Ok(Err(error)) => format!("error {error}"),
+                    Err(_) => "error 打印任务失败 / the print task failed".to_owned(),
+                }
+            }
+            Err(error) => format!("error 请求格式错误：{error} / malformed request: {error}"),
+        },
         _ => "error 无法识别的请求 / unrecognised request".to_owned(),
     };
     write.write_all(reply.replace('\n', " ").as_bytes()).await?;

@@ -60,6 +60,30 @@ impl Devices {
         states.values().cloned().collect()
     }
 
+    /// Adds a device (or replaces the one of that name).
+    pub fn register(&self, state: DeviceState) {
+        let mut states = self
+            .states
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        states.insert(state.name.clone(), state);
+    }
+
+    /// Records the outcome of talking to printer `name`: reachable and ready, or the
+    /// problem (a fault, no answer, unreachable).
+    pub fn set_printer(&self, name: &str, now: Millis, problem: Option<String>) {
+        self.update(name, |state| {
+            let connected = problem.is_none();
+            if state.connected != connected {
+                state.since = now;
+            }
+            state.connected = connected;
+            if problem.is_some() {
+                state.last_problem = problem;
+            }
+        });
+    }
+
     fn update(&self, name: &str, change: impl FnOnce(&mut DeviceState)) {
         let mut states = self
             .states

@@ -82,7 +82,10 @@ pub fn job(id: u64) -> Vec<u8> {
 /// A pending print job by the time of its next attempt.
 pub fn job_due(at: i64, id: u64) -> Vec<u8> {
     // Shifted so that the big-endian order is the time order.
-    tagged(JOB_DUE, &[&(at as u64 ^ (1 << 63)).to_be_bytes(), &id.to_be_bytes()])
+    tagged(
+        JOB_DUE,
+        &[&(at as u64 ^ (1 << 63)).to_be_bytes(), &id.to_be_bytes()],
+    )
 }
 
 /// A borrower's recorded loan approval.

@@ -1169,6 +1169,14 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Hands out `count` new barcodes of `kind` without registering anything (pre-printed
+    /// blank labels); they are never handed out again.
+    pub fn reserve_barcodes(&mut self, kind: Kind, count: u32) -> Result<Vec<Barcode>> {
+        (0..count).map(|_| self.new_barcode(kind)).collect()
+    }
+}
+
 impl Store {
     /// Registers a box (allocating its barcode and, if needed, its archive number).
     pub fn register_box(&self, actor: &Actor, new: &NewBox) -> Result<ArchiveBox> {

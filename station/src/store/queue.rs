@@ -65,7 +65,9 @@ impl Tx<'_> {
     }
 
     fn pending_job(&self, id: u64) -> Result<PrintJob> {
-        let job: PrintJob = self.get(&keys::job(id))?.ok_or(StoreError::UnknownJob(id))?;
+        let job: PrintJob = self
+            .get(&keys::job(id))?
+            .ok_or(StoreError::UnknownJob(id))?;
         Ok(job)
     }
 
@@ -108,7 +110,11 @@ impl Tx<'_> {
             self.record(
                 None,
                 EventKind::PrintDelayed,
-                vec![Change::new("job", Some(id.to_string()), Some(error.to_owned()))],
+                vec![Change::new(
+                    "job",
+                    Some(id.to_string()),
+                    Some(error.to_owned()),
+                )],
             );
         }
         Ok(job)
@@ -129,7 +135,11 @@ impl Tx<'_> {
         self.record(
             None,
             EventKind::PrintCancelled,
-            vec![Change::new("job", Some(id.to_string()), Some(reason.to_owned()))],
+            vec![Change::new(
+                "job",
+                Some(id.to_string()),
+                Some(reason.to_owned()),
+            )],
         );
         Ok(job)
     }
@@ -147,7 +157,13 @@ impl Store {
     }
 
     /// Records a failed attempt.
-    pub fn job_failed(&self, actor: &Actor, id: u64, error: &str, retry_at: Millis) -> Result<PrintJob> {
+    pub fn job_failed(
+        &self,
+        actor: &Actor,
+        id: u64,
+        error: &str,
+        retry_at: Millis,
+    ) -> Result<PrintJob> {
         self.write(actor, |tx| tx.job_failed(id, error, retry_at))
     }
 
@@ -220,13 +236,24 @@ mod tests {
     fn jobs_wait_for_their_retry_time_and_survive_a_reopen() {
         let (dir, store, clock) = store_with_clock();
         let actor = Actor::new("test");
-        let job = store.queue_print(&actor, &label("zebra-1")).expect("queued");
+        let job = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
         store.queue_print(&actor, &label("office")).expect("queued");
-        assert_eq!(store.due_jobs(Some("zebra-1"), 1_000_000).expect("due").len(), 1);
+        assert_eq!(
+            store
+                .due_jobs(Some("zebra-1"), 1_000_000)
+                .expect("due")
+                .len(),
+            1
+        );
         store
             .job_failed(&actor, job.id, "connection refused", 1_005_000)
             .expect("failed");
-        assert!(store.due_jobs(Some("zebra-1"), 1_004_999).expect("due").is_empty());
+        assert!(store
+            .due_jobs(Some("zebra-1"), 1_004_999)
+            .expect("due")
+            .is_empty());
         let head = store.head().0;
         store
             .job_failed(&actor, job.id, "connection refused", 1_010_000)
@@ -242,15 +269,25 @@ mod tests {
         assert_eq!(due[0].last_error.as_deref(), Some("connection refused"));
         let printed = store.job_printed(&actor, job.id).expect("printed");
         assert!(matches!(printed.state, PrintState::Printed { .. }));
-        assert!(store.due_jobs(None, i64::MAX - 1).expect("due").iter().all(|j| j.id != job.id));
-        assert_eq!(store.pending_jobs().expect("pending").len(), 1, "the office job waits");
+        assert!(store
+            .due_jobs(None, i64::MAX - 1)
+            .expect("due")
+            .iter()
+            .all(|j| j.id != job.id));
+        assert_eq!(
+            store.pending_jobs().expect("pending").len(),
+            1,
+            "the office job waits"
+        );
     }
 
     #[test]
     fn a_reprint_needs_a_reason_and_an_original() {
         let (_dir, store, _) = store_with_clock();
         let actor = Actor::new("test");
-        let job = store.queue_print(&actor, &label("zebra-1")).expect("queued");
+        let job = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
         let no_reason = NewJob {
             reprint: Some((job.id, "  ".into())),
             ..label("zebra-1")
@@ -276,6 +313,10 @@ mod tests {
         let events = store.events(1, 100).expect("events");
         let last = events.last().expect("an event");
         assert_eq!(last.body.kind, EventKind::PrintQueued);
-        assert!(last.body.changes.iter().any(|c| c.after.as_deref() == Some("label torn")));
+        assert!(last
+            .body
+            .changes
+            .iter()
+            .any(|c| c.after.as_deref() == Some("label torn")));
     }
 }

@@ -1,0 +1,173 @@
+//! Directory printers: each job becomes a `.zpl` or `.pdf` file, written to a hidden temp
+//! file, synced, and linked into place, so a reader never sees half a label and an
+//! existing file is never overwritten.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::{Delivery, Language, Names, PrintError};
+
+/// Temp files of this process are told apart by a counter.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The longest file stem kept, in characters: well below the 255-byte name limit even for
+/// CJK names (3 bytes each) with the suffix and extension.
+const MAX_STEM_CHARS: usize = 64;
+
+pub(super) async fn write(
+    names: &Names,
+    dir: &Path,
+    name: Option<&str>,
+    kind: Language,
+    job: &[u8],
+) -> Result<Delivery, PrintError> {
+    let stem = match name {
+        Some(name) => stem_of(name).ok_or_else(|| PrintError::BadJobName {
+            printer: names.printer.clone(),
+            name: name.into(),
+        })?,
+        None => {
+            let now = chrono::Local::now().format("%Y%m%d-%H%M%S%.3f");
+            stem_of(&format!("{}-{now}", names.printer)).unwrap_or_else(|| now.to_string())
+        }
+    };
+    let dir = dir.to_path_buf();
+    let job = job.to_vec();
+    let written =
+        tokio::task::spawn_blocking(move || write_blocking(&dir, &stem, kind.extension(), &job))
+            .await
+            .unwrap_or_else(|join| Err((PathBuf::new(), io::Error::other(join))));
+    match written {
+        Ok(path) => Ok(Delivery::File(path)),
+        Err((path, source)) => Err(PrintError::File {
+            printer: names.printer.clone(),
+            transport: names.transport.clone(),
+            path,
+            source,
+        }),
+    }
+}
+
+/// A file stem from a job name: path separators, control characters and characters
+/// Windows shares refuse become `_`, a leading dot is dropped (no hidden files), and the
+/// length is capped. `None` if no letter or digit is left.
+fn stem_of(name: &str) -> Option<String> {
+    let cleaned: String = name
+        .trim()
+        .trim_start_matches('.')
+        .chars()
+        .take(MAX_STEM_CHARS)
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim().to_owned();
+    if !cleaned.chars().any(char::is_alphanumeric) {
+        None
+    } else {
+        Some(cleaned)
+    }
+}
+
+fn write_blocking(
+    dir: &Path,
+    stem: &str,
+    extension: &str,
+    job: &[u8],
+) -> Result<PathBuf, (PathBuf, io::Error)> {
+    fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{stem}.{}.{seq}.tmp", std::process::id()));
+    let result = write_temp(&temp, job).and_then(|()| place(dir, &temp, stem, extension));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    let path = result?;
+    // The new name is durable only once the directory is synced too.
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(path)
+}
+
+fn write_temp(temp: &Path, job: &[u8]) -> Result<(), (PathBuf, io::Error)> {
+    let fail = |e| (temp.to_path_buf(), e);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temp)
+        .map_err(fail)?;
+    file.write_all(job).map_err(fail)?;
+    file.sync_all().map_err(fail)
+}
+
+/// Gives the temp file its final name without replacing anything: a hard link fails if the
+/// name exists, so a taken name moves on to `stem-2`, `stem-3`, …. On file systems without
+/// hard links (some network shares) it falls back to a rename after checking the name is
+/// free.
+fn place(
+    dir: &Path,
+    temp: &Path,
+    stem: &str,
+    extension: &str,
+) -> Result<PathBuf, (PathBuf, io::Error)> {
+    for attempt in 1..=1000u32 {
+        let file_name = match attempt {
+            1 => format!("{stem}.{extension}"),
+            n => format!("{stem}-{n}.{extension}"),
+        };
+        let target = dir.join(file_name);
+        match fs::hard_link(temp, &target) {
+            Ok(()) => {
+                let _ = fs::remove_file(temp);
+                return Ok(target);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(_) => {
+                if target.exists() {
+                    continue;
+                }
+                return fs::rename(temp, &target)
+                    .map(|()| target.clone())
+                    .map_err(|e| (target, e));
+            }
+        }
+    }
+    Err((
+        dir.join(format!("{stem}.{extension}")),
+        io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "1000 个同名文件已存在 / 1000 files of this name exist already",
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_become_safe_file_stems() {
+        assert_eq!(stem_of("B000000123").as_deref(), Some("B000000123"));
+        assert_eq!(
+            stem_of("2012鸿借字第001号").as_deref(),
+            Some("2012鸿借字第001号")
+        );
+        assert_eq!(stem_of("../etc/passwd").as_deref(), Some("_etc_passwd"));
+        assert_eq!(stem_of("a\nb:c").as_deref(), Some("a_b_c"));
+        assert_eq!(stem_of("..."), None);
+        assert_eq!(stem_of("//"), None);
+        assert_eq!(stem_of("  "), None);
+        let long = "档".repeat(200);
+        assert_eq!(
+            stem_of(&long).map(|stem| stem.chars().count()),
+            Some(MAX_STEM_CHARS)
+        );
+    }
+}

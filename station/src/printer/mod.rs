@@ -1,0 +1,529 @@
+//! Label printers: transports (raw TCP, serial, CUPS, a directory) and printer status.
+//!
+//! # Overview
+//!
+//! A printer is configured by name, with the language it takes and how to reach it
+//! ([`PrinterConfig`], the `[[printer]]` tables of `station.toml`):
+//!
+//! - `tcp://host:9100`: raw TCP, the usual way to a networked Zebra;
+//! - `serial:///dev/ttyUSB1`: a serial port, opened with firmware-bridge's
+//!   [`SerialOpener`](firmware_bridge::port::SerialOpener);
+//! - `cups://QUEUE` or `cups://server:631/QUEUE`: a CUPS queue, through `lp` (ZPL jobs go
+//!   with `-o raw`);
+//! - `dir://./station-data/labels`: a directory that receives each job as a `.zpl` or
+//!   `.pdf` file, written atomically, the default that needs no hardware.
+//!
+//! [`Printer::send`] delivers one job's bytes; [`Printer::status`] asks a ZPL printer
+//! (TCP or serial) for its `~HS` host status and decodes the answer with
+//! [`firmware_bridge::zpl`]; [`Printer::ready`] turns the faults in it into an error.
+//!
+//! **Invariant:** a job is delivered whole or reported as failed: a directory never shows a
+//! half-written file (temp file, fsync, then link into place), and CUPS accepted the job
+//! only if `lp` said so.
+//!
+//! **Invariant:** a printer that does not answer `~HS` within the status timeout counts as
+//! faulted ([`PrintError::NoAnswer`]): Zebra printers keep silent while out of media or
+//! ribbon, or with the head open.
+//!
+//! **Invariant:** one printer does one thing at a time: sends and status requests to the
+//! same [`Printer`] are serialized, so a status answer is never read by a job's connection
+//! and a serial port is never opened twice.
+//!
+//! What is deliberately absent: a queue. A failed send is reported, not retried; the print
+//! queue (persisted in the store) decides when to try again.
+//!
+//! # Example
+//!
+//! ```
+//! use station::printer::{Language, Printer, PrinterConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let labels = tempfile::tempdir()?;
+//! let config = PrinterConfig {
+//!     name: "counter-pdf".into(),
+//!     language: Language::Pdf,
+//!     dpi: 300,
+//!     connect: format!("dir://{}", labels.path().display()).parse()?,
+//! };
+//! let printer = Printer::new(config);
+//! let delivery = printer.send_named("B000000123", b"%PDF-1.4 ...", Language::Pdf).await?;
+//! let file = delivery.file().expect("a directory printer writes a file");
+//! assert_eq!(file, labels.path().join("B000000123.pdf"));
+//! # Ok(()) }
+//! ```
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+use tokio::sync::Mutex;
+
+pub use firmware_bridge::zpl::{Condition, PrintMode, PrinterStatus, StatusError};
+
+mod connect;
+mod cups;
+mod dir;
+mod stream;
+
+pub use connect::{Connect, ConnectError, DEFAULT_BAUD, DEFAULT_TCP_PORT};
+
+/// The language a printer takes, and the kind of a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Zebra Programming Language: label printers.
+    Zpl,
+    /// PDF: office printers through CUPS, or files.
+    Pdf,
+}
+
+impl Language {
+    /// The file extension of a job in this language: `zpl` or `pdf`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Language::Zpl => "zpl",
+            Language::Pdf => "pdf",
+        }
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// One `[[printer]]` of `station.toml`.
+///
+/// ```
+/// use station::printer::{Connect, Language, PrinterConfig};
+///
+/// let config: PrinterConfig = toml::from_str(r#"
+///     name = "zebra-1"
+///     language = "zpl"
+///     connect = "tcp://192.168.10.20:9100"
+/// "#)?;
+/// assert_eq!(config.dpi, 203);
+/// assert_eq!(config.connect, Connect::Tcp { host: "192.168.10.20".into(), port: 9100 });
+/// # Ok::<(), toml::de::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// The name workstations use for it, e.g. `zebra-1`. Named in every error.
+    pub name: String,
+    /// What it takes: ZPL or PDF.
+    pub language: Language,
+    /// Print resolution in dots per inch (203, 300 or 600 for Zebra); label layout needs it.
+    #[serde(default = "default_dpi")]
+    pub dpi: u32,
+    /// How to reach it; see [`Connect`].
+    pub connect: Connect,
+}
+
+fn default_dpi() -> u32 {
+    203
+}
+
+/// How long each step may take before the printer counts as failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening a TCP connection or a serial port.
+    pub connect: Duration,
+    /// Writing a whole job (a printer that stops reading, e.g. out of paper with a full
+    /// buffer, stalls the write).
+    pub write: Duration,
+    /// From sending `~HS` to the end of the answer.
+    pub status: Duration,
+    /// A run of `lp`, from start to exit.
+    pub cups: Duration,
+}
+
+impl Default for Timeouts {
+    /// 5 s to connect, 30 s to write a job, 3 s for a status answer, 60 s for `lp`.
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            write: Duration::from_secs(30),
+            status: Duration::from_secs(3),
+            cups: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What became of a job that was delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// All bytes were written to the printer's socket or serial port.
+    Sent,
+    /// CUPS accepted the job: `lp` answered with this request id (e.g. `archive-pdf-12`).
+    Queued {
+        /// The CUPS request id, or `lp`'s answer as it was when it had none.
+        request_id: String,
+    },
+    /// The job was written to this file.
+    File(PathBuf),
+}
+
+impl Delivery {
+    /// The file a directory printer wrote.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            Delivery::File(path) => Some(path),
+            Delivery::Sent | Delivery::Queued { .. } => None,
+        }
+    }
+}
+
+/// The step of a job or status request that timed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Connecting (TCP) or opening the port (serial).
+    Connect,
+    /// Writing the job or the `~HS` request.
+    Write,
+    /// Running `lp`.
+    Lp,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Step::Connect => "连接 / connecting",
+            Step::Write => "发送 / writing",
+            Step::Lp => "运行 lp / running lp",
+        })
+    }
+}
+
+/// Why a job or a status request failed. Every variant names the printer and its transport
+/// (the `connect` address); messages are `中文 / English`.
+#[derive(Debug, Error)]
+pub enum PrintError {
+    /// The job is in another language than the printer takes.
+    #[error("打印机 {printer} 只接受 {expected} 作业, 收到 {got} / printer {printer} takes {expected} jobs, not {got}")]
+    WrongLanguage {
+        /// The printer's name.
+        printer: String,
+        /// What the printer takes.
+        expected: Language,
+        /// What the job is.
+        got: Language,
+    },
+    /// The connection or port could not be opened.
+    #[error("无法连接打印机 {printer} ({transport}): {source} / cannot reach printer {printer} ({transport}): {source}")]
+    Connect {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// Writing to the printer failed.
+    #[error("向打印机 {printer} ({transport}) 发送失败: {source} / writing to printer {printer} ({transport}) failed: {source}")]
+    Write {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// A step took longer than its [`Timeouts`] allow.
+    #[error("打印机 {printer} ({transport}) 超时 ({step}, {after:?}) / printer {printer} ({transport}) timed out ({step}, after {after:?})")]
+    Timeout {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What was under way.
+        step: Step,
+        /// The limit that passed.
+        after: Duration,
+    },
+    /// No complete answer to `~HS` within the status timeout: counts as a fault.
+    #[error("打印机 {printer} ({transport}) 在 {after:?} 内未回应状态查询 (缺纸, 缺碳带, 打印头打开或离线) / printer {printer} ({transport}) did not answer ~HS within {after:?} (out of media or ribbon, head open, or offline)")]
+    NoAnswer {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// The status timeout.
+        after: Duration,
+        /// How many bytes of an answer had arrived.
+        received: usize,
+    },
+    /// Reading the answer failed, or the printer closed the connection before its end.
+    #[error("读取打印机 {printer} ({transport}) 状态失败: {source} / reading the status of printer {printer} ({transport}) failed: {source}")]
+    Read {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What the system said (`UnexpectedEof` for a closed connection).
+        source: io::Error,
+    },
+    /// The answer to `~HS` is malformed.
+    #[error("打印机 {printer} ({transport}) 的状态应答无效: {source} / printer {printer} ({transport}) sent a malformed status: {source}")]
+    BadStatus {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What is wrong with it.
+        source: StatusError,
+    },
+    /// The printer answered, and reports faults.
+    #[error(
+        "打印机 {printer} ({transport}) 故障 / printer {printer} ({transport}) faulted: {}",
+        list(faults)
+    )]
+    Faulted {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What is wrong, see [`Condition`].
+        faults: Vec<Condition>,
+        /// The whole status.
+        status: Box<PrinterStatus>,
+    },
+    /// Status is asked of a printer that cannot give it: a PDF printer, a CUPS queue or a
+    /// directory.
+    #[error("打印机 {printer} ({transport}) 不支持状态查询 / printer {printer} ({transport}) cannot report its status (only ZPL over tcp or serial can)")]
+    StatusUnsupported {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+    },
+    /// `lp` could not be started or fed.
+    #[error("无法运行 lp 提交到打印机 {printer} ({transport}): {source} / cannot run lp for printer {printer} ({transport}): {source}")]
+    LpSpawn {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// What the system said (`NotFound`: the cups-client package is missing).
+        source: io::Error,
+    },
+    /// `lp` refused the job.
+    #[error("CUPS 拒绝了打印机 {printer} ({transport}) 的作业: {message} / CUPS refused the job for printer {printer} ({transport}): {message}")]
+    LpFailed {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// `lp`'s exit code, if it exited.
+        code: Option<i32>,
+        /// What `lp` wrote to its standard error.
+        message: String,
+    },
+    /// Writing the job file failed.
+    #[error("打印机 {printer} ({transport}) 写入文件 {} 失败: {source} / printer {printer} ({transport}): writing {} failed: {source}", path.display(), path.display())]
+    File {
+        /// The printer's name.
+        printer: String,
+        /// Its `connect` address.
+        transport: String,
+        /// The file or directory.
+        path: PathBuf,
+        /// What the system said.
+        source: io::Error,
+    },
+    /// The job name cannot be a file name.
+    #[error("打印机 {printer}: 作业名 {name:?} 不能用作文件名 / printer {printer}: job name {name:?} cannot be a file name")]
+    BadJobName {
+        /// The printer's name.
+        printer: String,
+        /// The name as given.
+        name: String,
+    },
+}
+
+fn list(faults: &[Condition]) -> String {
+    let messages: Vec<&str> = faults.iter().map(|fault| fault.message()).collect();
+    messages.join("; ")
+}
+
+impl PrintError {
+    /// The printer the error is about.
+    pub fn printer(&self) -> &str {
+        match self {
+            PrintError::WrongLanguage { printer, .. }
+            | PrintError::Connect { printer, .. }
+            | PrintError::Write { printer, .. }
+            | PrintError::Timeout { printer, .. }
+            | PrintError::NoAnswer { printer, .. }
+            | PrintError::Read { printer, .. }
+            | PrintError::BadStatus { printer, .. }
+            | PrintError::Faulted { printer, .. }
+            | PrintError::StatusUnsupported { printer, .. }
+            | PrintError::LpSpawn { printer, .. }
+            | PrintError::LpFailed { printer, .. }
+            | PrintError::File { printer, .. }
+            | PrintError::BadJobName { printer, .. } => printer,
+        }
+    }
+}
+
+/// Who the errors are about: the printer's name and its `connect` address.
+#[derive(Clone, Debug)]
+struct Names {
+    printer: String,
+    transport: String,
+}
+
+/// One configured printer.
+#[derive(Debug)]
+pub struct Printer {
+    config: PrinterConfig,
+    names: Names,
+    timeouts: Timeouts,
+    /// Held while a job or a status request talks to the device.
+    busy: Mutex<()>,
+}
+
+impl Printer {
+    /// A printer with the default [`Timeouts`]. Nothing is opened until it is used.
+    pub fn new(config: PrinterConfig) -> Printer {
+        let names = Names {
+            printer: config.name.clone(),
+            transport: config.connect.to_string(),
+        };
+        Printer {
+            config,
+            names,
+            timeouts: Timeouts::default(),
+            busy: Mutex::new(()),
+        }
+    }
+
+    /// The same printer with other timeouts.
+    pub fn with_timeouts(mut self, timeouts: Timeouts) -> Printer {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &PrinterConfig {
+        &self.config
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// Its timeouts.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    /// Delivers one job: `job` is the whole ZPL or PDF document, `kind` its language, which
+    /// must be the printer's. A directory printer names the file after the printer and the
+    /// time; see [`send_named`](Self::send_named).
+    pub async fn send(&self, job: &[u8], kind: Language) -> Result<Delivery, PrintError> {
+        self.deliver(None, job, kind).await
+    }
+
+    /// Like [`send`](Self::send), with a job name: the file name (without extension) for a
+    /// directory printer, where an existing file is never overwritten (`-2`, `-3`, … are
+    /// appended), and the job title (`lp -t`) for CUPS. Raw TCP and serial ignore it.
+    pub async fn send_named(
+        &self,
+        name: &str,
+        job: &[u8],
+        kind: Language,
+    ) -> Result<Delivery, PrintError> {
+        self.deliver(Some(name), job, kind).await
+    }
+
+    async fn deliver(
+        &self,
+        name: Option<&str>,
+        job: &[u8],
+        kind: Language,
+    ) -> Result<Delivery, PrintError> {
+        if kind != self.config.language {
+            return Err(PrintError::WrongLanguage {
+                printer: self.names.printer.clone(),
+                expected: self.config.language,
+                got: kind,
+            });
+        }
+        let _busy = self.busy.lock().await;
+        match &self.config.connect {
+            Connect::Tcp { host, port } => {
+                let mut socket = stream::open_tcp(&self.names, self.timeouts, host, *port).await?;
+                stream::write_job(&self.names, self.timeouts, &mut socket, job).await?;
+                Ok(Delivery::Sent)
+            }
+            Connect::Serial { path, baud } => {
+                let mut port = stream::open_serial(&self.names, self.timeouts, path, *baud).await?;
+                stream::write_job(&self.names, self.timeouts, &mut port, job).await?;
+                Ok(Delivery::Sent)
+            }
+            Connect::Cups { queue, server } => {
+                let request = cups::Request {
+                    queue,
+                    server: server.as_deref(),
+                    title: name,
+                    raw: kind == Language::Zpl,
+                };
+                cups::submit(&self.names, self.timeouts.cups, &request, job).await
+            }
+            Connect::Dir { path } => dir::write(&self.names, path, name, kind, job).await,
+        }
+    }
+
+    /// Asks a ZPL printer on TCP or serial for its `~HS` host status, and waits for the
+    /// answer at most [`Timeouts::status`]. The status may report faults; see
+    /// [`ready`](Self::ready) for an error when it does.
+    pub async fn status(&self) -> Result<PrinterStatus, PrintError> {
+        if self.config.language != Language::Zpl {
+            return Err(self.status_unsupported());
+        }
+        let _busy = self.busy.lock().await;
+        match &self.config.connect {
+            Connect::Tcp { host, port } => {
+                let mut socket = stream::open_tcp(&self.names, self.timeouts, host, *port).await?;
+                stream::query_status(&self.names, self.timeouts, &mut socket).await
+            }
+            Connect::Serial { path, baud } => {
+                let mut port = stream::open_serial(&self.names, self.timeouts, path, *baud).await?;
+                stream::query_status(&self.names, self.timeouts, &mut port).await
+            }
+            Connect::Cups { .. } | Connect::Dir { .. } => Err(self.status_unsupported()),
+        }
+    }
+
+    /// [`status`](Self::status), with faults (paper out, head open, …) as
+    /// [`PrintError::Faulted`]. No answer is [`PrintError::NoAnswer`], a fault as well.
+    pub async fn ready(&self) -> Result<PrinterStatus, PrintError> {
+        let status = self.status().await?;
+        let faults = status.faults();
+        if faults.is_empty() {
+            Ok(status)
+        } else {
+            Err(PrintError::Faulted {
+                printer: self.names.printer.clone(),
+                transport: self.names.transport.clone(),
+                faults,
+                status: Box::new(status),
+            })
+        }
+    }
+
+    fn status_unsupported(&self) -> PrintError {
+        PrintError::StatusUnsupported {
+            printer: self.names.printer.clone(),
+            transport: self.names.transport.clone(),
+        }
+    }
+}

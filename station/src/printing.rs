@@ -1,0 +1,477 @@
+//! Printing labels: what each kind of label is filled from, rendering with the read-back
+//! check, queueing in the store, and the worker that delivers queued jobs to the printers
+//! (retrying with back-off while a printer is unreachable or faulted).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::barcode::{Barcode, Kind};
+use crate::devices::{DeviceState, Devices};
+use crate::label::{self, Fonts, LabelData, Template, Templates};
+use crate::model::{Item, Millis, PrintFormat, PrintJob, Role};
+use crate::printer::{Language, Printer, PrinterConfig};
+use crate::store::{Actor, NewJob, Store, StoreError};
+use crate::workflow::CommandCard;
+
+/// The longest wait between two attempts at a job.
+pub const MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// Why a label was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    /// No printer of that name is configured.
+    #[error("打印机 {0} 未配置 / printer {0} is not configured")]
+    UnknownPrinter(String),
+    /// No template for this kind of label.
+    #[error("没有 {0} 标签模板 / there is no {0} label template")]
+    NoTemplate(String),
+    /// Rendering failed.
+    #[error("标签 {subject} 无法生成：{reason} / label {subject} cannot be rendered: {reason}")]
+    Render {
+        /// What the label is for.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+    /// The rendered label does not read back as what it encodes: it is not printed.
+    #[error("标签 {subject} 读回校验失败，未打印：{reason} / label {subject} failed its read-back check and was not printed: {reason}")]
+    ReadBack {
+        /// What the label is for.
+        subject: String,
+        /// Why.
+        reason: String,
+    },
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Loading templates or the font failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// Templates and the font, shared by everything that renders labels.
+pub struct Labels {
+    templates: Templates,
+    fonts: Mutex<Fonts>,
+}
+
+impl Labels {
+    /// The shipped templates (or those in `dir`) and the font at `font` (or the default).
+    pub fn load(dir: Option<&Path>, font: Option<&Path>) -> Result<Labels, LabelError> {
+        let templates = match dir {
+            Some(dir) => Templates::load_dir(dir).map_err(|e| LabelError::Setup(e.to_string()))?,
+            None => Templates::builtin().map_err(|e| LabelError::Setup(e.to_string()))?,
+        };
+        let fonts = match font {
+            Some(path) => Fonts::load(path, 0),
+            None => Fonts::load_default(),
+        }
+        .map_err(|e| LabelError::Setup(e.to_string()))?;
+        Ok(Labels {
+            templates,
+            fonts: Mutex::new(fonts),
+        })
+    }
+
+    fn template(&self, name: &str) -> Result<&Template, LabelError> {
+        self.templates
+            .get(name)
+            .ok_or_else(|| LabelError::NoTemplate(name.to_owned()))
+    }
+
+    /// Renders the labels for `printer` after checking that each reads back exactly:
+    /// one job per label for ZPL, one PDF for all of them otherwise.
+    pub fn render(
+        &self,
+        printer: &PrinterConfig,
+        labels: &[(String, LabelData)],
+        subject: &str,
+    ) -> Result<Vec<(PrintFormat, Vec<u8>, String)>, LabelError> {
+        let mut resolved = Vec::with_capacity(labels.len());
+        for (template, data) in labels {
+            let template = self.template(template)?;
+            let label_subject = data.get("barcode").unwrap_or(subject).to_owned();
+            label::read_back(template, data, printer.dpi).map_err(|error| {
+                LabelError::ReadBack {
+                    subject: label_subject.clone(),
+                    reason: error.to_string(),
+                }
+            })?;
+            resolved.push((template, data.clone(), label_subject));
+        }
+        let mut fonts = self
+            .fonts
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        match printer.language {
+            Language::Zpl => resolved
+                .into_iter()
+                .map(|(template, data, label_subject)| {
+                    label::render_zpl(template, &data, printer.dpi, &mut fonts)
+                        .map(|bytes| (PrintFormat::Zpl, bytes, label_subject.clone()))
+                        .map_err(|error| LabelError::Render {
+                            subject: label_subject,
+                            reason: error.to_string(),
+                        })
+                })
+                .collect(),
+            Language::Pdf => {
+                let pages: Vec<(&Template, LabelData)> = resolved
+                    .iter()
+                    .map(|(template, data, _)| (*template, data.clone()))
+                    .collect();
+                let bytes =
+                    label::render_pdf(&pages, &fonts).map_err(|error| LabelError::Render {
+                        subject: subject.to_owned(),
+                        reason: error.to_string(),
+                    })?;
+                Ok(vec![(PrintFormat::Pdf, bytes, subject.to_owned())])
+            }
+        }
+    }
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Clerk => "档案员 Clerk",
+        Role::Supervisor => "主管 Supervisor",
+        Role::Admin => "管理员 Admin",
+    }
+}
+
+/// The template and the fields of `barcode`'s label.
+pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData), StoreError> {
+    let item = store
+        .get_item(barcode)?
+        .ok_or(StoreError::NotFound(barcode))?;
+    let path_of = |location: Option<Barcode>| -> Result<String, StoreError> {
+        Ok(match location {
+            Some(location) => match store.get_item(location)? {
+                Some(Item::Location(location)) => location.path,
+                _ => String::new(),
+            },
+            None => String::new(),
+        })
+    };
+    let data = LabelData::new().with("barcode", barcode.to_string());
+    Ok(match item {
+        Item::Box(archive_box) => (
+            "box".to_owned(),
+            data.with("archive_no", archive_box.archive_no)
+                .with("customer", archive_box.customer)
+                .with("title", archive_box.title)
+                .with(
+                    "year",
+                    archive_box.year.map(|y| y.to_string()).unwrap_or_default(),
+                )
+                .with(
+                    "location_path",
+                    path_of(archive_box.home.or(archive_box.place))?,
+                ),
+        ),
+        Item::Certificate(certificate) => {
+            let customer = match certificate
+                .box_barcode
+                .map(|b| store.get_item(b))
+                .transpose()?
+            {
+                Some(Some(Item::Box(archive_box))) => archive_box.customer,
+                _ => certificate.number.clone(),
+            };
+            (
+                "certificate".to_owned(),
+                data.with("archive_no", certificate.archive_no)
+                    .with("title", certificate.kind.to_text())
+                    .with("customer", customer),
+            )
+        }
+        Item::Location(location) => (
+            "shelf".to_owned(),
+            data.with("location_path", location.path),
+        ),
+        Item::Person(person) => (
+            "badge".to_owned(),
+            data.with("name", person.name)
+                .with("department", "档案室")
+                .with("role", role_text(person.role)),
+        ),
+    })
+}
+
+/// The labels of the command-card sheet.
+pub fn command_cards() -> Vec<(String, LabelData)> {
+    CommandCard::ALL
+        .iter()
+        .map(|card| {
+            let (zh, en) = card.label();
+            (
+                "command-card".to_owned(),
+                LabelData::new()
+                    .with("barcode", card.barcode().to_string())
+                    .with("title", format!("{zh} {en}"))
+                    .with("command", en),
+            )
+        })
+        .collect()
+}
+
+/// Blank box labels: `count` new box barcodes, reserved so they are never handed out
+/// again; INTAKE registers the box when its label is first scanned.
+pub fn blank_box_labels(
+    store: &Store,
+    actor: &Actor,
+    count: u32,
+) -> Result<Vec<(String, LabelData)>, StoreError> {
+    let barcodes = store.write(actor, |tx| tx.reserve_barcodes(Kind::Box, count))?;
+    Ok(barcodes
+        .into_iter()
+        .map(|barcode| {
+            (
+                "box".to_owned(),
+                LabelData::new()
+                    .with("barcode", barcode.to_string())
+                    .with("archive_no", "")
+                    .with("customer", "")
+                    .with("title", "")
+                    .with("year", "")
+                    .with("location_path", ""),
+            )
+        })
+        .collect())
+}
+
+/// The wait before the attempt after `attempts` failed ones: 1 s, doubling, at most
+/// [`MAX_RETRY`].
+pub fn retry_delay(attempts: u32) -> Duration {
+    Duration::from_secs(1u64 << attempts.min(6)).min(MAX_RETRY)
+}
+
+/// Delivers due jobs of one printer; returns how many were printed.
+pub async fn deliver_due(store: &Arc<Store>, printer: &Printer, devices: &Devices) -> u32 {
+    let name = printer.config().name.clone();
+    let now = store.now();
+    let due = {
+        let store = store.clone();
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || store.due_jobs(Some(&name), now)).await
+    };
+    let jobs = match due {
+        Ok(Ok(jobs)) => jobs,
+        Ok(Err(error)) => {
+            tracing::error!(printer = %name, %error, "reading the print queue failed");
+            return 0;
+        }
+        Err(_) => return 0,
+    };
+    let mut printed = 0;
+    for job in jobs {
+        let language = match job.format {
+            PrintFormat::Zpl => Language::Zpl,
+            PrintFormat::Pdf => Language::Pdf,
+        };
+        let mut outcome = Ok(());
+        if language == Language::Zpl {
+            if let Err(error) = printer.ready().await {
+                outcome = Err(error.to_string());
+            }
+        }
+        if outcome.is_ok() {
+            let job_name = format!("{}-{}", job.id, job.subject);
+            outcome = printer
+                .send_named(&job_name, &job.payload, language)
+                .await
+                .map(|_| ())
+                .map_err(|error| error.to_string());
+        }
+        let now = store.now();
+        let store_for_write = store.clone();
+        let actor = Actor::new(format!("printer:{name}"));
+        let id = job.id;
+        let write = match &outcome {
+            Ok(()) => {
+                tokio::task::spawn_blocking(move || {
+                    store_for_write.job_printed(&actor, id).map(|_| ())
+                })
+                .await
+            }
+            Err(reason) => {
+                let retry_at = now + retry_delay(job.attempts).as_millis() as Millis;
+                let reason = reason.clone();
+                tokio::task::spawn_blocking(move || {
+                    store_for_write
+                        .job_failed(&actor, id, &reason, retry_at)
+                        .map(|_| ())
+                })
+                .await
+            }
+        };
+        if let Ok(Err(error)) = write {
+            tracing::error!(printer = %name, job = id, %error, "recording a print outcome failed");
+        }
+        devices.set_printer(&name, now, outcome.as_ref().err().cloned());
+        match outcome {
+            Ok(()) => {
+                tracing::info!(printer = %name, job = id, subject = %job.subject, "label printed");
+                printed += 1;
+            }
+            Err(reason) => {
+                tracing::warn!(printer = %name, job = id, %reason, "label not printed yet; will retry");
+                // The printer is down: the later jobs wait for the next round.
+                break;
+            }
+        }
+    }
+    printed
+}
+
+/// Runs one worker per printer until `stop` turns true; `wake` makes them look at the
+/// queue at once (otherwise they look every second).
+pub fn spawn_printers(
+    configs: &[PrinterConfig],
+    store: Arc<Store>,
+    devices: Arc<Devices>,
+    wake: Arc<Notify>,
+    stop: watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    configs
+        .iter()
+        .map(|config| {
+            devices.register(DeviceState {
+                name: config.name.clone(),
+                kind: "printer",
+                workstation: String::new(),
+                port: config.connect.to_string(),
+                connected: false,
+                since: store.now(),
+                last_scan: None,
+                last_problem: None,
+            });
+            let printer = Printer::new(config.clone());
+            let store = store.clone();
+            let devices = devices.clone();
+            let wake = wake.clone();
+            let mut stop = stop.clone();
+            tokio::spawn(async move {
+                loop {
+                    deliver_due(&store, &printer, &devices).await;
+                    tokio::select! {
+                        _ = stop.wait_for(|stop| *stop) => break,
+                        _ = wake.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+/// A request to print labels, from the CLI (directly or through the control socket).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelRequest {
+    /// The labels of registered items (boxes, certificates, locations, badges).
+    Items {
+        /// Their barcodes.
+        barcodes: Vec<String>,
+        /// For a reprint: the job reprinted and why.
+        reprint: Option<(u64, String)>,
+    },
+    /// A batch of pre-numbered blank box labels.
+    Blanks {
+        /// How many.
+        count: u32,
+    },
+    /// The command-card sheet.
+    Cards,
+}
+
+/// Everything needed to print: templates and font, printers, and the workers' bell.
+pub struct Printing {
+    labels: Result<Labels, String>,
+    printers: Vec<PrinterConfig>,
+    wake: Arc<Notify>,
+}
+
+impl Printing {
+    /// Loads templates and font; a missing font does not stop the station, it makes
+    /// every print request answer how to install it.
+    pub fn new(config: &crate::config::Config) -> Printing {
+        let labels = Labels::load(config.label_templates.as_deref(), config.font.as_deref())
+            .map_err(|error| error.to_string());
+        if let Err(error) = &labels {
+            tracing::warn!(%error, "labels cannot be printed");
+        }
+        Printing {
+            labels,
+            printers: config.printer_configs(),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The configured printers.
+    pub fn printers(&self) -> &[PrinterConfig] {
+        &self.printers
+    }
+
+    /// The bell that makes the printer workers look at the queue at once.
+    pub fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Renders, checks and queues the labels of `request` for `printer`; answers with a
+    /// line per queued job.
+    pub fn queue(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        printer: &str,
+        request: &LabelRequest,
+    ) -> Result<Vec<PrintJob>, LabelError> {
+        let labels = self
+            .labels
+            .as_ref()
+            .map_err(|error| LabelError::Setup(error.clone()))?;
+        if !self.printers.iter().any(|p| p.name == printer) {
+            return Err(LabelError::UnknownPrinter(printer.to_owned()));
+        }
+        let (items, subject, reprint) = match request {
+            LabelRequest::Items { barcodes, reprint } => {
+                let mut items = Vec::with_capacity(barcodes.len());
+                for text in barcodes {
+                    let barcode = Barcode::parse(text).map_err(StoreError::from)?;
+                    items.push(label_for(store, barcode)?);
+                }
+                (items, barcodes.join(","), reprint.clone())
+            }
+            LabelRequest::Blanks { count } => (
+                blank_box_labels(store, actor, *count)?,
+                format!("{count} blank box labels"),
+                None,
+            ),
+            LabelRequest::Cards => (command_cards(), "command cards".to_owned(), None),
+        };
+        let config = self
+            .printers
+            .iter()
+            .find(|p| p.name == printer)
+            .ok_or_else(|| LabelError::UnknownPrinter(printer.to_owned()))?;
+        let mut jobs = Vec::new();
+        for (format, payload, label_subject) in labels.render(config, &items, &subject)? {
+            jobs.push(store.queue_print(
+                actor,
+                &NewJob {
+                    printer: printer.to_owned(),
+                    subject: label_subject,
+                    format,
+                    payload,
+                    reprint: reprint.clone(),
+                },
+            )?);
+        }
+        self.wake.notify_waiters();
+        Ok(jobs)
+    }
+}
