@@ -252,7 +252,28 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             printing.clone(),
             stop_rx.clone(),
         ));
-        let engine = Arc::new(Engine::new(store.clone(), config.workflow()?));
+        let engine = {
+            let printing = printing.clone();
+            let store = store.clone();
+            let config = config.clone();
+            Engine::new(store.clone(), config.workflow()?).with_label_printer(Arc::new(
+                move |workstation: &str, barcode: crate::barcode::Barcode| {
+                    let printer = config
+                        .printer_for(Some(workstation))
+                        .ok_or_else(|| "没有配置打印机 / no printer is configured".to_owned())?;
+                    let request = LabelRequest::Items {
+                        barcodes: vec![barcode.to_string()],
+                        reprint: None,
+                    };
+                    let actor = Actor::new(format!("intake@{workstation}"));
+                    printing
+                        .queue(&store, &actor, &printer, &request)
+                        .map(|_| printer)
+                        .map_err(|error| error.to_string())
+                },
+            ))
+        };
+        let engine = Arc::new(engine);
         let devices = Arc::new(Devices::default());
         let device_tasks = devices::spawn_scanners(
             &config.scanners,

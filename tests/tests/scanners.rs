@@ -407,6 +407,19 @@ fn the_other_modes_by_scanning_alone() {
         json(&daemon, &format!("/api/v1/items/{blank}"))["status"],
         "at counter"
     );
+    expect(&registered, "warning", "its label was sent to pdf");
+    // No printer configured: the label of the new box is a PDF in DATA/labels.
+    let labels = setup.data.join("labels");
+    wait_until("the new box's label", || {
+        fs::read_dir(&labels).is_ok_and(|dir| {
+            dir.flatten().any(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(&format!("{blank}.pdf"))
+            })
+        })
+    });
 
     // HANDOVER from the clerk (operator) to the executive.
     next(&mut scanner, &setup.clerk);

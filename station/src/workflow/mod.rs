@@ -348,7 +348,12 @@ pub struct Engine {
     config: WorkflowConfig,
     workstations: Mutex<HashMap<String, Arc<Mutex<Workstation>>>>,
     results: broadcast::Sender<ScanResult>,
+    label_printer: Option<LabelPrinter>,
 }
+
+/// Queues the label of a box registered at a workstation on that workstation's printer;
+/// answers the printer's name, or why it could not (bilingual).
+pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, String> + Send + Sync>;
 
 /// An answer in the making: outcome, message and the item it concerns.
 struct Answer {
@@ -400,7 +405,14 @@ impl Engine {
             config,
             workstations: Mutex::new(HashMap::new()),
             results,
+            label_printer: None,
         }
+    }
+
+    /// Prints the label of every box registered by INTAKE at once, through `printer`.
+    pub fn with_label_printer(mut self, printer: LabelPrinter) -> Engine {
+        self.label_printer = Some(printer);
+        self
     }
 
     /// Subscribes to every scan result from now on.
@@ -1160,18 +1172,29 @@ impl Engine {
                 match result {
                     Ok(registered) => {
                         station.undo = None;
+                        let mut message = Message::new(
+                            format!("新档案 {} 已登记，请补录题名和客户", registered.archive_no),
+                            format!(
+                                "new box {} registered: fill in its title and customer",
+                                registered.archive_no
+                            ),
+                        );
+                        if let Some(print) = &self.label_printer {
+                            let printed = match print(workstation, barcode) {
+                                Ok(printer) => Message::new(
+                                    format!("正式标签已发送到 {printer}"),
+                                    format!("its label was sent to {printer}"),
+                                ),
+                                Err(reason) => {
+                                    Message::new("标签未能打印", "its label was not printed")
+                                        .join(&Message::from_bilingual(&reason))
+                                }
+                            };
+                            message = message.join(&printed);
+                        }
                         Answer {
                             outcome: Outcome::Warning,
-                            message: Message::new(
-                                format!(
-                                    "新档案 {} 已登记，请补录题名和客户",
-                                    registered.archive_no
-                                ),
-                                format!(
-                                    "new box {} registered: fill in its title and customer",
-                                    registered.archive_no
-                                ),
-                            ),
+                            message,
                             item: Some(barcode),
                             audit: None,
                         }
