@@ -86,6 +86,33 @@ pub enum Command {
     },
     /// Check the event hash chain and every index.
     Verify,
+    /// Register a new box (allocating its barcode and, from a scheme, its archive number).
+    Register {
+        /// Title (题名).
+        #[arg(long)]
+        title: String,
+        /// Customer (客户名称).
+        #[arg(long)]
+        customer: String,
+        /// The archive number; or use --scheme.
+        #[arg(long, conflicts_with = "scheme")]
+        archive_no: Option<String>,
+        /// Allocate the archive number from this numbering scheme.
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Year for the scheme and the box (default: this year).
+        #[arg(long)]
+        year: Option<u16>,
+        /// Category (类别).
+        #[arg(long, default_value = "")]
+        category: String,
+        /// Home shelf, as a path such as 1号库房/05列/A面/3节/4层.
+        #[arg(long)]
+        home: Option<String>,
+        /// Print its label at once on the first configured printer.
+        #[arg(long)]
+        print: bool,
+    },
     /// Print labels: items' labels, blank box labels, the command-card sheet.
     Label {
         /// What to print.
@@ -216,6 +243,64 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
         Command::Person { action } => person(&config, action),
+        Command::Register {
+            title,
+            customer,
+            archive_no,
+            scheme,
+            year,
+            category,
+            home,
+            print,
+        } => {
+            let scheme = match scheme {
+                Some(name) => Some(
+                    config
+                        .schemes("configuration")?
+                        .into_iter()
+                        .find(|s| s.name() == name)
+                        .with_context(|| format!("numbering scheme {name} is not configured"))?,
+                ),
+                None => None,
+            };
+            let year = year.unwrap_or_else(|| {
+                u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).unwrap_or(2000)
+            });
+            let store = open_store(&config)?;
+            let actor = Actor::new("cli");
+            let home = match home {
+                Some(path) => Some(store.ensure_location(&actor, &path)?.barcode),
+                None => None,
+            };
+            let registered = store.register_box(
+                &actor,
+                &crate::store::NewBox {
+                    archive_no,
+                    scheme: scheme.map(|scheme| (scheme, year)),
+                    title,
+                    customer,
+                    category,
+                    year: Some(year),
+                    home,
+                    ..crate::store::NewBox::default()
+                },
+            )?;
+            println!("{}\t{}", registered.barcode, registered.archive_no);
+            drop(store);
+            if print {
+                return label(
+                    &config,
+                    LabelAction::Print {
+                        barcodes: vec![registered.barcode.to_string()],
+                        reprint: None,
+                        reason: None,
+                    },
+                    None,
+                    None,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Label {
             action,
             printer,

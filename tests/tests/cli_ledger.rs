@@ -245,3 +245,50 @@ fn a_typo_in_the_config_is_named() {
         "{message}"
     );
 }
+
+#[test]
+fn a_box_registered_on_the_command_line_gets_the_next_number_and_its_label() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file("ledger.csv", LEDGER.as_bytes());
+    run(fixture.station().arg("import").arg(&ledger));
+    let output = run(fixture.station().args([
+        "register",
+        "--title",
+        "借款合同",
+        "--customer",
+        "新客户有限公司",
+        "--scheme",
+        "loan",
+        "--year",
+        "2012",
+        "--home",
+        "1号库房/05列/A面/3节/4层",
+        "--print",
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    // 001, 002 and 005 were imported: the scheme continues after the highest.
+    assert!(text.contains("\t2012鸿借字第006号"), "{text}");
+    assert!(text.contains("printed 1, 0 waiting"), "{text}");
+    let barcode = text.split('\t').next().unwrap_or_default().to_owned();
+    let label = fixture
+        .data()
+        .join("labels")
+        .join(format!("1-{barcode}.pdf"));
+    assert!(label.exists(), "{}", label.display());
+    assert!(fixture
+        .export()
+        .contains("2012鸿借字第006号,借款合同,新客户有限公司"));
+
+    let refused = run(fixture.station().args([
+        "register",
+        "--title",
+        "x",
+        "--customer",
+        "y",
+        "--scheme",
+        "nope",
+    ]));
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("numbering scheme nope is not configured"));
+}
