@@ -268,41 +268,39 @@ fn is_root() -> bool {
 
 /// A one-page PDF, 100 × 60 mm, with the barcode text in Helvetica; offsets computed so
 /// the cross-reference table is exact.
-fn label_pdf(text: &str) -> Vec<u8> {
-    let content = format!("BT /F1 24 Tf 20 80 Td ({text}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 283 170] /Contents 4 0 R \
-         /Resources << /Font << /F1 5 0 R >> >> >>"
-            .to_owned(),
-        format!(
-            "<< /Length {} >>\nstream\n{content}\nendstream",
-            content.len()
-        ),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (idx, object) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", idx + 1).as_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for offset in offsets {
-        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    pdf
+/// A real box label as the station renders it (WenQuanYi Micro Hei, Code 128 and QR).
+fn station_label_pdf(barcode: &str) -> Vec<u8> {
+    use station::label::{render_pdf, Fonts, LabelData, Templates};
+    let templates = Templates::builtin().expect("the shipped templates");
+    let template = templates.get("box").expect("the box template");
+    let fonts = Fonts::load_default().expect("fonts-wqy-microhei is installed");
+    let data = LabelData::new()
+        .with("barcode", barcode)
+        .with("archive_no", "2012鸿借字第001号")
+        .with("customer", "鸿达贸易有限公司")
+        .with("title", "借款合同")
+        .with("year", "2012")
+        .with("location_path", "1号库房/05列/A面/3节/4层");
+    render_pdf(&[(template, data)], &fonts).expect("render the label")
+}
+
+/// What zbarimg reads on the first page of `pdf`, rasterised by pdftoppm at 300 dpi.
+fn decode_pdf(pdf: &Path) -> String {
+    let prefix = pdf.with_extension("page");
+    let png = PathBuf::from(format!("{}.png", prefix.display()));
+    let status = Command::new("pdftoppm")
+        .args(["-r", "300", "-png", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm runs (poppler-utils)");
+    assert!(status.success(), "pdftoppm failed on {}", pdf.display());
+    let output = Command::new("zbarimg")
+        .arg("-q")
+        .arg(&png)
+        .output()
+        .expect("zbarimg runs (zbar-tools)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn cups_printer(server: &str, queue: &str) -> Printer {
@@ -336,9 +334,9 @@ async fn a_pdf_printed_through_a_cups_printer_comes_out_of_cups_pdf() {
         }
     );
 
-    let pdf = label_pdf("B000000123");
+    let pdf = station_label_pdf("B0000000016");
     let delivery = printer
-        .send_named("B000000123", &pdf, Language::Pdf)
+        .send_named("B0000000016", &pdf, Language::Pdf)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", cupsd.error_log()));
     match &delivery {
@@ -361,6 +359,11 @@ async fn a_pdf_printed_through_a_cups_printer_comes_out_of_cups_pdf() {
     assert_ne!(printed, pdf);
     // cups-pdf wrote it as the job's user (root), into the directory we configured.
     assert_eq!(file.parent(), Some(cupsd.path("out").as_path()));
+    // And what came out of CUPS (the label placed on the queue's A4 page) still scans
+    // as exactly the encoded barcode.
+    let decoded = decode_pdf(&file);
+    assert!(decoded.contains("CODE-128:B0000000016"), "{decoded}");
+    assert!(decoded.contains("QR-Code:B0000000016"), "{decoded}");
 
     // A queue the server does not have: lp's own reason, with the printer named.
     let missing = cups_printer(&server, "no-such-queue");
