@@ -293,8 +293,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         verify_started.elapsed().as_secs_f64(),
         verified.is_ok()
     );
+    let admin = store.add_person(
+        &Actor::new("bench"),
+        &station::store::NewPerson {
+            name: "bench".into(),
+            role: station::model::Role::Admin,
+            borrow_directly: false,
+        },
+    )?;
+    let token = store
+        .create_token(&Actor::new("bench"), admin.barcode, "bench")?
+        .secret;
     drop(store);
-    serve_memory(&dir, boxes, args.cache_mib)?;
+    serve_memory(&dir, boxes, args.cache_mib, &token)?;
     Ok(())
 }
 
@@ -305,6 +316,7 @@ fn serve_memory(
     dir: &std::path::Path,
     boxes: u64,
     cache_mib: u64,
+    token: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     use std::io::{BufRead, BufReader, Read, Write};
     let config = tempfile::NamedTempFile::new()?;
@@ -334,7 +346,7 @@ fn serve_memory(
     let requests = 20_000;
     for _ in 0..requests {
         let barcode = Barcode::new(Kind::Box, rng.below(boxes) + 1)?;
-        let request = format!("GET /api/v1/items/{barcode} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        let request = format!("GET /api/v1/items/{barcode} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
         stream.write_all(request.as_bytes())?;
         let mut length = 0usize;
         let mut status = String::new();

@@ -125,6 +125,18 @@ pub enum Command {
         #[arg(long, global = true)]
         workstation: Option<String>,
     },
+    /// Create the first administrator and their API token (shown once).
+    Init {
+        /// The administrator's name.
+        #[arg(long, default_value = "管理员")]
+        name: String,
+    },
+    /// API tokens: each belongs to a person and acts with their role.
+    Token {
+        /// What to do.
+        #[command(subcommand)]
+        action: TokenAction,
+    },
     /// People and their badges.
     Person {
         /// What to do.
@@ -161,6 +173,27 @@ pub enum LabelAction {
     },
     /// The command-card sheet for the counter.
     Cards,
+}
+
+/// What to do with tokens.
+#[derive(Debug, Subcommand)]
+pub enum TokenAction {
+    /// Create a token for a person; prints the secret once.
+    Create {
+        /// The person's badge barcode.
+        #[arg(long)]
+        person: String,
+        /// What the token is for (a workstation, a script).
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by number.
+    Revoke {
+        /// The token's number.
+        id: u64,
+    },
 }
 
 /// What to do with people.
@@ -243,6 +276,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
         Command::Person { action } => person(&config, action),
+        Command::Init { name } => init(&config, &name),
+        Command::Token { action } => token(&config, action),
         Command::Register {
             title,
             customer,
@@ -327,6 +362,25 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let control_listener = control::bind(&control_path);
         // The one line on stdout: scripts and tests read the address from it.
         println!("station listening on http://{local}");
+        if store.tokens()?.is_empty() {
+            // First start: the first administrator's token, shown this once.
+            let actor = Actor::new("first start");
+            let admin = store.add_person(
+                &actor,
+                &NewPerson {
+                    name: "管理员".to_owned(),
+                    role: Role::Admin,
+                    borrow_directly: false,
+                },
+            )?;
+            let new = store.create_token(&actor, admin.barcode, "first administrator")?;
+            println!(
+                "首个管理员令牌（只显示这一次）/ first administrator's token (shown this once): {}",
+                new.secret
+            );
+        } else {
+            println!("API 令牌用 `station token create` 创建 / create API tokens with `station token create`");
+        }
         std::io::stdout().flush().ok();
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let printing = Arc::new(Printing::new(&config));
@@ -723,6 +777,59 @@ fn label(
         Err(error) => {
             return Err(error)
                 .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
+    let store = open_store(config)?;
+    if !store.tokens()?.is_empty() {
+        bail!("已有令牌，不再创建首个管理员 / tokens exist already: no first administrator is created (use `station token create`)");
+    }
+    let actor = Actor::new("init");
+    let admin = store.add_person(
+        &actor,
+        &NewPerson {
+            name: name.to_owned(),
+            role: Role::Admin,
+            borrow_directly: false,
+        },
+    )?;
+    let new = store.create_token(&actor, admin.barcode, "first administrator")?;
+    println!("管理员 / administrator: {} {}", admin.barcode, admin.name);
+    println!("令牌只显示这一次，请妥善保存 / the token is shown this once, keep it safe:");
+    println!("{}", new.secret);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
+    let store = open_store(config)?;
+    let actor = Actor::new("cli");
+    match action {
+        TokenAction::Create { person, label } => {
+            let person = crate::barcode::Barcode::parse(&person)?;
+            let new = store.create_token(&actor, person, &label)?;
+            // The secret alone on stdout, for scripts; the rest on stderr.
+            eprintln!(
+                "令牌 {} 已创建，只显示这一次 / token {} created, shown this once:",
+                new.token.id, new.token.id
+            );
+            println!("{}", new.secret);
+        }
+        TokenAction::List => {
+            for token in store.tokens()? {
+                let state = if token.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!("{}\t{}\t{}\t{}", token.id, token.person, state, token.label);
+            }
+        }
+        TokenAction::Revoke { id } => {
+            store.revoke_token(&actor, id)?;
+            println!("令牌 {id} 已吊销 / token {id} revoked");
         }
     }
     Ok(ExitCode::SUCCESS)

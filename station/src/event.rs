@@ -54,6 +54,12 @@ pub enum EventKind {
     Printed,
     /// A queued label was cancelled by a person.
     PrintCancelled,
+    /// An API token was created.
+    TokenCreated,
+    /// An API token was revoked.
+    TokenRevoked,
+    /// A request was refused for lack of the right role.
+    AccessDenied,
 }
 
 /// One field's value before and after a change.

@@ -643,3 +643,19 @@ pub struct PrintJob {
     /// Where it stands.
     pub state: PrintState,
 }
+
+/// An API token: it belongs to a person and acts with that person's role. Only the
+/// SHA-256 of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    /// Token number.
+    pub id: u64,
+    /// Whose it is.
+    pub person: Barcode,
+    /// A note: where or what it is for.
+    pub label: String,
+    /// When it was created.
+    pub created_at: Millis,
+    /// When it was revoked.
+    pub revoked_at: Option<Millis>,
+}

@@ -19,11 +19,14 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use axum::extract::Request;
+use axum::middleware::{self, Next};
 use axum::routing::post;
+use axum::Extension;
 
 use crate::barcode::Barcode;
 use crate::devices::{DeviceState, Devices};
-use crate::model::{ArchiveBox, Item, Retention};
+use crate::model::{ArchiveBox, Item, LocationKind, Person, Retention, Role};
 use crate::store::{Store, StoreError};
 use crate::workflow::{Engine, ScanResult};
 
@@ -85,6 +88,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/items/{barcode}", get(get_item))
+        .route("/api/v1/items/{barcode}/history", get(item_history))
         .route("/api/v1/boxes", get(find_boxes))
         .route("/api/v1/locations/{barcode}/items", get(location_items))
         .route("/api/v1/scans", post(post_scan))
@@ -92,7 +96,82 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/loans/approvals", post(approve_borrower))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
+}
+
+/// The person a request acts for, from its bearer token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The token's owner.
+    pub person: Person,
+    /// The token's number.
+    pub token: u64,
+}
+
+/// Every route but `/healthz` needs `Authorization: Bearer <token>` of a live token.
+async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    let secret = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_owned);
+    let unauthorized = |message: &str| {
+        let mut response =
+            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        response
+    };
+    let Some(secret) = secret else {
+        return unauthorized("需要令牌（Authorization: Bearer …）/ a bearer token is required (Authorization: Bearer …)");
+    };
+    match state.store.authenticate(&secret) {
+        Ok(Some((token, person))) => {
+            request.extensions_mut().insert(Principal {
+                person,
+                token: token.id,
+            });
+            next.run(request).await
+        }
+        Ok(None) => unauthorized("令牌无效或已吊销 / the token is invalid or revoked"),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}
+
+impl AppState {
+    /// Refuses (403, recorded as an event) unless `principal` has at least `role`.
+    async fn require(&self, principal: &Principal, role: Role, what: &str) -> Result<(), ApiError> {
+        if principal.person.role >= role {
+            return Ok(());
+        }
+        let store = self.store.clone();
+        let person = principal.person.barcode;
+        let actor = crate::store::Actor::new(format!("{person}@api"));
+        let denied = what.to_owned();
+        if let Ok(Err(error)) = blocking(move || store.record_denial(&actor, person, &denied)).await
+        {
+            tracing::error!(%error, "recording a denial failed");
+        }
+        tracing::warn!(person = %person, what, "request denied");
+        let (zh, en) = match role {
+            Role::Clerk => ("档案员", "clerks"),
+            Role::Supervisor => ("主管", "supervisors"),
+            Role::Admin => ("管理员", "administrators"),
+        };
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!("只有{zh}可以{what} / only {en} may do this: {what}"),
+        ))
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then finishes open requests.
@@ -349,6 +428,7 @@ fn parse_barcode(text: &str) -> Result<Barcode, ApiError> {
 
 async fn get_item(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
@@ -356,6 +436,11 @@ async fn get_item(
     let item = store
         .get_item(barcode)?
         .ok_or(StoreError::NotFound(barcode))?;
+    if matches!(item, Item::Certificate(_)) {
+        state
+            .require(&principal, Role::Supervisor, "查看权证 / see certificates")
+            .await?;
+    }
     Ok(Json(item_view(store, item)?))
 }
 
@@ -403,6 +488,7 @@ struct ListQuery {
 
 async fn location_items(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<ItemView>>, ApiError> {
@@ -410,6 +496,15 @@ async fn location_items(
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let store = &state.store;
     match store.get_item(barcode)? {
+        Some(Item::Location(location)) if location.kind == LocationKind::Safe => {
+            state
+                .require(
+                    &principal,
+                    Role::Supervisor,
+                    "查看保险柜 / see a safe's contents",
+                )
+                .await?;
+        }
         Some(Item::Location(_)) => {}
         Some(_) | None => return Err(StoreError::NotFound(barcode).into()),
     }
@@ -502,7 +597,8 @@ async fn devices(State(state): State<AppState>) -> Json<Vec<DeviceState>> {
 #[serde(deny_unknown_fields)]
 struct ApprovalRequest {
     borrower: String,
-    approver: String,
+    /// The approving supervisor; the token's owner when absent.
+    approver: Option<String>,
     /// Last day it may be used; today when absent.
     valid_until: Option<chrono::NaiveDate>,
 }
@@ -516,11 +612,25 @@ struct ApprovalView {
 
 async fn approve_borrower(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
+    state
+        .require(&principal, Role::Supervisor, "批准借阅 / approve loans")
+        .await?;
     let request = json_body(body)?;
     let borrower = parse_barcode(&request.borrower)?;
-    let approver = parse_barcode(&request.approver)?;
+    let approver = match &request.approver {
+        Some(text) => parse_barcode(text)?,
+        None => principal.person.barcode,
+    };
+    if approver != principal.person.barcode && principal.person.role < Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只能以自己的名义批准 / you may approve only in your own name",
+        ));
+    }
     let today = chrono::DateTime::from_timestamp_millis(state.store.now())
         .map(|at| at.date_naive())
         .unwrap_or_default();
@@ -544,4 +654,45 @@ async fn approve_borrower(
             valid_until: approval.valid_until,
         }),
     ))
+}
+
+/// One event as the API shows it.
+#[derive(Serialize)]
+struct EventView {
+    seq: u64,
+    at: crate::model::Millis,
+    station: String,
+    actor: String,
+    kind: String,
+    changes: Vec<crate::event::Change>,
+}
+
+async fn item_history(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let store = &state.store;
+    let item = store
+        .get_item(barcode)?
+        .ok_or(StoreError::NotFound(barcode))?;
+    if matches!(item, Item::Certificate(_)) {
+        state
+            .require(&principal, Role::Supervisor, "查看权证 / see certificates")
+            .await?;
+    }
+    let events = store
+        .history(barcode)?
+        .into_iter()
+        .map(|event| EventView {
+            seq: event.seq,
+            at: event.body.at,
+            station: event.body.station,
+            actor: event.body.actor,
+            kind: format!("{:?}", event.body.kind),
+            changes: event.body.changes,
+        })
+        .collect();
+    Ok(Json(events))
 }

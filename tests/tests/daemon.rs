@@ -214,3 +214,66 @@ impl Drop for Unmount {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
 }
+
+#[test]
+fn every_call_needs_a_live_token_and_roles_are_enforced_and_recorded() {
+    use common::{http_get, http_get_as, http_post_as, person_with_token};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    import_sample(&data, dir.path());
+    let (clerk, clerk_token) = person_with_token(&data, "张三", "clerk");
+    let (_, supervisor_token) = person_with_token(&data, "王主管", "supervisor");
+    let (_, revoked_token) = person_with_token(&data, "离职员工", "clerk");
+    let revoked = run(station(&data).args(["token", "revoke", "3"]));
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let daemon = Daemon::start(&data);
+    assert!(
+        daemon.token.is_empty(),
+        "tokens existed: no first-start token"
+    );
+
+    let (status, body) = http_get(daemon.addr, "/api/v1/devices");
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("bearer token is required"), "{body}");
+    let (status, _) = http_get_as(daemon.addr, "/api/v1/devices", "ast_not-a-token");
+    assert_eq!(status, 401);
+    let (status, body) = http_get_as(daemon.addr, "/api/v1/devices", &revoked_token);
+    assert_eq!(status, 401, "a revoked token: {body}");
+    let (status, _) = http_get(daemon.addr, "/healthz");
+    assert_eq!(status, 200, "health needs no token");
+
+    let (status, _) = http_get_as(daemon.addr, "/api/v1/devices", &clerk_token);
+    assert_eq!(status, 200);
+    let approval = format!(r#"{{"borrower": "{clerk}"}}"#);
+    let (status, body) = http_post_as(
+        daemon.addr,
+        "/api/v1/loans/approvals",
+        &approval,
+        &clerk_token,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.contains("\"error\":\"forbidden\"") && body.contains("only supervisors"),
+        "{body}"
+    );
+    let (status, body) = http_post_as(
+        daemon.addr,
+        "/api/v1/loans/approvals",
+        &approval,
+        &supervisor_token,
+    );
+    assert_eq!(status, 201, "{body}");
+
+    // The denial is an event in the clerk's history.
+    let (status, body) = http_get_as(
+        daemon.addr,
+        &format!("/api/v1/items/{clerk}/history"),
+        &supervisor_token,
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("AccessDenied") && body.contains("approve loans"),
+        "{body}"
+    );
+    assert!(daemon.terminate().success());
+}

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{http_get, run, station, stderr, stdout, Daemon};
+use common::{run, station, stderr, stdout, Daemon};
 use firmware_bridge::zpl::PrinterStatus;
 
 /// A Zebra on loopback: answers `~HS` (ready, or paper out) and keeps every job's bytes.
@@ -79,7 +79,7 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 fn printer_state(daemon: &Daemon) -> serde_json::Value {
-    let (status, body) = http_get(daemon.addr, "/api/v1/devices");
+    let (status, body) = daemon.get("/api/v1/devices");
     assert_eq!(status, 200, "{body}");
     let devices: serde_json::Value = serde_json::from_str(&body).expect("json");
     devices
@@ -155,12 +155,19 @@ fn labels_wait_for_a_down_or_faulted_printer_across_a_restart_and_then_print() {
         printer_state(&daemon)["last_problem"].is_string()
     });
     assert_eq!(printer_state(&daemon)["connected"], false);
+    let daemon_token = daemon.token.clone();
     assert!(daemon.terminate().success());
 
     // The printer comes back while the station is down; the queue survived the restart.
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the printer's port");
     let zebra = FakeZebra::serve(listener);
-    let daemon = serve();
+    let token = daemon_token;
+    let mut daemon = serve();
+    assert!(
+        daemon.token.is_empty(),
+        "the first token is shown only at the first start"
+    );
+    daemon.token = token;
     wait_until("both labels to arrive", || zebra.jobs().len() == 2);
     let jobs = zebra.jobs();
     for job in &jobs {

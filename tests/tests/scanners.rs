@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{http_get, http_post, run, station, stdout, Daemon};
+use common::{http_get, run, station, stdout, Daemon};
 use firmware_bridge::ssi::{opcode, Packet, Source, Status};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
@@ -75,7 +75,7 @@ impl Scanner {
 }
 
 fn json(daemon: &Daemon, path: &str) -> serde_json::Value {
-    let (status, body) = http_get(daemon.addr, path);
+    let (status, body) = daemon.get(path);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"))
 }
@@ -438,8 +438,7 @@ fn the_other_modes_by_scanning_alone() {
     );
 
     // CHECKOUT with an approval recorded through the API beforehand.
-    let (status, body) = http_post(
-        daemon.addr,
+    let (status, body) = daemon.post(
         "/api/v1/loans/approvals",
         &format!(
             r#"{{"borrower": "{}", "approver": "{}"}}"#,
@@ -454,8 +453,7 @@ fn the_other_modes_by_scanning_alone() {
         "approved by 王主管",
     );
     expect(&next(&mut scanner, &setup.boxes[0]), "ok", "lent to 张三");
-    let (status, body) = http_post(
-        daemon.addr,
+    let (status, body) = daemon.post(
         "/api/v1/loans/approvals",
         &format!(
             r#"{{"borrower": "{}", "approver": "{}"}}"#,

@@ -24,6 +24,8 @@ pub const CONTENTS: u8 = b's';
 pub const APPROVAL: u8 = b'q';
 pub const JOB: u8 = b'j';
 pub const JOB_DUE: u8 = b'J';
+pub const TOKEN: u8 = b't';
+pub const TOKEN_ID: u8 = b'T';
 pub const CUSTOMER: u8 = b'c';
 pub const EVENT: u8 = b'e';
 pub const HISTORY: u8 = b'h';
@@ -69,6 +71,19 @@ pub fn archive_no(number: &str) -> Vec<u8> {
 
 pub fn path(path: &str) -> Vec<u8> {
     tagged(PATH, &[path.as_bytes()])
+}
+
+/// Next token number.
+pub const TOKEN_COUNTER: &[u8] = b"m:token";
+
+/// A token by the SHA-256 of its secret.
+pub fn token(hash: &[u8; 32]) -> Vec<u8> {
+    tagged(TOKEN, &[hash])
+}
+
+/// A token's hash by its number (for listing and revoking).
+pub fn token_id(id: u64) -> Vec<u8> {
+    tagged(TOKEN_ID, &[&id.to_be_bytes()])
 }
 
 /// Next print job number.

@@ -9,6 +9,7 @@
 mod keys;
 mod ops;
 mod queue;
+mod tokens;
 mod verify;
 
 use std::fs::File;
@@ -38,6 +39,7 @@ pub use ops::{
     Warning,
 };
 pub use queue::NewJob;
+pub use tokens::NewToken;
 pub use verify::VerifyReport;
 
 /// The schema version this build reads and writes.
@@ -196,6 +198,9 @@ pub enum StoreError {
     /// No numbering scheme of this name.
     #[error("编号方案 {0} 不存在 / numbering scheme {0} does not exist")]
     UnknownScheme(String),
+    /// No token with this number.
+    #[error("令牌 {0} 不存在 / token {0} does not exist")]
+    UnknownToken(u64),
     /// No print job with this number.
     #[error("打印任务 {0} 不存在 / print job {0} does not exist")]
     UnknownJob(u64),

@@ -44,6 +44,8 @@ pub struct Daemon {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The first administrator's token, when the daemon created one at its first start.
+    pub token: String,
 }
 
 impl Daemon {
@@ -60,8 +62,9 @@ impl Daemon {
             .spawn()
             .expect("station serve starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let mut reader = BufReader::new(stdout);
         let mut line = String::new();
-        BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .expect("read the listening line");
         let addr = line
@@ -70,7 +73,16 @@ impl Daemon {
             .next()
             .and_then(|addr| addr.parse().ok())
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        Daemon { child, addr }
+        let mut second = String::new();
+        reader.read_line(&mut second).expect("read the token line");
+        let token = second
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|token| token.starts_with("ast_"))
+            .unwrap_or_default()
+            .to_owned();
+        Daemon { child, addr, token }
     }
 
     /// Sends SIGTERM and waits for the exit status.
@@ -84,9 +96,14 @@ impl Daemon {
         self.child.wait().expect("daemon exits")
     }
 
-    /// A GET request over a real TCP connection: (status, body).
+    /// A GET request with the daemon's administrator token: (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.addr, path)
+        http_get_as(self.addr, path, &self.token)
+    }
+
+    /// A JSON POST with the daemon's administrator token: (status, body).
+    pub fn post(&self, path: &str, json: &str) -> (u16, String) {
+        http_post_as(self.addr, path, json, &self.token)
     }
 }
 
@@ -97,7 +114,7 @@ impl Drop for Daemon {
     }
 }
 
-/// A minimal HTTP/1.1 GET over a real TCP connection: (status, body).
+/// A minimal HTTP/1.1 GET without a token over a real TCP connection: (status, body).
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     exchange(
         addr,
@@ -105,16 +122,41 @@ pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     )
 }
 
-/// A minimal HTTP/1.1 POST of a JSON body over a real TCP connection: (status, body).
-pub fn http_post(addr: SocketAddr, path: &str, json: &str) -> (u16, String) {
+/// A GET with `Authorization: Bearer <token>`: (status, body).
+pub fn http_get_as(addr: SocketAddr, path: &str, token: &str) -> (u16, String) {
     exchange(
         addr,
         &format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{json}",
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Connection: close\r\n\r\n"
+        ),
+    )
+}
+
+/// A JSON POST with `Authorization: Bearer <token>`: (status, body).
+pub fn http_post_as(addr: SocketAddr, path: &str, json: &str, token: &str) -> (u16, String) {
+    exchange(
+        addr,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
             json.len()
         ),
     )
+}
+
+/// A new person with `role` and a token of theirs, made with the real CLI: (badge, token).
+pub fn person_with_token(data: &Path, name: &str, role: &str) -> (String, String) {
+    let added = run(station(data).args(["person", "add", "--name", name, "--role", role]));
+    assert!(added.status.success(), "{}", stderr(&added));
+    let badge = stdout(&added)
+        .split('\t')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let token = run(station(data).args(["token", "create", "--person", &badge]));
+    assert!(token.status.success(), "{}", stderr(&token));
+    (badge, stdout(&token).trim().to_owned())
 }
 
 /// Sends one request on a fresh connection and reads the whole answer: (status, body).
