@@ -40,4 +40,5 @@ pub mod printer;
 pub mod printing;
 pub mod server;
 pub mod store;
+pub mod web;
 pub mod workflow;

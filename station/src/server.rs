@@ -95,6 +95,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/scans/recent", get(recent_scans))
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/loans/approvals", post(approve_borrower))
+        .route("/api/v1/live", get(live))
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .with_state(state)
@@ -109,18 +111,32 @@ pub struct Principal {
     pub token: u64,
 }
 
-/// Every route but `/healthz` needs `Authorization: Bearer <token>` of a live token.
+/// Every API route needs `Authorization: Bearer <token>` of a live token (or, for the
+/// live stream, which browsers open without headers, `?token=`); `/healthz` and the
+/// static web pages do not.
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if request.uri().path() == "/healthz" {
+    let path = request.uri().path();
+    if !path.starts_with("/api/") {
         return next.run(request).await;
     }
+    let query_token = (path == "/api/v1/live")
+        .then(|| {
+            request.uri().query().and_then(|query| {
+                query
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("token="))
+                    .map(str::to_owned)
+            })
+        })
+        .flatten();
     let secret = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or(query_token);
     let unauthorized = |message: &str| {
         let mut response =
             ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();
@@ -695,4 +711,50 @@ async fn item_history(
         })
         .collect();
     Ok(Json(events))
+}
+
+#[derive(Deserialize)]
+struct LiveQuery {
+    workstation: Option<String>,
+    /// Browsers' EventSource cannot send headers; the middleware reads this.
+    #[serde(rename = "token")]
+    _token: Option<String>,
+}
+
+/// Server-sent events: every scan result (event `scan`, the result as JSON), optionally
+/// only those of one workstation.
+async fn live(
+    State(state): State<AppState>,
+    Query(query): Query<LiveQuery>,
+) -> axum::response::sse::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let results = state.engine.subscribe();
+    let stream = futures_util::stream::unfold(
+        (results, query.workstation),
+        |(mut results, workstation)| async move {
+            loop {
+                match results.recv().await {
+                    Ok(result) => {
+                        if workstation
+                            .as_ref()
+                            .is_some_and(|w| *w != result.workstation)
+                        {
+                            continue;
+                        }
+                        let event = Event::default()
+                            .event("scan")
+                            .json_data(&result)
+                            .unwrap_or_else(|_| Event::default().event("scan"));
+                        return Some((Ok(event), (results, workstation)));
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
