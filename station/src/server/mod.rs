@@ -96,6 +96,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/devices", get(devices))
         .route("/api/v1/loans/approvals", post(approve_borrower))
         .route("/api/v1/live", get(live))
+        .route("/api/v1/loans", get(loans))
+        .route("/api/v1/handovers", get(handovers))
         .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
@@ -758,3 +760,123 @@ async fn live(
     );
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoanQuery {
+    /// Only loans past their due date.
+    overdue: Option<bool>,
+    /// Only this borrower's loans.
+    borrower: Option<String>,
+}
+
+/// An open loan as the API shows it.
+#[derive(Serialize)]
+struct LoanView {
+    id: u64,
+    item: String,
+    archive_no: Option<String>,
+    title: Option<String>,
+    borrower: String,
+    borrower_name: Option<String>,
+    approver: Option<String>,
+    out_at: crate::model::Millis,
+    due: chrono::NaiveDate,
+    overdue: bool,
+}
+
+fn today(store: &Store) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(store.now())
+        .map(|at| at.date_naive())
+        .unwrap_or_default()
+}
+
+fn person_name(store: &Store, barcode: Barcode) -> Result<Option<String>, StoreError> {
+    Ok(match store.get_item(barcode)? {
+        Some(Item::Person(person)) => Some(person.name),
+        _ => None,
+    })
+}
+
+/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
+async fn loans(
+    State(state): State<AppState>,
+    Query(query): Query<LoanQuery>,
+) -> Result<Json<Vec<LoanView>>, ApiError> {
+    let store = &state.store;
+    let today = today(store);
+    let loans = match &query.borrower {
+        Some(borrower) => store.open_loans_of(parse_barcode(borrower)?)?,
+        None if query.overdue == Some(true) => {
+            store.loans_due_by(today.pred_opt().unwrap_or(today))?
+        }
+        None => store.loans_due_by(chrono::NaiveDate::MAX)?,
+    };
+    let mut out = Vec::with_capacity(loans.len());
+    for loan in loans {
+        let overdue = loan.due < today;
+        if query.overdue == Some(true) && !overdue {
+            continue;
+        }
+        let (archive_no, title) = match store.get_item(loan.item)? {
+            Some(Item::Box(archive_box)) => (Some(archive_box.archive_no), Some(archive_box.title)),
+            _ => (None, None),
+        };
+        out.push(LoanView {
+            id: loan.id,
+            item: loan.item.to_string(),
+            archive_no,
+            title,
+            borrower: loan.borrower.to_string(),
+            borrower_name: person_name(store, loan.borrower)?,
+            approver: loan.approver.map(|a| a.to_string()),
+            out_at: loan.out_at,
+            due: loan.due,
+            overdue,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// An open handover with its deadline state.
+#[derive(Serialize)]
+struct HandoverView {
+    id: u64,
+    stage: &'static str,
+    from: String,
+    to: String,
+    items: Vec<String>,
+    deadline: chrono::NaiveDate,
+    /// `normal`, `warning` (due today) or `overdue`.
+    state: &'static str,
+}
+
+/// Open handovers, earliest deadline first, each normal / warning / overdue.
+async fn handovers(State(state): State<AppState>) -> Result<Json<Vec<HandoverView>>, ApiError> {
+    let store = &state.store;
+    let today = today(store);
+    let views = store
+        .open_handovers()?
+        .into_iter()
+        .map(|handover| HandoverView {
+            id: handover.id,
+            stage: match handover.stage {
+                crate::model::HandoverStage::OfficerToOfficer => "officer_to_officer",
+                crate::model::HandoverStage::OfficerToArchivist => "officer_to_archivist",
+            },
+            from: handover.from.to_string(),
+            to: handover.to.to_string(),
+            items: handover.items.iter().map(ToString::to_string).collect(),
+            deadline: handover.deadline,
+            state: match handover.deadline.cmp(&today) {
+                std::cmp::Ordering::Less => "overdue",
+                std::cmp::Ordering::Equal => "warning",
+                std::cmp::Ordering::Greater => "normal",
+            },
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! Handler tests: the app called as a service (`app(state).oneshot(request)`), on a real
+//! sled store in a temp dir with an injected clock.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use tower::ServiceExt;
+
+use super::*;
+use crate::model::HandoverStage;
+use crate::store::{Actor, NewBox, NewPerson, StoreOptions};
+use crate::workflow::WorkflowConfig;
+
+/// 2026-11-27 09:00 UTC.
+const START: i64 = 1_795_770_000_000;
+const DAY: i64 = 24 * 3600 * 1000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    clock: Arc<AtomicI64>,
+    state: AppState,
+    store: Arc<Store>,
+    clerk_token: String,
+    supervisor_token: String,
+    clerk: Barcode,
+    boxes: Vec<Barcode>,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(AtomicI64::new(START));
+    let tick = clock.clone();
+    let store = Arc::new(
+        Store::open(
+            dir.path(),
+            StoreOptions {
+                clock: Arc::new(move || tick.load(Ordering::SeqCst)),
+                ..StoreOptions::default()
+            },
+        )
+        .expect("store"),
+    );
+    let actor = Actor::new("test");
+    let person = |name: &str, role| {
+        store
+            .add_person(
+                &actor,
+                &NewPerson {
+                    name: name.into(),
+                    role,
+                    borrow_directly: true,
+                },
+            )
+            .expect("person")
+    };
+    let clerk = person("张三", Role::Clerk);
+    let supervisor = person("王主管", Role::Supervisor);
+    let clerk_token = store
+        .create_token(&actor, clerk.barcode, "")
+        .expect("token")
+        .secret;
+    let supervisor_token = store
+        .create_token(&actor, supervisor.barcode, "")
+        .expect("token")
+        .secret;
+    let boxes = (1..=2)
+        .map(|n| {
+            store
+                .register_box(
+                    &actor,
+                    &NewBox {
+                        archive_no: Some(format!("A-{n}")),
+                        title: "借款合同".into(),
+                        customer: format!("客户{n}"),
+                        ..NewBox::default()
+                    },
+                )
+                .expect("box")
+                .barcode
+        })
+        .collect();
+    let engine = Arc::new(crate::workflow::Engine::new(
+        store.clone(),
+        WorkflowConfig::default(),
+    ));
+    let state = AppState::new(engine, Arc::default(), vec!["counter".into()]);
+    Fixture {
+        _dir: dir,
+        clock,
+        state,
+        store,
+        clerk_token,
+        supervisor_token,
+        clerk: clerk.barcode,
+        boxes,
+    }
+}
+
+async fn call(
+    fixture: &Fixture,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .expect("request");
+    let response = app(fixture.state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+#[tokio::test]
+async fn overdue_loans_are_listed_once_their_due_date_has_passed() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    fixture
+        .store
+        .open_loan(&actor, fixture.boxes[0], fixture.clerk, None, due)
+        .expect("loan");
+    let (status, all) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/loans", "").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all.as_array().map(Vec::len), Some(1));
+    assert_eq!(all[0]["borrower_name"], "张三");
+    assert_eq!(all[0]["archive_no"], "A-1");
+    let (_, overdue) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/loans?overdue=true",
+        "",
+    )
+    .await;
+    assert_eq!(overdue.as_array().map(Vec::len), Some(0), "not yet overdue");
+
+    fixture.clock.fetch_add(4 * DAY, Ordering::SeqCst); // 2026-12-01
+    let (_, overdue) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/loans?overdue=true",
+        "",
+    )
+    .await;
+    assert_eq!(overdue.as_array().map(Vec::len), Some(1), "{overdue}");
+    assert_eq!(overdue[0]["overdue"], true);
+    let uri = format!("/api/v1/loans?borrower={}", fixture.clerk);
+    let (_, mine) = call(&fixture, &fixture.clerk_token, "GET", &uri, "").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1));
+}
+
+async fn handover_state(fixture: &Fixture) -> String {
+    let (_, list) = call(
+        fixture,
+        &fixture.supervisor_token,
+        "GET",
+        "/api/v1/handovers",
+        "",
+    )
+    .await;
+    list[0]["state"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn handovers_show_normal_warning_and_overdue() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    fixture
+        .store
+        .write(&actor, |tx| {
+            tx.start_handover(
+                HandoverStage::OfficerToOfficer,
+                fixture.clerk,
+                fixture.clerk,
+                &fixture.boxes,
+                &[],
+                deadline,
+            )
+        })
+        .expect("handover");
+    assert_eq!(handover_state(&fixture).await, "normal");
+    fixture.clock.store(START + 3 * DAY, Ordering::SeqCst); // the deadline day
+    assert_eq!(handover_state(&fixture).await, "warning");
+    fixture.clock.store(START + 4 * DAY, Ordering::SeqCst);
+    assert_eq!(handover_state(&fixture).await, "overdue");
+}
+
+#[tokio::test]
+async fn bad_requests_get_a_clear_4xx_in_one_shape() {
+    let fixture = fixture().await;
+    let token = fixture.clerk_token.clone();
+    for (method, uri, body, expected) in [
+        (
+            "POST",
+            "/api/v1/scans",
+            "{not json",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/v1/scans",
+            r#"{"workstation":"counter","data":"x","extra":1}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "POST",
+            "/api/v1/scans",
+            r#"{"workstation":"nowhere","data":"x"}"#,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "GET",
+            "/api/v1/boxes?limit=100000&customer=a",
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            "/api/v1/items/B0000000019",
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "GET",
+            "/api/v1/items/..%2F..%2Fetc%2Fpasswd",
+            "",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("GET", "/../../etc/passwd", "", StatusCode::NOT_FOUND),
+        ("GET", "/api/v1/nothing-here", "", StatusCode::NOT_FOUND),
+    ] {
+        let (status, body) = call(&fixture, &token, method, uri, body).await;
+        assert_eq!(status, expected, "{method} {uri}: {body}");
+        assert!(body["error"].is_string(), "{method} {uri}: {body}");
+        assert!(
+            body["message"]["zh"].is_string() && body["message"]["en"].is_string(),
+            "{body}"
+        );
+    }
+}
