@@ -49,6 +49,8 @@ pub struct AppState {
     pub recent: Arc<Mutex<VecDeque<ScanResult>>>,
     /// The configured workstations.
     pub workstations: Arc<Vec<String>>,
+    /// Scan results by outcome since start: ok, warning, error.
+    pub outcomes: Arc<[std::sync::atomic::AtomicU64; 3]>,
 }
 
 impl AppState {
@@ -56,12 +58,20 @@ impl AppState {
     /// results (it ends when the engine is dropped).
     pub fn new(engine: Arc<Engine>, devices: Arc<Devices>, workstations: Vec<String>) -> AppState {
         let recent: Arc<Mutex<VecDeque<ScanResult>>> = Arc::default();
+        let outcomes: Arc<[std::sync::atomic::AtomicU64; 3]> = Arc::default();
         let mut results = engine.subscribe();
         let keep = recent.clone();
+        let count = outcomes.clone();
         tokio::spawn(async move {
             loop {
                 match results.recv().await {
                     Ok(result) => {
+                        let slot = match result.outcome {
+                            crate::workflow::Outcome::Ok => 0,
+                            crate::workflow::Outcome::Warning => 1,
+                            crate::workflow::Outcome::Error => 2,
+                        };
+                        count[slot].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let mut recent = keep.lock().unwrap_or_else(|poison| poison.into_inner());
                         if recent.len() == RECENT_RESULTS {
                             recent.pop_front();
@@ -79,6 +89,7 @@ impl AppState {
             devices,
             recent,
             workstations: Arc::new(workstations),
+            outcomes,
         }
     }
 }
@@ -98,9 +109,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/live", get(live))
         .route("/api/v1/loans", get(loans))
         .route("/api/v1/handovers", get(handovers))
+        .route("/metrics", get(metrics))
         .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn(time_limit))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -118,7 +132,7 @@ pub struct Principal {
 /// static web pages do not.
 async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    if !path.starts_with("/api/") {
+    if !path.starts_with("/api/") && path != "/metrics" {
         return next.run(request).await;
     }
     let query_token = (path == "/api/v1/live")
@@ -294,12 +308,41 @@ fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
 ) -> Result<T, ApiError> {
     body.map(|Json(value)| value).map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                &format!("请求体超过 {MAX_BODY_BYTES} 字节 / the request body is larger than {MAX_BODY_BYTES} bytes"),
+            );
+        }
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
             &format!("请求格式错误：{rejection} / malformed request: {rejection}"),
         )
     })
+}
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// How long a request may take (the live stream excepted).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Answers 503 when a request runs past [`REQUEST_TIMEOUT`].
+async fn time_limit(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/api/v1/live" {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "请求超时 / the request took too long",
+        )
+        .into_response(),
+    }
 }
 
 /// Runs store work (which waits for a flush) off the async threads.
@@ -880,3 +923,75 @@ async fn handovers(State(state): State<AppState>) -> Result<Json<Vec<HandoverVie
 
 #[cfg(test)]
 mod tests;
+
+/// Prometheus text format: scans by outcome, durable-write latency, events, print jobs,
+/// device states.
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP station_scans_total Scan results since start, by outcome."
+    );
+    let _ = writeln!(out, "# TYPE station_scans_total counter");
+    for (slot, outcome) in ["ok", "warning", "error"].iter().enumerate() {
+        let value = state.outcomes[slot].load(Ordering::Relaxed);
+        let _ = writeln!(out, "station_scans_total{{outcome=\"{outcome}\"}} {value}");
+    }
+    let latency = state.store.write_latency();
+    let _ = writeln!(
+        out,
+        "# HELP station_durable_write_seconds Time from a change's start to its flush."
+    );
+    let _ = writeln!(out, "# TYPE station_durable_write_seconds histogram");
+    for (bound, count) in &latency.buckets {
+        let _ = writeln!(
+            out,
+            "station_durable_write_seconds_bucket{{le=\"{bound}\"}} {count}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "station_durable_write_seconds_bucket{{le=\"+Inf\"}} {}",
+        latency.count
+    );
+    let _ = writeln!(
+        out,
+        "station_durable_write_seconds_sum {}",
+        latency.sum_seconds
+    );
+    let _ = writeln!(out, "station_durable_write_seconds_count {}", latency.count);
+    let _ = writeln!(out, "# HELP station_events Events in the log.");
+    let _ = writeln!(out, "# TYPE station_events gauge");
+    let _ = writeln!(out, "station_events {}", state.store.head().0);
+    let pending = state.store.pending_jobs()?.len();
+    let _ = writeln!(
+        out,
+        "# HELP station_print_jobs_pending Labels waiting for their printer."
+    );
+    let _ = writeln!(out, "# TYPE station_print_jobs_pending gauge");
+    let _ = writeln!(out, "station_print_jobs_pending {pending}");
+    let _ = writeln!(
+        out,
+        "# HELP station_device_connected Whether a device is connected (1) or not (0)."
+    );
+    let _ = writeln!(out, "# TYPE station_device_connected gauge");
+    for device in state.devices.snapshot() {
+        let name = device.name.replace(['\\', '"', '\n'], "_");
+        let _ = writeln!(
+            out,
+            "station_device_connected{{name=\"{name}\",kind=\"{}\"}} {}",
+            device.kind,
+            u8::from(device.connected)
+        );
+    }
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        out,
+    )
+        .into_response())
+}

@@ -205,6 +205,10 @@ async fn handovers_show_normal_warning_and_overdue() {
 async fn bad_requests_get_a_clear_4xx_in_one_shape() {
     let fixture = fixture().await;
     let token = fixture.clerk_token.clone();
+    let huge = format!(
+        r#"{{"workstation":"counter","data":"{}"}}"#,
+        "B".repeat(100_000)
+    );
     for (method, uri, body, expected) in [
         (
             "POST",
@@ -244,6 +248,12 @@ async fn bad_requests_get_a_clear_4xx_in_one_shape() {
         ),
         ("GET", "/../../etc/passwd", "", StatusCode::NOT_FOUND),
         ("GET", "/api/v1/nothing-here", "", StatusCode::NOT_FOUND),
+        (
+            "POST",
+            "/api/v1/scans",
+            &huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
     ] {
         let (status, body) = call(&fixture, &token, method, uri, body).await;
         assert_eq!(status, expected, "{method} {uri}: {body}");
@@ -253,4 +263,72 @@ async fn bad_requests_get_a_clear_4xx_in_one_shape() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn metrics_count_scans_by_outcome_and_durable_writes() {
+    let fixture = fixture().await;
+    let token = fixture.clerk_token.clone();
+    call(
+        &fixture,
+        &token,
+        "POST",
+        "/api/v1/scans",
+        r#"{"workstation":"counter","data":"K0000000023"}"#,
+    )
+    .await;
+    call(
+        &fixture,
+        &token,
+        "POST",
+        "/api/v1/scans",
+        r#"{"workstation":"counter","data":"garbage"}"#,
+    )
+    .await;
+    let mut text = String::new();
+    for _ in 0..100 {
+        let response = app(fixture.state.clone())
+            .oneshot(
+                Request::builder()
+                    .uri("/metrics")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        text = String::from_utf8_lossy(&bytes).into_owned();
+        // The counters are fed by the result stream: wait for both results to arrive.
+        if text.contains("station_scans_total{outcome=\"error\"} 1") {
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(
+        text.contains("station_scans_total{outcome=\"ok\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("station_scans_total{outcome=\"error\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("station_durable_write_seconds_count"),
+        "{text}"
+    );
+    assert!(text.contains("station_print_jobs_pending 0"), "{text}");
+    let unauthenticated = app(fixture.state.clone())
+        .oneshot(
+            Request::builder()
+                .uri("/metrics")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
 }

@@ -367,7 +367,56 @@ pub struct Store {
     writer: Mutex<Head>,
     durability: Durability,
     options: StoreOptions,
+    latency: Latency,
     _lock: File,
+}
+
+/// Upper bounds (seconds) of the durable-write latency histogram's buckets.
+pub const LATENCY_BUCKETS: [f64; 9] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+
+/// A cumulative latency histogram, updated without locks.
+#[derive(Default)]
+struct Latency {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+/// A copy of the durable-write latency histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencySnapshot {
+    /// (upper bound in seconds, writes at or under it), cumulative.
+    pub buckets: Vec<(f64, u64)>,
+    /// Writes in all.
+    pub count: u64,
+    /// Their total time in seconds.
+    pub sum_seconds: f64,
+}
+
+impl Latency {
+    fn observe(&self, took: Duration) {
+        let seconds = took.as_secs_f64();
+        for (bound, bucket) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            if seconds <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn snapshot(&self) -> LatencySnapshot {
+        LatencySnapshot {
+            buckets: LATENCY_BUCKETS
+                .iter()
+                .zip(&self.buckets)
+                .map(|(bound, bucket)| (*bound, bucket.load(Ordering::Relaxed)))
+                .collect(),
+            count: self.count.load(Ordering::Relaxed),
+            sum_seconds: self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        }
+    }
 }
 
 /// Who does a write and on behalf of which station: stamped on its events.
@@ -583,6 +632,7 @@ impl Store {
                 flush_lock: Mutex::new(()),
             },
             options,
+            latency: Latency::default(),
             _lock: lock,
         })
     }
@@ -617,6 +667,7 @@ impl Store {
         F: Fn(&mut Tx<'_>) -> Result<T>,
     {
         let now = self.now();
+        let started = Instant::now();
         let pending = Pending::enter(&self.durability.pending);
         let ticket;
         let out = {
@@ -669,7 +720,13 @@ impl Store {
             out
         };
         self.wait_durable(ticket)?;
+        self.latency.observe(started.elapsed());
         Ok(out)
+    }
+
+    /// How long durable writes took, as a histogram (for `/metrics`).
+    pub fn write_latency(&self) -> LatencySnapshot {
+        self.latency.snapshot()
     }
 
     /// Returns once every commit up to `ticket` is on disk, sharing flushes between writers.
