@@ -94,22 +94,223 @@ impl AppState {
     }
 }
 
+/// One route of the API: the router and the OpenAPI document are both built from the
+/// list of these, so the document cannot drift from what the server serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// The path, with `{name}` parameters.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// The least role it needs (`None`: no token at all).
+    pub role: Option<Role>,
+}
+
+const fn endpoint(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    role: Option<Role>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        role,
+    }
+}
+
+/// Every route with its handler.
+fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
+    let clerk = Some(Role::Clerk);
+    let supervisor = Some(Role::Supervisor);
+    vec![
+        (
+            endpoint("get", "/healthz", "Health check", None),
+            get(healthz),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/items/{barcode}",
+                "An item by its barcode (certificates: supervisors)",
+                clerk,
+            ),
+            get(get_item),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/items/{barcode}/history",
+                "An item's events, oldest first",
+                clerk,
+            ),
+            get(item_history),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/boxes",
+                "Boxes by archive_no or customer prefix (limit ≤ 500)",
+                clerk,
+            ),
+            get(find_boxes),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/locations/{barcode}/items",
+                "What stands at a location (safes: supervisors)",
+                clerk,
+            ),
+            get(location_items),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/scans",
+                "Run a scan at a workstation, as a serial scanner would",
+                clerk,
+            ),
+            post(post_scan),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/scans/recent",
+                "Recent scan results, optionally of one workstation",
+                clerk,
+            ),
+            get(recent_scans),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/devices",
+                "Scanners and printers with their state",
+                clerk,
+            ),
+            get(devices),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loans/approvals",
+                "Record a supervisor's approval for a borrower",
+                supervisor,
+            ),
+            post(approve_borrower),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/live",
+                "Server-sent events of scan results",
+                clerk,
+            ),
+            get(live),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/loans",
+                "Open loans: all, overdue, or one borrower's",
+                clerk,
+            ),
+            get(loans),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers",
+                "Open handovers with their deadline state",
+                clerk,
+            ),
+            get(handovers),
+        ),
+        (
+            endpoint("get", "/api/v1/openapi.json", "This document", clerk),
+            get(openapi_json),
+        ),
+        (
+            endpoint("get", "/metrics", "Prometheus metrics", clerk),
+            get(metrics),
+        ),
+    ]
+}
+
+/// The API's endpoints, as documented.
+pub fn endpoints() -> Vec<Endpoint> {
+    routes().into_iter().map(|(endpoint, _)| endpoint).collect()
+}
+
+/// The OpenAPI 3 document of [`endpoints`].
+pub fn openapi() -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let error = json!({"$ref": "#/components/schemas/Error"});
+    let mut paths = Map::new();
+    for endpoint in endpoints() {
+        let parameters: Vec<Value> = endpoint
+            .path
+            .split('/')
+            .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let mut responses = Map::new();
+        responses.insert("200".into(), json!({"description": "OK"}));
+        responses.insert("400".into(), json!({"description": "Bad request", "content": {"application/json": {"schema": error}}}));
+        if endpoint.role.is_some() {
+            responses.insert("401".into(), json!({"description": "No live bearer token", "content": {"application/json": {"schema": error}}}));
+            responses.insert("403".into(), json!({"description": "The token's role may not do this", "content": {"application/json": {"schema": error}}}));
+        }
+        let mut operation = json!({
+            "summary": endpoint.summary,
+            "parameters": parameters,
+            "responses": responses,
+        });
+        match endpoint.role {
+            Some(role) => {
+                operation["security"] = json!([{"bearer": []}]);
+                operation["x-role"] = json!(format!("{role:?}").to_lowercase());
+            }
+            None => operation["security"] = json!([]),
+        }
+        let entry = paths
+            .entry(endpoint.path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        entry[endpoint.method] = operation;
+    }
+    json!({
+        "openapi": "3.0.3",
+        "info": {"title": "archive station", "version": env!("CARGO_PKG_VERSION")},
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "properties": {
+                    "error": {"type": "string"},
+                    "message": {"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+                }
+            }}
+        }
+    })
+}
+
+async fn openapi_json() -> Json<serde_json::Value> {
+    Json(openapi())
+}
+
 /// The HTTP application.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/v1/items/{barcode}", get(get_item))
-        .route("/api/v1/items/{barcode}/history", get(item_history))
-        .route("/api/v1/boxes", get(find_boxes))
-        .route("/api/v1/locations/{barcode}/items", get(location_items))
-        .route("/api/v1/scans", post(post_scan))
-        .route("/api/v1/scans/recent", get(recent_scans))
-        .route("/api/v1/devices", get(devices))
-        .route("/api/v1/loans/approvals", post(approve_borrower))
-        .route("/api/v1/live", get(live))
-        .route("/api/v1/loans", get(loans))
-        .route("/api/v1/handovers", get(handovers))
-        .route("/metrics", get(metrics))
+    let mut router = Router::new();
+    for (endpoint, handler) in routes() {
+        router = router.route(endpoint.path, handler);
+    }
+    router
         .merge(crate::web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))

@@ -332,3 +332,46 @@ async fn metrics_count_scans_by_outcome_and_durable_writes() {
         .expect("infallible");
     assert_eq!(unauthenticated.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
+    let fixture = fixture().await;
+    let token = fixture.supervisor_token.clone();
+    let (status, document) = call(&fixture, &token, "GET", "/api/v1/openapi.json", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["openapi"], "3.0.3");
+    let paths = document["paths"].as_object().expect("paths");
+    let documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, methods)| {
+            methods
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, _)| (method.clone(), path.clone()))
+        })
+        .collect();
+    assert_eq!(documented.len(), endpoints().len());
+    let sample = fixture.boxes[0].to_string();
+    for (method, path) in &documented {
+        let uri = path.replace("{barcode}", &sample);
+        let body = if method == "post" { "{}" } else { "" };
+        if path == "/api/v1/live" {
+            continue; // a stream that never ends; its route is tested end to end
+        }
+        let (status, answer) = call(&fixture, &token, &method.to_uppercase(), &uri, body).await;
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_ne!(
+            answer["error"], "not_found",
+            "{method} {path} is documented but not served"
+        );
+        // The other method on the same path is not served.
+        let other = if method == "get" { "POST" } else { "GET" };
+        let (status, _) = call(&fixture, &token, other, &uri, body).await;
+        assert_eq!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{other} {path} is served but not documented"
+        );
+    }
+}
