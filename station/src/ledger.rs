@@ -554,15 +554,12 @@ fn gap_report(series: &BTreeMap<(String, u16), Vec<u64>>, schemes: &[Scheme]) ->
     out
 }
 
-/// Writes every box as a ledger row (Chinese headers, UTF-8 with BOM so that Excel opens
-/// it correctly); returns the number of rows.
-pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
-    let mut out = out;
-    out.write_all(b"\xEF\xBB\xBF")?;
-    let mut writer = csv::Writer::from_writer(out);
-    writer
-        .write_record(Column::ALL.iter().map(|column| column.zh()))
-        .map_err(csv_io)?;
+/// Calls `row` with every box as a ledger row (the columns of [`Column::ALL`]), in
+/// barcode order; returns the number of rows.
+pub fn for_each_row(
+    store: &Store,
+    mut row: impl FnMut([String; 8]) -> Result<(), LedgerError>,
+) -> Result<u64, LedgerError> {
     let mut paths: HashMap<Barcode, String> = HashMap::new();
     let mut rows = 0u64;
     for archive_box in store.boxes() {
@@ -581,25 +578,70 @@ pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
             },
             None => String::new(),
         };
-        writer
-            .write_record([
-                archive_box.archive_no.as_str(),
-                archive_box.title.as_str(),
-                archive_box.customer.as_str(),
-                archive_box.category.as_str(),
-                &archive_box.year.map(|y| y.to_string()).unwrap_or_default(),
-                &archive_box
-                    .retention
-                    .map(Retention::to_text)
-                    .unwrap_or_default(),
-                &location,
-                &archive_box.barcode.to_string(),
-            ])
-            .map_err(csv_io)?;
+        row([
+            archive_box.archive_no,
+            archive_box.title,
+            archive_box.customer,
+            archive_box.category,
+            archive_box.year.map(|y| y.to_string()).unwrap_or_default(),
+            archive_box
+                .retention
+                .map(Retention::to_text)
+                .unwrap_or_default(),
+            location,
+            archive_box.barcode.to_string(),
+        ])?;
         rows += 1;
     }
+    Ok(rows)
+}
+
+/// Writes every box as a ledger row (Chinese headers, UTF-8 with BOM so that Excel opens
+/// it correctly); returns the number of rows.
+pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
+    let mut out = out;
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut writer = csv::Writer::from_writer(out);
+    writer
+        .write_record(Column::ALL.iter().map(|column| column.zh()))
+        .map_err(csv_io)?;
+    let rows = for_each_row(store, |row| writer.write_record(&row).map_err(csv_io))?;
     writer.flush()?;
     Ok(rows)
+}
+
+/// A sheet as an XLSX workbook: a header row, then the rows.
+pub fn xlsx(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, LedgerError> {
+    let xlsx_error = |error: rust_xlsxwriter::XlsxError| {
+        LedgerError::Write(std::io::Error::other(error.to_string()))
+    };
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let worksheet = workbook.add_worksheet();
+    worksheet.set_name(sheet).map_err(xlsx_error)?;
+    for (col, title) in header.iter().enumerate() {
+        worksheet
+            .write_string(0, col as u16, *title)
+            .map_err(xlsx_error)?;
+    }
+    for (idx, row) in rows.iter().enumerate() {
+        for (col, value) in row.iter().enumerate() {
+            worksheet
+                .write_string(idx as u32 + 1, col as u16, value)
+                .map_err(xlsx_error)?;
+        }
+    }
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
+/// The ledger as an XLSX workbook (sheet 台帐, the same columns as the CSV).
+pub fn export_xlsx(store: &Store) -> Result<Vec<u8>, LedgerError> {
+    let mut rows = Vec::new();
+    for_each_row(store, |row| {
+        rows.push(row.to_vec());
+        Ok(())
+    })?;
+    let header: Vec<&str> = Column::ALL.iter().map(|column| column.zh()).collect();
+    xlsx("台帐", &header, &rows)
 }
 
 fn csv_io(error: csv::Error) -> LedgerError {

@@ -231,6 +231,15 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
             get(handovers),
         ),
         (
+            endpoint(
+                "get",
+                "/api/v1/reports/{file}",
+                "ledger.csv, ledger.xlsx, loans.csv or loans.xlsx",
+                supervisor,
+            ),
+            get(ledger_report),
+        ),
+        (
             endpoint("get", "/api/v1/openapi.json", "This document", clerk),
             get(openapi_json),
         ),
@@ -1042,24 +1051,22 @@ fn person_name(store: &Store, barcode: Barcode) -> Result<Option<String>, StoreE
     })
 }
 
-/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
-async fn loans(
-    State(state): State<AppState>,
-    Query(query): Query<LoanQuery>,
-) -> Result<Json<Vec<LoanView>>, ApiError> {
-    let store = &state.store;
+/// Open loans: all, overdue only, or one borrower's.
+fn loan_views(
+    store: &Store,
+    overdue_only: bool,
+    borrower: Option<Barcode>,
+) -> Result<Vec<LoanView>, StoreError> {
     let today = today(store);
-    let loans = match &query.borrower {
-        Some(borrower) => store.open_loans_of(parse_barcode(borrower)?)?,
-        None if query.overdue == Some(true) => {
-            store.loans_due_by(today.pred_opt().unwrap_or(today))?
-        }
+    let loans = match borrower {
+        Some(borrower) => store.open_loans_of(borrower)?,
+        None if overdue_only => store.loans_due_by(today.pred_opt().unwrap_or(today))?,
         None => store.loans_due_by(chrono::NaiveDate::MAX)?,
     };
     let mut out = Vec::with_capacity(loans.len());
     for loan in loans {
         let overdue = loan.due < today;
-        if query.overdue == Some(true) && !overdue {
+        if overdue_only && !overdue {
             continue;
         }
         let (archive_no, title) = match store.get_item(loan.item)? {
@@ -1079,7 +1086,122 @@ async fn loans(
             overdue,
         });
     }
-    Ok(Json(out))
+    Ok(out)
+}
+
+/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
+async fn loans(
+    State(state): State<AppState>,
+    Query(query): Query<LoanQuery>,
+) -> Result<Json<Vec<LoanView>>, ApiError> {
+    let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
+    Ok(Json(loan_views(
+        &state.store,
+        query.overdue == Some(true),
+        borrower,
+    )?))
+}
+
+const LOAN_COLUMNS: [&str; 8] = [
+    "借阅号",
+    "条码",
+    "档案号",
+    "题名",
+    "借阅人",
+    "借出时间",
+    "应还日期",
+    "逾期",
+];
+
+fn loan_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    Ok(loan_views(store, false, None)?
+        .into_iter()
+        .map(|loan| {
+            vec![
+                loan.id.to_string(),
+                loan.item,
+                loan.archive_no.unwrap_or_default(),
+                loan.title.unwrap_or_default(),
+                loan.borrower_name.unwrap_or(loan.borrower),
+                chrono::DateTime::from_timestamp_millis(loan.out_at)
+                    .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                loan.due.to_string(),
+                if loan.overdue { "是" } else { "否" }.to_owned(),
+            ]
+        })
+        .collect())
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn report_error(error: crate::ledger::LedgerError) -> ApiError {
+    tracing::error!(%error, "writing a report failed");
+    ApiError::internal()
+}
+
+/// The ledger (台帐) as CSV or XLSX.
+async fn ledger_report(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .require(&principal, Role::Supervisor, "导出报表 / export reports")
+        .await?;
+    let store = state.store.clone();
+    match file.as_str() {
+        "ledger.csv" => {
+            let bytes = blocking(move || {
+                let mut out = Vec::new();
+                crate::ledger::export_csv(&store, &mut out).map(|_| out)
+            })
+            .await?
+            .map_err(report_error)?;
+            Ok(download(bytes, "text/csv; charset=utf-8", "ledger.csv"))
+        }
+        "ledger.xlsx" => {
+            let bytes = blocking(move || crate::ledger::export_xlsx(&store))
+                .await?
+                .map_err(report_error)?;
+            Ok(download(bytes, XLSX, "ledger.xlsx"))
+        }
+        "loans.csv" | "loans.xlsx" => {
+            let rows = blocking(move || loan_rows(&store)).await??;
+            if file == "loans.xlsx" {
+                let bytes = crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;
+                return Ok(download(bytes, XLSX, "loans.xlsx"));
+            }
+            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let written = std::iter::once(LOAN_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
+                .chain(rows)
+                .try_for_each(|row| writer.write_record(&row));
+            let bytes = written
+                .ok()
+                .and_then(|()| writer.into_inner().ok())
+                .ok_or_else(ApiError::internal)?;
+            Ok(download(bytes, "text/csv; charset=utf-8", "loans.csv"))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx / reports are ledger.csv, ledger.xlsx, loans.csv, loans.xlsx",
+        )),
+    }
 }
 
 /// An open handover with its deadline state.

@@ -354,7 +354,9 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
     assert_eq!(documented.len(), endpoints().len());
     let sample = fixture.boxes[0].to_string();
     for (method, path) in &documented {
-        let uri = path.replace("{barcode}", &sample);
+        let uri = path
+            .replace("{barcode}", &sample)
+            .replace("{file}", "ledger.csv");
         let body = if method == "post" { "{}" } else { "" };
         if path == "/api/v1/live" {
             continue; // a stream that never ends; its route is tested end to end
@@ -374,4 +376,59 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
             "{other} {path} is served but not documented"
         );
     }
+}
+
+#[tokio::test]
+async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
+    let fixture = fixture().await;
+    let request = |uri: &str, token: &str| {
+        Request::builder()
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let response = app(fixture.state.clone())
+        .oneshot(request(
+            "/api/v1/reports/ledger.csv",
+            &fixture.supervisor_token,
+        ))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.starts_with('\u{feff}') && text.contains("档案号,题名"),
+        "{text}"
+    );
+    assert!(
+        text.contains("A-1,借款合同,客户1") && text.contains("A-2,借款合同,客户2"),
+        "{text}"
+    );
+
+    let response = app(fixture.state.clone())
+        .oneshot(request(
+            "/api/v1/reports/loans.xlsx",
+            &fixture.supervisor_token,
+        ))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    assert!(bytes.starts_with(b"PK\x03\x04"), "an XLSX is a zip file");
+
+    let response = app(fixture.state.clone())
+        .oneshot(request("/api/v1/reports/ledger.xlsx", &fixture.clerk_token))
+        .await
+        .expect("infallible");
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "reports are for supervisors"
+    );
 }
