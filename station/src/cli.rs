@@ -427,7 +427,8 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             printing.wake(),
             stop_rx.clone(),
         );
-        let state = AppState::new(engine, devices, config.workstation_names());
+        let state = AppState::new(engine, devices, config.workstation_names())
+            .with_printing(Arc::new(config.clone()), printing.clone());
         let mut http_stop = stop_rx;
         let http = server::run(listener, state, async move {
             let _ = http_stop.wait_for(|stop| *stop).await;

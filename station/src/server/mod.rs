@@ -51,6 +51,10 @@ pub struct AppState {
     pub workstations: Arc<Vec<String>>,
     /// Scan results by outcome since start: ok, warning, error.
     pub outcomes: Arc<[std::sync::atomic::AtomicU64; 3]>,
+    /// The configuration (schemes, printers, workstations' printers).
+    pub config: Arc<crate::config::Config>,
+    /// Label rendering and the print queue.
+    pub printing: Option<Arc<crate::printing::Printing>>,
 }
 
 impl AppState {
@@ -90,7 +94,63 @@ impl AppState {
             recent,
             workstations: Arc::new(workstations),
             outcomes,
+            config: Arc::default(),
+            printing: None,
         }
+    }
+
+    /// The configuration and printing the API registers and prints with.
+    pub fn with_printing(
+        mut self,
+        config: Arc<crate::config::Config>,
+        printing: Arc<crate::printing::Printing>,
+    ) -> AppState {
+        self.config = config;
+        self.printing = Some(printing);
+        self
+    }
+
+    /// Queues `barcodes`' labels on `printer` (or `workstation`'s, or the first).
+    fn print_labels(
+        &self,
+        principal: &Principal,
+        barcodes: Vec<String>,
+        printer: Option<String>,
+        workstation: Option<&str>,
+        reprint: Option<(u64, String)>,
+    ) -> Result<Vec<crate::model::PrintJob>, ApiError> {
+        let printing = self.printing.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no_printing",
+                "本站未启用打印 / printing is not set up on this station",
+            )
+        })?;
+        let printer = printer
+            .or_else(|| self.config.printer_for(workstation))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "no_printer",
+                    "没有配置打印机 / no printer is configured",
+                )
+            })?;
+        let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+        printing
+            .queue(
+                &self.store,
+                &actor,
+                &printer,
+                &crate::printing::LabelRequest::Items { barcodes, reprint },
+            )
+            .map_err(|error| match error {
+                crate::printing::LabelError::Store(error) => ApiError::from(error),
+                other => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rejected",
+                    &other.to_string(),
+                ),
+            })
     }
 }
 
@@ -238,6 +298,59 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 supervisor,
             ),
             get(ledger_report),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/register",
+                "Register a box (optionally printing its label)",
+                clerk,
+            ),
+            post(register_box),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/{barcode}/edit",
+                "Edit a box's descriptive fields",
+                clerk,
+            ),
+            post(edit_box),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/labels",
+                "Print items' labels (reprints need a reason)",
+                clerk,
+            ),
+            post(print_labels),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/labels/queue",
+                "Labels waiting for their printer",
+                clerk,
+            ),
+            get(label_queue),
+        ),
+        (
+            endpoint("get", "/api/v1/people", "People and their badges", clerk),
+            get(people),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/people/add",
+                "Add a person with a new badge",
+                Some(Role::Admin),
+            ),
+            post(add_person),
+        ),
+        (
+            endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk),
+            get(schemes),
         ),
         (
             endpoint("get", "/api/v1/openapi.json", "This document", clerk),
@@ -1317,4 +1430,324 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         out,
     )
         .into_response())
+}
+
+/// A box to register.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterRequest {
+    title: String,
+    customer: String,
+    #[serde(default)]
+    category: String,
+    archive_no: Option<String>,
+    scheme: Option<String>,
+    year: Option<u16>,
+    retention: Option<String>,
+    /// Home shelf as a path, e.g. `1号库房/05列/A面/3节/4层`.
+    home: Option<String>,
+    /// Print its label at once on this workstation's printer.
+    print_at: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Registered {
+    #[serde(flatten)]
+    item: ItemView,
+    label_jobs: Vec<u64>,
+}
+
+async fn register_box(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<RegisterRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let request = json_body(body)?;
+    let bad =
+        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", &message);
+    let year = request.year.unwrap_or_else(|| {
+        u16::try_from(chrono::Datelike::year(&today(&state.store))).unwrap_or(2000)
+    });
+    let scheme = match &request.scheme {
+        Some(name) => Some(
+            state
+                .config
+                .schemes("configuration")
+                .map_err(|e| bad(e.to_string()))?
+                .into_iter()
+                .find(|scheme| scheme.name() == name)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "编号方案 {name} 不存在 / numbering scheme {name} does not exist"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
+    let retention = match &request.retention {
+        Some(text) => Some(crate::model::Retention::parse(text).ok_or_else(|| {
+            bad(format!(
+                "保管期限 {text:?} 无效 / retention {text:?} is not valid"
+            ))
+        })?),
+        None => None,
+    };
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    let home_path = request.home.clone();
+    let new = crate::store::NewBox {
+        archive_no: request.archive_no.clone(),
+        scheme: scheme.map(|scheme| (scheme, year)),
+        title: request.title.clone(),
+        customer: request.customer.clone(),
+        category: request.category.clone(),
+        year: Some(year),
+        retention,
+        ..crate::store::NewBox::default()
+    };
+    let registered = blocking(move || {
+        store.write(&actor, |tx| {
+            let home = match &home_path {
+                Some(path) => Some(tx.ensure_location(path)?),
+                None => None,
+            };
+            tx.register_box(&crate::store::NewBox {
+                home,
+                ..new.clone()
+            })
+        })
+    })
+    .await??;
+    let mut label_jobs = Vec::new();
+    if let Some(workstation) = &request.print_at {
+        let jobs = state.print_labels(
+            &principal,
+            vec![registered.barcode.to_string()],
+            None,
+            Some(workstation),
+            None,
+        )?;
+        label_jobs = jobs.iter().map(|job| job.id).collect();
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            item: box_view(&state.store, registered)?,
+            label_jobs,
+        }),
+    ))
+}
+
+/// Fields to change; absent ones stay.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditRequest {
+    title: Option<String>,
+    customer: Option<String>,
+    category: Option<String>,
+    year: Option<u16>,
+    retention: Option<String>,
+}
+
+async fn edit_box(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+    body: Result<Json<EditRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ItemView>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let request = json_body(body)?;
+    let retention = match &request.retention {
+        Some(text) => Some(Some(crate::model::Retention::parse(text).ok_or_else(
+            || {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rejected",
+                    &format!("保管期限 {text:?} 无效 / retention {text:?} is not valid"),
+                )
+            },
+        )?)),
+        None => None,
+    };
+    let edit = crate::store::BoxEdit {
+        title: request.title,
+        customer: request.customer,
+        category: request.category,
+        year: request.year.map(Some),
+        retention,
+        ..crate::store::BoxEdit::default()
+    };
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    let edited = blocking(move || store.edit_box(&actor, barcode, &edit)).await??;
+    Ok(Json(box_view(&state.store, edited)?))
+}
+
+/// Labels to print.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelsRequest {
+    barcodes: Vec<String>,
+    printer: Option<String>,
+    workstation: Option<String>,
+    /// For a reprint: the job reprinted.
+    reprint_of: Option<u64>,
+    /// Why it is printed again (required with `reprint_of`).
+    reason: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JobView {
+    id: u64,
+    printer: String,
+    subject: String,
+    attempts: u32,
+    last_error: Option<String>,
+    next_attempt_at: crate::model::Millis,
+}
+
+impl From<crate::model::PrintJob> for JobView {
+    fn from(job: crate::model::PrintJob) -> JobView {
+        JobView {
+            id: job.id,
+            printer: job.printer,
+            subject: job.subject,
+            attempts: job.attempts,
+            last_error: job.last_error,
+            next_attempt_at: job.next_attempt_at,
+        }
+    }
+}
+
+async fn print_labels(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<LabelsRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
+    let request = json_body(body)?;
+    let reprint = match (request.reprint_of, request.reason) {
+        (Some(job), Some(reason)) => Some((job, reason)),
+        (Some(_), None) => return Err(StoreError::ReprintReason.into()),
+        (None, _) => None,
+    };
+    let state_for_print = state.clone();
+    let jobs = blocking(move || {
+        state_for_print.print_labels(
+            &principal,
+            request.barcodes,
+            request.printer,
+            request.workstation.as_deref(),
+            reprint,
+        )
+    })
+    .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(jobs.into_iter().map(JobView::from).collect()),
+    ))
+}
+
+async fn label_queue(State(state): State<AppState>) -> Result<Json<Vec<JobView>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .pending_jobs()?
+            .into_iter()
+            .map(JobView::from)
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct PersonView {
+    barcode: String,
+    name: String,
+    role: String,
+    borrow_directly: bool,
+}
+
+async fn people(State(state): State<AppState>) -> Result<Json<Vec<PersonView>>, ApiError> {
+    let mut out = Vec::new();
+    for item in state.store.items_of_kind(crate::barcode::Kind::Person) {
+        if let Item::Person(person) = item? {
+            out.push(PersonView {
+                barcode: person.barcode.to_string(),
+                name: person.name,
+                role: format!("{:?}", person.role).to_lowercase(),
+                borrow_directly: person.borrow_directly,
+            });
+        }
+    }
+    Ok(Json(out))
+}
+
+/// A person to add.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonRequest {
+    name: String,
+    /// clerk, supervisor or admin.
+    role: String,
+    #[serde(default)]
+    borrow_directly: bool,
+}
+
+async fn add_person(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<PersonRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<PersonView>), ApiError> {
+    state
+        .require(&principal, Role::Admin, "管理人员 / manage people")
+        .await?;
+    let request = json_body(body)?;
+    let role = match request.role.as_str() {
+        "clerk" => Role::Clerk,
+        "supervisor" => Role::Supervisor,
+        "admin" => Role::Admin,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected",
+                &format!("角色 {other:?} 无效（clerk、supervisor、admin）/ role {other:?} is not clerk, supervisor or admin"),
+            ))
+        }
+    };
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    let new = crate::store::NewPerson {
+        name: request.name,
+        role,
+        borrow_directly: request.borrow_directly,
+    };
+    let person = blocking(move || store.add_person(&actor, &new)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(PersonView {
+            barcode: person.barcode.to_string(),
+            name: person.name,
+            role: format!("{:?}", person.role).to_lowercase(),
+            borrow_directly: person.borrow_directly,
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct SchemeView {
+    name: String,
+    template: String,
+}
+
+async fn schemes(State(state): State<AppState>) -> Json<Vec<SchemeView>> {
+    Json(
+        state
+            .config
+            .schemes
+            .iter()
+            .map(|scheme| SchemeView {
+                name: scheme.name.clone(),
+                template: scheme.template.clone(),
+            })
+            .collect(),
+    )
 }

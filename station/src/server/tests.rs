@@ -432,3 +432,110 @@ async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
         "reports are for supervisors"
     );
 }
+
+#[tokio::test]
+async fn registering_editing_printing_and_people_through_the_api() {
+    let mut fixture = fixture().await;
+    let config = crate::config::Config::parse(
+        &format!(
+            "data_dir = \"{}\"\n[[scheme]]\nname = \"loan\"\ntemplate = \"{{year}}鸿借字第{{seq:03}}号\"\n",
+            fixture._dir.path().join("cfg-data").display()
+        ),
+        "test",
+    )
+    .expect("config");
+    let printing = Arc::new(crate::printing::Printing::new(&config));
+    fixture.state = fixture
+        .state
+        .clone()
+        .with_printing(Arc::new(config), printing);
+    let clerk = fixture.clerk_token.clone();
+
+    let (status, body) = call(
+        &fixture,
+        &clerk,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","scheme":"loan","year":2012,"home":"1号库房/05列/A面/3节/4层","print_at":"counter"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["archive_no"], "2012鸿借字第001号");
+    assert_eq!(body["home"]["path"], "1号库房/05列/A面/3节/4层");
+    assert_eq!(
+        body["label_jobs"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    let barcode = body["barcode"].as_str().expect("barcode").to_owned();
+
+    let (_, queue) = call(&fixture, &clerk, "GET", "/api/v1/labels/queue", "").await;
+    assert_eq!(queue[0]["subject"], barcode.as_str(), "{queue}");
+
+    let (status, body) = call(
+        &fixture,
+        &clerk,
+        "POST",
+        &format!("/api/v1/boxes/{barcode}/edit"),
+        r#"{"customer":"鸿达集团","retention":"永久"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["customer"].as_str(), body["retention"].as_str()),
+        (Some("鸿达集团"), Some("永久"))
+    );
+    let (_, history) = call(
+        &fixture,
+        &clerk,
+        "GET",
+        &format!("/api/v1/items/{barcode}/history"),
+        "",
+    )
+    .await;
+    assert!(history.to_string().contains("Edited"), "{history}");
+
+    let (status, body) = call(
+        &fixture,
+        &clerk,
+        "POST",
+        "/api/v1/labels",
+        &format!(r#"{{"barcodes":["{barcode}"],"reprint_of":1}}"#),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reprint needs a reason: {body}"
+    );
+    let (status, body) = call(
+        &fixture,
+        &clerk,
+        "POST",
+        "/api/v1/labels",
+        &format!(r#"{{"barcodes":["{barcode}"],"reprint_of":1,"reason":"标签破损"}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let person = r#"{"name":"新同事","role":"clerk"}"#;
+    let (status, body) = call(&fixture, &clerk, "POST", "/api/v1/people/add", person).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only admins manage people: {body}"
+    );
+    let (status, _) = call(
+        &fixture,
+        &fixture.supervisor_token,
+        "POST",
+        "/api/v1/people/add",
+        person,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, people) = call(&fixture, &clerk, "GET", "/api/v1/people", "").await;
+    assert_eq!(people.as_array().map(Vec::len), Some(2));
+    let (_, schemes) = call(&fixture, &clerk, "GET", "/api/v1/schemes", "").await;
+    assert_eq!(schemes[0]["name"], "loan");
+}
