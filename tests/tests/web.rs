@@ -1,0 +1,655 @@
+//! The web pages end to end: the real daemon serving its embedded pages to a real headless
+//! Chromium, driven over WebDriver (chromedriver's HTTP JSON protocol) by a small client on
+//! a plain TCP socket.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`/usr/bin/chromium`,
+//! `/usr/bin/chromedriver`; `CHROMIUM` and `CHROMEDRIVER` name others).
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+mod common;
+
+use common::{run, station, stderr, stdout, Daemon};
+
+/// How long any one thing may take to appear in the page (a loaded 2-core machine starts
+/// Chromium slowly; the checks poll and return as soon as it is there).
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The shelf of the sample ledger.
+const SHELF_PATH: &str = "1号库房/05列/A面/3节/4层";
+
+/// A title that would be markup if a page inserted it as HTML.
+const MARKUP_TITLE: &str = "<b id=\"injected\">抵押</b>资料";
+
+/// Imports two boxes with the real CLI and returns the first box's barcode.
+fn import_sample(data: &Path, dir: &Path) -> String {
+    let ledger = dir.join("ledger.csv");
+    fs::write(
+        &ledger,
+        format!(
+            "档案号,题名,客户名称,位置\n\
+             A-1,借款合同,鸿达贸易,{SHELF_PATH}\n\
+             A-2,\"{}\",华南电力,{SHELF_PATH}\n",
+            MARKUP_TITLE.replace('"', "\"\"")
+        ),
+    )
+    .expect("ledger");
+    let output = run(station(data).arg("import").arg(&ledger));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let export = stdout(&run(station(data).arg("export")));
+    export
+        .lines()
+        .find(|line| line.starts_with("A-1,"))
+        .and_then(|line| line.rsplit(',').next())
+        .map(|barcode| barcode.trim().to_owned())
+        .filter(|barcode| barcode.starts_with('B'))
+        .unwrap_or_else(|| panic!("no barcode of A-1 in the export:\n{export}"))
+}
+
+// ---- plain HTTP: the pages as files ------------------------------------------------------
+
+/// One GET without a token: (status, lower-cased header lines, body).
+fn raw_get(addr: SocketAddr, path: &str) -> (u16, Vec<String>, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect to the station");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send request");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read response");
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let headers = head.lines().skip(1).map(str::to_lowercase).collect();
+    (status, headers, body.to_owned())
+}
+
+#[test]
+fn pages_are_served_without_a_token_with_their_type_and_no_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let daemon = Daemon::start(&dir.path().join("data"));
+    for (path, content_type, marker) in [
+        ("/", "text/html; charset=utf-8", "id=\"scan\""),
+        ("/counter", "text/html; charset=utf-8", "id=\"scan\""),
+        (
+            "/supervisor",
+            "text/html; charset=utf-8",
+            "id=\"search-text\"",
+        ),
+        ("/web/app.css", "text/css; charset=utf-8", ".outcome-error"),
+        (
+            "/web/common.js",
+            "text/javascript; charset=utf-8",
+            "Authorization",
+        ),
+        (
+            "/web/counter.js",
+            "text/javascript; charset=utf-8",
+            "EventSource",
+        ),
+        (
+            "/web/supervisor.js",
+            "text/javascript; charset=utf-8",
+            "/history",
+        ),
+    ] {
+        let (status, headers, body) = raw_get(daemon.addr, path);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            headers.contains(&format!("content-type: {content_type}")),
+            "{path}: {headers:?}"
+        );
+        assert!(
+            headers.contains(&"cache-control: no-cache".to_owned()),
+            "{path}: {headers:?}"
+        );
+        assert!(
+            headers
+                .iter()
+                .any(|line| line.starts_with("content-security-policy: default-src 'self'")),
+            "{path}: {headers:?}"
+        );
+        assert!(body.contains(marker), "{path} lacks {marker}");
+    }
+    // Unknown files fall through to the app's 404; the API still wants its token.
+    for path in ["/web/nope.js", "/counter.html", "/web/"] {
+        let (status, _, body) = raw_get(daemon.addr, path);
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(body.contains("\"not_found\""), "{path}: {body}");
+    }
+    let (status, _, _) = raw_get(daemon.addr, "/api/v1/devices");
+    assert_eq!(status, 401);
+}
+
+// ---- a small WebDriver client ------------------------------------------------------------
+
+/// The W3C WebDriver element reference key.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// The WebDriver key code for Enter.
+const ENTER: &str = "\u{E007}";
+
+/// chromedriver and one browser session; both end when dropped, also on a panic.
+struct Browser {
+    driver: Child,
+    port: u16,
+    session: Option<String>,
+    profile: tempfile::TempDir,
+}
+
+fn program(variable: &str, default: &str) -> PathBuf {
+    std::env::var_os(variable).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+impl Browser {
+    /// Starts chromedriver on a free loopback port and opens a headless Chromium session
+    /// with a fresh profile.
+    fn start() -> Browser {
+        let chromedriver = program("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = program("CHROMIUM", "/usr/bin/chromium");
+        for (path, package) in [(&chromedriver, "chromium-driver"), (&chromium, "chromium")] {
+            assert!(
+                path.exists(),
+                "{} is missing: install the Debian package {package}",
+                path.display()
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free port");
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("could not start {}: {error}", chromedriver.display()));
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut browser = Browser {
+            driver,
+            port,
+            session: None,
+            profile,
+        };
+        let started = Instant::now();
+        loop {
+            let ready = browser
+                .call("GET", "/status", None)
+                .ok()
+                .and_then(|value| value["ready"].as_bool())
+                .unwrap_or(false);
+            if ready {
+                break;
+            }
+            if let Ok(Some(status)) = browser.driver.try_wait() {
+                panic!("chromedriver exited at start: {status}");
+            }
+            assert!(started.elapsed() < DEADLINE, "chromedriver never got ready");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let profile_arg = format!("--user-data-dir={}", browser.profile.path().display());
+        let capabilities = json!({
+            "capabilities": {
+                "alwaysMatch": {
+                    "browserName": "chrome",
+                    "goog:loggingPrefs": { "browser": "ALL" },
+                    "goog:chromeOptions": {
+                        "binary": chromium.to_string_lossy(),
+                        "args": [
+                            "--headless=new",
+                            "--no-sandbox",
+                            "--disable-gpu",
+                            "--disable-dev-shm-usage",
+                            "--no-first-run",
+                            "--disable-background-networking",
+                            "--disable-component-update",
+                            "--disable-sync",
+                            "--window-size=1280,1000",
+                            profile_arg,
+                        ],
+                    },
+                },
+            },
+        });
+        let session = browser
+            .call("POST", "/session", Some(capabilities))
+            .unwrap_or_else(|error| panic!("Chromium did not start: {error}"));
+        let id = session["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session id in {session}"))
+            .to_owned();
+        browser.session = Some(id);
+        browser
+    }
+
+    /// One WebDriver command: the answer's `value`, or the error it names.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let body = body.map(|body| body.to_string()).unwrap_or_default();
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .map_err(|error| format!("connect to chromedriver: {error}"))?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(120)))
+            .map_err(|error| error.to_string())?;
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Content-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|error| format!("send to chromedriver: {error}"))?;
+        let (head, body) = read_answer(&mut stream)
+            .map_err(|error| format!("{method} {path}: reading chromedriver's answer: {error}"))?;
+        let (head, body) = (head.as_str(), body.as_str());
+        let answer: Value = serde_json::from_str(body)
+            .map_err(|error| format!("{method} {path}: not JSON ({error}): {head} {body}"))?;
+        let value = answer.get("value").cloned().unwrap_or(Value::Null);
+        if head.starts_with("HTTP/1.1 200") {
+            Ok(value)
+        } else {
+            Err(format!(
+                "{method} {path}: {} {}",
+                value["error"].as_str().unwrap_or("error"),
+                value["message"].as_str().unwrap_or_default()
+            ))
+        }
+    }
+
+    fn session_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let session = self.session.as_deref().ok_or("no session")?;
+        self.call(method, &format!("/session/{session}{path}"), body)
+    }
+
+    fn navigate(&self, url: &str) {
+        self.session_call("POST", "/url", Some(json!({ "url": url })))
+            .unwrap_or_else(|error| panic!("navigate to {url}: {error}"));
+    }
+
+    /// The first element matching a CSS selector.
+    fn find(&self, css: &str) -> Result<String, String> {
+        let value = self.session_call(
+            "POST",
+            "/element",
+            Some(json!({ "using": "css selector", "value": css })),
+        )?;
+        value[ELEMENT]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no element reference in {value}"))
+    }
+
+    /// An element's rendered (visible) text.
+    fn text(&self, css: &str) -> Result<String, String> {
+        let element = self.find(css)?;
+        let value = self.session_call("GET", &format!("/element/{element}/text"), None)?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    }
+
+    fn click(&self, css: &str) -> Result<(), String> {
+        let element = self.find(css)?;
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        )
+        .map(drop)
+    }
+
+    fn send_keys(&self, css: &str, text: &str) -> Result<(), String> {
+        let element = self.find(css)?;
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        )
+        .map(drop)
+    }
+
+    /// Runs a script in the page (`arguments[0]` is `argument`) and returns its value.
+    fn script(&self, script: &str, argument: &str) -> Result<Value, String> {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": [argument] })),
+        )
+    }
+
+    /// Polls `check` until it gives a value, up to the deadline; the panic names `what`
+    /// and the last thing seen.
+    fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&Browser) -> Result<T, String>) -> T {
+        let started = Instant::now();
+        loop {
+            match check(self) {
+                Ok(value) => return value,
+                Err(last) if started.elapsed() > DEADLINE => {
+                    let console = self
+                        .session_call("POST", "/se/log", Some(json!({ "type": "browser" })))
+                        .unwrap_or_else(Value::String);
+                    panic!(
+                        "waited {DEADLINE:?} for {what}; last seen: {last}\n\
+                         browser console: {console:#}"
+                    )
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// The browser console's errors since the last call (script errors, refused loads,
+    /// Content-Security-Policy violations).
+    fn console_errors(&self) -> Vec<String> {
+        let entries = self
+            .session_call("POST", "/se/log", Some(json!({ "type": "browser" })))
+            .unwrap_or_else(|error| panic!("reading the browser console: {error}"));
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// Waits until the element's visible text contains `needle`.
+    fn wait_text(&self, css: &str, needle: &str) -> String {
+        self.wait_for(&format!("{css} to show {needle:?}"), |browser| {
+            let text = browser.text(css)?;
+            if text.contains(needle) {
+                Ok(text)
+            } else {
+                Err(format!("{text:?}"))
+            }
+        })
+    }
+
+    /// Waits until a script's value is `expected`.
+    fn wait_script(&self, what: &str, script: &str, argument: &str, expected: &Value) {
+        self.wait_for(what, |browser| {
+            let value = browser.script(script, argument)?;
+            if value == *expected {
+                Ok(())
+            } else {
+                Err(value.to_string())
+            }
+        });
+    }
+}
+
+/// Reads one HTTP answer by its `Content-Length` (chromedriver keeps the connection open
+/// whatever the request asked): (head, body).
+fn read_answer(stream: &mut TcpStream) -> std::io::Result<(String, String)> {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 8192];
+    loop {
+        if let Some(end) = received.windows(4).position(|window| window == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..end]).into_owned();
+            let length = head
+                .lines()
+                .filter_map(|line| line.split_once(':'))
+                .find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))
+                .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            let mut body = received[end + 4..].to_vec();
+            while body.len() < length {
+                let n = stream.read(&mut buffer)?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&buffer[..n]);
+            }
+            return Ok((head, String::from_utf8_lossy(&body).into_owned()));
+        }
+        let n = stream.read(&mut buffer)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "connection closed after {:?}",
+                    String::from_utf8_lossy(&received)
+                ),
+            ));
+        }
+        received.extend_from_slice(&buffer[..n]);
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if self.session.is_some() {
+            let _ = self.session_call("DELETE", "", None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// `rgb(r, g, b)` or `rgba(…)` → (r, g, b).
+fn parse_rgb(css: &str) -> Option<(u8, u8, u8)> {
+    let inner = css.split_once('(')?.1.split_once(')')?.0;
+    let mut parts = inner.split(',').map(|part| part.trim().parse::<u8>().ok());
+    Some((parts.next()??, parts.next()??, parts.next()??))
+}
+
+const ACTIVE_ID: &str = "return document.activeElement ? document.activeElement.id : null;";
+const VALUE_OF: &str = "return document.querySelector(arguments[0]).value;";
+const BACKGROUND_OF: &str =
+    "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor;";
+
+#[test]
+fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_box() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let box_barcode = import_sample(&data, dir.path());
+    let daemon = Daemon::start(&data);
+    assert!(daemon.token.starts_with("ast_"), "no first admin token");
+    let base = format!("http://{}", daemon.addr);
+
+    let browser = Browser::start();
+
+    // The counter page, in Chinese, asks for a token first.
+    browser.navigate(&format!("{base}/"));
+    browser.wait_text("#page-title", "柜台");
+    browser.wait_text("#login", "访问令牌");
+    browser
+        .send_keys("#token-input", &daemon.token)
+        .expect("type the token");
+    browser.click("#login-button").expect("sign in");
+    browser.wait_script(
+        "the live stream to open",
+        "return document.getElementById(arguments[0]).dataset.state;",
+        "live",
+        &json!("open"),
+    );
+    browser.wait_script("focus in the scan field", ACTIVE_ID, "", &json!("scan"));
+
+    // A command card typed (as a keyboard-wedge scanner does) switches to SHELVE.
+    browser
+        .send_keys("#scan", &format!("K0000000023{ENTER}"))
+        .expect("scan the SHELVE card");
+    browser.wait_text("#result-message", "上架模式");
+    browser.wait_text("#mode", "上架");
+    browser.wait_script("the field cleared", VALUE_OF, "#scan", &json!(""));
+    browser.wait_script("focus kept", ACTIVE_ID, "", &json!("scan"));
+    let ok_class = browser
+        .script("return document.getElementById('result').className;", "")
+        .expect("class");
+    assert_eq!(ok_class, json!("result outcome-ok"));
+
+    // A box before any shelf: refused, in red, with a beep.
+    browser
+        .send_keys("#scan", &format!("{box_barcode}{ENTER}"))
+        .expect("scan the box");
+    browser.wait_text("#result-message", "请先扫描层位条码");
+    browser.wait_text("#result-archive-no", "A-1");
+    browser.wait_text("#result-title", "借款合同");
+    browser.wait_text("#result-place", SHELF_PATH);
+    let class = browser
+        .script("return document.getElementById('result').className;", "")
+        .expect("class");
+    assert_eq!(class, json!("result outcome-error"));
+    let background = browser.script(BACKGROUND_OF, "#result").expect("colour");
+    let (red, green, blue) = background
+        .as_str()
+        .and_then(parse_rgb)
+        .unwrap_or_else(|| panic!("no colour in {background}"));
+    assert!(
+        red > 150 && green < 100 && blue < 100,
+        "not red: {background}"
+    );
+    browser.wait_script(
+        "an error beep",
+        "return document.getElementById('result').dataset.beeps;",
+        "",
+        &json!("1"),
+    );
+    browser.wait_text("#history", "上架模式");
+
+    // English on request, remembered.
+    browser.click("#lang").expect("switch language");
+    browser.wait_text("#result-message", "scan the shelf first");
+    browser.wait_text("#mode", "SHELVE");
+    browser.wait_text("#page-title", "Counter");
+    browser.wait_text("#result-outcome", "ERROR");
+    browser.wait_text("#history", "SHELVE mode");
+    assert_eq!(
+        browser
+            .script("return localStorage.getItem(arguments[0]);", "station.lang")
+            .expect("localStorage"),
+        json!("en")
+    );
+    browser.wait_script(
+        "focus back in the scan field",
+        ACTIVE_ID,
+        "",
+        &json!("scan"),
+    );
+
+    // A scan from elsewhere at the same workstation (another scanner, a script) arrives
+    // over the live stream alone.
+    let (status, body) = daemon.post(
+        "/api/v1/scans",
+        r#"{"workstation": "counter", "data": "K0000000014"}"#,
+    );
+    assert_eq!(status, 200, "{body}");
+    browser.wait_text("#result-message", "LOOKUP mode");
+    browser.wait_text("#mode", "LOOKUP");
+
+    // A reload keeps the token and the language, and shows the workstation's recent results.
+    browser.navigate(&format!("{base}/counter"));
+    browser.wait_text("#page-title", "Counter");
+    browser.wait_text("#result-message", "LOOKUP mode");
+    browser.wait_text("#history", "scan the shelf first");
+
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+
+    // The supervisor page: the box by its archive number, with its place and history.
+    browser.navigate(&format!("{base}/supervisor"));
+    browser.wait_text("#page-title", "Supervisor");
+    // With no configuration the one device is the PDF-file printer.
+    browser.wait_text("#devices", "pdf");
+    browser.wait_text("#devices", "printer");
+    browser.wait_text("#overdue-loans", "Comes with the API");
+    browser.wait_text("#late-handovers", "Comes with the API");
+    browser
+        .click("#search-by option[value='archive_no']")
+        .expect("choose archive number");
+    browser.send_keys("#search-text", "A-1").expect("type");
+    browser.click("#search-button").expect("search");
+    browser.wait_text("#detail-place", SHELF_PATH);
+    browser.wait_text("#detail-archive-no", "A-1");
+    browser.wait_text("#detail-barcode", &box_barcode);
+    browser.wait_text("#detail-status", "stored");
+    browser.wait_text("#history", "imported");
+
+    // The shelf it stands on lists both boxes; data is shown as text, never as markup.
+    browser
+        .click("#detail-place-shelf")
+        .expect("open the shelf");
+    browser.wait_text("#shelf-path", SHELF_PATH);
+    browser.wait_text("#shelf-items", MARKUP_TITLE);
+    browser.wait_text("#shelf-items", "A-1");
+    assert_eq!(
+        browser
+            .script(
+                "return document.getElementById(arguments[0]) === null;",
+                "injected"
+            )
+            .expect("script"),
+        json!(true),
+        "a title became markup"
+    );
+
+    // Back in Chinese, by customer prefix.
+    browser.click("#lang").expect("switch language");
+    browser.wait_text("#page-title", "主管");
+    browser
+        .click("#search-by option[value='customer']")
+        .expect("choose customer");
+    browser
+        .script(
+            "document.getElementById(arguments[0]).value = '';",
+            "search-text",
+        )
+        .expect("clear");
+    browser.send_keys("#search-text", "华南").expect("type");
+    browser.click("#search-button").expect("search");
+    browser.wait_text("#detail-archive-no", "A-2");
+    browser.wait_text("#detail-title", MARKUP_TITLE);
+    browser.wait_text("#detail-status", "在架");
+    browser.wait_text("#overdue-loans", "待 API 提供");
+
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+
+    // A mistyped barcode answers the station's own message.
+    browser
+        .click("#search-by option[value='barcode']")
+        .expect("choose barcode");
+    browser
+        .script(
+            "document.getElementById(arguments[0]).value = '';",
+            "search-text",
+        )
+        .expect("clear");
+    browser
+        .send_keys("#search-text", "B0000000001")
+        .expect("type");
+    browser.click("#search-button").expect("search");
+    browser.wait_for("an error message for a bad barcode", |browser| {
+        let text = browser.text("#search-status")?;
+        let class = browser.script(
+            "return document.getElementById(arguments[0]).className;",
+            "search-status",
+        )?;
+        if !text.is_empty() && class.as_str().is_some_and(|c| c.contains("problem")) {
+            Ok(())
+        } else {
+            Err(format!("{text:?} {class}"))
+        }
+    });
+
+    drop(browser);
+    let status = daemon.terminate();
+    assert!(status.success(), "{status:?}");
+}
