@@ -570,8 +570,9 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
     // With no configuration the one device is the PDF-file printer.
     browser.wait_text("#devices", "pdf");
     browser.wait_text("#devices", "printer");
-    browser.wait_text("#overdue-loans", "Comes with the API");
-    browser.wait_text("#late-handovers", "Comes with the API");
+    // The lists come from /api/v1/loans?overdue=true and /api/v1/handovers: none here.
+    browser.wait_text("#overdue-loans", "no overdue loans");
+    browser.wait_text("#late-handovers", "no late handovers");
     browser
         .click("#search-by option[value='archive_no']")
         .expect("choose archive number");
@@ -618,7 +619,7 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
     browser.wait_text("#detail-archive-no", "A-2");
     browser.wait_text("#detail-title", MARKUP_TITLE);
     browser.wait_text("#detail-status", "在架");
-    browser.wait_text("#overdue-loans", "待 API 提供");
+    browser.wait_text("#overdue-loans", "没有逾期借阅");
 
     assert_eq!(browser.console_errors(), Vec::<String>::new());
 

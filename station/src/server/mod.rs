@@ -733,6 +733,12 @@ struct ItemView {
     path: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    /// Who has the box, if it is lent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holder: Option<String>,
+    /// When it is due back, if it is lent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<chrono::NaiveDate>,
 }
 
 fn place_view(store: &Store, barcode: Option<Barcode>) -> Result<Option<PlaceView>, StoreError> {
@@ -750,6 +756,13 @@ fn place_view(store: &Store, barcode: Option<Barcode>) -> Result<Option<PlaceVie
 }
 
 fn box_view(store: &Store, archive_box: ArchiveBox) -> Result<ItemView, StoreError> {
+    let (holder, due) = match store.open_loan_of(archive_box.barcode)? {
+        Some(loan) => (
+            Some(person_name(store, loan.borrower)?.unwrap_or_else(|| loan.borrower.to_string())),
+            Some(loan.due),
+        ),
+        None => (None, None),
+    };
     Ok(ItemView {
         kind: "box",
         barcode: archive_box.barcode.to_string(),
@@ -764,6 +777,8 @@ fn box_view(store: &Store, archive_box: ArchiveBox) -> Result<ItemView, StoreErr
         retention: archive_box.retention.map(Retention::to_text),
         path: None,
         name: None,
+        holder,
+        due,
     })
 }
 
@@ -782,6 +797,8 @@ fn item_view(store: &Store, item: Item) -> Result<ItemView, StoreError> {
         home: None,
         path: None,
         name: None,
+        holder: None,
+        due: None,
     };
     Ok(match item {
         Item::Box(archive_box) => box_view(store, archive_box)?,

@@ -133,6 +133,12 @@ async fn overdue_loans_are_listed_once_their_due_date_has_passed() {
         .store
         .open_loan(&actor, fixture.boxes[0], fixture.clerk, None, due)
         .expect("loan");
+    let uri = format!("/api/v1/items/{}", fixture.boxes[0]);
+    let (_, item) = call(&fixture, &fixture.clerk_token, "GET", &uri, "").await;
+    assert_eq!(
+        (item["holder"].as_str(), item["due"].as_str()),
+        (Some("张三"), Some("2026-11-30"))
+    );
     let (status, all) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/loans", "").await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert_eq!(all.as_array().map(Vec::len), Some(1));

@@ -66,8 +66,18 @@
     "devices.no": ["未连接", "disconnected"],
     "overdue.title": ["逾期借阅", "Overdue loans"],
     "handovers.title": ["逾期移交", "Late handovers"],
-    "pending.api": ["待 API 提供：此列表随相应的接口一起上线，目前没有数据。",
-      "Comes with the API: this list arrives with its endpoint; there is no data yet."],
+    "overdue.none": ["没有逾期借阅", "no overdue loans"],
+    "overdue.archive_no": ["档案号", "Archive no."],
+    "overdue.item_title": ["题名", "Title"],
+    "overdue.borrower": ["借阅人", "Borrower"],
+    "overdue.due": ["应还日期", "Due"],
+    "handovers.none": ["没有逾期或今日到期的移交", "no late handovers, none due today"],
+    "handovers.id": ["移交单", "Handover"],
+    "handovers.items": ["档案", "Items"],
+    "handovers.deadline": ["期限", "Deadline"],
+    "handovers.state": ["状态", "State"],
+    "handovers.warning": ["今日到期", "due today"],
+    "handovers.overdue": ["已逾期", "overdue"],
     "event.Registered": ["登记", "registered"],
     "event.Imported": ["导入", "imported"],
     "event.Edited": ["修改", "edited"],
@@ -407,11 +417,57 @@
     return at < 0 ? { zh: text, en: text } : { zh: text.slice(0, at), en: text.slice(at + 3) };
   }
 
+  async function loadLists() {
+    try {
+      const loans = await api("/api/v1/loans?overdue=true");
+      view.overdue = Array.isArray(loans) ? loans : [];
+      view.overdueError = null;
+    } catch (error) {
+      view.overdueError = error.bilingual;
+    }
+    try {
+      const handovers = await api("/api/v1/handovers");
+      view.late = (Array.isArray(handovers) ? handovers : []).filter((h) => h.state !== "normal");
+      view.lateError = null;
+    } catch (error) {
+      view.lateError = error.bilingual;
+    }
+    render();
+  }
+
+  function renderList(table, statusNode, rows, error, noneKey, cells) {
+    const body = table.tBodies[0];
+    Station.clear(body);
+    if (error) {
+      statusLine(statusNode, { error });
+    } else if (rows && rows.length === 0) {
+      statusLine(statusNode, { text: () => t(noneKey) });
+    } else {
+      statusLine(statusNode, null);
+    }
+    table.hidden = !(rows && rows.length);
+    for (const row of rows || []) {
+      body.append(el("tr", {}, cells(row).map((text) => el("td", { text }))));
+    }
+  }
+
+  function renderLists() {
+    renderList($("overdue-table"), $("overdue-status"), view.overdue, view.overdueError,
+      "overdue.none", (loan) => [
+        orNone(loan.archive_no), orNone(loan.title),
+        orNone(loan.borrower_name || loan.borrower), orNone(loan.due)]);
+    renderList($("handovers-table"), $("handovers-status"), view.late, view.lateError,
+      "handovers.none", (handover) => [
+        String(handover.id), (handover.items || []).join(" "), orNone(handover.deadline),
+        t(handover.state === "overdue" ? "handovers.overdue" : "handovers.warning")]);
+  }
+
   function render() {
     renderResults();
     renderDetail();
     renderShelf();
     renderDevices();
+    renderLists();
   }
 
   // ---- wiring --------------------------------------------------------------------------
@@ -446,6 +502,7 @@
   Station.init({
     onLogin: () => {
       loadDevices();
+      loadLists();
       $("search-text").focus();
     },
     onLogout: () => {
@@ -454,6 +511,8 @@
       view.item = null;
       view.shelf = null;
       view.devices = null;
+      view.overdue = null;
+      view.late = null;
       render();
     },
   });
