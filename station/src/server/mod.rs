@@ -353,6 +353,33 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
             get(schemes),
         ),
         (
+            endpoint(
+                "post",
+                "/api/v1/certificates/register",
+                "Register a certificate (权证)",
+                supervisor,
+            ),
+            post(register_certificate),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tokens/create",
+                "Create a token for a person (shown once)",
+                Some(Role::Admin),
+            ),
+            post(create_token),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tokens/{id}/revoke",
+                "Revoke a token",
+                Some(Role::Admin),
+            ),
+            post(revoke_token),
+        ),
+        (
             endpoint("get", "/api/v1/openapi.json", "This document", clerk),
             get(openapi_json),
         ),
@@ -1767,4 +1794,102 @@ async fn schemes(State(state): State<AppState>) -> Json<Vec<SchemeView>> {
             })
             .collect(),
     )
+}
+
+/// A certificate to register.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificateRequest {
+    /// 不动产权证, 他项权证, 动产抵押登记, 股权出质登记, or another name.
+    kind: String,
+    number: String,
+    archive_no: String,
+}
+
+async fn register_certificate(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<CertificateRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    state
+        .require(
+            &principal,
+            Role::Supervisor,
+            "登记权证 / register certificates",
+        )
+        .await?;
+    let request = json_body(body)?;
+    let new = crate::store::NewCertificate {
+        kind: crate::model::CertificateKind::parse(&request.kind),
+        number: request.number,
+        archive_no: request.archive_no,
+    };
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    let certificate = blocking(move || store.register_certificate(&actor, &new)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(item_view(&state.store, Item::Certificate(certificate))?),
+    ))
+}
+
+/// A token to create.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenRequest {
+    person: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    id: u64,
+    person: String,
+    /// Shown this once.
+    secret: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<TokenView>), ApiError> {
+    state
+        .require(&principal, Role::Admin, "管理令牌 / manage tokens")
+        .await?;
+    let request = json_body(body)?;
+    let person = parse_barcode(&request.person)?;
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    let new = blocking(move || store.create_token(&actor, person, &request.label)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenView {
+            id: new.token.id,
+            person: new.token.person.to_string(),
+            secret: new.secret,
+        }),
+    ))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .require(&principal, Role::Admin, "管理令牌 / manage tokens")
+        .await?;
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("令牌编号 {id:?} 无效 / token number {id:?} is not a number"),
+        )
+    })?;
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let store = state.store.clone();
+    blocking(move || store.revoke_token(&actor, id)).await??;
+    Ok(StatusCode::NO_CONTENT)
 }

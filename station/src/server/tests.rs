@@ -362,7 +362,8 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
     for (method, path) in &documented {
         let uri = path
             .replace("{barcode}", &sample)
-            .replace("{file}", "ledger.csv");
+            .replace("{file}", "ledger.csv")
+            .replace("{id}", "999");
         let body = if method == "post" { "{}" } else { "" };
         if path == "/api/v1/live" {
             continue; // a stream that never ends; its route is tested end to end
@@ -585,7 +586,8 @@ async fn authorization_matrix_matches_the_documented_roles() {
         let uri = endpoint
             .path
             .replace("{barcode}", &sample)
-            .replace("{file}", "ledger.csv");
+            .replace("{file}", "ledger.csv")
+            .replace("{id}", "999");
         let body = match endpoint.path {
             "/api/v1/loans/approvals" => format!(r#"{{"borrower": "{}"}}"#, fixture.clerk),
             "/api/v1/people/add" => r#"{"name": "新人", "role": "clerk"}"#.to_owned(),
@@ -635,4 +637,79 @@ async fn authorization_matrix_matches_the_documented_roles() {
         );
     }
     assert!(checked >= 3 * 15, "{checked} checks");
+}
+
+#[tokio::test]
+async fn admins_manage_tokens_and_supervisors_register_certificates_through_the_api() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let admin = fixture
+        .store
+        .add_person(
+            &actor,
+            &NewPerson {
+                name: "管理员".into(),
+                role: Role::Admin,
+                borrow_directly: false,
+            },
+        )
+        .expect("admin");
+    let admin_token = fixture
+        .store
+        .create_token(&actor, admin.barcode, "")
+        .expect("token")
+        .secret;
+    let body = format!(
+        r#"{{"person": "{}", "label": "counter pc"}}"#,
+        fixture.clerk
+    );
+    let (status, created) = call(
+        &fixture,
+        &admin_token,
+        "POST",
+        "/api/v1/tokens/create",
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let (status, _) = call(&fixture, &secret, "GET", "/api/v1/devices", "").await;
+    assert_eq!(status, StatusCode::OK, "the new token works");
+    let uri = format!("/api/v1/tokens/{}/revoke", created["id"]);
+    let (status, _) = call(&fixture, &admin_token, "POST", &uri, "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = call(&fixture, &secret, "GET", "/api/v1/devices", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+
+    let certificate =
+        r#"{"kind": "不动产权证", "number": "粤(2026)第0001号", "archive_no": "A-1"}"#;
+    let (status, _) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/certificates/register",
+        certificate,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = call(
+        &fixture,
+        &fixture.supervisor_token,
+        "POST",
+        "/api/v1/certificates/register",
+        certificate,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["kind"], "certificate");
+    let uri = format!(
+        "/api/v1/items/{}",
+        body["barcode"].as_str().expect("barcode")
+    );
+    let (status, _) = call(&fixture, &fixture.clerk_token, "GET", &uri, "").await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "clerks do not see certificates"
+    );
 }
