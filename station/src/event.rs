@@ -60,6 +60,8 @@ pub enum EventKind {
     TokenRevoked,
     /// A request was refused for lack of the right role.
     AccessDenied,
+    /// A loan's due date was moved later.
+    LoanRenewed,
 }
 
 /// One field's value before and after a change.

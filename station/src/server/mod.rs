@@ -354,6 +354,24 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
         ),
         (
             endpoint(
+                "get",
+                "/api/v1/locations",
+                "The location tree, with capacity use",
+                clerk,
+            ),
+            get(locations),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loans/{id}/renew",
+                "Renew a loan by the loan period",
+                supervisor,
+            ),
+            post(renew_loan),
+        ),
+        (
+            endpoint(
                 "post",
                 "/api/v1/certificates/register",
                 "Register a certificate (权证)",
@@ -877,13 +895,28 @@ async fn get_item(
 struct BoxQuery {
     archive_no: Option<String>,
     customer: Option<String>,
+    category: Option<String>,
+    year: Option<u16>,
+    /// registered, stored, at counter, on loan, in handover, missing.
+    status: Option<String>,
+    /// A location's barcode: the boxes standing there.
+    location: Option<String>,
+    /// The last barcode of the previous page.
+    after: Option<String>,
     limit: Option<usize>,
 }
 
+/// How many boxes a filtered search looks at for one page before it stops (the caller
+/// continues from the cursor in the `x-next-after` header).
+const MAX_SCANNED: usize = 100_000;
+
+/// Boxes by archive number (exact), customer prefix, location, category, year, status;
+/// `limit` per page (≤ 500), `after` = the cursor; the next cursor comes back in the
+/// `x-next-after` header when there may be more.
 async fn find_boxes(
     State(state): State<AppState>,
     Query(query): Query<BoxQuery>,
-) -> Result<Json<Vec<ItemView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::new(
@@ -892,20 +925,88 @@ async fn find_boxes(
             &format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be between 1 and {MAX_PAGE}"),
         ));
     }
-    let store = &state.store;
-    let boxes = match (query.archive_no, query.customer) {
-        (Some(number), _) => store
-            .box_by_archive_no(number.trim())?
+    let after = query.after.as_deref().map(parse_barcode).transpose()?;
+    let status = match query.status.as_deref() {
+        Some(text) => Some(
+            [
+                crate::model::ItemStatus::Registered,
+                crate::model::ItemStatus::Stored,
+                crate::model::ItemStatus::AtCounter,
+                crate::model::ItemStatus::OnLoan,
+                crate::model::ItemStatus::InHandover,
+                crate::model::ItemStatus::Missing,
+            ]
             .into_iter()
-            .collect(),
-        (None, Some(customer)) => store.search_customer(&customer, None, limit)?,
-        (None, None) => Vec::new(),
+            .find(|status| status.label().1 == text || status.label().0 == text)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_status",
+                    &format!("状态 {text:?} 无效 / status {text:?} is not known"),
+                )
+            })?,
+        ),
+        None => None,
     };
+    let keep = |b: &ArchiveBox| {
+        query.category.as_ref().is_none_or(|c| b.category == *c)
+            && query.year.is_none_or(|y| b.year == Some(y))
+            && status.is_none_or(|s| b.status == s)
+    };
+    let store = &state.store;
+    let mut boxes = Vec::new();
+    let mut next = None;
+    if let Some(number) = &query.archive_no {
+        boxes.extend(store.box_by_archive_no(number.trim())?.filter(|b| keep(b)));
+    } else if let Some(customer) = &query.customer {
+        let page = store.search_customer(customer, after, limit)?;
+        if page.len() == limit {
+            next = page.last().map(|b| b.barcode);
+        }
+        boxes.extend(page.into_iter().filter(|b| keep(b)));
+    } else if let Some(location) = &query.location {
+        let location = parse_barcode(location)?;
+        for barcode in store.barcodes_at(location, usize::MAX)? {
+            if after.is_some_and(|after| barcode <= after) {
+                continue;
+            }
+            if let Some(Item::Box(archive_box)) = store.get_item(barcode)? {
+                if keep(&archive_box) {
+                    if boxes.len() == limit {
+                        next = boxes.last().map(|b: &ArchiveBox| b.barcode);
+                        break;
+                    }
+                    boxes.push(archive_box);
+                }
+            }
+        }
+    } else if query.category.is_some() || query.year.is_some() || status.is_some() {
+        for (scanned, archive_box) in store.boxes_after(after).enumerate() {
+            let archive_box = archive_box?;
+            if scanned == MAX_SCANNED {
+                next = Some(archive_box.barcode);
+                break;
+            }
+            if keep(&archive_box) {
+                boxes.push(archive_box);
+                if boxes.len() == limit {
+                    next = boxes.last().map(|b| b.barcode);
+                    break;
+                }
+            }
+        }
+    }
     let views = boxes
         .into_iter()
         .map(|b| box_view(store, b))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(views))
+    let mut response = Json(views).into_response();
+    if let Some(next) = next {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string()) {
+            response.headers_mut().insert("x-next-after", value);
+        }
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -1892,4 +1993,66 @@ async fn revoke_token(
     let store = state.store.clone();
     blocking(move || store.revoke_token(&actor, id)).await??;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct LocationView {
+    barcode: String,
+    path: String,
+    kind: String,
+    parent: Option<String>,
+    capacity: Option<u32>,
+    items: usize,
+}
+
+/// Every location in path order (a tree by its paths), with what stands there.
+async fn locations(State(state): State<AppState>) -> Result<Json<Vec<LocationView>>, ApiError> {
+    let store = &state.store;
+    let mut out = Vec::new();
+    for item in store.items_of_kind(crate::barcode::Kind::Location) {
+        if let Item::Location(location) = item? {
+            out.push(LocationView {
+                barcode: location.barcode.to_string(),
+                items: store.count_at(location.barcode)?,
+                path: location.path,
+                kind: format!("{:?}", location.kind).to_lowercase(),
+                parent: location.parent.map(|p| p.to_string()),
+                capacity: location.capacity,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Json(out))
+}
+
+async fn renew_loan(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<LoanView>, ApiError> {
+    state
+        .require(&principal, Role::Supervisor, "续借 / renew loans")
+        .await?;
+    let id: u64 = id.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("借阅单号 {id:?} 无效 / loan number {id:?} is not a number"),
+        )
+    })?;
+    let store = state.store.clone();
+    let days = i64::from(state.config.loan_days);
+    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let loan = blocking(move || {
+        let loan = store.loan(id)?.ok_or(StoreError::UnknownLoan(id))?;
+        let from = loan.due.max(today(&store));
+        store.renew_loan(&actor, id, from + chrono::Duration::days(days))
+    })
+    .await??;
+    let views = loan_views(&state.store, false, Some(loan.borrower))?;
+    views
+        .into_iter()
+        .find(|view| view.id == id)
+        .map(Json)
+        .ok_or_else(|| StoreError::UnknownLoan(id).into())
 }

@@ -587,7 +587,7 @@ async fn authorization_matrix_matches_the_documented_roles() {
             .path
             .replace("{barcode}", &sample)
             .replace("{file}", "ledger.csv")
-            .replace("{id}", "999");
+            .replace("{id}", "1");
         let body = match endpoint.path {
             "/api/v1/loans/approvals" => format!(r#"{{"borrower": "{}"}}"#, fixture.clerk),
             "/api/v1/people/add" => r#"{"name": "新人", "role": "clerk"}"#.to_owned(),
@@ -712,4 +712,70 @@ async fn admins_manage_tokens_and_supervisors_register_certificates_through_the_
         StatusCode::FORBIDDEN,
         "clerks do not see certificates"
     );
+}
+
+#[tokio::test]
+async fn searches_filter_and_page_with_a_cursor_and_loans_renew() {
+    let fixture = fixture().await;
+    let token = fixture.supervisor_token.clone();
+    let call_raw = |uri: String| {
+        let state = fixture.state.clone();
+        let token = token.clone();
+        async move {
+            app(state)
+                .oneshot(
+                    Request::builder()
+                        .uri(uri)
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await
+                .expect("infallible")
+        }
+    };
+    let first = call_raw("/api/v1/boxes?status=registered&limit=1".into()).await;
+    let cursor = first
+        .headers()
+        .get("x-next-after")
+        .and_then(|v| v.to_str().ok())
+        .expect("a next cursor")
+        .to_owned();
+    assert_eq!(cursor, fixture.boxes[0].to_string());
+    let second = call_raw(format!(
+        "/api/v1/boxes?status=registered&limit=1&after={cursor}"
+    ))
+    .await;
+    let bytes = axum::body::to_bytes(second.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let page: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(page[0]["barcode"], fixture.boxes[1].to_string().as_str());
+    let none = call_raw("/api/v1/boxes?status=missing".into()).await;
+    let bytes = axum::body::to_bytes(none.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    assert_eq!(&bytes[..], b"[]");
+    let bad = call_raw("/api/v1/boxes?status=lost".into()).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let loan = fixture
+        .store
+        .open_loan(
+            &Actor::new("test"),
+            fixture.boxes[0],
+            fixture.clerk,
+            None,
+            due,
+        )
+        .expect("loan");
+    let uri = format!("/api/v1/loans/{}/renew", loan.id);
+    let (status, body) = call(&fixture, &fixture.clerk_token, "POST", &uri, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = call(&fixture, &token, "POST", &uri, "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["due"], "2026-12-30", "30 days after the old due date");
+    let (_, locations) = call(&fixture, &token, "GET", "/api/v1/locations", "").await;
+    assert!(locations.is_array(), "{locations}");
 }

@@ -198,6 +198,9 @@ pub enum StoreError {
     /// No numbering scheme of this name.
     #[error("编号方案 {0} 不存在 / numbering scheme {0} does not exist")]
     UnknownScheme(String),
+    /// No loan with this number.
+    #[error("借阅单 {0} 不存在 / loan {0} does not exist")]
+    UnknownLoan(u64),
     /// No token with this number.
     #[error("令牌 {0} 不存在 / token {0} does not exist")]
     UnknownToken(u64),

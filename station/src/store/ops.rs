@@ -1177,6 +1177,27 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Moves the due date of open loan `id` to `due`.
+    pub fn renew_loan(&mut self, id: u64, due: NaiveDate) -> Result<Loan> {
+        let mut loan: Loan = self.get(&keys::loan(id))?.ok_or(StoreError::UnknownLoan(id))?;
+        if loan.returned_at.is_some() {
+            return Err(StoreError::NotOnLoan(loan.item));
+        }
+        let before = loan.due;
+        self.remove(&keys::due(before, id))?;
+        self.put_raw(&keys::due(due, id), &[])?;
+        loan.due = due;
+        self.put(&keys::loan(id), &loan)?;
+        self.record(
+            Some(loan.item),
+            EventKind::LoanRenewed,
+            vec![Change::new("due", Some(before.to_string()), Some(due.to_string()))],
+        );
+        Ok(loan)
+    }
+}
+
 impl Store {
     /// Registers a box (allocating its barcode and, if needed, its archive number).
     pub fn register_box(&self, actor: &Actor, new: &NewBox) -> Result<ArchiveBox> {
@@ -1210,6 +1231,41 @@ impl Store {
     /// Moves a box or certificate.
     pub fn move_item(&self, actor: &Actor, item: Barcode, to: Barcode) -> Result<MoveOutcome> {
         self.write(actor, |tx| tx.move_item(item, to))
+    }
+
+    /// Renews an open loan until `due`.
+    pub fn renew_loan(&self, actor: &Actor, id: u64, due: NaiveDate) -> Result<Loan> {
+        self.write(actor, |tx| tx.renew_loan(id, due))
+    }
+
+    /// A loan by number.
+    pub fn loan(&self, id: u64) -> Result<Option<Loan>> {
+        self.get(&keys::loan(id))
+    }
+
+    /// Boxes in barcode order after `after` (a pagination cursor), streamed.
+    pub fn boxes_after(
+        &self,
+        after: Option<Barcode>,
+    ) -> impl Iterator<Item = Result<ArchiveBox>> + '_ {
+        let start = match after {
+            Some(barcode) => {
+                let mut key = keys::item(barcode);
+                key.push(0);
+                key
+            }
+            None => keys::items_of_kind(Kind::Box),
+        };
+        let end = vec![keys::ITEM, Kind::Box.prefix() as u8 + 1];
+        self.tree.range(start..end).map(|entry| {
+            let (key, value) = entry.map_err(StoreError::storage("reading boxes"))?;
+            match super::decode::<Item>(&value, &key)? {
+                Item::Box(archive_box) => Ok(archive_box),
+                _ => Err(StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                }),
+            }
+        })
     }
 
     /// Records a supervisor's approval for `borrower`.
