@@ -135,7 +135,7 @@ impl AppState {
                     "没有配置打印机 / no printer is configured",
                 )
             })?;
-        let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+        let actor = principal.actor();
         printing
             .queue(
                 &self.store,
@@ -495,6 +495,24 @@ pub struct Principal {
     pub token: u64,
 }
 
+impl Principal {
+    /// The actor stamped on the events of this request's changes.
+    pub fn actor(&self) -> crate::store::Actor {
+        crate::store::Actor::new(format!("{}@api", self.person.barcode))
+    }
+}
+
+/// A number from the path, or a 400 that names it.
+fn parse_number(text: &str, zh: &str, en: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("{zh} {text:?} 无效 / {en} {text:?} is not a number"),
+        )
+    })
+}
+
 /// Every API route needs `Authorization: Bearer <token>` of a live token (or, for the
 /// live stream, which browsers open without headers, `?token=`); `/healthz` and the
 /// static web pages do not.
@@ -554,7 +572,7 @@ impl AppState {
         }
         let store = self.store.clone();
         let person = principal.person.barcode;
-        let actor = crate::store::Actor::new(format!("{person}@api"));
+        let actor = principal.actor();
         let denied = what.to_owned();
         if let Ok(Err(error)) = blocking(move || store.record_denial(&actor, person, &denied)).await
         {
@@ -1637,7 +1655,7 @@ async fn register_box(
         })?),
         None => None,
     };
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let store = state.store.clone();
     let home_path = request.home.clone();
     let new = crate::store::NewBox {
@@ -1722,7 +1740,7 @@ async fn edit_box(
         retention,
         ..crate::store::BoxEdit::default()
     };
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let store = state.store.clone();
     let edited = blocking(move || store.edit_box(&actor, barcode, &edit)).await??;
     Ok(Json(box_view(&state.store, edited)?))
@@ -1858,7 +1876,7 @@ async fn add_person(
             ))
         }
     };
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let store = state.store.clone();
     let new = crate::store::NewPerson {
         name: request.name,
@@ -1925,7 +1943,7 @@ async fn register_certificate(
         number: request.number,
         archive_no: request.archive_no,
     };
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let store = state.store.clone();
     let certificate = blocking(move || store.register_certificate(&actor, &new)).await??;
     Ok((
@@ -1961,7 +1979,7 @@ async fn create_token(
         .await?;
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let store = state.store.clone();
     let new = blocking(move || store.create_token(&actor, person, &request.label)).await??;
     Ok((
@@ -1982,14 +2000,8 @@ async fn revoke_token(
     state
         .require(&principal, Role::Admin, "管理令牌 / manage tokens")
         .await?;
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("令牌编号 {id:?} 无效 / token number {id:?} is not a number"),
-        )
-    })?;
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let id = parse_number(&id, "令牌编号", "token number")?;
+    let actor = principal.actor();
     let store = state.store.clone();
     blocking(move || store.revoke_token(&actor, id)).await??;
     Ok(StatusCode::NO_CONTENT)
@@ -2033,16 +2045,10 @@ async fn renew_loan(
     state
         .require(&principal, Role::Supervisor, "续借 / renew loans")
         .await?;
-    let id: u64 = id.parse().map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("借阅单号 {id:?} 无效 / loan number {id:?} is not a number"),
-        )
-    })?;
+    let id = parse_number(&id, "借阅单号", "loan number")?;
     let store = state.store.clone();
     let days = i64::from(state.config.loan_days);
-    let actor = crate::store::Actor::new(format!("{}@api", principal.person.barcode));
+    let actor = principal.actor();
     let loan = blocking(move || {
         let loan = store.loan(id)?.ok_or(StoreError::UnknownLoan(id))?;
         let from = loan.due.max(today(&store));

@@ -1180,7 +1180,9 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Moves the due date of open loan `id` to `due`.
     pub fn renew_loan(&mut self, id: u64, due: NaiveDate) -> Result<Loan> {
-        let mut loan: Loan = self.get(&keys::loan(id))?.ok_or(StoreError::UnknownLoan(id))?;
+        let mut loan: Loan = self
+            .get(&keys::loan(id))?
+            .ok_or(StoreError::UnknownLoan(id))?;
         if loan.returned_at.is_some() {
             return Err(StoreError::NotOnLoan(loan.item));
         }
@@ -1192,7 +1194,11 @@ impl Tx<'_> {
         self.record(
             Some(loan.item),
             EventKind::LoanRenewed,
-            vec![Change::new("due", Some(before.to_string()), Some(due.to_string()))],
+            vec![Change::new(
+                "due",
+                Some(before.to_string()),
+                Some(due.to_string()),
+            )],
         );
         Ok(loan)
     }
