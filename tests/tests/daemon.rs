@@ -323,6 +323,24 @@ fn the_live_stream_carries_each_scan_result_of_its_workstation() {
         "{seen}"
     );
 
+    // A change to the store comes on the same stream: register a box.
+    let registered = daemon.post(
+        "/api/v1/boxes/register",
+        r#"{"title": "借款合同", "customer": "新客户", "archive_no": "A-9"}"#,
+    );
+    assert_eq!(registered.0, 201, "{}", registered.1);
+    let mut seen = String::new();
+    while !seen.contains("event: change") {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    let mut change = String::new();
+    reader.read_line(&mut change).expect("the change's data");
+    assert!(change.contains("\"kind\":\"Registered\""), "{seen}{change}");
+
     let (status, _) = common::http_get(daemon.addr, "/api/v1/live");
     assert_eq!(status, 401, "the stream needs a token too");
 }

@@ -1253,7 +1253,8 @@ struct LiveQuery {
 }
 
 /// Server-sent events: every scan result (event `scan`, the result as JSON), optionally
-/// only those of one workstation.
+/// only those of one workstation, and every committed change (event `change`: seq, count,
+/// kind, item, actor).
 async fn live(
     State(state): State<AppState>,
     Query(query): Query<LiveQuery>,
@@ -1263,27 +1264,35 @@ async fn live(
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
     let results = state.engine.subscribe();
+    let changes = state.store.subscribe();
     let stream = futures_util::stream::unfold(
-        (results, query.workstation),
-        |(mut results, workstation)| async move {
+        (results, changes, query.workstation),
+        |(mut results, mut changes, workstation)| async move {
             loop {
-                match results.recv().await {
-                    Ok(result) => {
-                        if workstation
-                            .as_ref()
-                            .is_some_and(|w| *w != result.workstation)
-                        {
-                            continue;
+                let event = tokio::select! {
+                    result = results.recv() => match result {
+                        Ok(result) => {
+                            if workstation.as_ref().is_some_and(|w| *w != result.workstation) {
+                                continue;
+                            }
+                            Event::default()
+                                .event("scan")
+                                .json_data(&result)
+                                .unwrap_or_else(|_| Event::default().event("scan"))
                         }
-                        let event = Event::default()
-                            .event("scan")
-                            .json_data(&result)
-                            .unwrap_or_else(|_| Event::default().event("scan"));
-                        return Some((Ok(event), (results, workstation)));
-                    }
-                    Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => return None,
-                }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    change = changes.recv() => match change {
+                        Ok(change) => Event::default()
+                            .event("change")
+                            .json_data(&change)
+                            .unwrap_or_else(|_| Event::default().event("change")),
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    },
+                };
+                return Some((Ok(event), (results, changes, workstation)));
             }
         },
     );

@@ -371,7 +371,23 @@ pub struct Store {
     durability: Durability,
     options: StoreOptions,
     latency: Latency,
+    changes: tokio::sync::broadcast::Sender<ChangeNotice>,
     _lock: File,
+}
+
+/// A committed change, announced to live subscribers (the `/api/v1/live` stream).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeNotice {
+    /// The first event of the change.
+    pub seq: u64,
+    /// How many events it recorded (more than one: a bulk change such as an import chunk).
+    pub count: u64,
+    /// What happened (the first event's kind).
+    pub kind: EventKind,
+    /// The item concerned, if one.
+    pub item: Option<Barcode>,
+    /// Who did it.
+    pub actor: String,
 }
 
 /// Upper bounds (seconds) of the durable-write latency histogram's buckets.
@@ -636,6 +652,7 @@ impl Store {
             },
             options,
             latency: Latency::default(),
+            changes: tokio::sync::broadcast::channel(1024).0,
             _lock: lock,
         })
     }
@@ -716,6 +733,7 @@ impl Store {
                 }
             };
             log_events(&actor.0, head.seq, seq, &logged);
+            self.announce(&actor.0, head.seq, seq, &logged);
             head.seq = seq;
             head.hash = hash;
             ticket = self.durability.committed.fetch_add(1, Ordering::SeqCst) + 1;
@@ -725,6 +743,47 @@ impl Store {
         self.wait_durable(ticket)?;
         self.latency.observe(started.elapsed());
         Ok(out)
+    }
+
+    /// Subscribes to every change committed from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeNotice> {
+        self.changes.subscribe()
+    }
+
+    /// Tells live subscribers about a commit: each event of a small change, one notice
+    /// for a bulk one.
+    fn announce(
+        &self,
+        actor: &str,
+        before: u64,
+        after: u64,
+        logged: &[(u64, EventKind, Option<Barcode>)],
+    ) {
+        if self.changes.receiver_count() == 0 || after == before {
+            return;
+        }
+        let count = after - before;
+        if count as usize > logged.len() {
+            if let Some((seq, kind, item)) = logged.first() {
+                let _ = self.changes.send(ChangeNotice {
+                    seq: *seq,
+                    count,
+                    kind: *kind,
+                    item: *item,
+                    actor: actor.to_owned(),
+                });
+            }
+            return;
+        }
+        for (seq, kind, item) in logged {
+            let _ = self.changes.send(ChangeNotice {
+                seq: *seq,
+                count: 1,
+                kind: *kind,
+                item: *item,
+                actor: actor.to_owned(),
+            });
+        }
     }
 
     /// How long durable writes took, as a histogram (for `/metrics`).
