@@ -98,6 +98,27 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// A new administrator's token.
+fn admin_token(fixture: &Fixture) -> String {
+    let actor = Actor::new("test");
+    let admin = fixture
+        .store
+        .add_person(
+            &actor,
+            &NewPerson {
+                name: "管理员".into(),
+                role: Role::Admin,
+                borrow_directly: false,
+            },
+        )
+        .expect("admin");
+    fixture
+        .store
+        .create_token(&actor, admin.barcode, "")
+        .expect("token")
+        .secret
+}
+
 async fn call(
     fixture: &Fixture,
     token: &str,
@@ -552,23 +573,7 @@ async fn registering_editing_printing_and_people_through_the_api() {
 #[tokio::test]
 async fn authorization_matrix_matches_the_documented_roles() {
     let fixture = fixture().await;
-    let actor = Actor::new("test");
-    let admin = fixture
-        .store
-        .add_person(
-            &actor,
-            &NewPerson {
-                name: "管理员".into(),
-                role: Role::Admin,
-                borrow_directly: false,
-            },
-        )
-        .expect("admin");
-    let admin_token = fixture
-        .store
-        .create_token(&actor, admin.barcode, "")
-        .expect("token")
-        .secret;
+    let admin_token = admin_token(&fixture);
     let tokens = [
         (Role::Clerk, fixture.clerk_token.clone()),
         (Role::Supervisor, fixture.supervisor_token.clone()),
@@ -642,23 +647,7 @@ async fn authorization_matrix_matches_the_documented_roles() {
 #[tokio::test]
 async fn admins_manage_tokens_and_supervisors_register_certificates_through_the_api() {
     let fixture = fixture().await;
-    let actor = Actor::new("test");
-    let admin = fixture
-        .store
-        .add_person(
-            &actor,
-            &NewPerson {
-                name: "管理员".into(),
-                role: Role::Admin,
-                borrow_directly: false,
-            },
-        )
-        .expect("admin");
-    let admin_token = fixture
-        .store
-        .create_token(&actor, admin.barcode, "")
-        .expect("token")
-        .secret;
+    let admin_token = admin_token(&fixture);
     let body = format!(
         r#"{{"person": "{}", "label": "counter pc"}}"#,
         fixture.clerk

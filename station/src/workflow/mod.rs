@@ -132,16 +132,18 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode's name: the name of the card that selects it.
     fn label(self) -> (&'static str, &'static str) {
-        match self {
-            Mode::Lookup => ("查询", "LOOKUP"),
-            Mode::Shelve => ("上架", "SHELVE"),
-            Mode::Checkout => ("借出", "CHECKOUT"),
-            Mode::Return => ("归还", "RETURN"),
-            Mode::Handover => ("移交", "HANDOVER"),
-            Mode::Audit => ("盘点", "AUDIT"),
-            Mode::Intake => ("登记", "INTAKE"),
-        }
+        let card = match self {
+            Mode::Lookup => CommandCard::Lookup,
+            Mode::Shelve => CommandCard::Shelve,
+            Mode::Checkout => CommandCard::Checkout,
+            Mode::Return => CommandCard::Return,
+            Mode::Handover => CommandCard::Handover,
+            Mode::Audit => CommandCard::Audit,
+            Mode::Intake => CommandCard::Intake,
+        };
+        card.label()
     }
 }
 
