@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::Config;
-use crate::devices::{self, Devices};
+use crate::config::{self, Config};
+use crate::devices::{DeviceManager, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
 use crate::model::Role;
 use crate::printing::{self, LabelRequest, Printing};
@@ -288,20 +288,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             home,
             print,
         } => {
+            let store = open_store(&config)?;
             let scheme = match scheme {
                 Some(name) => Some(
-                    config
-                        .schemes("configuration")?
+                    config::effective_schemes(&config, &store)?
                         .into_iter()
                         .find(|s| s.name() == name)
-                        .with_context(|| format!("numbering scheme {name} is not configured"))?,
+                        .with_context(|| {
+                            format!("编号方案 {name} 未配置或已停用 / numbering scheme {name} is not configured (or is retired)")
+                        })?,
                 ),
                 None => None,
             };
             let year = year.unwrap_or_else(|| {
                 u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).unwrap_or(2000)
             });
-            let store = open_store(&config)?;
             let actor = Actor::new("cli");
             let home = match home {
                 Some(path) => Some(store.ensure_location(&actor, &path)?.barcode),
@@ -382,6 +383,14 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             println!("API 令牌用 `station token create` 创建 / create API tokens with `station token create`");
         }
         std::io::stdout().flush().ok();
+        let station_schemes = store.station_schemes()?;
+        let file_schemes = config.scheme_names();
+        for stored in &station_schemes {
+            if file_schemes.contains(&stored.name) {
+                // Devices are reported the same way when the device manager starts.
+                tracing::warn!(scheme = %stored.name, "station.toml defines this scheme too: its definition there is used, the stored one is ignored (not deleted)");
+            }
+        }
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let printing = Arc::new(Printing::new(&config));
         let control_task = tokio::spawn(control::serve(
@@ -395,7 +404,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             let printing = printing.clone();
             let store = store.clone();
             let config = config.clone();
-            Engine::new(store.clone(), config.workflow()?).with_label_printer(Arc::new(
+            Engine::new(store.clone(), config.workflow(&station_schemes)?).with_label_printer(Arc::new(
                 move |workstation: &str, barcode: crate::barcode::Barcode| {
                     let printer = config
                         .printer_for(Some(workstation))
@@ -414,21 +423,20 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         };
         let engine = Arc::new(engine);
         let devices = Arc::new(Devices::default());
-        let device_tasks = devices::spawn_scanners(
-            &config.scanners,
+        // Every device (station.toml's and those added through the station, except the
+        // disabled ones) runs as a unit of its own that administrators can change while
+        // the station runs; the daemon-wide stop ends them all.
+        let manager = Arc::new(DeviceManager::new(
+            Arc::new(config.clone()),
             engine.clone(),
             devices.clone(),
+            printing.clone(),
             stop_rx.clone(),
-        );
-        let printer_tasks = printing::spawn_printers(
-            printing.printers(),
-            store.clone(),
-            devices.clone(),
-            printing.wake(),
-            stop_rx.clone(),
-        );
+        ));
+        manager.start_all().await?;
         let state = AppState::new(engine, devices, config.workstation_names())
-            .with_printing(Arc::new(config.clone()), printing.clone());
+            .with_printing(Arc::new(config.clone()), printing.clone())
+            .with_device_manager(manager.clone());
         let mut http_stop = stop_rx;
         let http = server::run(listener, state, async move {
             let _ = http_stop.wait_for(|stop| *stop).await;
@@ -441,9 +449,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let (served, ()) = tokio::join!(http, signals);
         served.context("serving HTTP")?;
         let _ = control_task.await;
-        for task in device_tasks.into_iter().chain(printer_tasks) {
-            let _ = task.await;
-        }
+        manager.shutdown().await;
         anyhow::Ok(())
     })?;
     store.flush().context("flushing the store at shutdown")?;
@@ -479,9 +485,9 @@ async fn shutdown_signal() {
 }
 
 fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<ExitCode> {
-    let schemes = config.schemes("configuration")?;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let store = open_store(config)?;
+    let schemes = config::effective_schemes(config, &store)?;
     let estimate = bytes
         .iter()
         .filter(|b| **b == b'\n')
@@ -729,6 +735,15 @@ fn label(
         Ok(store) => {
             let store = Arc::new(store);
             let printing = Printing::new(config);
+            // Printers added through the station take labels too (station.toml's win).
+            let config_names = config.device_names();
+            for def in store.station_devices()? {
+                if let crate::store::DeviceDefinition::Printer(printer) = def {
+                    if !config_names.contains(&printer.name) {
+                        printing.add_printer(printer);
+                    }
+                }
+            }
             let jobs = printing.queue(&store, &Actor::new("cli"), &printer, &request)?;
             for job in &jobs {
                 println!(
@@ -742,14 +757,14 @@ fn label(
                 .build()
                 .context("starting the async runtime")?;
             let devices = Devices::default();
-            let config_of = printing
-                .printers()
-                .iter()
-                .find(|p| p.name == printer)
-                .cloned()
-                .context("the printer vanished")?;
+            let config_of = printing.printer(&printer).context("the printer vanished")?;
             let device = crate::printer::Printer::new(config_of);
-            let printed = runtime.block_on(printing::deliver_due(&store, &device, &devices));
+            let printed = if store.disabled_devices()?.contains(&printer) {
+                println!("打印机 {printer} 已停用，标签在队列中等待 / printer {printer} is disabled: the labels wait in the queue");
+                0
+            } else {
+                runtime.block_on(printing::deliver_due(&store, &device, &devices))
+            };
             let pending = store.pending_jobs()?.len();
             println!(
                 "已打印 {printed}，队列中还有 {pending} / printed {printed}, {pending} waiting in the queue"

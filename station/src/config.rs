@@ -8,14 +8,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::WorkCalendar;
 use crate::printer::{Connect, Language, PrinterConfig};
 use crate::workflow::WorkflowConfig;
 
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
-use crate::store::{StoreOptions, DEFAULT_CACHE_BYTES};
+use crate::store::{
+    DeviceDefinition, StationScheme, Store, StoreError, StoreOptions, DEFAULT_CACHE_BYTES,
+};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,7 +83,9 @@ pub struct WorkstationConfig {
 }
 
 /// How a scanner frames its data.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ScannerProtocol {
     /// One scan per line.
@@ -92,7 +96,9 @@ pub enum ScannerProtocol {
 }
 
 /// What ends a scan in line mode.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Suffix {
     /// Carriage return.
@@ -107,7 +113,9 @@ pub enum Suffix {
 }
 
 /// Serial parity.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ParitySetting {
     /// No parity bit.
@@ -120,7 +128,7 @@ pub enum ParitySetting {
 }
 
 /// A barcode scanner on a serial port.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScannerConfig {
     /// Its name, for status and logs.
@@ -261,16 +269,16 @@ impl Config {
             path: origin.to_owned(),
             message: error.to_string().trim().to_owned(),
         })?;
-        let schemes = config.schemes(origin)?;
+        config.schemes(origin)?;
         let bad = |message: String| ConfigError::Value {
             path: origin.to_owned(),
             message,
         };
+        // `intake_scheme` may name a scheme added through the station, which only the
+        // store knows: it is resolved when the daemon starts (`workflow`).
         if let Some(intake) = &config.intake_scheme {
-            if !schemes.iter().any(|scheme| scheme.name() == intake) {
-                return Err(bad(format!(
-                    "intake_scheme {intake:?} 不是已配置的编号方案 / intake_scheme {intake:?} names no configured scheme"
-                )));
+            if let Err(error) = Scheme::new(intake, "{seq}") {
+                return Err(bad(format!("intake_scheme: {error}")));
             }
         }
         if !(0..=60_000).contains(&config.repeat_window_ms) {
@@ -402,15 +410,40 @@ impl Config {
         configured.or_else(|| self.printer_configs().first().map(|p| p.name.clone()))
     }
 
-    /// The workflow engine's settings.
-    pub fn workflow(&self) -> Result<WorkflowConfig, ConfigError> {
-        let intake_scheme = match &self.intake_scheme {
-            Some(name) => self
+    /// The workflow engine's settings. `station` are the schemes added through the
+    /// station ([`Store::station_schemes`]), retired ones included: `intake_scheme` may
+    /// name one of them (station.toml's scheme wins over a stored one of the same name).
+    /// A retired intake scheme is kept, and INTAKE answers that it is retired; a name
+    /// neither defines is refused.
+    pub fn workflow(&self, station: &[StationScheme]) -> Result<WorkflowConfig, ConfigError> {
+        let mut intake_scheme = None;
+        if let Some(name) = &self.intake_scheme {
+            if let Some(scheme) = self
                 .schemes("configuration")?
                 .into_iter()
-                .find(|scheme| scheme.name() == name),
-            None => None,
-        };
+                .find(|scheme| scheme.name() == name)
+            {
+                intake_scheme = Some(scheme);
+            } else if let Some(stored) = station.iter().find(|scheme| &scheme.name == name) {
+                let scheme = Scheme::new(&stored.name, &stored.template).map_err(|source| {
+                    ConfigError::Scheme {
+                        path: "store".to_owned(),
+                        source,
+                    }
+                })?;
+                if stored.retired {
+                    tracing::warn!(scheme = %name, "intake_scheme names a retired scheme: INTAKE cannot register blank labels");
+                }
+                intake_scheme = Some(scheme);
+            } else {
+                return Err(ConfigError::Value {
+                    path: "configuration".to_owned(),
+                    message: format!(
+                        "intake_scheme {name:?} 不是已配置或本站添加的编号方案 / intake_scheme {name:?} names no configured or station-managed scheme"
+                    ),
+                });
+            }
+        }
         Ok(WorkflowConfig {
             loan_days: self.loan_days,
             repeat_window_ms: self.repeat_window_ms,
@@ -422,6 +455,44 @@ impl Config {
         })
     }
 
+    /// The names of station.toml's numbering schemes: a scheme added through the station
+    /// may use none of them.
+    pub fn scheme_names(&self) -> Vec<String> {
+        self.schemes
+            .iter()
+            .map(|scheme| scheme.name.clone())
+            .collect()
+    }
+
+    /// The names of station.toml's devices: its scanners and its printers (the default
+    /// `pdf` printer when it configures none). A device added through the station may use
+    /// none of them, and cannot be removed under one of them.
+    pub fn device_names(&self) -> Vec<String> {
+        self.scanners
+            .iter()
+            .map(|scanner| scanner.name.clone())
+            .chain(
+                self.printer_configs()
+                    .into_iter()
+                    .map(|printer| printer.name),
+            )
+            .collect()
+    }
+
+    /// station.toml's devices, scanners first.
+    pub fn device_definitions(&self) -> Vec<DeviceDefinition> {
+        self.scanners
+            .iter()
+            .cloned()
+            .map(DeviceDefinition::Scanner)
+            .chain(
+                self.printer_configs()
+                    .into_iter()
+                    .map(DeviceDefinition::Printer),
+            )
+            .collect()
+    }
+
     /// Store options from this configuration.
     pub fn store_options(&self) -> StoreOptions {
         StoreOptions {
@@ -430,6 +501,58 @@ impl Config {
             ..StoreOptions::default()
         }
     }
+}
+
+/// The numbering schemes numbers are allocated from: station.toml's, then those added
+/// through the station that are not retired and whose names the file does not use (the
+/// file wins; the stored one is ignored, not deleted).
+pub fn effective_schemes(config: &Config, store: &Store) -> Result<Vec<Scheme>, StoreError> {
+    let mut schemes = Vec::new();
+    for scheme in &config.schemes {
+        let parsed = Scheme::new(&scheme.name, &scheme.template)?;
+        if schemes.iter().any(|s: &Scheme| s.name() == parsed.name()) {
+            return Err(StoreError::SchemeExists {
+                name: parsed.name().to_owned(),
+                where_zh: "在 station.toml 中定义了两次",
+                where_en: "defined twice in station.toml",
+            });
+        }
+        schemes.push(parsed);
+    }
+    let from_file = schemes.len();
+    for stored in store.station_schemes()? {
+        if stored.retired {
+            continue;
+        }
+        if schemes
+            .iter()
+            .take(from_file)
+            .any(|scheme| scheme.name() == stored.name)
+        {
+            continue;
+        }
+        schemes.push(stored.scheme()?);
+    }
+    Ok(schemes)
+}
+
+/// The station-managed schemes and devices whose names station.toml now uses too: the
+/// file's definitions win and these are ignored (not deleted). Logged at start.
+pub fn shadowed_by_config(config: &Config, store: &Store) -> Result<Vec<String>, StoreError> {
+    let schemes = config.scheme_names();
+    let devices = config.device_names();
+    let mut out = Vec::new();
+    for stored in store.station_schemes()? {
+        if schemes.contains(&stored.name) {
+            out.push(format!("scheme {}", stored.name));
+        }
+    }
+    for stored in store.station_devices()? {
+        if devices.iter().any(|name| name == stored.name()) {
+            out.push(format!("{} {}", stored.kind(), stored.name()));
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -497,10 +620,98 @@ workstation = "counter"
             error.contains("cart-9") && error.contains("counter"),
             "{error}"
         );
-        let error = Config::parse("intake_scheme = \"nope\"\n", "station.toml")
+        // intake_scheme may name a scheme added through the station: it is resolved
+        // when the daemon starts, against station.toml's and the store's schemes.
+        let config =
+            Config::parse("intake_scheme = \"nope\"\n", "station.toml").expect("resolved at start");
+        let error = config
+            .workflow(&[])
             .expect_err("unknown scheme")
             .to_string();
-        assert!(error.contains("nope"), "{error}");
+        assert!(error.contains("nope") && error.contains(" / "), "{error}");
+        let error = Config::parse("intake_scheme = \"no pe\"\n", "station.toml")
+            .expect_err("not a scheme name")
+            .to_string();
+        assert!(error.contains("no pe"), "{error}");
+    }
+
+    #[test]
+    fn an_intake_scheme_added_through_the_station_stops_allocating_once_retired() {
+        use crate::barcode::{Barcode, Kind};
+        use crate::store::Actor;
+        use crate::workflow::{CommandCard, Engine, Outcome};
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store =
+            std::sync::Arc::new(Store::open(dir.path(), StoreOptions::default()).expect("store"));
+        let admin = Actor::new("admin");
+        let config = Config::parse(
+            "intake_scheme = \"blank\"\n[[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        store
+            .add_scheme(&admin, "blank", "收字第{seq:03}号", &config.scheme_names())
+            .expect("added");
+        let workflow = config
+            .workflow(&store.station_schemes().expect("list"))
+            .expect("the station's scheme is found");
+        assert_eq!(
+            workflow.intake_scheme.as_ref().map(|s| s.name()),
+            Some("blank")
+        );
+        let engine = Engine::new(store.clone(), workflow);
+        engine.scan("counter", &CommandCard::Intake.barcode().to_string());
+        let first = Barcode::new(Kind::Box, 5000).expect("valid");
+        let registered = engine.scan("counter", &first.to_string());
+        assert_eq!(registered.outcome, Outcome::Warning, "{registered:?}");
+        assert!(
+            registered.message.en.contains("收字第001号 registered"),
+            "{registered:?}"
+        );
+
+        store
+            .retire_scheme(&admin, "blank", &config.scheme_names())
+            .expect("retired");
+        let head = store.head().0;
+        let second = Barcode::new(Kind::Box, 5001).expect("valid");
+        let refused = engine.scan("counter", &second.to_string());
+        assert_eq!(refused.outcome, Outcome::Error, "{refused:?}");
+        assert!(
+            refused.message.en.contains("blank is retired"),
+            "{refused:?}"
+        );
+        assert!(store.get_item(second).expect("read").is_none());
+        assert_eq!(
+            store.head().0,
+            head,
+            "nothing registered, nothing allocated"
+        );
+
+        // After a restart the retired scheme is still named, and still refused.
+        let workflow = config
+            .workflow(&store.station_schemes().expect("list"))
+            .expect("a retired scheme is kept");
+        let engine = Engine::new(store.clone(), workflow);
+        engine.scan("counter", &CommandCard::Intake.barcode().to_string());
+        let refused = engine.scan("counter", &second.to_string());
+        assert!(
+            refused.message.en.contains("blank is retired"),
+            "{refused:?}"
+        );
+        // station.toml's scheme of the same name wins over the stored one.
+        let shadowing = Config::parse(
+            "intake_scheme = \"blank\"\n[[scheme]]\nname = \"blank\"\ntemplate = \"B{seq}\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        let workflow = shadowing
+            .workflow(&store.station_schemes().expect("list"))
+            .expect("the file's scheme");
+        assert_eq!(
+            workflow.intake_scheme.map(|s| s.format(2026, 1)),
+            Some("B1".to_owned())
+        );
     }
 
     #[test]

@@ -2,8 +2,13 @@
 //! through firmware-bridge, hands each scan to the workflow engine, and answers SSI
 //! scanners with a good or bad beep and LED. A device problem is logged and shown in the
 //! device status; it never stops the daemon or the other devices.
+//!
+//! The [`DeviceManager`] runs one unit per device (a scanner's port and driver tasks, a
+//! printer's worker), each with its own stop signal, so that administrators can add,
+//! remove, disable and enable devices while the station runs. Devices come from
+//! station.toml (origin `config`, read-only here) or from the store (origin `station`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use firmware_bridge::line::{LineConfig, Terminator};
@@ -13,8 +18,10 @@ use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::{ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
+use crate::config::{Config, ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
 use crate::model::Millis;
+use crate::printing::{self, Printing};
+use crate::store::{Actor, DeviceDefinition, Store, StoreError};
 use crate::workflow::{Engine, Outcome};
 
 /// SSI beep codes (Zebra SSI programmer's guide, BEEP opcode 0xE6, beep-code table):
@@ -24,7 +31,7 @@ const BEEP_WARNING: u8 = 0x01;
 const BEEP_ERROR: u8 = 0x07;
 
 /// What the station knows about one device right now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DeviceState {
     /// The configured name.
     pub name: String,
@@ -42,6 +49,54 @@ pub struct DeviceState {
     pub last_scan: Option<Millis>,
     /// The last problem, if any (bilingual where it is ours).
     pub last_problem: Option<String>,
+    /// Whether it runs: a disabled device stays defined but is not run (a disabled
+    /// printer's labels wait in the queue).
+    pub enabled: bool,
+    /// Where it is defined: `config` (station.toml; change it there) or `station`
+    /// (added by an administrator, kept in the store).
+    pub origin: &'static str,
+}
+
+impl DeviceState {
+    /// The state of `def` before its port is opened.
+    pub fn new(def: &DeviceDefinition, origin: Origin, enabled: bool, now: Millis) -> DeviceState {
+        let workstation = match def {
+            DeviceDefinition::Scanner(scanner) => scanner.workstation.clone(),
+            DeviceDefinition::Printer(_) => String::new(),
+        };
+        DeviceState {
+            name: def.name().to_owned(),
+            kind: def.kind(),
+            workstation,
+            port: def.address(),
+            connected: false,
+            since: now,
+            last_scan: None,
+            last_problem: None,
+            enabled,
+            origin: origin.as_str(),
+        }
+    }
+}
+
+/// Where a device is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// station.toml: read-only through the station.
+    Config,
+    /// Added by an administrator; kept in the store.
+    Station,
+}
+
+impl Origin {
+    /// `config` or `station`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Station => "station",
+        }
+    }
 }
 
 /// The states of all devices, shared with the HTTP API.
@@ -84,6 +139,35 @@ impl Devices {
         });
     }
 
+    /// Forgets device `name` (it was removed).
+    pub fn unregister(&self, name: &str) {
+        let mut states = self
+            .states
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        states.remove(name);
+    }
+
+    /// The state of device `name`.
+    pub fn get(&self, name: &str) -> Option<DeviceState> {
+        let states = self
+            .states
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        states.get(name).cloned()
+    }
+
+    /// Marks device `name` stopped: disabled and not connected.
+    fn set_stopped(&self, name: &str, now: Millis) {
+        self.update(name, |state| {
+            if state.connected {
+                state.since = now;
+            }
+            state.connected = false;
+            state.enabled = false;
+        });
+    }
+
     fn update(&self, name: &str, change: impl FnOnce(&mut DeviceState)) {
         let mut states = self
             .states
@@ -121,6 +205,51 @@ pub fn port_config(scanner: &ScannerConfig) -> PortConfig {
     }
 }
 
+/// When a device's tasks are to end: its own stop (the [`DeviceManager`] stopping that
+/// one device) or the daemon-wide stop. A stop whose sender is gone counts as given.
+#[derive(Debug, Clone)]
+pub struct StopSignal {
+    own: Option<watch::Receiver<bool>>,
+    daemon: watch::Receiver<bool>,
+}
+
+impl StopSignal {
+    /// Stops only with the daemon.
+    pub fn daemon(daemon: watch::Receiver<bool>) -> StopSignal {
+        StopSignal { own: None, daemon }
+    }
+
+    /// Stops with `own` or with the daemon.
+    pub fn either(own: watch::Receiver<bool>, daemon: watch::Receiver<bool>) -> StopSignal {
+        StopSignal {
+            own: Some(own),
+            daemon,
+        }
+    }
+
+    /// Returns once a stop has been given (at once if it was given already).
+    pub async fn stopped(&mut self) {
+        let StopSignal { own, daemon } = self;
+        let daemon = async {
+            let _ = daemon.wait_for(|stop| *stop).await;
+        };
+        match own {
+            Some(own) => {
+                tokio::select! {
+                    _ = own.wait_for(|stop| *stop) => {}
+                    () = daemon => {}
+                }
+            }
+            None => daemon.await,
+        }
+    }
+
+    /// Returns once a stop has been given, owning the signal (for a task's shutdown).
+    pub async fn wait(mut self) {
+        self.stopped().await
+    }
+}
+
 /// Starts a task for every scanner; they run until `stop` turns true.
 pub fn spawn_scanners(
     scanners: &[ScannerConfig],
@@ -131,46 +260,45 @@ pub fn spawn_scanners(
     let now = engine.store().now();
     let mut tasks = Vec::new();
     for scanner in scanners {
-        {
-            let mut states = devices
-                .states
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner());
-            states.insert(
-                scanner.name.clone(),
-                DeviceState {
-                    name: scanner.name.clone(),
-                    kind: "scanner",
-                    workstation: scanner.workstation.clone(),
-                    port: scanner.port.display().to_string(),
-                    connected: false,
-                    since: now,
-                    last_scan: None,
-                    last_problem: None,
-                },
-            );
-        }
-        let (events_tx, events_rx) = mpsc::channel(64);
-        let (commands_tx, commands_rx) = mpsc::channel(16);
-        let mut port_stop = stop.clone();
-        tasks.push(tokio::spawn(run_device(
+        let def = DeviceDefinition::Scanner(scanner.clone());
+        devices.register(DeviceState::new(&def, Origin::Config, true, now));
+        tasks.extend(spawn_scanner(
+            scanner,
+            engine.clone(),
+            devices.clone(),
+            StopSignal::daemon(stop.clone()),
+        ));
+    }
+    tasks
+}
+
+/// Starts one scanner's port task and driver task; they run until `stop`. Its state must
+/// be registered in `devices` already.
+pub fn spawn_scanner(
+    scanner: &ScannerConfig,
+    engine: Arc<Engine>,
+    devices: Arc<Devices>,
+    stop: StopSignal,
+) -> Vec<JoinHandle<()>> {
+    let (events_tx, events_rx) = mpsc::channel(64);
+    let (commands_tx, commands_rx) = mpsc::channel(16);
+    vec![
+        tokio::spawn(run_device(
             port_config(scanner),
             SerialOpener,
             events_tx,
             commands_rx,
-            async move {
-                let _ = port_stop.wait_for(|stop| *stop).await;
-            },
-        )));
-        tasks.push(tokio::spawn(drive(
+            stop.wait(),
+        )),
+        // The driver ends when the port task has stopped and its events are drained.
+        tokio::spawn(drive(
             scanner.clone(),
-            engine.clone(),
-            devices.clone(),
+            engine,
+            devices,
             events_rx,
             commands_tx,
-        )));
-    }
-    tasks
+        )),
+    ]
 }
 
 /// Turns one scanner's events into scans and feedback.
@@ -242,5 +370,776 @@ async fn drive(
                 }
             }
         }
+    }
+}
+
+/// One running device: its own stop signal and its tasks.
+struct Unit {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// What the manager knows: every device it may run, and the running ones.
+#[derive(Default)]
+struct Units {
+    /// Every known device, station.toml's and the station's, with its origin.
+    defs: BTreeMap<String, (DeviceDefinition, Origin)>,
+    /// The running ones.
+    running: BTreeMap<String, Unit>,
+}
+
+/// A device as the manager knows it: its definition, where it is defined, and whether
+/// it is enabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct ManagedDevice {
+    /// Its definition.
+    pub definition: DeviceDefinition,
+    /// station.toml or the station.
+    pub origin: Origin,
+    /// Whether it runs.
+    pub enabled: bool,
+}
+
+/// Runs the devices, one unit per device name, and changes them while the station runs.
+///
+/// Each change through [`add`](DeviceManager::add), [`remove`](DeviceManager::remove) and
+/// [`set_enabled`](DeviceManager::set_enabled) is first written to the store (with its
+/// event; a refusal changes nothing) and then applied to the running units. Changes are
+/// taken one at a time, so the units always follow the store's order.
+pub struct DeviceManager {
+    config: Arc<Config>,
+    engine: Arc<Engine>,
+    devices: Arc<Devices>,
+    printing: Arc<Printing>,
+    daemon_stop: watch::Receiver<bool>,
+    units: tokio::sync::Mutex<Units>,
+}
+
+/// A blocking store task that did not finish (it panicked or was cancelled).
+fn join_failed(error: tokio::task::JoinError) -> StoreError {
+    StoreError::Io {
+        context: "a store task failed".to_owned(),
+        source: std::io::Error::other(error.to_string()),
+    }
+}
+
+impl DeviceManager {
+    /// A manager over the daemon's engine (and its store), device states and printing;
+    /// every unit also stops when `daemon_stop` turns true. Nothing runs until
+    /// [`start_all`](DeviceManager::start_all) or [`start`](DeviceManager::start).
+    pub fn new(
+        config: Arc<Config>,
+        engine: Arc<Engine>,
+        devices: Arc<Devices>,
+        printing: Arc<Printing>,
+        daemon_stop: watch::Receiver<bool>,
+    ) -> DeviceManager {
+        DeviceManager {
+            config,
+            engine,
+            devices,
+            printing,
+            daemon_stop,
+            units: tokio::sync::Mutex::new(Units::default()),
+        }
+    }
+
+    fn store(&self) -> &Arc<Store> {
+        self.engine.store()
+    }
+
+    /// The device states, for `GET /api/v1/devices`: each with `enabled` and `origin`.
+    pub fn states(&self) -> Vec<DeviceState> {
+        self.devices.snapshot()
+    }
+
+    /// Every known device with its definition, origin and whether it is enabled.
+    pub async fn definitions(&self) -> Result<Vec<ManagedDevice>, StoreError> {
+        let disabled = self.disabled().await?;
+        let units = self.units.lock().await;
+        Ok(units
+            .defs
+            .values()
+            .map(|(definition, origin)| ManagedDevice {
+                enabled: !disabled.contains(definition.name()),
+                definition: definition.clone(),
+                origin: *origin,
+            })
+            .collect())
+    }
+
+    /// Whether device `name` is running now.
+    pub async fn is_running(&self, name: &str) -> bool {
+        self.units.lock().await.running.contains_key(name)
+    }
+
+    async fn disabled(&self) -> Result<BTreeSet<String>, StoreError> {
+        let store = self.store().clone();
+        tokio::task::spawn_blocking(move || store.disabled_devices())
+            .await
+            .map_err(join_failed)?
+    }
+
+    /// Registers station.toml's devices and the station's, and starts those not disabled.
+    /// A stored device whose name station.toml uses is ignored (the file wins) with a
+    /// warning.
+    pub async fn start_all(&self) -> Result<(), StoreError> {
+        let store = self.store().clone();
+        let (stored, disabled) = tokio::task::spawn_blocking(move || {
+            Ok::<_, StoreError>((store.station_devices()?, store.disabled_devices()?))
+        })
+        .await
+        .map_err(join_failed)??;
+        let config_names = self.config.device_names();
+        let mut units = self.units.lock().await;
+        let mut all: Vec<(DeviceDefinition, Origin)> = self
+            .config
+            .device_definitions()
+            .into_iter()
+            .map(|def| (def, Origin::Config))
+            .collect();
+        for def in stored {
+            if config_names.iter().any(|name| name == def.name()) {
+                tracing::warn!(
+                    device = def.name(),
+                    "station.toml defines this device too: its definition there is used, the stored one is ignored"
+                );
+                continue;
+            }
+            all.push((def, Origin::Station));
+        }
+        for (def, origin) in all {
+            let name = def.name().to_owned();
+            if let DeviceDefinition::Printer(printer) = &def {
+                self.printing.add_printer(printer.clone());
+            }
+            units.defs.insert(name.clone(), (def.clone(), origin));
+            if disabled.contains(&name) {
+                tracing::info!(device = %name, "device disabled; not started");
+                self.devices
+                    .register(DeviceState::new(&def, origin, false, self.store().now()));
+            } else {
+                self.start_unit(&mut units, &def, origin).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts `def` now (restarting it if a device of that name runs), without writing
+    /// anything to the store: its origin is `config` when station.toml defines the name.
+    pub async fn start(&self, def: DeviceDefinition) {
+        let origin = if self
+            .config
+            .device_names()
+            .iter()
+            .any(|name| name == def.name())
+        {
+            Origin::Config
+        } else {
+            Origin::Station
+        };
+        if let DeviceDefinition::Printer(printer) = &def {
+            self.printing.add_printer(printer.clone());
+        }
+        let mut units = self.units.lock().await;
+        units
+            .defs
+            .insert(def.name().to_owned(), (def.clone(), origin));
+        self.start_unit(&mut units, &def, origin).await;
+    }
+
+    /// Stops device `name` and waits for its tasks, without writing anything to the
+    /// store; its state then shows it disabled. Answers whether it was running.
+    pub async fn stop(&self, name: &str) -> bool {
+        let mut units = self.units.lock().await;
+        self.stop_unit(&mut units, name).await
+    }
+
+    /// Stops every device and waits for their tasks.
+    pub async fn shutdown(&self) {
+        let mut units = self.units.lock().await;
+        let names: Vec<String> = units.running.keys().cloned().collect();
+        for name in names {
+            self.stop_unit(&mut units, &name).await;
+        }
+    }
+
+    async fn start_unit(&self, units: &mut Units, def: &DeviceDefinition, origin: Origin) {
+        let name = def.name().to_owned();
+        self.stop_unit(units, &name).await;
+        self.devices
+            .register(DeviceState::new(def, origin, true, self.store().now()));
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stop = StopSignal::either(stop_rx, self.daemon_stop.clone());
+        let tasks = match def {
+            DeviceDefinition::Scanner(scanner) => {
+                spawn_scanner(scanner, self.engine.clone(), self.devices.clone(), stop)
+            }
+            DeviceDefinition::Printer(printer) => vec![printing::spawn_printer(
+                printer,
+                self.store().clone(),
+                self.devices.clone(),
+                self.printing.wake(),
+                stop,
+            )],
+        };
+        tracing::info!(device = %name, kind = def.kind(), origin = origin.as_str(), "device started");
+        units.running.insert(
+            name,
+            Unit {
+                stop: stop_tx,
+                tasks,
+            },
+        );
+    }
+
+    async fn stop_unit(&self, units: &mut Units, name: &str) -> bool {
+        let Some(unit) = units.running.remove(name) else {
+            return false;
+        };
+        let _ = unit.stop.send(true);
+        for task in unit.tasks {
+            if let Err(error) = task.await {
+                tracing::error!(device = %name, %error, "device task failed");
+            }
+        }
+        self.devices.set_stopped(name, self.store().now());
+        tracing::info!(device = %name, "device stopped");
+        true
+    }
+
+    /// Adds a station-managed device and starts it. Refused (nothing written or started)
+    /// when a field is invalid, a scanner names a workstation that is not configured, or
+    /// the name is used by station.toml or by another station device.
+    pub async fn add(&self, actor: &Actor, def: DeviceDefinition) -> Result<(), StoreError> {
+        def.validate()?;
+        if let DeviceDefinition::Scanner(scanner) = &def {
+            let workstations = self.config.workstation_names();
+            if !workstations.contains(&scanner.workstation) {
+                return Err(StoreError::UnknownWorkstation {
+                    scanner: scanner.name.clone(),
+                    workstation: scanner.workstation.clone(),
+                    known: workstations.join(", "),
+                });
+            }
+        }
+        let mut units = self.units.lock().await;
+        let store = self.store().clone();
+        let actor = actor.clone();
+        let taken = self.config.device_names();
+        let stored = def.clone();
+        tokio::task::spawn_blocking(move || store.add_device(&actor, &stored, &taken))
+            .await
+            .map_err(join_failed)??;
+        if let DeviceDefinition::Printer(printer) = &def {
+            self.printing.add_printer(printer.clone());
+        }
+        units
+            .defs
+            .insert(def.name().to_owned(), (def.clone(), Origin::Station));
+        self.start_unit(&mut units, &def, Origin::Station).await;
+        Ok(())
+    }
+
+    /// Removes a station-managed device: stops it and forgets it. Refused for a device of
+    /// station.toml ("change it there"), an unknown one, and a printer with labels still
+    /// waiting (they must be printed or cancelled first); a refusal changes nothing.
+    pub async fn remove(&self, actor: &Actor, name: &str) -> Result<DeviceDefinition, StoreError> {
+        let mut units = self.units.lock().await;
+        match units.defs.get(name) {
+            Some((_, Origin::Config)) => return Err(StoreError::DeviceInConfig(name.to_owned())),
+            Some((_, Origin::Station)) => {}
+            None => return Err(StoreError::UnknownDevice(name.to_owned())),
+        }
+        let store = self.store().clone();
+        let printing = self.printing.clone();
+        let actor = actor.clone();
+        let taken = self.config.device_names();
+        let owned = name.to_owned();
+        let removed = tokio::task::spawn_blocking(move || {
+            // New labels for the printer are refused from here on, and labels being
+            // queued for it now are committed before this returns: so the store's count
+            // of waiting labels below cannot miss one.
+            let withdrawn = printing.remove_printer(&owned);
+            let result = store.remove_device(&actor, &owned, &taken);
+            if result.is_err() {
+                if let Some(printer) = withdrawn {
+                    printing.add_printer(printer);
+                }
+            }
+            result
+        })
+        .await
+        .map_err(join_failed)??;
+        self.stop_unit(&mut units, name).await;
+        units.defs.remove(name);
+        self.devices.unregister(name);
+        Ok(removed)
+    }
+
+    /// Enables or disables device `name`, of station.toml or of the station: the choice
+    /// is kept in the store, and the device is started or stopped. A disabled printer's
+    /// labels wait in the queue, and new ones are still accepted for it.
+    pub async fn set_enabled(
+        &self,
+        actor: &Actor,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        let mut units = self.units.lock().await;
+        let Some((def, origin)) = units.defs.get(name).cloned() else {
+            return Err(StoreError::UnknownDevice(name.to_owned()));
+        };
+        let store = self.store().clone();
+        let actor = actor.clone();
+        let taken = self.config.device_names();
+        let owned = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            store.set_device_enabled(&actor, &owned, enabled, &taken)
+        })
+        .await
+        .map_err(join_failed)??;
+        if enabled {
+            if !units.running.contains_key(name) {
+                self.start_unit(&mut units, &def, origin).await;
+            }
+        } else if !self.stop_unit(&mut units, name).await {
+            self.devices.set_stopped(name, self.store().now());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The manager on a real sled store, a real PTY as the scanner and a real directory
+    //! as the printer. Waits poll what they wait for; their deadlines only guard against
+    //! a hang.
+
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    use serialport::SerialPort as _;
+
+    use super::*;
+    use crate::model::PrintState;
+    use crate::printing::{LabelError, LabelRequest};
+    use crate::store::StoreOptions;
+    use crate::workflow::{CommandCard, ScanResult, WorkflowConfig};
+
+    const DEADLINE: Duration = Duration::from_secs(20);
+
+    struct Station {
+        dir: tempfile::TempDir,
+        config: Arc<Config>,
+        engine: Arc<Engine>,
+        devices: Arc<Devices>,
+        printing: Arc<Printing>,
+        stop: watch::Sender<bool>,
+        manager: DeviceManager,
+    }
+
+    impl Station {
+        /// A station over a fresh store with `toml` (its data directory set to the
+        /// temp dir) and a manager that has started everything.
+        async fn start(toml: &str) -> Station {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = Arc::new(
+                Store::open(&dir.path().join("data"), StoreOptions::default()).expect("store"),
+            );
+            Station::over(dir, store, toml).await
+        }
+
+        async fn over(dir: tempfile::TempDir, store: Arc<Store>, toml: &str) -> Station {
+            let text = format!(
+                "data_dir = \"{}\"\n{toml}",
+                dir.path().join("data").display()
+            );
+            let config = Arc::new(Config::parse(&text, "station.toml").expect("config"));
+            let engine = Arc::new(Engine::new(store, WorkflowConfig::default()));
+            let devices = Arc::new(Devices::default());
+            let printing = Arc::new(Printing::new(&config));
+            let (stop, stop_rx) = watch::channel(false);
+            let manager = DeviceManager::new(
+                config.clone(),
+                engine.clone(),
+                devices.clone(),
+                printing.clone(),
+                stop_rx,
+            );
+            manager.start_all().await.expect("started");
+            Station {
+                dir,
+                config,
+                engine,
+                devices,
+                printing,
+                stop,
+                manager,
+            }
+        }
+
+        fn state(&self, name: &str) -> DeviceState {
+            self.devices
+                .get(name)
+                .unwrap_or_else(|| panic!("{name} has a state"))
+        }
+
+        fn store(&self) -> &Arc<Store> {
+            self.engine.store()
+        }
+
+        async fn queue_cards(
+            &self,
+            printer: &str,
+        ) -> Result<Vec<crate::model::PrintJob>, LabelError> {
+            let printing = self.printing.clone();
+            let store = self.store().clone();
+            let printer = printer.to_owned();
+            tokio::task::spawn_blocking(move || {
+                printing.queue(&store, &Actor::new("clerk"), &printer, &LabelRequest::Cards)
+            })
+            .await
+            .expect("queue task")
+        }
+    }
+
+    async fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
+        let deadline = Instant::now() + DEADLINE;
+        while !ready() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn next_result(results: &mut tokio::sync::broadcast::Receiver<ScanResult>) -> ScanResult {
+        tokio::time::timeout(DEADLINE, results.recv())
+            .await
+            .expect("a scan result in time")
+            .expect("the result stream is open")
+    }
+
+    /// A simulated scanner: the master side of a PTY whose slave the station opens.
+    fn plug_in_scanner() -> (serialport::TTYPort, String) {
+        let (master, slave) = serialport::TTYPort::pair().expect("a PTY pair");
+        let path = slave.name().expect("the slave has a path");
+        drop(slave);
+        (master, path)
+    }
+
+    fn scan(master: &mut serialport::TTYPort, code: &str) -> std::io::Result<()> {
+        master.write_all(format!("{code}\r").as_bytes())?;
+        master.flush()
+    }
+
+    fn pdfs(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "pdf"))
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    fn job_state(store: &Store, id: u64) -> PrintState {
+        store.job(id).expect("read").expect("the job exists").state
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_scanner_added_at_runtime_scans_until_it_is_stopped() {
+        let station = Station::start("[[workstation]]\nname = \"counter\"\n").await;
+        let admin = Actor::new("P0000000014");
+        let (mut master, port) = plug_in_scanner();
+        let mut results = station.engine.subscribe();
+        let cart: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "scanner", "name": "cart-scanner", "port": port, "workstation": "counter",
+        }))
+        .expect("definition");
+        station
+            .manager
+            .add(&admin, cart.clone())
+            .await
+            .expect("added");
+        assert_eq!(
+            station.store().station_devices().expect("list"),
+            vec![cart.clone()]
+        );
+        let state = station.state("cart-scanner");
+        assert_eq!(
+            (state.origin, state.enabled, state.kind),
+            ("station", true, "scanner")
+        );
+        eventually("the scanner's port to open", || {
+            station.state("cart-scanner").connected
+        })
+        .await;
+
+        let lookup = CommandCard::Lookup.barcode().to_string();
+        scan(&mut master, &lookup).expect("write to the PTY");
+        let result = next_result(&mut results).await;
+        assert_eq!(
+            (result.workstation.as_str(), result.input.as_str()),
+            ("counter", lookup.as_str())
+        );
+        assert!(station.state("cart-scanner").last_scan.is_some());
+
+        // Disabled: stopped and kept so in the store; enabled: it scans again.
+        station
+            .manager
+            .set_enabled(&admin, "cart-scanner", false)
+            .await
+            .expect("disabled");
+        assert!(!station.manager.is_running("cart-scanner").await);
+        let state = station.state("cart-scanner");
+        assert!(!state.enabled && !state.connected, "{state:?}");
+        assert!(station
+            .store()
+            .disabled_devices()
+            .expect("read")
+            .contains("cart-scanner"));
+        station
+            .manager
+            .set_enabled(&admin, "cart-scanner", true)
+            .await
+            .expect("enabled");
+        assert!(station.state("cart-scanner").enabled);
+        eventually("the port to open again", || {
+            station.state("cart-scanner").connected
+        })
+        .await;
+        let audit = CommandCard::Audit.barcode().to_string();
+        scan(&mut master, &audit).expect("write to the PTY");
+        assert_eq!(next_result(&mut results).await.input, audit);
+
+        // Stopped: its tasks are gone, so bytes on the line come to nothing.
+        assert!(station.manager.stop("cart-scanner").await);
+        assert!(!station.state("cart-scanner").enabled);
+        let _ = scan(&mut master, &lookup);
+        let after_stop = tokio::time::timeout(Duration::from_millis(1500), results.recv()).await;
+        assert!(
+            after_stop.is_err(),
+            "a stopped scanner produced {after_stop:?}"
+        );
+        assert!(!station.manager.stop("cart-scanner").await, "stopped once");
+
+        // Removed: forgotten by the store and the status list.
+        station
+            .manager
+            .remove(&admin, "cart-scanner")
+            .await
+            .expect("removed");
+        assert!(station.devices.get("cart-scanner").is_none());
+        assert!(station.store().station_devices().expect("list").is_empty());
+        let _ = station.stop.send(true);
+        station.manager.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_printer_added_at_runtime_prints_and_a_disabled_one_keeps_its_labels() {
+        let station = Station::start("").await;
+        let admin = Actor::new("P0000000014");
+        let out = station.dir.path().join("shelf-labels");
+        let printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "printer", "name": "shelf-pdf", "language": "pdf", "dpi": 300,
+            "connect": format!("dir://{}", out.display()),
+        }))
+        .expect("definition");
+        assert!(
+            matches!(
+                station.queue_cards("shelf-pdf").await,
+                Err(LabelError::UnknownPrinter(_))
+            ),
+            "not a printer yet"
+        );
+        station.manager.add(&admin, printer).await.expect("added");
+        let state = station.state("shelf-pdf");
+        assert_eq!(
+            (state.origin, state.enabled, state.kind),
+            ("station", true, "printer")
+        );
+        assert_eq!(station.state("pdf").origin, "config");
+
+        let jobs = station
+            .queue_cards("shelf-pdf")
+            .await
+            .expect("queued for the new printer");
+        let first = jobs.first().expect("a job").id;
+        eventually("the first label file", || pdfs(&out) == 1).await;
+        eventually("the job to be marked printed", || {
+            matches!(
+                job_state(station.store(), first),
+                PrintState::Printed { .. }
+            )
+        })
+        .await;
+        assert!(matches!(
+            station.queue_cards("no-such-printer").await,
+            Err(LabelError::UnknownPrinter(name)) if name == "no-such-printer"
+        ));
+
+        // Disabled: new labels are still taken, and they wait.
+        station
+            .manager
+            .set_enabled(&admin, "shelf-pdf", false)
+            .await
+            .expect("disabled");
+        assert!(!station.state("shelf-pdf").enabled);
+        let waiting = station
+            .queue_cards("shelf-pdf")
+            .await
+            .expect("a disabled printer still takes labels")
+            .first()
+            .expect("a job")
+            .id;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert_eq!(
+            job_state(station.store(), waiting),
+            PrintState::Pending,
+            "it waits"
+        );
+        assert_eq!(pdfs(&out), 1);
+
+        let refused = station
+            .manager
+            .remove(&admin, "shelf-pdf")
+            .await
+            .expect_err("a label waits");
+        assert!(
+            matches!(refused, StoreError::PrinterHasJobs { count: 1, .. }),
+            "{refused}"
+        );
+        assert!(
+            station.printing.printer("shelf-pdf").is_some(),
+            "still takes labels"
+        );
+        let config_printer = station
+            .manager
+            .remove(&admin, "pdf")
+            .await
+            .expect_err("station.toml's")
+            .to_string();
+        assert!(config_printer.contains("station.toml"), "{config_printer}");
+
+        // Enabled again: the waiting label prints; then the printer can go.
+        station
+            .manager
+            .set_enabled(&admin, "shelf-pdf", true)
+            .await
+            .expect("enabled");
+        eventually("the waiting label to print", || {
+            matches!(
+                job_state(station.store(), waiting),
+                PrintState::Printed { .. }
+            )
+        })
+        .await;
+        assert_eq!(pdfs(&out), 2);
+        station
+            .manager
+            .remove(&admin, "shelf-pdf")
+            .await
+            .expect("removed");
+        assert!(station.devices.get("shelf-pdf").is_none());
+        assert!(matches!(
+            station.queue_cards("shelf-pdf").await,
+            Err(LabelError::UnknownPrinter(_))
+        ));
+        // The daemon-wide stop ends every unit.
+        let _ = station.stop.send(true);
+        tokio::time::timeout(DEADLINE, station.manager.shutdown())
+            .await
+            .expect("every unit stops");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn config_devices_can_be_disabled_but_not_removed_and_stay_disabled_after_a_restart() {
+        let toml = "[[workstation]]\nname = \"counter\"\n[[scanner]]\nname = \"counter-scanner\"\nport = \"/dev/serial/by-id/not-plugged-in\"\nworkstation = \"counter\"\n";
+        let station = Station::start(toml).await;
+        let admin = Actor::new("P0000000014");
+        assert!(station.manager.is_running("counter-scanner").await);
+        assert!(station.manager.is_running("pdf").await);
+        assert_eq!(station.state("counter-scanner").origin, "config");
+
+        let removed = station
+            .manager
+            .remove(&admin, "counter-scanner")
+            .await
+            .expect_err("station.toml's")
+            .to_string();
+        assert!(
+            removed.contains("station.toml") && removed.contains("change it there"),
+            "{removed}"
+        );
+        let head = station.store().head().0;
+        let elsewhere: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "scanner", "name": "cart-scanner", "port": "/dev/ttyUSB7", "workstation": "cart-9",
+        }))
+        .expect("definition");
+        let refused = station
+            .manager
+            .add(&admin, elsewhere)
+            .await
+            .expect_err("no such workstation")
+            .to_string();
+        assert!(
+            refused.contains("cart-9") && refused.contains("counter"),
+            "{refused}"
+        );
+        let clash: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "scanner", "name": "counter-scanner", "port": "/dev/ttyUSB7", "workstation": "counter",
+        }))
+        .expect("definition");
+        let refused = station
+            .manager
+            .add(&admin, clash)
+            .await
+            .expect_err("the name is station.toml's")
+            .to_string();
+        assert!(refused.contains("station.toml"), "{refused}");
+        assert!(matches!(
+            station.manager.set_enabled(&admin, "ghost", false).await,
+            Err(StoreError::UnknownDevice(_))
+        ));
+        assert_eq!(station.store().head().0, head, "refusals record nothing");
+        assert!(station.devices.get("cart-scanner").is_none());
+
+        station
+            .manager
+            .set_enabled(&admin, "counter-scanner", false)
+            .await
+            .expect("a config device can be disabled");
+        assert!(!station.manager.is_running("counter-scanner").await);
+        let listed = station.manager.definitions().await.expect("definitions");
+        assert!(listed
+            .iter()
+            .any(|device| device.definition.name() == "counter-scanner"
+                && device.origin == Origin::Config
+                && !device.enabled));
+        let _ = station.stop.send(true);
+        station.manager.shutdown().await;
+
+        // A restart over the same store: the scanner stays disabled.
+        let Station {
+            dir,
+            engine,
+            manager,
+            ..
+        } = station;
+        drop(manager);
+        let store = engine.store().clone();
+        drop(engine);
+        let again = Station::over(dir, store, toml).await;
+        assert!(!again.manager.is_running("counter-scanner").await);
+        assert!(again.manager.is_running("pdf").await);
+        let state = again.state("counter-scanner");
+        assert!(!state.enabled && state.origin == "config", "{state:?}");
+        assert_eq!(
+            again.config.device_names(),
+            vec!["counter-scanner".to_owned(), "pdf".to_owned()]
+        );
+        let _ = again.stop.send(true);
+        again.manager.shutdown().await;
     }
 }

@@ -62,10 +62,22 @@ pub enum EventKind {
     AccessDenied,
     /// A loan's due date was moved later.
     LoanRenewed,
+    /// An administrator added a numbering scheme (station-managed, not in station.toml).
+    SchemeAdded,
+    /// A station-managed numbering scheme was retired: it allocates no new numbers.
+    SchemeRetired,
+    /// An administrator added a device (scanner or printer) to the store.
+    DeviceAdded,
+    /// A station-managed device was removed.
+    DeviceRemoved,
+    /// A device was enabled again.
+    DeviceEnabled,
+    /// A device was disabled: it stays defined but is not run.
+    DeviceDisabled,
 }
 
 /// One field's value before and after a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     /// Field name.
     pub field: String,

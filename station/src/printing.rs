@@ -3,13 +3,13 @@
 //! (retrying with back-off while a printer is unreachable or faulted).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
 use crate::barcode::{Barcode, Kind};
-use crate::devices::{DeviceState, Devices};
+use crate::devices::{DeviceState, Devices, Origin, StopSignal};
 use crate::label::{self, Fonts, LabelData, Template, Templates};
 use crate::model::{Item, Millis, PrintFormat, PrintJob, Role};
 use crate::printer::{Language, Printer, PrinterConfig};
@@ -339,33 +339,44 @@ pub fn spawn_printers(
     configs
         .iter()
         .map(|config| {
-            devices.register(DeviceState {
-                name: config.name.clone(),
-                kind: "printer",
-                workstation: String::new(),
-                port: config.connect.to_string(),
-                connected: false,
-                since: store.now(),
-                last_scan: None,
-                last_problem: None,
-            });
-            let printer = Printer::new(config.clone());
-            let store = store.clone();
-            let devices = devices.clone();
-            let wake = wake.clone();
-            let mut stop = stop.clone();
-            tokio::spawn(async move {
-                loop {
-                    deliver_due(&store, &printer, &devices).await;
-                    tokio::select! {
-                        _ = stop.wait_for(|stop| *stop) => break,
-                        _ = wake.notified() => {}
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    }
-                }
-            })
+            devices.register(DeviceState::new(
+                &crate::store::DeviceDefinition::Printer(config.clone()),
+                Origin::Config,
+                true,
+                store.now(),
+            ));
+            spawn_printer(
+                config,
+                store.clone(),
+                devices.clone(),
+                wake.clone(),
+                StopSignal::daemon(stop.clone()),
+            )
         })
         .collect()
+}
+
+/// Runs the worker of one printer until `stop`: it delivers the due jobs, then waits for
+/// `wake` or a second. A round under way is finished before it stops, so a job is never
+/// left half-sent. Its state must be registered in `devices` already.
+pub fn spawn_printer(
+    config: &PrinterConfig,
+    store: Arc<Store>,
+    devices: Arc<Devices>,
+    wake: Arc<Notify>,
+    mut stop: StopSignal,
+) -> tokio::task::JoinHandle<()> {
+    let printer = Printer::new(config.clone());
+    tokio::spawn(async move {
+        loop {
+            deliver_due(&store, &printer, &devices).await;
+            tokio::select! {
+                () = stop.stopped() => break,
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+        }
+    })
 }
 
 /// A request to print labels, from the CLI (directly or through the control socket).
@@ -391,7 +402,9 @@ pub enum LabelRequest {
 /// Everything needed to print: templates and font, printers, and the workers' bell.
 pub struct Printing {
     labels: Result<Labels, String>,
-    printers: Vec<PrinterConfig>,
+    /// The printers labels may be queued for: station.toml's and those added through the
+    /// station (disabled ones included: their labels wait).
+    printers: RwLock<Vec<PrinterConfig>>,
     wake: Arc<Notify>,
 }
 
@@ -406,14 +419,54 @@ impl Printing {
         }
         Printing {
             labels,
-            printers: config.printer_configs(),
+            printers: RwLock::new(config.printer_configs()),
             wake: Arc::new(Notify::new()),
         }
     }
 
-    /// The configured printers.
-    pub fn printers(&self) -> &[PrinterConfig] {
-        &self.printers
+    fn read_printers(&self) -> std::sync::RwLockReadGuard<'_, Vec<PrinterConfig>> {
+        // Every change is one Vec operation that cannot leave the list half-changed, so
+        // a poisoned lock still guards a sound list.
+        self.printers
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn write_printers(&self) -> std::sync::RwLockWriteGuard<'_, Vec<PrinterConfig>> {
+        self.printers
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The printers labels can be queued for now.
+    pub fn printers(&self) -> Vec<PrinterConfig> {
+        self.read_printers().clone()
+    }
+
+    /// The printer called `name`, if labels can be queued for it.
+    pub fn printer(&self, name: &str) -> Option<PrinterConfig> {
+        self.read_printers()
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+    }
+
+    /// Accepts labels for `printer` from now on (replacing a printer of the same name).
+    pub fn add_printer(&self, printer: PrinterConfig) {
+        let mut printers = self.write_printers();
+        match printers.iter_mut().find(|p| p.name == printer.name) {
+            Some(slot) => *slot = printer,
+            None => printers.push(printer),
+        }
+    }
+
+    /// Refuses labels for printer `name` from now on, and returns it. Waits for labels
+    /// being queued at this moment, so that once it returns no label for `name` can
+    /// still be committed.
+    pub fn remove_printer(&self, name: &str) -> Option<PrinterConfig> {
+        let mut printers = self.write_printers();
+        let index = printers.iter().position(|p| p.name == name)?;
+        Some(printers.remove(index))
     }
 
     /// The bell that makes the printer workers look at the queue at once.
@@ -434,9 +487,12 @@ impl Printing {
             .labels
             .as_ref()
             .map_err(|error| LabelError::Setup(error.clone()))?;
-        if !self.printers.iter().any(|p| p.name == printer) {
-            return Err(LabelError::UnknownPrinter(printer.to_owned()));
-        }
+        // Held until the labels are queued: a printer being removed waits for them.
+        let printers = self.read_printers();
+        let config = printers
+            .iter()
+            .find(|p| p.name == printer)
+            .ok_or_else(|| LabelError::UnknownPrinter(printer.to_owned()))?;
         let (items, subject, reprint) = match request {
             LabelRequest::Items { barcodes, reprint } => {
                 let mut items = Vec::with_capacity(barcodes.len());
@@ -453,11 +509,6 @@ impl Printing {
             ),
             LabelRequest::Cards => (command_cards(), "command cards".to_owned(), None),
         };
-        let config = self
-            .printers
-            .iter()
-            .find(|p| p.name == printer)
-            .ok_or_else(|| LabelError::UnknownPrinter(printer.to_owned()))?;
         let mut jobs = Vec::new();
         for (format, payload, label_subject) in labels.render(config, &items, &subject)? {
             jobs.push(store.queue_print(
@@ -471,6 +522,7 @@ impl Printing {
                 },
             )?);
         }
+        drop(printers);
         self.wake.notify_waiters();
         Ok(jobs)
     }

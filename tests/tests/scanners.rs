@@ -533,3 +533,167 @@ fn an_ssi_scanner_is_acknowledged_and_told_good_or_bad() {
     assert_eq!(packets[2].data(), [0x02], "red LED");
     expect(&results(&daemon, "counter", 2)[1], "error", "check digit");
 }
+
+fn device(daemon_addr: std::net::SocketAddr, token: &str, name: &str) -> serde_json::Value {
+    let (status, body) = common::http_get_as(daemon_addr, "/api/v1/devices", token);
+    assert_eq!(status, 200, "{body}");
+    let devices: serde_json::Value = serde_json::from_str(&body).expect("devices JSON");
+    devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|device| device["name"] == name)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// An administrator adds a scanner through the API while the station runs: it is read at
+/// once, can be disabled and enabled, is still there after a restart, and a clerk may not
+/// touch it. A scheme added the same way numbers boxes until it is retired.
+#[test]
+fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Datalogic_QD2430-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, &[]);
+    let admin = daemon.token.clone();
+    assert!(
+        admin.starts_with("ast_"),
+        "the first start made an admin token"
+    );
+    let definition = format!(
+        r#"{{"kind": "scanner", "name": "cart-scanner", "port": "{}", "suffix": "cr", "workstation": "cart-1"}}"#,
+        link.display()
+    );
+    let (status, token) = daemon.post(
+        "/api/v1/tokens/create",
+        &format!(r#"{{"person": "{}"}}"#, setup.clerk),
+    );
+    assert_eq!(status, 201, "{token}");
+    let token: serde_json::Value = serde_json::from_str(&token).expect("token JSON");
+    let clerk_token = token["secret"].as_str().expect("secret").to_owned();
+    let (status, body) = common::http_post_as(
+        daemon.addr,
+        "/api/v1/devices/add",
+        &definition,
+        &clerk_token,
+    );
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        device(daemon.addr, &admin, "cart-scanner"),
+        serde_json::Value::Null
+    );
+
+    let (status, body) = daemon.post("/api/v1/devices/add", &definition);
+    assert_eq!(status, 201, "{body}");
+    wait_until("the new scanner to connect", || {
+        connected(&daemon, "cart-scanner")
+    });
+    let added = device(daemon.addr, &admin, "cart-scanner");
+    assert_eq!(
+        (added["origin"].as_str(), added["enabled"].as_bool()),
+        (Some("station"), Some(true)),
+        "{added}"
+    );
+    scanner.scan(&setup.boxes[0]);
+    let first = results(&daemon, "cart-1", 1);
+    assert_eq!(first[0]["item"]["archive_no"], "A-1", "{:#?}", first[0]);
+
+    // The same name twice, or a workstation that does not exist: refused, nothing changes.
+    let (status, body) = daemon.post("/api/v1/devices/add", &definition);
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = daemon.post(
+        "/api/v1/devices/add",
+        r#"{"kind": "scanner", "name": "stray", "port": "/dev/ttyACM9", "workstation": "attic"}"#,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("attic"), "{body}");
+    assert_eq!(
+        device(daemon.addr, &admin, "stray"),
+        serde_json::Value::Null
+    );
+
+    let (status, body) = daemon.post("/api/v1/devices/cart-scanner/disable", "");
+    assert_eq!(status, 200, "{body}");
+    let disabled = device(daemon.addr, &admin, "cart-scanner");
+    assert_eq!(
+        (
+            disabled["enabled"].as_bool(),
+            disabled["connected"].as_bool()
+        ),
+        (Some(false), Some(false)),
+        "{disabled}"
+    );
+    let (status, body) = daemon.post("/api/v1/devices/cart-scanner/enable", "");
+    assert_eq!(status, 200, "{body}");
+    wait_until("the enabled scanner to connect", || {
+        connected(&daemon, "cart-scanner")
+    });
+    scanner.scan(&setup.boxes[1]);
+    let both = results(&daemon, "cart-1", 2);
+    assert_eq!(both[1]["item"]["archive_no"], "A-2");
+
+    let (status, body) = daemon.post(
+        "/api/v1/schemes/add",
+        r#"{"name": "guarantee", "template": "{year}担字第{seq:03}号"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let register =
+        r#"{"title": "担保合同", "customer": "远景机械", "scheme": "guarantee", "year": 2026}"#;
+    let (status, body) = daemon.post("/api/v1/boxes/register", register);
+    assert_eq!(status, 201, "{body}");
+    assert!(body.contains("2026担字第001号"), "{body}");
+
+    assert!(daemon.terminate().success());
+    let daemon = start(&setup, &[]);
+    wait_until("the stored scanner to connect after a restart", || {
+        common::http_get_as(daemon.addr, "/api/v1/devices", &admin)
+            .1
+            .contains(r#""connected":true"#)
+    });
+    scanner.scan(&setup.boxes[2]);
+    let third = {
+        let path = "/api/v1/scans/recent?workstation=cart-1";
+        let mut out = Vec::new();
+        wait_until("a scan after the restart", || {
+            let (_, body) = common::http_get_as(daemon.addr, path, &admin);
+            out = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|value| value.as_array().cloned())
+                .unwrap_or_default();
+            !out.is_empty()
+        });
+        out
+    };
+    assert_eq!(third[0]["item"]["archive_no"], "A-3");
+
+    let (status, body) =
+        common::http_post_as(daemon.addr, "/api/v1/boxes/register", register, &admin);
+    assert_eq!(status, 201, "{body}");
+    assert!(
+        body.contains("2026担字第002号"),
+        "numbering goes on after a restart: {body}"
+    );
+    let (status, body) =
+        common::http_post_as(daemon.addr, "/api/v1/schemes/guarantee/retire", "", &admin);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        common::http_post_as(daemon.addr, "/api/v1/boxes/register", register, &admin);
+    assert_eq!(status, 422, "a retired scheme numbers nothing: {body}");
+    let (_, schemes) = common::http_get_as(daemon.addr, "/api/v1/schemes", &admin);
+    assert!(schemes.contains(r#""retired":true"#), "{schemes}");
+
+    let (status, body) = common::http_post_as(
+        daemon.addr,
+        "/api/v1/devices/cart-scanner/remove",
+        "",
+        &admin,
+    );
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        device(daemon.addr, &admin, "cart-scanner"),
+        serde_json::Value::Null
+    );
+    assert!(daemon.terminate().success());
+}

@@ -232,6 +232,33 @@ impl<'de> serde::Deserialize<'de> for Connect {
     }
 }
 
+/// Serialized as its canonical address text (the form [`Connect::parse`] reads), so that a
+/// printer definition round-trips through JSON or TOML.
+impl serde::Serialize for Connect {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// In a JSON schema: the address text.
+impl schemars::JsonSchema for Connect {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Connect".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "tcp://host[:port], serial:///dev/ttyUSB1[?baud=N], cups://[server[:port]/]QUEUE or dir://PATH",
+            "examples": ["tcp://192.168.10.20:9100", "dir://./station-data/labels"]
+        })
+    }
+}
+
 /// The address in its canonical form, which [`Connect::parse`] reads back.
 impl fmt::Display for Connect {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -58,7 +58,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio::sync::Mutex;
 
@@ -72,7 +72,7 @@ mod stream;
 pub use connect::{Connect, ConnectError, DEFAULT_BAUD, DEFAULT_TCP_PORT};
 
 /// The language a printer takes, and the kind of a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     /// Zebra Programming Language: label printers.
@@ -111,7 +111,7 @@ impl fmt::Display for Language {
 /// assert_eq!(config.connect, Connect::Tcp { host: "192.168.10.20".into(), port: 9100 });
 /// # Ok::<(), toml::de::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrinterConfig {
     /// The name workstations use for it, e.g. `zebra-1`. Named in every error.

@@ -55,6 +55,8 @@ pub struct AppState {
     pub config: Arc<crate::config::Config>,
     /// Label rendering and the print queue.
     pub printing: Option<Arc<crate::printing::Printing>>,
+    /// The running devices, which administrators change through the API.
+    pub device_manager: Option<Arc<crate::devices::DeviceManager>>,
 }
 
 impl AppState {
@@ -96,6 +98,7 @@ impl AppState {
             outcomes,
             config: Arc::default(),
             printing: None,
+            device_manager: None,
         }
     }
 
@@ -107,6 +110,12 @@ impl AppState {
     ) -> AppState {
         self.config = config;
         self.printing = Some(printing);
+        self
+    }
+
+    /// The device manager administrators add, remove, enable and disable devices through.
+    pub fn with_device_manager(mut self, manager: Arc<crate::devices::DeviceManager>) -> AppState {
+        self.device_manager = Some(manager);
         self
     }
 
@@ -155,8 +164,10 @@ impl AppState {
 }
 
 /// One route of the API: the router and the OpenAPI document are both built from the
-/// list of these, so the document cannot drift from what the server serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// list of these, so the document cannot drift from what the server serves. The shapes of
+/// query strings, request bodies and answers are the handlers' own Rust types, described
+/// by their `schemars::JsonSchema` derives.
+#[derive(Debug, Clone, Copy)]
 pub struct Endpoint {
     /// `get` or `post`.
     pub method: &'static str,
@@ -166,9 +177,39 @@ pub struct Endpoint {
     pub summary: &'static str,
     /// The least role it needs (`None`: no token at all).
     pub role: Option<Role>,
+    /// The query string's fields, if it takes any.
+    pub query: Option<SchemaFn>,
+    /// The JSON request body, if it takes one.
+    pub body: Option<SchemaFn>,
+    /// What a successful call answers.
+    pub answer: Option<Answer>,
 }
 
-const fn endpoint(
+/// Describes one Rust type into a schema generator.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// What a successful call answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// JSON of the type `SchemaFn` describes, with this status.
+    Json(u16, SchemaFn),
+    /// Nothing (204).
+    Empty,
+    /// A file or text in one of these media types.
+    Media(&'static [&'static str]),
+}
+
+fn reference<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+fn inline<T: schemars::JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    T::json_schema(generator)
+}
+
+fn endpoint(
     method: &'static str,
     path: &'static str,
     summary: &'static str,
@@ -179,6 +220,59 @@ const fn endpoint(
         path,
         summary,
         role,
+        query: None,
+        body: None,
+        answer: None,
+    }
+}
+
+impl Endpoint {
+    /// Takes a query string of `Q`'s fields.
+    fn query<Q: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            query: Some(inline::<Q>),
+            ..self
+        }
+    }
+
+    /// Takes a JSON body of type `B`.
+    fn body<B: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            body: Some(reference::<B>),
+            ..self
+        }
+    }
+
+    /// Answers 200 with a `T`.
+    fn json<T: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Json(200, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// Answers 201 with the created `T`.
+    fn created<T: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Json(201, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// Answers 204 with no body.
+    fn empty(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Empty),
+            ..self
+        }
+    }
+
+    /// Answers a file or text of one of `types`.
+    fn media(self, types: &'static [&'static str]) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Media(types)),
+            ..self
+        }
     }
 }
 
@@ -186,9 +280,10 @@ const fn endpoint(
 fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
     let clerk = Some(Role::Clerk);
     let supervisor = Some(Role::Supervisor);
+    let admin = Some(Role::Admin);
     vec![
         (
-            endpoint("get", "/healthz", "Health check", None),
+            endpoint("get", "/healthz", "Health check", None).json::<Health>(),
             get(healthz),
         ),
         (
@@ -197,7 +292,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/items/{barcode}",
                 "An item by its barcode (certificates: supervisors)",
                 clerk,
-            ),
+            )
+            .json::<ItemView>(),
             get(get_item),
         ),
         (
@@ -206,7 +302,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/items/{barcode}/history",
                 "An item's events, oldest first",
                 clerk,
-            ),
+            )
+            .json::<Vec<EventView>>(),
             get(item_history),
         ),
         (
@@ -215,7 +312,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/boxes",
                 "Boxes by archive_no or customer prefix (limit ≤ 500)",
                 clerk,
-            ),
+            )
+            .query::<BoxQuery>()
+            .json::<Vec<ItemView>>(),
             get(find_boxes),
         ),
         (
@@ -224,7 +323,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/locations/{barcode}/items",
                 "What stands at a location (safes: supervisors)",
                 clerk,
-            ),
+            )
+            .query::<ListQuery>()
+            .json::<Vec<ItemView>>(),
             get(location_items),
         ),
         (
@@ -233,7 +334,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/scans",
                 "Run a scan at a workstation, as a serial scanner would",
                 clerk,
-            ),
+            )
+            .body::<ScanRequest>()
+            .json::<ScanResult>(),
             post(post_scan),
         ),
         (
@@ -242,7 +345,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/scans/recent",
                 "Recent scan results, optionally of one workstation",
                 clerk,
-            ),
+            )
+            .query::<RecentQuery>()
+            .json::<Vec<ScanResult>>(),
             get(recent_scans),
         ),
         (
@@ -251,7 +356,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/devices",
                 "Scanners and printers with their state",
                 clerk,
-            ),
+            )
+            .json::<Vec<DeviceState>>(),
             get(devices),
         ),
         (
@@ -260,7 +366,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/loans/approvals",
                 "Record a supervisor's approval for a borrower",
                 supervisor,
-            ),
+            )
+            .body::<ApprovalRequest>()
+            .created::<ApprovalView>(),
             post(approve_borrower),
         ),
         (
@@ -269,7 +377,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/live",
                 "Server-sent events of scan results",
                 clerk,
-            ),
+            )
+            .query::<LiveQuery>()
+            .media(&["text/event-stream"]),
             get(live),
         ),
         (
@@ -278,7 +388,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/loans",
                 "Open loans: all, overdue, or one borrower's",
                 clerk,
-            ),
+            )
+            .query::<LoanQuery>()
+            .json::<Vec<LoanView>>(),
             get(loans),
         ),
         (
@@ -287,7 +399,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/handovers",
                 "Open handovers with their deadline state",
                 clerk,
-            ),
+            )
+            .json::<Vec<HandoverView>>(),
             get(handovers),
         ),
         (
@@ -296,7 +409,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/reports/{file}",
                 "ledger.csv, ledger.xlsx, loans.csv or loans.xlsx",
                 supervisor,
-            ),
+            )
+            .media(&["text/csv", XLSX]),
             get(ledger_report),
         ),
         (
@@ -305,7 +419,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/boxes/register",
                 "Register a box (optionally printing its label)",
                 clerk,
-            ),
+            )
+            .body::<RegisterRequest>()
+            .created::<Registered>(),
             post(register_box),
         ),
         (
@@ -314,7 +430,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/boxes/{barcode}/edit",
                 "Edit a box's descriptive fields",
                 clerk,
-            ),
+            )
+            .body::<EditRequest>()
+            .json::<ItemView>(),
             post(edit_box),
         ),
         (
@@ -323,7 +441,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/labels",
                 "Print items' labels (reprints need a reason)",
                 clerk,
-            ),
+            )
+            .body::<LabelsRequest>()
+            .created::<Vec<JobView>>(),
             post(print_labels),
         ),
         (
@@ -332,11 +452,13 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/labels/queue",
                 "Labels waiting for their printer",
                 clerk,
-            ),
+            )
+            .json::<Vec<JobView>>(),
             get(label_queue),
         ),
         (
-            endpoint("get", "/api/v1/people", "People and their badges", clerk),
+            endpoint("get", "/api/v1/people", "People and their badges", clerk)
+                .json::<Vec<PersonView>>(),
             get(people),
         ),
         (
@@ -344,13 +466,78 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "post",
                 "/api/v1/people/add",
                 "Add a person with a new badge",
-                Some(Role::Admin),
-            ),
+                admin,
+            )
+            .body::<PersonRequest>()
+            .created::<PersonView>(),
             post(add_person),
         ),
         (
-            endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk),
-            get(schemes),
+            endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk)
+                .json::<Vec<admin::SchemeView>>(),
+            get(admin::schemes),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/schemes/add",
+                "Add a numbering scheme",
+                admin,
+            )
+            .body::<admin::SchemeRequest>()
+            .created::<admin::SchemeView>(),
+            post(admin::add_scheme),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/schemes/{name}/retire",
+                "Retire a scheme added through the station (no new numbers)",
+                admin,
+            )
+            .json::<admin::SchemeView>(),
+            post(admin::retire_scheme),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/add",
+                "Add a scanner or printer and start it",
+                admin,
+            )
+            .body::<crate::store::DeviceDefinition>()
+            .created::<DeviceState>(),
+            post(admin::add_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/remove",
+                "Stop and remove a device added through the station",
+                admin,
+            )
+            .empty(),
+            post(admin::remove_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/enable",
+                "Start a device again",
+                admin,
+            )
+            .json::<DeviceState>(),
+            post(admin::enable_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/disable",
+                "Stop a device until it is enabled again",
+                admin,
+            )
+            .json::<DeviceState>(),
+            post(admin::disable_device),
         ),
         (
             endpoint(
@@ -358,7 +545,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/locations",
                 "The location tree, with capacity use",
                 clerk,
-            ),
+            )
+            .json::<Vec<LocationView>>(),
             get(locations),
         ),
         (
@@ -367,7 +555,8 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/loans/{id}/renew",
                 "Renew a loan by the loan period",
                 supervisor,
-            ),
+            )
+            .json::<LoanView>(),
             post(renew_loan),
         ),
         (
@@ -376,7 +565,9 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "/api/v1/certificates/register",
                 "Register a certificate (权证)",
                 supervisor,
-            ),
+            )
+            .body::<CertificateRequest>()
+            .created::<ItemView>(),
             post(register_certificate),
         ),
         (
@@ -384,8 +575,10 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "post",
                 "/api/v1/tokens/create",
                 "Create a token for a person (shown once)",
-                Some(Role::Admin),
-            ),
+                admin,
+            )
+            .body::<TokenRequest>()
+            .created::<TokenView>(),
             post(create_token),
         ),
         (
@@ -393,16 +586,19 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "post",
                 "/api/v1/tokens/{id}/revoke",
                 "Revoke a token",
-                Some(Role::Admin),
-            ),
+                admin,
+            )
+            .empty(),
             post(revoke_token),
         ),
         (
-            endpoint("get", "/api/v1/openapi.json", "This document", clerk),
+            endpoint("get", "/api/v1/openapi.json", "This document", clerk)
+                .json::<serde_json::Value>(),
             get(openapi_json),
         ),
         (
-            endpoint("get", "/metrics", "Prometheus metrics", clerk),
+            endpoint("get", "/metrics", "Prometheus metrics", clerk)
+                .media(&["text/plain; version=0.0.4"]),
             get(metrics),
         ),
     ]
@@ -413,30 +609,108 @@ pub fn endpoints() -> Vec<Endpoint> {
     routes().into_iter().map(|(endpoint, _)| endpoint).collect()
 }
 
-/// The OpenAPI 3 document of [`endpoints`].
+/// The OpenAPI 3.1 document of [`endpoints`]: paths, parameters, roles, and the JSON
+/// Schemas (2020-12) of every query string, request body and answer, derived from the
+/// handlers' own types.
 pub fn openapi() -> serde_json::Value {
+    use schemars::generate::SchemaSettings;
     use serde_json::{json, Map, Value};
+    let settings = SchemaSettings::draft2020_12().with(|settings| {
+        settings.definitions_path = "/components/schemas".into();
+        settings.meta_schema = None;
+    });
+    // Requests are read (deserialize: defaulted fields are optional) and inlined; answers
+    // are written (serialize) and share their named types under components/schemas.
+    let mut requests = settings
+        .clone()
+        .for_deserialize()
+        .with(|settings| settings.inline_subschemas = true)
+        .into_generator();
+    let mut answers = settings.for_serialize().into_generator();
     let error = json!({"$ref": "#/components/schemas/Error"});
+    let error_response = |description: &str| json!({"description": description, "content": {"application/json": {"schema": error}}});
     let mut paths = Map::new();
     for endpoint in endpoints() {
-        let parameters: Vec<Value> = endpoint
+        let mut parameters: Vec<Value> = endpoint
             .path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
             .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
             .collect();
-        let mut responses = Map::new();
-        responses.insert("200".into(), json!({"description": "OK"}));
-        responses.insert("400".into(), json!({"description": "Bad request", "content": {"application/json": {"schema": error}}}));
-        if endpoint.role.is_some() {
-            responses.insert("401".into(), json!({"description": "No live bearer token", "content": {"application/json": {"schema": error}}}));
-            responses.insert("403".into(), json!({"description": "The token's role may not do this", "content": {"application/json": {"schema": error}}}));
+        if let Some(query) = endpoint.query {
+            let schema = query(&mut requests).to_value();
+            let required = schema["required"].as_array().cloned().unwrap_or_default();
+            for (name, field) in schema["properties"].as_object().into_iter().flatten() {
+                let mut parameter = json!({
+                    "name": name,
+                    "in": "query",
+                    "required": required.contains(&Value::from(name.as_str())),
+                    "schema": field,
+                });
+                if let Some(description) = field.get("description") {
+                    parameter["description"] = description.clone();
+                }
+                parameters.push(parameter);
+            }
         }
+        let mut responses = Map::new();
+        match endpoint.answer {
+            Some(Answer::Json(status, answer)) => {
+                let mut ok = json!({"description": "OK", "content": {"application/json": {"schema": answer(&mut answers).to_value()}}});
+                if endpoint.path == "/api/v1/boxes" {
+                    ok["headers"] = json!({"x-next-after": {
+                        "description": "The cursor of the next page (pass it as `after`), when there may be more",
+                        "schema": {"type": "string"}
+                    }});
+                }
+                responses.insert(status.to_string(), ok);
+            }
+            Some(Answer::Empty) => {
+                responses.insert("204".into(), json!({"description": "Done"}));
+            }
+            Some(Answer::Media(types)) => {
+                let content: Map<String, Value> = types
+                    .iter()
+                    .map(|media| ((*media).to_owned(), json!({"schema": {"type": "string"}})))
+                    .collect();
+                responses.insert(
+                    "200".into(),
+                    json!({"description": "OK", "content": content}),
+                );
+            }
+            None => {}
+        }
+        responses.insert("400".into(), error_response("Bad request"));
+        responses.insert("404".into(), error_response("No such thing"));
+        if endpoint.body.is_some() {
+            responses.insert("413".into(), error_response("The body is too large"));
+            responses.insert(
+                "422".into(),
+                error_response("Refused by the archive's rules; nothing changed"),
+            );
+        }
+        if endpoint.role.is_some() {
+            responses.insert("401".into(), error_response("No live bearer token"));
+            responses.insert(
+                "403".into(),
+                error_response("The token's role may not do this"),
+            );
+        }
+        responses.insert(
+            "500".into(),
+            error_response("Internal error (logged on the station)"),
+        );
         let mut operation = json!({
             "summary": endpoint.summary,
             "parameters": parameters,
             "responses": responses,
         });
+        if let Some(body) = endpoint.body {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {"application/json": {"schema": body(&mut requests).to_value()}}
+            });
+        }
         match endpoint.role {
             Some(role) => {
                 operation["security"] = json!([{"bearer": []}]);
@@ -449,20 +723,15 @@ pub fn openapi() -> serde_json::Value {
             .or_insert_with(|| Value::Object(Map::new()));
         entry[endpoint.method] = operation;
     }
+    reference::<ErrorBody>(&mut answers);
+    let schemas = answers.take_definitions(true);
     json!({
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {"title": "archive station", "version": env!("CARGO_PKG_VERSION")},
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {
-                "type": "object",
-                "required": ["error", "message"],
-                "properties": {
-                    "error": {"type": "string"},
-                    "message": {"type": "object", "required": ["zh", "en"], "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
-                }
-            }}
+            "schemas": schemas,
         }
     })
 }
@@ -619,16 +888,14 @@ pub struct ApiError {
     en: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    message: Message<'a>,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    zh: &'a str,
-    en: &'a str,
+/// The one shape of every error answer.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+struct ErrorBody {
+    /// A short machine-readable code, e.g. `forbidden`.
+    error: &'static str,
+    /// What is wrong, for people.
+    message: crate::workflow::Message,
 }
 
 impl ApiError {
@@ -655,9 +922,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: self.code,
-            message: Message {
-                zh: &self.zh,
-                en: &self.en,
+            message: crate::workflow::Message {
+                zh: self.zh,
+                en: self.en,
             },
         };
         (self.status, Json(body)).into_response()
@@ -749,7 +1016,7 @@ async fn not_found() -> ApiError {
     )
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Health {
     status: &'static str,
     events: u64,
@@ -763,14 +1030,14 @@ async fn healthz(State(state): State<AppState>) -> Json<Health> {
 }
 
 /// A place with its barcode and human path.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct PlaceView {
     barcode: String,
     path: String,
 }
 
 /// An item as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ItemView {
     kind: &'static str,
     barcode: String,
@@ -908,7 +1175,7 @@ async fn get_item(
     Ok(Json(item_view(store, item)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct BoxQuery {
     archive_no: Option<String>,
@@ -1027,7 +1294,7 @@ async fn find_boxes(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     limit: Option<usize>,
@@ -1064,7 +1331,7 @@ async fn location_items(
 }
 
 /// A scan sent over HTTP: a browser page or a keyboard-wedge scanner station.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ScanRequest {
     workstation: String,
@@ -1103,7 +1370,7 @@ async fn post_scan(
     Ok(Json(result))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RecentQuery {
     workstation: Option<String>,
@@ -1140,7 +1407,7 @@ async fn devices(State(state): State<AppState>) -> Json<Vec<DeviceState>> {
 }
 
 /// A supervisor's approval for someone to borrow, recorded before the checkout.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ApprovalRequest {
     borrower: String,
@@ -1150,7 +1417,7 @@ struct ApprovalRequest {
     valid_until: Option<chrono::NaiveDate>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ApprovalView {
     borrower: String,
     approver: String,
@@ -1204,7 +1471,7 @@ async fn approve_borrower(
 }
 
 /// One event as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct EventView {
     seq: u64,
     at: crate::model::Millis,
@@ -1244,7 +1511,7 @@ async fn item_history(
     Ok(Json(events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct LiveQuery {
     workstation: Option<String>,
     /// Browsers' EventSource cannot send headers; the middleware reads this.
@@ -1299,7 +1566,7 @@ async fn live(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LoanQuery {
     /// Only loans past their due date.
@@ -1309,7 +1576,7 @@ struct LoanQuery {
 }
 
 /// An open loan as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct LoanView {
     id: u64,
     item: String,
@@ -1490,7 +1757,7 @@ async fn ledger_report(
 }
 
 /// An open handover with its deadline state.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct HandoverView {
     id: u64,
     stage: &'static str,
@@ -1529,6 +1796,7 @@ async fn handovers(State(state): State<AppState>) -> Result<Json<Vec<HandoverVie
     Ok(Json(views))
 }
 
+mod admin;
 #[cfg(test)]
 mod tests;
 
@@ -1605,7 +1873,7 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// A box to register.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterRequest {
     title: String,
@@ -1622,7 +1890,7 @@ struct RegisterRequest {
     print_at: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Registered {
     #[serde(flatten)]
     item: ItemView,
@@ -1642,10 +1910,7 @@ async fn register_box(
     });
     let scheme = match &request.scheme {
         Some(name) => Some(
-            state
-                .config
-                .schemes("configuration")
-                .map_err(|e| bad(e.to_string()))?
+            crate::config::effective_schemes(&state.config, &state.store)?
                 .into_iter()
                 .find(|scheme| scheme.name() == name)
                 .ok_or_else(|| {
@@ -1711,7 +1976,7 @@ async fn register_box(
 }
 
 /// Fields to change; absent ones stay.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EditRequest {
     title: Option<String>,
@@ -1756,7 +2021,7 @@ async fn edit_box(
 }
 
 /// Labels to print.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LabelsRequest {
     barcodes: Vec<String>,
@@ -1768,7 +2033,7 @@ struct LabelsRequest {
     reason: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct JobView {
     id: u64,
     printer: String,
@@ -1830,7 +2095,7 @@ async fn label_queue(State(state): State<AppState>) -> Result<Json<Vec<JobView>>
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct PersonView {
     barcode: String,
     name: String,
@@ -1854,7 +2119,7 @@ async fn people(State(state): State<AppState>) -> Result<Json<Vec<PersonView>>, 
 }
 
 /// A person to add.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PersonRequest {
     name: String,
@@ -1904,28 +2169,8 @@ async fn add_person(
     ))
 }
 
-#[derive(Serialize)]
-struct SchemeView {
-    name: String,
-    template: String,
-}
-
-async fn schemes(State(state): State<AppState>) -> Json<Vec<SchemeView>> {
-    Json(
-        state
-            .config
-            .schemes
-            .iter()
-            .map(|scheme| SchemeView {
-                name: scheme.name.clone(),
-                template: scheme.template.clone(),
-            })
-            .collect(),
-    )
-}
-
 /// A certificate to register.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CertificateRequest {
     /// 不动产权证, 他项权证, 动产抵押登记, 股权出质登记, or another name.
@@ -1962,7 +2207,7 @@ async fn register_certificate(
 }
 
 /// A token to create.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenRequest {
     person: String,
@@ -1970,7 +2215,7 @@ struct TokenRequest {
     label: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct TokenView {
     id: u64,
     person: String,
@@ -2016,7 +2261,7 @@ async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct LocationView {
     barcode: String,
     path: String,

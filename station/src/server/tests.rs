@@ -26,6 +26,8 @@ struct Fixture {
     supervisor_token: String,
     clerk: Barcode,
     boxes: Vec<Barcode>,
+    /// Keeps the device units running (they stop when it turns true or is dropped).
+    _stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 async fn fixture() -> Fixture {
@@ -95,6 +97,7 @@ async fn fixture() -> Fixture {
         supervisor_token,
         clerk: clerk.barcode,
         boxes,
+        _stop: None,
     }
 }
 
@@ -119,13 +122,14 @@ fn admin_token(fixture: &Fixture) -> String {
         .secret
 }
 
-async fn call(
+/// Calls the app; answers the status, the headers and the body.
+async fn call_raw(
     fixture: &Fixture,
     token: &str,
     method: &str,
     uri: &str,
     body: &str,
-) -> (StatusCode, serde_json::Value) {
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let request = Request::builder()
         .method(method)
         .uri(uri)
@@ -138,11 +142,53 @@ async fn call(
         .await
         .expect("infallible");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
         .await
         .expect("body");
+    (status, headers, bytes.to_vec())
+}
+
+/// Calls the app; answers the status and the body as JSON (null when it is not JSON).
+async fn call(
+    fixture: &Fixture,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: &str,
+) -> (StatusCode, serde_json::Value) {
+    let (status, _, bytes) = call_raw(fixture, token, method, uri, body).await;
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (status, json)
+}
+
+/// The fixture with printing, a numbering scheme and a device manager set up.
+fn with_printing(mut fixture: Fixture) -> Fixture {
+    let config = crate::config::Config::parse(
+        &format!(
+            "data_dir = \"{}\"\n[[scheme]]\nname = \"loan\"\ntemplate = \"{{year}}鸿借字第{{seq:03}}号\"\n",
+            fixture._dir.path().join("cfg-data").display()
+        ),
+        "test",
+    )
+    .expect("config");
+    let config = Arc::new(config);
+    let printing = Arc::new(crate::printing::Printing::new(&config));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let manager = Arc::new(crate::devices::DeviceManager::new(
+        config.clone(),
+        fixture.state.engine.clone(),
+        fixture.state.devices.clone(),
+        printing.clone(),
+        stopped,
+    ));
+    fixture.state = fixture
+        .state
+        .clone()
+        .with_printing(config, printing)
+        .with_device_manager(manager);
+    fixture._stop = Some(stop);
+    fixture
 }
 
 #[tokio::test]
@@ -366,7 +412,7 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
     let token = fixture.supervisor_token.clone();
     let (status, document) = call(&fixture, &token, "GET", "/api/v1/openapi.json", "").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(document["openapi"], "3.0.3");
+    assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().expect("paths");
     let documented: Vec<(String, String)> = paths
         .iter()
@@ -384,7 +430,8 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
         let uri = path
             .replace("{barcode}", &sample)
             .replace("{file}", "ledger.csv")
-            .replace("{id}", "999");
+            .replace("{id}", "999")
+            .replace("{name}", "nothing");
         let body = if method == "post" { "{}" } else { "" };
         if path == "/api/v1/live" {
             continue; // a stream that never ends; its route is tested end to end
@@ -463,20 +510,7 @@ async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
 
 #[tokio::test]
 async fn registering_editing_printing_and_people_through_the_api() {
-    let mut fixture = fixture().await;
-    let config = crate::config::Config::parse(
-        &format!(
-            "data_dir = \"{}\"\n[[scheme]]\nname = \"loan\"\ntemplate = \"{{year}}鸿借字第{{seq:03}}号\"\n",
-            fixture._dir.path().join("cfg-data").display()
-        ),
-        "test",
-    )
-    .expect("config");
-    let printing = Arc::new(crate::printing::Printing::new(&config));
-    fixture.state = fixture
-        .state
-        .clone()
-        .with_printing(Arc::new(config), printing);
+    let fixture = with_printing(fixture().await);
     let clerk = fixture.clerk_token.clone();
 
     let (status, body) = call(
@@ -592,10 +626,12 @@ async fn authorization_matrix_matches_the_documented_roles() {
             .path
             .replace("{barcode}", &sample)
             .replace("{file}", "ledger.csv")
-            .replace("{id}", "1");
+            .replace("{id}", "1")
+            .replace("{name}", "nothing");
         let body = match endpoint.path {
             "/api/v1/loans/approvals" => format!(r#"{{"borrower": "{}"}}"#, fixture.clerk),
             "/api/v1/people/add" => r#"{"name": "新人", "role": "clerk"}"#.to_owned(),
+            "/api/v1/schemes/add" => r#"{"name": "new", "template": "N{seq}"}"#.to_owned(),
             _ => "{}".to_owned(),
         };
         for (role, token) in &tokens {
@@ -767,4 +803,589 @@ async fn searches_filter_and_page_with_a_cursor_and_loans_renew() {
     assert_eq!(body["due"], "2026-12-30", "30 days after the old due date");
     let (_, locations) = call(&fixture, &token, "GET", "/api/v1/locations", "").await;
     assert!(locations.is_array(), "{locations}");
+}
+
+/// Checks `instance` against the OpenAPI document's `schema` (whose `$ref`s point into
+/// the document's components), with a real JSON Schema 2020-12 validator.
+fn assert_matches(
+    document: &serde_json::Value,
+    schema: &serde_json::Value,
+    instance: &serde_json::Value,
+    what: &str,
+) {
+    let errors = schema_errors(document, schema, instance);
+    assert!(errors.is_empty(), "{what}: {errors:?}\n{instance}");
+}
+
+/// What `instance` breaks of the OpenAPI document's `schema`.
+fn schema_errors(
+    document: &serde_json::Value,
+    schema: &serde_json::Value,
+    instance: &serde_json::Value,
+) -> Vec<String> {
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": document["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::validator_for(&root).expect("the documented schema compiles");
+    validator
+        .iter_errors(instance)
+        .map(|error| format!("{error} at {}", error.instance_path()))
+        .collect()
+}
+
+/// Every documented route (but the endless live stream), called as the documentation says,
+/// answers the documented status with a body the documented schema accepts; error answers
+/// match the one documented error shape.
+#[tokio::test]
+async fn every_answer_matches_its_documented_schema() {
+    let fixture = with_printing(fixture().await);
+    let admin = admin_token(&fixture);
+    let actor = Actor::new("test");
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    let [first, second] = [fixture.boxes[0], fixture.boxes[1]];
+    let loan = fixture
+        .store
+        .open_loan(&actor, second, fixture.clerk, None, due)
+        .expect("loan");
+    fixture
+        .store
+        .write(&actor, |tx| {
+            tx.start_handover(
+                HandoverStage::OfficerToOfficer,
+                fixture.clerk,
+                fixture.clerk,
+                &[second],
+                &[],
+                due,
+            )
+        })
+        .expect("handover");
+    let (_, document) = call(&fixture, &admin, "GET", "/api/v1/openapi.json", "").await;
+
+    // Things made on the way that later calls name.
+    let (status, registered) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","scheme":"loan","home":"1号库房/05列/A面/3节/4层","print_at":"counter"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let shelf = registered["home"]["barcode"]
+        .as_str()
+        .expect("home")
+        .to_owned();
+    let (status, certificate) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/certificates/register",
+        r#"{"kind":"不动产权证","number":"粤(2024)第0001号","archive_no":"A-1"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{certificate}");
+    let certificate = certificate["barcode"].as_str().expect("barcode").to_owned();
+    let shelve = crate::workflow::CommandCard::Shelve.barcode();
+    for data in [shelve.to_string(), shelf.clone()] {
+        let body = format!(r#"{{"workstation":"counter","data":"{data}"}}"#);
+        let (status, result) = call(&fixture, &admin, "POST", "/api/v1/scans", &body).await;
+        assert_eq!(result["outcome"], "ok", "{status} {result}");
+    }
+    let (_, token) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/tokens/create",
+        &format!(r#"{{"person":"{}","label":"scanner pc"}}"#, fixture.clerk),
+    )
+    .await;
+    let token_id = token["id"].as_u64().expect("token id");
+
+    let printer = format!(
+        r#"{{"kind":"printer","name":"zebra-2","language":"zpl","dpi":300,"connect":"dir://{}"}}"#,
+        fixture._dir.path().join("zebra-2").display()
+    );
+    let calls: Vec<(&str, &str, String, String)> = vec![
+        ("get", "/healthz", "/healthz".into(), String::new()),
+        (
+            "get",
+            "/api/v1/items/{barcode}",
+            format!("/api/v1/items/{first}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/items/{barcode}",
+            format!("/api/v1/items/{second}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/items/{barcode}",
+            format!("/api/v1/items/{certificate}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/items/{barcode}",
+            format!("/api/v1/items/{shelf}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/items/{barcode}",
+            format!("/api/v1/items/{}", fixture.clerk),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/items/{barcode}/history",
+            format!("/api/v1/items/{first}/history"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/boxes",
+            "/api/v1/boxes?status=registered&limit=1".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/boxes",
+            "/api/v1/boxes?archive_no=A-2".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/scans",
+            "/api/v1/scans".into(),
+            format!(r#"{{"workstation":"counter","data":"{first}"}}"#),
+        ),
+        (
+            "post",
+            "/api/v1/scans",
+            "/api/v1/scans".into(),
+            r#"{"workstation":"counter","data":"nonsense"}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/locations/{barcode}/items",
+            format!("/api/v1/locations/{shelf}/items?limit=10"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/scans/recent",
+            "/api/v1/scans/recent?workstation=counter&limit=5".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/devices/add",
+            "/api/v1/devices/add".into(),
+            printer,
+        ),
+        (
+            "post",
+            "/api/v1/devices/{name}/disable",
+            "/api/v1/devices/zebra-2/disable".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/devices",
+            "/api/v1/devices".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/devices/{name}/enable",
+            "/api/v1/devices/zebra-2/enable".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/devices/{name}/remove",
+            "/api/v1/devices/zebra-2/remove".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/schemes/add",
+            "/api/v1/schemes/add".into(),
+            r#"{"name":"guarantee","template":"{year}担字第{seq:03}号"}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/schemes/{name}/retire",
+            "/api/v1/schemes/guarantee/retire".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loans/approvals",
+            "/api/v1/loans/approvals".into(),
+            format!(
+                r#"{{"borrower":"{}","valid_until":"2026-12-31"}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/loans",
+            "/api/v1/loans".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/loans",
+            format!("/api/v1/loans?overdue=false&borrower={}", fixture.clerk),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers",
+            "/api/v1/handovers".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/reports/{file}",
+            "/api/v1/reports/ledger.csv".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/reports/{file}",
+            "/api/v1/reports/loans.xlsx".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/boxes/register",
+            "/api/v1/boxes/register".into(),
+            r#"{"title":"担保合同","customer":"远景","archive_no":"B-9","retention":"永久"}"#
+                .into(),
+        ),
+        (
+            "post",
+            "/api/v1/boxes/{barcode}/edit",
+            format!("/api/v1/boxes/{first}/edit"),
+            r#"{"title":"借款合同（补）","year":2020}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/labels",
+            "/api/v1/labels".into(),
+            format!(r#"{{"barcodes":["{first}"]}}"#),
+        ),
+        (
+            "get",
+            "/api/v1/labels/queue",
+            "/api/v1/labels/queue".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/people",
+            "/api/v1/people".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/people/add",
+            "/api/v1/people/add".into(),
+            r#"{"name":"李四","role":"supervisor","borrow_directly":true}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/schemes",
+            "/api/v1/schemes".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/locations",
+            "/api/v1/locations".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loans/{id}/renew",
+            format!("/api/v1/loans/{}/renew", loan.id),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/certificates/register",
+            "/api/v1/certificates/register".into(),
+            r#"{"kind":"他项权证","number":"粤(2024)第0002号","archive_no":"A-2"}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/tokens/create",
+            "/api/v1/tokens/create".into(),
+            format!(r#"{{"person":"{}"}}"#, fixture.clerk),
+        ),
+        (
+            "post",
+            "/api/v1/tokens/{id}/revoke",
+            format!("/api/v1/tokens/{token_id}/revoke"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json".into(),
+            String::new(),
+        ),
+        ("get", "/metrics", "/metrics".into(), String::new()),
+    ];
+    // The check has teeth: an item without its barcode, or with a number for a title, is
+    // not what the document promises.
+    let item_schema = &document["paths"]["/api/v1/items/{barcode}"]["get"]["responses"]["200"]
+        ["content"]["application/json"]["schema"];
+    let (_, mut item) = call(
+        &fixture,
+        &admin,
+        "GET",
+        &format!("/api/v1/items/{first}"),
+        "",
+    )
+    .await;
+    assert_matches(&document, item_schema, &item, "an item");
+    item["title"] = serde_json::json!(7);
+    assert!(!schema_errors(&document, item_schema, &item).is_empty());
+    if let Some(fields) = item.as_object_mut() {
+        fields.remove("barcode");
+        fields.remove("title");
+    }
+    assert!(!schema_errors(&document, item_schema, &item).is_empty());
+
+    let mut covered = std::collections::BTreeSet::new();
+    for (method, path, uri, body) in &calls {
+        let operation = &document["paths"][*path][*method];
+        let (status, headers, bytes) =
+            call_raw(&fixture, &admin, &method.to_uppercase(), uri, body).await;
+        let responses = operation["responses"].as_object().expect("responses");
+        let (documented, answer) = responses
+            .iter()
+            .find(|(code, _)| code.starts_with('2'))
+            .expect("a documented success");
+        assert_eq!(
+            status.as_str(),
+            documented,
+            "{method} {uri}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let content_type = headers
+            .get("content-type")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        match answer["content"].as_object() {
+            Some(content) if content.contains_key("application/json") => {
+                assert!(
+                    content_type.starts_with("application/json"),
+                    "{uri}: {content_type}"
+                );
+                let json: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+                let schema = &content["application/json"]["schema"];
+                assert_matches(&document, schema, &json, &format!("{method} {uri}"));
+            }
+            Some(content) => assert!(
+                content
+                    .keys()
+                    .any(|media| content_type.starts_with(media.as_str())),
+                "{uri}: {content_type} is not one of {content:?}"
+            ),
+            None => assert!(
+                bytes.is_empty(),
+                "{uri} answers a body it does not document"
+            ),
+        }
+        if *path == "/api/v1/boxes" && uri.contains("limit=1") {
+            assert!(
+                headers.contains_key("x-next-after"),
+                "the documented cursor header"
+            );
+            assert!(answer["headers"]["x-next-after"].is_object());
+        }
+        covered.insert((*method, *path));
+    }
+    for endpoint in endpoints() {
+        if endpoint.path != "/api/v1/live" {
+            assert!(
+                covered.contains(&(endpoint.method, endpoint.path)),
+                "{} {} is not checked against its schema",
+                endpoint.method,
+                endpoint.path
+            );
+        }
+    }
+
+    // Errors: the documented shape, for every kind of refusal.
+    let error_schema = serde_json::json!({"$ref": "#/components/schemas/Error"});
+    let refusals = [
+        (
+            admin.as_str(),
+            "GET",
+            "/api/v1/items/B0000000000",
+            "",
+            "400",
+        ),
+        (admin.as_str(), "GET", "/api/v1/nothing/here", "", "404"),
+        (
+            admin.as_str(),
+            "POST",
+            "/api/v1/boxes/register",
+            r#"{"title":"x"}"#,
+            "400",
+        ),
+        (
+            admin.as_str(),
+            "POST",
+            "/api/v1/boxes/register",
+            r#"{"title":"x","customer":"y","scheme":"none"}"#,
+            "422",
+        ),
+        (
+            fixture.clerk_token.as_str(),
+            "POST",
+            "/api/v1/people/add",
+            r#"{"name":"x","role":"clerk"}"#,
+            "403",
+        ),
+        ("ast_nobody", "GET", "/api/v1/people", "", "401"),
+    ];
+    for (token, method, uri, body, expected) in refusals {
+        let (status, answer) = call(&fixture, token, method, uri, body).await;
+        assert_eq!(status.as_str(), expected, "{method} {uri}: {answer}");
+        assert_matches(&document, &error_schema, &answer, uri);
+    }
+}
+
+/// Administrators add and retire schemes and add, disable, enable and remove devices; what
+/// station.toml defines is changed there (the API says so), any device can be disabled;
+/// every change is an event of the administrator; bad definitions are refused.
+#[tokio::test]
+async fn administrators_manage_schemes_and_devices_and_the_files_own_stay_in_the_file() {
+    let fixture = with_printing(fixture().await);
+    let admin = admin_token(&fixture);
+    let post = |uri: &'static str, body: &'static str| {
+        let (fixture, admin) = (&fixture, admin.clone());
+        async move { call(fixture, &admin, "POST", uri, body).await }
+    };
+    let english = |answer: &serde_json::Value| {
+        answer["message"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // station.toml's scheme "loan": listed, not retired or shadowed through the API.
+    let (status, answer) = post("/api/v1/schemes/loan/retire", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(english(&answer).contains("station.toml"), "{answer}");
+    let (status, answer) = post(
+        "/api/v1/schemes/add",
+        r#"{"name":"loan","template":"L{seq}"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) = post(
+        "/api/v1/schemes/add",
+        r#"{"name":"broken","template":"{seq"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) = post(
+        "/api/v1/schemes/add",
+        r#"{"name":"g","template":"G{seq:04}","extra":1}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, answer) = post(
+        "/api/v1/schemes/add",
+        r#"{"name":"g","template":"G{seq:04}"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (_, schemes) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/schemes", "").await;
+    let listed: Vec<(String, String)> = schemes
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|scheme| {
+            (
+                scheme["name"].as_str().unwrap_or_default().to_owned(),
+                scheme["origin"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("loan".to_owned(), "config".to_owned()),
+            ("g".to_owned(), "station".to_owned())
+        ]
+    );
+
+    // The configured default printer: not removable here, but it can be disabled.
+    fixture
+        .state
+        .device_manager
+        .as_ref()
+        .expect("manager")
+        .start_all()
+        .await
+        .expect("start");
+    let (status, answer) = post("/api/v1/devices/pdf/remove", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(english(&answer).contains("change it there"), "{answer}");
+    let (status, answer) = post("/api/v1/devices/pdf/disable", "").await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["enabled"].as_bool(), answer["origin"].as_str()),
+        (Some(false), Some("config")),
+        "{answer}"
+    );
+    let (status, answer) = post("/api/v1/devices/add", r#"{"kind":"printer","name":"zebra-9","language":"zpl","dpi":250,"connect":"tcp://127.0.0.1:9100"}"#).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a resolution no printer has: {answer}"
+    );
+    let (status, answer) = post("/api/v1/devices/add", r#"{"kind":"camera","name":"cam"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, answer) = post("/api/v1/devices/nothing/enable", "").await;
+    assert!(status.is_client_error(), "{status} {answer}");
+    let (_, devices) = call(&fixture, &admin, "GET", "/api/v1/devices", "").await;
+    assert_eq!(
+        devices.as_array().map(Vec::len),
+        Some(1),
+        "refusals added nothing: {devices}"
+    );
+
+    // Each accepted change is an event of the administrator who made it.
+    let events = fixture.store.events(0, usize::MAX).expect("events");
+    let kinds: Vec<(crate::event::EventKind, bool)> = events
+        .iter()
+        .filter(|event| {
+            matches!(
+                event.body.kind,
+                crate::event::EventKind::SchemeAdded | crate::event::EventKind::DeviceDisabled
+            )
+        })
+        .map(|event| (event.body.kind, event.body.actor.ends_with("@api")))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (crate::event::EventKind::SchemeAdded, true),
+            (crate::event::EventKind::DeviceDisabled, true)
+        ]
+    );
 }

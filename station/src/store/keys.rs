@@ -36,6 +36,12 @@ pub const OPEN_LOAN: u8 = b'x';
 pub const HANDOVER: u8 = b'g';
 pub const HANDOVER_DUE: u8 = b'G';
 pub const CERTIFICATES_OF: u8 = b'n';
+/// Station-managed numbering schemes by name (JSON).
+pub const SCHEME: u8 = b'k';
+/// Station-managed devices (scanners, printers) by name (JSON).
+pub const DEVICE: u8 = b'v';
+/// Disabled devices by name (config or station origin), empty values.
+pub const DISABLED: u8 = b'w';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -178,6 +184,21 @@ pub fn certificates_of(archive_no: &str, certificate: Barcode) -> Vec<u8> {
         CERTIFICATES_OF,
         &[archive_no.as_bytes(), &[0], &certificate.to_key()],
     )
+}
+
+/// A station-managed numbering scheme.
+pub fn scheme(name: &str) -> Vec<u8> {
+    tagged(SCHEME, &[name.as_bytes()])
+}
+
+/// A station-managed device.
+pub fn device(name: &str) -> Vec<u8> {
+    tagged(DEVICE, &[name.as_bytes()])
+}
+
+/// The marker of a disabled device.
+pub fn disabled(name: &str) -> Vec<u8> {
+    tagged(DISABLED, &[name.as_bytes()])
 }
 
 /// The barcode at the end of an index key.

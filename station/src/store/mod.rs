@@ -9,6 +9,7 @@
 mod keys;
 mod ops;
 mod queue;
+mod settings;
 mod tokens;
 mod verify;
 
@@ -39,11 +40,17 @@ pub use ops::{
     Warning,
 };
 pub use queue::NewJob;
+pub use settings::{
+    DeviceDefinition, StationScheme, MAX_DEVICE_NAME_CHARS, MAX_SCAN_PREFIX_CHARS, PRINTER_DPIS,
+};
 pub use tokens::NewToken;
 pub use verify::VerifyReport;
 
-/// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build reads and writes. Version 2 added the event kinds and
+/// key families of station-managed schemes and devices; a version-1 store is marked 2 when
+/// this build opens it (nothing else changes), so that an older build refuses it clearly
+/// instead of meeting events it cannot read.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Default sled page cache: modest, so that `serve` stays small at millions of boxes.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -239,10 +246,87 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A numbering template or scheme name was refused.
+    #[error("{}", spaced_halves(&.0.to_string()))]
+    Scheme(#[from] crate::numbering::SchemeError),
+    /// A numbering scheme of this name exists already (in the store or in station.toml).
+    #[error("编号方案 {name} 已存在（{where_zh}） / numbering scheme {name} already exists ({where_en})")]
+    SchemeExists {
+        /// The name.
+        name: String,
+        /// Where, Chinese: `station.toml` or `本站` (station-managed).
+        where_zh: &'static str,
+        /// Where, English.
+        where_en: &'static str,
+    },
+    /// The scheme is defined in station.toml and cannot be changed through the station.
+    #[error("编号方案 {0} 在 station.toml 中定义，请在文件中修改 / numbering scheme {0} is defined in station.toml; change it there")]
+    SchemeInConfig(String),
+    /// The scheme has been retired already.
+    #[error("编号方案 {0} 已停用 / numbering scheme {0} is already retired")]
+    SchemeRetired(String),
+    /// Numbers were asked of a retired scheme.
+    #[error("编号方案 {0} 已停用，不再分配新编号 / numbering scheme {0} is retired and hands out no new numbers")]
+    SchemeNotInUse(String),
+    /// No device of this name.
+    #[error("设备 {0} 不存在 / device {0} does not exist")]
+    UnknownDevice(String),
+    /// A device of this name exists already (in the store or in station.toml).
+    #[error(
+        "设备名 {name} 已被使用（{where_zh}） / device name {name} is already used ({where_en})"
+    )]
+    DeviceExists {
+        /// The name.
+        name: String,
+        /// Where, Chinese.
+        where_zh: &'static str,
+        /// Where, English.
+        where_en: &'static str,
+    },
+    /// The device is defined in station.toml and cannot be removed through the station.
+    #[error("设备 {0} 在 station.toml 中定义，请在文件中修改 / device {0} is defined in station.toml; change it there")]
+    DeviceInConfig(String),
+    /// A device definition has a bad field.
+    #[error("设备 {name:?} 的设置无效：{zh} / device {name:?} is not valid: {en}")]
+    BadDevice {
+        /// The device's name as given.
+        name: String,
+        /// What is wrong, Chinese.
+        zh: String,
+        /// What is wrong, English.
+        en: String,
+    },
+    /// A scanner names a workstation that is not configured.
+    #[error("扫描枪 {scanner} 的工作站 {workstation:?} 未定义（已定义：{known}） / scanner {scanner} names workstation {workstation:?}, which is not defined (defined: {known})")]
+    UnknownWorkstation {
+        /// The scanner.
+        scanner: String,
+        /// The workstation it names.
+        workstation: String,
+        /// The configured workstations, comma-separated.
+        known: String,
+    },
+    /// A printer with labels still waiting cannot be removed.
+    #[error("打印机 {name} 还有 {count} 张标签等待打印：请先打印或取消它们，已确认的标签不会丢失 / printer {name} still has {count} label(s) waiting: they must be printed or cancelled first, so that nothing acknowledged is lost")]
+    PrinterHasJobs {
+        /// The printer.
+        name: String,
+        /// Pending jobs.
+        count: usize,
+    },
     /// Internal: sled asks to run the transaction again.
     #[doc(hidden)]
     #[error("transaction conflict")]
     Conflict,
+}
+
+/// A bilingual message with its halves always parted by " / " (some end the Chinese half
+/// with a full-width parenthesis and no space: `…）/ English`).
+fn spaced_halves(message: &str) -> String {
+    if message.contains(" / ") {
+        return message.to_owned();
+    }
+    message.replacen("）/ ", "） / ", 1)
 }
 
 impl StoreError {
@@ -615,6 +699,12 @@ impl Store {
                 }
                 if found == 0 {
                     return Err(StoreError::SchemaUnknown { path: display });
+                }
+                if found < SCHEMA_VERSION {
+                    tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                        .map_err(StoreError::storage("upgrading the schema version"))?;
+                    tree.flush().map_err(StoreError::storage("flushing"))?;
+                    tracing::info!(from = found, to = SCHEMA_VERSION, "store schema upgraded");
                 }
             }
             None => {

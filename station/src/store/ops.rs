@@ -223,6 +223,7 @@ impl Tx<'_> {
 
     /// Allocates the next archive number of `scheme` for `year`; never reuses one.
     pub fn allocate_archive_no(&mut self, scheme: &Scheme, year: u16) -> Result<String> {
+        self.refuse_retired(scheme)?;
         let year = if scheme.has_year() { year } else { 0 };
         let key = keys::number_counter(scheme.name(), year);
         loop {

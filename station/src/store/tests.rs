@@ -665,3 +665,38 @@ fn an_import_chunk_is_one_event_in_every_imported_box_history() {
     assert_eq!(store.barcodes_at(shelf.barcode, 10).expect("list"), created);
     assert!(store.verify().expect("verify").is_ok());
 }
+
+#[test]
+fn an_older_schema_is_opened_and_marked_current() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let barcode = {
+        let store = open(dir.path());
+        let barcode = store
+            .register_box(
+                &Actor::new("test"),
+                &NewBox {
+                    archive_no: Some("A-1".into()),
+                    title: "借款合同".into(),
+                    customer: "鸿达贸易".into(),
+                    ..NewBox::default()
+                },
+            )
+            .expect("box")
+            .barcode;
+        store
+            .tree
+            .insert(keys::SCHEMA, &1u32.to_be_bytes())
+            .expect("write");
+        store.flush().expect("flush");
+        barcode
+    };
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("a version-1 store opens");
+    assert!(store.get_item(barcode).expect("read").is_some());
+    let version = store
+        .tree
+        .get(keys::SCHEMA)
+        .expect("read")
+        .expect("a version");
+    assert_eq!(version.as_ref(), SCHEMA_VERSION.to_be_bytes());
+    assert_eq!(SCHEMA_VERSION, 2);
+}

@@ -176,6 +176,7 @@ impl Store {
                 }
             }
         }
+        self.check_settings(&mut report.problems)?;
         for entry in self.tree.scan_prefix([keys::OPEN_LOAN]) {
             let (key, value) = entry.map_err(StoreError::storage("reading open loans"))?;
             report.index_entries += 1;

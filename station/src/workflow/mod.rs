@@ -112,7 +112,7 @@ impl CommandCard {
 }
 
 /// A workstation's mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// A scan shows what the thing is, where it is, who has it.
@@ -148,7 +148,7 @@ impl Mode {
 }
 
 /// How a scan went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Done.
@@ -160,7 +160,7 @@ pub enum Outcome {
 }
 
 /// A message in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Message {
     /// Chinese.
     pub zh: String,
@@ -192,7 +192,7 @@ impl Message {
 }
 
 /// The thing a scan was about, as the counter screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ItemSummary {
     /// Its barcode.
     pub barcode: String,
@@ -215,7 +215,7 @@ pub struct ItemSummary {
 }
 
 /// A stock-take's reconciliation of one shelf.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuditReport {
     /// The shelf's path.
     pub shelf: String,
@@ -232,7 +232,7 @@ pub struct AuditReport {
 }
 
 /// The one answer to one scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ScanResult {
     /// The workstation scanned at.
     pub workstation: String,

@@ -1,0 +1,1129 @@
+//! Settings administrators change while the station runs: numbering schemes and devices
+//! (scanners, printers) added through the station ("origin station"), and which devices
+//! are disabled.
+//!
+//! What `station.toml` defines ("origin config") is not stored here: it is read from the
+//! file at every start. The callers pass the names the file uses (`taken`), so that a name
+//! is never both a file definition and a stored one; a stored definition whose name the
+//! file later takes is ignored (not deleted) by the runtime.
+//!
+//! Values are JSON rather than postcard: scanner and printer definitions use serde
+//! defaults and a connect address written as text, which postcard cannot round-trip.
+//! Every change is one [`Store::write`] with its event; a refused change writes nothing.
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{keys, Actor, Result, Store, StoreError, Tx};
+use crate::config::ScannerConfig;
+use crate::event::{Change, EventKind};
+use crate::model::Millis;
+use crate::numbering::Scheme;
+use crate::printer::{Connect, PrinterConfig};
+
+/// The longest device name accepted, in characters.
+pub const MAX_DEVICE_NAME_CHARS: usize = 64;
+
+/// The resolutions a printer may be configured with, in dots per inch.
+pub const PRINTER_DPIS: [u32; 4] = [152, 203, 300, 600];
+
+/// The longest fixed scan prefix accepted, in characters.
+pub const MAX_SCAN_PREFIX_CHARS: usize = 32;
+
+/// A numbering scheme added through the station (not in station.toml).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct StationScheme {
+    /// Its name (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Its template, e.g. `{year}鸿借字第{seq:03}号`.
+    pub template: String,
+    /// Retired: listed, but allocates no new numbers.
+    pub retired: bool,
+}
+
+impl StationScheme {
+    /// The parsed scheme.
+    pub fn scheme(&self) -> Result<Scheme> {
+        Ok(Scheme::new(&self.name, &self.template)?)
+    }
+}
+
+/// A device defined through the station: a scanner or a printer, with the same fields
+/// as its `[[scanner]]` or `[[printer]]` table in station.toml.
+///
+/// In JSON it is the table's fields plus `"kind": "scanner"` or `"kind": "printer"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum DeviceDefinition {
+    /// A barcode scanner on a serial port.
+    Scanner(ScannerConfig),
+    /// A label printer.
+    Printer(PrinterConfig),
+}
+
+impl DeviceDefinition {
+    /// The device's name.
+    pub fn name(&self) -> &str {
+        match self {
+            DeviceDefinition::Scanner(scanner) => &scanner.name,
+            DeviceDefinition::Printer(printer) => &printer.name,
+        }
+    }
+
+    /// `scanner` or `printer`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DeviceDefinition::Scanner(_) => "scanner",
+            DeviceDefinition::Printer(_) => "printer",
+        }
+    }
+
+    /// Checks the fields: a name of 1 to 64 characters without control characters or
+    /// surrounding spaces; a scanner's port path (UTF-8, not empty), baud above zero, a
+    /// workstation name and a short prefix; a printer's resolution (152, 203, 300 or 600
+    /// dpi) and a connect address that reads back as itself. Whether a scanner's
+    /// workstation exists is for the caller, who knows the configuration.
+    pub fn validate(&self) -> Result<()> {
+        let name = self.name();
+        let bad = |zh: String, en: String| StoreError::BadDevice {
+            name: name.to_owned(),
+            zh,
+            en,
+        };
+        let chars = name.chars().count();
+        if chars == 0
+            || chars > MAX_DEVICE_NAME_CHARS
+            || name.trim() != name
+            || name.chars().any(char::is_control)
+        {
+            return Err(bad(
+                format!("名称须为 1–{MAX_DEVICE_NAME_CHARS} 个字符，不含控制字符，首尾无空格"),
+                format!("the name must be 1 to {MAX_DEVICE_NAME_CHARS} characters, without control characters or surrounding spaces"),
+            ));
+        }
+        match self {
+            DeviceDefinition::Scanner(scanner) => {
+                match scanner.port.to_str() {
+                    Some(port) if !port.trim().is_empty() && !port.contains('\0') => {}
+                    _ => {
+                        return Err(bad(
+                            "串口路径为空或无效".to_owned(),
+                            "the port path is empty or not valid text".to_owned(),
+                        ))
+                    }
+                }
+                if scanner.baud == 0 {
+                    return Err(bad(
+                        "波特率须大于 0".to_owned(),
+                        "the baud rate must be above 0".to_owned(),
+                    ));
+                }
+                if scanner.workstation.trim().is_empty() {
+                    return Err(bad(
+                        "未指定工作站".to_owned(),
+                        "no workstation is given".to_owned(),
+                    ));
+                }
+                if scanner.prefix.chars().count() > MAX_SCAN_PREFIX_CHARS
+                    || scanner.prefix.chars().any(char::is_control)
+                {
+                    return Err(bad(
+                        format!("前缀至多 {MAX_SCAN_PREFIX_CHARS} 个字符，不含控制字符"),
+                        format!("the prefix must be at most {MAX_SCAN_PREFIX_CHARS} characters, without control characters"),
+                    ));
+                }
+            }
+            DeviceDefinition::Printer(printer) => {
+                if !PRINTER_DPIS.contains(&printer.dpi) {
+                    return Err(bad(
+                        format!(
+                            "分辨率 {} dpi 不受支持（可用 152、203、300、600）",
+                            printer.dpi
+                        ),
+                        format!(
+                            "a resolution of {} dpi is not supported (use 152, 203, 300 or 600)",
+                            printer.dpi
+                        ),
+                    ));
+                }
+                let text = printer.connect.to_string();
+                if Connect::parse(&text).as_ref() != Ok(&printer.connect) {
+                    return Err(bad(
+                        format!("连接地址 {text:?} 无效"),
+                        format!("the connect address {text:?} is not valid"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The port (scanner) or connect address (printer), for events and status.
+    pub fn address(&self) -> String {
+        match self {
+            DeviceDefinition::Scanner(scanner) => scanner.port.display().to_string(),
+            DeviceDefinition::Printer(printer) => printer.connect.to_string(),
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T, key: &[u8]) -> Result<Vec<u8>> {
+    // Plain structs of strings and numbers (paths checked to be UTF-8) always encode;
+    // should one not, nothing is written and the caller hears why.
+    serde_json::to_vec(value).map_err(|_| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+    })
+}
+
+fn from_json<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|_| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+    })
+}
+
+fn contains(names: &[String], name: &str) -> bool {
+    names.iter().any(|taken| taken == name)
+}
+
+impl Tx<'_> {
+    /// Refuses to number from `scheme` when it is a station scheme that was retired
+    /// (checked inside the allocating transaction, so a retirement is never raced). A
+    /// station.toml scheme that took a retired one's name with another template is not
+    /// that scheme and numbers on.
+    pub(super) fn refuse_retired(&self, scheme: &Scheme) -> Result<()> {
+        match self.json::<StationScheme>(&keys::scheme(scheme.name()))? {
+            Some(stored) if stored.retired && stored.template == scheme.template() => {
+                Err(StoreError::SchemeNotInUse(stored.name))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get_raw(key)? {
+            Some(bytes) => from_json(&bytes, key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn add_scheme(
+        &mut self,
+        name: &str,
+        template: &str,
+        taken: &[String],
+    ) -> Result<StationScheme> {
+        Scheme::new(name, template)?;
+        if contains(taken, name) {
+            return Err(StoreError::SchemeExists {
+                name: name.to_owned(),
+                where_zh: "在 station.toml 中定义",
+                where_en: "defined in station.toml",
+            });
+        }
+        let key = keys::scheme(name);
+        if self.get_raw(&key)?.is_some() {
+            return Err(StoreError::SchemeExists {
+                name: name.to_owned(),
+                where_zh: "本站已添加，停用的方案也保留其名称",
+                where_en: "added on this station; a retired scheme keeps its name",
+            });
+        }
+        let scheme = StationScheme {
+            name: name.to_owned(),
+            template: template.to_owned(),
+            retired: false,
+        };
+        self.put_raw(&key, &to_json(&scheme, &key)?)?;
+        self.record(
+            None,
+            EventKind::SchemeAdded,
+            vec![
+                Change::new("scheme", None::<String>, Some(name)),
+                Change::new("template", None::<String>, Some(template)),
+            ],
+        );
+        Ok(scheme)
+    }
+
+    fn retire_scheme(&mut self, name: &str, taken: &[String]) -> Result<StationScheme> {
+        let key = keys::scheme(name);
+        let Some(mut scheme) = self.json::<StationScheme>(&key)? else {
+            if contains(taken, name) {
+                return Err(StoreError::SchemeInConfig(name.to_owned()));
+            }
+            return Err(StoreError::UnknownScheme(name.to_owned()));
+        };
+        if contains(taken, name) {
+            // The file's scheme of that name is the one in use; retiring the stored
+            // one would look as if it retired the file's.
+            return Err(StoreError::SchemeInConfig(name.to_owned()));
+        }
+        if scheme.retired {
+            return Err(StoreError::SchemeRetired(name.to_owned()));
+        }
+        scheme.retired = true;
+        self.put_raw(&key, &to_json(&scheme, &key)?)?;
+        self.record(
+            None,
+            EventKind::SchemeRetired,
+            vec![
+                Change::new("scheme", Some(name), Some(name)),
+                Change::new("retired", Some("false"), Some("true")),
+            ],
+        );
+        Ok(scheme)
+    }
+
+    fn add_device(&mut self, def: &DeviceDefinition, taken: &[String]) -> Result<()> {
+        def.validate()?;
+        let name = def.name();
+        if contains(taken, name) {
+            return Err(StoreError::DeviceExists {
+                name: name.to_owned(),
+                where_zh: "在 station.toml 中定义",
+                where_en: "defined in station.toml",
+            });
+        }
+        let key = keys::device(name);
+        if self.get_raw(&key)?.is_some() {
+            return Err(StoreError::DeviceExists {
+                name: name.to_owned(),
+                where_zh: "本站已添加",
+                where_en: "added on this station",
+            });
+        }
+        self.put_raw(&key, &to_json(def, &key)?)?;
+        // A device added again after its removal starts enabled.
+        self.remove(&keys::disabled(name))?;
+        let mut changes = vec![
+            Change::new("device", None::<String>, Some(name)),
+            Change::new("kind", None::<String>, Some(def.kind())),
+        ];
+        match def {
+            DeviceDefinition::Scanner(scanner) => {
+                changes.push(Change::new("port", None::<String>, Some(def.address())));
+                changes.push(Change::new(
+                    "workstation",
+                    None::<String>,
+                    Some(scanner.workstation.clone()),
+                ));
+            }
+            DeviceDefinition::Printer(_) => {
+                changes.push(Change::new("connect", None::<String>, Some(def.address())));
+            }
+        }
+        self.record(None, EventKind::DeviceAdded, changes);
+        Ok(())
+    }
+
+    fn set_device_enabled(&mut self, name: &str, enabled: bool, taken: &[String]) -> Result<bool> {
+        if !contains(taken, name) && self.get_raw(&keys::device(name))?.is_none() {
+            return Err(StoreError::UnknownDevice(name.to_owned()));
+        }
+        let key = keys::disabled(name);
+        let was_enabled = self.get_raw(&key)?.is_none();
+        if was_enabled == enabled {
+            return Ok(false);
+        }
+        if enabled {
+            self.remove(&key)?;
+        } else {
+            self.put_raw(&key, &[])?;
+        }
+        let text = |on: bool| if on { "true" } else { "false" };
+        self.record(
+            None,
+            if enabled {
+                EventKind::DeviceEnabled
+            } else {
+                EventKind::DeviceDisabled
+            },
+            vec![
+                Change::new("device", Some(name), Some(name)),
+                Change::new("enabled", Some(text(was_enabled)), Some(text(enabled))),
+            ],
+        );
+        Ok(true)
+    }
+}
+
+impl Store {
+    fn json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self
+            .tree
+            .get(key)
+            .map_err(StoreError::storage("reading settings"))?
+        {
+            Some(bytes) => from_json(&bytes, key).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn json_family<T: DeserializeOwned>(&self, tag: u8) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix([tag]) {
+            let (key, value) = entry.map_err(StoreError::storage("reading settings"))?;
+            out.push(from_json(&value, &key)?);
+        }
+        Ok(out)
+    }
+
+    /// The numbering schemes added through the station, retired ones included, by name.
+    pub fn station_schemes(&self) -> Result<Vec<StationScheme>> {
+        self.json_family(keys::SCHEME)
+    }
+
+    /// The station-managed scheme `name`, if there is one.
+    pub fn station_scheme(&self, name: &str) -> Result<Option<StationScheme>> {
+        self.json(&keys::scheme(name))
+    }
+
+    /// Adds numbering scheme `name` with `template`. Refused when the template or name is
+    /// invalid, when `taken` (the names station.toml uses) holds the name, or when the
+    /// station has a scheme of that name already (retired ones keep their names, so that
+    /// a number is never handed out twice).
+    pub fn add_scheme(
+        &self,
+        actor: &Actor,
+        name: &str,
+        template: &str,
+        taken: &[String],
+    ) -> Result<StationScheme> {
+        self.write(actor, |tx| tx.add_scheme(name, template, taken))
+    }
+
+    /// Retires the station-managed scheme `name`: it stays listed and its numbers stay
+    /// valid, but it allocates no new ones. Refused for an unknown scheme, a scheme
+    /// station.toml defines (`taken`), and one retired already.
+    pub fn retire_scheme(
+        &self,
+        actor: &Actor,
+        name: &str,
+        taken: &[String],
+    ) -> Result<StationScheme> {
+        self.write(actor, |tx| tx.retire_scheme(name, taken))
+    }
+
+    /// The devices added through the station, by name.
+    pub fn station_devices(&self) -> Result<Vec<DeviceDefinition>> {
+        self.json_family(keys::DEVICE)
+    }
+
+    /// The station-managed device `name`, if there is one.
+    pub fn station_device(&self, name: &str) -> Result<Option<DeviceDefinition>> {
+        self.json(&keys::device(name))
+    }
+
+    /// Adds a device. Refused when a field is invalid ([`DeviceDefinition::validate`]),
+    /// when `taken` (the device names station.toml uses) holds its name, or when the
+    /// station has a device of that name already. A new device is enabled.
+    pub fn add_device(
+        &self,
+        actor: &Actor,
+        def: &DeviceDefinition,
+        taken: &[String],
+    ) -> Result<()> {
+        self.write(actor, |tx| tx.add_device(def, taken))
+    }
+
+    /// Removes the station-managed device `name` and returns its definition. Refused for
+    /// a device station.toml defines (`taken`), an unknown one, and a printer that still
+    /// has labels waiting in the print queue (they must be printed or cancelled first).
+    pub fn remove_device(
+        &self,
+        actor: &Actor,
+        name: &str,
+        taken: &[String],
+    ) -> Result<DeviceDefinition> {
+        loop {
+            // The print queue cannot be read inside a transaction (it is found by a
+            // scan), so it is counted first, and the transaction checks that no label
+            // was queued since (every new job takes the next job number); if one was,
+            // it counts again.
+            let jobs_before = self
+                .tree
+                .get(keys::JOB_ID)
+                .map_err(StoreError::storage("reading the print queue"))?;
+            let waiting = self.due_jobs(Some(name), Millis::MAX - 1)?.len();
+            let removed = self.write(actor, |tx| {
+                let key = keys::device(name);
+                let Some(def) = tx.json::<DeviceDefinition>(&key)? else {
+                    if contains(taken, name) {
+                        return Err(StoreError::DeviceInConfig(name.to_owned()));
+                    }
+                    return Err(StoreError::UnknownDevice(name.to_owned()));
+                };
+                if contains(taken, name) {
+                    return Err(StoreError::DeviceInConfig(name.to_owned()));
+                }
+                if let DeviceDefinition::Printer(_) = def {
+                    if tx.get_raw(keys::JOB_ID)? != jobs_before {
+                        return Ok(None);
+                    }
+                    if waiting > 0 {
+                        return Err(StoreError::PrinterHasJobs {
+                            name: name.to_owned(),
+                            count: waiting,
+                        });
+                    }
+                }
+                tx.remove(&key)?;
+                tx.remove(&keys::disabled(name))?;
+                let field = match def {
+                    DeviceDefinition::Scanner(_) => "port",
+                    DeviceDefinition::Printer(_) => "connect",
+                };
+                tx.record(
+                    None,
+                    EventKind::DeviceRemoved,
+                    vec![
+                        Change::new("device", Some(name), None::<String>),
+                        Change::new("kind", Some(def.kind()), None::<String>),
+                        Change::new(field, Some(def.address()), None::<String>),
+                    ],
+                );
+                Ok(Some(def))
+            })?;
+            if let Some(def) = removed {
+                return Ok(def);
+            }
+        }
+    }
+
+    /// Enables or disables device `name`, of station.toml (`taken`) or of the station; a
+    /// disabled device stays defined but is not run (a disabled printer's labels wait in
+    /// the queue). Answers whether anything changed: setting the state it already has
+    /// records nothing.
+    pub fn set_device_enabled(
+        &self,
+        actor: &Actor,
+        name: &str,
+        enabled: bool,
+        taken: &[String],
+    ) -> Result<bool> {
+        self.write(actor, |tx| tx.set_device_enabled(name, enabled, taken))
+    }
+
+    /// For `verify`: every stored scheme and device decodes, is valid, and is stored
+    /// under its own name.
+    pub(super) fn check_settings(&self, problems: &mut Vec<String>) -> Result<()> {
+        for entry in self.tree.scan_prefix([keys::SCHEME]) {
+            let (key, value) = entry.map_err(StoreError::storage("reading settings"))?;
+            let checked = from_json::<StationScheme>(&value, &key).and_then(|scheme| {
+                scheme.scheme()?;
+                Ok(key.get(1..) == Some(scheme.name.as_bytes()))
+            });
+            if !matches!(checked, Ok(true)) {
+                let key = String::from_utf8_lossy(&key);
+                problems.push(format!(
+                    "编号方案记录 {key} 无效或与键不符 / scheme record {key} is invalid or does not match its key"
+                ));
+            }
+        }
+        for entry in self.tree.scan_prefix([keys::DEVICE]) {
+            let (key, value) = entry.map_err(StoreError::storage("reading settings"))?;
+            let checked = from_json::<DeviceDefinition>(&value, &key).and_then(|def| {
+                def.validate()?;
+                Ok(key.get(1..) == Some(def.name().as_bytes()))
+            });
+            if !matches!(checked, Ok(true)) {
+                let key = String::from_utf8_lossy(&key);
+                problems.push(format!(
+                    "设备记录 {key} 无效或与键不符 / device record {key} is invalid or does not match its key"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The names of the disabled devices.
+    pub fn disabled_devices(&self) -> Result<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for entry in self.tree.scan_prefix([keys::DISABLED]).keys() {
+            let key = entry.map_err(StoreError::storage("reading disabled devices"))?;
+            let name = key
+                .get(1..)
+                .and_then(|name| std::str::from_utf8(name).ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                })?;
+            out.insert(name.to_owned());
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{effective_schemes, Config};
+    use crate::model::{PrintFormat, PrintState};
+    use crate::numbering::SchemeError;
+    use crate::store::{NewJob, StoreOptions};
+
+    fn open(dir: &std::path::Path) -> Store {
+        Store::open(dir, StoreOptions::default()).expect("store")
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    /// The kinds and actors of the events after `from`.
+    fn events_since(store: &Store, from: u64) -> Vec<(EventKind, String, Vec<Change>)> {
+        store
+            .events(from + 1, 1000)
+            .expect("events")
+            .into_iter()
+            .map(|event| (event.body.kind, event.body.actor, event.body.changes))
+            .collect()
+    }
+
+    fn scanner(json: serde_json::Value) -> DeviceDefinition {
+        serde_json::from_value(json).expect("a scanner definition")
+    }
+
+    #[test]
+    fn station_schemes_are_validated_recorded_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("P0000000014");
+        let taken = names(&["loan"]);
+        let before = store.head().0;
+        let added = store
+            .add_scheme(&admin, "deposit", "{year}存字第{seq:04}号", &taken)
+            .expect("added");
+        assert_eq!(
+            added,
+            StationScheme {
+                name: "deposit".into(),
+                template: "{year}存字第{seq:04}号".into(),
+                retired: false
+            }
+        );
+        let events = events_since(&store, before);
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (kind, actor, changes) = &events[0];
+        assert_eq!(
+            (*kind, actor.as_str()),
+            (EventKind::SchemeAdded, "P0000000014")
+        );
+        assert!(changes.contains(&Change::new("scheme", None::<String>, Some("deposit"))));
+        assert!(changes.contains(&Change::new(
+            "template",
+            None::<String>,
+            Some("{year}存字第{seq:04}号")
+        )));
+
+        let head = store.head().0;
+        let duplicate = store
+            .add_scheme(&admin, "deposit", "{seq}", &taken)
+            .expect_err("a name is used once");
+        assert!(
+            matches!(duplicate, StoreError::SchemeExists { .. }),
+            "{duplicate}"
+        );
+        let in_file = store
+            .add_scheme(&admin, "loan", "{seq}号", &taken)
+            .expect_err("station.toml's names are taken")
+            .to_string();
+        assert!(
+            in_file.contains("loan") && in_file.contains("station.toml"),
+            "{in_file}"
+        );
+        let bad_template = store
+            .add_scheme(&admin, "other", "{yr}{seq}", &taken)
+            .expect_err("bad template");
+        assert!(
+            matches!(
+                &bad_template,
+                StoreError::Scheme(SchemeError::UnknownPlaceholder { placeholder, .. }) if placeholder == "yr"
+            ),
+            "{bad_template}"
+        );
+        assert!(
+            bad_template.to_string().contains(" / "),
+            "bilingual: {bad_template}"
+        );
+        let bad_name = store
+            .add_scheme(&admin, "a b", "{seq}", &taken)
+            .expect_err("bad name");
+        assert!(matches!(
+            bad_name,
+            StoreError::Scheme(SchemeError::BadName(_))
+        ));
+        assert_eq!(store.head().0, head, "refusals record nothing");
+        assert_eq!(
+            store.station_schemes().expect("list").len(),
+            1,
+            "and store nothing"
+        );
+
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.station_schemes().expect("list"), vec![added]);
+        assert_eq!(
+            store
+                .station_scheme("deposit")
+                .expect("read")
+                .map(|s| s.retired),
+            Some(false)
+        );
+        assert_eq!(store.verify().expect("verify").chain_error, None);
+    }
+
+    #[test]
+    fn a_retired_scheme_stays_listed_but_is_not_allocated_from() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("P0000000014");
+        let config = Config::parse(
+            "[[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        let taken = config.scheme_names();
+        store
+            .add_scheme(&admin, "deposit", "{year}存字第{seq:04}号", &taken)
+            .expect("added");
+        store
+            .add_scheme(&admin, "old", "旧{seq}号", &taken)
+            .expect("added");
+        let effective = |store: &Store| -> Vec<String> {
+            effective_schemes(&config, store)
+                .expect("schemes")
+                .iter()
+                .map(|scheme| scheme.name().to_owned())
+                .collect()
+        };
+        assert_eq!(effective(&store), names(&["loan", "deposit", "old"]));
+
+        let head = store.head().0;
+        let retired = store.retire_scheme(&admin, "old", &taken).expect("retired");
+        assert!(retired.retired);
+        let events = events_since(&store, head);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].0, events[0].1.as_str()),
+            (EventKind::SchemeRetired, "P0000000014")
+        );
+        assert!(events[0]
+            .2
+            .contains(&Change::new("retired", Some("false"), Some("true"))));
+        assert_eq!(effective(&store), names(&["loan", "deposit"]));
+        let listed = store.station_schemes().expect("list");
+        assert_eq!(
+            listed
+                .iter()
+                .map(|s| (s.name.as_str(), s.retired))
+                .collect::<Vec<_>>(),
+            vec![("deposit", false), ("old", true)],
+            "a retired scheme stays listed"
+        );
+
+        let head = store.head().0;
+        let again = store
+            .retire_scheme(&admin, "old", &taken)
+            .expect_err("once");
+        assert!(matches!(again, StoreError::SchemeRetired(ref name) if name == "old"));
+        let unknown = store
+            .retire_scheme(&admin, "nope", &taken)
+            .expect_err("unknown")
+            .to_string();
+        assert!(
+            unknown.contains("nope") && unknown.contains(" / "),
+            "{unknown}"
+        );
+        let in_file = store
+            .retire_scheme(&admin, "loan", &taken)
+            .expect_err("the file's scheme")
+            .to_string();
+        assert!(in_file.contains("station.toml"), "{in_file}");
+        let reuse = store
+            .add_scheme(&admin, "old", "新{seq}号", &taken)
+            .expect_err("a retired scheme keeps its name");
+        assert!(matches!(reuse, StoreError::SchemeExists { .. }));
+        assert_eq!(store.head().0, head, "refusals record nothing");
+
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(
+            effective(&store),
+            names(&["loan", "deposit"]),
+            "after a reopen"
+        );
+
+        // station.toml later defines a name the store holds: the file's wins, once.
+        let shadowing = Config::parse(
+            "[[scheme]]\nname = \"deposit\"\ntemplate = \"D{seq}\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        let schemes = effective_schemes(&shadowing, &store).expect("schemes");
+        assert_eq!(schemes.len(), 1, "{schemes:?}");
+        assert_eq!(schemes[0].format(2026, 7), "D7");
+        assert_eq!(
+            crate::config::shadowed_by_config(&shadowing, &store).expect("shadowed"),
+            vec!["scheme deposit".to_owned()]
+        );
+        assert_eq!(
+            store.station_schemes().expect("list").len(),
+            2,
+            "not deleted"
+        );
+    }
+
+    #[test]
+    fn device_definitions_round_trip_through_json() {
+        let minimal = scanner(serde_json::json!({
+            "kind": "scanner",
+            "name": "cart-2",
+            "port": "/dev/serial/by-id/usb-Honeywell-if01",
+            "workstation": "counter",
+        }));
+        let DeviceDefinition::Scanner(config) = &minimal else {
+            panic!("a scanner: {minimal:?}");
+        };
+        assert_eq!(
+            (config.baud, config.protocol, config.suffix),
+            (
+                9600,
+                crate::config::ScannerProtocol::Line,
+                crate::config::Suffix::Cr
+            ),
+            "station.toml's defaults apply"
+        );
+        let full = scanner(serde_json::json!({
+            "kind": "scanner",
+            "name": "扫描枪-3",
+            "port": "/dev/ttyUSB3",
+            "baud": 115200,
+            "parity": "even",
+            "protocol": "ssi",
+            "suffix": "crlf",
+            "prefix": "]C1",
+            "workstation": "cart-1",
+        }));
+        let printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "printer",
+            "name": "zebra-2",
+            "language": "zpl",
+            "connect": "tcp://192.168.10.21",
+        }))
+        .expect("a printer definition");
+        let DeviceDefinition::Printer(printer_config) = &printer else {
+            panic!("a printer: {printer:?}");
+        };
+        assert_eq!(printer_config.dpi, 203);
+        let serial_printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "printer",
+            "name": "office",
+            "language": "pdf",
+            "dpi": 300,
+            "connect": "serial:///dev/ttyS1?baud=19200",
+        }))
+        .expect("a printer definition");
+        for def in [&minimal, &full, &printer, &serial_printer] {
+            let json = serde_json::to_string(def).expect("encodes");
+            let back: DeviceDefinition = serde_json::from_str(&json).expect("decodes");
+            assert_eq!(&back, def, "{json}");
+        }
+        let json = serde_json::to_value(&printer).expect("encodes");
+        assert_eq!(json["kind"], "printer");
+        assert_eq!(
+            json["connect"], "tcp://192.168.10.21:9100",
+            "the address as text"
+        );
+        assert!(
+            serde_json::from_value::<DeviceDefinition>(serde_json::json!({
+                "kind": "scanner",
+                "name": "x",
+                "port": "/dev/ttyUSB0",
+                "workstation": "counter",
+                "bogus": 1,
+            }))
+            .is_err(),
+            "unknown fields are refused as in station.toml"
+        );
+    }
+
+    #[test]
+    fn station_devices_are_added_disabled_and_removed_and_survive_a_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("P0000000014");
+        let taken = names(&["counter-scanner", "pdf"]);
+        let cart = scanner(serde_json::json!({
+            "kind": "scanner",
+            "name": "cart-2",
+            "port": "/dev/serial/by-id/usb-Honeywell-if01",
+            "workstation": "cart-2",
+        }));
+        let zebra: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "printer",
+            "name": "zebra-2",
+            "language": "zpl",
+            "connect": "tcp://192.168.10.21",
+        }))
+        .expect("printer");
+        let head = store.head().0;
+        store
+            .add_device(&admin, &cart, &taken)
+            .expect("scanner added");
+        store
+            .add_device(&admin, &zebra, &taken)
+            .expect("printer added");
+        let events = events_since(&store, head);
+        assert_eq!(
+            events
+                .iter()
+                .map(|(kind, actor, _)| (*kind, actor.as_str()))
+                .collect::<Vec<_>>(),
+            vec![
+                (EventKind::DeviceAdded, "P0000000014"),
+                (EventKind::DeviceAdded, "P0000000014")
+            ]
+        );
+        assert!(events[0].2.contains(&Change::new(
+            "port",
+            None::<String>,
+            Some("/dev/serial/by-id/usb-Honeywell-if01")
+        )));
+        assert!(events[1].2.contains(&Change::new(
+            "connect",
+            None::<String>,
+            Some("tcp://192.168.10.21:9100")
+        )));
+
+        let head = store.head().0;
+        let refuse = |def: serde_json::Value| {
+            let def: DeviceDefinition = serde_json::from_value(def).expect("decodes");
+            store
+                .add_device(&admin, &def, &taken)
+                .expect_err("refused")
+                .to_string()
+        };
+        let in_file = refuse(serde_json::json!({
+            "kind": "printer", "name": "pdf", "language": "pdf", "connect": "dir:///tmp/x",
+        }));
+        assert!(
+            in_file.contains("pdf") && in_file.contains("station.toml"),
+            "{in_file}"
+        );
+        let twice = refuse(serde_json::json!({
+            "kind": "scanner", "name": "cart-2", "port": "/dev/ttyUSB9", "workstation": "counter",
+        }));
+        assert!(twice.contains("cart-2"), "{twice}");
+        for (def, says) in [
+            (
+                serde_json::json!({"kind": "scanner", "name": "", "port": "/dev/ttyUSB9", "workstation": "counter"}),
+                "name",
+            ),
+            (
+                serde_json::json!({"kind": "scanner", "name": "x".repeat(65), "port": "/dev/ttyUSB9", "workstation": "counter"}),
+                "64",
+            ),
+            (
+                serde_json::json!({"kind": "scanner", "name": "s", "port": "", "workstation": "counter"}),
+                "port",
+            ),
+            (
+                serde_json::json!({"kind": "scanner", "name": "s", "port": "/dev/ttyUSB9", "baud": 0, "workstation": "counter"}),
+                "baud",
+            ),
+            (
+                serde_json::json!({"kind": "printer", "name": "p", "language": "zpl", "dpi": 250, "connect": "tcp://h"}),
+                "250 dpi",
+            ),
+        ] {
+            let message = refuse(def);
+            assert!(
+                message.contains(says) && message.contains(" / "),
+                "{message}"
+            );
+        }
+        assert_eq!(store.head().0, head, "refusals record nothing");
+        assert_eq!(store.station_devices().expect("list").len(), 2);
+
+        let head = store.head().0;
+        assert!(store
+            .set_device_enabled(&admin, "counter-scanner", false, &taken)
+            .expect("a config device can be disabled"));
+        assert!(
+            !store
+                .set_device_enabled(&admin, "counter-scanner", false, &taken)
+                .expect("again"),
+            "no change the second time"
+        );
+        assert!(store
+            .set_device_enabled(&admin, "cart-2", false, &taken)
+            .expect("a station device too"));
+        let ghost = store
+            .set_device_enabled(&admin, "ghost", false, &taken)
+            .expect_err("unknown device");
+        assert!(matches!(ghost, StoreError::UnknownDevice(ref name) if name == "ghost"));
+        let events = events_since(&store, head);
+        assert_eq!(
+            events.iter().map(|(kind, _, _)| *kind).collect::<Vec<_>>(),
+            vec![EventKind::DeviceDisabled, EventKind::DeviceDisabled]
+        );
+        assert!(events[0]
+            .2
+            .contains(&Change::new("enabled", Some("true"), Some("false"))));
+
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(
+            store.station_devices().expect("list"),
+            vec![cart.clone(), zebra.clone()]
+        );
+        assert_eq!(
+            store.disabled_devices().expect("disabled"),
+            ["cart-2", "counter-scanner"]
+                .map(String::from)
+                .into_iter()
+                .collect()
+        );
+        assert!(store
+            .set_device_enabled(&admin, "counter-scanner", true, &taken)
+            .expect("enabled again"));
+        assert_eq!(
+            events_since(&store, store.head().0 - 1)[0].0,
+            EventKind::DeviceEnabled
+        );
+
+        let head = store.head().0;
+        let config_device = store
+            .remove_device(&admin, "pdf", &taken)
+            .expect_err("station.toml's")
+            .to_string();
+        assert!(
+            config_device.contains("station.toml") && config_device.contains("change it there"),
+            "{config_device}"
+        );
+        assert!(matches!(
+            store.remove_device(&admin, "ghost", &taken),
+            Err(StoreError::UnknownDevice(_))
+        ));
+        assert_eq!(store.head().0, head);
+        assert_eq!(
+            store
+                .remove_device(&admin, "cart-2", &taken)
+                .expect("removed"),
+            cart
+        );
+        let (kind, actor, changes) = events_since(&store, head).remove(0);
+        assert_eq!(
+            (kind, actor.as_str()),
+            (EventKind::DeviceRemoved, "P0000000014")
+        );
+        assert!(changes.contains(&Change::new("device", Some("cart-2"), None::<String>)));
+        assert!(
+            store.disabled_devices().expect("disabled").is_empty(),
+            "its mark goes with it"
+        );
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(store.station_devices().expect("list"), vec![zebra]);
+        assert!(store.verify().expect("verify").is_ok());
+    }
+
+    #[test]
+    fn verify_checks_the_stored_settings() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("admin");
+        store
+            .add_scheme(&admin, "deposit", "存{seq}号", &[])
+            .expect("added");
+        let def = scanner(serde_json::json!({
+            "kind": "scanner", "name": "cart-2", "port": "/dev/ttyUSB2", "workstation": "counter",
+        }));
+        store.add_device(&admin, &def, &[]).expect("added");
+        assert!(store.verify().expect("verify").is_ok());
+        // Behind the store's back: a device stored under another name, a broken scheme.
+        store
+            .tree
+            .insert(
+                keys::device("cart-9"),
+                serde_json::to_vec(&def).expect("json"),
+            )
+            .expect("write");
+        store
+            .tree
+            .insert(keys::scheme("deposit"), &b"{\"name\":\"deposit\"}"[..])
+            .expect("write");
+        let report = store.verify().expect("verify");
+        assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+        assert!(
+            report.problems[0].contains("kdeposit"),
+            "{:?}",
+            report.problems
+        );
+        assert!(
+            report.problems[1].contains("vcart-9"),
+            "{:?}",
+            report.problems
+        );
+    }
+
+    #[test]
+    fn a_printer_with_waiting_labels_is_not_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("admin");
+        let printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "printer", "name": "shelf-zebra", "language": "zpl", "connect": "tcp://10.0.0.9",
+        }))
+        .expect("printer");
+        store.add_device(&admin, &printer, &[]).expect("added");
+        let job = |n: u8| NewJob {
+            printer: "shelf-zebra".into(),
+            subject: format!("B00000000{n}"),
+            format: PrintFormat::Zpl,
+            payload: b"^XA^XZ".to_vec(),
+            reprint: None,
+        };
+        let first = store.queue_print(&admin, &job(1)).expect("queued");
+        let second = store.queue_print(&admin, &job(2)).expect("queued");
+        let head = store.head().0;
+        let refused = store
+            .remove_device(&admin, "shelf-zebra", &[])
+            .expect_err("labels wait");
+        assert!(
+            matches!(refused, StoreError::PrinterHasJobs { ref name, count: 2 } if name == "shelf-zebra"),
+            "{refused}"
+        );
+        let message = refused.to_string();
+        assert!(
+            message.contains("2 label")
+                && message.contains("printed or cancelled")
+                && message.contains(" / "),
+            "{message}"
+        );
+        assert_eq!(store.head().0, head, "nothing recorded");
+        assert_eq!(
+            store.station_devices().expect("list"),
+            vec![printer.clone()]
+        );
+
+        store.job_printed(&admin, first.id).expect("printed");
+        assert!(matches!(
+            store.remove_device(&admin, "shelf-zebra", &[]),
+            Err(StoreError::PrinterHasJobs { count: 1, .. })
+        ));
+        store
+            .write(&admin, |tx| tx.cancel_job(second.id, "printer replaced"))
+            .expect("cancelled");
+        assert!(matches!(
+            store.job(second.id).expect("read").map(|job| job.state),
+            Some(PrintState::Cancelled { .. })
+        ));
+        store
+            .remove_device(&admin, "shelf-zebra", &[])
+            .expect("nothing waits now");
+        assert!(store.station_devices().expect("list").is_empty());
+    }
+}
