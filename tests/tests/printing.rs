@@ -79,16 +79,7 @@ fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
 }
 
 fn printer_state(daemon: &Daemon) -> serde_json::Value {
-    let (status, body) = daemon.get("/api/v1/devices");
-    assert_eq!(status, 200, "{body}");
-    let devices: serde_json::Value = serde_json::from_str(&body).expect("json");
-    devices
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|device| device["name"] == "zebra")
-        .cloned()
-        .unwrap_or_default()
+    common::device_state(daemon.addr, &daemon.token, "zebra")
 }
 
 #[test]

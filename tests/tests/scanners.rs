@@ -534,19 +534,6 @@ fn an_ssi_scanner_is_acknowledged_and_told_good_or_bad() {
     expect(&results(&daemon, "counter", 2)[1], "error", "check digit");
 }
 
-fn device(daemon_addr: std::net::SocketAddr, token: &str, name: &str) -> serde_json::Value {
-    let (status, body) = common::http_get_as(daemon_addr, "/api/v1/devices", token);
-    assert_eq!(status, 200, "{body}");
-    let devices: serde_json::Value = serde_json::from_str(&body).expect("devices JSON");
-    devices
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|device| device["name"] == name)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
-}
-
 /// An administrator adds a scanner through the API while the station runs: it is read at
 /// once, can be disabled and enabled, is still there after a restart, and a clerk may not
 /// touch it. A scheme added the same way numbers boxes until it is retired.
@@ -581,7 +568,7 @@ fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
     );
     assert_eq!(status, 403, "{body}");
     assert_eq!(
-        device(daemon.addr, &admin, "cart-scanner"),
+        common::device_state(daemon.addr, &admin, "cart-scanner"),
         serde_json::Value::Null
     );
 
@@ -590,7 +577,7 @@ fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
     wait_until("the new scanner to connect", || {
         connected(&daemon, "cart-scanner")
     });
-    let added = device(daemon.addr, &admin, "cart-scanner");
+    let added = common::device_state(daemon.addr, &admin, "cart-scanner");
     assert_eq!(
         (added["origin"].as_str(), added["enabled"].as_bool()),
         (Some("station"), Some(true)),
@@ -610,13 +597,13 @@ fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("attic"), "{body}");
     assert_eq!(
-        device(daemon.addr, &admin, "stray"),
+        common::device_state(daemon.addr, &admin, "stray"),
         serde_json::Value::Null
     );
 
     let (status, body) = daemon.post("/api/v1/devices/cart-scanner/disable", "");
     assert_eq!(status, 200, "{body}");
-    let disabled = device(daemon.addr, &admin, "cart-scanner");
+    let disabled = common::device_state(daemon.addr, &admin, "cart-scanner");
     assert_eq!(
         (
             disabled["enabled"].as_bool(),
@@ -692,7 +679,7 @@ fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
     );
     assert_eq!(status, 204, "{body}");
     assert_eq!(
-        device(daemon.addr, &admin, "cart-scanner"),
+        common::device_state(daemon.addr, &admin, "cart-scanner"),
         serde_json::Value::Null
     );
     assert!(daemon.terminate().success());

@@ -76,16 +76,10 @@ pub(super) struct SchemeRequest {
     template: String,
 }
 
-async fn require_admin(
-    state: &AppState,
-    principal: &Principal,
-    zh: &str,
-    en: &str,
-) -> Result<(), ApiError> {
-    state
-        .require(principal, Role::Admin, &format!("{zh} / {en}"))
-        .await
-}
+/// What a refusal of the scheme routes names.
+const MANAGE_SCHEMES: &str = "管理编号方案 / manage numbering schemes";
+/// What a refusal of the device routes names.
+const MANAGE_DEVICES: &str = "管理设备 / manage devices";
 
 /// Adds a numbering scheme (kept in the store).
 pub(super) async fn add_scheme(
@@ -93,13 +87,9 @@ pub(super) async fn add_scheme(
     Extension(principal): Extension<Principal>,
     body: JsonBody<SchemeRequest>,
 ) -> Result<(StatusCode, Json<SchemeView>), ApiError> {
-    require_admin(
-        &state,
-        &principal,
-        "管理编号方案",
-        "manage numbering schemes",
-    )
-    .await?;
+    state
+        .require(&principal, Role::Admin, MANAGE_SCHEMES)
+        .await?;
     let request = json_body(body)?;
     let taken = state.config.scheme_names();
     let actor = principal.actor();
@@ -116,13 +106,9 @@ pub(super) async fn retire_scheme(
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Result<Json<SchemeView>, ApiError> {
-    require_admin(
-        &state,
-        &principal,
-        "管理编号方案",
-        "manage numbering schemes",
-    )
-    .await?;
+    state
+        .require(&principal, Role::Admin, MANAGE_SCHEMES)
+        .await?;
     let taken = state.config.scheme_names();
     let actor = principal.actor();
     let store = state.store.clone();
@@ -155,7 +141,9 @@ pub(super) async fn add_device(
     Extension(principal): Extension<Principal>,
     body: JsonBody<DeviceDefinition>,
 ) -> Result<(StatusCode, Json<DeviceState>), ApiError> {
-    require_admin(&state, &principal, "管理设备", "manage devices").await?;
+    state
+        .require(&principal, Role::Admin, MANAGE_DEVICES)
+        .await?;
     let definition = json_body(body)?;
     let name = definition.name().to_owned();
     manager(&state)?.add(&principal.actor(), definition).await?;
@@ -168,7 +156,9 @@ pub(super) async fn remove_device(
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    require_admin(&state, &principal, "管理设备", "manage devices").await?;
+    state
+        .require(&principal, Role::Admin, MANAGE_DEVICES)
+        .await?;
     manager(&state)?.remove(&principal.actor(), &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -179,7 +169,9 @@ async fn set_enabled(
     name: String,
     enabled: bool,
 ) -> Result<Json<DeviceState>, ApiError> {
-    require_admin(&state, &principal, "管理设备", "manage devices").await?;
+    state
+        .require(&principal, Role::Admin, MANAGE_DEVICES)
+        .await?;
     manager(&state)?
         .set_enabled(&principal.actor(), &name, enabled)
         .await?;

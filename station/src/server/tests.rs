@@ -237,6 +237,23 @@ async fn overdue_loans_are_listed_once_their_due_date_has_passed() {
     assert_eq!(mine.as_array().map(Vec::len), Some(1));
 }
 
+/// A handover of `boxes` from the clerk to the clerk, due on `deadline`.
+fn start_handover(fixture: &Fixture, boxes: &[Barcode], deadline: chrono::NaiveDate) {
+    fixture
+        .store
+        .write(&Actor::new("test"), |tx| {
+            tx.start_handover(
+                HandoverStage::OfficerToOfficer,
+                fixture.clerk,
+                fixture.clerk,
+                boxes,
+                &[],
+                deadline,
+            )
+        })
+        .expect("handover");
+}
+
 async fn handover_state(fixture: &Fixture) -> String {
     let (_, list) = call(
         fixture,
@@ -252,21 +269,8 @@ async fn handover_state(fixture: &Fixture) -> String {
 #[tokio::test]
 async fn handovers_show_normal_warning_and_overdue() {
     let fixture = fixture().await;
-    let actor = Actor::new("test");
     let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
-    fixture
-        .store
-        .write(&actor, |tx| {
-            tx.start_handover(
-                HandoverStage::OfficerToOfficer,
-                fixture.clerk,
-                fixture.clerk,
-                &fixture.boxes,
-                &[],
-                deadline,
-            )
-        })
-        .expect("handover");
+    start_handover(&fixture, &fixture.boxes, deadline);
     assert_eq!(handover_state(&fixture).await, "normal");
     fixture.clock.store(START + 3 * DAY, Ordering::SeqCst); // the deadline day
     assert_eq!(handover_state(&fixture).await, "warning");
@@ -849,19 +853,7 @@ async fn every_answer_matches_its_documented_schema() {
         .store
         .open_loan(&actor, second, fixture.clerk, None, due)
         .expect("loan");
-    fixture
-        .store
-        .write(&actor, |tx| {
-            tx.start_handover(
-                HandoverStage::OfficerToOfficer,
-                fixture.clerk,
-                fixture.clerk,
-                &[second],
-                &[],
-                due,
-            )
-        })
-        .expect("handover");
+    start_handover(&fixture, &[second], due);
     let (_, document) = call(&fixture, &admin, "GET", "/api/v1/openapi.json", "").await;
 
     // Things made on the way that later calls name.

@@ -145,6 +145,20 @@ pub fn http_post_as(addr: SocketAddr, path: &str, json: &str, token: &str) -> (u
     )
 }
 
+/// Device `name` as `GET /api/v1/devices` shows it (null when it is not listed).
+pub fn device_state(addr: SocketAddr, token: &str, name: &str) -> serde_json::Value {
+    let (status, body) = http_get_as(addr, "/api/v1/devices", token);
+    assert_eq!(status, 200, "{body}");
+    let devices: serde_json::Value = serde_json::from_str(&body).expect("devices JSON");
+    devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|device| device["name"] == name)
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// A new person with `role` and a token of theirs, made with the real CLI: (badge, token).
 pub fn person_with_token(data: &Path, name: &str, role: &str) -> (String, String) {
     let added = run(station(data).args(["person", "add", "--name", name, "--role", role]));
