@@ -36,6 +36,7 @@ pub struct DeviceState {
     /// The configured name.
     pub name: String,
     /// `scanner` (readers and printers later).
+    #[schemars(extend("enum" = ["scanner", "printer"]))]
     pub kind: &'static str,
     /// The workstation it feeds.
     pub workstation: String,
@@ -54,6 +55,7 @@ pub struct DeviceState {
     pub enabled: bool,
     /// Where it is defined: `config` (station.toml; change it there) or `station`
     /// (added by an administrator, kept in the store).
+    #[schemars(extend("enum" = ["config", "station"]))]
     pub origin: &'static str,
 }
 
@@ -1141,5 +1143,55 @@ mod tests {
         );
         let _ = again.stop.send(true);
         again.manager.shutdown().await;
+    }
+
+    /// An idle printer's state tells whether it could print before any label is sent: a
+    /// label directory that can be used is ready, one that cannot names the problem, and
+    /// a Zebra whose port is closed is not connected.
+    #[tokio::test]
+    async fn idle_printers_are_probed_so_their_state_is_true_before_the_first_label() {
+        let station = Station::start("").await;
+        let admin = Actor::new("P0000000014");
+        eventually("the default directory printer to be ready", || {
+            station.state("pdf").connected
+        })
+        .await;
+
+        let file = station.dir.path().join("not-a-directory");
+        std::fs::write(&file, b"x").expect("a file");
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = closed.local_addr().expect("address").port();
+        drop(closed);
+        for definition in [
+            serde_json::json!({
+                "kind": "printer", "name": "blocked", "language": "pdf",
+                "connect": format!("dir://{}", file.join("labels").display()),
+            }),
+            serde_json::json!({
+                "kind": "printer", "name": "zebra-off", "language": "zpl",
+                "connect": format!("tcp://127.0.0.1:{port}"),
+            }),
+        ] {
+            let definition: DeviceDefinition =
+                serde_json::from_value(definition).expect("definition");
+            let name = definition.name().to_owned();
+            station
+                .manager
+                .add(&admin, definition)
+                .await
+                .expect("added");
+            eventually(&format!("{name} to name its problem"), || {
+                station.state(&name).last_problem.is_some()
+            })
+            .await;
+            assert!(!station.state(&name).connected, "{name}");
+        }
+        assert!(station
+            .state("blocked")
+            .last_problem
+            .unwrap_or_default()
+            .contains("cannot use the label directory"));
+        let _ = station.stop.send(true);
+        station.manager.shutdown().await;
     }
 }

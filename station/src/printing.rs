@@ -327,6 +327,47 @@ pub async fn deliver_due(store: &Arc<Store>, printer: &Printer, devices: &Device
     printed
 }
 
+/// How often an idle printer is asked whether it could print.
+const IDLE_PROBE: Duration = Duration::from_secs(30);
+
+/// Whether no label waits for `printer` (its deliveries then say nothing of its state).
+async fn idle(store: &Arc<Store>, printer: &str) -> bool {
+    let store = store.clone();
+    let name = printer.to_owned();
+    matches!(
+        tokio::task::spawn_blocking(move || store.due_jobs(Some(&name), Millis::MAX - 1)).await,
+        Ok(Ok(jobs)) if jobs.is_empty()
+    )
+}
+
+/// Asks an idle printer whether it could print now, so that its state is true before the
+/// next label: a Zebra on TCP or serial answers `~HS` (faults included), a directory must
+/// exist or be creatable. Others (CUPS queues, PDF over a port) are known only by their
+/// deliveries and keep the state those gave.
+async fn probe(printer: &Printer, devices: &Devices, now: Millis) {
+    use crate::printer::Connect;
+    let config = printer.config();
+    let problem = match &config.connect {
+        Connect::Dir { path } => {
+            let dir = path.clone();
+            match tokio::task::spawn_blocking(move || std::fs::create_dir_all(dir)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(format!(
+                    "无法使用标签目录 {}：{error} / cannot use the label directory {}: {error}",
+                    path.display(),
+                    path.display()
+                )),
+                Err(_) => return,
+            }
+        }
+        Connect::Tcp { .. } | Connect::Serial { .. } if config.language == Language::Zpl => {
+            printer.ready().await.err().map(|error| error.to_string())
+        }
+        _ => return,
+    };
+    devices.set_printer(printer.name(), now, problem);
+}
+
 /// Runs one worker per printer until `stop` turns true; `wake` makes them look at the
 /// queue at once (otherwise they look every second).
 pub fn spawn_printers(
@@ -368,8 +409,15 @@ pub fn spawn_printer(
 ) -> tokio::task::JoinHandle<()> {
     let printer = Printer::new(config.clone());
     tokio::spawn(async move {
+        let mut last_probe: Option<std::time::Instant> = None;
         loop {
             deliver_due(&store, &printer, &devices).await;
+            if last_probe.is_none_or(|at| at.elapsed() >= IDLE_PROBE) {
+                last_probe = Some(std::time::Instant::now());
+                if idle(&store, printer.name()).await {
+                    probe(&printer, &devices, store.now()).await;
+                }
+            }
             tokio::select! {
                 () = stop.stopped() => break,
                 _ = wake.notified() => {}

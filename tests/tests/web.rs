@@ -570,6 +570,13 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
     // With no configuration the one device is the PDF-file printer.
     browser.wait_text("#devices", "pdf");
     browser.wait_text("#devices", "printer");
+    // An administrator disables it through the API; a refresh shows it.
+    let (status, body) = daemon.post("/api/v1/devices/pdf/disable", "");
+    assert_eq!(status, 200, "{body}");
+    browser
+        .click("#devices-refresh")
+        .expect("refresh the devices");
+    browser.wait_text("#devices", "disabled");
     // The lists come from /api/v1/loans?overdue=true and /api/v1/handovers: none here.
     browser.wait_text("#overdue-loans", "no overdue loans");
     browser.wait_text("#late-handovers", "no late handovers");

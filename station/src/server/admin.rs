@@ -23,6 +23,7 @@ pub(super) struct SchemeView {
     /// E.g. `{year}鸿借字第{seq:03}号`.
     template: String,
     /// `config` (station.toml: change it there) or `station` (added through the API).
+    #[schemars(extend("enum" = ["config", "station"]))]
     origin: &'static str,
     /// A retired scheme keeps its numbers but allocates no new ones.
     retired: bool,

@@ -935,7 +935,13 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         if error.is_rejection() {
             let status = match error {
-                StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+                StoreError::NotFound(_)
+                | StoreError::UnknownScheme(_)
+                | StoreError::UnknownLoan(_)
+                | StoreError::UnknownToken(_)
+                | StoreError::UnknownJob(_)
+                | StoreError::UnknownHandover(_)
+                | StoreError::UnknownDevice(_) => StatusCode::NOT_FOUND,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             return ApiError::new(status, "rejected", &error.to_string());
@@ -1039,6 +1045,7 @@ struct PlaceView {
 /// An item as the API shows it.
 #[derive(Serialize, schemars::JsonSchema)]
 struct ItemView {
+    #[schemars(extend("enum" = ["box", "certificate", "location", "person"]))]
     kind: &'static str,
     barcode: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1054,6 +1061,7 @@ struct ItemView {
     #[serde(skip_serializing_if = "Option::is_none")]
     retention: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["registered", "stored", "at counter", "on loan", "in handover", "missing", null]))]
     status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     place: Option<PlaceView>,
@@ -1760,12 +1768,14 @@ async fn ledger_report(
 #[derive(Serialize, schemars::JsonSchema)]
 struct HandoverView {
     id: u64,
+    #[schemars(extend("enum" = ["officer_to_officer", "officer_to_archivist"]))]
     stage: &'static str,
     from: String,
     to: String,
     items: Vec<String>,
     deadline: chrono::NaiveDate,
     /// `normal`, `warning` (due today) or `overdue`.
+    #[schemars(extend("enum" = ["normal", "warning", "overdue"]))]
     state: &'static str,
 }
 
@@ -2099,6 +2109,7 @@ async fn label_queue(State(state): State<AppState>) -> Result<Json<Vec<JobView>>
 struct PersonView {
     barcode: String,
     name: String,
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
     role: String,
     borrow_directly: bool,
 }
@@ -2124,6 +2135,7 @@ async fn people(State(state): State<AppState>) -> Result<Json<Vec<PersonView>>, 
 struct PersonRequest {
     name: String,
     /// clerk, supervisor or admin.
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
     role: String,
     #[serde(default)]
     borrow_directly: bool,

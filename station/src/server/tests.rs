@@ -1353,7 +1353,11 @@ async fn administrators_manage_schemes_and_devices_and_the_files_own_stay_in_the
     let (status, answer) = post("/api/v1/devices/add", r#"{"kind":"camera","name":"cam"}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     let (status, answer) = post("/api/v1/devices/nothing/enable", "").await;
-    assert!(status.is_client_error(), "{status} {answer}");
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert!(
+        english(&answer).contains("device nothing does not exist"),
+        "{answer}"
+    );
     let (_, devices) = call(&fixture, &admin, "GET", "/api/v1/devices", "").await;
     assert_eq!(
         devices.as_array().map(Vec::len),

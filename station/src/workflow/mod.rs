@@ -197,6 +197,7 @@ pub struct ItemSummary {
     /// Its barcode.
     pub barcode: String,
     /// box, certificate, location, person.
+    #[schemars(extend("enum" = ["box", "certificate", "location", "person"]))]
     pub kind: &'static str,
     /// Archive number (boxes, certificates).
     pub archive_no: Option<String>,
@@ -206,7 +207,7 @@ pub struct ItemSummary {
     pub place: Option<String>,
     /// Where it belongs (human path).
     pub home: Option<String>,
-    /// Status (English word).
+    /// Status (English word): a box's or certificate's, or a location's kind.
     pub status: Option<&'static str>,
     /// Who has it, if lent.
     pub holder: Option<String>,
