@@ -74,6 +74,8 @@ pub enum EventKind {
     DeviceEnabled,
     /// A device was disabled: it stays defined but is not run.
     DeviceDisabled,
+    /// A person's name, role, direct borrowing or being active changed.
+    PersonEdited,
 }
 
 /// One field's value before and after a change.

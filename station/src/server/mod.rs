@@ -473,6 +473,17 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
             post(add_person),
         ),
         (
+            endpoint(
+                "post",
+                "/api/v1/people/{barcode}/edit",
+                "Change a person's name, role, direct borrowing, or mark them left",
+                admin,
+            )
+            .body::<PersonEditRequest>()
+            .json::<PersonView>(),
+            post(edit_person),
+        ),
+        (
             endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk)
                 .json::<Vec<admin::SchemeView>>(),
             get(admin::schemes),
@@ -2105,29 +2116,58 @@ async fn label_queue(State(state): State<AppState>) -> Result<Json<Vec<JobView>>
     ))
 }
 
+/// A person as the API shows them.
 #[derive(Serialize, schemars::JsonSchema)]
 struct PersonView {
+    /// The badge's barcode.
     barcode: String,
     name: String,
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
     role: String,
     borrow_directly: bool,
+    /// `false` once they have left: their badge and tokens no longer work.
+    active: bool,
+}
+
+impl PersonView {
+    fn new(person: Person, active: bool) -> PersonView {
+        PersonView {
+            barcode: person.barcode.to_string(),
+            name: person.name,
+            role: format!("{:?}", person.role).to_lowercase(),
+            borrow_directly: person.borrow_directly,
+            active,
+        }
+    }
 }
 
 async fn people(State(state): State<AppState>) -> Result<Json<Vec<PersonView>>, ApiError> {
     let mut out = Vec::new();
     for item in state.store.items_of_kind(crate::barcode::Kind::Person) {
         if let Item::Person(person) = item? {
-            out.push(PersonView {
-                barcode: person.barcode.to_string(),
-                name: person.name,
-                role: format!("{:?}", person.role).to_lowercase(),
-                borrow_directly: person.borrow_directly,
-            });
+            let active = !state.store.has_left(person.barcode)?;
+            out.push(PersonView::new(person, active));
         }
     }
     Ok(Json(out))
 }
+
+/// `clerk`, `supervisor` or `admin`.
+fn parse_role(text: &str) -> Result<Role, ApiError> {
+    match text {
+        "clerk" => Ok(Role::Clerk),
+        "supervisor" => Ok(Role::Supervisor),
+        "admin" => Ok(Role::Admin),
+        other => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rejected",
+            &format!("角色 {other:?} 无效（clerk、supervisor、admin）/ role {other:?} is not clerk, supervisor or admin"),
+        )),
+    }
+}
+
+/// What a refusal of the people routes names.
+const MANAGE_PEOPLE: &str = "管理人员 / manage people";
 
 /// A person to add.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -2147,38 +2187,53 @@ async fn add_person(
     body: Result<Json<PersonRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<PersonView>), ApiError> {
     state
-        .require(&principal, Role::Admin, "管理人员 / manage people")
+        .require(&principal, Role::Admin, MANAGE_PEOPLE)
         .await?;
     let request = json_body(body)?;
-    let role = match request.role.as_str() {
-        "clerk" => Role::Clerk,
-        "supervisor" => Role::Supervisor,
-        "admin" => Role::Admin,
-        other => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "rejected",
-                &format!("角色 {other:?} 无效（clerk、supervisor、admin）/ role {other:?} is not clerk, supervisor or admin"),
-            ))
-        }
+    let new = crate::store::NewPerson {
+        role: parse_role(&request.role)?,
+        name: request.name,
+        borrow_directly: request.borrow_directly,
     };
     let actor = principal.actor();
     let store = state.store.clone();
-    let new = crate::store::NewPerson {
-        name: request.name,
-        role,
-        borrow_directly: request.borrow_directly,
-    };
     let person = blocking(move || store.add_person(&actor, &new)).await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(PersonView {
-            barcode: person.barcode.to_string(),
-            name: person.name,
-            role: format!("{:?}", person.role).to_lowercase(),
-            borrow_directly: person.borrow_directly,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(PersonView::new(person, true))))
+}
+
+/// Changes to a person; absent fields stay.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PersonEditRequest {
+    name: Option<String>,
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin", null]))]
+    role: Option<String>,
+    borrow_directly: Option<bool>,
+    /// `false`: they have left (badge and tokens stop working at once); `true`: back.
+    active: Option<bool>,
+}
+
+async fn edit_person(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+    body: Result<Json<PersonEditRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<PersonView>, ApiError> {
+    state
+        .require(&principal, Role::Admin, MANAGE_PEOPLE)
+        .await?;
+    let person = parse_barcode(&barcode)?;
+    let request = json_body(body)?;
+    let edit = crate::store::PersonEdit {
+        role: request.role.as_deref().map(parse_role).transpose()?,
+        name: request.name,
+        borrow_directly: request.borrow_directly,
+        active: request.active,
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let (person, active) = blocking(move || store.edit_person(&actor, person, &edit)).await??;
+    Ok(Json(PersonView::new(person, active)))
 }
 
 /// A certificate to register.

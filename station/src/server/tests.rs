@@ -1093,6 +1093,12 @@ async fn every_answer_matches_its_documented_schema() {
             r#"{"name":"李四","role":"supervisor","borrow_directly":true}"#.into(),
         ),
         (
+            "post",
+            "/api/v1/people/{barcode}/edit",
+            format!("/api/v1/people/{}/edit", fixture.clerk),
+            r#"{"name":"张三丰","borrow_directly":false}"#.into(),
+        ),
+        (
             "get",
             "/api/v1/schemes",
             "/api/v1/schemes".into(),
@@ -1383,5 +1389,145 @@ async fn administrators_manage_schemes_and_devices_and_the_files_own_stay_in_the
             (crate::event::EventKind::SchemeAdded, true),
             (crate::event::EventKind::DeviceDisabled, true)
         ]
+    );
+}
+
+/// Administrators change people: a promotion takes effect at once, someone who has left
+/// can no longer use a token or a badge (and comes back with everything as it was), and
+/// the last active administrator cannot be demoted or marked left.
+#[tokio::test]
+async fn administrators_promote_people_and_mark_them_left() {
+    let fixture = fixture().await;
+    let admin = admin_token(&fixture);
+    let clerk = fixture.clerk;
+    let edit = format!("/api/v1/people/{clerk}/edit");
+    let approve = format!(r#"{{"borrower":"{clerk}"}}"#);
+
+    let (status, _) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/loans/approvals",
+        &approve,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a clerk may not approve");
+    let (status, answer) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        &edit,
+        r#"{"role":"admin"}"#,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "nor promote themselves: {answer}"
+    );
+    let (status, answer) = call(&fixture, &admin, "POST", &edit, r#"{"role":"supervisor"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["role"].as_str(), answer["active"].as_bool()),
+        (Some("supervisor"), Some(true))
+    );
+    let (status, answer) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/loans/approvals",
+        &approve,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "the same token now acts as a supervisor: {answer}"
+    );
+
+    // Left: the token stops, the badge does nothing at a scanner, loans to them are refused.
+    let (status, answer) = call(&fixture, &admin, "POST", &edit, r#"{"active":false}"#).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["active"], false);
+    let (status, _) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/people", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let checkout = crate::workflow::CommandCard::Checkout.barcode();
+    let body = format!(r#"{{"workstation":"counter","data":"{checkout}"}}"#);
+    let (_, result) = call(&fixture, &admin, "POST", "/api/v1/scans", &body).await;
+    assert_eq!(result["outcome"], "ok", "{result}");
+    let body = format!(r#"{{"workstation":"counter","data":"{clerk}"}}"#);
+    let (_, result) = call(&fixture, &admin, "POST", "/api/v1/scans", &body).await;
+    assert_eq!(result["outcome"], "error", "{result}");
+    assert!(
+        result["message"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("has left"),
+        "{result}"
+    );
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).expect("date");
+    assert!(matches!(
+        fixture
+            .store
+            .open_loan(&Actor::new("test"), fixture.boxes[0], clerk, None, due),
+        Err(StoreError::PersonLeft { .. })
+    ));
+    let (_, people) = call(&fixture, &admin, "GET", "/api/v1/people", "").await;
+    let listed = people
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["barcode"] == clerk.to_string())
+        .cloned();
+    assert_eq!(
+        listed.map(|p| p["active"].clone()),
+        Some(serde_json::json!(false))
+    );
+
+    // Back: everything works again.
+    let (status, _) = call(&fixture, &admin, "POST", &edit, r#"{"active":true}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/people", "").await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The one administrator stays one; bad edits are refused and change nothing.
+    let (_, everyone) = call(&fixture, &admin, "GET", "/api/v1/people", "").await;
+    let admin_badge = everyone
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["role"] == "admin")
+        .and_then(|p| p["barcode"].as_str())
+        .expect("the admin")
+        .to_owned();
+    let mine = format!("/api/v1/people/{admin_badge}/edit");
+    let head = fixture.store.head().0;
+    for (body, expected) in [
+        (r#"{"role":"clerk"}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"active":false}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"role":"boss"}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"name":""}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"rank":"high"}"#, StatusCode::BAD_REQUEST),
+    ] {
+        let (status, answer) = call(&fixture, &admin, "POST", &mine, body).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    let (status, answer) = call(&fixture, &admin, "POST", &mine, r#"{"active":false}"#).await;
+    assert!(
+        answer["message"]["en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("last active administrator"),
+        "{status} {answer}"
+    );
+    let not_a_person = format!("/api/v1/people/{}/edit", fixture.boxes[0]);
+    let (status, answer) = call(&fixture, &admin, "POST", &not_a_person, "{}").await;
+    assert!(status.is_client_error(), "a box is not a person: {answer}");
+    let (status, answer) = call(&fixture, &admin, "POST", &mine, r#"{"role":"admin"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        fixture.store.head().0,
+        head,
+        "refusals and a change to nothing recorded nothing"
     );
 }

@@ -42,6 +42,8 @@ pub const SCHEME: u8 = b'k';
 pub const DEVICE: u8 = b'v';
 /// Disabled devices by name (config or station origin), empty values.
 pub const DISABLED: u8 = b'w';
+/// People who have left: their badges and tokens no longer work (empty values).
+pub const DEPARTED: u8 = b'l';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -246,6 +248,11 @@ pub fn unpack(bytes: &[u8]) -> Option<Vec<Barcode>> {
             Barcode::new(kind, u64::from(seq)).ok()
         })
         .collect()
+}
+
+/// Marks `person` as having left.
+pub fn departed(person: Barcode) -> Vec<u8> {
+    tagged(DEPARTED, &[&person.to_key()])
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 mod keys;
 mod ops;
+mod people;
 mod queue;
 mod settings;
 mod tokens;
@@ -39,6 +40,7 @@ pub use ops::{
     BoxEdit, ImportOutcome, ImportRow, MoveOutcome, NewBox, NewCertificate, NewLocation, NewPerson,
     Warning,
 };
+pub use people::PersonEdit;
 pub use queue::NewJob;
 pub use settings::{
     DeviceDefinition, StationScheme, MAX_DEVICE_NAME_CHARS, MAX_SCAN_PREFIX_CHARS, PRINTER_DPIS,
@@ -313,6 +315,17 @@ pub enum StoreError {
         name: String,
         /// Pending jobs.
         count: usize,
+    },
+    /// The change would leave no active administrator.
+    #[error("这是最后一位在职的管理员，不能降级或停用 / this is the last active administrator: they cannot be demoted or deactivated")]
+    LastAdmin,
+    /// A badge of someone who has left was used.
+    #[error("{name}（{barcode}）已离职，工牌已停用 / {name} ({barcode}) has left: the badge is no longer valid")]
+    PersonLeft {
+        /// The badge.
+        barcode: Barcode,
+        /// Their name.
+        name: String,
     },
     /// Internal: sled asks to run the transaction again.
     #[doc(hidden)]
@@ -623,7 +636,20 @@ impl Tx<'_> {
         }
     }
 
+    /// A person who has not left (borrowers, approvers, handover parties, token owners).
     fn require_person(&self, barcode: Barcode) -> Result<Person> {
+        let person = self.require_anyone(barcode)?;
+        if self.get_raw(&keys::departed(barcode))?.is_some() {
+            return Err(StoreError::PersonLeft {
+                barcode,
+                name: person.name,
+            });
+        }
+        Ok(person)
+    }
+
+    /// A person, whether or not they have left.
+    fn require_anyone(&self, barcode: Barcode) -> Result<Person> {
         match self.require_item(barcode)? {
             Item::Person(person) => Ok(person),
             _ => Err(StoreError::wrong_kind(barcode, Kind::Person)),

@@ -175,7 +175,7 @@ pub struct MoveOutcome {
     pub warnings: Vec<Warning>,
 }
 
-fn yes_no(value: bool) -> &'static str {
+pub(super) fn yes_no(value: bool) -> &'static str {
     if value {
         "yes"
     } else {

@@ -110,7 +110,9 @@ impl Store {
             return Ok(None);
         }
         match self.get_item(token.person)? {
-            Some(crate::model::Item::Person(person)) => Ok(Some((token, person))),
+            Some(crate::model::Item::Person(person)) if !self.has_left(person.barcode)? => {
+                Ok(Some((token, person)))
+            }
             _ => Ok(None),
         }
     }

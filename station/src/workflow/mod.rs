@@ -521,6 +521,12 @@ impl Engine {
             Ok(item) => item,
             Err(error) => return Answer::refused(&error, Some(barcode)),
         };
+        // The badge of someone who has left does nothing, in any mode.
+        if let Some(Item::Person(person)) = &item {
+            if let Err(error) = self.store.require_active(person) {
+                return Answer::refused(&error, Some(barcode));
+            }
+        }
         let registered = item.is_some();
         let mut answer = match station.mode {
             Mode::Lookup => self.lookup(station, barcode, item),
@@ -720,7 +726,12 @@ impl Engine {
                         .ok()
                         .flatten()
                         .and_then(|approval| match self.store.get_item(approval.approver) {
-                            Ok(Some(Item::Person(approver))) => Some(approver),
+                            // An approval of someone who has left no longer counts.
+                            Ok(Some(Item::Person(approver)))
+                                if self.store.require_active(&approver).is_ok() =>
+                            {
+                                Some(approver)
+                            }
                             _ => None,
                         })
                 };
