@@ -763,7 +763,7 @@ fn label(
                 println!("打印机 {printer} 已停用，标签在队列中等待 / printer {printer} is disabled: the labels wait in the queue");
                 0
             } else {
-                runtime.block_on(printing::deliver_due(&store, &device, &devices))
+                runtime.block_on(printing::deliver_due(&store, &device, &devices, None))
             };
             let pending = store.pending_jobs()?.len();
             println!(

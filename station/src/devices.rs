@@ -246,6 +246,11 @@ impl StopSignal {
         }
     }
 
+    /// Whether a stop has been given.
+    pub fn is_stopped(&self) -> bool {
+        self.own.as_ref().is_some_and(|own| *own.borrow()) || *self.daemon.borrow()
+    }
+
     /// Returns once a stop has been given, owning the signal (for a task's shutdown).
     pub async fn wait(mut self) {
         self.stopped().await
@@ -1191,6 +1196,28 @@ mod tests {
             .last_problem
             .unwrap_or_default()
             .contains("cannot use the label directory"));
+        let _ = station.stop.send(true);
+        station.manager.shutdown().await;
+    }
+
+    /// A worker that was told to stop sends no further label, however long its queue: a
+    /// printer being disabled or removed does not first print everything it holds.
+    #[tokio::test]
+    async fn a_stopped_printer_worker_sends_no_further_label() {
+        let station = Station::start("").await;
+        assert!(station.manager.stop("pdf").await, "the default printer ran");
+        let jobs = station.queue_cards("pdf").await.expect("queued");
+        assert!(!jobs.is_empty());
+        let printer =
+            crate::printer::Printer::new(station.printing.printer("pdf").expect("the pdf printer"));
+        let (_given, stopped) = watch::channel(true);
+        let stop = StopSignal::either(stopped, station.stop.subscribe());
+        let printed =
+            printing::deliver_due(station.store(), &printer, &station.devices, Some(&stop)).await;
+        assert_eq!(printed, 0, "stopped before the first label");
+        let printed =
+            printing::deliver_due(station.store(), &printer, &station.devices, None).await;
+        assert_eq!(printed as usize, jobs.len(), "without a stop, all of them");
         let _ = station.stop.send(true);
         station.manager.shutdown().await;
     }

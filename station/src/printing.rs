@@ -249,8 +249,15 @@ pub fn retry_delay(attempts: u32) -> Duration {
     Duration::from_secs(1u64 << attempts.min(6)).min(MAX_RETRY)
 }
 
-/// Delivers due jobs of one printer; returns how many were printed.
-pub async fn deliver_due(store: &Arc<Store>, printer: &Printer, devices: &Devices) -> u32 {
+/// Delivers due jobs of one printer; returns how many were printed. With a `stop`, it
+/// stops between jobs once that is given (a job is never left half-sent, and a printer
+/// being disabled or removed does not first print its whole queue).
+pub async fn deliver_due(
+    store: &Arc<Store>,
+    printer: &Printer,
+    devices: &Devices,
+    stop: Option<&StopSignal>,
+) -> u32 {
     let name = printer.config().name.clone();
     let now = store.now();
     let due = {
@@ -268,6 +275,9 @@ pub async fn deliver_due(store: &Arc<Store>, printer: &Printer, devices: &Device
     };
     let mut printed = 0;
     for job in jobs {
+        if stop.is_some_and(StopSignal::is_stopped) {
+            break;
+        }
         let language = match job.format {
             PrintFormat::Zpl => Language::Zpl,
             PrintFormat::Pdf => Language::Pdf,
@@ -411,7 +421,7 @@ pub fn spawn_printer(
     tokio::spawn(async move {
         let mut last_probe: Option<std::time::Instant> = None;
         loop {
-            deliver_due(&store, &printer, &devices).await;
+            deliver_due(&store, &printer, &devices, Some(&stop)).await;
             if last_probe.is_none_or(|at| at.elapsed() >= IDLE_PROBE) {
                 last_probe = Some(std::time::Instant::now());
                 if idle(&store, printer.name()).await {

@@ -635,9 +635,7 @@ fn an_administrator_adds_a_scanner_and_a_scheme_while_the_station_runs() {
     assert!(daemon.terminate().success());
     let daemon = start(&setup, &[]);
     wait_until("the stored scanner to connect after a restart", || {
-        common::http_get_as(daemon.addr, "/api/v1/devices", &admin)
-            .1
-            .contains(r#""connected":true"#)
+        common::device_state(daemon.addr, &admin, "cart-scanner")["connected"] == true
     });
     scanner.scan(&setup.boxes[2]);
     let third = {

@@ -4,6 +4,9 @@
 //! what an administrator adds here is kept in the store, survives restarts, and every
 //! change is an event. Devices are started, stopped and removed while the station runs.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -117,14 +120,31 @@ pub(super) async fn retire_scheme(
     Ok(Json(retired.into()))
 }
 
-fn manager(state: &AppState) -> Result<&DeviceManager, ApiError> {
-    state.device_manager.as_deref().ok_or_else(|| {
+/// Runs a change of the device manager on a task of its own: it writes the store and
+/// then starts or stops the device, and must finish both even when the request is given
+/// up (a timeout, a closed connection), or the store and the running devices would part.
+async fn change_devices<T, F>(
+    state: &AppState,
+    change: impl FnOnce(Arc<DeviceManager>) -> F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: Future<Output = Result<T, StoreError>> + Send + 'static,
+{
+    let manager = state.device_manager.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "no_devices",
             "本站未运行设备管理 / device management is not running on this station",
         )
-    })
+    })?;
+    tokio::spawn(change(manager))
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "a device change failed");
+            ApiError::internal()
+        })?
+        .map_err(ApiError::from)
 }
 
 /// The state of device `name` after a change.
@@ -147,7 +167,11 @@ pub(super) async fn add_device(
         .await?;
     let definition = json_body(body)?;
     let name = definition.name().to_owned();
-    manager(&state)?.add(&principal.actor(), definition).await?;
+    let actor = principal.actor();
+    change_devices(&state, move |manager| async move {
+        manager.add(&actor, definition).await
+    })
+    .await?;
     Ok((StatusCode::CREATED, state_of(&state, &name)?))
 }
 
@@ -160,7 +184,11 @@ pub(super) async fn remove_device(
     state
         .require(&principal, Role::Admin, MANAGE_DEVICES)
         .await?;
-    manager(&state)?.remove(&principal.actor(), &name).await?;
+    let actor = principal.actor();
+    change_devices(&state, move |manager| async move {
+        manager.remove(&actor, &name).await
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,9 +201,12 @@ async fn set_enabled(
     state
         .require(&principal, Role::Admin, MANAGE_DEVICES)
         .await?;
-    manager(&state)?
-        .set_enabled(&principal.actor(), &name, enabled)
-        .await?;
+    let actor = principal.actor();
+    let device = name.clone();
+    change_devices(&state, move |manager| async move {
+        manager.set_enabled(&actor, &device, enabled).await
+    })
+    .await?;
     state_of(&state, &name)
 }
 

@@ -457,6 +457,17 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
             get(label_queue),
         ),
         (
+            endpoint(
+                "post",
+                "/api/v1/labels/{id}/cancel",
+                "Cancel a waiting label, with the reason",
+                clerk,
+            )
+            .body::<CancelRequest>()
+            .empty(),
+            post(cancel_label),
+        ),
+        (
             endpoint("get", "/api/v1/people", "People and their badges", clerk)
                 .json::<Vec<PersonView>>(),
             get(people),
@@ -2103,6 +2114,29 @@ async fn print_labels(
         StatusCode::CREATED,
         Json(jobs.into_iter().map(JobView::from).collect()),
     ))
+}
+
+/// Why a waiting label is cancelled.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    /// Recorded with the cancellation, e.g. "printer replaced".
+    reason: String,
+}
+
+/// Cancels a waiting label: a person's decision, recorded as an event.
+async fn cancel_label(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Result<Json<CancelRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_number(&id, "打印任务编号", "print job number")?;
+    let request = json_body(body)?;
+    let actor = principal.actor();
+    let store = state.store.clone();
+    blocking(move || store.cancel_print(&actor, id, &request.reason)).await??;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn label_queue(State(state): State<AppState>) -> Result<Json<Vec<JobView>>, ApiError> {

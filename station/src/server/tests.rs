@@ -866,6 +866,7 @@ async fn every_answer_matches_its_documented_schema() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{registered}");
+    let registered_job = registered["label_jobs"][0].as_u64().expect("a label job");
     let shelf = registered["home"]["barcode"]
         .as_str()
         .expect("home")
@@ -1097,6 +1098,12 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/people/{barcode}/edit",
             format!("/api/v1/people/{}/edit", fixture.clerk),
             r#"{"name":"张三丰","borrow_directly":false}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/labels/{id}/cancel",
+            format!("/api/v1/labels/{registered_job}/cancel"),
+            r#"{"reason":"registered twice"}"#.into(),
         ),
         (
             "get",
@@ -1370,6 +1377,71 @@ async fn administrators_manage_schemes_and_devices_and_the_files_own_stay_in_the
         Some(1),
         "refusals added nothing: {devices}"
     );
+
+    // A printer with a label waiting stays until the label is printed or cancelled.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let zebra = format!(
+        r#"{{"kind":"printer","name":"zebra-off","language":"zpl","connect":"tcp://127.0.0.1:{port}"}}"#
+    );
+    let (status, answer) = call(&fixture, &admin, "POST", "/api/v1/devices/add", &zebra).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let label = format!(
+        r#"{{"barcodes":["{}"],"printer":"zebra-off"}}"#,
+        fixture.boxes[0]
+    );
+    let (status, jobs) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/labels",
+        &label,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{jobs}");
+    let job = jobs[0]["id"].as_u64().expect("job id");
+    let (status, answer) = post("/api/v1/devices/zebra-off/remove", "").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(english(&answer).contains("waiting"), "{answer}");
+    let cancel = format!("/api/v1/labels/{job}/cancel");
+    let (status, answer) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        &cancel,
+        r#"{"reason":" "}"#,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a reason is needed: {answer}"
+    );
+    let (status, answer) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        &cancel,
+        r#"{"reason":"wrong printer"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    let (status, answer) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        &cancel,
+        r#"{"reason":"again"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(
+        english(&answer).contains("already printed or cancelled"),
+        "{answer}"
+    );
+    let (status, answer) = post("/api/v1/devices/zebra-off/remove", "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
 
     // Each accepted change is an event of the administrator who made it.
     let events = fixture.store.events(0, usize::MAX).expect("events");

@@ -316,6 +316,9 @@ pub enum StoreError {
         /// Pending jobs.
         count: usize,
     },
+    /// A print job that is no longer waiting.
+    #[error("打印任务 {0} 已打印或已取消 / print job {0} is already printed or cancelled")]
+    JobDone(u64),
     /// The change would leave no active administrator.
     #[error("这是最后一位在职的管理员，不能降级或停用 / this is the last active administrator: they cannot be demoted or deactivated")]
     LastAdmin,

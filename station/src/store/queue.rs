@@ -151,6 +151,19 @@ impl Store {
         self.write(actor, |tx| tx.queue_print(new))
     }
 
+    /// Cancels a waiting label, with the reason (a person's decision, recorded as an
+    /// event). Refused for an unknown job, one printed or cancelled already, and an empty
+    /// reason.
+    pub fn cancel_print(&self, actor: &Actor, id: u64, reason: &str) -> Result<PrintJob> {
+        let reason = crate::model::check_text(reason, "取消原因", "reason", true)?;
+        self.write(actor, |tx| {
+            if tx.pending_job(id)?.state != PrintState::Pending {
+                return Err(StoreError::JobDone(id));
+            }
+            tx.cancel_job(id, &reason)
+        })
+    }
+
     /// Marks a job printed.
     pub fn job_printed(&self, actor: &Actor, id: u64) -> Result<PrintJob> {
         self.write(actor, |tx| tx.job_printed(id))
