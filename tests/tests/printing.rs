@@ -10,9 +10,9 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{run, station, stderr, stdout, Daemon};
+use common::{run, station, stderr, stdout, wait_until, Daemon};
 use firmware_bridge::zpl::PrinterStatus;
 
 /// A Zebra on loopback: answers `~HS` (ready, or paper out) and keeps every job's bytes.
@@ -67,14 +67,6 @@ fn answer(mut stream: TcpStream, jobs: &Mutex<Vec<Vec<u8>>>, paper_out: &AtomicB
         jobs.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(received);
-    }
-}
-
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

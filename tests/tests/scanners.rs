@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{http_get, run, station, stdout, Daemon};
+use common::{http_get, run, station, stdout, wait_until, Daemon};
 use firmware_bridge::ssi::{opcode, Packet, Source, Status};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
@@ -78,15 +78,6 @@ fn json(daemon: &Daemon, path: &str) -> serde_json::Value {
     let (status, body) = daemon.get(path);
     assert_eq!(status, 200, "{path}: {body}");
     serde_json::from_str(&body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"))
-}
-
-/// Polls until `ready` holds; the deadline only guards against a hang.
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The results of `workstation` once there are `count` of them.

@@ -258,6 +258,26 @@ pub(crate) fn resolve(
     })
 }
 
+/// The size to print a text line at: `None` for an empty line (nothing to print), the
+/// fitted size ([`fit_size`]) otherwise, or the first character the font cannot draw.
+pub(crate) fn text_size(
+    fonts: &super::Fonts,
+    text: &str,
+    size: f64,
+    width: f64,
+) -> Result<Option<f64>, RenderError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if let Some(missing) = text.chars().find(|&ch| !fonts.covers(ch)) {
+        return Err(RenderError::Glyph {
+            ch: missing,
+            font: fonts.path().display().to_string(),
+        });
+    }
+    Ok(Some(fit_size(fonts, text, size, width)))
+}
+
 /// The text size (em, in dots) that makes `text` fit `width`: the template's size, or
 /// smaller for long values (never below a third of it).
 pub(crate) fn fit_size(fonts: &super::Fonts, text: &str, size: f64, width: f64) -> f64 {

@@ -143,16 +143,9 @@ fn draw(
                 align,
                 text,
             } => {
-                if text.is_empty() {
+                let Some(size) = layout::text_size(fonts, text, *size, *w)? else {
                     continue;
-                }
-                if let Some(missing) = text.chars().find(|&ch| !fonts.covers(ch)) {
-                    return Err(RenderError::Glyph {
-                        ch: missing,
-                        font: fonts.path().display().to_string(),
-                    });
-                }
-                let size = layout::fit_size(fonts, text, *size, *w);
+                };
                 let advance = fonts.measure(text, size);
                 let left = layout::align_left(*align, *x, *w, advance);
                 let baseline = y + fonts.ascent() * size;

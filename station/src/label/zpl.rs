@@ -42,16 +42,9 @@ fn write_label(layout: &Layout, fonts: &mut Fonts, out: &mut String) -> Result<(
                 align,
                 text,
             } => {
-                if text.is_empty() {
+                let Some(size) = layout::text_size(fonts, text, *size, *w)? else {
                     continue;
-                }
-                if let Some(missing) = text.chars().find(|&ch| !fonts.covers(ch)) {
-                    return Err(RenderError::Glyph {
-                        ch: missing,
-                        font: fonts.path().display().to_string(),
-                    });
-                }
-                let size = layout::fit_size(fonts, text, *size, *w);
+                };
                 if text.is_ascii() {
                     write_ascii_text(out, *x, *y, *w, size, *bold, *align, text);
                 } else {

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 use super::*;
 use crate::model::HandoverStage;
-use crate::store::{Actor, NewBox, NewPerson, StoreOptions};
+use crate::store::{Actor, NewBox, NewPerson};
 use crate::workflow::WorkflowConfig;
 
 /// 2026-11-27 09:00 UTC.
@@ -32,18 +32,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let clock = Arc::new(AtomicI64::new(START));
-    let tick = clock.clone();
-    let store = Arc::new(
-        Store::open(
-            dir.path(),
-            StoreOptions {
-                clock: Arc::new(move || tick.load(Ordering::SeqCst)),
-                ..StoreOptions::default()
-            },
-        )
-        .expect("store"),
-    );
+    let (store, clock) = crate::store::open_with_clock(dir.path(), START);
     let actor = Actor::new("test");
     let person = |name: &str, role| {
         store
@@ -460,24 +449,16 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
 #[tokio::test]
 async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
     let fixture = fixture().await;
-    let request = |uri: &str, token: &str| {
-        Request::builder()
-            .uri(uri)
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .expect("request")
-    };
-    let response = app(fixture.state.clone())
-        .oneshot(request(
-            "/api/v1/reports/ledger.csv",
-            &fixture.supervisor_token,
-        ))
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
+    let supervisor = fixture.supervisor_token.clone();
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/ledger.csv",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let text = String::from_utf8_lossy(&bytes);
     assert!(
         text.starts_with('\u{feff}') && text.contains("档案号,题名"),
@@ -488,28 +469,20 @@ async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
         "{text}"
     );
 
-    let response = app(fixture.state.clone())
-        .oneshot(request(
-            "/api/v1/reports/loans.xlsx",
-            &fixture.supervisor_token,
-        ))
-        .await
-        .expect("infallible");
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/loans.xlsx",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(bytes.starts_with(b"PK\x03\x04"), "an XLSX is a zip file");
 
-    let response = app(fixture.state.clone())
-        .oneshot(request("/api/v1/reports/ledger.xlsx", &fixture.clerk_token))
-        .await
-        .expect("infallible");
-    assert_eq!(
-        response.status(),
-        StatusCode::FORBIDDEN,
-        "reports are for supervisors"
-    );
+    let clerk = fixture.clerk_token.clone();
+    let (status, _, _) = call_raw(&fixture, &clerk, "GET", "/api/v1/reports/ledger.xlsx", "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "reports are for supervisors");
 }
 
 #[tokio::test]

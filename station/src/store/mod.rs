@@ -1367,5 +1367,24 @@ fn lock_dir(dir: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// A store in `dir` whose clock a test sets: milliseconds since the epoch, `start` first.
+#[cfg(test)]
+pub(crate) fn open_with_clock(
+    dir: &Path,
+    start: Millis,
+) -> (Arc<Store>, Arc<std::sync::atomic::AtomicI64>) {
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(start));
+    let tick = clock.clone();
+    let store = Store::open(
+        dir,
+        StoreOptions {
+            clock: Arc::new(move || tick.load(Ordering::SeqCst)),
+            ..StoreOptions::default()
+        },
+    )
+    .expect("store");
+    (Arc::new(store), clock)
+}
+
 #[cfg(test)]
 mod tests;

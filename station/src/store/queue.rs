@@ -220,18 +220,9 @@ mod tests {
     use std::sync::atomic::{AtomicI64, Ordering};
     use std::sync::Arc;
 
-    fn store_with_clock() -> (tempfile::TempDir, Store, Arc<AtomicI64>) {
+    fn store_with_clock() -> (tempfile::TempDir, Arc<Store>, Arc<AtomicI64>) {
         let dir = tempfile::tempdir().expect("tempdir");
-        let clock = Arc::new(AtomicI64::new(1_000_000));
-        let tick = clock.clone();
-        let store = Store::open(
-            dir.path(),
-            StoreOptions {
-                clock: Arc::new(move || tick.load(Ordering::SeqCst)),
-                ..StoreOptions::default()
-            },
-        )
-        .expect("store");
+        let (store, clock) = crate::store::open_with_clock(dir.path(), 1_000_000);
         (dir, store, clock)
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::*;
 use crate::event::EventKind;
 use crate::model::{CertificateKind, LocationKind, Role};
-use crate::store::{NewCertificate, NewLocation, NewPerson, StoreOptions};
+use crate::store::{NewCertificate, NewLocation, NewPerson};
 
 /// 2026-11-27 09:00 UTC, a Friday.
 const START: Millis = 1_795_770_000_000; // checked: 2026-11-27T09:00:00Z
@@ -32,18 +32,7 @@ fn actor() -> Actor {
 impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        let clock = Arc::new(AtomicI64::new(START));
-        let tick = clock.clone();
-        let store = Arc::new(
-            Store::open(
-                dir.path(),
-                StoreOptions {
-                    clock: Arc::new(move || tick.load(Ordering::SeqCst)),
-                    ..StoreOptions::default()
-                },
-            )
-            .expect("store"),
-        );
+        let (store, clock) = crate::store::open_with_clock(dir.path(), START);
         let shelf = store
             .ensure_location(&actor(), "1号库房/05列/A面/3节/4层")
             .expect("shelf");

@@ -145,6 +145,18 @@ pub fn http_post_as(addr: SocketAddr, path: &str, json: &str, token: &str) -> (u
     )
 }
 
+/// Polls until `ready` holds; the deadline (60 s) only guards against a hang.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Device `name` as `GET /api/v1/devices` shows it (null when it is not listed).
 pub fn device_state(addr: SocketAddr, token: &str, name: &str) -> serde_json::Value {
     let (status, body) = http_get_as(addr, "/api/v1/devices", token);
