@@ -700,11 +700,7 @@ impl Store {
         let io = |context: String| move |source| StoreError::Io { context, source };
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = lock_dir(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("store"))
-            .cache_capacity(options.cache_bytes)
-            .open()
-            .map_err(StoreError::storage("opening the store"))?;
+        let db = open_sled(dir, options.cache_bytes)?;
         let tree = db
             .open_tree("archive")
             .map_err(StoreError::storage("opening the archive tree"))?;
@@ -1324,6 +1320,30 @@ fn log_events(actor: &str, before: u64, after: u64, logged: &[(u64, EventKind, O
         match item {
             Some(item) => tracing::info!(seq, ?kind, %item, actor, "event"),
             None => tracing::info!(seq, ?kind, actor, "event"),
+        }
+    }
+}
+
+/// Opens the sled database under `dir`, whose `LOCK` this process already holds.
+///
+/// sled's own file lock can outlive a dropped `Db` for a moment, while its background
+/// threads finish (seen when a store is closed and opened again in one process). Holding
+/// `LOCK` proves no other process has the store, so a refused sled lock can only be that
+/// moment: wait for it, a few seconds at most, instead of failing the open.
+fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let config = sled::Config::new()
+            .path(dir.join("store"))
+            .cache_capacity(cache_bytes);
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other.map_err(StoreError::storage("opening the store")),
         }
     }
 }

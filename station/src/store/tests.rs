@@ -511,6 +511,31 @@ fn verify_finds_a_tampered_event_a_removed_event_and_a_broken_index() {
 }
 
 #[test]
+fn opening_waits_for_a_lingering_sled_lock_of_the_same_process() {
+    // sled's background threads (or a child process between fork and exec) can hold
+    // sled's own lock on store/db for a moment after the store is dropped; opening again
+    // must wait for that moment, not fail. Here the lingering holder is a file of ours.
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(dir.path()));
+    let db = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.path().join("store").join("db"))
+        .expect("sled's db file");
+    db.try_lock().expect("take sled's lock");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(db);
+    });
+    let store = Store::open(dir.path(), StoreOptions::default())
+        .expect("opens once the lingering lock is released");
+    release.join().expect("released");
+    store
+        .register_box(&clerk(), &new_box("鸿达"))
+        .expect("the reopened store works");
+}
+
+#[test]
 fn a_second_process_cannot_open_a_locked_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _store = open(dir.path());
