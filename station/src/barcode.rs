@@ -91,18 +91,13 @@ pub struct Barcode {
 }
 
 /// Why a scanned or typed text is not a system barcode.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BarcodeError {
     /// The text is empty.
-    #[error("条码为空 / the barcode is empty")]
     Empty,
     /// The first character is not a known kind prefix.
-    #[error("未知的条码前缀 {0:?}（应为 B/C/L/P/K）/ unknown barcode prefix {0:?} (expected B, C, L, P or K)")]
     UnknownPrefix(char),
     /// The text has the wrong number of characters.
-    #[error(
-        "条码长度为 {found}，应为 {expected} / barcode has {found} characters, expected {expected}"
-    )]
     BadLength {
         /// Characters found.
         found: usize,
@@ -110,7 +105,6 @@ pub enum BarcodeError {
         expected: usize,
     },
     /// A character after the prefix is not a digit.
-    #[error("条码第 {position} 位 {found:?} 不是数字 / barcode character {position} ({found:?}) is not a digit")]
     NotADigit {
         /// 1-based character position.
         position: usize,
@@ -118,12 +112,37 @@ pub enum BarcodeError {
         found: char,
     },
     /// The check digit does not match: a misread or mistyped code.
-    #[error("条码校验位错误（误读或输错）/ bad check digit in barcode (misread or mistyped)")]
     BadCheckDigit,
     /// The sequence is out of range when creating a barcode.
-    #[error("条码序号 {0} 超出范围 / barcode sequence {0} is out of range")]
     SeqOutOfRange(u64),
 }
+
+impl BarcodeError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            BarcodeError::Empty => message!(BarcodeEmpty),
+            BarcodeError::UnknownPrefix(prefix) => {
+                message!(BarcodeUnknownPrefix, prefix = format!("{prefix:?}"))
+            }
+            BarcodeError::BadLength { found, expected } => {
+                message!(BarcodeBadLength, found = found, expected = expected)
+            }
+            BarcodeError::NotADigit { position, found } => {
+                message!(
+                    BarcodeNotADigit,
+                    position = position,
+                    found = format!("{found:?}")
+                )
+            }
+            BarcodeError::BadCheckDigit => message!(BarcodeBadCheckDigit),
+            BarcodeError::SeqOutOfRange(seq) => message!(BarcodeSeqOutOfRange, seq = seq),
+        }
+    }
+}
+
+crate::message::display_by_message!(BarcodeError);
 
 /// The Damm quasigroup of order 10 (H. Michael Damm, 2004), weakly totally anti-symmetric:
 /// it detects all single-digit errors and all adjacent transpositions.

@@ -15,6 +15,7 @@ use crate::ledger::{self, Encoding, ImportOptions};
 use crate::model::Role;
 use crate::printing::{self, LabelRequest, Printing};
 use crate::server::{self, AppState};
+use crate::store::StorageError;
 use crate::store::{Actor, NewPerson, Store, StoreError};
 use crate::workflow::Engine;
 use crate::{control, event};
@@ -408,7 +409,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                 move |workstation: &str, barcode: crate::barcode::Barcode| {
                     let printer = config
                         .printer_for(Some(workstation))
-                        .ok_or_else(|| "没有配置打印机 / no printer is configured".to_owned())?;
+                        .ok_or_else(|| crate::message!(PrintingNoPrinter))?;
                     let request = LabelRequest::Items {
                         barcodes: vec![barcode.to_string()],
                         reprint: None,
@@ -417,7 +418,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                     printing
                         .queue(&store, &actor, &printer, &request)
                         .map(|_| printer)
-                        .map_err(|error| error.to_string())
+                        .map_err(|error| error.message())
                 },
             ))
         };
@@ -643,7 +644,7 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                 target.display()
             );
         }
-        Err(StoreError::Locked { .. }) => {
+        Err(StoreError::Failed(StorageError::Locked { .. })) => {
             let socket = control::socket_path(&config.data_dir);
             let reply = control::request(&socket, &format!("backup {}", target.display()))
                 .with_context(|| {
@@ -770,7 +771,7 @@ fn label(
                 "已打印 {printed}，队列中还有 {pending} / printed {printed}, {pending} waiting in the queue"
             );
         }
-        Err(StoreError::Locked { .. }) => {
+        Err(StoreError::Failed(StorageError::Locked { .. })) => {
             let socket = control::socket_path(&config.data_dir);
             let line = serde_json::to_string(&(printer, request))?;
             let reply = control::request(&socket, &format!("label {line}")).with_context(|| {

@@ -4,6 +4,7 @@
 //! `127.0.0.1:8080`. Unknown keys are refused with the file, line and key, so a typo
 //! never silently falls back to a default.
 
+use crate::store::Refusal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -511,11 +512,14 @@ pub fn effective_schemes(config: &Config, store: &Store) -> Result<Vec<Scheme>, 
     for scheme in &config.schemes {
         let parsed = Scheme::new(&scheme.name, &scheme.template)?;
         if schemes.iter().any(|s: &Scheme| s.name() == parsed.name()) {
-            return Err(StoreError::SchemeExists {
+            return Err(Refusal::SchemeExists {
                 name: parsed.name().to_owned(),
-                where_zh: "在 station.toml 中定义了两次",
-                where_en: "defined twice in station.toml",
-            });
+                place: (
+                    "在 station.toml 中定义了两次",
+                    "defined twice in station.toml",
+                ),
+            }
+            .into());
         }
         schemes.push(parsed);
     }

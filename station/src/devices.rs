@@ -8,6 +8,7 @@
 //! remove, disable and enable devices while the station runs. Devices come from
 //! station.toml (origin `config`, read-only here) or from the store (origin `station`).
 
+use crate::store::{Refusal, StorageError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
@@ -424,10 +425,11 @@ pub struct DeviceManager {
 
 /// A blocking store task that did not finish (it panicked or was cancelled).
 fn join_failed(error: tokio::task::JoinError) -> StoreError {
-    StoreError::Io {
+    StorageError::Io {
         context: "a store task failed".to_owned(),
         source: std::io::Error::other(error.to_string()),
     }
+    .into()
 }
 
 impl DeviceManager {
@@ -623,11 +625,12 @@ impl DeviceManager {
         if let DeviceDefinition::Scanner(scanner) = &def {
             let workstations = self.config.workstation_names();
             if !workstations.contains(&scanner.workstation) {
-                return Err(StoreError::UnknownWorkstation {
+                return Err(Refusal::UnknownWorkstation {
                     scanner: scanner.name.clone(),
                     workstation: scanner.workstation.clone(),
                     known: workstations.join(", "),
-                });
+                }
+                .into());
             }
         }
         let mut units = self.units.lock().await;
@@ -654,9 +657,11 @@ impl DeviceManager {
     pub async fn remove(&self, actor: &Actor, name: &str) -> Result<DeviceDefinition, StoreError> {
         let mut units = self.units.lock().await;
         match units.defs.get(name) {
-            Some((_, Origin::Config)) => return Err(StoreError::DeviceInConfig(name.to_owned())),
+            Some((_, Origin::Config)) => {
+                return Err(Refusal::DeviceInConfig(name.to_owned()).into())
+            }
             Some((_, Origin::Station)) => {}
-            None => return Err(StoreError::UnknownDevice(name.to_owned())),
+            None => return Err(Refusal::UnknownDevice(name.to_owned()).into()),
         }
         let store = self.store().clone();
         let printing = self.printing.clone();
@@ -695,7 +700,7 @@ impl DeviceManager {
     ) -> Result<(), StoreError> {
         let mut units = self.units.lock().await;
         let Some((def, origin)) = units.defs.get(name).cloned() else {
-            return Err(StoreError::UnknownDevice(name.to_owned()));
+            return Err(Refusal::UnknownDevice(name.to_owned()).into());
         };
         let store = self.store().clone();
         let actor = actor.clone();
@@ -1014,7 +1019,10 @@ mod tests {
             .await
             .expect_err("a label waits");
         assert!(
-            matches!(refused, StoreError::PrinterHasJobs { count: 1, .. }),
+            matches!(
+                refused,
+                StoreError::Refused(Refusal::PrinterHasJobs { count: 1, .. })
+            ),
             "{refused}"
         );
         assert!(
@@ -1107,7 +1115,7 @@ mod tests {
         assert!(refused.contains("station.toml"), "{refused}");
         assert!(matches!(
             station.manager.set_enabled(&admin, "ghost", false).await,
-            Err(StoreError::UnknownDevice(_))
+            Err(StoreError::Refused(Refusal::UnknownDevice(_)))
         ));
         assert_eq!(station.store().head().0, head, "refusals record nothing");
         assert!(station.devices.get("cart-scanner").is_none());

@@ -34,6 +34,7 @@ pub mod devices;
 pub mod event;
 pub mod label;
 pub mod ledger;
+pub mod message;
 pub mod model;
 pub mod numbering;
 pub mod printer;

@@ -342,10 +342,9 @@ impl Item {
 }
 
 /// Why a text field was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldError {
     /// A required field is empty.
-    #[error("{field_zh}不能为空 / {field_en} must not be empty")]
     Empty {
         /// Field name, Chinese.
         field_zh: &'static str,
@@ -353,7 +352,6 @@ pub enum FieldError {
         field_en: &'static str,
     },
     /// The field is longer than [`MAX_TEXT_CHARS`].
-    #[error("{field_zh}超过 {MAX_TEXT_CHARS} 个字符 / {field_en} is longer than {MAX_TEXT_CHARS} characters")]
     TooLong {
         /// Field name, Chinese.
         field_zh: &'static str,
@@ -361,7 +359,6 @@ pub enum FieldError {
         field_en: &'static str,
     },
     /// The field contains a control character.
-    #[error("{field_zh}含有控制字符 / {field_en} contains a control character")]
     Control {
         /// Field name, Chinese.
         field_zh: &'static str,
@@ -369,6 +366,30 @@ pub enum FieldError {
         field_en: &'static str,
     },
 }
+
+impl FieldError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match *self {
+            FieldError::Empty { field_zh, field_en } => {
+                message!(FieldEmpty, field = (field_zh, field_en))
+            }
+            FieldError::TooLong { field_zh, field_en } => {
+                message!(
+                    FieldTooLong,
+                    field = (field_zh, field_en),
+                    max = MAX_TEXT_CHARS
+                )
+            }
+            FieldError::Control { field_zh, field_en } => {
+                message!(FieldControl, field = (field_zh, field_en))
+            }
+        }
+    }
+}
+
+crate::message::display_by_message!(FieldError);
 
 /// Trims a descriptive field and checks its length and characters.
 pub fn check_text(
@@ -415,16 +436,14 @@ pub struct ShelfPath {
 }
 
 /// Why a location path does not fit the hierarchy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
     /// Not five levels.
-    #[error("位置 {path:?} 应为 库房/列/面/节/层 五级，例如 1号库房/05列/A面/3节/4层 / location {path:?} must have five levels room/rack/side/section/shelf, e.g. 1号库房/05列/A面/3节/4层")]
     Levels {
         /// The path as given.
         path: String,
     },
     /// One level is not of its expected form.
-    #[error("位置 {path:?} 的第 {level} 级 {segment:?} 应形如 {expected} / level {level} ({segment:?}) of location {path:?} should look like {expected}")]
     Segment {
         /// The path as given.
         path: String,
@@ -436,6 +455,34 @@ pub enum PathError {
         expected: &'static str,
     },
 }
+
+impl PathError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            PathError::Levels { path } => message!(
+                PathLevels,
+                path = format!("{path:?}"),
+                example = "1号库房/05列/A面/3节/4层"
+            ),
+            PathError::Segment {
+                path,
+                level,
+                segment,
+                expected,
+            } => message!(
+                PathSegment,
+                path = format!("{path:?}"),
+                level = level,
+                segment = format!("{segment:?}"),
+                expected = *expected
+            ),
+        }
+    }
+}
+
+crate::message::display_by_message!(PathError);
 
 fn number_with_suffix(segment: &str, suffix: &str) -> Option<u32> {
     let digits = segment.strip_suffix(suffix)?;

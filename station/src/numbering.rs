@@ -30,16 +30,14 @@ pub struct Scheme {
 }
 
 /// Why a numbering template is not usable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SchemeError {
     /// A `{` without its `}`.
-    #[error("编号模板 {template:?} 的花括号不成对 / numbering template {template:?} has an unclosed brace")]
     UnclosedBrace {
         /// The template.
         template: String,
     },
     /// A placeholder other than `{year}`, `{seq}` or `{seq:0N}`.
-    #[error("编号模板 {template:?} 含未知占位符 {{{placeholder}}}（可用 {{year}}、{{seq}}、{{seq:03}}）/ numbering template {template:?} has unknown placeholder {{{placeholder}}} (use {{year}}, {{seq}}, {{seq:03}})")]
     UnknownPlaceholder {
         /// The template.
         template: String,
@@ -47,21 +45,47 @@ pub enum SchemeError {
         placeholder: String,
     },
     /// Not exactly one `{seq}`, or more than one `{year}`.
-    #[error("编号模板 {template:?} 必须恰好含一个 {{seq}}，至多一个 {{year}} / numbering template {template:?} needs exactly one {{seq}} and at most one {{year}}")]
     PlaceholderCount {
         /// The template.
         template: String,
     },
     /// `{seq}` followed directly by digits, which would make numbers ambiguous.
-    #[error("编号模板 {template:?} 中 {{seq}} 后紧跟数字，编号无法唯一解析 / numbering template {template:?} puts digits right after {{seq}}, so numbers cannot be parsed back")]
     Ambiguous {
         /// The template.
         template: String,
     },
     /// The scheme name is empty or too long.
-    #[error("编号方案名称 {0:?} 无效（1–32 个字母、数字、- 或 _）/ scheme name {0:?} is invalid (1–32 letters, digits, - or _)")]
     BadName(String),
 }
+
+impl SchemeError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            SchemeError::UnclosedBrace { template } => {
+                message!(SchemeUnclosedBrace, template = format!("{template:?}"))
+            }
+            SchemeError::UnknownPlaceholder {
+                template,
+                placeholder,
+            } => message!(
+                SchemeUnknownPlaceholder,
+                template = format!("{template:?}"),
+                placeholder = format!("{{{placeholder}}}")
+            ),
+            SchemeError::PlaceholderCount { template } => {
+                message!(SchemePlaceholderCount, template = format!("{template:?}"))
+            }
+            SchemeError::Ambiguous { template } => {
+                message!(SchemeAmbiguous, template = format!("{template:?}"))
+            }
+            SchemeError::BadName(name) => message!(SchemeBadName, name = format!("{name:?}")),
+        }
+    }
+}
+
+crate::message::display_by_message!(SchemeError);
 
 impl Scheme {
     /// Parses `template` into a scheme called `name`.
@@ -234,18 +258,29 @@ pub struct SchemeConfig {
 }
 
 /// Why a text is not acceptable as an archive number.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArchiveNoError {
     /// Empty after trimming.
-    #[error("档案号为空 / the archive number is empty")]
     Empty,
     /// Longer than [`MAX_ARCHIVE_NO_CHARS`].
-    #[error("档案号超过 {MAX_ARCHIVE_NO_CHARS} 个字符 / the archive number is longer than {MAX_ARCHIVE_NO_CHARS} characters")]
     TooLong,
     /// Contains a control character or a slash.
-    #[error("档案号含有控制字符 / the archive number contains a control character")]
     ControlCharacter,
 }
+
+impl ArchiveNoError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            ArchiveNoError::Empty => message!(ArchiveNoEmpty),
+            ArchiveNoError::TooLong => message!(ArchiveNoTooLong, max = MAX_ARCHIVE_NO_CHARS),
+            ArchiveNoError::ControlCharacter => message!(ArchiveNoControl),
+        }
+    }
+}
+
+crate::message::display_by_message!(ArchiveNoError);
 
 /// Checks and trims a free-form archive number (imported numbers need not match a scheme).
 pub fn check_archive_no(text: &str) -> Result<String, ArchiveNoError> {

@@ -13,6 +13,7 @@ use crate::devices::{DeviceState, Devices, Origin, StopSignal};
 use crate::label::{self, Fonts, LabelData, Template, Templates};
 use crate::model::{Item, Millis, PrintFormat, PrintJob, Role};
 use crate::printer::{Language, Printer, PrinterConfig};
+use crate::store::Refusal;
 use crate::store::{Actor, NewJob, Store, StoreError};
 use crate::workflow::CommandCard;
 
@@ -20,16 +21,13 @@ use crate::workflow::CommandCard;
 pub const MAX_RETRY: Duration = Duration::from_secs(60);
 
 /// Why a label was not queued.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum LabelError {
     /// No printer of that name is configured.
-    #[error("打印机 {0} 未配置 / printer {0} is not configured")]
     UnknownPrinter(String),
     /// No template for this kind of label.
-    #[error("没有 {0} 标签模板 / there is no {0} label template")]
     NoTemplate(String),
     /// Rendering failed.
-    #[error("标签 {subject} 无法生成：{reason} / label {subject} cannot be rendered: {reason}")]
     Render {
         /// What the label is for.
         subject: String,
@@ -37,7 +35,6 @@ pub enum LabelError {
         reason: String,
     },
     /// The rendered label does not read back as what it encodes: it is not printed.
-    #[error("标签 {subject} 读回校验失败，未打印：{reason} / label {subject} failed its read-back check and was not printed: {reason}")]
     ReadBack {
         /// What the label is for.
         subject: String,
@@ -45,11 +42,49 @@ pub enum LabelError {
         reason: String,
     },
     /// The store refused or failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Loading templates or the font failed.
-    #[error("{0}")]
     Setup(String),
+}
+
+impl LabelError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            LabelError::UnknownPrinter(name) => message!(LabelUnknownPrinter, name = name),
+            LabelError::NoTemplate(kind) => message!(LabelNoTemplate, kind = kind),
+            LabelError::Render { subject, reason } => {
+                message!(LabelRenderFailed, subject = subject, reason = reason)
+            }
+            LabelError::ReadBack { subject, reason } => {
+                message!(LabelReadBackFailed, subject = subject, reason = reason)
+            }
+            LabelError::Store(error) => error.message(),
+            LabelError::Setup(reason) => message!(LabelSetupFailed, reason = reason),
+        }
+    }
+}
+
+impl std::fmt::Display for LabelError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
+impl std::error::Error for LabelError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LabelError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for LabelError {
+    fn from(error: StoreError) -> LabelError {
+        LabelError::Store(error)
+    }
 }
 
 /// Templates and the font, shared by everything that renders labels.
@@ -144,9 +179,7 @@ fn role_text(role: Role) -> &'static str {
 
 /// The template and the fields of `barcode`'s label.
 pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData), StoreError> {
-    let item = store
-        .get_item(barcode)?
-        .ok_or(StoreError::NotFound(barcode))?;
+    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
     let path_of = |location: Option<Barcode>| -> Result<String, StoreError> {
         Ok(match location {
             Some(location) => match store.get_item(location)? {

@@ -96,16 +96,30 @@ fn message(result: &serde_json::Value) -> String {
     format!("{} / {}", result["message"]["zh"], result["message"]["en"])
 }
 
-fn expect(result: &serde_json::Value, outcome: &str, english: &str) {
+/// The result's outcome and code (a code ending in `.` names a family: `barcode.`).
+fn expect(result: &serde_json::Value, outcome: &str, code: &str) {
     assert_eq!(result["outcome"], outcome, "{}", message(result));
+    let found = result["code"].as_str().unwrap_or("");
     assert!(
-        result["message"]["en"]
-            .as_str()
-            .unwrap_or("")
-            .contains(english),
-        "expected {english:?} in {}",
+        found == code || (code.ends_with('.') && found.starts_with(code)),
+        "expected code {code:?}, got {found:?}: {}",
         message(result)
     );
+}
+
+/// As [`expect`], and both halves of the message name `data` (a name, a path, a count).
+fn expect_with(result: &serde_json::Value, outcome: &str, code: &str, data: &str) {
+    expect(result, outcome, code);
+    for half in ["zh", "en"] {
+        assert!(
+            result["message"][half]
+                .as_str()
+                .unwrap_or("")
+                .contains(data),
+            "expected {data:?} in {}",
+            message(result)
+        );
+    }
 }
 
 fn connected(daemon: &Daemon, name: &str) -> bool {
@@ -209,11 +223,12 @@ fn checkout_and_return_by_scanning_alone_with_every_byte_written_separately() {
     scanner.scan(format!("]C0{}", setup.boxes[0]));
     scanner.scan("B0000000019");
     let all = results(&daemon, "counter", 5);
-    expect(&all[0], "ok", "CHECKOUT mode");
-    expect(&all[1], "error", "scan the borrower's badge first");
-    expect(&all[2], "ok", "borrower: 李总");
-    expect(&all[3], "ok", "lent to 李总");
-    expect(&all[4], "error", "check digit");
+    expect(&all[0], "ok", "mode.entered");
+    assert_eq!(all[0]["mode"], "checkout");
+    expect(&all[1], "error", "checkout.needs_borrower");
+    expect_with(&all[2], "ok", "checkout.borrower", "李总");
+    expect_with(&all[3], "ok", "checkout.lent", "李总");
+    expect(&all[4], "error", "barcode.bad_check_digit");
 
     let item = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[0]));
     assert_eq!(item["status"], "on loan", "{item}");
@@ -221,7 +236,7 @@ fn checkout_and_return_by_scanning_alone_with_every_byte_written_separately() {
     scanner.scan(CommandCard::Return.barcode());
     scanner.scan(&setup.boxes[0]);
     let all = results(&daemon, "counter", 7);
-    expect(&all[6], "ok", "to be shelved on 1号库房/05列/A面/3节/4层");
+    expect_with(&all[6], "ok", "return.done", "1号库房/05列/A面/3节/4层");
     let item = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[0]));
     assert_eq!(item["status"], "at counter", "{item}");
     assert!(daemon.terminate().success());
@@ -276,19 +291,23 @@ fn two_workstations_interleave_and_garbage_does_not_stop_a_scanner() {
             .last()
             .is_some_and(|last| last["input"] == setup.boxes[1].as_str())
     });
-    expect(&at_cart[0], "ok", "SHELVE mode");
-    expect(&at_cart[1], "ok", "scan the boxes");
+    expect(&at_cart[0], "ok", "mode.entered");
+    assert_eq!(at_cart[0]["mode"], "shelve");
+    expect(&at_cart[1], "ok", "shelve.shelf");
     expect(
         &at_cart[at_cart.len() - 1],
         "warning",
-        "not this box's home shelf",
+        "shelve.not_home_shelf",
     );
     // Noise that looked like data (separator bytes such as GS are data in GS1 codes)
     // was answered as unreadable; nothing else came of it.
     for noise in &at_cart[2..at_cart.len() - 1] {
-        expect(noise, "error", "unreadable code");
+        // The same noise twice within the repeat window is answered as a repeat.
+        if noise["code"] != "scan.repeated" {
+            expect(noise, "error", "barcode.");
+        }
     }
-    expect(&at_counter[2], "ok", "lent to 李总");
+    expect_with(&at_counter[2], "ok", "checkout.lent", "李总");
     let moved = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[1]));
     assert_eq!(moved["place"]["barcode"], first_shelf.as_str(), "{moved}");
     let (status, _) = http_get(daemon.addr, "/healthz");
@@ -322,7 +341,7 @@ fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
     scanner.scan(CommandCard::Lookup.barcode());
     scanner.scan(&setup.boxes[1]);
     let all = results(&daemon, "counter", 3);
-    expect(&all[2], "ok", "found");
+    expect(&all[2], "ok", "lookup.found");
     assert_eq!(all[2]["item"]["archive_no"], "A-2");
     assert!(daemon.terminate().success());
 }
@@ -360,27 +379,35 @@ fn the_other_modes_by_scanning_alone() {
     expect(
         &next(&mut scanner, &setup.boxes[1]),
         "warning",
-        "not this box's home shelf",
+        "shelve.not_home_shelf",
     );
     assert_eq!(shelf(&setup.boxes[1]), first_shelf);
     expect(
         &next(&mut scanner, &CommandCard::Undo.barcode().to_string()),
         "ok",
-        "last step undone",
+        "undo.done",
     );
     assert_eq!(shelf(&setup.boxes[1]), second_shelf);
 
     // AUDIT of the second shelf with one box not found and one stranger.
     next(&mut scanner, &CommandCard::Audit.barcode().to_string());
-    expect(&next(&mut scanner, &second_shelf), "ok", "2 expected");
+    expect(&next(&mut scanner, &second_shelf), "ok", "audit.started");
     next(&mut scanner, &setup.boxes[1]);
     next(&mut scanner, "B0000099999"); // valid, not registered
     let done = next(&mut scanner, &CommandCard::Done.barcode().to_string());
-    expect(
-        &done,
-        "warning",
-        "present 1, missing 1, misplaced 0, unknown 1",
-    );
+    expect(&done, "warning", "audit.discrepancies");
+    for (list, count) in [
+        ("present", 1),
+        ("missing", 1),
+        ("misplaced", 0),
+        ("unknown", 1),
+    ] {
+        assert_eq!(
+            done["audit"][list].as_array().map(Vec::len),
+            Some(count),
+            "{done}"
+        );
+    }
     assert_eq!(done["audit"]["missing"][0], setup.boxes[2].as_str());
     let missing = json(&daemon, &format!("/api/v1/items/{}", setup.boxes[2]));
     assert_eq!(missing["status"], "missing", "{missing}");
@@ -389,16 +416,12 @@ fn the_other_modes_by_scanning_alone() {
     next(&mut scanner, &CommandCard::Intake.barcode().to_string());
     let blank = "B0000050002"; // seq 5,000, Damm check digit 2
     let registered = next(&mut scanner, blank);
-    expect(
-        &registered,
-        "warning",
-        "registered: fill in its title and customer",
-    );
+    expect(&registered, "warning", "intake.registered");
     assert_eq!(
         json(&daemon, &format!("/api/v1/items/{blank}"))["status"],
         "at counter"
     );
-    expect(&registered, "warning", "its label was sent to pdf");
+    expect_with(&registered, "warning", "intake.registered", "pdf");
     // No printer configured: the label of the new box is a PDF in DATA/labels.
     let labels = setup.data.join("labels");
     wait_until("the new box's label", || {
@@ -418,14 +441,15 @@ fn the_other_modes_by_scanning_alone() {
     expect(
         &next(&mut scanner, &setup.boxes[0]),
         "error",
-        "scan the receiver's badge first",
+        "handover.needs_receiver",
     );
     next(&mut scanner, &setup.executive);
     next(&mut scanner, &setup.boxes[0]);
-    expect(
+    expect_with(
         &next(&mut scanner, &CommandCard::Done.barcode().to_string()),
         "ok",
-        "confirmed by 李总 (1 items)",
+        "handover.confirmed",
+        "李总",
     );
 
     // CHECKOUT with an approval recorded through the API beforehand.
@@ -438,12 +462,18 @@ fn the_other_modes_by_scanning_alone() {
     );
     assert_eq!(status, 201, "{body}");
     next(&mut scanner, &CommandCard::Checkout.barcode().to_string());
-    expect(
+    expect_with(
         &next(&mut scanner, &setup.clerk),
         "ok",
-        "approved by 王主管",
+        "checkout.borrower_approved",
+        "王主管",
     );
-    expect(&next(&mut scanner, &setup.boxes[0]), "ok", "lent to 张三");
+    expect_with(
+        &next(&mut scanner, &setup.boxes[0]),
+        "ok",
+        "checkout.lent",
+        "张三",
+    );
     let (status, body) = daemon.post(
         "/api/v1/loans/approvals",
         &format!(
@@ -511,7 +541,7 @@ fn an_ssi_scanner_is_acknowledged_and_told_good_or_bad() {
     );
     assert_eq!(packets[1].data(), [0x00], "one short high beep for OK");
     assert_eq!(packets[2].data(), [0x01], "green LED");
-    expect(&results(&daemon, "counter", 1)[0], "ok", "found");
+    expect(&results(&daemon, "counter", 1)[0], "ok", "lookup.found");
 
     scanner.write_raw(&decode_data("B0000000019"));
     let packets = read_packets(scanner.master.as_mut().expect("plugged in"), 3);
@@ -522,7 +552,11 @@ fn an_ssi_scanner_is_acknowledged_and_told_good_or_bad() {
         "three short low beeps for an error"
     );
     assert_eq!(packets[2].data(), [0x02], "red LED");
-    expect(&results(&daemon, "counter", 2)[1], "error", "check digit");
+    expect(
+        &results(&daemon, "counter", 2)[1],
+        "error",
+        "barcode.bad_check_digit",
+    );
 }
 
 /// An administrator adds a scanner through the API while the station runs: it is read at

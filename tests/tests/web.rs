@@ -135,7 +135,7 @@ fn pages_are_served_without_a_token_with_their_type_and_no_cache() {
     for path in ["/web/nope.js", "/counter.html", "/web/"] {
         let (status, _, body) = raw_get(daemon.addr, path);
         assert_eq!(status, 404, "{path}: {body}");
-        assert!(body.contains("\"not_found\""), "{path}: {body}");
+        assert!(body.contains("\"request.no_route\""), "{path}: {body}");
     }
     let (status, _, _) = raw_get(daemon.addr, "/api/v1/devices");
     assert_eq!(status, 401);

@@ -7,7 +7,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::Path;
+use crate::store::Refusal;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
@@ -81,9 +84,9 @@ pub(super) struct SchemeRequest {
 }
 
 /// What a refusal of the scheme routes names.
-const MANAGE_SCHEMES: &str = "管理编号方案 / manage numbering schemes";
+const MANAGE_SCHEMES: (&str, &str) = ("管理编号方案", "manage numbering schemes");
 /// What a refusal of the device routes names.
-const MANAGE_DEVICES: &str = "管理设备 / manage devices";
+const MANAGE_DEVICES: (&str, &str) = ("管理设备", "manage devices");
 
 /// Adds a numbering scheme (kept in the store).
 pub(super) async fn add_scheme(
@@ -134,8 +137,7 @@ where
     let manager = state.device_manager.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "no_devices",
-            "本站未运行设备管理 / device management is not running on this station",
+            crate::message!(DevicesNotRunning),
         )
     })?;
     tokio::spawn(change(manager))
@@ -153,7 +155,7 @@ fn state_of(state: &AppState, name: &str) -> Result<Json<DeviceState>, ApiError>
         .devices
         .get(name)
         .map(Json)
-        .ok_or_else(|| StoreError::UnknownDevice(name.to_owned()).into())
+        .ok_or_else(|| Refusal::UnknownDevice(name.to_owned()).into())
 }
 
 /// Adds a scanner or a printer (kept in the store) and starts it.

@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -26,8 +26,10 @@ use axum::Extension;
 
 use crate::barcode::Barcode;
 use crate::devices::{DeviceState, Devices};
+use crate::message;
+use crate::message::{Bilingual, Code, Message};
 use crate::model::{ArchiveBox, Item, LocationKind, Person, Retention, Role};
-use crate::store::{Store, StoreError};
+use crate::store::{Refusal, Store, StoreError};
 use crate::workflow::{Engine, ScanResult};
 
 /// How many recent scan results the station keeps for `GET /api/v1/scans/recent`.
@@ -129,20 +131,12 @@ impl AppState {
         reprint: Option<(u64, String)>,
     ) -> Result<Vec<crate::model::PrintJob>, ApiError> {
         let printing = self.printing.as_ref().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "no_printing",
-                "本站未启用打印 / printing is not set up on this station",
-            )
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(PrintingNotSetUp))
         })?;
         let printer = printer
             .or_else(|| self.config.printer_for(workstation))
             .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "no_printer",
-                    "没有配置打印机 / no printer is configured",
-                )
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(PrintingNoPrinter))
             })?;
         let actor = principal.actor();
         printing
@@ -154,11 +148,7 @@ impl AppState {
             )
             .map_err(|error| match error {
                 crate::printing::LabelError::Store(error) => ApiError::from(error),
-                other => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "rejected",
-                    &other.to_string(),
-                ),
+                other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.message()),
             })
     }
 }
@@ -770,6 +760,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .merge(crate::web::routes())
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn(time_limit))
@@ -794,12 +785,11 @@ impl Principal {
 }
 
 /// A number from the path, or a 400 that names it.
-fn parse_number(text: &str, zh: &str, en: &str) -> Result<u64, ApiError> {
+fn parse_number(text: &str, what: (&'static str, &'static str)) -> Result<u64, ApiError> {
     text.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("{zh} {text:?} 无效 / {en} {text:?} is not a number"),
+            message!(RequestNotANumber, what = what, text = format!("{text:?}")),
         )
     })
 }
@@ -830,9 +820,8 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         .map(str::trim)
         .map(str::to_owned)
         .or(query_token);
-    let unauthorized = |message: &str| {
-        let mut response =
-            ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message).into_response();
+    let unauthorized = |message: Message| {
+        let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
         response.headers_mut().insert(
             axum::http::header::WWW_AUTHENTICATE,
             axum::http::HeaderValue::from_static("Bearer"),
@@ -840,7 +829,7 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
         response
     };
     let Some(secret) = secret else {
-        return unauthorized("需要令牌（Authorization: Bearer …）/ a bearer token is required (Authorization: Bearer …)");
+        return unauthorized(message!(AuthMissingToken));
     };
     match state.store.authenticate(&secret) {
         Ok(Some((token, person))) => {
@@ -850,35 +839,39 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
             });
             next.run(request).await
         }
-        Ok(None) => unauthorized("令牌无效或已吊销 / the token is invalid or revoked"),
+        Ok(None) => unauthorized(message!(AuthInvalidToken)),
         Err(error) => ApiError::from(error).into_response(),
     }
 }
 
 impl AppState {
     /// Refuses (403, recorded as an event) unless `principal` has at least `role`.
-    async fn require(&self, principal: &Principal, role: Role, what: &str) -> Result<(), ApiError> {
+    async fn require(
+        &self,
+        principal: &Principal,
+        role: Role,
+        action: (&'static str, &'static str),
+    ) -> Result<(), ApiError> {
         if principal.person.role >= role {
             return Ok(());
         }
         let store = self.store.clone();
         let person = principal.person.barcode;
         let actor = principal.actor();
-        let denied = what.to_owned();
+        let denied = Bilingual::new(action.0, action.1).joined();
         if let Ok(Err(error)) = blocking(move || store.record_denial(&actor, person, &denied)).await
         {
             tracing::error!(%error, "recording a denial failed");
         }
-        tracing::warn!(person = %person, what, "request denied");
-        let (zh, en) = match role {
+        tracing::warn!(person = %person, action = action.1, "request denied");
+        let holders = match role {
             Role::Clerk => ("档案员", "clerks"),
             Role::Supervisor => ("主管", "supervisors"),
             Role::Admin => ("管理员", "administrators"),
         };
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
-            &format!("只有{zh}可以{what} / only {en} may do this: {what}"),
+            message!(AuthForbidden, role = holders, action = action),
         ))
     }
 }
@@ -905,49 +898,35 @@ pub async fn run(
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
-    zh: String,
-    en: String,
+    message: Message,
 }
 
 /// The one shape of every error answer.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Error")]
 struct ErrorBody {
-    /// A short machine-readable code, e.g. `forbidden`.
-    error: &'static str,
+    /// The stable machine code, e.g. `auth.forbidden`.
+    error: Code,
     /// What is wrong, for people.
-    message: crate::workflow::Message,
+    message: Bilingual,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, bilingual: &str) -> ApiError {
-        let (zh, en) = split_bilingual(bilingual);
-        ApiError {
-            status,
-            code,
-            zh,
-            en,
-        }
+    fn new(status: StatusCode, message: Message) -> ApiError {
+        ApiError { status, message }
     }
-}
 
-/// Splits a "中文 / English" message into its halves.
-pub fn split_bilingual(message: &str) -> (String, String) {
-    match message.split_once(" / ") {
-        Some((zh, en)) => (zh.trim().to_owned(), en.trim().to_owned()),
-        None => (message.to_owned(), message.to_owned()),
+    /// The code answered.
+    pub fn code(&self) -> Code {
+        self.message.code
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
-            error: self.code,
-            message: crate::workflow::Message {
-                zh: self.zh,
-                en: self.en,
-            },
+            error: self.message.code,
+            message: self.message.text,
         };
         (self.status, Json(body)).into_response()
     }
@@ -955,32 +934,33 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        if error.is_rejection() {
-            let status = match error {
-                StoreError::NotFound(_)
-                | StoreError::UnknownScheme(_)
-                | StoreError::UnknownLoan(_)
-                | StoreError::UnknownToken(_)
-                | StoreError::UnknownJob(_)
-                | StoreError::UnknownHandover(_)
-                | StoreError::UnknownDevice(_) => StatusCode::NOT_FOUND,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            return ApiError::new(status, "rejected", &error.to_string());
+        match error {
+            StoreError::Refused(refusal) => {
+                let status = if refusal.is_not_found() {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                ApiError::new(status, refusal.message())
+            }
+            StoreError::Failed(failure) => {
+                tracing::error!(error = %failure, "store failure while answering a request");
+                ApiError::internal()
+            }
         }
-        tracing::error!(%error, "store failure while answering a request");
-        ApiError::internal()
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        ApiError::from(StoreError::Refused(refusal))
     }
 }
 
 impl ApiError {
     /// A 500 that says nothing of the internals (they are logged).
     fn internal() -> ApiError {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "内部错误，已记录日志 / internal error, logged on the station",
-        )
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message!(InternalError))
     }
 }
 
@@ -992,16 +972,113 @@ fn json_body<T>(
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                &format!("请求体超过 {MAX_BODY_BYTES} 字节 / the request body is larger than {MAX_BODY_BYTES} bytes"),
+                message!(RequestTooLarge, max = MAX_BODY_BYTES),
             );
         }
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            &format!("请求格式错误：{rejection} / malformed request: {rejection}"),
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, json_problem(&rejection))
     })
+}
+
+/// The query string as `T`; a query string that does not fit answers 400 in the one error
+/// shape (axum's own extractor answers plain text).
+pub(crate) struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let detail = detail_of(&text);
+                let message = match serde_problem(&text) {
+                    message if message.code == Code::RequestInvalidField => {
+                        message!(RequestBadQuery, detail = detail)
+                    }
+                    named => named,
+                };
+                Err(ApiError::new(StatusCode::BAD_REQUEST, message))
+            }
+        }
+    }
+}
+
+/// The path's parameters as `T`; a parameter that does not fit answers 400 in the one
+/// error shape.
+pub(crate) struct Path<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                message!(RequestBadPath, detail = detail_of(&rejection.body_text())),
+            )),
+        }
+    }
+}
+
+/// Answers a known path called with a method it does not take.
+async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        message!(RequestMethodNotAllowed, method = method.as_str()),
+    )
+}
+
+/// What is wrong with a JSON body that could not be read, named by its own code.
+fn json_problem(rejection: &axum::extract::rejection::JsonRejection) -> Message {
+    use axum::extract::rejection::JsonRejection;
+    match rejection {
+        JsonRejection::JsonDataError(error) => serde_problem(&error.body_text()),
+        JsonRejection::JsonSyntaxError(error) => {
+            message!(RequestMalformedJson, detail = detail_of(&error.body_text()))
+        }
+        JsonRejection::MissingJsonContentType(_) => message!(RequestNotJson),
+        other => message!(RequestMalformedJson, detail = detail_of(&other.body_text())),
+    }
+}
+
+/// serde's own words after axum's preface ("Failed to deserialize …: ").
+fn detail_of(text: &str) -> &str {
+    text.split_once(": ").map_or(text, |(_, detail)| detail)
+}
+
+/// A field-level deserialisation failure: an unknown or missing field is named; any other
+/// (a wrong type, a number out of range) is told with serde's own words as its detail.
+fn serde_problem(text: &str) -> Message {
+    let detail = detail_of(text);
+    let quoted = |marker: &str| {
+        detail
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned())
+    };
+    if let Some(field) = quoted("unknown field `") {
+        return message!(RequestUnknownField, field = field);
+    }
+    if let Some(field) = quoted("missing field `") {
+        return message!(RequestMissingField, field = field);
+    }
+    message!(RequestInvalidField, detail = detail)
 }
 
 /// The largest request body accepted.
@@ -1017,12 +1094,9 @@ async fn time_limit(request: Request, next: Next) -> Response {
     }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "timeout",
-            "请求超时 / the request took too long",
-        )
-        .into_response(),
+        Err(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(RequestTimeout)).into_response()
+        }
     }
 }
 
@@ -1037,11 +1111,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "没有这个地址 / no such endpoint",
-    )
+    ApiError::new(StatusCode::NOT_FOUND, message!(RequestNoRoute))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -1183,8 +1253,7 @@ fn item_view(store: &Store, item: Item) -> Result<ItemView, StoreError> {
 }
 
 fn parse_barcode(text: &str) -> Result<Barcode, ApiError> {
-    Barcode::parse(text)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "bad_barcode", &error.to_string()))
+    Barcode::parse(text).map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.message()))
 }
 
 async fn get_item(
@@ -1194,12 +1263,14 @@ async fn get_item(
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let store = &state.store;
-    let item = store
-        .get_item(barcode)?
-        .ok_or(StoreError::NotFound(barcode))?;
+    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
     if matches!(item, Item::Certificate(_)) {
         state
-            .require(&principal, Role::Supervisor, "查看权证 / see certificates")
+            .require(
+                &principal,
+                Role::Supervisor,
+                ("查看权证", "see certificates"),
+            )
             .await?;
     }
     Ok(Json(item_view(store, item)?))
@@ -1236,8 +1307,7 @@ async fn find_boxes(
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_limit",
-            &format!("limit 应在 1–{MAX_PAGE} 之间 / limit must be between 1 and {MAX_PAGE}"),
+            message!(RequestBadLimit, max = MAX_PAGE),
         ));
     }
     let after = query.after.as_deref().map(parse_barcode).transpose()?;
@@ -1256,8 +1326,7 @@ async fn find_boxes(
             .ok_or_else(|| {
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "bad_status",
-                    &format!("状态 {text:?} 无效 / status {text:?} is not known"),
+                    message!(RequestBadStatus, text = format!("{text:?}")),
                 )
             })?,
         ),
@@ -1345,12 +1414,12 @@ async fn location_items(
                 .require(
                     &principal,
                     Role::Supervisor,
-                    "查看保险柜 / see a safe's contents",
+                    ("查看保险柜", "see a safe's contents"),
                 )
                 .await?;
         }
         Some(Item::Location(_)) => {}
-        Some(_) | None => return Err(StoreError::NotFound(barcode).into()),
+        Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
     }
     let views = store
         .items_at(barcode, limit)?
@@ -1379,20 +1448,16 @@ async fn post_scan(
     if !state.workstations.contains(&request.workstation) {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_workstation",
-            &format!(
-                "工作站 {:?} 未配置 / workstation {:?} is not configured",
-                request.workstation, request.workstation
+            message!(
+                ScanUnknownWorkstation,
+                workstation = format!("{:?}", request.workstation)
             ),
         ));
     }
     if request.data.len() > MAX_SCAN_BYTES {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "scan_too_long",
-            &format!(
-                "扫描内容超过 {MAX_SCAN_BYTES} 字节 / scan longer than {MAX_SCAN_BYTES} bytes"
-            ),
+            message!(ScanTooLong, max = MAX_SCAN_BYTES),
         ));
     }
     let engine = state.engine.clone();
@@ -1460,7 +1525,7 @@ async fn approve_borrower(
     body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
     state
-        .require(&principal, Role::Supervisor, "批准借阅 / approve loans")
+        .require(&principal, Role::Supervisor, ("批准借阅", "approve loans"))
         .await?;
     let request = json_body(body)?;
     let borrower = parse_barcode(&request.borrower)?;
@@ -1471,8 +1536,7 @@ async fn approve_borrower(
     if approver != principal.person.barcode && principal.person.role < Role::Admin {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "forbidden",
-            "只能以自己的名义批准 / you may approve only in your own name",
+            message!(ApprovalOwnNameOnly),
         ));
     }
     let today = chrono::DateTime::from_timestamp_millis(state.store.now())
@@ -1482,8 +1546,7 @@ async fn approve_borrower(
     if valid_until < today {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "rejected",
-            "批准的有效期已过 / the approval would already have expired",
+            message!(ApprovalExpired),
         ));
     }
     let actor = crate::store::Actor::new(format!("{approver}@api"));
@@ -1518,12 +1581,14 @@ async fn item_history(
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let store = &state.store;
-    let item = store
-        .get_item(barcode)?
-        .ok_or(StoreError::NotFound(barcode))?;
+    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
     if matches!(item, Item::Certificate(_)) {
         state
-            .require(&principal, Role::Supervisor, "查看权证 / see certificates")
+            .require(
+                &principal,
+                Role::Supervisor,
+                ("查看权证", "see certificates"),
+            )
             .await?;
     }
     let events = store
@@ -1743,7 +1808,7 @@ async fn ledger_report(
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
     state
-        .require(&principal, Role::Supervisor, "导出报表 / export reports")
+        .require(&principal, Role::Supervisor, ("导出报表", "export reports"))
         .await?;
     let store = state.store.clone();
     match file.as_str() {
@@ -1765,13 +1830,19 @@ async fn ledger_report(
         "loans.csv" | "loans.xlsx" => {
             let rows = blocking(move || loan_rows(&store)).await??;
             if file == "loans.xlsx" {
-                let bytes = crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;
+                let bytes =
+                    crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;
                 return Ok(download(bytes, XLSX, "loans.xlsx"));
             }
             let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            let written = std::iter::once(LOAN_COLUMNS.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
-                .chain(rows)
-                .try_for_each(|row| writer.write_record(&row));
+            let written = std::iter::once(
+                LOAN_COLUMNS
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .chain(rows)
+            .try_for_each(|row| writer.write_record(&row));
             let bytes = written
                 .ok()
                 .and_then(|()| writer.into_inner().ok())
@@ -1780,8 +1851,7 @@ async fn ledger_report(
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
-            "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx / reports are ledger.csv, ledger.xlsx, loans.csv, loans.xlsx",
+            message!(ReportUnknown),
         )),
     }
 }
@@ -1935,8 +2005,7 @@ async fn register_box(
     body: Result<Json<RegisterRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let request = json_body(body)?;
-    let bad =
-        |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "rejected", &message);
+    let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
     let year = request.year.unwrap_or_else(|| {
         u16::try_from(chrono::Datelike::year(&today(&state.store))).unwrap_or(2000)
     });
@@ -1945,20 +2014,15 @@ async fn register_box(
             crate::config::effective_schemes(&state.config, &state.store)?
                 .into_iter()
                 .find(|scheme| scheme.name() == name)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "编号方案 {name} 不存在 / numbering scheme {name} does not exist"
-                    ))
-                })?,
+                .ok_or_else(|| bad(Refusal::UnknownScheme(name.clone()).message()))?,
         ),
         None => None,
     };
     let retention = match &request.retention {
-        Some(text) => Some(crate::model::Retention::parse(text).ok_or_else(|| {
-            bad(format!(
-                "保管期限 {text:?} 无效 / retention {text:?} is not valid"
-            ))
-        })?),
+        Some(text) => Some(
+            crate::model::Retention::parse(text)
+                .ok_or_else(|| bad(message!(RequestBadRetention, text = format!("{text:?}"))))?,
+        ),
         None => None,
     };
     let actor = principal.actor();
@@ -2031,8 +2095,7 @@ async fn edit_box(
             || {
                 ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    "rejected",
-                    &format!("保管期限 {text:?} 无效 / retention {text:?} is not valid"),
+                    message!(RequestBadRetention, text = format!("{text:?}")),
                 )
             },
         )?)),
@@ -2096,7 +2159,7 @@ async fn print_labels(
     let request = json_body(body)?;
     let reprint = match (request.reprint_of, request.reason) {
         (Some(job), Some(reason)) => Some((job, reason)),
-        (Some(_), None) => return Err(StoreError::ReprintReason.into()),
+        (Some(_), None) => return Err(Refusal::ReprintReason.into()),
         (None, _) => None,
     };
     let state_for_print = state.clone();
@@ -2131,7 +2194,7 @@ async fn cancel_label(
     Path(id): Path<String>,
     body: Result<Json<CancelRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_number(&id, "打印任务编号", "print job number")?;
+    let id = parse_number(&id, ("打印任务编号", "print job number"))?;
     let request = json_body(body)?;
     let actor = principal.actor();
     let store = state.store.clone();
@@ -2194,14 +2257,13 @@ fn parse_role(text: &str) -> Result<Role, ApiError> {
         "admin" => Ok(Role::Admin),
         other => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "rejected",
-            &format!("角色 {other:?} 无效（clerk、supervisor、admin）/ role {other:?} is not clerk, supervisor or admin"),
+            message!(RequestBadRole, text = format!("{other:?}")),
         )),
     }
 }
 
 /// What a refusal of the people routes names.
-const MANAGE_PEOPLE: &str = "管理人员 / manage people";
+const MANAGE_PEOPLE: (&str, &str) = ("管理人员", "manage people");
 
 /// A person to add.
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -2289,7 +2351,7 @@ async fn register_certificate(
         .require(
             &principal,
             Role::Supervisor,
-            "登记权证 / register certificates",
+            ("登记权证", "register certificates"),
         )
         .await?;
     let request = json_body(body)?;
@@ -2330,7 +2392,7 @@ async fn create_token(
     body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
     state
-        .require(&principal, Role::Admin, "管理令牌 / manage tokens")
+        .require(&principal, Role::Admin, ("管理令牌", "manage tokens"))
         .await?;
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
@@ -2353,9 +2415,9 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state
-        .require(&principal, Role::Admin, "管理令牌 / manage tokens")
+        .require(&principal, Role::Admin, ("管理令牌", "manage tokens"))
         .await?;
-    let id = parse_number(&id, "令牌编号", "token number")?;
+    let id = parse_number(&id, ("令牌编号", "token number"))?;
     let actor = principal.actor();
     let store = state.store.clone();
     blocking(move || store.revoke_token(&actor, id)).await??;
@@ -2398,14 +2460,14 @@ async fn renew_loan(
     Path(id): Path<String>,
 ) -> Result<Json<LoanView>, ApiError> {
     state
-        .require(&principal, Role::Supervisor, "续借 / renew loans")
+        .require(&principal, Role::Supervisor, ("续借", "renew loans"))
         .await?;
-    let id = parse_number(&id, "借阅单号", "loan number")?;
+    let id = parse_number(&id, ("借阅单号", "loan number"))?;
     let store = state.store.clone();
     let days = i64::from(state.config.loan_days);
     let actor = principal.actor();
     let loan = blocking(move || {
-        let loan = store.loan(id)?.ok_or(StoreError::UnknownLoan(id))?;
+        let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
         let from = loan.due.max(today(&store));
         store.renew_loan(&actor, id, from + chrono::Duration::days(days))
     })
@@ -2415,5 +2477,5 @@ async fn renew_loan(
         .into_iter()
         .find(|view| view.id == id)
         .map(Json)
-        .ok_or_else(|| StoreError::UnknownLoan(id).into())
+        .ok_or_else(|| Refusal::UnknownLoan(id).into())
 }

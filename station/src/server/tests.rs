@@ -119,13 +119,14 @@ async fn call_raw(
     uri: &str,
     body: &str,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(method)
         .uri(uri)
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .expect("request");
+        .header("content-type", "application/json");
+    if !token.is_empty() {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request.body(Body::from(body.to_owned())).expect("request");
     let response = app(fixture.state.clone())
         .oneshot(request)
         .await
@@ -267,68 +268,175 @@ async fn handovers_show_normal_warning_and_overdue() {
     assert_eq!(handover_state(&fixture).await, "overdue");
 }
 
+/// Whether `text` has a Chinese, Japanese or Korean character or full-width punctuation.
+fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+    })
+}
+
 #[tokio::test]
-async fn bad_requests_get_a_clear_4xx_in_one_shape() {
+async fn bad_requests_get_a_clear_4xx_in_one_shape_with_a_code() {
     let fixture = fixture().await;
     let token = fixture.clerk_token.clone();
     let huge = format!(
         r#"{{"workstation":"counter","data":"{}"}}"#,
         "B".repeat(100_000)
     );
-    for (method, uri, body, expected) in [
+    for (method, uri, body, expected, code) in [
         (
             "POST",
             "/api/v1/scans",
             "{not json",
             StatusCode::BAD_REQUEST,
+            "request.malformed_json",
         ),
         (
             "POST",
             "/api/v1/scans",
             r#"{"workstation":"counter","data":"x","extra":1}"#,
             StatusCode::BAD_REQUEST,
+            "request.unknown_field",
+        ),
+        (
+            "POST",
+            "/api/v1/scans",
+            r#"{"workstation":"counter"}"#,
+            StatusCode::BAD_REQUEST,
+            "request.missing_field",
+        ),
+        (
+            "POST",
+            "/api/v1/scans",
+            r#"{"workstation":"counter","data":7}"#,
+            StatusCode::BAD_REQUEST,
+            "request.invalid_value",
         ),
         (
             "POST",
             "/api/v1/scans",
             r#"{"workstation":"nowhere","data":"x"}"#,
             StatusCode::NOT_FOUND,
+            "scan.unknown_workstation",
         ),
         (
             "GET",
             "/api/v1/boxes?limit=100000&customer=a",
             "",
             StatusCode::BAD_REQUEST,
+            "request.bad_limit",
+        ),
+        (
+            "GET",
+            "/api/v1/boxes?limit=99999999999999999999&customer=a",
+            "",
+            StatusCode::BAD_REQUEST,
+            "request.bad_query",
+        ),
+        (
+            "GET",
+            "/api/v1/boxes?limit=ten&customer=a",
+            "",
+            StatusCode::BAD_REQUEST,
+            "request.bad_query",
         ),
         (
             "GET",
             "/api/v1/items/B0000000019",
             "",
             StatusCode::BAD_REQUEST,
+            "barcode.bad_check_digit",
         ),
         (
             "GET",
             "/api/v1/items/..%2F..%2Fetc%2Fpasswd",
             "",
             StatusCode::BAD_REQUEST,
+            "barcode.unknown_prefix",
         ),
-        ("GET", "/../../etc/passwd", "", StatusCode::NOT_FOUND),
-        ("GET", "/api/v1/nothing-here", "", StatusCode::NOT_FOUND),
+        (
+            "GET",
+            "/api/v1/items/%FF%FE",
+            "",
+            StatusCode::BAD_REQUEST,
+            "request.bad_path",
+        ),
+        (
+            "GET",
+            "/api/v1/labels/7/cancel",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "request.method_not_allowed",
+        ),
+        (
+            "DELETE",
+            "/api/v1/scans",
+            "",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "request.method_not_allowed",
+        ),
+        (
+            "GET",
+            "/../../etc/passwd",
+            "",
+            StatusCode::NOT_FOUND,
+            "request.no_route",
+        ),
+        (
+            "GET",
+            "/api/v1/nothing-here",
+            "",
+            StatusCode::NOT_FOUND,
+            "request.no_route",
+        ),
         (
             "POST",
             "/api/v1/scans",
             &huge,
             StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
         ),
     ] {
         let (status, body) = call(&fixture, &token, method, uri, body).await;
         assert_eq!(status, expected, "{method} {uri}: {body}");
-        assert!(body["error"].is_string(), "{method} {uri}: {body}");
+        assert_eq!(body["error"], code, "{method} {uri}: {body}");
+        let (Some(zh), Some(en)) = (
+            body["message"]["zh"].as_str(),
+            body["message"]["en"].as_str(),
+        ) else {
+            panic!("{method} {uri}: no message in both languages: {body}");
+        };
         assert!(
-            body["message"]["zh"].is_string() && body["message"]["en"].is_string(),
-            "{body}"
+            has_cjk(zh),
+            "{method} {uri}: the Chinese half is not Chinese: {body}"
+        );
+        assert!(
+            !has_cjk(en),
+            "{method} {uri}: the English half has Chinese: {body}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_denial_and_a_missing_token_answer_each_language_in_its_own_half() {
+    let fixture = fixture().await;
+    let (status, body) = call(&fixture, "", "GET", "/api/v1/devices", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "auth.missing_token", "{body}");
+    let (status, body) = call(&fixture, "not-a-token", "GET", "/api/v1/devices", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "auth.invalid_token", "{body}");
+    let token = fixture.clerk_token.clone();
+    let (status, body) = call(&fixture, &token, "GET", "/api/v1/reports/ledger.csv", "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"], "auth.forbidden", "{body}");
+    let en = body["message"]["en"].as_str().unwrap_or("");
+    let zh = body["message"]["zh"].as_str().unwrap_or("");
+    assert!(
+        !has_cjk(en) && en.starts_with("only supervisors may"),
+        "{body}"
+    );
+    assert!(has_cjk(zh) && !zh.contains("supervisors"), "{body}");
 }
 
 #[tokio::test]
@@ -432,7 +540,7 @@ async fn the_openapi_document_lists_exactly_the_routes_the_server_answers() {
         let (status, answer) = call(&fixture, &token, &method.to_uppercase(), &uri, body).await;
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
         assert_ne!(
-            answer["error"], "not_found",
+            answer["error"], "request.no_route",
             "{method} {path} is documented but not served"
         );
         // The other method on the same path is not served.
@@ -1515,7 +1623,7 @@ async fn administrators_promote_people_and_mark_them_left() {
         fixture
             .store
             .open_loan(&Actor::new("test"), fixture.boxes[0], clerk, None, due),
-        Err(StoreError::PersonLeft { .. })
+        Err(StoreError::Refused(Refusal::PersonLeft { .. }))
     ));
     let (_, people) = call(&fixture, &admin, "GET", "/api/v1/people", "").await;
     let listed = people

@@ -6,6 +6,7 @@
 //! (so the event chain is strictly sequential), and acknowledged only after a flush that
 //! covers it. Writers that commit while a flush runs share the next one (group commit).
 
+mod error;
 mod keys;
 mod ops;
 mod people;
@@ -24,18 +25,16 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
-use crate::barcode::{Barcode, BarcodeError, Kind};
+use crate::barcode::{Barcode, Kind};
 use crate::event::{Event, EventBody, EventKind, Hash, GENESIS};
 use crate::model::{
-    customer_key, ArchiveBox, Certificate, FieldError, Handover, Item, Loan, Location, Millis,
-    PathError, Person,
+    customer_key, ArchiveBox, Certificate, Handover, Item, Loan, Location, Millis, Person,
 };
-use crate::numbering::{ArchiveNoError, Scheme};
+use crate::numbering::Scheme;
 
+pub use error::{Refusal, StorageError, StoreError};
 pub use ops::{
     BoxEdit, ImportOutcome, ImportRow, MoveOutcome, NewBox, NewCertificate, NewLocation, NewPerson,
     Warning,
@@ -86,319 +85,6 @@ impl Default for StoreOptions {
     }
 }
 
-/// Everything that can go wrong in the store, with what a person needs to know.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The data directory is used by another process.
-    #[error("数据目录 {path} 正被另一个 station 进程使用 / data directory {path} is in use by another station process{holder}")]
-    Locked {
-        /// The data directory.
-        path: String,
-        /// Who holds it, if known (", pid N").
-        holder: String,
-    },
-    /// The store was written by a newer station.
-    #[error("数据目录 {path} 的格式版本为 {found}，本程序只支持 {supported}：请升级 station / data directory {path} has schema version {found}; this build supports {supported}: upgrade station")]
-    SchemaTooNew {
-        /// The data directory.
-        path: String,
-        /// Version found.
-        found: u32,
-        /// Version supported.
-        supported: u32,
-    },
-    /// The directory holds a database that is not a station store.
-    #[error("数据目录 {path} 不是可识别的 station 数据库（缺少或损坏的格式版本）/ data directory {path} is not a station store this build recognises (schema version missing or unreadable)")]
-    SchemaUnknown {
-        /// The data directory.
-        path: String,
-    },
-    /// A filesystem or sled failure (disk full, I/O error, corruption).
-    #[error("存储错误（{context}）/ storage failure ({context})")]
-    Storage {
-        /// What was being done.
-        context: String,
-        /// The underlying failure.
-        source: sled::Error,
-    },
-    /// The disk is full.
-    #[error("磁盘已满（{context}）：此操作未执行，已确认的数据不受影响；请腾出空间 / the disk is full ({context}): this change was not made and nothing acknowledged is affected; free some space")]
-    DiskFull {
-        /// What was being done.
-        context: String,
-    },
-    /// A filesystem failure outside sled.
-    #[error("文件错误（{context}）/ file error ({context})")]
-    Io {
-        /// What was being done.
-        context: String,
-        /// The underlying failure.
-        source: std::io::Error,
-    },
-    /// A record could not be decoded.
-    #[error("记录 {key} 已损坏，无法解码 / record {key} is damaged and cannot be decoded")]
-    Corrupt {
-        /// Which record.
-        key: String,
-    },
-    /// No item has this barcode.
-    #[error("条码 {0} 未登记 / barcode {0} is not registered")]
-    NotFound(Barcode),
-    /// The barcode is of another kind than the operation needs.
-    #[error("条码 {barcode} 是{found_zh}，此处需要{expected_zh} / barcode {barcode} is a {found_en}, expected a {expected_en}")]
-    WrongKind {
-        /// The barcode.
-        barcode: Barcode,
-        /// Found, Chinese.
-        found_zh: &'static str,
-        /// Found, English.
-        found_en: &'static str,
-        /// Expected, Chinese.
-        expected_zh: &'static str,
-        /// Expected, English.
-        expected_en: &'static str,
-    },
-    /// A box with this archive number exists already.
-    #[error("档案号 {0} 已存在 / archive number {0} already exists")]
-    DuplicateArchiveNo(String),
-    /// A different item already has this barcode.
-    #[error("条码 {0} 已被其他物品使用 / barcode {0} already belongs to another item")]
-    DuplicateBarcode(Barcode),
-    /// A location with this path exists already.
-    #[error("位置 {0} 已存在 / location {0} already exists")]
-    DuplicatePath(String),
-    /// A certificate may only be stored in a safe.
-    #[error("权证只能存放在保险柜，{path} 不是保险柜 / certificates may only be stored in a safe; {path} is not a safe")]
-    CertificateOutsideSafe {
-        /// The location refused.
-        path: String,
-    },
-    /// Items cannot be put on this kind of location.
-    #[error("{path} 不能直接存放物品（请扫描具体的层、保险柜或柜台）/ nothing can be put on {path} directly (use a shelf, safe or counter)")]
-    NotAHoldingLocation {
-        /// The location refused.
-        path: String,
-    },
-    /// The box is out on loan.
-    #[error("档案盒 {item} 已被 {borrower} 于 {since} 借出 / box {item} is on loan to {borrower} since {since}")]
-    OnLoan {
-        /// The box.
-        item: Barcode,
-        /// Borrower's name.
-        borrower: String,
-        /// Date and time it went out.
-        since: String,
-    },
-    /// The borrower may not borrow without approval.
-    #[error("{name} 借阅需主管批准 / {name} needs a supervisor's approval to borrow")]
-    NeedsApproval {
-        /// Borrower's name.
-        name: String,
-    },
-    /// The approver is not a supervisor.
-    #[error("{name} 不是主管，不能批准借阅 / {name} is not a supervisor and cannot approve loans")]
-    NotApprover {
-        /// Approver's name.
-        name: String,
-    },
-    /// The box is not on loan.
-    #[error("档案盒 {0} 未借出 / box {0} is not on loan")]
-    NotOnLoan(Barcode),
-    /// No numbering scheme of this name.
-    #[error("编号方案 {0} 不存在 / numbering scheme {0} does not exist")]
-    UnknownScheme(String),
-    /// No loan with this number.
-    #[error("借阅单 {0} 不存在 / loan {0} does not exist")]
-    UnknownLoan(u64),
-    /// No token with this number.
-    #[error("令牌 {0} 不存在 / token {0} does not exist")]
-    UnknownToken(u64),
-    /// No print job with this number.
-    #[error("打印任务 {0} 不存在 / print job {0} does not exist")]
-    UnknownJob(u64),
-    /// A reprint needs a reason.
-    #[error("重打标签必须说明原因 / a reprint needs a reason")]
-    ReprintReason,
-    /// No handover with this number.
-    #[error("移交单 {0} 不存在 / handover {0} does not exist")]
-    UnknownHandover(u64),
-    /// The handover has been confirmed already.
-    #[error("移交单 {0} 已确认 / handover {0} has already been confirmed")]
-    HandoverClosed(u64),
-    /// A barcode or number sequence ran out.
-    #[error("{0} 的序号已用尽 / the sequence of {0} is exhausted")]
-    Exhausted(String),
-    /// A field was refused.
-    #[error(transparent)]
-    Field(#[from] FieldError),
-    /// A location path was refused.
-    #[error(transparent)]
-    Path(#[from] PathError),
-    /// An archive number was refused.
-    #[error(transparent)]
-    ArchiveNo(#[from] ArchiveNoError),
-    /// A barcode was refused.
-    #[error(transparent)]
-    Barcode(#[from] BarcodeError),
-    /// The backup target cannot be used.
-    #[error("备份目录 {path} 不可用：{reason} / backup directory {path} cannot be used: {reason}")]
-    BackupTarget {
-        /// The target directory.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// A numbering template or scheme name was refused.
-    #[error("{}", spaced_halves(&.0.to_string()))]
-    Scheme(#[from] crate::numbering::SchemeError),
-    /// A numbering scheme of this name exists already (in the store or in station.toml).
-    #[error("编号方案 {name} 已存在（{where_zh}） / numbering scheme {name} already exists ({where_en})")]
-    SchemeExists {
-        /// The name.
-        name: String,
-        /// Where, Chinese: `station.toml` or `本站` (station-managed).
-        where_zh: &'static str,
-        /// Where, English.
-        where_en: &'static str,
-    },
-    /// The scheme is defined in station.toml and cannot be changed through the station.
-    #[error("编号方案 {0} 在 station.toml 中定义，请在文件中修改 / numbering scheme {0} is defined in station.toml; change it there")]
-    SchemeInConfig(String),
-    /// The scheme has been retired already.
-    #[error("编号方案 {0} 已停用 / numbering scheme {0} is already retired")]
-    SchemeRetired(String),
-    /// Numbers were asked of a retired scheme.
-    #[error("编号方案 {0} 已停用，不再分配新编号 / numbering scheme {0} is retired and hands out no new numbers")]
-    SchemeNotInUse(String),
-    /// No device of this name.
-    #[error("设备 {0} 不存在 / device {0} does not exist")]
-    UnknownDevice(String),
-    /// A device of this name exists already (in the store or in station.toml).
-    #[error(
-        "设备名 {name} 已被使用（{where_zh}） / device name {name} is already used ({where_en})"
-    )]
-    DeviceExists {
-        /// The name.
-        name: String,
-        /// Where, Chinese.
-        where_zh: &'static str,
-        /// Where, English.
-        where_en: &'static str,
-    },
-    /// The device is defined in station.toml and cannot be removed through the station.
-    #[error("设备 {0} 在 station.toml 中定义，请在文件中修改 / device {0} is defined in station.toml; change it there")]
-    DeviceInConfig(String),
-    /// A device definition has a bad field.
-    #[error("设备 {name:?} 的设置无效：{zh} / device {name:?} is not valid: {en}")]
-    BadDevice {
-        /// The device's name as given.
-        name: String,
-        /// What is wrong, Chinese.
-        zh: String,
-        /// What is wrong, English.
-        en: String,
-    },
-    /// A scanner names a workstation that is not configured.
-    #[error("扫描枪 {scanner} 的工作站 {workstation:?} 未定义（已定义：{known}） / scanner {scanner} names workstation {workstation:?}, which is not defined (defined: {known})")]
-    UnknownWorkstation {
-        /// The scanner.
-        scanner: String,
-        /// The workstation it names.
-        workstation: String,
-        /// The configured workstations, comma-separated.
-        known: String,
-    },
-    /// A printer with labels still waiting cannot be removed.
-    #[error("打印机 {name} 还有 {count} 张标签等待打印：请先打印或取消它们，已确认的标签不会丢失 / printer {name} still has {count} label(s) waiting: they must be printed or cancelled first, so that nothing acknowledged is lost")]
-    PrinterHasJobs {
-        /// The printer.
-        name: String,
-        /// Pending jobs.
-        count: usize,
-    },
-    /// A print job that is no longer waiting.
-    #[error("打印任务 {0} 已打印或已取消 / print job {0} is already printed or cancelled")]
-    JobDone(u64),
-    /// The change would leave no active administrator.
-    #[error("这是最后一位在职的管理员，不能降级或停用 / this is the last active administrator: they cannot be demoted or deactivated")]
-    LastAdmin,
-    /// A badge of someone who has left was used.
-    #[error("{name}（{barcode}）已离职，工牌已停用 / {name} ({barcode}) has left: the badge is no longer valid")]
-    PersonLeft {
-        /// The badge.
-        barcode: Barcode,
-        /// Their name.
-        name: String,
-    },
-    /// Internal: sled asks to run the transaction again.
-    #[doc(hidden)]
-    #[error("transaction conflict")]
-    Conflict,
-}
-
-/// A bilingual message with its halves always parted by " / " (some end the Chinese half
-/// with a full-width parenthesis and no space: `…）/ English`).
-fn spaced_halves(message: &str) -> String {
-    if message.contains(" / ") {
-        return message.to_owned();
-    }
-    message.replacen("）/ ", "） / ", 1)
-}
-
-impl StoreError {
-    fn storage(context: &str) -> impl FnOnce(sled::Error) -> StoreError + '_ {
-        move |source| match &source {
-            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
-                StoreError::DiskFull {
-                    context: context.to_owned(),
-                }
-            }
-            _ => StoreError::Storage {
-                context: context.to_owned(),
-                source,
-            },
-        }
-    }
-
-    fn wrong_kind(barcode: Barcode, expected: Kind) -> StoreError {
-        let (found_zh, found_en) = barcode.kind().label();
-        let (expected_zh, expected_en) = expected.label();
-        StoreError::WrongKind {
-            barcode,
-            found_zh,
-            found_en,
-            expected_zh,
-            expected_en,
-        }
-    }
-
-    /// Whether the error is the caller's input rather than the store's health.
-    pub fn is_rejection(&self) -> bool {
-        !matches!(
-            self,
-            StoreError::Storage { .. }
-                | StoreError::DiskFull { .. }
-                | StoreError::Io { .. }
-                | StoreError::Corrupt { .. }
-                | StoreError::Locked { .. }
-                | StoreError::SchemaTooNew { .. }
-                | StoreError::SchemaUnknown { .. }
-                | StoreError::Conflict
-        )
-    }
-}
-
-impl From<UnabortableTransactionError> for StoreError {
-    fn from(error: UnabortableTransactionError) -> StoreError {
-        match error {
-            UnabortableTransactionError::Conflict => StoreError::Conflict,
-            UnabortableTransactionError::Storage(source) => {
-                StoreError::storage("transaction")(source)
-            }
-        }
-    }
-}
-
 /// Result of store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -408,9 +94,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Result<T> {
-    postcard::from_bytes(bytes).map_err(|_| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-    })
+    postcard::from_bytes(bytes).map_err(|_| StoreError::corrupt(key))
 }
 
 struct Head {
@@ -588,14 +272,12 @@ impl Tx<'_> {
 
     fn next_counter(&self, key: &[u8], max: u64, what: &str) -> Result<u64> {
         let last = match self.get_raw(key)? {
-            Some(bytes) => keys::decode_u64(&bytes).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(key).into_owned(),
-            })?,
+            Some(bytes) => keys::decode_u64(&bytes).ok_or_else(|| StoreError::corrupt(key))?,
             None => 0,
         };
         let next = last + 1;
         if next > max {
-            return Err(StoreError::Exhausted(what.to_owned()));
+            return Err(Refusal::Exhausted(what.to_owned()).into());
         }
         self.put_raw(key, &next.to_be_bytes())?;
         Ok(next)
@@ -629,7 +311,8 @@ impl Tx<'_> {
     }
 
     fn require_item(&self, barcode: Barcode) -> Result<Item> {
-        self.item(barcode)?.ok_or(StoreError::NotFound(barcode))
+        self.item(barcode)?
+            .ok_or(StoreError::Refused(Refusal::NotFound(barcode)))
     }
 
     fn require_location(&self, barcode: Barcode) -> Result<Location> {
@@ -643,10 +326,11 @@ impl Tx<'_> {
     fn require_person(&self, barcode: Barcode) -> Result<Person> {
         let person = self.require_anyone(barcode)?;
         if self.get_raw(&keys::departed(barcode))?.is_some() {
-            return Err(StoreError::PersonLeft {
+            return Err(Refusal::PersonLeft {
                 barcode,
                 name: person.name,
-            });
+            }
+            .into());
         }
         Ok(person)
     }
@@ -697,7 +381,7 @@ impl Tx<'_> {
 impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
-        let io = |context: String| move |source| StoreError::Io { context, source };
+        let io = |context: String| move |source| StorageError::Io { context, source };
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = lock_dir(dir)?;
         let db = open_sled(dir, options.cache_bytes)?;
@@ -712,18 +396,19 @@ impl Store {
             Some(bytes) => {
                 let found = <[u8; 4]>::try_from(bytes.as_ref())
                     .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::SchemaUnknown {
+                    .map_err(|_| StorageError::SchemaUnknown {
                         path: display.clone(),
                     })?;
                 if found > SCHEMA_VERSION {
-                    return Err(StoreError::SchemaTooNew {
+                    return Err(StorageError::SchemaTooNew {
                         path: display,
                         found,
                         supported: SCHEMA_VERSION,
-                    });
+                    }
+                    .into());
                 }
                 if found == 0 {
-                    return Err(StoreError::SchemaUnknown { path: display });
+                    return Err(StorageError::SchemaUnknown { path: display }.into());
                 }
                 if found < SCHEMA_VERSION {
                     tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
@@ -738,7 +423,7 @@ impl Store {
                     .iter()
                     .any(|name| name.as_ref() != b"archive" && name.as_ref() != b"__sled__default");
                 if !tree.is_empty() || other_trees || !db.is_empty() {
-                    return Err(StoreError::SchemaUnknown { path: display });
+                    return Err(StorageError::SchemaUnknown { path: display }.into());
                 }
                 tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
                     .map_err(StoreError::storage("writing the schema version"))?;
@@ -749,7 +434,7 @@ impl Store {
             .get(keys::HEAD)
             .map_err(StoreError::storage("reading the chain head"))?
         {
-            Some(bytes) => decode_head(&bytes).ok_or_else(|| StoreError::Corrupt {
+            Some(bytes) => decode_head(&bytes).ok_or_else(|| StorageError::Corrupt {
                 key: "m:head".to_owned(),
             })?,
             None => (0, GENESIS),
@@ -816,7 +501,9 @@ impl Store {
                     events: Vec::new(),
                 };
                 let out = f(&mut tx).map_err(|error| match error {
-                    StoreError::Conflict => ConflictableTransactionError::Conflict,
+                    StoreError::Failed(StorageError::Conflict) => {
+                        ConflictableTransactionError::Conflict
+                    }
                     other => ConflictableTransactionError::Abort(other),
                 })?;
                 let mut seq = head.seq;
@@ -942,9 +629,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.tree.scan_prefix(prefix).keys().take(limit) {
             let key = entry.map_err(StoreError::storage("scanning an index"))?;
-            let barcode = keys::trailing_barcode(&key).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            })?;
+            let barcode = keys::trailing_barcode(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             out.push(barcode);
         }
         Ok(out)
@@ -957,9 +642,7 @@ impl Store {
             .get(&key)
             .map_err(StoreError::storage("reading a location's contents"))?
         {
-            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            }),
+            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::corrupt(&key)),
             None => Ok(Vec::new()),
         }
     }
@@ -978,14 +661,15 @@ impl Store {
         else {
             return Ok(None);
         };
-        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StoreError::Corrupt {
+        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StorageError::Corrupt {
             key: format!("a{archive_no}"),
         })?;
         match self.get_item(barcode)? {
             Some(Item::Box(archive_box)) => Ok(Some(archive_box)),
-            _ => Err(StoreError::Corrupt {
+            _ => Err(StorageError::Corrupt {
                 key: format!("a{archive_no}"),
-            }),
+            }
+            .into()),
         }
     }
 
@@ -998,14 +682,15 @@ impl Store {
         else {
             return Ok(None);
         };
-        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StoreError::Corrupt {
+        let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StorageError::Corrupt {
             key: format!("p{path}"),
         })?;
         match self.get_item(barcode)? {
             Some(Item::Location(location)) => Ok(Some(location)),
-            _ => Err(StoreError::Corrupt {
+            _ => Err(StorageError::Corrupt {
                 key: format!("p{path}"),
-            }),
+            }
+            .into()),
         }
     }
 
@@ -1071,9 +756,7 @@ impl Store {
                 let (key, value) = entry.map_err(StoreError::storage("reading boxes"))?;
                 match decode::<Item>(&value, &key)? {
                     Item::Box(archive_box) => Ok(archive_box),
-                    _ => Err(StoreError::Corrupt {
-                        key: String::from_utf8_lossy(&key).into_owned(),
-                    }),
+                    _ => Err(StoreError::corrupt(&key)),
                 }
             })
     }
@@ -1097,7 +780,7 @@ impl Store {
         else {
             return Ok(None);
         };
-        let id = keys::decode_u64(&id).ok_or_else(|| StoreError::Corrupt {
+        let id = keys::decode_u64(&id).ok_or_else(|| StorageError::Corrupt {
             key: format!("x{item}"),
         })?;
         self.get(&keys::loan(id))
@@ -1123,9 +806,7 @@ impl Store {
             {
                 break;
             }
-            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            })?;
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             if let Some(loan) = self.get(&keys::loan(id))? {
                 out.push(loan);
             }
@@ -1143,9 +824,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.tree.scan_prefix([keys::HANDOVER_DUE]).keys() {
             let key = entry.map_err(StoreError::storage("reading handovers"))?;
-            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            })?;
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             if let Some(handover) = self.handover(id)? {
                 out.push(handover);
             }
@@ -1191,9 +870,7 @@ impl Store {
         let mut out = Vec::new();
         for entry in self.tree.scan_prefix(keys::history_prefix(item)).keys() {
             let key = entry.map_err(StoreError::storage("reading history"))?;
-            let seq = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            })?;
+            let seq = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             if let Some(event) = self.get(&keys::event(seq))? {
                 out.push(event);
             }
@@ -1230,19 +907,23 @@ impl Store {
     /// empty) while the store stays open; writers wait during the copy.
     pub fn backup(&self, target: &Path) -> Result<u64> {
         let target_display = target.display().to_string();
-        let refuse = |reason: &str| StoreError::BackupTarget {
-            path: target_display.clone(),
-            reason: reason.to_owned(),
+        let refuse = |zh: &str, en: &str| -> StoreError {
+            Refusal::BackupTarget {
+                path: target_display.clone(),
+                reason: crate::message::Bilingual::new(zh, en),
+            }
+            .into()
         };
         if let Ok(mut entries) = std::fs::read_dir(target) {
             if entries.next().is_some() {
-                return Err(refuse("目录非空 / the directory is not empty"));
+                return Err(refuse("目录非空", "the directory is not empty"));
             }
         }
         if let (Ok(source), Ok(dest)) = (self.dir.canonicalize(), target.canonicalize()) {
             if dest.starts_with(&source) {
                 return Err(refuse(
-                    "不能备份到数据目录内 / it is inside the data directory",
+                    "不能备份到数据目录内",
+                    "it is inside the data directory",
                 ));
             }
         }
@@ -1357,7 +1038,7 @@ fn lock_dir(dir: &Path) -> Result<File> {
         .read(true)
         .write(true)
         .open(&path)
-        .map_err(|source| StoreError::Io {
+        .map_err(|source| StorageError::Io {
             context: format!("opening {}", path.display()),
             source,
         })?;
@@ -1369,16 +1050,18 @@ fn lock_dir(dir: &Path) -> Result<File> {
                 .and_then(|text| text.trim().parse::<u32>().ok())
                 .map(|pid| format!(" (pid {pid})"))
                 .unwrap_or_default();
-            return Err(StoreError::Locked {
+            return Err(StorageError::Locked {
                 path: dir.display().to_string(),
                 holder,
-            });
+            }
+            .into());
         }
         Err(std::fs::TryLockError::Error(source)) => {
-            return Err(StoreError::Io {
+            return Err(StorageError::Io {
                 context: format!("locking {}", path.display()),
                 source,
-            })
+            }
+            .into())
         }
     }
     // Best effort: the pid only makes the "in use" message more helpful.

@@ -1,6 +1,7 @@
 //! The store's write operations: each runs inside one [`Tx`], checks every rule before it
 //! writes anything, keeps the indexes in step and records its events.
 
+use super::{Refusal, StorageError};
 use chrono::NaiveDate;
 
 use super::{keys, Actor, Result, Store, StoreError, Tx};
@@ -149,15 +150,14 @@ pub enum Warning {
 }
 
 impl Warning {
-    /// The bilingual message.
-    pub fn message(&self) -> String {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
         match self {
-            Warning::NotHome { home } => {
-                format!("不是该盒的归属位置（应在 {home}）/ not this box's home shelf (belongs on {home})")
+            Warning::NotHome { home } => message!(ShelveNotHomeShelf, home = home),
+            Warning::OverCapacity { capacity, count } => {
+                message!(ShelveOverCapacity, count = count, capacity = capacity)
             }
-            Warning::OverCapacity { capacity, count } => format!(
-                "该位置已超容量：{count}/{capacity} / location over capacity: {count}/{capacity}"
-            ),
         }
     }
 }
@@ -191,9 +191,7 @@ impl Tx<'_> {
     fn contents_of(&self, location: Barcode) -> Result<Vec<Barcode>> {
         let key = keys::contents(location);
         match self.get_raw(&key)? {
-            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            }),
+            Some(bytes) => keys::unpack(&bytes).ok_or_else(|| StoreError::corrupt(&key)),
             None => Ok(Vec::new()),
         }
     }
@@ -257,7 +255,7 @@ impl Tx<'_> {
             .transpose()?;
         if let Some(number) = &given_no {
             if self.get_raw(&keys::archive_no(number))?.is_some() {
-                return Err(StoreError::DuplicateArchiveNo(number.clone()));
+                return Err(Refusal::DuplicateArchiveNo(number.clone()).into());
             }
         }
         if let Some(home) = new.home {
@@ -268,17 +266,18 @@ impl Tx<'_> {
                 return Err(StoreError::wrong_kind(barcode, Kind::Box));
             }
             if self.item(barcode)?.is_some() {
-                return Err(StoreError::DuplicateBarcode(barcode));
+                return Err(Refusal::DuplicateBarcode(barcode).into());
             }
         }
         let archive_no = match (given_no, &new.scheme) {
             (Some(number), _) => number,
             (None, Some((scheme, year))) => self.allocate_archive_no(scheme, *year)?,
             (None, None) => {
-                return Err(StoreError::Field(crate::model::FieldError::Empty {
+                return Err(Refusal::Field(crate::model::FieldError::Empty {
                     field_zh: "档案号",
                     field_en: "archive number",
-                }))
+                })
+                .into())
             }
         };
         let barcode = match new.barcode {
@@ -344,9 +343,10 @@ impl Tx<'_> {
     fn require_shelf(&self, barcode: Barcode) -> Result<Location> {
         let location = self.require_location(barcode)?;
         if !location.kind.holds_items() {
-            return Err(StoreError::NotAHoldingLocation {
+            return Err(Refusal::NotAHoldingLocation {
                 path: location.path,
-            });
+            }
+            .into());
         }
         Ok(location)
     }
@@ -355,19 +355,20 @@ impl Tx<'_> {
     pub fn add_location(&mut self, new: &NewLocation) -> Result<Location> {
         let name = check_text(&new.name, "位置名称", "location name", true)?;
         if name.contains('/') {
-            return Err(StoreError::Path(crate::model::PathError::Segment {
+            return Err(Refusal::Path(crate::model::PathError::Segment {
                 path: name.clone(),
                 level: 1,
                 segment: name,
                 expected: "保险柜1",
-            }));
+            })
+            .into());
         }
         let path = match new.parent {
             Some(parent) => format!("{}/{}", self.require_location(parent)?.path, name),
             None => name.clone(),
         };
         if self.get_raw(&keys::path(&path))?.is_some() {
-            return Err(StoreError::DuplicatePath(path));
+            return Err(Refusal::DuplicatePath(path).into());
         }
         self.create_location(new.kind, name, new.parent, path, new.capacity)
     }
@@ -427,9 +428,12 @@ impl Tx<'_> {
             };
             parent = Some(barcode);
         }
-        parent.ok_or(StoreError::Path(crate::model::PathError::Levels {
-            path: trimmed.to_owned(),
-        }))
+        parent.ok_or_else(|| {
+            Refusal::Path(crate::model::PathError::Levels {
+                path: trimmed.to_owned(),
+            })
+            .into()
+        })
     }
 
     /// Adds a person with a new badge barcode.
@@ -507,7 +511,7 @@ impl Tx<'_> {
             }
             Item::Certificate(certificate) => {
                 if target.kind != LocationKind::Safe {
-                    return Err(StoreError::CertificateOutsideSafe { path: target.path });
+                    return Err(Refusal::CertificateOutsideSafe { path: target.path }.into());
                 }
                 (certificate.place, None)
             }
@@ -581,11 +585,12 @@ impl Tx<'_> {
             None => None,
         };
         let Some(loan) = loan else {
-            return Ok(StoreError::OnLoan {
+            return Ok(Refusal::OnLoan {
                 item,
                 borrower: "?".to_owned(),
                 since: "?".to_owned(),
-            });
+            }
+            .into());
         };
         let borrower = match self.item(loan.borrower)? {
             Some(Item::Person(person)) => person.name,
@@ -594,11 +599,12 @@ impl Tx<'_> {
         let since = chrono::DateTime::from_timestamp_millis(loan.out_at)
             .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        Ok(StoreError::OnLoan {
+        Ok(Refusal::OnLoan {
             item,
             borrower,
             since,
-        })
+        }
+        .into())
     }
 
     fn require_box(&self, barcode: Barcode) -> Result<ArchiveBox> {
@@ -626,13 +632,14 @@ impl Tx<'_> {
             Some(approver) => {
                 let approver_person = self.require_person(approver)?;
                 if approver_person.role < Role::Supervisor {
-                    return Err(StoreError::NotApprover {
+                    return Err(Refusal::NotApprover {
                         name: approver_person.name,
-                    });
+                    }
+                    .into());
                 }
             }
             None if !person.borrow_directly => {
-                return Err(StoreError::NeedsApproval { name: person.name })
+                return Err(Refusal::NeedsApproval { name: person.name }.into())
             }
             None => {}
         }
@@ -697,10 +704,10 @@ impl Tx<'_> {
         let id = self
             .get_raw(&keys::open_loan(item))?
             .and_then(|bytes| keys::decode_u64(&bytes))
-            .ok_or(StoreError::NotOnLoan(item))?;
+            .ok_or(Refusal::NotOnLoan(item))?;
         let mut loan: Loan = self
             .get(&keys::loan(id))?
-            .ok_or_else(|| StoreError::Corrupt {
+            .ok_or_else(|| StorageError::Corrupt {
                 key: format!("o{id}"),
             })?;
         if let Some(place) = place {
@@ -768,9 +775,9 @@ impl Tx<'_> {
     pub fn confirm_handover(&mut self, id: u64, missing: &[String]) -> Result<Handover> {
         let mut handover: Handover = self
             .get(&keys::handover(id))?
-            .ok_or(StoreError::UnknownHandover(id))?;
+            .ok_or(Refusal::UnknownHandover(id))?;
         if handover.confirmed_at.is_some() {
-            return Err(StoreError::HandoverClosed(id));
+            return Err(Refusal::HandoverClosed(id).into());
         }
         handover.confirmed_at = Some(self.now);
         handover.missing = missing.to_vec();
@@ -881,12 +888,12 @@ impl Tx<'_> {
     /// changes nothing.
     pub fn import_row(&mut self, row: &ImportRow) -> Result<ImportOutcome> {
         if let Some(bytes) = self.get_raw(&keys::archive_no(&row.archive_no))? {
-            let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StoreError::Corrupt {
+            let barcode = keys::trailing_barcode(&bytes).ok_or_else(|| StorageError::Corrupt {
                 key: format!("a{}", row.archive_no),
             })?;
             let existing = self.require_box(barcode)?;
             if row.barcode.is_some_and(|given| given != barcode) {
-                return Err(StoreError::DuplicateArchiveNo(row.archive_no.clone()));
+                return Err(Refusal::DuplicateArchiveNo(row.archive_no.clone()).into());
             }
             let location = match &row.location {
                 Some(path) => self.existing_location_path(path)?,
@@ -904,7 +911,7 @@ impl Tx<'_> {
                 return Err(StoreError::wrong_kind(barcode, Kind::Box));
             }
             if self.item(barcode)?.is_some() {
-                return Err(StoreError::DuplicateBarcode(barcode));
+                return Err(Refusal::DuplicateBarcode(barcode).into());
             }
         }
         let location_path = row.location.as_deref().map(str::trim);
@@ -1076,7 +1083,7 @@ impl Tx<'_> {
     pub fn reopen_loan(&mut self, id: u64) -> Result<Loan> {
         let mut loan: Loan = self
             .get(&keys::loan(id))?
-            .ok_or_else(|| StoreError::Corrupt {
+            .ok_or_else(|| StorageError::Corrupt {
                 key: format!("o{id}"),
             })?;
         let mut archive_box = self.require_box(loan.item)?;
@@ -1146,9 +1153,10 @@ impl Tx<'_> {
         let person = self.require_person(borrower)?;
         let supervisor = self.require_person(approver)?;
         if supervisor.role < Role::Supervisor {
-            return Err(StoreError::NotApprover {
+            return Err(Refusal::NotApprover {
                 name: supervisor.name,
-            });
+            }
+            .into());
         }
         let approval = LoanApproval {
             borrower,
@@ -1181,11 +1189,9 @@ impl Tx<'_> {
 impl Tx<'_> {
     /// Moves the due date of open loan `id` to `due`.
     pub fn renew_loan(&mut self, id: u64, due: NaiveDate) -> Result<Loan> {
-        let mut loan: Loan = self
-            .get(&keys::loan(id))?
-            .ok_or(StoreError::UnknownLoan(id))?;
+        let mut loan: Loan = self.get(&keys::loan(id))?.ok_or(Refusal::UnknownLoan(id))?;
         if loan.returned_at.is_some() {
-            return Err(StoreError::NotOnLoan(loan.item));
+            return Err(Refusal::NotOnLoan(loan.item).into());
         }
         let before = loan.due;
         self.remove(&keys::due(before, id))?;
@@ -1221,7 +1227,7 @@ impl Store {
         let barcode = self.write(actor, |tx| tx.ensure_location(path))?;
         match self.get_item(barcode)? {
             Some(Item::Location(location)) => Ok(location),
-            _ => Err(StoreError::NotFound(barcode)),
+            _ => Err(Refusal::NotFound(barcode).into()),
         }
     }
 
@@ -1268,9 +1274,7 @@ impl Store {
             let (key, value) = entry.map_err(StoreError::storage("reading boxes"))?;
             match super::decode::<Item>(&value, &key)? {
                 Item::Box(archive_box) => Ok(archive_box),
-                _ => Err(StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                }),
+                _ => Err(StoreError::corrupt(&key)),
             }
         })
     }

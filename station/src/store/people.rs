@@ -7,6 +7,7 @@
 
 use super::keys;
 use super::ops::yes_no;
+use super::Refusal;
 use super::{Actor, Result, Store, StoreError};
 use crate::barcode::{Barcode, Kind};
 use crate::event::{Change, EventKind};
@@ -38,10 +39,11 @@ impl Store {
     /// Refuses the badge of someone who has left.
     pub fn require_active(&self, person: &Person) -> Result<()> {
         if self.has_left(person.barcode)? {
-            return Err(StoreError::PersonLeft {
+            return Err(Refusal::PersonLeft {
                 barcode: person.barcode,
                 name: person.name.clone(),
-            });
+            }
+            .into());
         }
         Ok(())
     }
@@ -121,7 +123,7 @@ impl Store {
                     }
                 }
                 if active_admins <= 1 {
-                    return Err(StoreError::LastAdmin);
+                    return Err(Refusal::LastAdmin.into());
                 }
             }
             if active {

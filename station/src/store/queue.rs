@@ -2,6 +2,7 @@
 //! with back-off while the printer is unreachable, and are never silently dropped. Each
 //! job's queueing, first delay, printing or cancellation is an event.
 
+use super::Refusal;
 use super::{keys, Actor, Result, Store, StoreError, Tx};
 use crate::event::{Change, EventKind};
 use crate::model::{Millis, PrintFormat, PrintJob, PrintState};
@@ -26,10 +27,10 @@ impl Tx<'_> {
     pub fn queue_print(&mut self, new: &NewJob) -> Result<PrintJob> {
         if let Some((original, reason)) = &new.reprint {
             if reason.trim().is_empty() {
-                return Err(StoreError::ReprintReason);
+                return Err(Refusal::ReprintReason.into());
             }
             if self.get_raw(&keys::job(*original))?.is_none() {
-                return Err(StoreError::UnknownJob(*original));
+                return Err(Refusal::UnknownJob(*original).into());
             }
         }
         let id = self.next_counter(keys::JOB_ID, u64::MAX, "print job")?;
@@ -65,9 +66,7 @@ impl Tx<'_> {
     }
 
     fn pending_job(&self, id: u64) -> Result<PrintJob> {
-        let job: PrintJob = self
-            .get(&keys::job(id))?
-            .ok_or(StoreError::UnknownJob(id))?;
+        let job: PrintJob = self.get(&keys::job(id))?.ok_or(Refusal::UnknownJob(id))?;
         Ok(job)
     }
 
@@ -158,7 +157,7 @@ impl Store {
         let reason = crate::model::check_text(reason, "取消原因", "reason", true)?;
         self.write(actor, |tx| {
             if tx.pending_job(id)?.state != PrintState::Pending {
-                return Err(StoreError::JobDone(id));
+                return Err(Refusal::JobDone(id).into());
             }
             tx.cancel_job(id, &reason)
         })
@@ -195,9 +194,7 @@ impl Store {
             if key.as_ref() >= end.as_slice() {
                 break;
             }
-            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&key).into_owned(),
-            })?;
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             if let Some(job) = self.job(id)? {
                 if printer.is_none_or(|name| name == job.printer) {
                     out.push(job);
@@ -298,7 +295,7 @@ mod tests {
         };
         assert!(matches!(
             store.queue_print(&actor, &no_reason),
-            Err(StoreError::ReprintReason)
+            Err(StoreError::Refused(Refusal::ReprintReason))
         ));
         let no_original = NewJob {
             reprint: Some((99, "label torn".into())),
@@ -306,7 +303,7 @@ mod tests {
         };
         assert!(matches!(
             store.queue_print(&actor, &no_original),
-            Err(StoreError::UnknownJob(99))
+            Err(StoreError::Refused(Refusal::UnknownJob(99)))
         ));
         let reprint = NewJob {
             reprint: Some((job.id, "label torn".into())),

@@ -11,6 +11,7 @@
 //! defaults and a connect address written as text, which postcard cannot round-trip.
 //! Every change is one [`Store::write`] with its event; a refused change writes nothing.
 
+use super::Refusal;
 use std::collections::BTreeSet;
 
 use serde::de::DeserializeOwned;
@@ -87,10 +88,12 @@ impl DeviceDefinition {
     /// workstation exists is for the caller, who knows the configuration.
     pub fn validate(&self) -> Result<()> {
         let name = self.name();
-        let bad = |zh: String, en: String| StoreError::BadDevice {
-            name: name.to_owned(),
-            zh,
-            en,
+        let bad = |zh: String, en: String| -> StoreError {
+            Refusal::BadDevice {
+                name: name.to_owned(),
+                problem: crate::message::Bilingual::new(zh, en),
+            }
+            .into()
         };
         let chars = name.chars().count();
         if chars == 0
@@ -172,15 +175,11 @@ impl DeviceDefinition {
 fn to_json<T: Serialize>(value: &T, key: &[u8]) -> Result<Vec<u8>> {
     // Plain structs of strings and numbers (paths checked to be UTF-8) always encode;
     // should one not, nothing is written and the caller hears why.
-    serde_json::to_vec(value).map_err(|_| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-    })
+    serde_json::to_vec(value).map_err(|_| StoreError::corrupt(key))
 }
 
 fn from_json<T: DeserializeOwned>(bytes: &[u8], key: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|_| StoreError::Corrupt {
-        key: String::from_utf8_lossy(key).into_owned(),
-    })
+    serde_json::from_slice(bytes).map_err(|_| StoreError::corrupt(key))
 }
 
 fn contains(names: &[String], name: &str) -> bool {
@@ -195,7 +194,7 @@ impl Tx<'_> {
     pub(super) fn refuse_retired(&self, scheme: &Scheme) -> Result<()> {
         match self.json::<StationScheme>(&keys::scheme(scheme.name()))? {
             Some(stored) if stored.retired && stored.template == scheme.template() => {
-                Err(StoreError::SchemeNotInUse(stored.name))
+                Err(Refusal::SchemeNotInUse(stored.name).into())
             }
             _ => Ok(()),
         }
@@ -216,19 +215,22 @@ impl Tx<'_> {
     ) -> Result<StationScheme> {
         Scheme::new(name, template)?;
         if contains(taken, name) {
-            return Err(StoreError::SchemeExists {
+            return Err(Refusal::SchemeExists {
                 name: name.to_owned(),
-                where_zh: "在 station.toml 中定义",
-                where_en: "defined in station.toml",
-            });
+                place: ("在 station.toml 中定义", "defined in station.toml"),
+            }
+            .into());
         }
         let key = keys::scheme(name);
         if self.get_raw(&key)?.is_some() {
-            return Err(StoreError::SchemeExists {
+            return Err(Refusal::SchemeExists {
                 name: name.to_owned(),
-                where_zh: "本站已添加，停用的方案也保留其名称",
-                where_en: "added on this station; a retired scheme keeps its name",
-            });
+                place: (
+                    "本站已添加，停用的方案也保留其名称",
+                    "added on this station; a retired scheme keeps its name",
+                ),
+            }
+            .into());
         }
         let scheme = StationScheme {
             name: name.to_owned(),
@@ -251,17 +253,17 @@ impl Tx<'_> {
         let key = keys::scheme(name);
         let Some(mut scheme) = self.json::<StationScheme>(&key)? else {
             if contains(taken, name) {
-                return Err(StoreError::SchemeInConfig(name.to_owned()));
+                return Err(Refusal::SchemeInConfig(name.to_owned()).into());
             }
-            return Err(StoreError::UnknownScheme(name.to_owned()));
+            return Err(Refusal::UnknownScheme(name.to_owned()).into());
         };
         if contains(taken, name) {
             // The file's scheme of that name is the one in use; retiring the stored
             // one would look as if it retired the file's.
-            return Err(StoreError::SchemeInConfig(name.to_owned()));
+            return Err(Refusal::SchemeInConfig(name.to_owned()).into());
         }
         if scheme.retired {
-            return Err(StoreError::SchemeRetired(name.to_owned()));
+            return Err(Refusal::SchemeRetired(name.to_owned()).into());
         }
         scheme.retired = true;
         self.put_raw(&key, &to_json(&scheme, &key)?)?;
@@ -280,19 +282,19 @@ impl Tx<'_> {
         def.validate()?;
         let name = def.name();
         if contains(taken, name) {
-            return Err(StoreError::DeviceExists {
+            return Err(Refusal::DeviceExists {
                 name: name.to_owned(),
-                where_zh: "在 station.toml 中定义",
-                where_en: "defined in station.toml",
-            });
+                place: ("在 station.toml 中定义", "defined in station.toml"),
+            }
+            .into());
         }
         let key = keys::device(name);
         if self.get_raw(&key)?.is_some() {
-            return Err(StoreError::DeviceExists {
+            return Err(Refusal::DeviceExists {
                 name: name.to_owned(),
-                where_zh: "本站已添加",
-                where_en: "added on this station",
-            });
+                place: ("本站已添加", "added on this station"),
+            }
+            .into());
         }
         self.put_raw(&key, &to_json(def, &key)?)?;
         // A device added again after its removal starts enabled.
@@ -320,7 +322,7 @@ impl Tx<'_> {
 
     fn set_device_enabled(&mut self, name: &str, enabled: bool, taken: &[String]) -> Result<bool> {
         if !contains(taken, name) && self.get_raw(&keys::device(name))?.is_none() {
-            return Err(StoreError::UnknownDevice(name.to_owned()));
+            return Err(Refusal::UnknownDevice(name.to_owned()).into());
         }
         let key = keys::disabled(name);
         let was_enabled = self.get_raw(&key)?.is_none();
@@ -451,22 +453,23 @@ impl Store {
                 let key = keys::device(name);
                 let Some(def) = tx.json::<DeviceDefinition>(&key)? else {
                     if contains(taken, name) {
-                        return Err(StoreError::DeviceInConfig(name.to_owned()));
+                        return Err(Refusal::DeviceInConfig(name.to_owned()).into());
                     }
-                    return Err(StoreError::UnknownDevice(name.to_owned()));
+                    return Err(Refusal::UnknownDevice(name.to_owned()).into());
                 };
                 if contains(taken, name) {
-                    return Err(StoreError::DeviceInConfig(name.to_owned()));
+                    return Err(Refusal::DeviceInConfig(name.to_owned()).into());
                 }
                 if let DeviceDefinition::Printer(_) = def {
                     if tx.get_raw(keys::JOB_ID)? != jobs_before {
                         return Ok(None);
                     }
                     if waiting > 0 {
-                        return Err(StoreError::PrinterHasJobs {
+                        return Err(Refusal::PrinterHasJobs {
                             name: name.to_owned(),
                             count: waiting,
-                        });
+                        }
+                        .into());
                     }
                 }
                 tx.remove(&key)?;
@@ -546,9 +549,7 @@ impl Store {
             let name = key
                 .get(1..)
                 .and_then(|name| std::str::from_utf8(name).ok())
-                .ok_or_else(|| StoreError::Corrupt {
-                    key: String::from_utf8_lossy(&key).into_owned(),
-                })?;
+                .ok_or_else(|| StoreError::corrupt(&key))?;
             out.insert(name.to_owned());
         }
         Ok(out)
@@ -622,7 +623,7 @@ mod tests {
             .add_scheme(&admin, "deposit", "{seq}", &taken)
             .expect_err("a name is used once");
         assert!(
-            matches!(duplicate, StoreError::SchemeExists { .. }),
+            matches!(duplicate, StoreError::Refused(Refusal::SchemeExists { .. })),
             "{duplicate}"
         );
         let in_file = store
@@ -639,7 +640,7 @@ mod tests {
         assert!(
             matches!(
                 &bad_template,
-                StoreError::Scheme(SchemeError::UnknownPlaceholder { placeholder, .. }) if placeholder == "yr"
+                StoreError::Refused(Refusal::Scheme(SchemeError::UnknownPlaceholder { placeholder, .. })) if placeholder == "yr"
             ),
             "{bad_template}"
         );
@@ -652,7 +653,7 @@ mod tests {
             .expect_err("bad name");
         assert!(matches!(
             bad_name,
-            StoreError::Scheme(SchemeError::BadName(_))
+            StoreError::Refused(Refusal::Scheme(SchemeError::BadName(_)))
         ));
         assert_eq!(store.head().0, head, "refusals record nothing");
         assert_eq!(
@@ -727,7 +728,9 @@ mod tests {
         let again = store
             .retire_scheme(&admin, "old", &taken)
             .expect_err("once");
-        assert!(matches!(again, StoreError::SchemeRetired(ref name) if name == "old"));
+        assert!(
+            matches!(again, StoreError::Refused(Refusal::SchemeRetired(ref name)) if name == "old")
+        );
         let unknown = store
             .retire_scheme(&admin, "nope", &taken)
             .expect_err("unknown")
@@ -744,7 +747,10 @@ mod tests {
         let reuse = store
             .add_scheme(&admin, "old", "新{seq}号", &taken)
             .expect_err("a retired scheme keeps its name");
-        assert!(matches!(reuse, StoreError::SchemeExists { .. }));
+        assert!(matches!(
+            reuse,
+            StoreError::Refused(Refusal::SchemeExists { .. })
+        ));
         assert_eq!(store.head().0, head, "refusals record nothing");
 
         drop(store);
@@ -963,7 +969,9 @@ mod tests {
         let ghost = store
             .set_device_enabled(&admin, "ghost", false, &taken)
             .expect_err("unknown device");
-        assert!(matches!(ghost, StoreError::UnknownDevice(ref name) if name == "ghost"));
+        assert!(
+            matches!(ghost, StoreError::Refused(Refusal::UnknownDevice(ref name)) if name == "ghost")
+        );
         let events = events_since(&store, head);
         assert_eq!(
             events.iter().map(|(kind, _, _)| *kind).collect::<Vec<_>>(),
@@ -1005,7 +1013,7 @@ mod tests {
         );
         assert!(matches!(
             store.remove_device(&admin, "ghost", &taken),
-            Err(StoreError::UnknownDevice(_))
+            Err(StoreError::Refused(Refusal::UnknownDevice(_)))
         ));
         assert_eq!(store.head().0, head);
         assert_eq!(
@@ -1093,7 +1101,7 @@ mod tests {
             .remove_device(&admin, "shelf-zebra", &[])
             .expect_err("labels wait");
         assert!(
-            matches!(refused, StoreError::PrinterHasJobs { ref name, count: 2 } if name == "shelf-zebra"),
+            matches!(refused, StoreError::Refused(Refusal::PrinterHasJobs { ref name, count: 2 }) if name == "shelf-zebra"),
             "{refused}"
         );
         let message = refused.to_string();
@@ -1112,7 +1120,10 @@ mod tests {
         store.job_printed(&admin, first.id).expect("printed");
         assert!(matches!(
             store.remove_device(&admin, "shelf-zebra", &[]),
-            Err(StoreError::PrinterHasJobs { count: 1, .. })
+            Err(StoreError::Refused(Refusal::PrinterHasJobs {
+                count: 1,
+                ..
+            }))
         ));
         store
             .write(&admin, |tx| tx.cancel_job(second.id, "printer replaced"))

@@ -1,5 +1,6 @@
 //! Store tests on a real sled database in a fresh temp dir.
 
+use super::{Refusal, StorageError};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -91,7 +92,9 @@ fn a_duplicate_archive_number_is_refused_and_changes_nothing() {
     let error = store
         .register_box(&clerk(), &duplicate)
         .expect_err("refused");
-    assert!(matches!(error, StoreError::DuplicateArchiveNo(ref n) if *n == first.archive_no));
+    assert!(
+        matches!(error, StoreError::Refused(Refusal::DuplicateArchiveNo(ref n)) if *n == first.archive_no)
+    );
     assert_eq!(store.head(), head, "no event for a refused write");
     assert!(store
         .search_customer("别的", None, 10)
@@ -255,7 +258,10 @@ fn certificates_only_go_into_a_safe() {
         .move_item(&clerk(), certificate.barcode, open_shelf.barcode)
         .expect_err("refused");
     assert!(
-        matches!(error, StoreError::CertificateOutsideSafe { .. }),
+        matches!(
+            error,
+            StoreError::Refused(Refusal::CertificateOutsideSafe { .. })
+        ),
         "{error}"
     );
     assert_eq!(store.head(), head);
@@ -296,7 +302,9 @@ fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
     let error = store
         .open_loan(&clerk(), archive_box.barcode, staff.barcode, None, due)
         .expect_err("needs approval");
-    assert!(matches!(error, StoreError::NeedsApproval { ref name } if name == "张三"));
+    assert!(
+        matches!(error, StoreError::Refused(Refusal::NeedsApproval { ref name }) if name == "张三")
+    );
     let error = store
         .open_loan(
             &clerk(),
@@ -306,7 +314,10 @@ fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
             due,
         )
         .expect_err("an executive is no approver");
-    assert!(matches!(error, StoreError::NotApprover { .. }));
+    assert!(matches!(
+        error,
+        StoreError::Refused(Refusal::NotApprover { .. })
+    ));
 
     let loan = store
         .open_loan(
@@ -343,7 +354,7 @@ fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
     let error = store
         .move_item(&clerk(), archive_box.barcode, target.barcode)
         .expect_err("cannot shelve a box that is out");
-    assert!(matches!(error, StoreError::OnLoan { .. }));
+    assert!(matches!(error, StoreError::Refused(Refusal::OnLoan { .. })));
 
     let returned = store
         .return_loan(&clerk(), archive_box.barcode, None)
@@ -360,7 +371,7 @@ fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
     assert_eq!(back.status, ItemStatus::AtCounter);
     assert!(matches!(
         store.return_loan(&clerk(), archive_box.barcode, None),
-        Err(StoreError::NotOnLoan(_))
+        Err(StoreError::Refused(Refusal::NotOnLoan(_)))
     ));
     assert!(store.verify().expect("verify").is_ok());
 }
@@ -401,7 +412,7 @@ fn handovers_are_stored_until_confirmed() {
     assert!(store.open_handovers().expect("open").is_empty());
     assert!(matches!(
         store.write(&clerk(), |tx| tx.confirm_handover(handover.id, &[])),
-        Err(StoreError::HandoverClosed(_))
+        Err(StoreError::Refused(Refusal::HandoverClosed(_)))
     ));
 }
 
@@ -540,7 +551,7 @@ fn a_second_process_cannot_open_a_locked_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _store = open(dir.path());
     match Store::open(dir.path(), StoreOptions::default()) {
-        Err(StoreError::Locked { holder, .. }) => {
+        Err(StoreError::Failed(StorageError::Locked { holder, .. })) => {
             assert!(holder.contains(&std::process::id().to_string()), "{holder}");
         }
         Err(other) => panic!("wrong error: {other}"),
@@ -560,7 +571,9 @@ fn a_newer_or_foreign_schema_is_refused() {
         store.flush().expect("flush");
     }
     match Store::open(dir.path(), StoreOptions::default()) {
-        Err(StoreError::SchemaTooNew { found, .. }) => assert_eq!(found, SCHEMA_VERSION + 1),
+        Err(StoreError::Failed(StorageError::SchemaTooNew { found, .. })) => {
+            assert_eq!(found, SCHEMA_VERSION + 1)
+        }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("opened a newer schema"),
     }
@@ -572,7 +585,7 @@ fn a_newer_or_foreign_schema_is_refused() {
         db.flush().expect("flush");
     }
     match Store::open(foreign.path(), StoreOptions::default()) {
-        Err(error @ StoreError::SchemaUnknown { .. }) => {
+        Err(error @ StoreError::Failed(StorageError::SchemaUnknown { .. })) => {
             assert!(error.to_string().contains("not a station store"));
         }
         Err(other) => panic!("wrong error: {other}"),
@@ -615,7 +628,10 @@ fn an_online_backup_is_a_consistent_store_of_its_own() {
     let error = copy
         .backup(&copy_path)
         .expect_err("no backup into a non-empty dir");
-    assert!(matches!(error, StoreError::BackupTarget { .. }));
+    assert!(matches!(
+        error,
+        StoreError::Refused(Refusal::BackupTarget { .. })
+    ));
 }
 
 #[test]

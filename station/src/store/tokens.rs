@@ -1,6 +1,7 @@
 //! API tokens: each belongs to a person and acts with that person's role; the store keeps
 //! only the SHA-256 of the secret, so a copy of the data directory reveals no token.
 
+use super::{Refusal, StorageError};
 use std::io::Read;
 
 use sha2::{Digest, Sha256};
@@ -31,7 +32,7 @@ fn random_secret() -> Result<String> {
     let mut bytes = [0u8; SECRET_BYTES];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut random| random.read_exact(&mut bytes))
-        .map_err(|source| StoreError::Io {
+        .map_err(|source| StorageError::Io {
             context: "reading /dev/urandom for a token".to_owned(),
             source,
         })?;
@@ -69,12 +70,15 @@ impl Tx<'_> {
     fn revoke_token(&mut self, id: u64) -> Result<Token> {
         let hash = self
             .get_raw(&keys::token_id(id))?
-            .ok_or(StoreError::UnknownToken(id))?;
-        let hash: [u8; 32] = hash.as_ref().try_into().map_err(|_| StoreError::Corrupt {
-            key: format!("T{id}"),
-        })?;
+            .ok_or(Refusal::UnknownToken(id))?;
+        let hash: [u8; 32] = hash
+            .as_ref()
+            .try_into()
+            .map_err(|_| StorageError::Corrupt {
+                key: format!("T{id}"),
+            })?;
         let key = keys::token(&hash);
-        let mut token: Token = self.get(&key)?.ok_or(StoreError::UnknownToken(id))?;
+        let mut token: Token = self.get(&key)?.ok_or(Refusal::UnknownToken(id))?;
         if token.revoked_at.is_none() {
             token.revoked_at = Some(self.now);
             self.put(&key, &token)?;
@@ -191,7 +195,7 @@ mod tests {
         assert!(store.authenticate(&new.secret).expect("read").is_none());
         assert!(matches!(
             store.revoke_token(&actor, 99),
-            Err(StoreError::UnknownToken(99))
+            Err(StoreError::Refused(Refusal::UnknownToken(99)))
         ));
         assert_eq!(store.tokens().expect("list").len(), 1);
     }

@@ -16,6 +16,8 @@ use tokio::sync::broadcast;
 
 use crate::barcode::{Barcode, Kind};
 use crate::calendar::WorkCalendar;
+use crate::message;
+use crate::message::{Bilingual, Code, IntoArg as _, Message};
 use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Millis, Person, Role};
 use crate::numbering::Scheme;
 use crate::store::{Actor, NewBox, Store, StoreError};
@@ -159,38 +161,6 @@ pub enum Outcome {
     Error,
 }
 
-/// A message in both languages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-pub struct Message {
-    /// Chinese.
-    pub zh: String,
-    /// English.
-    pub en: String,
-}
-
-impl Message {
-    fn new(zh: impl Into<String>, en: impl Into<String>) -> Message {
-        Message {
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
-    /// Splits a "中文 / English" text.
-    fn from_bilingual(text: &str) -> Message {
-        match text.split_once(" / ") {
-            Some((zh, en)) => Message::new(zh.trim(), en.trim()),
-            None => Message::new(text, text),
-        }
-    }
-
-    fn join(mut self, other: &Message) -> Message {
-        self.zh = format!("{}；{}", self.zh, other.zh);
-        self.en = format!("{}; {}", self.en, other.en);
-        self
-    }
-}
-
 /// The thing a scan was about, as the counter screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ItemSummary {
@@ -243,8 +213,10 @@ pub struct ScanResult {
     pub outcome: Outcome,
     /// The workstation's mode after the scan.
     pub mode: Mode,
-    /// What happened or what is wrong.
-    pub message: Message,
+    /// What happened or what is wrong, as a stable code.
+    pub code: Code,
+    /// What happened or what is wrong, for people.
+    pub message: Bilingual,
     /// The thing scanned, after the scan.
     pub item: Option<ItemSummary>,
     /// The reconciliation, for DONE in AUDIT.
@@ -355,8 +327,8 @@ pub struct Engine {
 }
 
 /// Queues the label of a box registered at a workstation on that workstation's printer;
-/// answers the printer's name, or why it could not (bilingual).
-pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, String> + Send + Sync>;
+/// answers the printer's name, or why it could not.
+pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, Message> + Send + Sync>;
 
 /// An answer in the making: outcome, message and the item it concerns.
 struct Answer {
@@ -376,10 +348,10 @@ impl Answer {
         }
     }
 
-    fn error(zh: impl Into<String>, en: impl Into<String>) -> Answer {
+    fn error(message: Message) -> Answer {
         Answer {
             outcome: Outcome::Error,
-            message: Message::new(zh, en),
+            message,
             item: None,
             audit: None,
         }
@@ -388,7 +360,7 @@ impl Answer {
     fn refused(error: &StoreError, item: Option<Barcode>) -> Answer {
         Answer {
             outcome: Outcome::Error,
-            message: Message::from_bilingual(&error.to_string()),
+            message: error.message(),
             item,
             audit: None,
         }
@@ -458,9 +430,8 @@ impl Engine {
                 let mut repeat = result.clone();
                 repeat.input = input.to_owned();
                 repeat.at = now;
-                repeat.message =
-                    Message::new("重复扫描，只处理一次", "repeated scan, applied once")
-                        .join(&result.message);
+                repeat.code = Code::ScanRepeated;
+                repeat.message = message!(ScanRepeated).text.join(&result.message);
                 let _ = self.results.send(repeat.clone());
                 return repeat;
             }
@@ -472,16 +443,19 @@ impl Engine {
             input: input.to_owned(),
             outcome: answer.outcome,
             mode: station.mode,
-            message: answer.message,
+            code: answer.message.code,
+            message: answer.message.text,
             item,
             audit: answer.audit,
             at: now,
         };
         match result.outcome {
             Outcome::Error => {
-                tracing::warn!(workstation, input, message = %result.message.en, "scan refused")
+                tracing::warn!(workstation, input, code = %result.code, message = %result.message.en, "scan refused")
             }
-            _ => tracing::info!(workstation, input, message = %result.message.en, "scan"),
+            _ => {
+                tracing::info!(workstation, input, code = %result.code, message = %result.message.en, "scan")
+            }
         }
         station.last = Some((code, now, result.clone()));
         let _ = self.results.send(result.clone());
@@ -502,10 +476,10 @@ impl Engine {
                 if station.mode == Mode::Audit && station.audit.shelf.is_some() {
                     station.audit.scanned.push(input.trim().to_owned());
                 }
-                let message = Message::from_bilingual(&error.to_string());
+                let reason = error.message();
                 return Answer {
                     outcome: Outcome::Error,
-                    message: Message::new("无法识别的条码", "unreadable code").join(&message),
+                    message: message!(ScanUnreadable).join(&reason).recode(reason.code),
                     item: None,
                     audit: None,
                 };
@@ -515,7 +489,7 @@ impl Engine {
             return self.command(station, workstation, card);
         }
         if barcode.kind() == Kind::Command {
-            return Answer::error("未知的命令卡", "unknown command card");
+            return Answer::error(message!(ScanUnknownCommandCard));
         }
         let item = match self.store.get_item(barcode) {
             Ok(item) => item,
@@ -547,7 +521,6 @@ impl Engine {
     fn command(&self, station: &mut Workstation, workstation: &str, card: CommandCard) -> Answer {
         if let Some(mode) = card.mode() {
             station.enter(mode);
-            let (zh, en) = mode.label();
             let next = match mode {
                 Mode::Lookup => ("扫描任意条码查询", "scan any code to look it up"),
                 Mode::Shelve => ("请扫描层位条码", "scan the shelf"),
@@ -558,50 +531,31 @@ impl Engine {
                 Mode::Intake => ("请扫描新标签", "scan the new labels"),
             };
             return Answer::ok(
-                Message::new(
-                    format!("{zh}模式：{}", next.0),
-                    format!("{en} mode: {}", next.1),
-                ),
+                message!(ModeEntered, mode = mode.label(), next = next),
                 None,
             );
         }
         match card {
             CommandCard::Cancel => {
-                let (zh, en) = station.mode.label();
+                let cancelled = station.mode.label();
                 station.enter(Mode::Lookup);
-                Answer::ok(
-                    Message::new(
-                        format!("已取消{zh}，回到查询模式"),
-                        format!("{en} cancelled, back to LOOKUP"),
-                    ),
-                    None,
-                )
+                Answer::ok(message!(ModeCancelled, mode = cancelled), None)
             }
             CommandCard::Done => match station.mode {
                 Mode::Audit => self.audit_done(station, workstation),
                 Mode::Handover => self.handover_done(station, workstation),
                 mode => {
-                    let (zh, en) = mode.label();
                     station.enter(Mode::Lookup);
-                    Answer::ok(
-                        Message::new(
-                            format!("{zh}完成，回到查询模式"),
-                            format!("{en} done, back to LOOKUP"),
-                        ),
-                        None,
-                    )
+                    Answer::ok(message!(ModeDone, mode = mode.label()), None)
                 }
             },
             CommandCard::Undo => self.undo(station, workstation),
-            _ => Answer::error("未知的命令卡", "unknown command card"),
+            _ => Answer::error(message!(ScanUnknownCommandCard)),
         }
     }
 
     fn set_operator(&self, station: &mut Workstation, person: Person) -> Answer {
-        let message = Message::new(
-            format!("操作员：{}", person.name),
-            format!("operator: {}", person.name),
-        );
+        let message = message!(ScanOperator, name = &person.name);
         let barcode = person.barcode;
         station.operator = Some(person);
         Answer::ok(message, Some(barcode))
@@ -609,12 +563,9 @@ impl Engine {
 
     fn lookup(&self, station: &mut Workstation, barcode: Barcode, item: Option<Item>) -> Answer {
         match item {
-            None => Answer::error(
-                format!("条码 {barcode} 未登记"),
-                format!("barcode {barcode} is not registered"),
-            ),
+            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
             Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(_) => Answer::ok(Message::new("查询结果", "found"), Some(barcode)),
+            Some(_) => Answer::ok(message!(LookupFound), Some(barcode)),
         }
     }
 
@@ -633,34 +584,25 @@ impl Engine {
         item: Option<Item>,
     ) -> Answer {
         match item {
-            None => Answer::error(
-                format!("条码 {barcode} 未登记"),
-                format!("barcode {barcode} is not registered"),
-            ),
+            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
             Some(Item::Person(person)) => self.set_operator(station, person),
             Some(Item::Location(location)) => {
                 if !location.kind.holds_items() {
-                    return Answer::error(
-                        format!("{} 不能直接存放档案，请扫描具体的层", location.path),
-                        format!("{} cannot hold boxes directly: scan a shelf", location.path),
-                    );
+                    return Answer::error(message!(ShelveNotAShelf, path = &location.path));
                 }
-                let message = Message::new(
-                    format!("当前层位：{}，请扫描档案盒", location.path),
-                    format!("shelf {}: scan the boxes", location.path),
-                );
+                let message = message!(ShelveShelf, path = &location.path);
                 station.shelf = Some(location);
                 Answer::ok(message, Some(barcode))
             }
             Some(record @ (Item::Box(_) | Item::Certificate(_))) => {
                 let Some(shelf) = station.shelf.clone() else {
-                    return Answer::error("请先扫描层位条码", "scan the shelf first");
+                    return Answer::error(message!(ShelveNeedsShelf));
                 };
                 if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(
-                        "权证只能由主管移动：请主管先扫描工牌",
-                        "only supervisors may move certificates: a supervisor must scan their badge first",
-                    );
+                    return Answer::error(message!(
+                        CertificateNeedsSupervisor,
+                        action = ("移动", "move")
+                    ));
                 }
                 let (place, status) = place_and_status(&record);
                 let actor = self.actor(station, workstation);
@@ -671,18 +613,17 @@ impl Engine {
                             place,
                             status,
                         });
-                        let mut answer = Answer::ok(
-                            Message::new(
-                                format!("已上架到 {}", shelf.path),
-                                format!("shelved on {}", shelf.path),
-                            ),
-                            Some(barcode),
-                        );
+                        let mut answer =
+                            Answer::ok(message!(ShelveDone, path = &shelf.path), Some(barcode));
                         for warning in &moved.warnings {
+                            let warning = warning.message();
+                            // The result is known by its first warning.
+                            let code = match answer.outcome {
+                                Outcome::Ok => warning.code,
+                                _ => answer.message.code,
+                            };
                             answer.outcome = Outcome::Warning;
-                            answer.message = answer
-                                .message
-                                .join(&Message::from_bilingual(&warning.message()));
+                            answer.message = answer.message.join(&warning).recode(code);
                         }
                         answer
                     }
@@ -700,10 +641,7 @@ impl Engine {
         item: Option<Item>,
     ) -> Answer {
         match item {
-            None => Answer::error(
-                format!("条码 {barcode} 未登记"),
-                format!("barcode {barcode} is not registered"),
-            ),
+            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
             Some(Item::Person(person)) => {
                 let needs_approval = station
                     .borrower
@@ -711,10 +649,7 @@ impl Engine {
                     .is_some_and(|borrower| !borrower.borrow_directly)
                     && station.approver.is_none();
                 if needs_approval && person.role >= Role::Supervisor {
-                    let message = Message::new(
-                        format!("{} 已批准，请扫描档案盒", person.name),
-                        format!("approved by {}: scan the boxes", person.name),
-                    );
+                    let message = message!(CheckoutApproved, name = &person.name);
                     station.approver = Some(person);
                     return Answer::ok(message, Some(barcode));
                 }
@@ -736,33 +671,19 @@ impl Engine {
                         })
                 };
                 if let Some(approver) = recorded {
-                    let message = Message::new(
-                        format!(
-                            "借阅人：{}（已由 {} 批准），请扫描档案盒",
-                            person.name, approver.name
-                        ),
-                        format!(
-                            "borrower: {} (approved by {}): scan the boxes",
-                            person.name, approver.name
-                        ),
+                    let message = message!(
+                        CheckoutBorrowerApproved,
+                        name = &person.name,
+                        approver = &approver.name
                     );
                     station.borrower = Some(person);
                     station.approver = Some(approver);
                     return Answer::ok(message, Some(barcode));
                 }
                 let message = if person.borrow_directly || person.role >= Role::Supervisor {
-                    Message::new(
-                        format!("借阅人：{}，请扫描档案盒", person.name),
-                        format!("borrower: {}: scan the boxes", person.name),
-                    )
+                    message!(CheckoutBorrower, name = &person.name)
                 } else {
-                    Message::new(
-                        format!("借阅人：{}，需主管扫描工牌批准", person.name),
-                        format!(
-                            "borrower: {}: a supervisor must scan their badge to approve",
-                            person.name
-                        ),
-                    )
+                    message!(CheckoutBorrowerNeedsApproval, name = &person.name)
                 };
                 station.borrower = Some(person);
                 station.approver = None;
@@ -770,20 +691,14 @@ impl Engine {
             }
             Some(Item::Box(archive_box)) => {
                 let Some(borrower) = station.borrower.clone() else {
-                    return Answer::error("请先扫描借阅人工牌", "scan the borrower's badge first");
+                    return Answer::error(message!(CheckoutNeedsBorrower));
                 };
                 let approver = station.approver.as_ref().map(|person| person.barcode);
                 if approver.is_none()
                     && !borrower.borrow_directly
                     && borrower.role < Role::Supervisor
                 {
-                    return Answer::error(
-                        format!("{} 借阅需主管批准：请主管扫描工牌", borrower.name),
-                        format!(
-                            "{} needs approval: a supervisor must scan their badge",
-                            borrower.name
-                        ),
-                    );
+                    return Answer::error(message!(CheckoutApprovalBadge, name = &borrower.name));
                 }
                 // Supervisors approve their own loans.
                 let approver =
@@ -802,24 +717,19 @@ impl Engine {
                             status: archive_box.status,
                         });
                         Answer::ok(
-                            Message::new(
-                                format!("已借给 {}，{} 前归还", name_of(&borrower), loan.due),
-                                format!("lent to {}, due {}", name_of(&borrower), loan.due),
-                            ),
+                            message!(CheckoutLent, name = name_of(&borrower), due = loan.due),
                             Some(barcode),
                         )
                     }
                     Err(error) => Answer::refused(&error, Some(barcode)),
                 }
             }
-            Some(Item::Certificate(_)) => Answer::error(
-                "权证不能在柜台借出",
-                "certificates are not lent at the counter",
-            ),
-            Some(Item::Location(_)) => Answer::error(
-                "借出模式下请扫描工牌或档案盒",
-                "in CHECKOUT scan a badge or a box",
-            ),
+            Some(Item::Certificate(_)) => Answer::error(message!(CheckoutCertificate)),
+            Some(Item::Location(_)) => Answer::error(message!(
+                ScanWrongKindForMode,
+                mode = Mode::Checkout.label(),
+                what = ("工牌或档案盒", "a badge or a box")
+            )),
         }
     }
 
@@ -839,13 +749,14 @@ impl Engine {
         match item {
             Some(Item::Box(_)) => {}
             Some(Item::Person(person)) => return self.set_operator(station, person),
-            None => {
-                return Answer::error(
-                    format!("条码 {barcode} 未登记"),
-                    format!("barcode {barcode} is not registered"),
-                )
+            None => return Answer::error(message!(ItemNotRegistered, barcode = barcode)),
+            Some(_) => {
+                return Answer::error(message!(
+                    ScanWrongKindForMode,
+                    mode = Mode::Return.label(),
+                    what = ("档案盒", "boxes")
+                ))
             }
-            Some(_) => return Answer::error("归还模式下请扫描档案盒", "in RETURN scan boxes"),
         }
         let counter = match self.counter(station, workstation) {
             Ok(counter) => counter,
@@ -865,13 +776,7 @@ impl Engine {
                         .unwrap_or_else(|| "—".to_owned()),
                     _ => "—".to_owned(),
                 };
-                Answer::ok(
-                    Message::new(
-                        format!("已归还，待上架到 {home}"),
-                        format!("returned; to be shelved on {home}"),
-                    ),
-                    Some(barcode),
-                )
+                Answer::ok(message!(ReturnDone, home = home), Some(barcode))
             }
             Err(error) => Answer::refused(&error, Some(barcode)),
         }
@@ -884,44 +789,33 @@ impl Engine {
         item: Option<Item>,
     ) -> Answer {
         match item {
-            None => Answer::error(
-                format!("条码 {barcode} 未登记"),
-                format!("barcode {barcode} is not registered"),
-            ),
+            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
             Some(Item::Person(person)) => {
-                let message = Message::new(
-                    format!("接收人：{}，请扫描移交的档案", person.name),
-                    format!("receiver: {}: scan the items handed over", person.name),
-                );
+                let message = message!(HandoverReceiver, name = &person.name);
                 station.receiver = Some(person);
                 station.handed.clear();
                 Answer::ok(message, Some(barcode))
             }
-            Some(Item::Location(_)) => Answer::error(
-                "移交模式下请扫描工牌或档案",
-                "in HANDOVER scan a badge or items",
-            ),
+            Some(Item::Location(_)) => Answer::error(message!(
+                ScanWrongKindForMode,
+                mode = Mode::Handover.label(),
+                what = ("工牌或档案", "a badge or items")
+            )),
             Some(record) => {
                 if station.receiver.is_none() {
-                    return Answer::error("请先扫描接收人工牌", "scan the receiver's badge first");
+                    return Answer::error(message!(HandoverNeedsReceiver));
                 }
                 if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(
-                        "权证只能由主管移交：请主管先扫描工牌",
-                        "only supervisors may hand over certificates: a supervisor must scan their badge first",
-                    );
+                    return Answer::error(message!(
+                        CertificateNeedsSupervisor,
+                        action = ("移交", "hand over")
+                    ));
                 }
                 if !station.handed.contains(&barcode) {
                     station.handed.push(barcode);
                 }
                 let count = station.handed.len();
-                Answer::ok(
-                    Message::new(
-                        format!("已加入移交清单（{count} 件），扫描完成卡结束"),
-                        format!("added ({count} items); scan DONE to finish"),
-                    ),
-                    Some(barcode),
-                )
+                Answer::ok(message!(HandoverAdded, count = count), Some(barcode))
             }
         }
     }
@@ -929,13 +823,10 @@ impl Engine {
     fn handover_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
         let (Some(receiver), Some(operator)) = (station.receiver.clone(), station.operator.clone())
         else {
-            return Answer::error(
-                "请先扫描交出人（操作员）和接收人的工牌",
-                "scan the handing-over person's badge (operator) and the receiver's badge first",
-            );
+            return Answer::error(message!(HandoverNeedsParties));
         };
         if station.handed.is_empty() {
-            return Answer::error("移交清单为空", "nothing to hand over");
+            return Answer::error(message!(HandoverEmpty));
         }
         // A → B is the first step (3 working days); B → the archive the second (2 more).
         let stage = if receiver.role >= Role::Supervisor || operator.role < receiver.role {
@@ -966,19 +857,11 @@ impl Engine {
             Ok(handover) => {
                 station.enter(Mode::Handover);
                 Answer::ok(
-                    Message::new(
-                        format!(
-                            "移交单 {} 已由 {} 确认（{} 件）",
-                            handover.id,
-                            receiver.name,
-                            items.len()
-                        ),
-                        format!(
-                            "handover {} confirmed by {} ({} items)",
-                            handover.id,
-                            receiver.name,
-                            items.len()
-                        ),
+                    message!(
+                        HandoverConfirmed,
+                        id = handover.id,
+                        name = &receiver.name,
+                        count = items.len()
                     ),
                     None,
                 )
@@ -999,18 +882,7 @@ impl Engine {
                     Ok(expected) => expected,
                     Err(error) => return Answer::refused(&error, Some(barcode)),
                 };
-                let message = Message::new(
-                    format!(
-                        "盘点 {}：应有 {} 件，请逐一扫描，完成后扫描完成卡",
-                        location.path,
-                        expected.len()
-                    ),
-                    format!(
-                        "checking {}: {} expected; scan every box, then DONE",
-                        location.path,
-                        expected.len()
-                    ),
-                );
+                let message = message!(AuditStarted, path = &location.path, count = expected.len());
                 station.audit = Audit {
                     shelf: Some(location),
                     expected: expected.into_iter().collect(),
@@ -1019,27 +891,19 @@ impl Engine {
                 Answer::ok(message, Some(barcode))
             }
             Some(Item::Person(person)) => self.set_operator(station, person),
-            _ if station.audit.shelf.is_none() => {
-                Answer::error("请先扫描要盘点的层位", "scan the shelf to check first")
-            }
-            Some(Item::Location(_)) => Answer::error(
-                "正在盘点另一层位：请先扫描完成卡或取消卡",
-                "another shelf is being checked: scan DONE or CANCEL first",
-            ),
+            _ if station.audit.shelf.is_none() => Answer::error(message!(AuditNeedsShelf)),
+            Some(Item::Location(_)) => Answer::error(message!(AuditAnotherShelf)),
             _ => {
                 station.audit.scanned.push(barcode.to_string());
                 let count = station.audit.scanned.len();
-                Answer::ok(
-                    Message::new(format!("已记录（{count}）"), format!("recorded ({count})")),
-                    Some(barcode),
-                )
+                Answer::ok(message!(AuditRecorded, count = count), Some(barcode))
             }
         }
     }
 
     fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
         let Some(shelf) = station.audit.shelf.clone() else {
-            return Answer::error("没有进行中的盘点", "no stock-take in progress");
+            return Answer::error(message!(AuditNotStarted));
         };
         let mut report = AuditReport {
             shelf: shelf.path.clone(),
@@ -1081,23 +945,20 @@ impl Engine {
         }
         let clean =
             report.missing.is_empty() && report.misplaced.is_empty() && report.unknown.is_empty();
-        let message = Message::new(
-            format!(
-                "盘点完成：在架 {}，缺失 {}，错架 {}，未知 {}，重复 {}",
-                report.present.len(),
-                report.missing.len(),
-                report.misplaced.len(),
-                report.unknown.len(),
-                report.duplicates.len()
-            ),
-            format!(
-                "stock-take done: present {}, missing {}, misplaced {}, unknown {}, duplicates {}",
-                report.present.len(),
-                report.missing.len(),
-                report.misplaced.len(),
-                report.unknown.len(),
-                report.duplicates.len()
-            ),
+        let code = if clean {
+            Code::AuditDone
+        } else {
+            Code::AuditDiscrepancies
+        };
+        let message = Message::fill(
+            code,
+            &[
+                ("present", report.present.len().into_arg()),
+                ("missing", report.missing.len().into_arg()),
+                ("misplaced", report.misplaced.len().into_arg()),
+                ("unknown", report.unknown.len().into_arg()),
+                ("duplicates", report.duplicates.len().into_arg()),
+            ],
         );
         station.enter(Mode::Audit);
         Answer {
@@ -1131,45 +992,23 @@ impl Engine {
                             status: archive_box.status,
                         });
                         Answer::ok(
-                            Message::new(
-                                format!("{} 已激活，在柜台待上架", archive_box.archive_no),
-                                format!(
-                                    "{} activated; at the counter for shelving",
-                                    archive_box.archive_no
-                                ),
-                            ),
+                            message!(IntakeActivated, archive_no = &archive_box.archive_no),
                             Some(barcode),
                         )
                     }
                     Err(error) => Answer::refused(&error, Some(barcode)),
                 }
             }
-            Some(Item::Box(archive_box)) => Answer::error(
-                format!(
-                    "{} 已登记过（{}）",
-                    archive_box.archive_no,
-                    archive_box.status.label().0
-                ),
-                format!(
-                    "{} is registered already ({})",
-                    archive_box.archive_no,
-                    archive_box.status.label().1
-                ),
-            ),
-            Some(_) => Answer::error(
-                "登记模式下请扫描新的档案盒标签",
-                "in INTAKE scan new box labels",
-            ),
-            None if barcode.kind() != Kind::Box => Answer::error(
-                "登记模式下请扫描新的档案盒标签",
-                "in INTAKE scan new box labels",
-            ),
+            Some(Item::Box(archive_box)) => Answer::error(message!(
+                IntakeAlreadyRegistered,
+                archive_no = &archive_box.archive_no,
+                status = archive_box.status.label()
+            )),
+            Some(_) => Answer::error(intake_wants_boxes()),
+            None if barcode.kind() != Kind::Box => Answer::error(intake_wants_boxes()),
             None => {
                 let Some(scheme) = self.config.intake_scheme.clone() else {
-                    return Answer::error(
-                        "未配置编号方案，无法登记空白标签",
-                        "no numbering scheme is configured, so blank labels cannot be registered",
-                    );
+                    return Answer::error(message!(IntakeNoScheme));
                 };
                 let new = NewBox {
                     barcode: Some(barcode),
@@ -1186,23 +1025,12 @@ impl Engine {
                 match result {
                     Ok(registered) => {
                         station.undo = None;
-                        let mut message = Message::new(
-                            format!("新档案 {} 已登记，请补录题名和客户", registered.archive_no),
-                            format!(
-                                "new box {} registered: fill in its title and customer",
-                                registered.archive_no
-                            ),
-                        );
+                        let mut message =
+                            message!(IntakeRegistered, archive_no = &registered.archive_no);
                         if let Some(print) = &self.label_printer {
                             let printed = match print(workstation, barcode) {
-                                Ok(printer) => Message::new(
-                                    format!("正式标签已发送到 {printer}"),
-                                    format!("its label was sent to {printer}"),
-                                ),
-                                Err(reason) => {
-                                    Message::new("标签未能打印", "its label was not printed")
-                                        .join(&Message::from_bilingual(&reason))
-                                }
+                                Ok(printer) => message!(LabelSent, printer = printer),
+                                Err(reason) => message!(LabelNotPrinted).join(&reason),
                             };
                             message = message.join(&printed);
                         }
@@ -1221,7 +1049,7 @@ impl Engine {
 
     fn undo(&self, station: &mut Workstation, workstation: &str) -> Answer {
         let Some(undo) = station.undo.take() else {
-            return Answer::error("没有可撤销的操作", "nothing to undo");
+            return Answer::error(message!(UndoNothing));
         };
         let actor = self.actor(station, workstation);
         let (result, item) = match undo {
@@ -1252,7 +1080,7 @@ impl Engine {
             }
         };
         match result {
-            Ok(()) => Answer::ok(Message::new("已撤销上一步", "last step undone"), Some(item)),
+            Ok(()) => Answer::ok(message!(UndoDone), Some(item)),
             Err(error) => Answer::refused(&error, Some(item)),
         }
     }
@@ -1326,6 +1154,15 @@ impl Engine {
         }
         Some(summary)
     }
+}
+
+/// What INTAKE wants scanned.
+fn intake_wants_boxes() -> Message {
+    message!(
+        ScanWrongKindForMode,
+        mode = Mode::Intake.label(),
+        what = ("新的档案盒标签", "new box labels")
+    )
 }
 
 fn place_and_status(item: &Item) -> (Option<Barcode>, ItemStatus) {

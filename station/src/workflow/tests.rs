@@ -158,14 +158,21 @@ impl Fixture {
     }
 }
 
-fn assert_outcome(result: &ScanResult, outcome: Outcome, english: &str) {
+fn assert_outcome(result: &ScanResult, outcome: Outcome, code: Code) {
     assert_eq!(result.outcome, outcome, "{result:?}");
+    assert_eq!(result.code, code, "{result:?}");
+    assert!(!result.message.zh.is_empty() && !result.message.en.is_empty());
+}
+
+/// As [`assert_outcome`], and the message names `data` (a name, a date, a path) in both
+/// languages.
+fn assert_outcome_with(result: &ScanResult, outcome: Outcome, code: Code, data: &str) {
+    assert_outcome(result, outcome, code);
     assert!(
-        result.message.en.contains(english),
-        "expected {english:?} in {:?}",
+        result.message.zh.contains(data) && result.message.en.contains(data),
+        "expected {data:?} in {:?}",
         result.message
     );
-    assert!(!result.message.zh.is_empty());
 }
 
 #[test]
@@ -201,26 +208,39 @@ fn command_cards_round_trip_and_strangers_are_refused() {
     assert_outcome(
         &fixture.scan(stranger),
         Outcome::Error,
-        "unknown command card",
+        Code::ScanUnknownCommandCard,
     );
-    assert_outcome(&fixture.scan("B12345"), Outcome::Error, "unreadable code");
-    assert_outcome(&fixture.scan("B0000000019"), Outcome::Error, "check digit");
+    assert_outcome(
+        &fixture.scan("B12345"),
+        Outcome::Error,
+        Code::BarcodeBadLength,
+    );
+    assert_outcome(
+        &fixture.scan("B0000000019"),
+        Outcome::Error,
+        Code::BarcodeBadCheckDigit,
+    );
 }
 
 #[test]
 fn lookup_shows_the_box_and_a_badge_sets_the_operator() {
     let fixture = Fixture::new();
     let unknown = Barcode::new(Kind::Box, 999).expect("valid");
-    assert_outcome(&fixture.scan(unknown), Outcome::Error, "not registered");
+    assert_outcome(
+        &fixture.scan(unknown),
+        Outcome::Error,
+        Code::ItemNotRegistered,
+    );
     let result = fixture.scan(fixture.boxes[0].barcode);
-    assert_outcome(&result, Outcome::Ok, "found");
+    assert_outcome(&result, Outcome::Ok, Code::LookupFound);
     let item = result.item.expect("summary");
     assert_eq!(item.archive_no.as_deref(), Some("2026鸿借字第001号"));
     assert_eq!(item.home.as_deref(), Some("1号库房/05列/A面/3节/4层"));
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.clerk.barcode),
         Outcome::Ok,
-        "operator: 张三",
+        Code::ScanOperator,
+        "张三",
     );
 }
 
@@ -231,7 +251,7 @@ fn shelving_needs_a_shelf_first_and_warns_about_the_home_shelf() {
     assert_eq!(fixture.engine.mode("counter"), Mode::Shelve);
     let before = fixture.events();
     let refused = fixture.scan(fixture.boxes[0].barcode);
-    assert_outcome(&refused, Outcome::Error, "scan the shelf first");
+    assert_outcome(&refused, Outcome::Error, Code::ShelveNeedsShelf);
     assert_eq!(fixture.events(), before, "a refused scan changes nothing");
     let shown = refused.item.expect("the refused box is shown");
     assert_eq!(shown.archive_no.as_deref(), Some("2026鸿借字第001号"));
@@ -239,12 +259,12 @@ fn shelving_needs_a_shelf_first_and_warns_about_the_home_shelf() {
     assert_outcome(
         &fixture.scan(fixture.shelf.barcode),
         Outcome::Ok,
-        "scan the boxes",
+        Code::ShelveShelf,
     );
     assert_outcome(
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Ok,
-        "shelved on",
+        Code::ShelveDone,
     );
     assert_eq!(
         fixture.place(fixture.boxes[0].barcode),
@@ -253,7 +273,7 @@ fn shelving_needs_a_shelf_first_and_warns_about_the_home_shelf() {
 
     fixture.scan(fixture.other_shelf.barcode);
     let warned = fixture.scan(fixture.boxes[1].barcode);
-    assert_outcome(&warned, Outcome::Warning, "not this box's home shelf");
+    assert_outcome(&warned, Outcome::Warning, Code::ShelveNotHomeShelf);
     assert_eq!(
         fixture.place(fixture.boxes[1].barcode),
         Some(fixture.other_shelf.barcode)
@@ -267,22 +287,19 @@ fn only_a_supervisor_moves_a_certificate_and_only_into_a_safe() {
     fixture.scan(fixture.safe.barcode);
     fixture.scan(fixture.clerk.barcode);
     let refused = fixture.scan(fixture.certificate.barcode);
-    assert_outcome(
-        &refused,
-        Outcome::Error,
-        "only supervisors may move certificates",
-    );
+    assert_outcome(&refused, Outcome::Error, Code::CertificateNeedsSupervisor);
     assert_eq!(fixture.place(fixture.certificate.barcode), None);
 
     fixture.scan(fixture.supervisor.barcode);
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.certificate.barcode),
         Outcome::Ok,
-        "shelved on 保险柜1",
+        Code::ShelveDone,
+        "保险柜1",
     );
     fixture.scan(fixture.shelf.barcode);
     let refused = fixture.scan(fixture.certificate.barcode);
-    assert_outcome(&refused, Outcome::Error, "only be stored in a safe");
+    assert_outcome(&refused, Outcome::Error, Code::CertificateOutsideSafe);
     assert_eq!(
         fixture.place(fixture.certificate.barcode),
         Some(fixture.safe.barcode)
@@ -297,36 +314,41 @@ fn checkout_asks_for_the_badge_then_approval_and_refuses_a_box_that_is_out() {
     assert_outcome(
         &fixture.scan(archive_box),
         Outcome::Error,
-        "scan the borrower's badge first",
+        Code::CheckoutNeedsBorrower,
     );
     assert_outcome(
         &fixture.scan(fixture.shelf.barcode),
         Outcome::Error,
-        "scan a badge or a box",
+        Code::ScanWrongKindForMode,
     );
 
     assert_outcome(
         &fixture.scan(fixture.clerk.barcode),
         Outcome::Ok,
-        "a supervisor must scan their badge",
+        Code::CheckoutBorrowerNeedsApproval,
     );
-    assert_outcome(&fixture.scan(archive_box), Outcome::Error, "needs approval");
+    assert_outcome(
+        &fixture.scan(archive_box),
+        Outcome::Error,
+        Code::CheckoutApprovalBadge,
+    );
     assert_eq!(fixture.status(archive_box), ItemStatus::Registered);
 
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.supervisor.barcode),
         Outcome::Ok,
-        "approved by 王主管",
+        Code::CheckoutApproved,
+        "王主管",
     );
     let lent = fixture.scan(archive_box);
-    assert_outcome(&lent, Outcome::Ok, "lent to 张三, due 2026-12-27");
+    assert_outcome_with(&lent, Outcome::Ok, Code::CheckoutLent, "2026-12-27");
     let item = lent.item.expect("summary");
     assert_eq!(item.holder.as_deref(), Some("张三"));
     assert_eq!(item.status, Some("on loan"));
 
     fixture.scan(fixture.executive.barcode);
     let refused = fixture.scan(archive_box);
-    assert_outcome(&refused, Outcome::Error, "on loan to 张三 since 2026-11-27");
+    assert_outcome_with(&refused, Outcome::Error, Code::LoanOnLoan, "2026-11-27");
 }
 
 #[test]
@@ -338,10 +360,11 @@ fn a_returned_box_waits_at_the_counter_with_its_home_shelf_shown() {
     fixture.scan(archive_box);
     fixture.card(CommandCard::Return);
     let returned = fixture.scan(archive_box);
-    assert_outcome(
+    assert_outcome_with(
         &returned,
         Outcome::Ok,
-        "to be shelved on 1号库房/05列/A面/3节/4层",
+        Code::ReturnDone,
+        "1号库房/05列/A面/3节/4层",
     );
     assert_eq!(fixture.status(archive_box), ItemStatus::AtCounter);
     assert_eq!(
@@ -349,7 +372,7 @@ fn a_returned_box_waits_at_the_counter_with_its_home_shelf_shown() {
         Some("柜台-counter")
     );
     let again = fixture.scan(archive_box);
-    assert_outcome(&again, Outcome::Error, "is not on loan");
+    assert_outcome(&again, Outcome::Error, Code::LoanNotOnLoan);
 }
 
 #[test]
@@ -362,14 +385,14 @@ fn undo_takes_back_a_shelving_a_loan_and_a_return() {
     assert_outcome(
         &fixture.card(CommandCard::Undo),
         Outcome::Ok,
-        "last step undone",
+        Code::UndoDone,
     );
     assert_eq!(fixture.place(archive_box), None);
     assert_eq!(fixture.status(archive_box), ItemStatus::Registered);
     assert_outcome(
         &fixture.card(CommandCard::Undo),
         Outcome::Error,
-        "nothing to undo",
+        Code::UndoNothing,
     );
 
     fixture.card(CommandCard::Checkout);
@@ -422,12 +445,12 @@ fn the_same_code_twice_in_a_short_window_is_applied_once() {
     let repeat = fixture.engine.scan("counter", &archive_box.to_string());
     assert_eq!(first.outcome, Outcome::Ok);
     assert_eq!(repeat.outcome, Outcome::Ok, "{repeat:?}");
-    assert!(repeat.message.en.contains("repeated scan, applied once"));
+    assert_eq!(repeat.code, Code::ScanRepeated);
     assert_eq!(fixture.events(), events, "not applied twice");
     // After the window the same scan is a new scan (and now refused: the box is out).
     fixture.clock.fetch_add(2_000, Ordering::SeqCst);
     let later = fixture.engine.scan("counter", &archive_box.to_string());
-    assert_outcome(&later, Outcome::Error, "on loan");
+    assert_outcome(&later, Outcome::Error, Code::LoanOnLoan);
 }
 
 #[test]
@@ -445,12 +468,13 @@ fn a_stock_take_reports_present_missing_misplaced_unknown_and_duplicates() {
     assert_outcome(
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Error,
-        "scan the shelf to check first",
+        Code::AuditNeedsShelf,
     );
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.shelf.barcode),
         Outcome::Ok,
-        "3 expected",
+        Code::AuditStarted,
+        "3",
     );
     fixture.scan(fixture.boxes[0].barcode);
     fixture.scan(fixture.boxes[0].barcode);
@@ -459,11 +483,7 @@ fn a_stock_take_reports_present_missing_misplaced_unknown_and_duplicates() {
     let stranger = Barcode::new(Kind::Box, 777).expect("valid");
     fixture.scan(stranger);
     let done = fixture.card(CommandCard::Done);
-    assert_outcome(
-        &done,
-        Outcome::Warning,
-        "present 2, missing 1, misplaced 1, unknown 1, duplicates 1",
-    );
+    assert_outcome(&done, Outcome::Warning, Code::AuditDiscrepancies);
     let report = done.audit.expect("report");
     assert_eq!(report.missing, vec![fixture.boxes[2].barcode.to_string()]);
     assert_eq!(report.misplaced, vec![fixture.boxes[3].barcode.to_string()]);
@@ -488,7 +508,7 @@ fn intake_registers_a_blank_label_and_activates_a_registered_box() {
     let fixture = Fixture::new();
     fixture.card(CommandCard::Intake);
     let activated = fixture.scan(fixture.boxes[0].barcode);
-    assert_outcome(&activated, Outcome::Ok, "activated");
+    assert_outcome(&activated, Outcome::Ok, Code::IntakeActivated);
     assert_eq!(
         fixture.status(fixture.boxes[0].barcode),
         ItemStatus::AtCounter
@@ -496,21 +516,22 @@ fn intake_registers_a_blank_label_and_activates_a_registered_box() {
     assert_outcome(
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Error,
-        "registered already",
+        Code::IntakeAlreadyRegistered,
     );
 
     let blank = Barcode::new(Kind::Box, 5000).expect("valid");
     let registered = fixture.scan(blank);
-    assert_outcome(
+    assert_outcome_with(
         &registered,
         Outcome::Warning,
-        "2026鸿借字第005号 registered",
+        Code::IntakeRegistered,
+        "2026鸿借字第005号",
     );
     assert_eq!(fixture.status(blank), ItemStatus::AtCounter);
     assert_outcome(
         &fixture.scan(fixture.shelf.barcode),
         Outcome::Error,
-        "scan new box labels",
+        Code::ScanWrongKindForMode,
     );
 }
 
@@ -522,17 +543,18 @@ fn a_handover_is_recorded_with_its_working_day_deadline() {
     assert_outcome(
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Error,
-        "scan the receiver's badge first",
+        Code::HandoverNeedsReceiver,
     );
     fixture.scan(fixture.executive.barcode);
     fixture.scan(fixture.boxes[0].barcode);
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.boxes[1].barcode),
         Outcome::Ok,
-        "added (2 items)",
+        Code::HandoverAdded,
+        "2",
     );
     let done = fixture.card(CommandCard::Done);
-    assert_outcome(&done, Outcome::Ok, "confirmed by 李总 (2 items)");
+    assert_outcome_with(&done, Outcome::Ok, Code::HandoverConfirmed, "李总");
     let store = fixture.engine.store();
     let handover = store.handover(1).expect("read").expect("recorded");
     // Friday 2026-11-27 + 3 working days.
@@ -564,8 +586,8 @@ fn two_workstations_keep_their_own_mode_and_context() {
     fixture.scan_at("cart-1", fixture.executive.barcode);
     let shelved = fixture.scan_at("counter", fixture.boxes[0].barcode);
     let lent = fixture.scan_at("cart-1", fixture.boxes[1].barcode);
-    assert_outcome(&shelved, Outcome::Ok, "shelved on");
-    assert_outcome(&lent, Outcome::Ok, "lent to 李总");
+    assert_outcome(&shelved, Outcome::Ok, Code::ShelveDone);
+    assert_outcome_with(&lent, Outcome::Ok, Code::CheckoutLent, "李总");
     assert_eq!(fixture.engine.mode("counter"), Mode::Shelve);
     assert_eq!(fixture.engine.mode("cart-1"), Mode::Checkout);
 }
@@ -595,7 +617,7 @@ fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
             NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
         )
         .expect_err("an executive is not a supervisor");
-    assert!(error.to_string().contains("not a supervisor"));
+    assert_eq!(error.message().code, Code::CheckoutNotApprover);
     store
         .approve_borrower(
             &actor(),
@@ -605,15 +627,17 @@ fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
         )
         .expect("approved");
     fixture.card(CommandCard::Checkout);
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.clerk.barcode),
         Outcome::Ok,
-        "approved by 王主管",
+        Code::CheckoutBorrowerApproved,
+        "王主管",
     );
-    assert_outcome(
+    assert_outcome_with(
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Ok,
-        "lent to 张三",
+        Code::CheckoutLent,
+        "张三",
     );
     let loan = store
         .open_loan_of(fixture.boxes[0].barcode)
@@ -627,11 +651,11 @@ fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
     assert_outcome(
         &fixture.scan(fixture.clerk.barcode),
         Outcome::Ok,
-        "a supervisor must scan their badge",
+        Code::CheckoutBorrowerNeedsApproval,
     );
     assert_outcome(
         &fixture.scan(fixture.boxes[1].barcode),
         Outcome::Error,
-        "needs approval",
+        Code::CheckoutApprovalBadge,
     );
 }

@@ -1,0 +1,1005 @@
+//! What the station says to people: a stable machine [`Code`] and the text in Chinese and
+//! English ([`Bilingual`]), each half written once in its own language.
+//!
+//! Every refusal, warning and result of the station is one row of the catalog below: a code
+//! (`checkout.needs_approval`), a Chinese template and an English template with the same
+//! named `{placeholders}`. A [`Message`] is a code with its templates filled
+//! ([`message!`](crate::message!)). Programs and tests match the code; people read the text.
+//! Values put into a template are data (a name, a shelf path) and appear as given; words of
+//! the language itself come in pairs ([`IntoArg`] for `(zh, en)`), so the English half of
+//! a message never contains Chinese that the station wrote.
+//!
+//! **Invariant:** a code, once published, keeps its meaning; the list is in the OpenAPI
+//! document (the `Code` schema) and in ARCHITECTURE.md (checked by a test).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A message in both languages, each half in its own language only.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct Bilingual {
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Bilingual {
+    /// A pair of texts.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Bilingual {
+        Bilingual {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// This text followed by `other`, in each language with its own separator.
+    pub fn join(&self, other: &Bilingual) -> Bilingual {
+        Bilingual {
+            zh: format!("{}；{}", self.zh, other.zh),
+            en: format!("{}; {}", self.en, other.en),
+        }
+    }
+
+    /// Both halves on one line, `中文 / English`, for logs and the command line.
+    pub fn joined(&self) -> String {
+        format!("{} / {}", self.zh, self.en)
+    }
+}
+
+/// A value put into a message's template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    /// Data, shown as it is in both languages (a name, a path, a number).
+    Same(String),
+    /// A word of each language.
+    Pair(&'static str, &'static str),
+    /// A text of each language, e.g. another message.
+    Text(Bilingual),
+}
+
+/// What can be put into a template: data (shown as it is in both halves), a `(zh, en)` pair
+/// of words, or a [`Bilingual`] text.
+pub trait IntoArg {
+    /// The value.
+    fn into_arg(self) -> Arg;
+}
+
+/// Data types, by value and by reference: shown as they are in both halves.
+macro_rules! data_args {
+    ($($data:ty),* $(,)?) => {
+        $(
+            impl IntoArg for $data {
+                fn into_arg(self) -> Arg {
+                    Arg::Same(self.to_string())
+                }
+            }
+
+            impl IntoArg for &$data {
+                fn into_arg(self) -> Arg {
+                    Arg::Same(self.to_string())
+                }
+            }
+        )*
+    };
+}
+
+data_args!(
+    String,
+    char,
+    u16,
+    u32,
+    u64,
+    usize,
+    i64,
+    crate::barcode::Barcode,
+    chrono::NaiveDate,
+    std::io::Error,
+);
+
+impl IntoArg for &str {
+    fn into_arg(self) -> Arg {
+        Arg::Same(self.to_owned())
+    }
+}
+
+impl IntoArg for (&'static str, &'static str) {
+    fn into_arg(self) -> Arg {
+        Arg::Pair(self.0, self.1)
+    }
+}
+
+impl IntoArg for Bilingual {
+    fn into_arg(self) -> Arg {
+        Arg::Text(self)
+    }
+}
+
+impl IntoArg for Message {
+    fn into_arg(self) -> Arg {
+        Arg::Text(self.text)
+    }
+}
+
+/// A code with its text: one refusal, warning or result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Message {
+    /// The stable machine code.
+    pub code: Code,
+    /// What it says, in Chinese and English.
+    pub text: Bilingual,
+}
+
+impl Message {
+    /// `code`'s templates filled with `args` (`name` → value). A placeholder without a
+    /// value stays as written (and fails the catalog's tests).
+    pub fn fill(code: Code, args: &[(&str, Arg)]) -> Message {
+        let (zh, en) = code.templates();
+        Message {
+            code,
+            text: Bilingual {
+                zh: fill(zh, args, |arg| match arg {
+                    Arg::Same(text) => text,
+                    Arg::Pair(zh, _) => zh,
+                    Arg::Text(text) => &text.zh,
+                }),
+                en: fill(en, args, |arg| match arg {
+                    Arg::Same(text) => text,
+                    Arg::Pair(_, en) => en,
+                    Arg::Text(text) => &text.en,
+                }),
+            },
+        }
+    }
+
+    /// This message's text followed by `other`'s, under this message's code.
+    pub fn join(mut self, other: &Message) -> Message {
+        self.text = self.text.join(&other.text);
+        self
+    }
+
+    /// The same text under another code (a result whose most important part is `code`).
+    pub fn recode(mut self, code: Code) -> Message {
+        self.code = code;
+        self
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text.joined())
+    }
+}
+
+/// One pass over `template`: `{name}` is replaced by its value in `args` (`{{` and `}}`
+/// stand for braces); the values are never scanned again, so data that looks like a
+/// placeholder stays as it is.
+fn fill(template: &str, args: &[(&str, Arg)], half: impl Fn(&Arg) -> &str) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(at) = rest.find(['{', '}']) {
+        out.push_str(&rest[..at]);
+        let brace = &rest[at..];
+        if let Some(after) = brace
+            .strip_prefix("{{")
+            .or_else(|| brace.strip_prefix("}}"))
+        {
+            out.push_str(&brace[..1]);
+            rest = after;
+            continue;
+        }
+        let name_and_rest = &brace[1..];
+        match (brace.starts_with('{'), name_and_rest.find('}')) {
+            (true, Some(close)) => {
+                let name = &name_and_rest[..close];
+                match args.iter().find(|(arg, _)| *arg == name) {
+                    Some((_, value)) => out.push_str(half(value)),
+                    None => out.push_str(&brace[..close + 2]),
+                }
+                rest = &name_and_rest[close + 1..];
+            }
+            _ => {
+                out.push_str(&brace[..1]);
+                rest = name_and_rest;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Builds a [`Message`]: `message!(LoanOnLoan, item = barcode, borrower = name)`.
+#[macro_export]
+macro_rules! message {
+    ($code:ident $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::message::Message::fill(
+            $crate::message::Code::$code,
+            &[$((stringify!($name), $crate::message::IntoArg::into_arg($value))),*],
+        )
+    };
+}
+
+/// Implements `Display` (both halves, `中文 / English`, for logs and the command line) and
+/// `std::error::Error` for an error type with a `message()` method.
+macro_rules! display_by_message {
+    ($($error:ty),* $(,)?) => {
+        $(
+            impl std::fmt::Display for $error {
+                fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    std::fmt::Display::fmt(&self.message(), f)
+                }
+            }
+
+            impl std::error::Error for $error {}
+        )*
+    };
+}
+pub(crate) use display_by_message;
+
+macro_rules! catalog {
+    ($( $variant:ident = $code:literal { $zh:literal, $en:literal } )*) => {
+        /// Every message the station can give, by its stable code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code {
+            $(
+                #[doc = $en]
+                $variant,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in catalog order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The code as published, e.g. `checkout.needs_approval`.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The Chinese and English templates.
+            pub const fn templates(self) -> (&'static str, &'static str) {
+                match self {
+                    $(Code::$variant => ($zh, $en),)*
+                }
+            }
+        }
+    };
+}
+
+impl Code {
+    /// The message of a code whose templates have no placeholders.
+    pub fn message(self) -> Message {
+        Message::fill(self, &[])
+    }
+
+    /// The code of a published name.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|code| code.as_str() == text)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl schemars::JsonSchema for Code {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Code".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let codes: Vec<&str> = Code::ALL.iter().map(|code| code.as_str()).collect();
+        schemars::json_schema!({
+            "description": "A stable machine code; the list is in ARCHITECTURE.md.",
+            "type": "string",
+            "enum": codes,
+        })
+    }
+}
+
+catalog! {
+    // The store's health: not the caller's fault, never a rule.
+    StoreLocked = "store.locked" {
+        "数据目录 {path} 正被另一个 station 进程使用{holder}",
+        "data directory {path} is in use by another station process{holder}"
+    }
+    StoreSchemaTooNew = "store.schema_too_new" {
+        "数据目录 {path} 的格式版本为 {found}，本程序只支持 {supported}：请升级 station",
+        "data directory {path} has schema version {found}; this build supports {supported}: upgrade station"
+    }
+    StoreSchemaUnknown = "store.schema_unknown" {
+        "数据目录 {path} 不是可识别的 station 数据库（缺少或损坏的格式版本）",
+        "data directory {path} is not a station store this build recognises (schema version missing or unreadable)"
+    }
+    StoreFailure = "store.failure" {
+        "存储错误（{context}）",
+        "storage failure ({context})"
+    }
+    StoreDiskFull = "store.disk_full" {
+        "磁盘已满（{context}）：此操作未执行，已确认的数据不受影响；请腾出空间",
+        "the disk is full ({context}): this change was not made and nothing acknowledged is affected; free some space"
+    }
+    StoreIo = "store.io" {
+        "文件错误（{context}）：{reason}",
+        "file error ({context}): {reason}"
+    }
+    StoreCorrupt = "store.corrupt" {
+        "记录 {key} 已损坏，无法解码",
+        "record {key} is damaged and cannot be decoded"
+    }
+    StoreConflict = "store.conflict" {
+        "事务冲突，请重试",
+        "transaction conflict, try again"
+    }
+    BackupBadTarget = "backup.bad_target" {
+        "备份目录 {path} 不可用：{reason}",
+        "backup directory {path} cannot be used: {reason}"
+    }
+
+    // Barcodes and fields.
+    BarcodeEmpty = "barcode.empty" {
+        "条码为空",
+        "the barcode is empty"
+    }
+    BarcodeUnknownPrefix = "barcode.unknown_prefix" {
+        "未知的条码前缀 {prefix}（应为 B/C/L/P/K）",
+        "unknown barcode prefix {prefix} (expected B, C, L, P or K)"
+    }
+    BarcodeBadLength = "barcode.bad_length" {
+        "条码长度为 {found}，应为 {expected}",
+        "barcode has {found} characters, expected {expected}"
+    }
+    BarcodeNotADigit = "barcode.not_a_digit" {
+        "条码第 {position} 位 {found} 不是数字",
+        "barcode character {position} ({found}) is not a digit"
+    }
+    BarcodeBadCheckDigit = "barcode.bad_check_digit" {
+        "条码校验位错误（误读或输错）",
+        "bad check digit in barcode (misread or mistyped)"
+    }
+    BarcodeSeqOutOfRange = "barcode.seq_out_of_range" {
+        "条码序号 {seq} 超出范围",
+        "barcode sequence {seq} is out of range"
+    }
+    FieldEmpty = "field.empty" {
+        "{field}不能为空",
+        "{field} must not be empty"
+    }
+    FieldTooLong = "field.too_long" {
+        "{field}超过 {max} 个字符",
+        "{field} is longer than {max} characters"
+    }
+    FieldControl = "field.control_character" {
+        "{field}含有控制字符",
+        "{field} contains a control character"
+    }
+    PathLevels = "location.path_levels" {
+        "位置 {path} 应为 库房/列/面/节/层 五级，例如 {example}",
+        "location {path} must have five levels room/rack/side/section/shelf, e.g. {example}"
+    }
+    PathSegment = "location.path_segment" {
+        "位置 {path} 的第 {level} 级 {segment} 应形如 {expected}",
+        "level {level} ({segment}) of location {path} should look like {expected}"
+    }
+    ArchiveNoEmpty = "archive_no.empty" {
+        "档案号为空",
+        "the archive number is empty"
+    }
+    ArchiveNoTooLong = "archive_no.too_long" {
+        "档案号超过 {max} 个字符",
+        "the archive number is longer than {max} characters"
+    }
+    ArchiveNoControl = "archive_no.control_character" {
+        "档案号含有控制字符",
+        "the archive number contains a control character"
+    }
+    SchemeUnclosedBrace = "scheme.unclosed_brace" {
+        "编号模板 {template} 的花括号不成对",
+        "numbering template {template} has an unclosed brace"
+    }
+    SchemeUnknownPlaceholder = "scheme.unknown_placeholder" {
+        "编号模板 {template} 含未知占位符 {placeholder}（可用 {{year}}、{{seq}}、{{seq:03}}）",
+        "numbering template {template} has unknown placeholder {placeholder} (use {{year}}, {{seq}}, {{seq:03}})"
+    }
+    SchemePlaceholderCount = "scheme.placeholder_count" {
+        "编号模板 {template} 必须恰好含一个 {{seq}}，至多一个 {{year}}",
+        "numbering template {template} needs exactly one {{seq}} and at most one {{year}}"
+    }
+    SchemeAmbiguous = "scheme.ambiguous" {
+        "编号模板 {template} 中 {{seq}} 后紧跟数字，编号无法唯一解析",
+        "numbering template {template} puts digits right after {{seq}}, so numbers cannot be parsed back"
+    }
+    SchemeBadName = "scheme.bad_name" {
+        "编号方案名称 {name} 无效（1–32 个字母、数字、- 或 _）",
+        "scheme name {name} is invalid (1–32 letters, digits, - or _)"
+    }
+
+    // The archive's rules, as the store enforces them.
+    ItemNotRegistered = "item.not_registered" {
+        "条码 {barcode} 未登记",
+        "barcode {barcode} is not registered"
+    }
+    ItemWrongKind = "item.wrong_kind" {
+        "条码 {barcode} 是{found}，此处需要{expected}",
+        "barcode {barcode} is a {found}, expected a {expected}"
+    }
+    ItemBarcodeTaken = "item.barcode_taken" {
+        "条码 {barcode} 已被其他物品使用",
+        "barcode {barcode} already belongs to another item"
+    }
+    BoxArchiveNoExists = "box.archive_no_exists" {
+        "档案号 {archive_no} 已存在",
+        "archive number {archive_no} already exists"
+    }
+    LocationExists = "location.exists" {
+        "位置 {path} 已存在",
+        "location {path} already exists"
+    }
+    LocationNotHolding = "location.not_holding" {
+        "{path} 不能直接存放物品（请扫描具体的层、保险柜或柜台）",
+        "nothing can be put on {path} directly (use a shelf, safe or counter)"
+    }
+    CertificateOutsideSafe = "certificate.outside_safe" {
+        "权证只能存放在保险柜，{path} 不是保险柜",
+        "certificates may only be stored in a safe; {path} is not a safe"
+    }
+    LoanOnLoan = "loan.on_loan" {
+        "档案盒 {item} 已被 {borrower} 于 {since} 借出",
+        "box {item} is on loan to {borrower} since {since}"
+    }
+    LoanNotOnLoan = "loan.not_on_loan" {
+        "档案盒 {item} 未借出",
+        "box {item} is not on loan"
+    }
+    LoanUnknown = "loan.unknown" {
+        "借阅单 {id} 不存在",
+        "loan {id} does not exist"
+    }
+    CheckoutNeedsApproval = "checkout.needs_approval" {
+        "{name} 借阅需主管批准",
+        "{name} needs a supervisor's approval to borrow"
+    }
+    CheckoutNotApprover = "checkout.not_approver" {
+        "{name} 不是主管，不能批准借阅",
+        "{name} is not a supervisor and cannot approve loans"
+    }
+    HandoverUnknown = "handover.unknown" {
+        "移交单 {id} 不存在",
+        "handover {id} does not exist"
+    }
+    HandoverClosed = "handover.closed" {
+        "移交单 {id} 已确认",
+        "handover {id} has already been confirmed"
+    }
+    NumberingExhausted = "numbering.exhausted" {
+        "{what} 的序号已用尽",
+        "the sequence of {what} is exhausted"
+    }
+    SchemeUnknown = "scheme.unknown" {
+        "编号方案 {name} 不存在",
+        "numbering scheme {name} does not exist"
+    }
+    SchemeExists = "scheme.exists" {
+        "编号方案 {name} 已存在（{place}）",
+        "numbering scheme {name} already exists ({place})"
+    }
+    SchemeInConfig = "scheme.in_config" {
+        "编号方案 {name} 在 station.toml 中定义，请在文件中修改",
+        "numbering scheme {name} is defined in station.toml; change it there"
+    }
+    SchemeRetired = "scheme.retired" {
+        "编号方案 {name} 已停用",
+        "numbering scheme {name} is already retired"
+    }
+    SchemeNotInUse = "scheme.not_in_use" {
+        "编号方案 {name} 已停用，不再分配新编号",
+        "numbering scheme {name} is retired and hands out no new numbers"
+    }
+    TokenUnknown = "token.unknown" {
+        "令牌 {id} 不存在",
+        "token {id} does not exist"
+    }
+    LabelUnknownJob = "label.unknown_job" {
+        "打印任务 {id} 不存在",
+        "print job {id} does not exist"
+    }
+    LabelJobDone = "label.job_done" {
+        "打印任务 {id} 已打印或已取消",
+        "print job {id} is already printed or cancelled"
+    }
+    LabelReprintReason = "label.reprint_needs_reason" {
+        "重打标签必须说明原因",
+        "a reprint needs a reason"
+    }
+    DeviceUnknown = "device.unknown" {
+        "设备 {name} 不存在",
+        "device {name} does not exist"
+    }
+    DeviceExists = "device.exists" {
+        "设备名 {name} 已被使用（{place}）",
+        "device name {name} is already used ({place})"
+    }
+    DeviceInConfig = "device.in_config" {
+        "设备 {name} 在 station.toml 中定义，请在文件中修改",
+        "device {name} is defined in station.toml; change it there"
+    }
+    DeviceInvalid = "device.invalid" {
+        "设备 {name} 的设置无效：{problem}",
+        "device {name} is not valid: {problem}"
+    }
+    DeviceUnknownWorkstation = "device.unknown_workstation" {
+        "扫描枪 {scanner} 的工作站 {workstation} 未定义（已定义：{known}）",
+        "scanner {scanner} names workstation {workstation}, which is not defined (defined: {known})"
+    }
+    DevicePrinterHasJobs = "device.printer_has_jobs" {
+        "打印机 {name} 还有 {count} 张标签等待打印：请先打印或取消它们，已确认的标签不会丢失",
+        "printer {name} still has {count} label(s) waiting: they must be printed or cancelled first, so that nothing acknowledged is lost"
+    }
+    PersonLastAdmin = "person.last_admin" {
+        "这是最后一位在职的管理员，不能降级或停用",
+        "this is the last active administrator: they cannot be demoted or deactivated"
+    }
+    PersonLeft = "person.left" {
+        "{name}（{barcode}）已离职，工牌已停用",
+        "{name} ({barcode}) has left: the badge is no longer valid"
+    }
+    ShelveNotHomeShelf = "shelve.not_home_shelf" {
+        "不是该盒的归属位置（应在 {home}）",
+        "not this box's home shelf (belongs on {home})"
+    }
+    ShelveOverCapacity = "shelve.over_capacity" {
+        "该位置已超容量：{count}/{capacity}",
+        "location over capacity: {count}/{capacity}"
+    }
+
+    // Scanning at a workstation (the workflow engine).
+    ScanRepeated = "scan.repeated" {
+        "重复扫描，只处理一次",
+        "repeated scan, applied once"
+    }
+    ScanUnreadable = "scan.unreadable" {
+        "无法识别的条码",
+        "unreadable code"
+    }
+    ScanUnknownCommandCard = "scan.unknown_command_card" {
+        "未知的命令卡",
+        "unknown command card"
+    }
+    ScanWrongKindForMode = "scan.wrong_kind_for_mode" {
+        "{mode}模式下请扫描{what}",
+        "in {mode} scan {what}"
+    }
+    ScanOperator = "scan.operator" {
+        "操作员：{name}",
+        "operator: {name}"
+    }
+    ModeEntered = "mode.entered" {
+        "{mode}模式：{next}",
+        "{mode} mode: {next}"
+    }
+    ModeCancelled = "mode.cancelled" {
+        "已取消{mode}，回到查询模式",
+        "{mode} cancelled, back to LOOKUP"
+    }
+    ModeDone = "mode.done" {
+        "{mode}完成，回到查询模式",
+        "{mode} done, back to LOOKUP"
+    }
+    LookupFound = "lookup.found" {
+        "查询结果",
+        "found"
+    }
+    ShelveNotAShelf = "shelve.not_a_shelf" {
+        "{path} 不能直接存放档案，请扫描具体的层",
+        "{path} cannot hold boxes directly: scan a shelf"
+    }
+    ShelveShelf = "shelve.shelf" {
+        "当前层位：{path}，请扫描档案盒",
+        "shelf {path}: scan the boxes"
+    }
+    ShelveNeedsShelf = "shelve.needs_shelf" {
+        "请先扫描层位条码",
+        "scan the shelf first"
+    }
+    ShelveDone = "shelve.done" {
+        "已上架到 {path}",
+        "shelved on {path}"
+    }
+    CertificateNeedsSupervisor = "certificate.needs_supervisor" {
+        "权证只能由主管{action}：请主管先扫描工牌",
+        "only supervisors may {action} certificates: a supervisor must scan their badge first"
+    }
+    CheckoutApproved = "checkout.approved" {
+        "{name} 已批准，请扫描档案盒",
+        "approved by {name}: scan the boxes"
+    }
+    CheckoutBorrowerApproved = "checkout.borrower_approved" {
+        "借阅人：{name}（已由 {approver} 批准），请扫描档案盒",
+        "borrower: {name} (approved by {approver}): scan the boxes"
+    }
+    CheckoutBorrower = "checkout.borrower" {
+        "借阅人：{name}，请扫描档案盒",
+        "borrower: {name}: scan the boxes"
+    }
+    CheckoutBorrowerNeedsApproval = "checkout.borrower_needs_approval" {
+        "借阅人：{name}，需主管扫描工牌批准",
+        "borrower: {name}: a supervisor must scan their badge to approve"
+    }
+    CheckoutNeedsBorrower = "checkout.needs_borrower" {
+        "请先扫描借阅人工牌",
+        "scan the borrower's badge first"
+    }
+    CheckoutApprovalBadge = "checkout.approval_badge_needed" {
+        "{name} 借阅需主管批准：请主管扫描工牌",
+        "{name} needs approval: a supervisor must scan their badge"
+    }
+    CheckoutLent = "checkout.lent" {
+        "已借给 {name}，{due} 前归还",
+        "lent to {name}, due {due}"
+    }
+    CheckoutCertificate = "checkout.certificate" {
+        "权证不能在柜台借出",
+        "certificates are not lent at the counter"
+    }
+    ReturnDone = "return.done" {
+        "已归还，待上架到 {home}",
+        "returned; to be shelved on {home}"
+    }
+    HandoverReceiver = "handover.receiver" {
+        "接收人：{name}，请扫描移交的档案",
+        "receiver: {name}: scan the items handed over"
+    }
+    HandoverNeedsReceiver = "handover.needs_receiver" {
+        "请先扫描接收人工牌",
+        "scan the receiver's badge first"
+    }
+    HandoverAdded = "handover.added" {
+        "已加入移交清单（{count} 件），扫描完成卡结束",
+        "added ({count} items); scan DONE to finish"
+    }
+    HandoverNeedsParties = "handover.needs_parties" {
+        "请先扫描交出人（操作员）和接收人的工牌",
+        "scan the handing-over person's badge (operator) and the receiver's badge first"
+    }
+    HandoverEmpty = "handover.empty" {
+        "移交清单为空",
+        "nothing to hand over"
+    }
+    HandoverConfirmed = "handover.confirmed" {
+        "移交单 {id} 已由 {name} 确认（{count} 件）",
+        "handover {id} confirmed by {name} ({count} items)"
+    }
+    AuditStarted = "audit.started" {
+        "盘点 {path}：应有 {count} 件，请逐一扫描，完成后扫描完成卡",
+        "checking {path}: {count} expected; scan every box, then DONE"
+    }
+    AuditNeedsShelf = "audit.needs_shelf" {
+        "请先扫描要盘点的层位",
+        "scan the shelf to check first"
+    }
+    AuditAnotherShelf = "audit.another_shelf" {
+        "正在盘点另一层位：请先扫描完成卡或取消卡",
+        "another shelf is being checked: scan DONE or CANCEL first"
+    }
+    AuditRecorded = "audit.recorded" {
+        "已记录（{count}）",
+        "recorded ({count})"
+    }
+    AuditNotStarted = "audit.not_started" {
+        "没有进行中的盘点",
+        "no stock-take in progress"
+    }
+    AuditDone = "audit.done" {
+        "盘点完成：在架 {present}，缺失 {missing}，错架 {misplaced}，未知 {unknown}，重复 {duplicates}",
+        "stock-take done: present {present}, missing {missing}, misplaced {misplaced}, unknown {unknown}, duplicates {duplicates}"
+    }
+    AuditDiscrepancies = "audit.discrepancies" {
+        "盘点完成，有差异：在架 {present}，缺失 {missing}，错架 {misplaced}，未知 {unknown}，重复 {duplicates}",
+        "stock-take done with discrepancies: present {present}, missing {missing}, misplaced {misplaced}, unknown {unknown}, duplicates {duplicates}"
+    }
+    IntakeActivated = "intake.activated" {
+        "{archive_no} 已激活，在柜台待上架",
+        "{archive_no} activated; at the counter for shelving"
+    }
+    IntakeAlreadyRegistered = "intake.already_registered" {
+        "{archive_no} 已登记过（{status}）",
+        "{archive_no} is registered already ({status})"
+    }
+    IntakeNoScheme = "intake.no_scheme" {
+        "未配置编号方案，无法登记空白标签",
+        "no numbering scheme is configured, so blank labels cannot be registered"
+    }
+    IntakeRegistered = "intake.registered" {
+        "新档案 {archive_no} 已登记，请补录题名和客户",
+        "new box {archive_no} registered: fill in its title and customer"
+    }
+    LabelSent = "label.sent" {
+        "正式标签已发送到 {printer}",
+        "its label was sent to {printer}"
+    }
+    LabelNotPrinted = "label.not_printed" {
+        "标签未能打印",
+        "its label was not printed"
+    }
+    UndoNothing = "undo.nothing" {
+        "没有可撤销的操作",
+        "nothing to undo"
+    }
+    UndoDone = "undo.done" {
+        "已撤销上一步",
+        "last step undone"
+    }
+
+    // The HTTP API: requests, access, and what the station cannot do right now.
+    RequestNoRoute = "request.no_route" {
+        "没有这个地址",
+        "no such endpoint"
+    }
+    RequestMethodNotAllowed = "request.method_not_allowed" {
+        "此地址不接受 {method} 请求",
+        "this endpoint does not accept {method}"
+    }
+    RequestMalformedJson = "request.malformed_json" {
+        "请求体不是有效的 JSON：{detail}",
+        "the request body is not valid JSON: {detail}"
+    }
+    RequestUnknownField = "request.unknown_field" {
+        "请求含有未知字段 {field}",
+        "the request has an unknown field {field}"
+    }
+    RequestMissingField = "request.missing_field" {
+        "请求缺少字段 {field}",
+        "the request lacks the field {field}"
+    }
+    RequestInvalidField = "request.invalid_value" {
+        "请求中的值无效：{detail}",
+        "a value in the request is not valid: {detail}"
+    }
+    RequestNotJson = "request.not_json" {
+        "请求体须为 JSON（Content-Type: application/json）",
+        "the request body must be JSON (Content-Type: application/json)"
+    }
+    RequestBadQuery = "request.bad_query" {
+        "查询参数无效：{detail}",
+        "the query string is not valid: {detail}"
+    }
+    RequestBadPath = "request.bad_path" {
+        "地址中的参数无效：{detail}",
+        "a parameter in the path is not valid: {detail}"
+    }
+    RequestNotANumber = "request.not_a_number" {
+        "{what} {text} 无效",
+        "{what} {text} is not a number"
+    }
+    RequestTooLarge = "request.too_large" {
+        "请求体超过 {max} 字节",
+        "the request body is larger than {max} bytes"
+    }
+    RequestTimeout = "request.timeout" {
+        "请求超时",
+        "the request took too long"
+    }
+    RequestBadLimit = "request.bad_limit" {
+        "limit 应在 1–{max} 之间",
+        "limit must be between 1 and {max}"
+    }
+    RequestBadStatus = "request.bad_status" {
+        "状态 {text} 无效",
+        "status {text} is not known"
+    }
+    RequestBadRetention = "request.bad_retention" {
+        "保管期限 {text} 无效",
+        "retention {text} is not valid"
+    }
+    RequestBadRole = "request.bad_role" {
+        "角色 {text} 无效（clerk、supervisor、admin）",
+        "role {text} is not clerk, supervisor or admin"
+    }
+    InternalError = "internal.error" {
+        "内部错误，已记录日志",
+        "internal error, logged on the station"
+    }
+    AuthMissingToken = "auth.missing_token" {
+        "需要令牌（Authorization: Bearer …）",
+        "a bearer token is required (Authorization: Bearer …)"
+    }
+    AuthInvalidToken = "auth.invalid_token" {
+        "令牌无效或已吊销",
+        "the token is invalid or revoked"
+    }
+    AuthForbidden = "auth.forbidden" {
+        "只有{role}可以{action}",
+        "only {role} may {action}"
+    }
+    ApprovalOwnNameOnly = "approval.own_name_only" {
+        "只能以自己的名义批准",
+        "you may approve only in your own name"
+    }
+    ApprovalExpired = "approval.expired" {
+        "批准的有效期已过",
+        "the approval would already have expired"
+    }
+    ScanUnknownWorkstation = "scan.unknown_workstation" {
+        "工作站 {workstation} 未配置",
+        "workstation {workstation} is not configured"
+    }
+    ScanTooLong = "scan.too_long" {
+        "扫描内容超过 {max} 字节",
+        "scan longer than {max} bytes"
+    }
+    ReportUnknown = "report.unknown" {
+        "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx",
+        "reports are ledger.csv, ledger.xlsx, loans.csv, loans.xlsx"
+    }
+    PrintingNotSetUp = "printing.not_set_up" {
+        "本站未启用打印",
+        "printing is not set up on this station"
+    }
+    PrintingNoPrinter = "printing.no_printer" {
+        "没有配置打印机",
+        "no printer is configured"
+    }
+    DevicesNotRunning = "devices.not_running" {
+        "本站未运行设备管理",
+        "device management is not running on this station"
+    }
+    LabelUnknownPrinter = "label.unknown_printer" {
+        "打印机 {name} 未配置",
+        "printer {name} is not configured"
+    }
+    LabelNoTemplate = "label.no_template" {
+        "没有 {kind} 标签模板",
+        "there is no {kind} label template"
+    }
+    LabelRenderFailed = "label.render_failed" {
+        "标签 {subject} 无法生成：{reason}",
+        "label {subject} cannot be rendered: {reason}"
+    }
+    LabelReadBackFailed = "label.read_back_failed" {
+        "标签 {subject} 读回校验失败，未打印：{reason}",
+        "label {subject} failed its read-back check and was not printed: {reason}"
+    }
+    LabelSetupFailed = "label.setup_failed" {
+        "标签模板或字体无法加载：{reason}",
+        "label templates or the font cannot be loaded: {reason}"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `c` is a Chinese, Japanese or Korean character or full-width punctuation.
+    pub(crate) fn is_cjk(c: char) -> bool {
+        matches!(c as u32,
+            0x2E80..=0x2FDF      // radicals
+            | 0x3000..=0x303F    // CJK symbols and punctuation (、。「」)
+            | 0x3040..=0x30FF    // kana
+            | 0x3400..=0x4DBF    // extension A
+            | 0x4E00..=0x9FFF    // unified ideographs
+            | 0xF900..=0xFAFF    // compatibility ideographs
+            | 0xFF00..=0xFFEF    // full-width forms (，：（）)
+            | 0x20000..=0x2FA1F) // extensions B–F
+    }
+
+    fn placeholders(template: &str) -> Vec<String> {
+        let unescaped = template.replace("{{", "").replace("}}", "");
+        let mut names: Vec<String> = unescaped
+            .split('{')
+            .skip(1)
+            .filter_map(|part| part.split_once('}').map(|(name, _)| name.to_owned()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    #[test]
+    fn every_code_has_an_english_text_without_chinese_and_a_chinese_text() {
+        for code in Code::ALL {
+            let (zh, en) = code.templates();
+            assert!(
+                !en.chars().any(is_cjk),
+                "{code}: the English text has CJK characters: {en}"
+            );
+            assert!(
+                zh.chars().any(is_cjk),
+                "{code}: the Chinese text has no Chinese: {zh}"
+            );
+            assert!(
+                !en.trim().is_empty() && !zh.trim().is_empty(),
+                "{code}: empty text"
+            );
+        }
+    }
+
+    #[test]
+    fn both_halves_of_a_code_take_the_same_values() {
+        for code in Code::ALL {
+            let (zh, en) = code.templates();
+            // The numbering help names placeholders literally in both languages.
+            assert_eq!(placeholders(zh), placeholders(en), "{code}");
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_dotted_snake_case() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "{text} appears twice");
+            let (area, what) = text.split_once('.').unwrap_or(("", ""));
+            assert!(
+                !area.is_empty()
+                    && !what.is_empty()
+                    && text.chars().all(|c| c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || c == '_'
+                        || c == '.'),
+                "{text} is not area.snake_case"
+            );
+            assert_eq!(Code::parse(text), Some(*code));
+        }
+    }
+
+    #[test]
+    fn filling_replaces_each_placeholder_once_and_keeps_data_as_given() {
+        let message = crate::message!(
+            LoanOnLoan,
+            item = "B1",
+            borrower = "{since}",
+            since = "2026-12-02"
+        );
+        assert_eq!(message.code, Code::LoanOnLoan);
+        assert_eq!(
+            message.text.en,
+            "box B1 is on loan to {since} since 2026-12-02"
+        );
+        assert_eq!(message.text.zh, "档案盒 B1 已被 {since} 于 2026-12-02 借出");
+        let pair = crate::message!(
+            ItemWrongKind,
+            barcode = "C1",
+            found = ("权证", "certificate"),
+            expected = ("档案盒", "box")
+        );
+        assert_eq!(pair.text.en, "barcode C1 is a certificate, expected a box");
+        assert_eq!(pair.text.zh, "条码 C1 是权证，此处需要档案盒");
+    }
+
+    /// The table of codes as ARCHITECTURE.md shows it.
+    fn code_table() -> String {
+        let mut table = String::from("| code | English text |\n|---|---|\n");
+        for code in Code::ALL {
+            let (_, en) = code.templates();
+            table.push_str(&format!(
+                "| `{}` | {} |\n",
+                code.as_str(),
+                en.replace('|', "\\|")
+            ));
+        }
+        table
+    }
+
+    #[test]
+    fn every_code_is_listed_in_architecture_md_with_its_english_text() {
+        let doc = include_str!("../../ARCHITECTURE.md");
+        let table = code_table();
+        assert!(
+            doc.contains(&table),
+            "ARCHITECTURE.md's table of message codes is not the catalog's; it should read:\n{table}"
+        );
+    }
+}

@@ -1,0 +1,481 @@
+//! What a store operation can answer instead of its result: a [`Refusal`] (a rule or the
+//! caller's input said no; nothing changed) or a [`StorageError`] (the disk, the files or
+//! sled failed; the caller did nothing wrong). Each gives its [`Message`] from the catalog.
+
+use std::fmt;
+
+use sled::transaction::UnabortableTransactionError;
+
+use crate::barcode::{Barcode, BarcodeError, Kind};
+use crate::message;
+use crate::message::{Bilingual, Message};
+use crate::model::{FieldError, PathError};
+use crate::numbering::{ArchiveNoError, SchemeError};
+
+/// Why a store operation did not give its result.
+#[derive(Debug)]
+pub enum StoreError {
+    /// A rule or the input refused it: nothing was changed.
+    Refused(Refusal),
+    /// The store could not do it: nothing acknowledged is affected.
+    Failed(StorageError),
+}
+
+/// A rule or the caller's input refused the operation; nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No item has this barcode.
+    NotFound(Barcode),
+    /// The barcode is of another kind than the operation needs.
+    WrongKind {
+        /// The barcode.
+        barcode: Barcode,
+        /// The kind the operation needs.
+        expected: Kind,
+    },
+    /// A box with this archive number exists already.
+    DuplicateArchiveNo(String),
+    /// A different item already has this barcode.
+    DuplicateBarcode(Barcode),
+    /// A location with this path exists already.
+    DuplicatePath(String),
+    /// A certificate may only be stored in a safe.
+    CertificateOutsideSafe {
+        /// The location refused.
+        path: String,
+    },
+    /// Items cannot be put on this kind of location.
+    NotAHoldingLocation {
+        /// The location refused.
+        path: String,
+    },
+    /// The box is out on loan.
+    OnLoan {
+        /// The box.
+        item: Barcode,
+        /// Borrower's name.
+        borrower: String,
+        /// Date and time it went out.
+        since: String,
+    },
+    /// The borrower may not borrow without approval.
+    NeedsApproval {
+        /// Borrower's name.
+        name: String,
+    },
+    /// The approver is not a supervisor.
+    NotApprover {
+        /// Approver's name.
+        name: String,
+    },
+    /// The box is not on loan.
+    NotOnLoan(Barcode),
+    /// No numbering scheme of this name.
+    UnknownScheme(String),
+    /// No loan with this number.
+    UnknownLoan(u64),
+    /// No token with this number.
+    UnknownToken(u64),
+    /// No print job with this number.
+    UnknownJob(u64),
+    /// A reprint needs a reason.
+    ReprintReason,
+    /// No handover with this number.
+    UnknownHandover(u64),
+    /// The handover has been confirmed already.
+    HandoverClosed(u64),
+    /// A barcode or number sequence ran out.
+    Exhausted(String),
+    /// A field was refused.
+    Field(FieldError),
+    /// A location path was refused.
+    Path(PathError),
+    /// An archive number was refused.
+    ArchiveNo(ArchiveNoError),
+    /// A barcode was refused.
+    Barcode(BarcodeError),
+    /// A numbering template or scheme name was refused.
+    Scheme(SchemeError),
+    /// The backup target cannot be used.
+    BackupTarget {
+        /// The target directory.
+        path: String,
+        /// Why.
+        reason: Bilingual,
+    },
+    /// A numbering scheme of this name exists already (in the store or in station.toml).
+    SchemeExists {
+        /// The name.
+        name: String,
+        /// Where it is taken, in each language.
+        place: (&'static str, &'static str),
+    },
+    /// The scheme is defined in station.toml and cannot be changed through the station.
+    SchemeInConfig(String),
+    /// The scheme has been retired already.
+    SchemeRetired(String),
+    /// Numbers were asked of a retired scheme.
+    SchemeNotInUse(String),
+    /// No device of this name.
+    UnknownDevice(String),
+    /// A device of this name exists already (in the store or in station.toml).
+    DeviceExists {
+        /// The name.
+        name: String,
+        /// Where it is taken, in each language.
+        place: (&'static str, &'static str),
+    },
+    /// The device is defined in station.toml and cannot be removed through the station.
+    DeviceInConfig(String),
+    /// A device definition has a bad field.
+    BadDevice {
+        /// The device's name as given.
+        name: String,
+        /// What is wrong.
+        problem: Bilingual,
+    },
+    /// A scanner names a workstation that is not configured.
+    UnknownWorkstation {
+        /// The scanner.
+        scanner: String,
+        /// The workstation it names.
+        workstation: String,
+        /// The configured workstations, comma-separated.
+        known: String,
+    },
+    /// A printer with labels still waiting cannot be removed.
+    PrinterHasJobs {
+        /// The printer.
+        name: String,
+        /// Pending jobs.
+        count: usize,
+    },
+    /// A print job that is no longer waiting.
+    JobDone(u64),
+    /// The change would leave no active administrator.
+    LastAdmin,
+    /// A badge of someone who has left was used.
+    PersonLeft {
+        /// The badge.
+        barcode: Barcode,
+        /// Their name.
+        name: String,
+    },
+}
+
+/// The store could not do what was asked: the disk, the files or sled failed, or the
+/// data directory cannot be used by this process.
+#[derive(Debug)]
+pub enum StorageError {
+    /// The data directory is used by another process.
+    Locked {
+        /// The data directory.
+        path: String,
+        /// Who holds it, if known (" (pid N)").
+        holder: String,
+    },
+    /// The store was written by a newer station.
+    SchemaTooNew {
+        /// The data directory.
+        path: String,
+        /// Version found.
+        found: u32,
+        /// Version supported.
+        supported: u32,
+    },
+    /// The directory holds a database that is not a station store.
+    SchemaUnknown {
+        /// The data directory.
+        path: String,
+    },
+    /// A sled failure (I/O error, corruption).
+    Storage {
+        /// What was being done.
+        context: String,
+        /// The underlying failure.
+        source: sled::Error,
+    },
+    /// The disk is full.
+    DiskFull {
+        /// What was being done.
+        context: String,
+    },
+    /// A filesystem failure outside sled.
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying failure.
+        source: std::io::Error,
+    },
+    /// A record could not be decoded.
+    Corrupt {
+        /// Which record.
+        key: String,
+    },
+    /// Internal: sled asks to run the transaction again.
+    #[doc(hidden)]
+    Conflict,
+}
+
+impl Refusal {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            Refusal::NotFound(barcode) => message!(ItemNotRegistered, barcode = barcode),
+            Refusal::WrongKind { barcode, expected } => message!(
+                ItemWrongKind,
+                barcode = barcode,
+                found = barcode.kind().label(),
+                expected = expected.label()
+            ),
+            Refusal::DuplicateArchiveNo(archive_no) => {
+                message!(BoxArchiveNoExists, archive_no = archive_no)
+            }
+            Refusal::DuplicateBarcode(barcode) => message!(ItemBarcodeTaken, barcode = barcode),
+            Refusal::DuplicatePath(path) => message!(LocationExists, path = path),
+            Refusal::CertificateOutsideSafe { path } => {
+                message!(CertificateOutsideSafe, path = path)
+            }
+            Refusal::NotAHoldingLocation { path } => message!(LocationNotHolding, path = path),
+            Refusal::OnLoan {
+                item,
+                borrower,
+                since,
+            } => message!(LoanOnLoan, item = item, borrower = borrower, since = since),
+            Refusal::NeedsApproval { name } => message!(CheckoutNeedsApproval, name = name),
+            Refusal::NotApprover { name } => message!(CheckoutNotApprover, name = name),
+            Refusal::NotOnLoan(item) => message!(LoanNotOnLoan, item = item),
+            Refusal::UnknownScheme(name) => message!(SchemeUnknown, name = name),
+            Refusal::UnknownLoan(id) => message!(LoanUnknown, id = id),
+            Refusal::UnknownToken(id) => message!(TokenUnknown, id = id),
+            Refusal::UnknownJob(id) => message!(LabelUnknownJob, id = id),
+            Refusal::ReprintReason => message!(LabelReprintReason),
+            Refusal::UnknownHandover(id) => message!(HandoverUnknown, id = id),
+            Refusal::HandoverClosed(id) => message!(HandoverClosed, id = id),
+            Refusal::Exhausted(what) => message!(NumberingExhausted, what = what),
+            Refusal::Field(error) => error.message(),
+            Refusal::Path(error) => error.message(),
+            Refusal::ArchiveNo(error) => error.message(),
+            Refusal::Barcode(error) => error.message(),
+            Refusal::Scheme(error) => error.message(),
+            Refusal::BackupTarget { path, reason } => {
+                message!(BackupBadTarget, path = path, reason = reason.clone())
+            }
+            Refusal::SchemeExists { name, place } => {
+                message!(SchemeExists, name = name, place = *place)
+            }
+            Refusal::SchemeInConfig(name) => message!(SchemeInConfig, name = name),
+            Refusal::SchemeRetired(name) => message!(SchemeRetired, name = name),
+            Refusal::SchemeNotInUse(name) => message!(SchemeNotInUse, name = name),
+            Refusal::UnknownDevice(name) => message!(DeviceUnknown, name = name),
+            Refusal::DeviceExists { name, place } => {
+                message!(DeviceExists, name = name, place = *place)
+            }
+            Refusal::DeviceInConfig(name) => message!(DeviceInConfig, name = name),
+            Refusal::BadDevice { name, problem } => {
+                message!(
+                    DeviceInvalid,
+                    name = format!("{name:?}"),
+                    problem = problem.clone()
+                )
+            }
+            Refusal::UnknownWorkstation {
+                scanner,
+                workstation,
+                known,
+            } => message!(
+                DeviceUnknownWorkstation,
+                scanner = scanner,
+                workstation = format!("{workstation:?}"),
+                known = known
+            ),
+            Refusal::PrinterHasJobs { name, count } => {
+                message!(DevicePrinterHasJobs, name = name, count = count)
+            }
+            Refusal::JobDone(id) => message!(LabelJobDone, id = id),
+            Refusal::LastAdmin => message!(PersonLastAdmin),
+            Refusal::PersonLeft { barcode, name } => {
+                message!(PersonLeft, name = name, barcode = barcode)
+            }
+        }
+    }
+
+    /// Whether the refusal says that what was named does not exist (HTTP 404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Refusal::NotFound(_)
+                | Refusal::UnknownScheme(_)
+                | Refusal::UnknownLoan(_)
+                | Refusal::UnknownToken(_)
+                | Refusal::UnknownJob(_)
+                | Refusal::UnknownHandover(_)
+                | Refusal::UnknownDevice(_)
+        )
+    }
+}
+
+impl StorageError {
+    /// What to tell people (the log also gets the underlying failure).
+    pub fn message(&self) -> Message {
+        match self {
+            StorageError::Locked { path, holder } => {
+                message!(StoreLocked, path = path, holder = holder)
+            }
+            StorageError::SchemaTooNew {
+                path,
+                found,
+                supported,
+            } => message!(
+                StoreSchemaTooNew,
+                path = path,
+                found = found,
+                supported = supported
+            ),
+            StorageError::SchemaUnknown { path } => message!(StoreSchemaUnknown, path = path),
+            StorageError::Storage { context, .. } => message!(StoreFailure, context = context),
+            StorageError::DiskFull { context } => message!(StoreDiskFull, context = context),
+            StorageError::Io { context, source } => {
+                message!(StoreIo, context = context, reason = source)
+            }
+            StorageError::Corrupt { key } => message!(StoreCorrupt, key = key),
+            StorageError::Conflict => message!(StoreConflict),
+        }
+    }
+
+    /// A sled failure while doing `context`; a full disk is told apart.
+    pub(crate) fn sled(context: &str, source: sled::Error) -> StorageError {
+        match &source {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::StorageFull => {
+                StorageError::DiskFull {
+                    context: context.to_owned(),
+                }
+            }
+            _ => StorageError::Storage {
+                context: context.to_owned(),
+                source,
+            },
+        }
+    }
+}
+
+impl StoreError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            StoreError::Refused(refusal) => refusal.message(),
+            StoreError::Failed(failure) => failure.message(),
+        }
+    }
+
+    /// Maps a sled failure while doing `context` (a full disk is told apart).
+    pub(crate) fn storage(context: &str) -> impl FnOnce(sled::Error) -> StoreError + '_ {
+        move |source| StoreError::Failed(StorageError::sled(context, source))
+    }
+
+    /// A record under `key` that cannot be decoded.
+    pub(crate) fn corrupt(key: &[u8]) -> StoreError {
+        StoreError::Failed(StorageError::Corrupt {
+            key: String::from_utf8_lossy(key).into_owned(),
+        })
+    }
+
+    pub(crate) fn wrong_kind(barcode: Barcode, expected: Kind) -> StoreError {
+        StoreError::Refused(Refusal::WrongKind { barcode, expected })
+    }
+
+    /// Whether the error is the caller's input rather than the store's health.
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, StoreError::Refused(_))
+    }
+
+    /// The refusal, if a rule said no.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            StoreError::Refused(refusal) => Some(refusal),
+            StoreError::Failed(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.message().fmt(f)
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Refused(_) => None,
+            StoreError::Failed(failure) => failure.source(),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl std::error::Error for StorageError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StorageError::Storage { source, .. } => Some(source),
+            StorageError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> StoreError {
+        StoreError::Refused(refusal)
+    }
+}
+
+impl From<StorageError> for StoreError {
+    fn from(failure: StorageError) -> StoreError {
+        StoreError::Failed(failure)
+    }
+}
+
+macro_rules! refusal_from {
+    ($($error:ty => $variant:ident),* $(,)?) => {
+        $(
+            impl From<$error> for StoreError {
+                fn from(error: $error) -> StoreError {
+                    StoreError::Refused(Refusal::$variant(error))
+                }
+            }
+        )*
+    };
+}
+
+refusal_from!(
+    FieldError => Field,
+    PathError => Path,
+    ArchiveNoError => ArchiveNo,
+    BarcodeError => Barcode,
+    SchemeError => Scheme,
+);
+
+impl From<UnabortableTransactionError> for StoreError {
+    fn from(error: UnabortableTransactionError) -> StoreError {
+        match error {
+            UnabortableTransactionError::Conflict => StoreError::Failed(StorageError::Conflict),
+            UnabortableTransactionError::Storage(source) => {
+                StoreError::storage("transaction")(source)
+            }
+        }
+    }
+}
