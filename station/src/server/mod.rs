@@ -165,8 +165,11 @@ pub struct Endpoint {
     pub path: &'static str,
     /// What it does.
     pub summary: &'static str,
-    /// The least role it needs (`None`: no token at all).
+    /// The least role it needs (`None`: no token at all). Enforced by the router from
+    /// this table: a handler never checks its own route's role.
     pub role: Option<Role>,
+    /// What a person below `role` is told they may not do, in each language.
+    pub action: (&'static str, &'static str),
     /// The query string's fields, if it takes any.
     pub query: Option<SchemaFn>,
     /// The JSON request body, if it takes one.
@@ -210,6 +213,7 @@ fn endpoint(
         path,
         summary,
         role,
+        action: ("这样做", "do this"),
         query: None,
         body: None,
         answer: None,
@@ -217,6 +221,14 @@ fn endpoint(
 }
 
 impl Endpoint {
+    /// What a refused person may not do (`批准借阅`, `approve loans`).
+    fn action(self, zh: &'static str, en: &'static str) -> Endpoint {
+        Endpoint {
+            action: (zh, en),
+            ..self
+        }
+    }
+
     /// Takes a query string of `Q`'s fields.
     fn query<Q: schemars::JsonSchema>(self) -> Endpoint {
         Endpoint {
@@ -357,6 +369,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Record a supervisor's approval for a borrower",
                 supervisor,
             )
+            .action("批准借阅", "approve loans")
             .body::<ApprovalRequest>()
             .created::<ApprovalView>(),
             post(approve_borrower),
@@ -400,6 +413,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "ledger.csv, ledger.xlsx, loans.csv or loans.xlsx",
                 supervisor,
             )
+            .action("导出报表", "export reports")
             .media(&["text/csv", XLSX]),
             get(ledger_report),
         ),
@@ -469,6 +483,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Add a person with a new badge",
                 admin,
             )
+            .action("管理人员", "manage people")
             .body::<PersonRequest>()
             .created::<PersonView>(),
             post(add_person),
@@ -480,6 +495,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Change a person's name, role, direct borrowing, or mark them left",
                 admin,
             )
+            .action("管理人员", "manage people")
             .body::<PersonEditRequest>()
             .json::<PersonView>(),
             post(edit_person),
@@ -496,6 +512,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Add a numbering scheme",
                 admin,
             )
+            .action("管理编号方案", "manage numbering schemes")
             .body::<admin::SchemeRequest>()
             .created::<admin::SchemeView>(),
             post(admin::add_scheme),
@@ -507,6 +524,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Retire a scheme added through the station (no new numbers)",
                 admin,
             )
+            .action("管理编号方案", "manage numbering schemes")
             .json::<admin::SchemeView>(),
             post(admin::retire_scheme),
         ),
@@ -517,6 +535,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Add a scanner or printer and start it",
                 admin,
             )
+            .action("管理设备", "manage devices")
             .body::<crate::store::DeviceDefinition>()
             .created::<DeviceState>(),
             post(admin::add_device),
@@ -528,6 +547,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Stop and remove a device added through the station",
                 admin,
             )
+            .action("管理设备", "manage devices")
             .empty(),
             post(admin::remove_device),
         ),
@@ -538,6 +558,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Start a device again",
                 admin,
             )
+            .action("管理设备", "manage devices")
             .json::<DeviceState>(),
             post(admin::enable_device),
         ),
@@ -548,6 +569,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Stop a device until it is enabled again",
                 admin,
             )
+            .action("管理设备", "manage devices")
             .json::<DeviceState>(),
             post(admin::disable_device),
         ),
@@ -568,6 +590,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Renew a loan by the loan period",
                 supervisor,
             )
+            .action("续借", "renew loans")
             .json::<LoanView>(),
             post(renew_loan),
         ),
@@ -578,6 +601,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Register a certificate (权证)",
                 supervisor,
             )
+            .action("登记权证", "register certificates")
             .body::<CertificateRequest>()
             .created::<ItemView>(),
             post(register_certificate),
@@ -589,6 +613,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Create a token for a person (shown once)",
                 admin,
             )
+            .action("管理令牌", "manage tokens")
             .body::<TokenRequest>()
             .created::<TokenView>(),
             post(create_token),
@@ -600,6 +625,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Revoke a token",
                 admin,
             )
+            .action("管理令牌", "manage tokens")
             .empty(),
             post(revoke_token),
         ),
@@ -756,6 +782,14 @@ async fn openapi_json() -> Json<serde_json::Value> {
 pub fn app(state: AppState) -> Router {
     let mut router = Router::new();
     for (endpoint, handler) in routes() {
+        // Every live token acts for at least a clerk (`authenticate`); a higher least role
+        // is enforced here, from the route's own row.
+        let handler = match endpoint.role {
+            Some(role) if role > Role::Clerk => handler.route_layer(
+                middleware::from_fn_with_state((state.clone(), role, endpoint.action), guard),
+            ),
+            _ => handler,
+        };
         router = router.route(endpoint.path, handler);
     }
     router
@@ -844,8 +878,27 @@ async fn authenticate(State(state): State<AppState>, mut request: Request, next:
     }
 }
 
+/// Lets a request through only if its principal has at least the route's role.
+async fn guard(
+    State((state, role, action)): State<(AppState, Role, (&'static str, &'static str))>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(principal) = request.extensions().get::<Principal>().cloned() else {
+        // `authenticate` puts a principal into every request under /api/ and /metrics.
+        tracing::error!(path = %request.uri().path(), "a guarded route was reached without a principal");
+        return ApiError::internal().into_response();
+    };
+    match state.require(&principal, role, action).await {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
+    }
+}
+
 impl AppState {
-    /// Refuses (403, recorded as an event) unless `principal` has at least `role`.
+    /// Refuses (403, recorded as an event) unless `principal` has at least `role`. The
+    /// router calls it for every route's least role; handlers call it only for what a
+    /// route's data decides (a certificate, a safe).
     async fn require(
         &self,
         principal: &Principal,
@@ -1524,9 +1577,6 @@ async fn approve_borrower(
     Extension(principal): Extension<Principal>,
     body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
-    state
-        .require(&principal, Role::Supervisor, ("批准借阅", "approve loans"))
-        .await?;
     let request = json_body(body)?;
     let borrower = parse_barcode(&request.borrower)?;
     let approver = match &request.approver {
@@ -1804,12 +1854,8 @@ fn report_error(error: crate::ledger::LedgerError) -> ApiError {
 /// The ledger (台帐) as CSV or XLSX.
 async fn ledger_report(
     State(state): State<AppState>,
-    Extension(principal): Extension<Principal>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    state
-        .require(&principal, Role::Supervisor, ("导出报表", "export reports"))
-        .await?;
     let store = state.store.clone();
     match file.as_str() {
         "ledger.csv" => {
@@ -2262,9 +2308,6 @@ fn parse_role(text: &str) -> Result<Role, ApiError> {
     }
 }
 
-/// What a refusal of the people routes names.
-const MANAGE_PEOPLE: (&str, &str) = ("管理人员", "manage people");
-
 /// A person to add.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -2282,9 +2325,6 @@ async fn add_person(
     Extension(principal): Extension<Principal>,
     body: Result<Json<PersonRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<PersonView>), ApiError> {
-    state
-        .require(&principal, Role::Admin, MANAGE_PEOPLE)
-        .await?;
     let request = json_body(body)?;
     let new = crate::store::NewPerson {
         role: parse_role(&request.role)?,
@@ -2315,9 +2355,6 @@ async fn edit_person(
     Path(barcode): Path<String>,
     body: Result<Json<PersonEditRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<PersonView>, ApiError> {
-    state
-        .require(&principal, Role::Admin, MANAGE_PEOPLE)
-        .await?;
     let person = parse_barcode(&barcode)?;
     let request = json_body(body)?;
     let edit = crate::store::PersonEdit {
@@ -2347,13 +2384,6 @@ async fn register_certificate(
     Extension(principal): Extension<Principal>,
     body: Result<Json<CertificateRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<ItemView>), ApiError> {
-    state
-        .require(
-            &principal,
-            Role::Supervisor,
-            ("登记权证", "register certificates"),
-        )
-        .await?;
     let request = json_body(body)?;
     let new = crate::store::NewCertificate {
         kind: crate::model::CertificateKind::parse(&request.kind),
@@ -2391,9 +2421,6 @@ async fn create_token(
     Extension(principal): Extension<Principal>,
     body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
-    state
-        .require(&principal, Role::Admin, ("管理令牌", "manage tokens"))
-        .await?;
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
     let actor = principal.actor();
@@ -2414,9 +2441,6 @@ async fn revoke_token(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .require(&principal, Role::Admin, ("管理令牌", "manage tokens"))
-        .await?;
     let id = parse_number(&id, ("令牌编号", "token number"))?;
     let actor = principal.actor();
     let store = state.store.clone();
@@ -2459,9 +2483,6 @@ async fn renew_loan(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Json<LoanView>, ApiError> {
-    state
-        .require(&principal, Role::Supervisor, ("续借", "renew loans"))
-        .await?;
     let id = parse_number(&id, ("借阅单号", "loan number"))?;
     let store = state.store.clone();
     let days = i64::from(state.config.loan_days);
