@@ -9,7 +9,9 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::*;
-use crate::model::HandoverStage;
+use crate::barcode::Barcode;
+use crate::model::{HandoverStage, Role};
+use crate::store::{Refusal, StoreError};
 use crate::store::{Actor, NewBox, NewPerson};
 use crate::workflow::WorkflowConfig;
 

@@ -9,21 +9,21 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-use super::Path;
+use crate::server::Path;
 use crate::store::Refusal;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
-use super::{blocking, json_body, ApiError, AppState, Principal};
 use crate::devices::{DeviceManager, DeviceState};
+use crate::server::{blocking, json_body, ApiError, AppState, Principal};
 use crate::store::{DeviceDefinition, StationScheme, StoreError};
 
 type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// A numbering scheme as the API shows it.
 #[derive(Serialize, schemars::JsonSchema)]
-pub(super) struct SchemeView {
+pub(crate) struct SchemeView {
     name: String,
     /// E.g. `{year}鸿借字第{seq:03}号`.
     template: String,
@@ -46,7 +46,7 @@ impl From<StationScheme> for SchemeView {
 }
 
 /// Every numbering scheme: station.toml's, then those added through the station.
-pub(super) async fn schemes(
+pub(crate) async fn schemes(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SchemeView>>, ApiError> {
     let configured = state.config.scheme_names();
@@ -75,7 +75,7 @@ pub(super) async fn schemes(
 /// A numbering scheme to add.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub(super) struct SchemeRequest {
+pub(crate) struct SchemeRequest {
     /// Letters, digits, `-`, `_`; not used by another scheme.
     name: String,
     /// `{year}`, `{seq}` or `{seq:0N}` around fixed text, e.g. `{year}鸿借字第{seq:03}号`.
@@ -83,7 +83,7 @@ pub(super) struct SchemeRequest {
 }
 
 /// Adds a numbering scheme (kept in the store).
-pub(super) async fn add_scheme(
+pub(crate) async fn add_scheme(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     body: JsonBody<SchemeRequest>,
@@ -99,7 +99,7 @@ pub(super) async fn add_scheme(
 }
 
 /// Retires a scheme added through the station: its numbers stay, it allocates no more.
-pub(super) async fn retire_scheme(
+pub(crate) async fn retire_scheme(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
@@ -147,7 +147,7 @@ fn state_of(state: &AppState, name: &str) -> Result<Json<DeviceState>, ApiError>
 }
 
 /// Adds a scanner or a printer (kept in the store) and starts it.
-pub(super) async fn add_device(
+pub(crate) async fn add_device(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     body: JsonBody<DeviceDefinition>,
@@ -163,7 +163,7 @@ pub(super) async fn add_device(
 }
 
 /// Stops and forgets a device added through the station.
-pub(super) async fn remove_device(
+pub(crate) async fn remove_device(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
@@ -192,7 +192,7 @@ async fn set_enabled(
 }
 
 /// Starts a device again (station.toml's or the station's); the choice is kept.
-pub(super) async fn enable_device(
+pub(crate) async fn enable_device(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
@@ -202,7 +202,7 @@ pub(super) async fn enable_device(
 
 /// Stops a device (station.toml's or the station's) until it is enabled again; a
 /// disabled printer's labels wait in the queue.
-pub(super) async fn disable_device(
+pub(crate) async fn disable_device(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(name): Path<String>,

@@ -1,0 +1,242 @@
+//! The one error shape (`{"error": code, "message": {"zh", "en"}}`) and the extractors
+//! whose rejections answer in it: JSON bodies, query strings, path parameters, unknown
+//! routes, wrong methods, time limits.
+
+use crate::barcode::Barcode;
+use crate::message;
+use crate::message::{Bilingual, Code, Message};
+use crate::store::{Refusal, StoreError};
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::server::*;
+
+/// A number from the path, or a 400 that names it.
+pub(crate) fn parse_number(
+    text: &str,
+    what: (&'static str, &'static str),
+) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            message!(RequestNotANumber, what = what, text = format!("{text:?}")),
+        )
+    })
+}
+
+/// An error answered as `{"error": code, "message": {"zh": …, "en": …}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: Message,
+}
+
+/// The one shape of every error answer.
+#[derive(Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Error")]
+pub(crate) struct ErrorBody {
+    /// The stable machine code, e.g. `auth.forbidden`.
+    error: Code,
+    /// What is wrong, for people.
+    message: Bilingual,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: Message) -> ApiError {
+        ApiError { status, message }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.message.code,
+            message: self.message.text,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::Refused(refusal) => {
+                let status = if refusal.is_not_found() {
+                    StatusCode::NOT_FOUND
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                ApiError::new(status, refusal.message())
+            }
+            StoreError::Failed(failure) => {
+                tracing::error!(error = %failure, "store failure while answering a request");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        ApiError::from(StoreError::Refused(refusal))
+    }
+}
+
+impl ApiError {
+    /// A 500 that says nothing of the internals (they are logged).
+    pub(crate) fn internal() -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message!(InternalError))
+    }
+}
+
+/// A JSON body, or a 400 that says what is wrong with it.
+pub(crate) fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                message!(RequestTooLarge, max = MAX_BODY_BYTES),
+            );
+        }
+        ApiError::new(StatusCode::BAD_REQUEST, json_problem(&rejection))
+    })
+}
+
+/// The query string as `T`; a query string that does not fit answers 400 in the one error
+/// shape (axum's own extractor answers plain text).
+pub(crate) struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let detail = detail_of(&text);
+                let message = match serde_problem(&text) {
+                    message if message.code == Code::RequestInvalidField => {
+                        message!(RequestBadQuery, detail = detail)
+                    }
+                    named => named,
+                };
+                Err(ApiError::new(StatusCode::BAD_REQUEST, message))
+            }
+        }
+    }
+}
+
+/// The path's parameters as `T`; a parameter that does not fit answers 400 in the one
+/// error shape.
+pub(crate) struct Path<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                message!(RequestBadPath, detail = detail_of(&rejection.body_text())),
+            )),
+        }
+    }
+}
+
+/// Answers a known path called with a method it does not take.
+pub(crate) async fn method_not_allowed(method: axum::http::Method) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        message!(RequestMethodNotAllowed, method = method.as_str()),
+    )
+}
+
+/// What is wrong with a JSON body that could not be read, named by its own code.
+pub(crate) fn json_problem(rejection: &axum::extract::rejection::JsonRejection) -> Message {
+    use axum::extract::rejection::JsonRejection;
+    match rejection {
+        JsonRejection::JsonDataError(error) => serde_problem(&error.body_text()),
+        JsonRejection::JsonSyntaxError(error) => {
+            message!(RequestMalformedJson, detail = detail_of(&error.body_text()))
+        }
+        JsonRejection::MissingJsonContentType(_) => message!(RequestNotJson),
+        other => message!(RequestMalformedJson, detail = detail_of(&other.body_text())),
+    }
+}
+
+/// serde's own words after axum's preface ("Failed to deserialize …: ").
+pub(crate) fn detail_of(text: &str) -> &str {
+    text.split_once(": ").map_or(text, |(_, detail)| detail)
+}
+
+/// A field-level deserialisation failure: an unknown or missing field is named; any other
+/// (a wrong type, a number out of range) is told with serde's own words as its detail.
+pub(crate) fn serde_problem(text: &str) -> Message {
+    let detail = detail_of(text);
+    let quoted = |marker: &str| {
+        detail
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned())
+    };
+    if let Some(field) = quoted("unknown field `") {
+        return message!(RequestUnknownField, field = field);
+    }
+    if let Some(field) = quoted("missing field `") {
+        return message!(RequestMissingField, field = field);
+    }
+    message!(RequestInvalidField, detail = detail)
+}
+
+/// Answers 503 when a request runs past [`REQUEST_TIMEOUT`].
+pub(crate) async fn time_limit(request: Request, next: Next) -> Response {
+    if request.uri().path() == "/api/v1/live" {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(RequestTimeout)).into_response()
+        }
+    }
+}
+
+/// Runs store work (which waits for a flush) off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|error| {
+        tracing::error!(%error, "blocking task failed");
+        ApiError::internal()
+    })
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, message!(RequestNoRoute))
+}
+
+pub(crate) fn parse_barcode(text: &str) -> Result<Barcode, ApiError> {
+    Barcode::parse(text).map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.message()))
+}

@@ -1,0 +1,187 @@
+//! Registering and editing boxes; registering certificates.
+
+use crate::message;
+use crate::message::Message;
+use crate::model::Item;
+use crate::store::Refusal;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+/// A box to register.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    title: String,
+    customer: String,
+    #[serde(default)]
+    category: String,
+    archive_no: Option<String>,
+    scheme: Option<String>,
+    year: Option<u16>,
+    retention: Option<String>,
+    /// Home shelf as a path, e.g. `1号库房/05列/A面/3节/4层`.
+    home: Option<String>,
+    /// Print its label at once on this workstation's printer.
+    print_at: Option<String>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Registered {
+    #[serde(flatten)]
+    item: ItemView,
+    label_jobs: Vec<u64>,
+}
+
+pub(crate) async fn register_box(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<RegisterRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let request = json_body(body)?;
+    let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
+    let year = request.year.unwrap_or_else(|| {
+        u16::try_from(chrono::Datelike::year(&today(&state.store))).unwrap_or(2000)
+    });
+    let scheme = match &request.scheme {
+        Some(name) => Some(
+            crate::config::effective_schemes(&state.config, &state.store)?
+                .into_iter()
+                .find(|scheme| scheme.name() == name)
+                .ok_or_else(|| bad(Refusal::UnknownScheme(name.clone()).message()))?,
+        ),
+        None => None,
+    };
+    let retention = match &request.retention {
+        Some(text) => Some(
+            crate::model::Retention::parse(text)
+                .ok_or_else(|| bad(message!(RequestBadRetention, text = format!("{text:?}"))))?,
+        ),
+        None => None,
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let home_path = request.home.clone();
+    let new = crate::store::NewBox {
+        archive_no: request.archive_no.clone(),
+        scheme: scheme.map(|scheme| (scheme, year)),
+        title: request.title.clone(),
+        customer: request.customer.clone(),
+        category: request.category.clone(),
+        year: Some(year),
+        retention,
+        ..crate::store::NewBox::default()
+    };
+    let registered = blocking(move || {
+        store.write(&actor, |tx| {
+            let home = match &home_path {
+                Some(path) => Some(tx.ensure_location(path)?),
+                None => None,
+            };
+            tx.register_box(&crate::store::NewBox {
+                home,
+                ..new.clone()
+            })
+        })
+    })
+    .await??;
+    let mut label_jobs = Vec::new();
+    if let Some(workstation) = &request.print_at {
+        let jobs = state.print_labels(
+            &principal,
+            vec![registered.barcode.to_string()],
+            None,
+            Some(workstation),
+            None,
+        )?;
+        label_jobs = jobs.iter().map(|job| job.id).collect();
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            item: box_view(&state.store, registered)?,
+            label_jobs,
+        }),
+    ))
+}
+
+/// Fields to change; absent ones stay.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EditRequest {
+    title: Option<String>,
+    customer: Option<String>,
+    category: Option<String>,
+    year: Option<u16>,
+    retention: Option<String>,
+}
+
+pub(crate) async fn edit_box(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+    body: Result<Json<EditRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ItemView>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let request = json_body(body)?;
+    let retention = match &request.retention {
+        Some(text) => Some(Some(crate::model::Retention::parse(text).ok_or_else(
+            || {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    message!(RequestBadRetention, text = format!("{text:?}")),
+                )
+            },
+        )?)),
+        None => None,
+    };
+    let edit = crate::store::BoxEdit {
+        title: request.title,
+        customer: request.customer,
+        category: request.category,
+        year: request.year.map(Some),
+        retention,
+        ..crate::store::BoxEdit::default()
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let edited = blocking(move || store.edit_box(&actor, barcode, &edit)).await??;
+    Ok(Json(box_view(&state.store, edited)?))
+}
+
+/// A certificate to register.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CertificateRequest {
+    /// 不动产权证, 他项权证, 动产抵押登记, 股权出质登记, or another name.
+    kind: String,
+    number: String,
+    archive_no: String,
+}
+
+pub(crate) async fn register_certificate(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<CertificateRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+    let request = json_body(body)?;
+    let new = crate::store::NewCertificate {
+        kind: crate::model::CertificateKind::parse(&request.kind),
+        number: request.number,
+        archive_no: request.archive_no,
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let certificate = blocking(move || store.register_certificate(&actor, &new)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(item_view(&state.store, Item::Certificate(certificate))?),
+    ))
+}

@@ -1,0 +1,37 @@
+//! Handovers with their deadline state (normal, warning, overdue).
+
+use axum::extract::State;
+use axum::Json;
+
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+/// Open handovers, earliest deadline first, each normal / warning / overdue.
+pub(crate) async fn handovers(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<HandoverView>>, ApiError> {
+    let store = &state.store;
+    let today = today(store);
+    let views = store
+        .open_handovers()?
+        .into_iter()
+        .map(|handover| HandoverView {
+            id: handover.id,
+            stage: match handover.stage {
+                crate::model::HandoverStage::OfficerToOfficer => "officer_to_officer",
+                crate::model::HandoverStage::OfficerToArchivist => "officer_to_archivist",
+            },
+            from: handover.from.to_string(),
+            to: handover.to.to_string(),
+            items: handover.items.iter().map(ToString::to_string).collect(),
+            deadline: handover.deadline,
+            state: match handover.deadline.cmp(&today) {
+                std::cmp::Ordering::Less => "overdue",
+                std::cmp::Ordering::Equal => "warning",
+                std::cmp::Ordering::Greater => "normal",
+            },
+        })
+        .collect();
+    Ok(Json(views))
+}

@@ -1,0 +1,20 @@
+//! `GET /healthz`.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+
+use crate::server::*;
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct Health {
+    status: &'static str,
+    events: u64,
+}
+
+pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok",
+        events: state.store.head().0,
+    })
+}

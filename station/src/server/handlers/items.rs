@@ -1,0 +1,243 @@
+//! Items, box search, locations and what stands at them, an item's history.
+
+use crate::message;
+use crate::model::{ArchiveBox, Item, LocationKind, Role};
+use crate::store::Refusal;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+pub(crate) async fn get_item(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+) -> Result<Json<ItemView>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let store = &state.store;
+    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
+    if matches!(item, Item::Certificate(_)) {
+        state
+            .require(
+                &principal,
+                Role::Supervisor,
+                ("查看权证", "see certificates"),
+            )
+            .await?;
+    }
+    Ok(Json(item_view(store, item)?))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BoxQuery {
+    archive_no: Option<String>,
+    customer: Option<String>,
+    category: Option<String>,
+    year: Option<u16>,
+    /// registered, stored, at counter, on loan, in handover, missing.
+    status: Option<String>,
+    /// A location's barcode: the boxes standing there.
+    location: Option<String>,
+    /// The last barcode of the previous page.
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// How many boxes a filtered search looks at for one page before it stops (the caller
+/// continues from the cursor in the `x-next-after` header).
+pub(crate) const MAX_SCANNED: usize = 100_000;
+
+/// Boxes by archive number (exact), customer prefix, location, category, year, status;
+/// `limit` per page (≤ 500), `after` = the cursor; the next cursor comes back in the
+/// `x-next-after` header when there may be more.
+pub(crate) async fn find_boxes(
+    State(state): State<AppState>,
+    Query(query): Query<BoxQuery>,
+) -> Result<Response, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            message!(RequestBadLimit, max = MAX_PAGE),
+        ));
+    }
+    let after = query.after.as_deref().map(parse_barcode).transpose()?;
+    let status = match query.status.as_deref() {
+        Some(text) => Some(
+            [
+                crate::model::ItemStatus::Registered,
+                crate::model::ItemStatus::Stored,
+                crate::model::ItemStatus::AtCounter,
+                crate::model::ItemStatus::OnLoan,
+                crate::model::ItemStatus::InHandover,
+                crate::model::ItemStatus::Missing,
+            ]
+            .into_iter()
+            .find(|status| status.label().1 == text || status.label().0 == text)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    message!(RequestBadStatus, text = format!("{text:?}")),
+                )
+            })?,
+        ),
+        None => None,
+    };
+    let keep = |b: &ArchiveBox| {
+        query.category.as_ref().is_none_or(|c| b.category == *c)
+            && query.year.is_none_or(|y| b.year == Some(y))
+            && status.is_none_or(|s| b.status == s)
+    };
+    let store = &state.store;
+    let mut boxes = Vec::new();
+    let mut next = None;
+    if let Some(number) = &query.archive_no {
+        boxes.extend(store.box_by_archive_no(number.trim())?.filter(|b| keep(b)));
+    } else if let Some(customer) = &query.customer {
+        let page = store.search_customer(customer, after, limit)?;
+        if page.len() == limit {
+            next = page.last().map(|b| b.barcode);
+        }
+        boxes.extend(page.into_iter().filter(|b| keep(b)));
+    } else if let Some(location) = &query.location {
+        let location = parse_barcode(location)?;
+        for barcode in store.barcodes_at(location, usize::MAX)? {
+            if after.is_some_and(|after| barcode <= after) {
+                continue;
+            }
+            if let Some(Item::Box(archive_box)) = store.get_item(barcode)? {
+                if keep(&archive_box) {
+                    if boxes.len() == limit {
+                        next = boxes.last().map(|b: &ArchiveBox| b.barcode);
+                        break;
+                    }
+                    boxes.push(archive_box);
+                }
+            }
+        }
+    } else if query.category.is_some() || query.year.is_some() || status.is_some() {
+        for (scanned, archive_box) in store.boxes_after(after).enumerate() {
+            let archive_box = archive_box?;
+            if scanned == MAX_SCANNED {
+                next = Some(archive_box.barcode);
+                break;
+            }
+            if keep(&archive_box) {
+                boxes.push(archive_box);
+                if boxes.len() == limit {
+                    next = boxes.last().map(|b| b.barcode);
+                    break;
+                }
+            }
+        }
+    }
+    let views = boxes
+        .into_iter()
+        .map(|b| box_view(store, b))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut response = Json(views).into_response();
+    if let Some(next) = next {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string()) {
+            response.headers_mut().insert("x-next-after", value);
+        }
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    limit: Option<usize>,
+}
+
+pub(crate) async fn location_items(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let store = &state.store;
+    match store.get_item(barcode)? {
+        Some(Item::Location(location)) if location.kind == LocationKind::Safe => {
+            state
+                .require(
+                    &principal,
+                    Role::Supervisor,
+                    ("查看保险柜", "see a safe's contents"),
+                )
+                .await?;
+        }
+        Some(Item::Location(_)) => {}
+        Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
+    }
+    let views = store
+        .items_at(barcode, limit)?
+        .into_iter()
+        .map(|item| item_view(store, item))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(views))
+}
+
+pub(crate) async fn item_history(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+) -> Result<Json<Vec<EventView>>, ApiError> {
+    let barcode = parse_barcode(&barcode)?;
+    let store = &state.store;
+    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
+    if matches!(item, Item::Certificate(_)) {
+        state
+            .require(
+                &principal,
+                Role::Supervisor,
+                ("查看权证", "see certificates"),
+            )
+            .await?;
+    }
+    let events = store
+        .history(barcode)?
+        .into_iter()
+        .map(|event| EventView {
+            seq: event.seq,
+            at: event.body.at,
+            station: event.body.station,
+            actor: event.body.actor,
+            kind: format!("{:?}", event.body.kind),
+            changes: event.body.changes,
+        })
+        .collect();
+    Ok(Json(events))
+}
+
+/// Every location in path order (a tree by its paths), with what stands there.
+pub(crate) async fn locations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<LocationView>>, ApiError> {
+    let store = &state.store;
+    let mut out = Vec::new();
+    for item in store.items_of_kind(crate::barcode::Kind::Location) {
+        if let Item::Location(location) = item? {
+            out.push(LocationView {
+                barcode: location.barcode.to_string(),
+                items: store.count_at(location.barcode)?,
+                path: location.path,
+                kind: format!("{:?}", location.kind).to_lowercase(),
+                parent: location.parent.map(|p| p.to_string()),
+                capacity: location.capacity,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Json(out))
+}

@@ -1,0 +1,90 @@
+//! Printing labels, the print queue, cancelling a waiting label.
+
+use crate::store::Refusal;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+/// Labels to print.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LabelsRequest {
+    barcodes: Vec<String>,
+    printer: Option<String>,
+    workstation: Option<String>,
+    /// For a reprint: the job reprinted.
+    reprint_of: Option<u64>,
+    /// Why it is printed again (required with `reprint_of`).
+    reason: Option<String>,
+}
+
+pub(crate) async fn print_labels(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<LabelsRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
+    let request = json_body(body)?;
+    let reprint = match (request.reprint_of, request.reason) {
+        (Some(job), Some(reason)) => Some((job, reason)),
+        (Some(_), None) => return Err(Refusal::ReprintReason.into()),
+        (None, _) => None,
+    };
+    let state_for_print = state.clone();
+    let jobs = blocking(move || {
+        state_for_print.print_labels(
+            &principal,
+            request.barcodes,
+            request.printer,
+            request.workstation.as_deref(),
+            reprint,
+        )
+    })
+    .await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(jobs.into_iter().map(JobView::from).collect()),
+    ))
+}
+
+/// Why a waiting label is cancelled.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CancelRequest {
+    /// Recorded with the cancellation, e.g. "printer replaced".
+    reason: String,
+}
+
+/// Cancels a waiting label: a person's decision, recorded as an event.
+pub(crate) async fn cancel_label(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: Result<Json<CancelRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_number(&id, ("打印任务编号", "print job number"))?;
+    let request = json_body(body)?;
+    let actor = principal.actor();
+    let store = state.store.clone();
+    blocking(move || store.cancel_print(&actor, id, &request.reason)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn label_queue(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<JobView>>, ApiError> {
+    Ok(Json(
+        state
+            .store
+            .pending_jobs()?
+            .into_iter()
+            .map(JobView::from)
+            .collect(),
+    ))
+}

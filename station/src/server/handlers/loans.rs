@@ -1,0 +1,119 @@
+//! Loans: open, overdue, by borrower; approvals recorded ahead; renewals.
+
+use crate::message;
+use crate::model::Role;
+use crate::store::Refusal;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+/// A supervisor's approval for someone to borrow, recorded before the checkout.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApprovalRequest {
+    borrower: String,
+    /// The approving supervisor; the token's owner when absent.
+    approver: Option<String>,
+    /// Last day it may be used; today when absent.
+    valid_until: Option<chrono::NaiveDate>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ApprovalView {
+    borrower: String,
+    approver: String,
+    valid_until: chrono::NaiveDate,
+}
+
+pub(crate) async fn approve_borrower(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
+    let request = json_body(body)?;
+    let borrower = parse_barcode(&request.borrower)?;
+    let approver = match &request.approver {
+        Some(text) => parse_barcode(text)?,
+        None => principal.person.barcode,
+    };
+    if approver != principal.person.barcode && principal.person.role < Role::Admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            message!(ApprovalOwnNameOnly),
+        ));
+    }
+    let today = chrono::DateTime::from_timestamp_millis(state.store.now())
+        .map(|at| at.date_naive())
+        .unwrap_or_default();
+    let valid_until = request.valid_until.unwrap_or(today);
+    if valid_until < today {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message!(ApprovalExpired),
+        ));
+    }
+    let actor = crate::store::Actor::new(format!("{approver}@api"));
+    let store = state.store.clone();
+    let approval =
+        blocking(move || store.approve_borrower(&actor, borrower, approver, valid_until)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(ApprovalView {
+            borrower: approval.borrower.to_string(),
+            approver: approval.approver.to_string(),
+            valid_until: approval.valid_until,
+        }),
+    ))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LoanQuery {
+    /// Only loans past their due date.
+    overdue: Option<bool>,
+    /// Only this borrower's loans.
+    borrower: Option<String>,
+}
+
+/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
+pub(crate) async fn loans(
+    State(state): State<AppState>,
+    Query(query): Query<LoanQuery>,
+) -> Result<Json<Vec<LoanView>>, ApiError> {
+    let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
+    Ok(Json(loan_views(
+        &state.store,
+        query.overdue == Some(true),
+        borrower,
+    )?))
+}
+
+pub(crate) async fn renew_loan(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<Json<LoanView>, ApiError> {
+    let id = parse_number(&id, ("借阅单号", "loan number"))?;
+    let store = state.store.clone();
+    let days = i64::from(state.config.loan_days);
+    let actor = principal.actor();
+    let loan = blocking(move || {
+        let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
+        let from = loan.due.max(today(&store));
+        store.renew_loan(&actor, id, from + chrono::Duration::days(days))
+    })
+    .await??;
+    let views = loan_views(&state.store, false, Some(loan.borrower))?;
+    views
+        .into_iter()
+        .find(|view| view.id == id)
+        .map(Json)
+        .ok_or_else(|| Refusal::UnknownLoan(id).into())
+}

@@ -1,0 +1,25 @@
+//! One module per resource: the route handlers and their request types.
+
+mod admin;
+mod boxes;
+mod devices;
+mod handovers;
+mod health;
+mod items;
+mod labels;
+mod loans;
+mod people;
+mod scans;
+mod tokens;
+
+pub(crate) use admin::*;
+pub(crate) use boxes::*;
+pub(crate) use devices::*;
+pub(crate) use handovers::*;
+pub(crate) use health::*;
+pub(crate) use items::*;
+pub(crate) use labels::*;
+pub(crate) use loans::*;
+pub(crate) use people::*;
+pub(crate) use scans::*;
+pub(crate) use tokens::*;

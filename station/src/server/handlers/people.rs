@@ -1,0 +1,101 @@
+//! People: the list, adding, editing (role, badge, borrowing, leaving).
+
+use crate::message;
+use crate::model::{Item, Role};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+pub(crate) async fn people(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<PersonView>>, ApiError> {
+    let mut out = Vec::new();
+    for item in state.store.items_of_kind(crate::barcode::Kind::Person) {
+        if let Item::Person(person) = item? {
+            let active = !state.store.has_left(person.barcode)?;
+            out.push(PersonView::new(person, active));
+        }
+    }
+    Ok(Json(out))
+}
+
+/// `clerk`, `supervisor` or `admin`.
+pub(crate) fn parse_role(text: &str) -> Result<Role, ApiError> {
+    match text {
+        "clerk" => Ok(Role::Clerk),
+        "supervisor" => Ok(Role::Supervisor),
+        "admin" => Ok(Role::Admin),
+        other => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message!(RequestBadRole, text = format!("{other:?}")),
+        )),
+    }
+}
+
+/// A person to add.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonRequest {
+    name: String,
+    /// clerk, supervisor or admin.
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
+    role: String,
+    #[serde(default)]
+    borrow_directly: bool,
+}
+
+pub(crate) async fn add_person(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<PersonRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<PersonView>), ApiError> {
+    let request = json_body(body)?;
+    let new = crate::store::NewPerson {
+        role: parse_role(&request.role)?,
+        name: request.name,
+        borrow_directly: request.borrow_directly,
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let person = blocking(move || store.add_person(&actor, &new)).await??;
+    Ok((StatusCode::CREATED, Json(PersonView::new(person, true))))
+}
+
+/// Changes to a person; absent fields stay.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PersonEditRequest {
+    name: Option<String>,
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin", null]))]
+    role: Option<String>,
+    borrow_directly: Option<bool>,
+    /// `false`: they have left (badge and tokens stop working at once); `true`: back.
+    active: Option<bool>,
+}
+
+pub(crate) async fn edit_person(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+    body: Result<Json<PersonEditRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<PersonView>, ApiError> {
+    let person = parse_barcode(&barcode)?;
+    let request = json_body(body)?;
+    let edit = crate::store::PersonEdit {
+        role: request.role.as_deref().map(parse_role).transpose()?,
+        name: request.name,
+        borrow_directly: request.borrow_directly,
+        active: request.active,
+    };
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let (person, active) = blocking(move || store.edit_person(&actor, person, &edit)).await??;
+    Ok(Json(PersonView::new(person, active)))
+}

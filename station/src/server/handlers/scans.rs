@@ -1,0 +1,135 @@
+//! Scans through the API (the same engine as serial scanners), recent results, the live
+//! stream.
+
+use crate::message;
+use crate::workflow::ScanResult;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use crate::server::error::*;
+use crate::server::*;
+
+/// A scan sent over HTTP: a browser page or a keyboard-wedge scanner station.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScanRequest {
+    workstation: String,
+    data: String,
+}
+
+/// The longest scan accepted over HTTP, in bytes (a scanner's own limit is far lower).
+pub(crate) const MAX_SCAN_BYTES: usize = 4096;
+
+pub(crate) async fn post_scan(
+    State(state): State<AppState>,
+    body: Result<Json<ScanRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<ScanResult>, ApiError> {
+    let request = json_body(body)?;
+    if !state.workstations.contains(&request.workstation) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            message!(
+                ScanUnknownWorkstation,
+                workstation = format!("{:?}", request.workstation)
+            ),
+        ));
+    }
+    if request.data.len() > MAX_SCAN_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            message!(ScanTooLong, max = MAX_SCAN_BYTES),
+        ));
+    }
+    let engine = state.engine.clone();
+    let result = blocking(move || engine.scan(&request.workstation, &request.data)).await?;
+    Ok(Json(result))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RecentQuery {
+    workstation: Option<String>,
+    limit: Option<usize>,
+}
+
+pub(crate) async fn recent_scans(
+    State(state): State<AppState>,
+    Query(query): Query<RecentQuery>,
+) -> Json<Vec<ScanResult>> {
+    let limit = query.limit.unwrap_or(50).clamp(1, RECENT_RESULTS);
+    let recent = state
+        .recent
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    let mut out: Vec<ScanResult> = recent
+        .iter()
+        .rev()
+        .filter(|result| {
+            query
+                .workstation
+                .as_ref()
+                .is_none_or(|workstation| *workstation == result.workstation)
+        })
+        .take(limit)
+        .cloned()
+        .collect();
+    out.reverse();
+    Json(out)
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+pub(crate) struct LiveQuery {
+    workstation: Option<String>,
+    /// Browsers' EventSource cannot send headers; the middleware reads this.
+    #[serde(rename = "token")]
+    _token: Option<String>,
+}
+
+/// Server-sent events: every scan result (event `scan`, the result as JSON), optionally
+/// only those of one workstation, and every committed change (event `change`: seq, count,
+/// kind, item, actor).
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    Query(query): Query<LiveQuery>,
+) -> axum::response::sse::Sse<
+    impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use tokio::sync::broadcast::error::RecvError;
+    let results = state.engine.subscribe();
+    let changes = state.store.subscribe();
+    let stream = futures_util::stream::unfold(
+        (results, changes, query.workstation),
+        |(mut results, mut changes, workstation)| async move {
+            loop {
+                let event = tokio::select! {
+                    result = results.recv() => match result {
+                        Ok(result) => {
+                            if workstation.as_ref().is_some_and(|w| *w != result.workstation) {
+                                continue;
+                            }
+                            Event::default()
+                                .event("scan")
+                                .json_data(&result)
+                                .unwrap_or_else(|_| Event::default().event("scan"))
+                        }
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    },
+                    change = changes.recv() => match change {
+                        Ok(change) => Event::default()
+                            .event("change")
+                            .json_data(&change)
+                            .unwrap_or_else(|_| Event::default().event("change")),
+                        Err(RecvError::Lagged(_)) => continue,
+                        Err(RecvError::Closed) => return None,
+                    },
+                };
+                return Some((Ok(event), (results, changes, workstation)));
+            }
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,60 @@
+//! Bearer tokens: created and revoked by administrators.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::server::auth::*;
+use crate::server::error::*;
+use crate::server::*;
+
+/// A token to create.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TokenRequest {
+    person: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct TokenView {
+    id: u64,
+    person: String,
+    /// Shown this once.
+    secret: String,
+}
+
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<TokenView>), ApiError> {
+    let request = json_body(body)?;
+    let person = parse_barcode(&request.person)?;
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let new = blocking(move || store.create_token(&actor, person, &request.label)).await??;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenView {
+            id: new.token.id,
+            person: new.token.person.to_string(),
+            secret: new.secret,
+        }),
+    ))
+}
+
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_number(&id, ("令牌编号", "token number"))?;
+    let actor = principal.actor();
+    let store = state.store.clone();
+    blocking(move || store.revoke_token(&actor, id)).await??;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,115 @@
+//! Supervisors' reports: the ledger (台帐) and the loans, as CSV (UTF-8 with BOM, for
+//! Excel) or XLSX.
+
+use crate::message;
+use crate::store::{Store, StoreError};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::server::error::*;
+use crate::server::views::*;
+use crate::server::*;
+
+pub(crate) const LOAN_COLUMNS: [&str; 8] = [
+    "借阅号",
+    "条码",
+    "档案号",
+    "题名",
+    "借阅人",
+    "借出时间",
+    "应还日期",
+    "逾期",
+];
+
+pub(crate) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+pub(crate) fn report_error(error: crate::ledger::LedgerError) -> ApiError {
+    tracing::error!(%error, "writing a report failed");
+    ApiError::internal()
+}
+
+/// The ledger (台帐) as CSV or XLSX.
+pub(crate) async fn ledger_report(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    match file.as_str() {
+        "ledger.csv" => {
+            let bytes = blocking(move || {
+                let mut out = Vec::new();
+                crate::ledger::export_csv(&store, &mut out).map(|_| out)
+            })
+            .await?
+            .map_err(report_error)?;
+            Ok(download(bytes, "text/csv; charset=utf-8", "ledger.csv"))
+        }
+        "ledger.xlsx" => {
+            let bytes = blocking(move || crate::ledger::export_xlsx(&store))
+                .await?
+                .map_err(report_error)?;
+            Ok(download(bytes, XLSX, "ledger.xlsx"))
+        }
+        "loans.csv" | "loans.xlsx" => {
+            let rows = blocking(move || loan_rows(&store)).await??;
+            if file == "loans.xlsx" {
+                let bytes =
+                    crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;
+                return Ok(download(bytes, XLSX, "loans.xlsx"));
+            }
+            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let written = std::iter::once(
+                LOAN_COLUMNS
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .chain(rows)
+            .try_for_each(|row| writer.write_record(&row));
+            let bytes = written
+                .ok()
+                .and_then(|()| writer.into_inner().ok())
+                .ok_or_else(ApiError::internal)?;
+            Ok(download(bytes, "text/csv; charset=utf-8", "loans.csv"))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            message!(ReportUnknown),
+        )),
+    }
+}
+
+pub(crate) fn loan_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    Ok(loan_views(store, false, None)?
+        .into_iter()
+        .map(|loan| {
+            vec![
+                loan.id.to_string(),
+                loan.item,
+                loan.archive_no.unwrap_or_default(),
+                loan.title.unwrap_or_default(),
+                loan.borrower_name.unwrap_or(loan.borrower),
+                chrono::DateTime::from_timestamp_millis(loan.out_at)
+                    .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+                loan.due.to_string(),
+                if loan.overdue { "是" } else { "否" }.to_owned(),
+            ]
+        })
+        .collect())
+}

@@ -1,0 +1,507 @@
+//! The one route table: method, path, least role, the Rust types of its query string, body
+//! and answer, and its handler. The router ([`super::app`]) and the OpenAPI document
+//! ([`super::openapi`]) are both built from it.
+
+use crate::devices::DeviceState;
+use crate::model::Role;
+use crate::workflow::ScanResult;
+use axum::routing::get;
+use axum::routing::post;
+
+use crate::server::handlers::*;
+use crate::server::metrics::*;
+use crate::server::openapi::*;
+use crate::server::reports::*;
+use crate::server::views::*;
+use crate::server::*;
+
+/// One route of the API: the router and the OpenAPI document are both built from the
+/// list of these, so the document cannot drift from what the server serves. The shapes of
+/// query strings, request bodies and answers are the handlers' own Rust types, described
+/// by their `schemars::JsonSchema` derives.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// `get` or `post`.
+    pub method: &'static str,
+    /// The path, with `{name}` parameters.
+    pub path: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// The least role it needs (`None`: no token at all). Enforced by the router from
+    /// this table: a handler never checks its own route's role.
+    pub role: Option<Role>,
+    /// What a person below `role` is told they may not do, in each language.
+    pub action: (&'static str, &'static str),
+    /// The query string's fields, if it takes any.
+    pub query: Option<SchemaFn>,
+    /// The JSON request body, if it takes one.
+    pub body: Option<SchemaFn>,
+    /// What a successful call answers.
+    pub answer: Option<Answer>,
+}
+
+/// Describes one Rust type into a schema generator.
+pub type SchemaFn = fn(&mut schemars::SchemaGenerator) -> schemars::Schema;
+
+/// What a successful call answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    /// JSON of the type `SchemaFn` describes, with this status.
+    Json(u16, SchemaFn),
+    /// Nothing (204).
+    Empty,
+    /// A file or text in one of these media types.
+    Media(&'static [&'static str]),
+}
+
+pub(crate) fn reference<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    generator.subschema_for::<T>()
+}
+
+pub(crate) fn inline<T: schemars::JsonSchema>(
+    generator: &mut schemars::SchemaGenerator,
+) -> schemars::Schema {
+    T::json_schema(generator)
+}
+
+pub(crate) fn endpoint(
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    role: Option<Role>,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        summary,
+        role,
+        action: ("这样做", "do this"),
+        query: None,
+        body: None,
+        answer: None,
+    }
+}
+
+impl Endpoint {
+    /// What a refused person may not do (`批准借阅`, `approve loans`).
+    fn action(self, zh: &'static str, en: &'static str) -> Endpoint {
+        Endpoint {
+            action: (zh, en),
+            ..self
+        }
+    }
+
+    /// Takes a query string of `Q`'s fields.
+    fn query<Q: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            query: Some(inline::<Q>),
+            ..self
+        }
+    }
+
+    /// Takes a JSON body of type `B`.
+    fn body<B: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            body: Some(reference::<B>),
+            ..self
+        }
+    }
+
+    /// Answers 200 with a `T`.
+    fn json<T: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Json(200, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// Answers 201 with the created `T`.
+    fn created<T: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Json(201, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// Answers 204 with no body.
+    fn empty(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Empty),
+            ..self
+        }
+    }
+
+    /// Answers a file or text of one of `types`.
+    fn media(self, types: &'static [&'static str]) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Media(types)),
+            ..self
+        }
+    }
+}
+
+/// Every route with its handler.
+pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
+    let clerk = Some(Role::Clerk);
+    let supervisor = Some(Role::Supervisor);
+    let admin = Some(Role::Admin);
+    vec![
+        (
+            endpoint("get", "/healthz", "Health check", None).json::<Health>(),
+            get(healthz),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/items/{barcode}",
+                "An item by its barcode (certificates: supervisors)",
+                clerk,
+            )
+            .json::<ItemView>(),
+            get(get_item),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/items/{barcode}/history",
+                "An item's events, oldest first",
+                clerk,
+            )
+            .json::<Vec<EventView>>(),
+            get(item_history),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/boxes",
+                "Boxes by archive_no or customer prefix (limit ≤ 500)",
+                clerk,
+            )
+            .query::<BoxQuery>()
+            .json::<Vec<ItemView>>(),
+            get(find_boxes),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/locations/{barcode}/items",
+                "What stands at a location (safes: supervisors)",
+                clerk,
+            )
+            .query::<ListQuery>()
+            .json::<Vec<ItemView>>(),
+            get(location_items),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/scans",
+                "Run a scan at a workstation, as a serial scanner would",
+                clerk,
+            )
+            .body::<ScanRequest>()
+            .json::<ScanResult>(),
+            post(post_scan),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/scans/recent",
+                "Recent scan results, optionally of one workstation",
+                clerk,
+            )
+            .query::<RecentQuery>()
+            .json::<Vec<ScanResult>>(),
+            get(recent_scans),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/devices",
+                "Scanners and printers with their state",
+                clerk,
+            )
+            .json::<Vec<DeviceState>>(),
+            get(devices),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loans/approvals",
+                "Record a supervisor's approval for a borrower",
+                supervisor,
+            )
+            .action("批准借阅", "approve loans")
+            .body::<ApprovalRequest>()
+            .created::<ApprovalView>(),
+            post(approve_borrower),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/live",
+                "Server-sent events of scan results",
+                clerk,
+            )
+            .query::<LiveQuery>()
+            .media(&["text/event-stream"]),
+            get(live),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/loans",
+                "Open loans: all, overdue, or one borrower's",
+                clerk,
+            )
+            .query::<LoanQuery>()
+            .json::<Vec<LoanView>>(),
+            get(loans),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers",
+                "Open handovers with their deadline state",
+                clerk,
+            )
+            .json::<Vec<HandoverView>>(),
+            get(handovers),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/reports/{file}",
+                "ledger.csv, ledger.xlsx, loans.csv or loans.xlsx",
+                supervisor,
+            )
+            .action("导出报表", "export reports")
+            .media(&["text/csv", XLSX]),
+            get(ledger_report),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/register",
+                "Register a box (optionally printing its label)",
+                clerk,
+            )
+            .body::<RegisterRequest>()
+            .created::<Registered>(),
+            post(register_box),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/{barcode}/edit",
+                "Edit a box's descriptive fields",
+                clerk,
+            )
+            .body::<EditRequest>()
+            .json::<ItemView>(),
+            post(edit_box),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/labels",
+                "Print items' labels (reprints need a reason)",
+                clerk,
+            )
+            .body::<LabelsRequest>()
+            .created::<Vec<JobView>>(),
+            post(print_labels),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/labels/queue",
+                "Labels waiting for their printer",
+                clerk,
+            )
+            .json::<Vec<JobView>>(),
+            get(label_queue),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/labels/{id}/cancel",
+                "Cancel a waiting label, with the reason",
+                clerk,
+            )
+            .body::<CancelRequest>()
+            .empty(),
+            post(cancel_label),
+        ),
+        (
+            endpoint("get", "/api/v1/people", "People and their badges", clerk)
+                .json::<Vec<PersonView>>(),
+            get(people),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/people/add",
+                "Add a person with a new badge",
+                admin,
+            )
+            .action("管理人员", "manage people")
+            .body::<PersonRequest>()
+            .created::<PersonView>(),
+            post(add_person),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/people/{barcode}/edit",
+                "Change a person's name, role, direct borrowing, or mark them left",
+                admin,
+            )
+            .action("管理人员", "manage people")
+            .body::<PersonEditRequest>()
+            .json::<PersonView>(),
+            post(edit_person),
+        ),
+        (
+            endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk)
+                .json::<Vec<SchemeView>>(),
+            get(schemes),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/schemes/add",
+                "Add a numbering scheme",
+                admin,
+            )
+            .action("管理编号方案", "manage numbering schemes")
+            .body::<SchemeRequest>()
+            .created::<SchemeView>(),
+            post(add_scheme),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/schemes/{name}/retire",
+                "Retire a scheme added through the station (no new numbers)",
+                admin,
+            )
+            .action("管理编号方案", "manage numbering schemes")
+            .json::<SchemeView>(),
+            post(retire_scheme),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/add",
+                "Add a scanner or printer and start it",
+                admin,
+            )
+            .action("管理设备", "manage devices")
+            .body::<crate::store::DeviceDefinition>()
+            .created::<DeviceState>(),
+            post(add_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/remove",
+                "Stop and remove a device added through the station",
+                admin,
+            )
+            .action("管理设备", "manage devices")
+            .empty(),
+            post(remove_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/enable",
+                "Start a device again",
+                admin,
+            )
+            .action("管理设备", "manage devices")
+            .json::<DeviceState>(),
+            post(enable_device),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/devices/{name}/disable",
+                "Stop a device until it is enabled again",
+                admin,
+            )
+            .action("管理设备", "manage devices")
+            .json::<DeviceState>(),
+            post(disable_device),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/locations",
+                "The location tree, with capacity use",
+                clerk,
+            )
+            .json::<Vec<LocationView>>(),
+            get(locations),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loans/{id}/renew",
+                "Renew a loan by the loan period",
+                supervisor,
+            )
+            .action("续借", "renew loans")
+            .json::<LoanView>(),
+            post(renew_loan),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/certificates/register",
+                "Register a certificate (权证)",
+                supervisor,
+            )
+            .action("登记权证", "register certificates")
+            .body::<CertificateRequest>()
+            .created::<ItemView>(),
+            post(register_certificate),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tokens/create",
+                "Create a token for a person (shown once)",
+                admin,
+            )
+            .action("管理令牌", "manage tokens")
+            .body::<TokenRequest>()
+            .created::<TokenView>(),
+            post(create_token),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tokens/{id}/revoke",
+                "Revoke a token",
+                admin,
+            )
+            .action("管理令牌", "manage tokens")
+            .empty(),
+            post(revoke_token),
+        ),
+        (
+            endpoint("get", "/api/v1/openapi.json", "This document", clerk)
+                .json::<serde_json::Value>(),
+            get(openapi_json),
+        ),
+        (
+            endpoint("get", "/metrics", "Prometheus metrics", clerk)
+                .media(&["text/plain; version=0.0.4"]),
+            get(metrics),
+        ),
+    ]
+}

@@ -1,0 +1,285 @@
+//! The answer types shared by handlers: items with their place, loans, handovers,
+//! print jobs, people, locations.
+
+use crate::barcode::Barcode;
+use crate::model::{ArchiveBox, Item, Person, Retention};
+use crate::store::{Store, StoreError};
+use serde::Serialize;
+
+/// A place with its barcode and human path.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct PlaceView {
+    pub(crate) barcode: String,
+    pub(crate) path: String,
+}
+
+/// An item as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ItemView {
+    #[schemars(extend("enum" = ["box", "certificate", "location", "person"]))]
+    pub(crate) kind: &'static str,
+    pub(crate) barcode: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) archive_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) customer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) year: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retention: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("enum" = ["registered", "stored", "at counter", "on loan", "in handover", "missing", null]))]
+    pub(crate) status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) place: Option<PlaceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) home: Option<PlaceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    /// Who has the box, if it is lent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) holder: Option<String>,
+    /// When it is due back, if it is lent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) due: Option<chrono::NaiveDate>,
+}
+
+pub(crate) fn place_view(
+    store: &Store,
+    barcode: Option<Barcode>,
+) -> Result<Option<PlaceView>, StoreError> {
+    let Some(barcode) = barcode else {
+        return Ok(None);
+    };
+    let path = match store.get_item(barcode)? {
+        Some(Item::Location(location)) => location.path,
+        _ => String::new(),
+    };
+    Ok(Some(PlaceView {
+        barcode: barcode.to_string(),
+        path,
+    }))
+}
+
+pub(crate) fn box_view(store: &Store, archive_box: ArchiveBox) -> Result<ItemView, StoreError> {
+    let (holder, due) = match store.open_loan_of(archive_box.barcode)? {
+        Some(loan) => (
+            Some(person_name(store, loan.borrower)?.unwrap_or_else(|| loan.borrower.to_string())),
+            Some(loan.due),
+        ),
+        None => (None, None),
+    };
+    Ok(ItemView {
+        kind: "box",
+        barcode: archive_box.barcode.to_string(),
+        status: Some(archive_box.status.label().1),
+        place: place_view(store, archive_box.place)?,
+        home: place_view(store, archive_box.home)?,
+        archive_no: Some(archive_box.archive_no),
+        title: Some(archive_box.title),
+        customer: Some(archive_box.customer),
+        category: Some(archive_box.category),
+        year: archive_box.year,
+        retention: archive_box.retention.map(Retention::to_text),
+        path: None,
+        name: None,
+        holder,
+        due,
+    })
+}
+
+pub(crate) fn item_view(store: &Store, item: Item) -> Result<ItemView, StoreError> {
+    let empty = |kind: &'static str, barcode: Barcode| ItemView {
+        kind,
+        barcode: barcode.to_string(),
+        archive_no: None,
+        title: None,
+        customer: None,
+        category: None,
+        year: None,
+        retention: None,
+        status: None,
+        place: None,
+        home: None,
+        path: None,
+        name: None,
+        holder: None,
+        due: None,
+    };
+    Ok(match item {
+        Item::Box(archive_box) => box_view(store, archive_box)?,
+        Item::Certificate(certificate) => ItemView {
+            archive_no: Some(certificate.archive_no),
+            title: Some(certificate.kind.to_text().to_owned()),
+            name: Some(certificate.number),
+            status: Some(certificate.status.label().1),
+            place: place_view(store, certificate.place)?,
+            ..empty("certificate", certificate.barcode)
+        },
+        Item::Location(location) => ItemView {
+            path: Some(location.path),
+            name: Some(location.name),
+            ..empty("location", location.barcode)
+        },
+        Item::Person(person) => ItemView {
+            name: Some(person.name),
+            ..empty("person", person.barcode)
+        },
+    })
+}
+
+/// One event as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct EventView {
+    pub(crate) seq: u64,
+    pub(crate) at: crate::model::Millis,
+    pub(crate) station: String,
+    pub(crate) actor: String,
+    pub(crate) kind: String,
+    pub(crate) changes: Vec<crate::event::Change>,
+}
+
+/// An open loan as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct LoanView {
+    pub(crate) id: u64,
+    pub(crate) item: String,
+    pub(crate) archive_no: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) borrower: String,
+    pub(crate) borrower_name: Option<String>,
+    pub(crate) approver: Option<String>,
+    pub(crate) out_at: crate::model::Millis,
+    pub(crate) due: chrono::NaiveDate,
+    pub(crate) overdue: bool,
+}
+
+pub(crate) fn today(store: &Store) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(store.now())
+        .map(|at| at.date_naive())
+        .unwrap_or_default()
+}
+
+pub(crate) fn person_name(store: &Store, barcode: Barcode) -> Result<Option<String>, StoreError> {
+    Ok(match store.get_item(barcode)? {
+        Some(Item::Person(person)) => Some(person.name),
+        _ => None,
+    })
+}
+
+/// Open loans: all, overdue only, or one borrower's.
+pub(crate) fn loan_views(
+    store: &Store,
+    overdue_only: bool,
+    borrower: Option<Barcode>,
+) -> Result<Vec<LoanView>, StoreError> {
+    let today = today(store);
+    let loans = match borrower {
+        Some(borrower) => store.open_loans_of(borrower)?,
+        None if overdue_only => store.loans_due_by(today.pred_opt().unwrap_or(today))?,
+        None => store.loans_due_by(chrono::NaiveDate::MAX)?,
+    };
+    let mut out = Vec::with_capacity(loans.len());
+    for loan in loans {
+        let overdue = loan.due < today;
+        if overdue_only && !overdue {
+            continue;
+        }
+        let (archive_no, title) = match store.get_item(loan.item)? {
+            Some(Item::Box(archive_box)) => (Some(archive_box.archive_no), Some(archive_box.title)),
+            _ => (None, None),
+        };
+        out.push(LoanView {
+            id: loan.id,
+            item: loan.item.to_string(),
+            archive_no,
+            title,
+            borrower: loan.borrower.to_string(),
+            borrower_name: person_name(store, loan.borrower)?,
+            approver: loan.approver.map(|a| a.to_string()),
+            out_at: loan.out_at,
+            due: loan.due,
+            overdue,
+        });
+    }
+    Ok(out)
+}
+
+/// An open handover with its deadline state.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct HandoverView {
+    pub(crate) id: u64,
+    #[schemars(extend("enum" = ["officer_to_officer", "officer_to_archivist"]))]
+    pub(crate) stage: &'static str,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) items: Vec<String>,
+    pub(crate) deadline: chrono::NaiveDate,
+    /// `normal`, `warning` (due today) or `overdue`.
+    #[schemars(extend("enum" = ["normal", "warning", "overdue"]))]
+    pub(crate) state: &'static str,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct JobView {
+    pub(crate) id: u64,
+    pub(crate) printer: String,
+    pub(crate) subject: String,
+    pub(crate) attempts: u32,
+    pub(crate) last_error: Option<String>,
+    pub(crate) next_attempt_at: crate::model::Millis,
+}
+
+impl From<crate::model::PrintJob> for JobView {
+    fn from(job: crate::model::PrintJob) -> JobView {
+        JobView {
+            id: job.id,
+            printer: job.printer,
+            subject: job.subject,
+            attempts: job.attempts,
+            last_error: job.last_error,
+            next_attempt_at: job.next_attempt_at,
+        }
+    }
+}
+
+/// A person as the API shows them.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct PersonView {
+    /// The badge's barcode.
+    pub(crate) barcode: String,
+    pub(crate) name: String,
+    #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
+    pub(crate) role: String,
+    pub(crate) borrow_directly: bool,
+    /// `false` once they have left: their badge and tokens no longer work.
+    pub(crate) active: bool,
+}
+
+impl PersonView {
+    pub(crate) fn new(person: Person, active: bool) -> PersonView {
+        PersonView {
+            barcode: person.barcode.to_string(),
+            name: person.name,
+            role: format!("{:?}", person.role).to_lowercase(),
+            borrow_directly: person.borrow_directly,
+            active,
+        }
+    }
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct LocationView {
+    pub(crate) barcode: String,
+    pub(crate) path: String,
+    pub(crate) kind: String,
+    pub(crate) parent: Option<String>,
+    pub(crate) capacity: Option<u32>,
+    pub(crate) items: usize,
+}
