@@ -93,6 +93,9 @@ impl ApiError {
     }
 }
 
+/// A handler's JSON body as axum hands it over; [`json_body`] answers its rejection.
+pub(crate) type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
 /// A JSON body, or a 400 that says what is wrong with it.
 pub(crate) fn json_body<T>(
     body: Result<Json<T>, axum::extract::rejection::JsonRejection>,

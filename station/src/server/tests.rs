@@ -11,8 +11,8 @@ use tower::ServiceExt;
 use super::*;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
-use crate::store::{Refusal, StoreError};
 use crate::store::{Actor, NewBox, NewPerson};
+use crate::store::{Refusal, StoreError};
 use crate::workflow::WorkflowConfig;
 
 /// 2026-11-27 09:00 UTC.

@@ -1,6 +1,5 @@
 //! One module per resource: the route handlers and their request types.
 
-mod admin;
 mod boxes;
 mod devices;
 mod handovers;
@@ -10,9 +9,9 @@ mod labels;
 mod loans;
 mod people;
 mod scans;
+mod schemes;
 mod tokens;
 
-pub(crate) use admin::*;
 pub(crate) use boxes::*;
 pub(crate) use devices::*;
 pub(crate) use handovers::*;
@@ -22,4 +21,5 @@ pub(crate) use labels::*;
 pub(crate) use loans::*;
 pub(crate) use people::*;
 pub(crate) use scans::*;
+pub(crate) use schemes::*;
 pub(crate) use tokens::*;

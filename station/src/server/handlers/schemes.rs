@@ -1,0 +1,103 @@
+//! Numbering schemes through the API: the list for everyone, adding and retiring for
+//! administrators. What station.toml defines stays defined there (the API answers "change
+//! it there"); what an administrator adds is kept in the store, and every change is an event.
+
+use axum::extract::State;
+
+use crate::server::Path;
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+
+use crate::server::{blocking, json_body, ApiError, AppState, JsonBody, Principal};
+use crate::store::StationScheme;
+
+/// A numbering scheme as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct SchemeView {
+    name: String,
+    /// E.g. `{year}鸿借字第{seq:03}号`.
+    template: String,
+    /// `config` (station.toml: change it there) or `station` (added through the API).
+    #[schemars(extend("enum" = ["config", "station"]))]
+    origin: &'static str,
+    /// A retired scheme keeps its numbers but allocates no new ones.
+    retired: bool,
+}
+
+impl From<StationScheme> for SchemeView {
+    fn from(scheme: StationScheme) -> SchemeView {
+        SchemeView {
+            name: scheme.name,
+            template: scheme.template,
+            origin: "station",
+            retired: scheme.retired,
+        }
+    }
+}
+
+/// Every numbering scheme: station.toml's, then those added through the station.
+pub(crate) async fn schemes(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<SchemeView>>, ApiError> {
+    let configured = state.config.scheme_names();
+    let mut out: Vec<SchemeView> = state
+        .config
+        .schemes
+        .iter()
+        .map(|scheme| SchemeView {
+            name: scheme.name.clone(),
+            template: scheme.template.clone(),
+            origin: "config",
+            retired: false,
+        })
+        .collect();
+    out.extend(
+        state
+            .store
+            .station_schemes()?
+            .into_iter()
+            .filter(|scheme| !configured.contains(&scheme.name))
+            .map(SchemeView::from),
+    );
+    Ok(Json(out))
+}
+
+/// A numbering scheme to add.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SchemeRequest {
+    /// Letters, digits, `-`, `_`; not used by another scheme.
+    name: String,
+    /// `{year}`, `{seq}` or `{seq:0N}` around fixed text, e.g. `{year}鸿借字第{seq:03}号`.
+    template: String,
+}
+
+/// Adds a numbering scheme (kept in the store).
+pub(crate) async fn add_scheme(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: JsonBody<SchemeRequest>,
+) -> Result<(StatusCode, Json<SchemeView>), ApiError> {
+    let request = json_body(body)?;
+    let taken = state.config.scheme_names();
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let added =
+        blocking(move || store.add_scheme(&actor, &request.name, &request.template, &taken))
+            .await??;
+    Ok((StatusCode::CREATED, Json(added.into())))
+}
+
+/// Retires a scheme added through the station: its numbers stay, it allocates no more.
+pub(crate) async fn retire_scheme(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Result<Json<SchemeView>, ApiError> {
+    let taken = state.config.scheme_names();
+    let actor = principal.actor();
+    let store = state.store.clone();
+    let retired = blocking(move || store.retire_scheme(&actor, &name, &taken)).await??;
+    Ok(Json(retired.into()))
+}
