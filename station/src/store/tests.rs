@@ -7,7 +7,12 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::*;
-use crate::model::{CertificateKind, HandoverStage, ItemStatus, LocationKind, Role};
+use crate::barcode::Barcode;
+use crate::event::EventKind;
+use crate::model::{
+    CertificateKind, HandoverStage, Item, ItemStatus, Location, LocationKind, Person, Role,
+};
+use crate::numbering::Scheme;
 use crate::store::verify::tamper;
 
 fn open(dir: &Path) -> Store {
