@@ -22,6 +22,10 @@ use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Mill
 use crate::numbering::Scheme;
 use crate::store::{Actor, NewBox, Store, StoreError};
 
+mod context;
+
+use context::{Answer, Audit, Undo, Workstation};
+
 /// Command cards, printed on the counter's command sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CommandCard {
@@ -249,73 +253,6 @@ impl Default for WorkflowConfig {
     }
 }
 
-/// What UNDO takes back.
-#[derive(Debug, Clone)]
-enum Undo {
-    Move {
-        item: Barcode,
-        place: Option<Barcode>,
-        status: ItemStatus,
-    },
-    Loan {
-        item: Barcode,
-        place: Option<Barcode>,
-        status: ItemStatus,
-    },
-    Return {
-        loan: u64,
-    },
-}
-
-#[derive(Debug, Default)]
-struct Audit {
-    shelf: Option<Location>,
-    expected: BTreeSet<Barcode>,
-    scanned: Vec<String>,
-}
-
-#[derive(Debug)]
-struct Workstation {
-    mode: Mode,
-    operator: Option<Person>,
-    shelf: Option<Location>,
-    borrower: Option<Person>,
-    approver: Option<Person>,
-    receiver: Option<Person>,
-    handed: Vec<Barcode>,
-    audit: Audit,
-    undo: Option<Undo>,
-    last: Option<(String, Millis, ScanResult)>,
-}
-
-impl Workstation {
-    fn new() -> Workstation {
-        Workstation {
-            mode: Mode::Lookup,
-            operator: None,
-            shelf: None,
-            borrower: None,
-            approver: None,
-            receiver: None,
-            handed: Vec::new(),
-            audit: Audit::default(),
-            undo: None,
-            last: None,
-        }
-    }
-
-    /// Leaves the current mode's context behind (the operator stays).
-    fn enter(&mut self, mode: Mode) {
-        self.mode = mode;
-        self.shelf = None;
-        self.borrower = None;
-        self.approver = None;
-        self.receiver = None;
-        self.handed.clear();
-        self.audit = Audit::default();
-    }
-}
-
 /// Runs scans against the store; one per station process, shared by all device tasks
 /// and the HTTP API.
 pub struct Engine {
@@ -329,43 +266,6 @@ pub struct Engine {
 /// Queues the label of a box registered at a workstation on that workstation's printer;
 /// answers the printer's name, or why it could not.
 pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, Message> + Send + Sync>;
-
-/// An answer in the making: outcome, message and the item it concerns.
-struct Answer {
-    outcome: Outcome,
-    message: Message,
-    item: Option<Barcode>,
-    audit: Option<AuditReport>,
-}
-
-impl Answer {
-    fn ok(message: Message, item: Option<Barcode>) -> Answer {
-        Answer {
-            outcome: Outcome::Ok,
-            message,
-            item,
-            audit: None,
-        }
-    }
-
-    fn error(message: Message) -> Answer {
-        Answer {
-            outcome: Outcome::Error,
-            message,
-            item: None,
-            audit: None,
-        }
-    }
-
-    fn refused(error: &StoreError, item: Option<Barcode>) -> Answer {
-        Answer {
-            outcome: Outcome::Error,
-            message: error.message(),
-            item,
-            audit: None,
-        }
-    }
-}
 
 fn name_of(person: &Person) -> String {
     person.name.clone()
