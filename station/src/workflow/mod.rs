@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration as Days, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
@@ -22,7 +22,11 @@ use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Mill
 use crate::numbering::Scheme;
 use crate::store::{Actor, NewBox, Store, StoreError};
 
+mod checkout;
 mod context;
+mod lookup;
+mod return_box;
+mod shelve;
 
 use context::{Answer, Audit, Undo, Workstation};
 
@@ -267,10 +271,6 @@ pub struct Engine {
 /// answers the printer's name, or why it could not.
 pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, Message> + Send + Sync>;
 
-fn name_of(person: &Person) -> String {
-    person.name.clone()
-}
-
 impl Engine {
     /// An engine over `store`.
     pub fn new(store: Arc<Store>, config: WorkflowConfig) -> Engine {
@@ -461,14 +461,6 @@ impl Engine {
         Answer::ok(message, Some(barcode))
     }
 
-    fn lookup(&self, station: &mut Workstation, barcode: Barcode, item: Option<Item>) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(_) => Answer::ok(message!(LookupFound), Some(barcode)),
-        }
-    }
-
     fn is_supervisor(station: &Workstation) -> bool {
         station
             .operator
@@ -476,210 +468,10 @@ impl Engine {
             .is_some_and(|person| person.role >= Role::Supervisor)
     }
 
-    fn shelve(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(Item::Location(location)) => {
-                if !location.kind.holds_items() {
-                    return Answer::error(message!(ShelveNotAShelf, path = &location.path));
-                }
-                let message = message!(ShelveShelf, path = &location.path);
-                station.shelf = Some(location);
-                Answer::ok(message, Some(barcode))
-            }
-            Some(record @ (Item::Box(_) | Item::Certificate(_))) => {
-                let Some(shelf) = station.shelf.clone() else {
-                    return Answer::error(message!(ShelveNeedsShelf));
-                };
-                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(message!(
-                        CertificateNeedsSupervisor,
-                        action = ("移动", "move")
-                    ));
-                }
-                let (place, status) = place_and_status(&record);
-                let actor = self.actor(station, workstation);
-                match self.store.move_item(&actor, barcode, shelf.barcode) {
-                    Ok(moved) => {
-                        station.undo = Some(Undo::Move {
-                            item: barcode,
-                            place,
-                            status,
-                        });
-                        let mut answer =
-                            Answer::ok(message!(ShelveDone, path = &shelf.path), Some(barcode));
-                        for warning in &moved.warnings {
-                            let warning = warning.message();
-                            // The result is known by its first warning.
-                            let code = match answer.outcome {
-                                Outcome::Ok => warning.code,
-                                _ => answer.message.code,
-                            };
-                            answer.outcome = Outcome::Warning;
-                            answer.message = answer.message.join(&warning).recode(code);
-                        }
-                        answer
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-        }
-    }
-
-    fn checkout(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => {
-                let needs_approval = station
-                    .borrower
-                    .as_ref()
-                    .is_some_and(|borrower| !borrower.borrow_directly)
-                    && station.approver.is_none();
-                if needs_approval && person.role >= Role::Supervisor {
-                    let message = message!(CheckoutApproved, name = &person.name);
-                    station.approver = Some(person);
-                    return Answer::ok(message, Some(barcode));
-                }
-                let recorded = if person.borrow_directly || person.role >= Role::Supervisor {
-                    None
-                } else {
-                    self.store
-                        .approval_for(person.barcode, self.today())
-                        .ok()
-                        .flatten()
-                        .and_then(|approval| match self.store.get_item(approval.approver) {
-                            // An approval of someone who has left no longer counts.
-                            Ok(Some(Item::Person(approver)))
-                                if self.store.require_active(&approver).is_ok() =>
-                            {
-                                Some(approver)
-                            }
-                            _ => None,
-                        })
-                };
-                if let Some(approver) = recorded {
-                    let message = message!(
-                        CheckoutBorrowerApproved,
-                        name = &person.name,
-                        approver = &approver.name
-                    );
-                    station.borrower = Some(person);
-                    station.approver = Some(approver);
-                    return Answer::ok(message, Some(barcode));
-                }
-                let message = if person.borrow_directly || person.role >= Role::Supervisor {
-                    message!(CheckoutBorrower, name = &person.name)
-                } else {
-                    message!(CheckoutBorrowerNeedsApproval, name = &person.name)
-                };
-                station.borrower = Some(person);
-                station.approver = None;
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Box(archive_box)) => {
-                let Some(borrower) = station.borrower.clone() else {
-                    return Answer::error(message!(CheckoutNeedsBorrower));
-                };
-                let approver = station.approver.as_ref().map(|person| person.barcode);
-                if approver.is_none()
-                    && !borrower.borrow_directly
-                    && borrower.role < Role::Supervisor
-                {
-                    return Answer::error(message!(CheckoutApprovalBadge, name = &borrower.name));
-                }
-                // Supervisors approve their own loans.
-                let approver =
-                    approver.or((borrower.role >= Role::Supervisor).then_some(borrower.barcode));
-                let today = self.today();
-                let due = today + Days::days(i64::from(self.config.loan_days));
-                let actor = self.actor(station, workstation);
-                match self
-                    .store
-                    .open_loan(&actor, barcode, borrower.barcode, approver, due)
-                {
-                    Ok(loan) => {
-                        station.undo = Some(Undo::Loan {
-                            item: barcode,
-                            place: archive_box.place,
-                            status: archive_box.status,
-                        });
-                        Answer::ok(
-                            message!(CheckoutLent, name = name_of(&borrower), due = loan.due),
-                            Some(barcode),
-                        )
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-            Some(Item::Certificate(_)) => Answer::error(message!(CheckoutCertificate)),
-            Some(Item::Location(_)) => Answer::error(message!(
-                ScanWrongKindForMode,
-                mode = Mode::Checkout.label(),
-                what = ("工牌或档案盒", "a badge or a box")
-            )),
-        }
-    }
-
     fn counter(&self, station: &Workstation, workstation: &str) -> Result<Location, StoreError> {
         let name = format!("柜台-{workstation}");
         let actor = self.actor(station, workstation);
         self.store.write(&actor, |tx| tx.ensure_counter(&name))
-    }
-
-    fn return_box(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            Some(Item::Box(_)) => {}
-            Some(Item::Person(person)) => return self.set_operator(station, person),
-            None => return Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(_) => {
-                return Answer::error(message!(
-                    ScanWrongKindForMode,
-                    mode = Mode::Return.label(),
-                    what = ("档案盒", "boxes")
-                ))
-            }
-        }
-        let counter = match self.counter(station, workstation) {
-            Ok(counter) => counter,
-            Err(error) => return Answer::refused(&error, Some(barcode)),
-        };
-        let actor = self.actor(station, workstation);
-        match self
-            .store
-            .return_loan(&actor, barcode, Some(counter.barcode))
-        {
-            Ok(loan) => {
-                station.undo = Some(Undo::Return { loan: loan.id });
-                let home = match self.store.get_item(barcode) {
-                    Ok(Some(Item::Box(archive_box))) => archive_box
-                        .home
-                        .and_then(|home| self.path_of(home))
-                        .unwrap_or_else(|| "—".to_owned()),
-                    _ => "—".to_owned(),
-                };
-                Answer::ok(message!(ReturnDone, home = home), Some(barcode))
-            }
-            Err(error) => Answer::refused(&error, Some(barcode)),
-        }
     }
 
     fn handover_scan(
@@ -1063,14 +855,6 @@ fn intake_wants_boxes() -> Message {
         mode = Mode::Intake.label(),
         what = ("新的档案盒标签", "new box labels")
     )
-}
-
-fn place_and_status(item: &Item) -> (Option<Barcode>, ItemStatus) {
-    match item {
-        Item::Box(archive_box) => (archive_box.place, archive_box.status),
-        Item::Certificate(certificate) => (certificate.place, certificate.status),
-        _ => (None, ItemStatus::Registered),
-    }
 }
 
 #[cfg(test)]
