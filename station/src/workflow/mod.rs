@@ -7,7 +7,7 @@
 //! [`ScanResult`] (OK, warning or error, in Chinese and English), produced only after its
 //! effect is durable, and published on the engine's broadcast stream.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -17,18 +17,22 @@ use tokio::sync::broadcast;
 use crate::barcode::{Barcode, Kind};
 use crate::calendar::WorkCalendar;
 use crate::message;
-use crate::message::{Bilingual, Code, IntoArg as _, Message};
-use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Millis, Person, Role};
+use crate::message::{Bilingual, Code, Message};
+use crate::model::{Item, Location, LocationKind, Millis, Person, Role};
 use crate::numbering::Scheme;
-use crate::store::{Actor, NewBox, Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 
+mod audit;
 mod checkout;
 mod context;
+mod handover;
+mod intake;
 mod lookup;
 mod return_box;
 mod shelve;
+mod undo;
 
-use context::{Answer, Audit, Undo, Workstation};
+use context::{Answer, Workstation};
 
 /// Command cards, printed on the counter's command sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -474,309 +478,6 @@ impl Engine {
         self.store.write(&actor, |tx| tx.ensure_counter(&name))
     }
 
-    fn handover_scan(
-        &self,
-        station: &mut Workstation,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => {
-                let message = message!(HandoverReceiver, name = &person.name);
-                station.receiver = Some(person);
-                station.handed.clear();
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Location(_)) => Answer::error(message!(
-                ScanWrongKindForMode,
-                mode = Mode::Handover.label(),
-                what = ("工牌或档案", "a badge or items")
-            )),
-            Some(record) => {
-                if station.receiver.is_none() {
-                    return Answer::error(message!(HandoverNeedsReceiver));
-                }
-                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(message!(
-                        CertificateNeedsSupervisor,
-                        action = ("移交", "hand over")
-                    ));
-                }
-                if !station.handed.contains(&barcode) {
-                    station.handed.push(barcode);
-                }
-                let count = station.handed.len();
-                Answer::ok(message!(HandoverAdded, count = count), Some(barcode))
-            }
-        }
-    }
-
-    fn handover_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let (Some(receiver), Some(operator)) = (station.receiver.clone(), station.operator.clone())
-        else {
-            return Answer::error(message!(HandoverNeedsParties));
-        };
-        if station.handed.is_empty() {
-            return Answer::error(message!(HandoverEmpty));
-        }
-        // A → B is the first step (3 working days); B → the archive the second (2 more).
-        let stage = if receiver.role >= Role::Supervisor || operator.role < receiver.role {
-            HandoverStage::OfficerToArchivist
-        } else {
-            HandoverStage::OfficerToOfficer
-        };
-        let days = match stage {
-            HandoverStage::OfficerToOfficer => 3,
-            HandoverStage::OfficerToArchivist => 2,
-        };
-        let deadline = self.config.calendar.add_working_days(self.today(), days);
-        let items = station.handed.clone();
-        let actor = self.actor(station, workstation);
-        let result = self.store.write(&actor, |tx| {
-            let handover = tx.start_handover(
-                stage,
-                operator.barcode,
-                receiver.barcode,
-                &items,
-                &[],
-                deadline,
-            )?;
-            // The receiver's badge scanned here is their confirmation.
-            tx.confirm_handover(handover.id, &[])
-        });
-        match result {
-            Ok(handover) => {
-                station.enter(Mode::Handover);
-                Answer::ok(
-                    message!(
-                        HandoverConfirmed,
-                        id = handover.id,
-                        name = &receiver.name,
-                        count = items.len()
-                    ),
-                    None,
-                )
-            }
-            Err(error) => Answer::refused(&error, None),
-        }
-    }
-
-    fn audit_scan(
-        &self,
-        station: &mut Workstation,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            Some(Item::Location(location)) if station.audit.shelf.is_none() => {
-                let expected = match self.store.barcodes_at(location.barcode, usize::MAX) {
-                    Ok(expected) => expected,
-                    Err(error) => return Answer::refused(&error, Some(barcode)),
-                };
-                let message = message!(AuditStarted, path = &location.path, count = expected.len());
-                station.audit = Audit {
-                    shelf: Some(location),
-                    expected: expected.into_iter().collect(),
-                    scanned: Vec::new(),
-                };
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            _ if station.audit.shelf.is_none() => Answer::error(message!(AuditNeedsShelf)),
-            Some(Item::Location(_)) => Answer::error(message!(AuditAnotherShelf)),
-            _ => {
-                station.audit.scanned.push(barcode.to_string());
-                let count = station.audit.scanned.len();
-                Answer::ok(message!(AuditRecorded, count = count), Some(barcode))
-            }
-        }
-    }
-
-    fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let Some(shelf) = station.audit.shelf.clone() else {
-            return Answer::error(message!(AuditNotStarted));
-        };
-        let mut report = AuditReport {
-            shelf: shelf.path.clone(),
-            ..AuditReport::default()
-        };
-        let mut seen = BTreeSet::new();
-        let mut found = BTreeSet::new();
-        for code in &station.audit.scanned {
-            if !seen.insert(code.clone()) {
-                if !report.duplicates.contains(code) {
-                    report.duplicates.push(code.clone());
-                }
-                continue;
-            }
-            let parsed = Barcode::parse(code).ok();
-            match parsed.map(|barcode| (barcode, self.store.get_item(barcode))) {
-                Some((barcode, _)) if station.audit.expected.contains(&barcode) => {
-                    found.insert(barcode);
-                    report.present.push(code.clone());
-                }
-                Some((_, Ok(Some(Item::Box(_) | Item::Certificate(_))))) => {
-                    report.misplaced.push(code.clone())
-                }
-                _ => report.unknown.push(code.clone()),
-            }
-        }
-        let missing: Vec<Barcode> = station.audit.expected.difference(&found).copied().collect();
-        report.missing = missing.iter().map(ToString::to_string).collect();
-        if !missing.is_empty() {
-            let actor = self.actor(station, workstation);
-            if let Err(error) = self.store.write(&actor, |tx| {
-                for item in &missing {
-                    tx.flag_missing(*item)?;
-                }
-                Ok(())
-            }) {
-                return Answer::refused(&error, Some(shelf.barcode));
-            }
-        }
-        let clean =
-            report.missing.is_empty() && report.misplaced.is_empty() && report.unknown.is_empty();
-        let code = if clean {
-            Code::AuditDone
-        } else {
-            Code::AuditDiscrepancies
-        };
-        let message = Message::fill(
-            code,
-            &[
-                ("present", report.present.len().into_arg()),
-                ("missing", report.missing.len().into_arg()),
-                ("misplaced", report.misplaced.len().into_arg()),
-                ("unknown", report.unknown.len().into_arg()),
-                ("duplicates", report.duplicates.len().into_arg()),
-            ],
-        );
-        station.enter(Mode::Audit);
-        Answer {
-            outcome: if clean { Outcome::Ok } else { Outcome::Warning },
-            message,
-            item: Some(shelf.barcode),
-            audit: Some(report),
-        }
-    }
-
-    fn intake(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        let counter = match self.counter(station, workstation) {
-            Ok(counter) => counter,
-            Err(error) => return Answer::refused(&error, Some(barcode)),
-        };
-        let actor = self.actor(station, workstation);
-        match item {
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(Item::Box(archive_box)) if archive_box.status == ItemStatus::Registered => {
-                match self.store.move_item(&actor, barcode, counter.barcode) {
-                    Ok(_) => {
-                        station.undo = Some(Undo::Move {
-                            item: barcode,
-                            place: archive_box.place,
-                            status: archive_box.status,
-                        });
-                        Answer::ok(
-                            message!(IntakeActivated, archive_no = &archive_box.archive_no),
-                            Some(barcode),
-                        )
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-            Some(Item::Box(archive_box)) => Answer::error(message!(
-                IntakeAlreadyRegistered,
-                archive_no = &archive_box.archive_no,
-                status = archive_box.status.label()
-            )),
-            Some(_) => Answer::error(intake_wants_boxes()),
-            None if barcode.kind() != Kind::Box => Answer::error(intake_wants_boxes()),
-            None => {
-                let Some(scheme) = self.config.intake_scheme.clone() else {
-                    return Answer::error(message!(IntakeNoScheme));
-                };
-                let new = NewBox {
-                    barcode: Some(barcode),
-                    scheme: Some((scheme, self.year())),
-                    title: "待补录".to_owned(),
-                    customer: "待补录".to_owned(),
-                    ..NewBox::default()
-                };
-                let result = self.store.write(&actor, |tx| {
-                    let registered = tx.register_box(&new)?;
-                    tx.move_item(registered.barcode, counter.barcode)?;
-                    Ok(registered)
-                });
-                match result {
-                    Ok(registered) => {
-                        station.undo = None;
-                        let mut message =
-                            message!(IntakeRegistered, archive_no = &registered.archive_no);
-                        if let Some(print) = &self.label_printer {
-                            let printed = match print(workstation, barcode) {
-                                Ok(printer) => message!(LabelSent, printer = printer),
-                                Err(reason) => message!(LabelNotPrinted).join(&reason),
-                            };
-                            message = message.join(&printed);
-                        }
-                        Answer {
-                            outcome: Outcome::Warning,
-                            message,
-                            item: Some(barcode),
-                            audit: None,
-                        }
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-        }
-    }
-
-    fn undo(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let Some(undo) = station.undo.take() else {
-            return Answer::error(message!(UndoNothing));
-        };
-        let actor = self.actor(station, workstation);
-        let (result, item) = match undo {
-            Undo::Move {
-                item,
-                place,
-                status,
-            } => (
-                self.store
-                    .write(&actor, |tx| tx.restore(item, place, status).map(|_| ())),
-                item,
-            ),
-            Undo::Loan {
-                item,
-                place,
-                status,
-            } => (
-                self.store
-                    .write(&actor, |tx| tx.cancel_loan(item, place, status).map(|_| ())),
-                item,
-            ),
-            Undo::Return { loan } => {
-                let result = self.store.write(&actor, |tx| tx.reopen_loan(loan));
-                match result {
-                    Ok(loan) => (Ok(()), loan.item),
-                    Err(error) => return Answer::refused(&error, None),
-                }
-            }
-        };
-        match result {
-            Ok(()) => Answer::ok(message!(UndoDone), Some(item)),
-            Err(error) => Answer::refused(&error, Some(item)),
-        }
-    }
-
     fn today(&self) -> NaiveDate {
         chrono::DateTime::from_timestamp_millis(self.store.now())
             .map(|at| at.date_naive())
@@ -846,15 +547,6 @@ impl Engine {
         }
         Some(summary)
     }
-}
-
-/// What INTAKE wants scanned.
-fn intake_wants_boxes() -> Message {
-    message!(
-        ScanWrongKindForMode,
-        mode = Mode::Intake.label(),
-        what = ("新的档案盒标签", "new box labels")
-    )
 }
 
 #[cfg(test)]
