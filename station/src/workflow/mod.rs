@@ -7,20 +7,32 @@
 //! [`ScanResult`] (OK, warning or error, in Chinese and English), produced only after its
 //! effect is durable, and published on the engine's broadcast stream.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use chrono::{Duration as Days, NaiveDate};
+use chrono::NaiveDate;
 use serde::Serialize;
 use tokio::sync::broadcast;
 
 use crate::barcode::{Barcode, Kind};
 use crate::calendar::WorkCalendar;
 use crate::message;
-use crate::message::{Bilingual, Code, IntoArg as _, Message};
-use crate::model::{HandoverStage, Item, ItemStatus, Location, LocationKind, Millis, Person, Role};
+use crate::message::{Bilingual, Code, Message};
+use crate::model::{Item, Location, LocationKind, Millis, Person, Role};
 use crate::numbering::Scheme;
-use crate::store::{Actor, NewBox, Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
+
+mod audit;
+mod checkout;
+mod context;
+mod handover;
+mod intake;
+mod lookup;
+mod return_box;
+mod shelve;
+mod undo;
+
+use context::{Answer, Workstation};
 
 /// Command cards, printed on the counter's command sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -249,73 +261,6 @@ impl Default for WorkflowConfig {
     }
 }
 
-/// What UNDO takes back.
-#[derive(Debug, Clone)]
-enum Undo {
-    Move {
-        item: Barcode,
-        place: Option<Barcode>,
-        status: ItemStatus,
-    },
-    Loan {
-        item: Barcode,
-        place: Option<Barcode>,
-        status: ItemStatus,
-    },
-    Return {
-        loan: u64,
-    },
-}
-
-#[derive(Debug, Default)]
-struct Audit {
-    shelf: Option<Location>,
-    expected: BTreeSet<Barcode>,
-    scanned: Vec<String>,
-}
-
-#[derive(Debug)]
-struct Workstation {
-    mode: Mode,
-    operator: Option<Person>,
-    shelf: Option<Location>,
-    borrower: Option<Person>,
-    approver: Option<Person>,
-    receiver: Option<Person>,
-    handed: Vec<Barcode>,
-    audit: Audit,
-    undo: Option<Undo>,
-    last: Option<(String, Millis, ScanResult)>,
-}
-
-impl Workstation {
-    fn new() -> Workstation {
-        Workstation {
-            mode: Mode::Lookup,
-            operator: None,
-            shelf: None,
-            borrower: None,
-            approver: None,
-            receiver: None,
-            handed: Vec::new(),
-            audit: Audit::default(),
-            undo: None,
-            last: None,
-        }
-    }
-
-    /// Leaves the current mode's context behind (the operator stays).
-    fn enter(&mut self, mode: Mode) {
-        self.mode = mode;
-        self.shelf = None;
-        self.borrower = None;
-        self.approver = None;
-        self.receiver = None;
-        self.handed.clear();
-        self.audit = Audit::default();
-    }
-}
-
 /// Runs scans against the store; one per station process, shared by all device tasks
 /// and the HTTP API.
 pub struct Engine {
@@ -329,47 +274,6 @@ pub struct Engine {
 /// Queues the label of a box registered at a workstation on that workstation's printer;
 /// answers the printer's name, or why it could not.
 pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, Message> + Send + Sync>;
-
-/// An answer in the making: outcome, message and the item it concerns.
-struct Answer {
-    outcome: Outcome,
-    message: Message,
-    item: Option<Barcode>,
-    audit: Option<AuditReport>,
-}
-
-impl Answer {
-    fn ok(message: Message, item: Option<Barcode>) -> Answer {
-        Answer {
-            outcome: Outcome::Ok,
-            message,
-            item,
-            audit: None,
-        }
-    }
-
-    fn error(message: Message) -> Answer {
-        Answer {
-            outcome: Outcome::Error,
-            message,
-            item: None,
-            audit: None,
-        }
-    }
-
-    fn refused(error: &StoreError, item: Option<Barcode>) -> Answer {
-        Answer {
-            outcome: Outcome::Error,
-            message: error.message(),
-            item,
-            audit: None,
-        }
-    }
-}
-
-fn name_of(person: &Person) -> String {
-    person.name.clone()
-}
 
 impl Engine {
     /// An engine over `store`.
@@ -561,14 +465,6 @@ impl Engine {
         Answer::ok(message, Some(barcode))
     }
 
-    fn lookup(&self, station: &mut Workstation, barcode: Barcode, item: Option<Item>) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(_) => Answer::ok(message!(LookupFound), Some(barcode)),
-        }
-    }
-
     fn is_supervisor(station: &Workstation) -> bool {
         station
             .operator
@@ -576,513 +472,10 @@ impl Engine {
             .is_some_and(|person| person.role >= Role::Supervisor)
     }
 
-    fn shelve(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(Item::Location(location)) => {
-                if !location.kind.holds_items() {
-                    return Answer::error(message!(ShelveNotAShelf, path = &location.path));
-                }
-                let message = message!(ShelveShelf, path = &location.path);
-                station.shelf = Some(location);
-                Answer::ok(message, Some(barcode))
-            }
-            Some(record @ (Item::Box(_) | Item::Certificate(_))) => {
-                let Some(shelf) = station.shelf.clone() else {
-                    return Answer::error(message!(ShelveNeedsShelf));
-                };
-                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(message!(
-                        CertificateNeedsSupervisor,
-                        action = ("移动", "move")
-                    ));
-                }
-                let (place, status) = place_and_status(&record);
-                let actor = self.actor(station, workstation);
-                match self.store.move_item(&actor, barcode, shelf.barcode) {
-                    Ok(moved) => {
-                        station.undo = Some(Undo::Move {
-                            item: barcode,
-                            place,
-                            status,
-                        });
-                        let mut answer =
-                            Answer::ok(message!(ShelveDone, path = &shelf.path), Some(barcode));
-                        for warning in &moved.warnings {
-                            let warning = warning.message();
-                            // The result is known by its first warning.
-                            let code = match answer.outcome {
-                                Outcome::Ok => warning.code,
-                                _ => answer.message.code,
-                            };
-                            answer.outcome = Outcome::Warning;
-                            answer.message = answer.message.join(&warning).recode(code);
-                        }
-                        answer
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-        }
-    }
-
-    fn checkout(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => {
-                let needs_approval = station
-                    .borrower
-                    .as_ref()
-                    .is_some_and(|borrower| !borrower.borrow_directly)
-                    && station.approver.is_none();
-                if needs_approval && person.role >= Role::Supervisor {
-                    let message = message!(CheckoutApproved, name = &person.name);
-                    station.approver = Some(person);
-                    return Answer::ok(message, Some(barcode));
-                }
-                let recorded = if person.borrow_directly || person.role >= Role::Supervisor {
-                    None
-                } else {
-                    self.store
-                        .approval_for(person.barcode, self.today())
-                        .ok()
-                        .flatten()
-                        .and_then(|approval| match self.store.get_item(approval.approver) {
-                            // An approval of someone who has left no longer counts.
-                            Ok(Some(Item::Person(approver)))
-                                if self.store.require_active(&approver).is_ok() =>
-                            {
-                                Some(approver)
-                            }
-                            _ => None,
-                        })
-                };
-                if let Some(approver) = recorded {
-                    let message = message!(
-                        CheckoutBorrowerApproved,
-                        name = &person.name,
-                        approver = &approver.name
-                    );
-                    station.borrower = Some(person);
-                    station.approver = Some(approver);
-                    return Answer::ok(message, Some(barcode));
-                }
-                let message = if person.borrow_directly || person.role >= Role::Supervisor {
-                    message!(CheckoutBorrower, name = &person.name)
-                } else {
-                    message!(CheckoutBorrowerNeedsApproval, name = &person.name)
-                };
-                station.borrower = Some(person);
-                station.approver = None;
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Box(archive_box)) => {
-                let Some(borrower) = station.borrower.clone() else {
-                    return Answer::error(message!(CheckoutNeedsBorrower));
-                };
-                let approver = station.approver.as_ref().map(|person| person.barcode);
-                if approver.is_none()
-                    && !borrower.borrow_directly
-                    && borrower.role < Role::Supervisor
-                {
-                    return Answer::error(message!(CheckoutApprovalBadge, name = &borrower.name));
-                }
-                // Supervisors approve their own loans.
-                let approver =
-                    approver.or((borrower.role >= Role::Supervisor).then_some(borrower.barcode));
-                let today = self.today();
-                let due = today + Days::days(i64::from(self.config.loan_days));
-                let actor = self.actor(station, workstation);
-                match self
-                    .store
-                    .open_loan(&actor, barcode, borrower.barcode, approver, due)
-                {
-                    Ok(loan) => {
-                        station.undo = Some(Undo::Loan {
-                            item: barcode,
-                            place: archive_box.place,
-                            status: archive_box.status,
-                        });
-                        Answer::ok(
-                            message!(CheckoutLent, name = name_of(&borrower), due = loan.due),
-                            Some(barcode),
-                        )
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-            Some(Item::Certificate(_)) => Answer::error(message!(CheckoutCertificate)),
-            Some(Item::Location(_)) => Answer::error(message!(
-                ScanWrongKindForMode,
-                mode = Mode::Checkout.label(),
-                what = ("工牌或档案盒", "a badge or a box")
-            )),
-        }
-    }
-
     fn counter(&self, station: &Workstation, workstation: &str) -> Result<Location, StoreError> {
         let name = format!("柜台-{workstation}");
         let actor = self.actor(station, workstation);
         self.store.write(&actor, |tx| tx.ensure_counter(&name))
-    }
-
-    fn return_box(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            Some(Item::Box(_)) => {}
-            Some(Item::Person(person)) => return self.set_operator(station, person),
-            None => return Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(_) => {
-                return Answer::error(message!(
-                    ScanWrongKindForMode,
-                    mode = Mode::Return.label(),
-                    what = ("档案盒", "boxes")
-                ))
-            }
-        }
-        let counter = match self.counter(station, workstation) {
-            Ok(counter) => counter,
-            Err(error) => return Answer::refused(&error, Some(barcode)),
-        };
-        let actor = self.actor(station, workstation);
-        match self
-            .store
-            .return_loan(&actor, barcode, Some(counter.barcode))
-        {
-            Ok(loan) => {
-                station.undo = Some(Undo::Return { loan: loan.id });
-                let home = match self.store.get_item(barcode) {
-                    Ok(Some(Item::Box(archive_box))) => archive_box
-                        .home
-                        .and_then(|home| self.path_of(home))
-                        .unwrap_or_else(|| "—".to_owned()),
-                    _ => "—".to_owned(),
-                };
-                Answer::ok(message!(ReturnDone, home = home), Some(barcode))
-            }
-            Err(error) => Answer::refused(&error, Some(barcode)),
-        }
-    }
-
-    fn handover_scan(
-        &self,
-        station: &mut Workstation,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
-            Some(Item::Person(person)) => {
-                let message = message!(HandoverReceiver, name = &person.name);
-                station.receiver = Some(person);
-                station.handed.clear();
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Location(_)) => Answer::error(message!(
-                ScanWrongKindForMode,
-                mode = Mode::Handover.label(),
-                what = ("工牌或档案", "a badge or items")
-            )),
-            Some(record) => {
-                if station.receiver.is_none() {
-                    return Answer::error(message!(HandoverNeedsReceiver));
-                }
-                if matches!(record, Item::Certificate(_)) && !Self::is_supervisor(station) {
-                    return Answer::error(message!(
-                        CertificateNeedsSupervisor,
-                        action = ("移交", "hand over")
-                    ));
-                }
-                if !station.handed.contains(&barcode) {
-                    station.handed.push(barcode);
-                }
-                let count = station.handed.len();
-                Answer::ok(message!(HandoverAdded, count = count), Some(barcode))
-            }
-        }
-    }
-
-    fn handover_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let (Some(receiver), Some(operator)) = (station.receiver.clone(), station.operator.clone())
-        else {
-            return Answer::error(message!(HandoverNeedsParties));
-        };
-        if station.handed.is_empty() {
-            return Answer::error(message!(HandoverEmpty));
-        }
-        // A → B is the first step (3 working days); B → the archive the second (2 more).
-        let stage = if receiver.role >= Role::Supervisor || operator.role < receiver.role {
-            HandoverStage::OfficerToArchivist
-        } else {
-            HandoverStage::OfficerToOfficer
-        };
-        let days = match stage {
-            HandoverStage::OfficerToOfficer => 3,
-            HandoverStage::OfficerToArchivist => 2,
-        };
-        let deadline = self.config.calendar.add_working_days(self.today(), days);
-        let items = station.handed.clone();
-        let actor = self.actor(station, workstation);
-        let result = self.store.write(&actor, |tx| {
-            let handover = tx.start_handover(
-                stage,
-                operator.barcode,
-                receiver.barcode,
-                &items,
-                &[],
-                deadline,
-            )?;
-            // The receiver's badge scanned here is their confirmation.
-            tx.confirm_handover(handover.id, &[])
-        });
-        match result {
-            Ok(handover) => {
-                station.enter(Mode::Handover);
-                Answer::ok(
-                    message!(
-                        HandoverConfirmed,
-                        id = handover.id,
-                        name = &receiver.name,
-                        count = items.len()
-                    ),
-                    None,
-                )
-            }
-            Err(error) => Answer::refused(&error, None),
-        }
-    }
-
-    fn audit_scan(
-        &self,
-        station: &mut Workstation,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        match item {
-            Some(Item::Location(location)) if station.audit.shelf.is_none() => {
-                let expected = match self.store.barcodes_at(location.barcode, usize::MAX) {
-                    Ok(expected) => expected,
-                    Err(error) => return Answer::refused(&error, Some(barcode)),
-                };
-                let message = message!(AuditStarted, path = &location.path, count = expected.len());
-                station.audit = Audit {
-                    shelf: Some(location),
-                    expected: expected.into_iter().collect(),
-                    scanned: Vec::new(),
-                };
-                Answer::ok(message, Some(barcode))
-            }
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            _ if station.audit.shelf.is_none() => Answer::error(message!(AuditNeedsShelf)),
-            Some(Item::Location(_)) => Answer::error(message!(AuditAnotherShelf)),
-            _ => {
-                station.audit.scanned.push(barcode.to_string());
-                let count = station.audit.scanned.len();
-                Answer::ok(message!(AuditRecorded, count = count), Some(barcode))
-            }
-        }
-    }
-
-    fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let Some(shelf) = station.audit.shelf.clone() else {
-            return Answer::error(message!(AuditNotStarted));
-        };
-        let mut report = AuditReport {
-            shelf: shelf.path.clone(),
-            ..AuditReport::default()
-        };
-        let mut seen = BTreeSet::new();
-        let mut found = BTreeSet::new();
-        for code in &station.audit.scanned {
-            if !seen.insert(code.clone()) {
-                if !report.duplicates.contains(code) {
-                    report.duplicates.push(code.clone());
-                }
-                continue;
-            }
-            let parsed = Barcode::parse(code).ok();
-            match parsed.map(|barcode| (barcode, self.store.get_item(barcode))) {
-                Some((barcode, _)) if station.audit.expected.contains(&barcode) => {
-                    found.insert(barcode);
-                    report.present.push(code.clone());
-                }
-                Some((_, Ok(Some(Item::Box(_) | Item::Certificate(_))))) => {
-                    report.misplaced.push(code.clone())
-                }
-                _ => report.unknown.push(code.clone()),
-            }
-        }
-        let missing: Vec<Barcode> = station.audit.expected.difference(&found).copied().collect();
-        report.missing = missing.iter().map(ToString::to_string).collect();
-        if !missing.is_empty() {
-            let actor = self.actor(station, workstation);
-            if let Err(error) = self.store.write(&actor, |tx| {
-                for item in &missing {
-                    tx.flag_missing(*item)?;
-                }
-                Ok(())
-            }) {
-                return Answer::refused(&error, Some(shelf.barcode));
-            }
-        }
-        let clean =
-            report.missing.is_empty() && report.misplaced.is_empty() && report.unknown.is_empty();
-        let code = if clean {
-            Code::AuditDone
-        } else {
-            Code::AuditDiscrepancies
-        };
-        let message = Message::fill(
-            code,
-            &[
-                ("present", report.present.len().into_arg()),
-                ("missing", report.missing.len().into_arg()),
-                ("misplaced", report.misplaced.len().into_arg()),
-                ("unknown", report.unknown.len().into_arg()),
-                ("duplicates", report.duplicates.len().into_arg()),
-            ],
-        );
-        station.enter(Mode::Audit);
-        Answer {
-            outcome: if clean { Outcome::Ok } else { Outcome::Warning },
-            message,
-            item: Some(shelf.barcode),
-            audit: Some(report),
-        }
-    }
-
-    fn intake(
-        &self,
-        station: &mut Workstation,
-        workstation: &str,
-        barcode: Barcode,
-        item: Option<Item>,
-    ) -> Answer {
-        let counter = match self.counter(station, workstation) {
-            Ok(counter) => counter,
-            Err(error) => return Answer::refused(&error, Some(barcode)),
-        };
-        let actor = self.actor(station, workstation);
-        match item {
-            Some(Item::Person(person)) => self.set_operator(station, person),
-            Some(Item::Box(archive_box)) if archive_box.status == ItemStatus::Registered => {
-                match self.store.move_item(&actor, barcode, counter.barcode) {
-                    Ok(_) => {
-                        station.undo = Some(Undo::Move {
-                            item: barcode,
-                            place: archive_box.place,
-                            status: archive_box.status,
-                        });
-                        Answer::ok(
-                            message!(IntakeActivated, archive_no = &archive_box.archive_no),
-                            Some(barcode),
-                        )
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-            Some(Item::Box(archive_box)) => Answer::error(message!(
-                IntakeAlreadyRegistered,
-                archive_no = &archive_box.archive_no,
-                status = archive_box.status.label()
-            )),
-            Some(_) => Answer::error(intake_wants_boxes()),
-            None if barcode.kind() != Kind::Box => Answer::error(intake_wants_boxes()),
-            None => {
-                let Some(scheme) = self.config.intake_scheme.clone() else {
-                    return Answer::error(message!(IntakeNoScheme));
-                };
-                let new = NewBox {
-                    barcode: Some(barcode),
-                    scheme: Some((scheme, self.year())),
-                    title: "待补录".to_owned(),
-                    customer: "待补录".to_owned(),
-                    ..NewBox::default()
-                };
-                let result = self.store.write(&actor, |tx| {
-                    let registered = tx.register_box(&new)?;
-                    tx.move_item(registered.barcode, counter.barcode)?;
-                    Ok(registered)
-                });
-                match result {
-                    Ok(registered) => {
-                        station.undo = None;
-                        let mut message =
-                            message!(IntakeRegistered, archive_no = &registered.archive_no);
-                        if let Some(print) = &self.label_printer {
-                            let printed = match print(workstation, barcode) {
-                                Ok(printer) => message!(LabelSent, printer = printer),
-                                Err(reason) => message!(LabelNotPrinted).join(&reason),
-                            };
-                            message = message.join(&printed);
-                        }
-                        Answer {
-                            outcome: Outcome::Warning,
-                            message,
-                            item: Some(barcode),
-                            audit: None,
-                        }
-                    }
-                    Err(error) => Answer::refused(&error, Some(barcode)),
-                }
-            }
-        }
-    }
-
-    fn undo(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let Some(undo) = station.undo.take() else {
-            return Answer::error(message!(UndoNothing));
-        };
-        let actor = self.actor(station, workstation);
-        let (result, item) = match undo {
-            Undo::Move {
-                item,
-                place,
-                status,
-            } => (
-                self.store
-                    .write(&actor, |tx| tx.restore(item, place, status).map(|_| ())),
-                item,
-            ),
-            Undo::Loan {
-                item,
-                place,
-                status,
-            } => (
-                self.store
-                    .write(&actor, |tx| tx.cancel_loan(item, place, status).map(|_| ())),
-                item,
-            ),
-            Undo::Return { loan } => {
-                let result = self.store.write(&actor, |tx| tx.reopen_loan(loan));
-                match result {
-                    Ok(loan) => (Ok(()), loan.item),
-                    Err(error) => return Answer::refused(&error, None),
-                }
-            }
-        };
-        match result {
-            Ok(()) => Answer::ok(message!(UndoDone), Some(item)),
-            Err(error) => Answer::refused(&error, Some(item)),
-        }
     }
 
     fn today(&self) -> NaiveDate {
@@ -1153,23 +546,6 @@ impl Engine {
             }
         }
         Some(summary)
-    }
-}
-
-/// What INTAKE wants scanned.
-fn intake_wants_boxes() -> Message {
-    message!(
-        ScanWrongKindForMode,
-        mode = Mode::Intake.label(),
-        what = ("新的档案盒标签", "new box labels")
-    )
-}
-
-fn place_and_status(item: &Item) -> (Option<Barcode>, ItemStatus) {
-    match item {
-        Item::Box(archive_box) => (archive_box.place, archive_box.status),
-        Item::Certificate(certificate) => (certificate.place, certificate.status),
-        _ => (None, ItemStatus::Registered),
     }
 }
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::*;
 use crate::event::EventKind;
-use crate::model::{CertificateKind, LocationKind, Role};
-use crate::store::{NewCertificate, NewLocation, NewPerson};
+use crate::model::{CertificateKind, ItemStatus, LocationKind, Role};
+use crate::store::{NewBox, NewCertificate, NewLocation, NewPerson};
 
 /// 2026-11-27 09:00 UTC, a Friday.
 const START: Millis = 1_795_770_000_000; // checked: 2026-11-27T09:00:00Z

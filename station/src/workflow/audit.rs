@@ -1,0 +1,113 @@
+//! AUDIT: scan a shelf, then every box on it; DONE reconciles the shelf (present,
+//! missing, misplaced, unknown, duplicates) and flags the missing boxes.
+
+use std::collections::BTreeSet;
+
+use crate::barcode::Barcode;
+use crate::message;
+use crate::message::{Code, IntoArg as _, Message};
+use crate::model::Item;
+
+use super::context::{Answer, Audit, Workstation};
+use super::{AuditReport, Engine, Mode, Outcome};
+
+impl Engine {
+    pub(super) fn audit_scan(
+        &self,
+        station: &mut Workstation,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            Some(Item::Location(location)) if station.audit.shelf.is_none() => {
+                let expected = match self.store.barcodes_at(location.barcode, usize::MAX) {
+                    Ok(expected) => expected,
+                    Err(error) => return Answer::refused(&error, Some(barcode)),
+                };
+                let message = message!(AuditStarted, path = &location.path, count = expected.len());
+                station.audit = Audit {
+                    shelf: Some(location),
+                    expected: expected.into_iter().collect(),
+                    scanned: Vec::new(),
+                };
+                Answer::ok(message, Some(barcode))
+            }
+            Some(Item::Person(person)) => self.set_operator(station, person),
+            _ if station.audit.shelf.is_none() => Answer::error(message!(AuditNeedsShelf)),
+            Some(Item::Location(_)) => Answer::error(message!(AuditAnotherShelf)),
+            _ => {
+                station.audit.scanned.push(barcode.to_string());
+                let count = station.audit.scanned.len();
+                Answer::ok(message!(AuditRecorded, count = count), Some(barcode))
+            }
+        }
+    }
+
+    pub(super) fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
+        let Some(shelf) = station.audit.shelf.clone() else {
+            return Answer::error(message!(AuditNotStarted));
+        };
+        let mut report = AuditReport {
+            shelf: shelf.path.clone(),
+            ..AuditReport::default()
+        };
+        let mut seen = BTreeSet::new();
+        let mut found = BTreeSet::new();
+        for code in &station.audit.scanned {
+            if !seen.insert(code.clone()) {
+                if !report.duplicates.contains(code) {
+                    report.duplicates.push(code.clone());
+                }
+                continue;
+            }
+            let parsed = Barcode::parse(code).ok();
+            match parsed.map(|barcode| (barcode, self.store.get_item(barcode))) {
+                Some((barcode, _)) if station.audit.expected.contains(&barcode) => {
+                    found.insert(barcode);
+                    report.present.push(code.clone());
+                }
+                Some((_, Ok(Some(Item::Box(_) | Item::Certificate(_))))) => {
+                    report.misplaced.push(code.clone())
+                }
+                _ => report.unknown.push(code.clone()),
+            }
+        }
+        let missing: Vec<Barcode> = station.audit.expected.difference(&found).copied().collect();
+        report.missing = missing.iter().map(ToString::to_string).collect();
+        if !missing.is_empty() {
+            let actor = self.actor(station, workstation);
+            if let Err(error) = self.store.write(&actor, |tx| {
+                for item in &missing {
+                    tx.flag_missing(*item)?;
+                }
+                Ok(())
+            }) {
+                return Answer::refused(&error, Some(shelf.barcode));
+            }
+        }
+        let clean =
+            report.missing.is_empty() && report.misplaced.is_empty() && report.unknown.is_empty();
+        let code = if clean {
+            Code::AuditDone
+        } else {
+            Code::AuditDiscrepancies
+        };
+        let message = Message::fill(
+            code,
+            &[
+                ("present", report.present.len().into_arg()),
+                ("missing", report.missing.len().into_arg()),
+                ("misplaced", report.misplaced.len().into_arg()),
+                ("unknown", report.unknown.len().into_arg()),
+                ("duplicates", report.duplicates.len().into_arg()),
+            ],
+        );
+        station.enter(Mode::Audit);
+        Answer {
+            outcome: if clean { Outcome::Ok } else { Outcome::Warning },
+            message,
+            item: Some(shelf.barcode),
+            audit: Some(report),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! CHECKOUT: scan the borrower's badge (and a supervisor's where approval is needed),
+//! then the boxes to lend.
+
+use chrono::Duration as Days;
+
+use crate::barcode::Barcode;
+use crate::message;
+use crate::model::{Item, Person, Role};
+
+use super::context::{Answer, Undo, Workstation};
+use super::{Engine, Mode};
+
+impl Engine {
+    pub(super) fn checkout(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        barcode: Barcode,
+        item: Option<Item>,
+    ) -> Answer {
+        match item {
+            None => Answer::error(message!(ItemNotRegistered, barcode = barcode)),
+            Some(Item::Person(person)) => {
+                let needs_approval = station
+                    .borrower
+                    .as_ref()
+                    .is_some_and(|borrower| !borrower.borrow_directly)
+                    && station.approver.is_none();
+                if needs_approval && person.role >= Role::Supervisor {
+                    let message = message!(CheckoutApproved, name = &person.name);
+                    station.approver = Some(person);
+                    return Answer::ok(message, Some(barcode));
+                }
+                let recorded = if person.borrow_directly || person.role >= Role::Supervisor {
+                    None
+                } else {
+                    self.store
+                        .approval_for(person.barcode, self.today())
+                        .ok()
+                        .flatten()
+                        .and_then(|approval| match self.store.get_item(approval.approver) {
+                            // An approval of someone who has left no longer counts.
+                            Ok(Some(Item::Person(approver)))
+                                if self.store.require_active(&approver).is_ok() =>
+                            {
+                                Some(approver)
+                            }
+                            _ => None,
+                        })
+                };
+                if let Some(approver) = recorded {
+                    let message = message!(
+                        CheckoutBorrowerApproved,
+                        name = &person.name,
+                        approver = &approver.name
+                    );
+                    station.borrower = Some(person);
+                    station.approver = Some(approver);
+                    return Answer::ok(message, Some(barcode));
+                }
+                let message = if person.borrow_directly || person.role >= Role::Supervisor {
+                    message!(CheckoutBorrower, name = &person.name)
+                } else {
+                    message!(CheckoutBorrowerNeedsApproval, name = &person.name)
+                };
+                station.borrower = Some(person);
+                station.approver = None;
+                Answer::ok(message, Some(barcode))
+            }
+            Some(Item::Box(archive_box)) => {
+                let Some(borrower) = station.borrower.clone() else {
+                    return Answer::error(message!(CheckoutNeedsBorrower));
+                };
+                let approver = station.approver.as_ref().map(|person| person.barcode);
+                if approver.is_none()
+                    && !borrower.borrow_directly
+                    && borrower.role < Role::Supervisor
+                {
+                    return Answer::error(message!(CheckoutApprovalBadge, name = &borrower.name));
+                }
+                // Supervisors approve their own loans.
+                let approver =
+                    approver.or((borrower.role >= Role::Supervisor).then_some(borrower.barcode));
+                let today = self.today();
+                let due = today + Days::days(i64::from(self.config.loan_days));
+                let actor = self.actor(station, workstation);
+                match self
+                    .store
+                    .open_loan(&actor, barcode, borrower.barcode, approver, due)
+                {
+                    Ok(loan) => {
+                        station.undo = Some(Undo::Loan {
+                            item: barcode,
+                            place: archive_box.place,
+                            status: archive_box.status,
+                        });
+                        Answer::ok(
+                            message!(CheckoutLent, name = name_of(&borrower), due = loan.due),
+                            Some(barcode),
+                        )
+                    }
+                    Err(error) => Answer::refused(&error, Some(barcode)),
+                }
+            }
+            Some(Item::Certificate(_)) => Answer::error(message!(CheckoutCertificate)),
+            Some(Item::Location(_)) => Answer::error(message!(
+                ScanWrongKindForMode,
+                mode = Mode::Checkout.label(),
+                what = ("工牌或档案盒", "a badge or a box")
+            )),
+        }
+    }
+}
+
+fn name_of(person: &Person) -> String {
+    person.name.clone()
+}

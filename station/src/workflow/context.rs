@@ -1,0 +1,115 @@
+//! Per-workstation state kept between scans (`Workstation`, `Audit`, `Undo`) and the
+//! `Answer` to a scan in the making.
+
+use std::collections::BTreeSet;
+
+use crate::barcode::Barcode;
+use crate::message::Message;
+use crate::model::{ItemStatus, Location, Millis, Person};
+use crate::store::StoreError;
+
+use super::{AuditReport, Mode, Outcome, ScanResult};
+
+/// What UNDO takes back.
+#[derive(Debug, Clone)]
+pub(super) enum Undo {
+    Move {
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    },
+    Loan {
+        item: Barcode,
+        place: Option<Barcode>,
+        status: ItemStatus,
+    },
+    Return {
+        loan: u64,
+    },
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Audit {
+    pub(super) shelf: Option<Location>,
+    pub(super) expected: BTreeSet<Barcode>,
+    pub(super) scanned: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(super) struct Workstation {
+    pub(super) mode: Mode,
+    pub(super) operator: Option<Person>,
+    pub(super) shelf: Option<Location>,
+    pub(super) borrower: Option<Person>,
+    pub(super) approver: Option<Person>,
+    pub(super) receiver: Option<Person>,
+    pub(super) handed: Vec<Barcode>,
+    pub(super) audit: Audit,
+    pub(super) undo: Option<Undo>,
+    pub(super) last: Option<(String, Millis, ScanResult)>,
+}
+
+impl Workstation {
+    pub(super) fn new() -> Workstation {
+        Workstation {
+            mode: Mode::Lookup,
+            operator: None,
+            shelf: None,
+            borrower: None,
+            approver: None,
+            receiver: None,
+            handed: Vec::new(),
+            audit: Audit::default(),
+            undo: None,
+            last: None,
+        }
+    }
+
+    /// Leaves the current mode's context behind (the operator stays).
+    pub(super) fn enter(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.shelf = None;
+        self.borrower = None;
+        self.approver = None;
+        self.receiver = None;
+        self.handed.clear();
+        self.audit = Audit::default();
+    }
+}
+
+/// An answer in the making: outcome, message and the item it concerns.
+pub(super) struct Answer {
+    pub(super) outcome: Outcome,
+    pub(super) message: Message,
+    pub(super) item: Option<Barcode>,
+    pub(super) audit: Option<AuditReport>,
+}
+
+impl Answer {
+    pub(super) fn ok(message: Message, item: Option<Barcode>) -> Answer {
+        Answer {
+            outcome: Outcome::Ok,
+            message,
+            item,
+            audit: None,
+        }
+    }
+
+    pub(super) fn error(message: Message) -> Answer {
+        Answer {
+            outcome: Outcome::Error,
+            message,
+            item: None,
+            audit: None,
+        }
+    }
+
+    pub(super) fn refused(error: &StoreError, item: Option<Barcode>) -> Answer {
+        Answer {
+            outcome: Outcome::Error,
+            message: error.message(),
+            item,
+            audit: None,
+        }
+    }
+}
