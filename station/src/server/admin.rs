@@ -13,9 +13,10 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use super::{blocking, json_body, ApiError, AppState, Principal};
+use crate::devices::definition::DeviceDefinition;
 use crate::devices::{DeviceManager, DeviceState};
 use crate::model::Role;
-use crate::store::{DeviceDefinition, StationScheme, StoreError};
+use crate::store::{StationScheme, StoreError};
 
 type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 

@@ -527,7 +527,7 @@ fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)> {
                 "Add a scanner or printer and start it",
                 admin,
             )
-            .body::<crate::store::DeviceDefinition>()
+            .body::<crate::devices::definition::DeviceDefinition>()
             .created::<DeviceState>(),
             post(admin::add_device),
         ),
