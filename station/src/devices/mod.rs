@@ -777,7 +777,9 @@ mod tests {
         scan(&mut master, &audit).expect("write to the PTY");
         assert_eq!(next_result(&mut results).await.input, audit);
 
-        // Stopped: its tasks are gone, so bytes on the line come to nothing.
+        // Stopped: its tasks are gone, so bytes on the line come to nothing. This wait is
+        // real time: the bytes travel through a real PTY, and on tokio's paused clock the
+        // timeout would pass while the runtime waits on the PTY, proving nothing.
         assert!(station.manager.stop("cart-scanner").await);
         assert!(!station.state("cart-scanner").enabled);
         let _ = scan(&mut master, &lookup);
@@ -800,7 +802,9 @@ mod tests {
         station.manager.shutdown().await;
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// On tokio's paused clock, so that proving a disabled printer's label waits costs no
+    /// real time: the clock passes every timer a running worker could have.
+    #[tokio::test(start_paused = true)]
     async fn a_printer_added_at_runtime_prints_and_a_disabled_one_keeps_its_labels() {
         let station = Station::start("").await;
         let admin = Actor::new("P0000000014");
@@ -857,7 +861,10 @@ mod tests {
             .first()
             .expect("a job")
             .id;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Longer than any retry (at most 60 s) or idle probe (30 s): on the paused clock
+        // this passes at once, after whatever a worker still running would have done.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert!(!station.manager.is_running("shelf-pdf").await);
         assert_eq!(
             job_state(station.store(), waiting),
             PrintState::Pending,
