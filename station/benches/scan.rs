@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serialport::{SerialPort, TTYPort};
-use station::config::{ScannerConfig, ScannerProtocol};
+use station::devices::definition::{ScannerConfig, ScannerProtocol};
 use station::devices::{spawn_scanners, Devices};
 use station::ledger::{self, Encoding, ImportOptions};
 use station::store::{Actor, Store, StoreOptions};

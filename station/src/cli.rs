@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::devices::{DeviceManager, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
 use crate::model::Role;
-use crate::printing::{self, LabelRequest, Printing};
+use crate::printing::{LabelRequest, Printing};
 use crate::server::{self, AppState};
 use crate::store::StorageError;
 use crate::store::{Actor, NewPerson, Store, StoreError};
@@ -739,7 +739,7 @@ fn label(
             // Printers added through the station take labels too (station.toml's win).
             let config_names = config.device_names();
             for def in store.station_devices()? {
-                if let crate::store::DeviceDefinition::Printer(printer) = def {
+                if let crate::devices::definition::DeviceDefinition::Printer(printer) = def {
                     if !config_names.contains(&printer.name) {
                         printing.add_printer(printer);
                     }
@@ -764,7 +764,9 @@ fn label(
                 println!("打印机 {printer} 已停用，标签在队列中等待 / printer {printer} is disabled: the labels wait in the queue");
                 0
             } else {
-                runtime.block_on(printing::deliver_due(&store, &device, &devices, None))
+                runtime.block_on(crate::devices::printer::deliver_due(
+                    &store, &device, &devices, None,
+                ))
             };
             let pending = store.pending_jobs()?.len();
             println!(

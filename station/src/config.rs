@@ -9,16 +9,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::calendar::WorkCalendar;
+use crate::devices::definition::{DeviceDefinition, ScannerConfig};
 use crate::printer::{Connect, Language, PrinterConfig};
 use crate::workflow::WorkflowConfig;
 
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
-use crate::store::{
-    DeviceDefinition, StationScheme, Store, StoreError, StoreOptions, DEFAULT_CACHE_BYTES,
-};
+use crate::store::{StationScheme, Store, StoreError, StoreOptions, DEFAULT_CACHE_BYTES};
 
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -81,82 +80,6 @@ pub struct WorkstationConfig {
     /// The printer its labels go to.
     #[serde(default)]
     pub printer: Option<String>,
-}
-
-/// How a scanner frames its data.
-#[derive(
-    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ScannerProtocol {
-    /// One scan per line.
-    #[default]
-    Line,
-    /// Zebra SSI packets.
-    Ssi,
-}
-
-/// What ends a scan in line mode.
-#[derive(
-    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Suffix {
-    /// Carriage return.
-    #[default]
-    Cr,
-    /// Line feed.
-    Lf,
-    /// CR LF.
-    Crlf,
-    /// Tab.
-    Tab,
-}
-
-/// Serial parity.
-#[derive(
-    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum ParitySetting {
-    /// No parity bit.
-    #[default]
-    None,
-    /// Even parity.
-    Even,
-    /// Odd parity.
-    Odd,
-}
-
-/// A barcode scanner on a serial port.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ScannerConfig {
-    /// Its name, for status and logs.
-    pub name: String,
-    /// The port, preferably a stable `/dev/serial/by-id/...` path.
-    pub port: PathBuf,
-    /// Line speed.
-    #[serde(default = "default_baud")]
-    pub baud: u32,
-    /// Parity.
-    #[serde(default)]
-    pub parity: ParitySetting,
-    /// Line or SSI.
-    #[serde(default)]
-    pub protocol: ScannerProtocol,
-    /// Line terminator (line protocol).
-    #[serde(default)]
-    pub suffix: Suffix,
-    /// A fixed prefix the scanner puts before each scan (line protocol).
-    #[serde(default)]
-    pub prefix: String,
-    /// The workstation its scans belong to.
-    pub workstation: String,
-}
-
-fn default_baud() -> u32 {
-    9600
 }
 
 fn default_repeat_window_ms() -> i64 {
@@ -611,7 +534,10 @@ workstation = "counter"
             "station.toml",
         )
         .expect("valid");
-        assert_eq!(config.scanners[0].protocol, ScannerProtocol::Ssi);
+        assert_eq!(
+            config.scanners[0].protocol,
+            crate::devices::definition::ScannerProtocol::Ssi
+        );
         assert_eq!(config.scanners[0].baud, 9600);
         assert_eq!(config.holidays.len(), 1);
         let error = Config::parse(
@@ -637,6 +563,126 @@ workstation = "counter"
             .expect_err("not a scheme name")
             .to_string();
         assert!(error.contains("no pe"), "{error}");
+    }
+
+    #[test]
+    fn a_retired_scheme_stays_listed_but_is_not_allocated_from() {
+        use crate::event::{Change, EventKind};
+        use crate::store::Actor;
+
+        let open = |dir: &Path| Store::open(dir, StoreOptions::default()).expect("store");
+        let names =
+            |list: &[&str]| -> Vec<String> { list.iter().map(|name| (*name).to_owned()).collect() };
+        let events_since = |store: &Store, from: u64| -> Vec<(EventKind, String, Vec<Change>)> {
+            store
+                .events(from + 1, 1000)
+                .expect("events")
+                .into_iter()
+                .map(|event| (event.body.kind, event.body.actor, event.body.changes))
+                .collect()
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = open(dir.path());
+        let admin = Actor::new("P0000000014");
+        let config = Config::parse(
+            "[[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        let taken = config.scheme_names();
+        store
+            .add_scheme(&admin, "deposit", "{year}存字第{seq:04}号", &taken)
+            .expect("added");
+        store
+            .add_scheme(&admin, "old", "旧{seq}号", &taken)
+            .expect("added");
+        let effective = |store: &Store| -> Vec<String> {
+            effective_schemes(&config, store)
+                .expect("schemes")
+                .iter()
+                .map(|scheme| scheme.name().to_owned())
+                .collect()
+        };
+        assert_eq!(effective(&store), names(&["loan", "deposit", "old"]));
+
+        let head = store.head().0;
+        let retired = store.retire_scheme(&admin, "old", &taken).expect("retired");
+        assert!(retired.retired);
+        let events = events_since(&store, head);
+        assert_eq!(events.len(), 1);
+        assert_eq!(
+            (events[0].0, events[0].1.as_str()),
+            (EventKind::SchemeRetired, "P0000000014")
+        );
+        assert!(events[0]
+            .2
+            .contains(&Change::new("retired", Some("false"), Some("true"))));
+        assert_eq!(effective(&store), names(&["loan", "deposit"]));
+        let listed = store.station_schemes().expect("list");
+        assert_eq!(
+            listed
+                .iter()
+                .map(|s| (s.name.as_str(), s.retired))
+                .collect::<Vec<_>>(),
+            vec![("deposit", false), ("old", true)],
+            "a retired scheme stays listed"
+        );
+
+        let head = store.head().0;
+        let again = store
+            .retire_scheme(&admin, "old", &taken)
+            .expect_err("once");
+        assert!(
+            matches!(again, StoreError::Refused(crate::store::Refusal::SchemeRetired(ref name)) if name == "old")
+        );
+        let unknown = store
+            .retire_scheme(&admin, "nope", &taken)
+            .expect_err("unknown")
+            .to_string();
+        assert!(
+            unknown.contains("nope") && unknown.contains(" / "),
+            "{unknown}"
+        );
+        let in_file = store
+            .retire_scheme(&admin, "loan", &taken)
+            .expect_err("the file's scheme")
+            .to_string();
+        assert!(in_file.contains("station.toml"), "{in_file}");
+        let reuse = store
+            .add_scheme(&admin, "old", "新{seq}号", &taken)
+            .expect_err("a retired scheme keeps its name");
+        assert!(matches!(
+            reuse,
+            StoreError::Refused(crate::store::Refusal::SchemeExists { .. })
+        ));
+        assert_eq!(store.head().0, head, "refusals record nothing");
+
+        drop(store);
+        let store = open(dir.path());
+        assert_eq!(
+            effective(&store),
+            names(&["loan", "deposit"]),
+            "after a reopen"
+        );
+
+        // station.toml later defines a name the store holds: the file's wins, once.
+        let shadowing = Config::parse(
+            "[[scheme]]\nname = \"deposit\"\ntemplate = \"D{seq}\"\n",
+            "station.toml",
+        )
+        .expect("config");
+        let schemes = effective_schemes(&shadowing, &store).expect("schemes");
+        assert_eq!(schemes.len(), 1, "{schemes:?}");
+        assert_eq!(schemes[0].format(2026, 7), "D7");
+        assert_eq!(
+            shadowed_by_config(&shadowing, &store).expect("shadowed"),
+            vec!["scheme deposit".to_owned()]
+        );
+        assert_eq!(
+            store.station_schemes().expect("list").len(),
+            2,
+            "not deleted"
+        );
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod model;
 pub mod numbering;
 pub mod printer;
 pub mod printing;
+pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod web;

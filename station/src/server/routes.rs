@@ -400,7 +400,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 admin,
             )
             .action("管理设备", "manage devices")
-            .body::<crate::store::DeviceDefinition>()
+            .body::<crate::devices::definition::DeviceDefinition>()
             .created::<DeviceState>(),
             post(add_device),
         ),

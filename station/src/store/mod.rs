@@ -40,9 +40,7 @@ pub use ops::{
 };
 pub use people::PersonEdit;
 pub use queue::NewJob;
-pub use settings::{
-    DeviceDefinition, StationScheme, MAX_DEVICE_NAME_CHARS, MAX_SCAN_PREFIX_CHARS, PRINTER_DPIS,
-};
+pub use settings::StationScheme;
 pub use tokens::NewToken;
 pub use tx::Tx;
 pub use verify::VerifyReport;

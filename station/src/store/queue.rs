@@ -204,6 +204,22 @@ impl Store {
         Ok(out)
     }
 
+    /// When the first waiting job of `printer` is next to be tried (its next attempt,
+    /// which may have passed), or `None` when no job waits for it.
+    pub fn next_attempt(&self, printer: &str) -> Result<Option<Millis>> {
+        // `J` keys sort by next attempt: the first of this printer's is the earliest.
+        for entry in self.tree.scan_prefix([keys::JOB_DUE]).keys() {
+            let key = entry.map_err(StoreError::storage("reading the print queue"))?;
+            let id = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
+            if let Some(job) = self.job(id)? {
+                if job.printer == printer {
+                    return Ok(Some(job.next_attempt_at));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Every pending job, due or not.
     pub fn pending_jobs(&self) -> Result<Vec<PrintJob>> {
         self.due_jobs(None, Millis::MAX - 1)
@@ -279,6 +295,49 @@ mod tests {
             store.pending_jobs().expect("pending").len(),
             1,
             "the office job waits"
+        );
+    }
+
+    #[test]
+    fn the_next_attempt_of_a_printer_is_its_earliest_waiting_job() {
+        let (_dir, store, _) = store_with_clock();
+        let actor = Actor::new("test");
+        assert_eq!(store.next_attempt("zebra-1").expect("read"), None);
+        let first = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
+        let second = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
+        store.queue_print(&actor, &label("office")).expect("queued");
+        assert_eq!(
+            store.next_attempt("zebra-1").expect("read"),
+            Some(1_000_000)
+        );
+        store
+            .job_failed(&actor, first.id, "connection refused", 1_004_000)
+            .expect("failed");
+        store
+            .job_failed(&actor, second.id, "connection refused", 1_002_000)
+            .expect("failed");
+        assert_eq!(
+            store.next_attempt("zebra-1").expect("read"),
+            Some(1_002_000),
+            "the earliest retry, whichever job it is"
+        );
+        assert_eq!(
+            store.next_attempt("office").expect("read"),
+            Some(1_000_000),
+            "other printers' jobs are not this printer's"
+        );
+        store.job_printed(&actor, second.id).expect("printed");
+        store
+            .write(&actor, |tx| tx.cancel_job(first.id, "label torn"))
+            .expect("cancelled");
+        assert_eq!(
+            store.next_attempt("zebra-1").expect("read"),
+            None,
+            "printed and cancelled jobs wait for nothing"
         );
     }
 

@@ -18,20 +18,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{keys, Actor, Result, Store, StoreError, Tx};
-use crate::config::ScannerConfig;
+use crate::devices::definition::{DeviceDefinition, InvalidDevice};
 use crate::event::{Change, EventKind};
 use crate::model::Millis;
 use crate::numbering::Scheme;
-use crate::printer::{Connect, PrinterConfig};
-
-/// The longest device name accepted, in characters.
-pub const MAX_DEVICE_NAME_CHARS: usize = 64;
-
-/// The resolutions a printer may be configured with, in dots per inch.
-pub const PRINTER_DPIS: [u32; 4] = [152, 203, 300, 600];
-
-/// The longest fixed scan prefix accepted, in characters.
-pub const MAX_SCAN_PREFIX_CHARS: usize = 32;
 
 /// A numbering scheme added through the station (not in station.toml).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -51,124 +41,14 @@ impl StationScheme {
     }
 }
 
-/// A device defined through the station: a scanner or a printer, with the same fields
-/// as its `[[scanner]]` or `[[printer]]` table in station.toml.
-///
-/// In JSON it is the table's fields plus `"kind": "scanner"` or `"kind": "printer"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum DeviceDefinition {
-    /// A barcode scanner on a serial port.
-    Scanner(ScannerConfig),
-    /// A label printer.
-    Printer(PrinterConfig),
-}
-
-impl DeviceDefinition {
-    /// The device's name.
-    pub fn name(&self) -> &str {
-        match self {
-            DeviceDefinition::Scanner(scanner) => &scanner.name,
-            DeviceDefinition::Printer(printer) => &printer.name,
+impl From<InvalidDevice> for StoreError {
+    fn from(invalid: InvalidDevice) -> StoreError {
+        let InvalidDevice { name, zh, en } = invalid;
+        Refusal::BadDevice {
+            name,
+            problem: crate::message::Bilingual::new(zh, en),
         }
-    }
-
-    /// `scanner` or `printer`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            DeviceDefinition::Scanner(_) => "scanner",
-            DeviceDefinition::Printer(_) => "printer",
-        }
-    }
-
-    /// Checks the fields: a name of 1 to 64 characters without control characters or
-    /// surrounding spaces; a scanner's port path (UTF-8, not empty), baud above zero, a
-    /// workstation name and a short prefix; a printer's resolution (152, 203, 300 or 600
-    /// dpi) and a connect address that reads back as itself. Whether a scanner's
-    /// workstation exists is for the caller, who knows the configuration.
-    pub fn validate(&self) -> Result<()> {
-        let name = self.name();
-        let bad = |zh: String, en: String| -> StoreError {
-            Refusal::BadDevice {
-                name: name.to_owned(),
-                problem: crate::message::Bilingual::new(zh, en),
-            }
-            .into()
-        };
-        let chars = name.chars().count();
-        if chars == 0
-            || chars > MAX_DEVICE_NAME_CHARS
-            || name.trim() != name
-            || name.chars().any(char::is_control)
-        {
-            return Err(bad(
-                format!("名称须为 1–{MAX_DEVICE_NAME_CHARS} 个字符，不含控制字符，首尾无空格"),
-                format!("the name must be 1 to {MAX_DEVICE_NAME_CHARS} characters, without control characters or surrounding spaces"),
-            ));
-        }
-        match self {
-            DeviceDefinition::Scanner(scanner) => {
-                match scanner.port.to_str() {
-                    Some(port) if !port.trim().is_empty() && !port.contains('\0') => {}
-                    _ => {
-                        return Err(bad(
-                            "串口路径为空或无效".to_owned(),
-                            "the port path is empty or not valid text".to_owned(),
-                        ))
-                    }
-                }
-                if scanner.baud == 0 {
-                    return Err(bad(
-                        "波特率须大于 0".to_owned(),
-                        "the baud rate must be above 0".to_owned(),
-                    ));
-                }
-                if scanner.workstation.trim().is_empty() {
-                    return Err(bad(
-                        "未指定工作站".to_owned(),
-                        "no workstation is given".to_owned(),
-                    ));
-                }
-                if scanner.prefix.chars().count() > MAX_SCAN_PREFIX_CHARS
-                    || scanner.prefix.chars().any(char::is_control)
-                {
-                    return Err(bad(
-                        format!("前缀至多 {MAX_SCAN_PREFIX_CHARS} 个字符，不含控制字符"),
-                        format!("the prefix must be at most {MAX_SCAN_PREFIX_CHARS} characters, without control characters"),
-                    ));
-                }
-            }
-            DeviceDefinition::Printer(printer) => {
-                if !PRINTER_DPIS.contains(&printer.dpi) {
-                    return Err(bad(
-                        format!(
-                            "分辨率 {} dpi 不受支持（可用 152、203、300、600）",
-                            printer.dpi
-                        ),
-                        format!(
-                            "a resolution of {} dpi is not supported (use 152, 203, 300 or 600)",
-                            printer.dpi
-                        ),
-                    ));
-                }
-                let text = printer.connect.to_string();
-                if Connect::parse(&text).as_ref() != Ok(&printer.connect) {
-                    return Err(bad(
-                        format!("连接地址 {text:?} 无效"),
-                        format!("the connect address {text:?} is not valid"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// The port (scanner) or connect address (printer), for events and status.
-    pub fn address(&self) -> String {
-        match self {
-            DeviceDefinition::Scanner(scanner) => scanner.port.display().to_string(),
-            DeviceDefinition::Printer(printer) => printer.connect.to_string(),
-        }
+        .into()
     }
 }
 
@@ -418,7 +298,7 @@ impl Store {
         self.json(&keys::device(name))
     }
 
-    /// Adds a device. Refused when a field is invalid ([`DeviceDefinition::validate`]),
+    /// Adds a device. Refused when a field is invalid (`DeviceDefinition::validate`),
     /// when `taken` (the device names station.toml uses) holds its name, or when the
     /// station has a device of that name already. A new device is enabled.
     pub fn add_device(
@@ -559,7 +439,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{effective_schemes, Config};
     use crate::model::{PrintFormat, PrintState};
     use crate::numbering::SchemeError;
     use crate::store::{NewJob, StoreOptions};
@@ -673,186 +552,6 @@ mod tests {
             Some(false)
         );
         assert_eq!(store.verify().expect("verify").chain_error, None);
-    }
-
-    #[test]
-    fn a_retired_scheme_stays_listed_but_is_not_allocated_from() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = open(dir.path());
-        let admin = Actor::new("P0000000014");
-        let config = Config::parse(
-            "[[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n",
-            "station.toml",
-        )
-        .expect("config");
-        let taken = config.scheme_names();
-        store
-            .add_scheme(&admin, "deposit", "{year}存字第{seq:04}号", &taken)
-            .expect("added");
-        store
-            .add_scheme(&admin, "old", "旧{seq}号", &taken)
-            .expect("added");
-        let effective = |store: &Store| -> Vec<String> {
-            effective_schemes(&config, store)
-                .expect("schemes")
-                .iter()
-                .map(|scheme| scheme.name().to_owned())
-                .collect()
-        };
-        assert_eq!(effective(&store), names(&["loan", "deposit", "old"]));
-
-        let head = store.head().0;
-        let retired = store.retire_scheme(&admin, "old", &taken).expect("retired");
-        assert!(retired.retired);
-        let events = events_since(&store, head);
-        assert_eq!(events.len(), 1);
-        assert_eq!(
-            (events[0].0, events[0].1.as_str()),
-            (EventKind::SchemeRetired, "P0000000014")
-        );
-        assert!(events[0]
-            .2
-            .contains(&Change::new("retired", Some("false"), Some("true"))));
-        assert_eq!(effective(&store), names(&["loan", "deposit"]));
-        let listed = store.station_schemes().expect("list");
-        assert_eq!(
-            listed
-                .iter()
-                .map(|s| (s.name.as_str(), s.retired))
-                .collect::<Vec<_>>(),
-            vec![("deposit", false), ("old", true)],
-            "a retired scheme stays listed"
-        );
-
-        let head = store.head().0;
-        let again = store
-            .retire_scheme(&admin, "old", &taken)
-            .expect_err("once");
-        assert!(
-            matches!(again, StoreError::Refused(Refusal::SchemeRetired(ref name)) if name == "old")
-        );
-        let unknown = store
-            .retire_scheme(&admin, "nope", &taken)
-            .expect_err("unknown")
-            .to_string();
-        assert!(
-            unknown.contains("nope") && unknown.contains(" / "),
-            "{unknown}"
-        );
-        let in_file = store
-            .retire_scheme(&admin, "loan", &taken)
-            .expect_err("the file's scheme")
-            .to_string();
-        assert!(in_file.contains("station.toml"), "{in_file}");
-        let reuse = store
-            .add_scheme(&admin, "old", "新{seq}号", &taken)
-            .expect_err("a retired scheme keeps its name");
-        assert!(matches!(
-            reuse,
-            StoreError::Refused(Refusal::SchemeExists { .. })
-        ));
-        assert_eq!(store.head().0, head, "refusals record nothing");
-
-        drop(store);
-        let store = open(dir.path());
-        assert_eq!(
-            effective(&store),
-            names(&["loan", "deposit"]),
-            "after a reopen"
-        );
-
-        // station.toml later defines a name the store holds: the file's wins, once.
-        let shadowing = Config::parse(
-            "[[scheme]]\nname = \"deposit\"\ntemplate = \"D{seq}\"\n",
-            "station.toml",
-        )
-        .expect("config");
-        let schemes = effective_schemes(&shadowing, &store).expect("schemes");
-        assert_eq!(schemes.len(), 1, "{schemes:?}");
-        assert_eq!(schemes[0].format(2026, 7), "D7");
-        assert_eq!(
-            crate::config::shadowed_by_config(&shadowing, &store).expect("shadowed"),
-            vec!["scheme deposit".to_owned()]
-        );
-        assert_eq!(
-            store.station_schemes().expect("list").len(),
-            2,
-            "not deleted"
-        );
-    }
-
-    #[test]
-    fn device_definitions_round_trip_through_json() {
-        let minimal = scanner(serde_json::json!({
-            "kind": "scanner",
-            "name": "cart-2",
-            "port": "/dev/serial/by-id/usb-Honeywell-if01",
-            "workstation": "counter",
-        }));
-        let DeviceDefinition::Scanner(config) = &minimal else {
-            panic!("a scanner: {minimal:?}");
-        };
-        assert_eq!(
-            (config.baud, config.protocol, config.suffix),
-            (
-                9600,
-                crate::config::ScannerProtocol::Line,
-                crate::config::Suffix::Cr
-            ),
-            "station.toml's defaults apply"
-        );
-        let full = scanner(serde_json::json!({
-            "kind": "scanner",
-            "name": "扫描枪-3",
-            "port": "/dev/ttyUSB3",
-            "baud": 115200,
-            "parity": "even",
-            "protocol": "ssi",
-            "suffix": "crlf",
-            "prefix": "]C1",
-            "workstation": "cart-1",
-        }));
-        let printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
-            "kind": "printer",
-            "name": "zebra-2",
-            "language": "zpl",
-            "connect": "tcp://192.168.10.21",
-        }))
-        .expect("a printer definition");
-        let DeviceDefinition::Printer(printer_config) = &printer else {
-            panic!("a printer: {printer:?}");
-        };
-        assert_eq!(printer_config.dpi, 203);
-        let serial_printer: DeviceDefinition = serde_json::from_value(serde_json::json!({
-            "kind": "printer",
-            "name": "office",
-            "language": "pdf",
-            "dpi": 300,
-            "connect": "serial:///dev/ttyS1?baud=19200",
-        }))
-        .expect("a printer definition");
-        for def in [&minimal, &full, &printer, &serial_printer] {
-            let json = serde_json::to_string(def).expect("encodes");
-            let back: DeviceDefinition = serde_json::from_str(&json).expect("decodes");
-            assert_eq!(&back, def, "{json}");
-        }
-        let json = serde_json::to_value(&printer).expect("encodes");
-        assert_eq!(json["kind"], "printer");
-        assert_eq!(
-            json["connect"], "tcp://192.168.10.21:9100",
-            "the address as text"
-        );
-        assert!(
-            serde_json::from_value::<DeviceDefinition>(serde_json::json!({
-                "kind": "scanner",
-                "name": "x",
-                "port": "/dev/ttyUSB0",
-                "workstation": "counter",
-                "bogus": 1,
-            }))
-            .is_err(),
-            "unknown fields are refused as in station.toml"
-        );
     }
 
     #[test]

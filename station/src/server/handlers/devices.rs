@@ -2,11 +2,12 @@
 //! enable and disable scanners and printers while the station runs. station.toml's devices
 //! can be disabled, not changed.
 
+use crate::devices::definition::DeviceDefinition;
 use crate::devices::{DeviceManager, DeviceState};
 use crate::server::Path;
 use crate::server::{json_body, ApiError, AppState, JsonBody, Principal};
 use crate::store::Refusal;
-use crate::store::{DeviceDefinition, StoreError};
+use crate::store::StoreError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};

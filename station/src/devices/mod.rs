@@ -1,35 +1,41 @@
-//! Device tasks: every configured scanner runs on a task of its own that reads its port
-//! through firmware-bridge, hands each scan to the workflow engine, and answers SSI
-//! scanners with a good or bad beep and LED. A device problem is logged and shown in the
-//! device status; it never stops the daemon or the other devices.
+//! The running devices: the registry of their states ([`Devices`], shown by
+//! `GET /api/v1/devices`), the stop signal each device's tasks obey, and the
+//! [`DeviceManager`] that starts, stops, adds, removes, enables and disables them while
+//! the station runs.
+//!
+//! Every configured scanner runs on tasks of its own (`scanner.rs`) that read its port
+//! through firmware-bridge, hand each scan to the workflow engine, and answer SSI
+//! scanners with a good or bad beep and LED; every printer has a worker (`printer.rs`)
+//! that delivers its queued labels. A device problem is logged and shown in the device
+//! status; it never stops the daemon or the other devices.
 //!
 //! The [`DeviceManager`] runs one unit per device (a scanner's port and driver tasks, a
 //! printer's worker), each with its own stop signal, so that administrators can add,
 //! remove, disable and enable devices while the station runs. Devices come from
-//! station.toml (origin `config`, read-only here) or from the store (origin `station`).
+//! station.toml (origin `config`, read-only here) or from the store (origin `station`);
+//! their shapes are in [`definition`].
 
 use crate::store::{Refusal, StorageError};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-use firmware_bridge::line::{LineConfig, Terminator};
-use firmware_bridge::port::{run_device, DeviceEvent, Parity, PortConfig, Protocol, SerialOpener};
-use firmware_bridge::ssi::{Command, Leds};
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
+use crate::config::Config;
 use crate::model::Millis;
-use crate::printing::{self, Printing};
-use crate::store::{Actor, DeviceDefinition, Store, StoreError};
-use crate::workflow::{Engine, Outcome};
+use crate::printing::Printing;
+use crate::store::{Actor, Store, StoreError};
+use crate::workflow::Engine;
 
-/// SSI beep codes (Zebra SSI programmer's guide, BEEP opcode 0xE6, beep-code table):
-/// one short high tone for OK, two short high for a warning, three short low for an error.
-const BEEP_OK: u8 = 0x00;
-const BEEP_WARNING: u8 = 0x01;
-const BEEP_ERROR: u8 = 0x07;
+pub mod definition;
+pub(crate) mod printer;
+mod scanner;
+
+use definition::DeviceDefinition;
+use scanner::spawn_scanner;
+pub use scanner::spawn_scanners;
 
 /// What the station knows about one device right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -182,32 +188,6 @@ impl Devices {
     }
 }
 
-/// The port settings of a configured scanner.
-pub fn port_config(scanner: &ScannerConfig) -> PortConfig {
-    let protocol = match scanner.protocol {
-        ScannerProtocol::Ssi => Protocol::Ssi,
-        ScannerProtocol::Line => Protocol::Line(LineConfig {
-            terminator: match scanner.suffix {
-                Suffix::Cr => Terminator::Cr,
-                Suffix::Lf => Terminator::Lf,
-                Suffix::Crlf => Terminator::CrLf,
-                Suffix::Tab => Terminator::Tab,
-            },
-            prefix: scanner.prefix.as_bytes().to_vec(),
-            ..LineConfig::default()
-        }),
-    };
-    PortConfig {
-        baud: scanner.baud,
-        parity: match scanner.parity {
-            ParitySetting::None => Parity::None,
-            ParitySetting::Even => Parity::Even,
-            ParitySetting::Odd => Parity::Odd,
-        },
-        ..PortConfig::new(scanner.port.clone(), protocol)
-    }
-}
-
 /// When a device's tasks are to end: its own stop (the [`DeviceManager`] stopping that
 /// one device) or the daemon-wide stop. A stop whose sender is gone counts as given.
 #[derive(Debug, Clone)]
@@ -255,129 +235,6 @@ impl StopSignal {
     /// Returns once a stop has been given, owning the signal (for a task's shutdown).
     pub async fn wait(mut self) {
         self.stopped().await
-    }
-}
-
-/// Starts a task for every scanner; they run until `stop` turns true.
-pub fn spawn_scanners(
-    scanners: &[ScannerConfig],
-    engine: Arc<Engine>,
-    devices: Arc<Devices>,
-    stop: watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    let now = engine.store().now();
-    let mut tasks = Vec::new();
-    for scanner in scanners {
-        let def = DeviceDefinition::Scanner(scanner.clone());
-        devices.register(DeviceState::new(&def, Origin::Config, true, now));
-        tasks.extend(spawn_scanner(
-            scanner,
-            engine.clone(),
-            devices.clone(),
-            StopSignal::daemon(stop.clone()),
-        ));
-    }
-    tasks
-}
-
-/// Starts one scanner's port task and driver task; they run until `stop`. Its state must
-/// be registered in `devices` already.
-pub fn spawn_scanner(
-    scanner: &ScannerConfig,
-    engine: Arc<Engine>,
-    devices: Arc<Devices>,
-    stop: StopSignal,
-) -> Vec<JoinHandle<()>> {
-    let (events_tx, events_rx) = mpsc::channel(64);
-    let (commands_tx, commands_rx) = mpsc::channel(16);
-    vec![
-        tokio::spawn(run_device(
-            port_config(scanner),
-            SerialOpener,
-            events_tx,
-            commands_rx,
-            stop.wait(),
-        )),
-        // The driver ends when the port task has stopped and its events are drained.
-        tokio::spawn(drive(
-            scanner.clone(),
-            engine,
-            devices,
-            events_rx,
-            commands_tx,
-        )),
-    ]
-}
-
-/// Turns one scanner's events into scans and feedback.
-async fn drive(
-    scanner: ScannerConfig,
-    engine: Arc<Engine>,
-    devices: Arc<Devices>,
-    mut events: mpsc::Receiver<DeviceEvent>,
-    commands: mpsc::Sender<Command>,
-) {
-    let name = scanner.name.as_str();
-    while let Some(event) = events.recv().await {
-        let now = engine.store().now();
-        match event {
-            DeviceEvent::Connected => {
-                tracing::info!(scanner = name, port = %scanner.port.display(), "scanner connected");
-                devices.update(name, |state| {
-                    state.connected = true;
-                    state.since = now;
-                });
-            }
-            DeviceEvent::Disconnected { reason, retry_in } => {
-                tracing::warn!(scanner = name, %reason, ?retry_in, "scanner disconnected");
-                devices.update(name, |state| {
-                    state.connected = false;
-                    state.since = now;
-                    state.last_problem = Some(reason.to_string());
-                });
-            }
-            DeviceEvent::OpenFailed { reason, retry_in } => {
-                tracing::debug!(scanner = name, %reason, ?retry_in, "scanner port not available");
-                devices.update(name, |state| state.last_problem = Some(reason.to_string()));
-            }
-            DeviceEvent::Skipped(skipped) => {
-                tracing::warn!(scanner = name, %skipped, "scanner bytes skipped");
-                devices.update(name, |state| state.last_problem = Some(skipped.to_string()));
-            }
-            DeviceEvent::Message(message) => {
-                tracing::debug!(scanner = name, ?message, "scanner message");
-            }
-            DeviceEvent::CommandDropped { command, reason } => {
-                tracing::debug!(scanner = name, ?command, ?reason, "feedback not sent");
-            }
-            DeviceEvent::Scan(scan) => {
-                devices.update(name, |state| state.last_scan = Some(now));
-                let text = String::from_utf8_lossy(&scan.data).into_owned();
-                let workstation = scanner.workstation.clone();
-                let scan_engine = engine.clone();
-                let result =
-                    tokio::task::spawn_blocking(move || scan_engine.scan(&workstation, &text))
-                        .await;
-                let outcome = match result {
-                    Ok(result) => result.outcome,
-                    Err(error) => {
-                        tracing::error!(scanner = name, %error, "scan task failed");
-                        Outcome::Error
-                    }
-                };
-                if scanner.protocol == ScannerProtocol::Ssi {
-                    let (beep, leds) = match outcome {
-                        Outcome::Ok => (BEEP_OK, Leds::GREEN),
-                        Outcome::Warning => (BEEP_WARNING, Leds::GREEN),
-                        Outcome::Error => (BEEP_ERROR, Leds::RED),
-                    };
-                    // Feedback is best effort: a full queue means the scanner is not
-                    // taking bytes, which the port task reports itself.
-                    let _ = commands.try_send(Command::Beep(beep));
-                    let _ = commands.try_send(Command::LedOn(leds));
-                }
-            }
-        }
     }
 }
 
@@ -584,7 +441,7 @@ impl DeviceManager {
             DeviceDefinition::Scanner(scanner) => {
                 spawn_scanner(scanner, self.engine.clone(), self.devices.clone(), stop)
             }
-            DeviceDefinition::Printer(printer) => vec![printing::spawn_printer(
+            DeviceDefinition::Printer(printer) => vec![printer::spawn_printer(
                 printer,
                 self.store().clone(),
                 self.devices.clone(),
@@ -621,7 +478,7 @@ impl DeviceManager {
     /// when a field is invalid, a scanner names a workstation that is not configured, or
     /// the name is used by station.toml or by another station device.
     pub async fn add(&self, actor: &Actor, def: DeviceDefinition) -> Result<(), StoreError> {
-        def.validate()?;
+        def.validate().map_err(StoreError::from)?;
         if let DeviceDefinition::Scanner(scanner) = &def {
             let workstations = self.config.workstation_names();
             if !workstations.contains(&scanner.workstation) {
@@ -925,7 +782,9 @@ mod tests {
         scan(&mut master, &audit).expect("write to the PTY");
         assert_eq!(next_result(&mut results).await.input, audit);
 
-        // Stopped: its tasks are gone, so bytes on the line come to nothing.
+        // Stopped: its tasks are gone, so bytes on the line come to nothing. This wait is
+        // real time: the bytes travel through a real PTY, and on tokio's paused clock the
+        // timeout would pass while the runtime waits on the PTY, proving nothing.
         assert!(station.manager.stop("cart-scanner").await);
         assert!(!station.state("cart-scanner").enabled);
         let _ = scan(&mut master, &lookup);
@@ -948,7 +807,9 @@ mod tests {
         station.manager.shutdown().await;
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// On tokio's paused clock, so that proving a disabled printer's label waits costs no
+    /// real time: the clock passes every timer a running worker could have.
+    #[tokio::test(start_paused = true)]
     async fn a_printer_added_at_runtime_prints_and_a_disabled_one_keeps_its_labels() {
         let station = Station::start("").await;
         let admin = Actor::new("P0000000014");
@@ -1005,7 +866,10 @@ mod tests {
             .first()
             .expect("a job")
             .id;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Longer than any retry (at most 60 s) or idle probe (30 s): on the paused clock
+        // this passes at once, after whatever a worker still running would have done.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert!(!station.manager.is_running("shelf-pdf").await);
         assert_eq!(
             job_state(station.store(), waiting),
             PrintState::Pending,
@@ -1221,10 +1085,9 @@ mod tests {
         let (_given, stopped) = watch::channel(true);
         let stop = StopSignal::either(stopped, station.stop.subscribe());
         let printed =
-            printing::deliver_due(station.store(), &printer, &station.devices, Some(&stop)).await;
+            printer::deliver_due(station.store(), &printer, &station.devices, Some(&stop)).await;
         assert_eq!(printed, 0, "stopped before the first label");
-        let printed =
-            printing::deliver_due(station.store(), &printer, &station.devices, None).await;
+        let printed = printer::deliver_due(station.store(), &printer, &station.devices, None).await;
         assert_eq!(printed as usize, jobs.len(), "without a stop, all of them");
         let _ = station.stop.send(true);
         station.manager.shutdown().await;
