@@ -9,8 +9,12 @@
 mod backup;
 mod commit;
 mod error;
+mod handovers;
+mod import;
+mod items;
 mod keys;
-mod ops;
+mod loans;
+mod locations;
 mod people;
 mod queue;
 mod read;
@@ -34,11 +38,10 @@ use crate::model::Millis;
 pub use commit::{ChangeNotice, LatencySnapshot, LATENCY_BUCKETS};
 use commit::{Durability, Latency};
 pub use error::{Refusal, StorageError, StoreError};
-pub use ops::{
-    BoxEdit, ImportOutcome, ImportRow, MoveOutcome, NewBox, NewCertificate, NewLocation, NewPerson,
-    Warning,
-};
-pub use people::PersonEdit;
+pub use import::{ImportOutcome, ImportRow};
+pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
+pub use locations::NewLocation;
+pub use people::{NewPerson, PersonEdit};
 pub use queue::NewJob;
 pub use settings::StationScheme;
 pub use tokens::NewToken;

@@ -1,16 +1,18 @@
-//! People after they were added: a new name, a new role, direct borrowing on or off, and
+//! People: adding them, and after they were added a new name, a new role, direct borrowing on or off, and
 //! leaving (and coming back). Someone who has left keeps their record and history, but
 //! their badge no longer works at a scanner and their tokens no longer open the API.
 //!
 //! Leaving is a key of its own (`l` + badge), not a field of the person's record, so that
 //! records written before it existed still decode.
 
+use super::items::yes_no;
 use super::keys;
-use super::ops::yes_no;
 use super::Refusal;
+use super::Tx;
 use super::{Actor, Result, Store, StoreError};
 use crate::barcode::{Barcode, Kind};
 use crate::event::{Change, EventKind};
+use crate::model::check_text;
 use crate::model::{Item, Person, Role};
 
 /// Changes to a person; absent fields stay as they are.
@@ -138,7 +140,7 @@ impl Store {
     }
 
     /// Every administrator's badge, whether or not they have left.
-    fn admins(&self) -> Result<Vec<Barcode>> {
+    pub(super) fn admins(&self) -> Result<Vec<Barcode>> {
         let mut out = Vec::new();
         for item in self.items_of_kind(Kind::Person) {
             if let Item::Person(person) = item? {
@@ -148,5 +150,51 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// A person to add.
+#[derive(Debug, Clone)]
+pub struct NewPerson {
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// May borrow without approval.
+    pub borrow_directly: bool,
+}
+
+impl Tx<'_> {
+    /// Adds a person with a new badge barcode.
+    pub fn add_person(&mut self, new: &NewPerson) -> Result<Person> {
+        let name = check_text(&new.name, "姓名", "name", true)?;
+        let person = Person {
+            barcode: self.new_barcode(Kind::Person)?,
+            name,
+            role: new.role,
+            borrow_directly: new.borrow_directly,
+        };
+        self.put_item(&Item::Person(person.clone()))?;
+        self.record(
+            Some(person.barcode),
+            EventKind::Registered,
+            vec![
+                Change::new("name", None::<String>, Some(person.name.clone())),
+                Change::new("role", None::<String>, Some(format!("{:?}", person.role))),
+                Change::new(
+                    "borrow_directly",
+                    None::<String>,
+                    Some(yes_no(person.borrow_directly)),
+                ),
+            ],
+        );
+        Ok(person)
+    }
+}
+
+impl Store {
+    /// Adds a person.
+    pub fn add_person(&self, actor: &Actor, new: &NewPerson) -> Result<Person> {
+        self.write(actor, |tx| tx.add_person(new))
     }
 }
