@@ -23,6 +23,7 @@ use crate::numbering::Scheme;
 use crate::store::{Actor, Store, StoreError};
 
 mod audit;
+mod card;
 mod checkout;
 mod context;
 mod handover;
@@ -32,134 +33,9 @@ mod return_box;
 mod shelve;
 mod undo;
 
+pub use card::{CommandCard, Mode};
+
 use context::{Answer, Workstation};
-
-/// Command cards, printed on the counter's command sheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CommandCard {
-    /// Switch to LOOKUP.
-    Lookup,
-    /// Switch to SHELVE.
-    Shelve,
-    /// Switch to CHECKOUT.
-    Checkout,
-    /// Switch to RETURN.
-    Return,
-    /// Switch to HANDOVER.
-    Handover,
-    /// Switch to AUDIT.
-    Audit,
-    /// Switch to INTAKE.
-    Intake,
-    /// Finish the current step (audit reconciliation, handover).
-    Done,
-    /// Leave the mode without finishing.
-    Cancel,
-    /// Take back this workstation's last effect.
-    Undo,
-}
-
-impl CommandCard {
-    /// Every card, in sheet order.
-    pub const ALL: [CommandCard; 10] = [
-        CommandCard::Lookup,
-        CommandCard::Shelve,
-        CommandCard::Checkout,
-        CommandCard::Return,
-        CommandCard::Handover,
-        CommandCard::Audit,
-        CommandCard::Intake,
-        CommandCard::Done,
-        CommandCard::Cancel,
-        CommandCard::Undo,
-    ];
-
-    /// The card's barcode: `K` and the card's number, 1 to 10.
-    pub fn barcode(self) -> Barcode {
-        let seq = CommandCard::ALL
-            .iter()
-            .position(|card| *card == self)
-            .map_or(1, |idx| idx as u64 + 1);
-        match Barcode::new(Kind::Command, seq) {
-            Ok(barcode) => barcode,
-            Err(_) => unreachable!("card numbers 1..=10 are valid sequences"),
-        }
-    }
-
-    /// The card a scanned command barcode stands for.
-    pub fn from_barcode(barcode: Barcode) -> Option<CommandCard> {
-        if barcode.kind() != Kind::Command {
-            return None;
-        }
-        let idx = usize::try_from(barcode.seq()).ok()?.checked_sub(1)?;
-        CommandCard::ALL.get(idx).copied()
-    }
-
-    /// The name printed on the card.
-    pub fn label(self) -> (&'static str, &'static str) {
-        match self {
-            CommandCard::Lookup => ("查询", "LOOKUP"),
-            CommandCard::Shelve => ("上架", "SHELVE"),
-            CommandCard::Checkout => ("借出", "CHECKOUT"),
-            CommandCard::Return => ("归还", "RETURN"),
-            CommandCard::Handover => ("移交", "HANDOVER"),
-            CommandCard::Audit => ("盘点", "AUDIT"),
-            CommandCard::Intake => ("登记", "INTAKE"),
-            CommandCard::Done => ("完成", "DONE"),
-            CommandCard::Cancel => ("取消", "CANCEL"),
-            CommandCard::Undo => ("撤销", "UNDO"),
-        }
-    }
-
-    fn mode(self) -> Option<Mode> {
-        Some(match self {
-            CommandCard::Lookup => Mode::Lookup,
-            CommandCard::Shelve => Mode::Shelve,
-            CommandCard::Checkout => Mode::Checkout,
-            CommandCard::Return => Mode::Return,
-            CommandCard::Handover => Mode::Handover,
-            CommandCard::Audit => Mode::Audit,
-            CommandCard::Intake => Mode::Intake,
-            _ => return None,
-        })
-    }
-}
-
-/// A workstation's mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// A scan shows what the thing is, where it is, who has it.
-    Lookup,
-    /// Scan a shelf, then the boxes put on it.
-    Shelve,
-    /// Scan the borrower's badge (and a supervisor's, if needed), then boxes.
-    Checkout,
-    /// Scan returned boxes.
-    Return,
-    /// Scan the receiver's badge, then the items handed over, then DONE.
-    Handover,
-    /// Scan a shelf, then every box on it, then DONE.
-    Audit,
-    /// Scan freshly printed labels to register or activate their boxes.
-    Intake,
-}
-
-impl Mode {
-    /// The mode's name: the name of the card that selects it.
-    fn label(self) -> (&'static str, &'static str) {
-        let card = match self {
-            Mode::Lookup => CommandCard::Lookup,
-            Mode::Shelve => CommandCard::Shelve,
-            Mode::Checkout => CommandCard::Checkout,
-            Mode::Return => CommandCard::Return,
-            Mode::Handover => CommandCard::Handover,
-            Mode::Audit => CommandCard::Audit,
-            Mode::Intake => CommandCard::Intake,
-        };
-        card.label()
-    }
-}
 
 /// How a scan went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
