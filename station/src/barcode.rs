@@ -144,6 +144,18 @@ impl BarcodeError {
 
 crate::message::display_by_message!(BarcodeError);
 
+impl crate::message::IntoArg for Barcode {
+    fn into_arg(self) -> crate::message::Arg {
+        crate::message::Arg::Same(self.to_string())
+    }
+}
+
+impl crate::message::IntoArg for &Barcode {
+    fn into_arg(self) -> crate::message::Arg {
+        crate::message::Arg::Same(self.to_string())
+    }
+}
+
 /// The Damm quasigroup of order 10 (H. Michael Damm, 2004), weakly totally anti-symmetric:
 /// it detects all single-digit errors and all adjacent transpositions.
 const DAMM: [[u8; 10]; 10] = [

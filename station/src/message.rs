@@ -95,7 +95,6 @@ data_args!(
     u64,
     usize,
     i64,
-    crate::barcode::Barcode,
     chrono::NaiveDate,
     std::io::Error,
 );

@@ -15,8 +15,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
-use crate::server::AppState;
-
 /// One embedded file: its route, content type and text.
 struct Asset {
     path: &'static str,
@@ -81,7 +79,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
 
 /// The page routes (no token needed: the pages ask for one and send it with every call).
 /// Paths not listed here fall through to the app's 404.
-pub fn routes() -> Router<AppState> {
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     ASSETS.iter().fold(Router::new(), |router, asset| {
         let content_type = asset.content_type;
         let body = asset.body;
