@@ -15,6 +15,29 @@ use crate::server::error::*;
 use crate::server::views::*;
 use crate::server::*;
 
+/// The item with `barcode`, if `principal` may see it: certificates only to supervisors
+/// (the same rule on every route to an item).
+async fn visible_item(
+    state: &AppState,
+    principal: &Principal,
+    barcode: crate::barcode::Barcode,
+) -> Result<Item, ApiError> {
+    let item = state
+        .store
+        .get_item(barcode)?
+        .ok_or(Refusal::NotFound(barcode))?;
+    if matches!(item, Item::Certificate(_)) {
+        state
+            .require(
+                principal,
+                Role::Supervisor,
+                ("查看权证", "see certificates"),
+            )
+            .await?;
+    }
+    Ok(item)
+}
+
 pub(crate) async fn get_item(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -22,16 +45,7 @@ pub(crate) async fn get_item(
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let store = &state.store;
-    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
-    if matches!(item, Item::Certificate(_)) {
-        state
-            .require(
-                &principal,
-                Role::Supervisor,
-                ("查看权证", "see certificates"),
-            )
-            .await?;
-    }
+    let item = visible_item(&state, &principal, barcode).await?;
     Ok(Json(item_view(store, item)?))
 }
 
@@ -194,17 +208,9 @@ pub(crate) async fn item_history(
     Path(barcode): Path<String>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
+    // Refused (404 or 403) unless the item exists and the principal may see it.
+    visible_item(&state, &principal, barcode).await?;
     let store = &state.store;
-    let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
-    if matches!(item, Item::Certificate(_)) {
-        state
-            .require(
-                &principal,
-                Role::Supervisor,
-                ("查看权证", "see certificates"),
-            )
-            .await?;
-    }
     let events = store
         .history(barcode)?
         .into_iter()
