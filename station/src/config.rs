@@ -485,6 +485,7 @@ pub fn shadowed_by_config(config: &Config, store: &Store) -> Result<Vec<String>,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Code;
 
     #[test]
     fn no_file_means_defaults() {
@@ -637,17 +638,25 @@ workstation = "counter"
         );
         let unknown = store
             .retire_scheme(&admin, "nope", &taken)
-            .expect_err("unknown")
-            .to_string();
+            .expect_err("unknown");
         assert!(
-            unknown.contains("nope") && unknown.contains(" / "),
+            matches!(&unknown, StoreError::Refused(crate::store::Refusal::UnknownScheme(name)) if name == "nope"),
             "{unknown}"
+        );
+        let said = unknown.message();
+        assert_eq!(said.code, Code::SchemeUnknown);
+        assert!(
+            said.text.zh.contains("nope") && said.text.en.contains("nope"),
+            "the name in both halves: {said:?}"
         );
         let in_file = store
             .retire_scheme(&admin, "loan", &taken)
-            .expect_err("the file's scheme")
-            .to_string();
-        assert!(in_file.contains("station.toml"), "{in_file}");
+            .expect_err("the file's scheme");
+        assert!(
+            matches!(&in_file, StoreError::Refused(crate::store::Refusal::SchemeInConfig(name)) if name == "loan"),
+            "{in_file}"
+        );
+        assert_eq!(in_file.message().code, Code::SchemeInConfig);
         let reuse = store
             .add_scheme(&admin, "old", "新{seq}号", &taken)
             .expect_err("a retired scheme keeps its name");
@@ -715,9 +724,11 @@ workstation = "counter"
         let first = Barcode::new(Kind::Box, 5000).expect("valid");
         let registered = engine.scan("counter", &first.to_string());
         assert_eq!(registered.outcome, Outcome::Warning, "{registered:?}");
+        assert_eq!(registered.code, Code::IntakeRegistered, "{registered:?}");
         assert!(
-            registered.message.en.contains("收字第001号 registered"),
-            "{registered:?}"
+            registered.message.zh.contains("收字第001号")
+                && registered.message.en.contains("收字第001号"),
+            "the archive number in both halves: {registered:?}"
         );
 
         store
@@ -727,9 +738,10 @@ workstation = "counter"
         let second = Barcode::new(Kind::Box, 5001).expect("valid");
         let refused = engine.scan("counter", &second.to_string());
         assert_eq!(refused.outcome, Outcome::Error, "{refused:?}");
+        assert_eq!(refused.code, Code::SchemeNotInUse, "{refused:?}");
         assert!(
-            refused.message.en.contains("blank is retired"),
-            "{refused:?}"
+            refused.message.zh.contains("blank") && refused.message.en.contains("blank"),
+            "the scheme in both halves: {refused:?}"
         );
         assert!(store.get_item(second).expect("read").is_none());
         assert_eq!(
@@ -745,10 +757,7 @@ workstation = "counter"
         let engine = Engine::new(store.clone(), workflow);
         engine.scan("counter", &CommandCard::Intake.barcode().to_string());
         let refused = engine.scan("counter", &second.to_string());
-        assert!(
-            refused.message.en.contains("blank is retired"),
-            "{refused:?}"
-        );
+        assert_eq!(refused.code, Code::SchemeNotInUse, "{refused:?}");
         // station.toml's scheme of the same name wins over the stored one.
         let shadowing = Config::parse(
             "intake_scheme = \"blank\"\n[[scheme]]\nname = \"blank\"\ntemplate = \"B{seq}\"\n",
@@ -777,9 +786,18 @@ workstation = "counter"
             "[[scheme]]\nname = \"a\"\ntemplate = \"{yr}{seq}\"\n",
             "s.toml",
         )
-        .expect_err("bad template")
-        .to_string();
-        assert!(error.contains("{yr}"), "{error}");
+        .expect_err("bad template");
+        match &error {
+            ConfigError::Scheme { path, source } => {
+                assert_eq!(path, "s.toml");
+                assert!(
+                    matches!(source, SchemeError::UnknownPlaceholder { placeholder, .. } if placeholder == "yr"),
+                    "{error}"
+                );
+                assert_eq!(source.message().code, Code::SchemeUnknownPlaceholder);
+            }
+            other => panic!("not a scheme error: {other}"),
+        }
         let error = Config::parse("loan_days = 0\n", "s.toml")
             .expect_err("zero loan days")
             .to_string();

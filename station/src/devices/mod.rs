@@ -591,6 +591,7 @@ mod tests {
     use serialport::SerialPort as _;
 
     use super::*;
+    use crate::message::Code;
     use crate::model::PrintState;
     use crate::printing::{LabelError, LabelRequest};
     use crate::store::StoreOptions;
@@ -897,9 +898,12 @@ mod tests {
             .manager
             .remove(&admin, "pdf")
             .await
-            .expect_err("station.toml's")
-            .to_string();
-        assert!(config_printer.contains("station.toml"), "{config_printer}");
+            .expect_err("station.toml's");
+        assert!(
+            matches!(&config_printer, StoreError::Refused(Refusal::DeviceInConfig(name)) if name == "pdf"),
+            "{config_printer}"
+        );
+        assert_eq!(config_printer.message().code, Code::DeviceInConfig);
 
         // Enabled again: the waiting label prints; then the printer can go.
         station
@@ -945,12 +949,12 @@ mod tests {
             .manager
             .remove(&admin, "counter-scanner")
             .await
-            .expect_err("station.toml's")
-            .to_string();
+            .expect_err("station.toml's");
         assert!(
-            removed.contains("station.toml") && removed.contains("change it there"),
+            matches!(&removed, StoreError::Refused(Refusal::DeviceInConfig(name)) if name == "counter-scanner"),
             "{removed}"
         );
+        assert_eq!(removed.message().code, Code::DeviceInConfig);
         let head = station.store().head().0;
         let elsewhere: DeviceDefinition = serde_json::from_value(serde_json::json!({
             "kind": "scanner", "name": "cart-scanner", "port": "/dev/ttyUSB7", "workstation": "cart-9",
@@ -960,10 +964,14 @@ mod tests {
             .manager
             .add(&admin, elsewhere)
             .await
-            .expect_err("no such workstation")
-            .to_string();
+            .expect_err("no such workstation");
+        assert_eq!(refused.message().code, Code::DeviceUnknownWorkstation);
         assert!(
-            refused.contains("cart-9") && refused.contains("counter"),
+            matches!(
+                &refused,
+                StoreError::Refused(Refusal::UnknownWorkstation { scanner, workstation, known })
+                    if scanner == "cart-scanner" && workstation == "cart-9" && known == "counter"
+            ),
             "{refused}"
         );
         let clash: DeviceDefinition = serde_json::from_value(serde_json::json!({
@@ -974,9 +982,16 @@ mod tests {
             .manager
             .add(&admin, clash)
             .await
-            .expect_err("the name is station.toml's")
-            .to_string();
-        assert!(refused.contains("station.toml"), "{refused}");
+            .expect_err("the name is station.toml's");
+        assert_eq!(refused.message().code, Code::DeviceExists);
+        assert!(
+            matches!(
+                &refused,
+                StoreError::Refused(Refusal::DeviceExists { name, place: (zh, en) })
+                    if name == "counter-scanner" && zh.contains("station.toml") && en.contains("station.toml")
+            ),
+            "{refused}"
+        );
         assert!(matches!(
             station.manager.set_enabled(&admin, "ghost", false).await,
             Err(StoreError::Refused(Refusal::UnknownDevice(_)))
@@ -1063,11 +1078,10 @@ mod tests {
             .await;
             assert!(!station.state(&name).connected, "{name}");
         }
-        assert!(station
-            .state("blocked")
-            .last_problem
-            .unwrap_or_default()
-            .contains("cannot use the label directory"));
+        // Not a catalog message: the problem names the directory (data).
+        let labels = file.join("labels").display().to_string();
+        let problem = station.state("blocked").last_problem.unwrap_or_default();
+        assert!(problem.contains(&labels), "{problem}");
         let _ = station.stop.send(true);
         station.manager.shutdown().await;
     }

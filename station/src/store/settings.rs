@@ -439,9 +439,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::{Bilingual, Code};
     use crate::model::{PrintFormat, PrintState};
     use crate::numbering::SchemeError;
     use crate::store::{NewJob, StoreOptions};
+
+    /// Whether `text` has a Chinese character (or full-width punctuation).
+    fn has_cjk(text: &str) -> bool {
+        text.chars().any(|c| {
+            matches!(c as u32, 0x2E80..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF | 0x20000..=0x2FA1F)
+        })
+    }
+
+    /// Whether `text` is bilingual: Chinese in `zh`, none in `en`.
+    fn bilingual(text: &Bilingual) -> bool {
+        has_cjk(&text.zh) && !has_cjk(&text.en)
+    }
 
     fn open(dir: &std::path::Path) -> Store {
         Store::open(dir, StoreOptions::default()).expect("store")
@@ -507,12 +520,16 @@ mod tests {
         );
         let in_file = store
             .add_scheme(&admin, "loan", "{seq}号", &taken)
-            .expect_err("station.toml's names are taken")
-            .to_string();
+            .expect_err("station.toml's names are taken");
         assert!(
-            in_file.contains("loan") && in_file.contains("station.toml"),
+            matches!(
+                &in_file,
+                StoreError::Refused(Refusal::SchemeExists { name, place: (zh, en) })
+                    if name == "loan" && zh.contains("station.toml") && en.contains("station.toml")
+            ),
             "{in_file}"
         );
+        assert_eq!(in_file.message().code, Code::SchemeExists);
         let bad_template = store
             .add_scheme(&admin, "other", "{yr}{seq}", &taken)
             .expect_err("bad template");
@@ -523,9 +540,12 @@ mod tests {
             ),
             "{bad_template}"
         );
+        let said = bad_template.message();
+        assert_eq!(said.code, Code::SchemeUnknownPlaceholder);
+        assert!(bilingual(&said.text), "bilingual: {said:?}");
         assert!(
-            bad_template.to_string().contains(" / "),
-            "bilingual: {bad_template}"
+            said.text.zh.contains("yr") && said.text.en.contains("yr"),
+            "{said:?}"
         );
         let bad_name = store
             .add_scheme(&admin, "a b", "{seq}", &taken)
@@ -605,49 +625,85 @@ mod tests {
         let head = store.head().0;
         let refuse = |def: serde_json::Value| {
             let def: DeviceDefinition = serde_json::from_value(def).expect("decodes");
-            store
-                .add_device(&admin, &def, &taken)
-                .expect_err("refused")
-                .to_string()
+            store.add_device(&admin, &def, &taken).expect_err("refused")
         };
         let in_file = refuse(serde_json::json!({
             "kind": "printer", "name": "pdf", "language": "pdf", "connect": "dir:///tmp/x",
         }));
+        assert_eq!(in_file.message().code, Code::DeviceExists);
         assert!(
-            in_file.contains("pdf") && in_file.contains("station.toml"),
+            matches!(
+                &in_file,
+                StoreError::Refused(Refusal::DeviceExists { name, place: (zh, en) })
+                    if name == "pdf" && zh.contains("station.toml") && en.contains("station.toml")
+            ),
             "{in_file}"
         );
         let twice = refuse(serde_json::json!({
             "kind": "scanner", "name": "cart-2", "port": "/dev/ttyUSB9", "workstation": "counter",
         }));
-        assert!(twice.contains("cart-2"), "{twice}");
-        for (def, says) in [
+        assert!(
+            matches!(
+                &twice,
+                StoreError::Refused(Refusal::DeviceExists { name, place: (_, en) })
+                    if name == "cart-2" && !en.contains("station.toml")
+            ),
+            "{twice}"
+        );
+        let mut problems = Vec::new();
+        // Each definition has one fault; the data a problem names (a limit, the dpi
+        // given) is in both halves, and the same fault is told the same way.
+        for (def, fault, data) in [
             (
                 serde_json::json!({"kind": "scanner", "name": "", "port": "/dev/ttyUSB9", "workstation": "counter"}),
                 "name",
+                None,
             ),
             (
                 serde_json::json!({"kind": "scanner", "name": "x".repeat(65), "port": "/dev/ttyUSB9", "workstation": "counter"}),
-                "64",
+                "name",
+                Some("64"),
             ),
             (
                 serde_json::json!({"kind": "scanner", "name": "s", "port": "", "workstation": "counter"}),
                 "port",
+                None,
             ),
             (
                 serde_json::json!({"kind": "scanner", "name": "s", "port": "/dev/ttyUSB9", "baud": 0, "workstation": "counter"}),
                 "baud",
+                None,
             ),
             (
                 serde_json::json!({"kind": "printer", "name": "p", "language": "zpl", "dpi": 250, "connect": "tcp://h"}),
-                "250 dpi",
+                "dpi",
+                Some("250"),
             ),
         ] {
-            let message = refuse(def);
-            assert!(
-                message.contains(says) && message.contains(" / "),
-                "{message}"
-            );
+            let given = def["name"].as_str().expect("a name").to_owned();
+            let refused = refuse(def);
+            assert_eq!(refused.message().code, Code::DeviceInvalid, "{refused}");
+            let StoreError::Refused(Refusal::BadDevice { name, problem }) = refused else {
+                panic!("not a bad device: {refused}");
+            };
+            assert_eq!(name, given);
+            assert!(bilingual(&problem), "{problem:?}");
+            if let Some(data) = data {
+                assert!(
+                    problem.zh.contains(data) && problem.en.contains(data),
+                    "{problem:?}"
+                );
+            }
+            problems.push((fault, problem));
+        }
+        for (fault, problem) in &problems {
+            for (other_fault, other) in &problems {
+                assert_eq!(
+                    fault == other_fault,
+                    problem == other,
+                    "{problem:?} / {other:?}"
+                );
+            }
         }
         assert_eq!(store.head().0, head, "refusals record nothing");
         assert_eq!(store.station_devices().expect("list").len(), 2);
@@ -704,12 +760,12 @@ mod tests {
         let head = store.head().0;
         let config_device = store
             .remove_device(&admin, "pdf", &taken)
-            .expect_err("station.toml's")
-            .to_string();
+            .expect_err("station.toml's");
         assert!(
-            config_device.contains("station.toml") && config_device.contains("change it there"),
+            matches!(&config_device, StoreError::Refused(Refusal::DeviceInConfig(name)) if name == "pdf"),
             "{config_device}"
         );
+        assert_eq!(config_device.message().code, Code::DeviceInConfig);
         assert!(matches!(
             store.remove_device(&admin, "ghost", &taken),
             Err(StoreError::Refused(Refusal::UnknownDevice(_)))
@@ -803,12 +859,16 @@ mod tests {
             matches!(refused, StoreError::Refused(Refusal::PrinterHasJobs { ref name, count: 2 }) if name == "shelf-zebra"),
             "{refused}"
         );
-        let message = refused.to_string();
+        let said = refused.message();
+        assert_eq!(said.code, Code::DevicePrinterHasJobs);
+        assert!(bilingual(&said.text), "{said:?}");
         assert!(
-            message.contains("2 label")
-                && message.contains("printed or cancelled")
-                && message.contains(" / "),
-            "{message}"
+            said.text.zh.contains("2") && said.text.en.contains("2"),
+            "the count in both halves: {said:?}"
+        );
+        assert!(
+            said.text.zh.contains("shelf-zebra") && said.text.en.contains("shelf-zebra"),
+            "{said:?}"
         );
         assert_eq!(store.head().0, head, "nothing recorded");
         assert_eq!(

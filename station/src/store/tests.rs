@@ -354,8 +354,20 @@ fn loans_need_approval_refuse_a_box_already_out_and_close_on_return() {
     let error = store
         .open_loan(&clerk(), archive_box.barcode, executive.barcode, None, due)
         .expect_err("already out");
-    let message = error.to_string();
-    assert!(message.contains("张三"), "{message}");
+    assert!(
+        matches!(
+            &error,
+            StoreError::Refused(Refusal::OnLoan { item, borrower, .. })
+                if *item == archive_box.barcode && borrower == "张三"
+        ),
+        "{error}"
+    );
+    let said = error.message();
+    assert_eq!(said.code, crate::message::Code::LoanOnLoan);
+    assert!(
+        said.text.zh.contains("张三") && said.text.en.contains("张三"),
+        "the borrower in both halves: {said:?}"
+    );
     let error = store
         .move_item(&clerk(), archive_box.barcode, target.barcode)
         .expect_err("cannot shelve a box that is out");
@@ -591,7 +603,15 @@ fn a_newer_or_foreign_schema_is_refused() {
     }
     match Store::open(foreign.path(), StoreOptions::default()) {
         Err(error @ StoreError::Failed(StorageError::SchemaUnknown { .. })) => {
-            assert!(error.to_string().contains("not a station store"));
+            let said = error.message();
+            assert_eq!(said.code, crate::message::Code::StoreSchemaUnknown);
+            let StoreError::Failed(StorageError::SchemaUnknown { path }) = &error else {
+                unreachable!()
+            };
+            assert!(
+                said.text.zh.contains(path.as_str()) && said.text.en.contains(path.as_str()),
+                "the directory in both halves: {said:?}"
+            );
         }
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("opened a foreign database"),
