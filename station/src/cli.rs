@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{self, Config};
 use crate::devices::{DeviceManager, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
+use crate::message;
 use crate::model::Role;
 use crate::printing::{LabelRequest, Printing};
 use crate::server::{self, AppState};
@@ -295,9 +296,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     config::effective_schemes(&config, &store)?
                         .into_iter()
                         .find(|s| s.name() == name)
-                        .with_context(|| {
-                            format!("编号方案 {name} 未配置或已停用 / numbering scheme {name} is not configured (or is retired)")
-                        })?,
+                        .with_context(|| message!(CliSchemeNotAvailable, name = &name))?,
                 ),
                 None => None,
             };
@@ -376,12 +375,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                 },
             )?;
             let new = store.create_token(&actor, admin.barcode, "first administrator")?;
-            println!(
-                "首个管理员令牌（只显示这一次）/ first administrator's token (shown this once): {}",
-                new.secret
-            );
+            println!("{}: {}", message!(CliFirstAdminToken), new.secret);
         } else {
-            println!("API 令牌用 `station token create` 创建 / create API tokens with `station token create`");
+            println!("{}", message!(CliCreateTokens));
         }
         std::io::stdout().flush().ok();
         let station_schemes = store.station_schemes()?;
@@ -518,48 +514,54 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "读取 {} 行（{}）/ read {} rows ({}) in {:.2}s",
-        report.rows,
-        report.encoding,
-        report.rows,
-        report.encoding,
-        elapsed.as_secs_f64()
+        "{}",
+        message!(
+            CliImportRead,
+            rows = report.rows,
+            encoding = report.encoding.to_string(),
+            seconds = format!("{:.2}", elapsed.as_secs_f64())
+        )
     )?;
     writeln!(
         out,
-        "新建 {} · 已存在 {} · 与库中不同 {} · 错误行 {} / created {} · unchanged {} · differing {} · bad rows {}",
-        report.created,
-        report.unchanged,
-        report.differing.len(),
-        report.bad_rows.len(),
-        report.created,
-        report.unchanged,
-        report.differing.len(),
-        report.bad_rows.len()
+        "{}",
+        message!(
+            CliImportCounts,
+            created = report.created,
+            unchanged = report.unchanged,
+            differing = report.differing.len(),
+            bad = report.bad_rows.len()
+        )
     )?;
     for column in &report.ignored_columns {
-        writeln!(out, "忽略未知列 {column} / ignored unknown column {column}")?;
+        writeln!(out, "{}", message!(CliImportIgnoredColumn, column = column))?;
     }
     for bad in &report.bad_rows {
         tracing::warn!(line = bad.line, reason = %bad.reason, "ledger row rejected");
         writeln!(
             out,
-            "第 {} 行 / line {}: {}",
-            bad.line, bad.line, bad.reason
+            "{}",
+            message!(
+                CliImportBadRow,
+                line = bad.line,
+                reason = bad.reason.to_string()
+            )
         )?;
     }
     for row in &report.differing {
         writeln!(
             out,
-            "第 {} 行 / line {}: {} 已存在但字段不同，未修改 / exists with different fields, not changed: {}",
-            row.line,
-            row.line,
-            row.archive_no,
-            row.fields.join(", ")
+            "{}",
+            message!(
+                CliImportDiffering,
+                line = row.line,
+                archive_no = &row.archive_no,
+                fields = row.fields.join(", ")
+            )
         )?;
     }
     for gap in &report.gaps {
-        writeln!(out, "编号缺口 / gap: {gap}")?;
+        writeln!(out, "{}", message!(CliImportGap, gap = gap.to_string()))?;
     }
     tracing::info!(
         rows = report.rows,
@@ -605,28 +607,35 @@ fn verify(config: &Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "检查 {} 个事件、{} 条记录、{} 个索引项 / checked {} events, {} records, {} index entries",
-        report.events,
-        report.items,
-        report.index_entries,
-        report.events,
-        report.items,
-        report.index_entries
+        "{}",
+        message!(
+            CliVerifyChecked,
+            events = report.events,
+            items = report.items,
+            entries = report.index_entries
+        )
     )?;
     match &report.chain_error {
         None => writeln!(
             out,
-            "事件链完好，链头 #{seq} {} / event chain intact, head #{seq} {}",
-            event::hex(&hash),
-            event::hex(&hash)
+            "{}",
+            message!(CliVerifyChainIntact, seq = seq, hash = event::hex(&hash))
         )?,
-        Some(error) => writeln!(out, "事件链断裂 / event chain broken: {error}")?,
+        Some(error) => writeln!(
+            out,
+            "{}",
+            message!(CliVerifyChainBroken, error = error.to_string())
+        )?,
     }
     for problem in &report.problems {
-        writeln!(out, "索引问题 / index problem: {problem}")?;
+        writeln!(
+            out,
+            "{}",
+            message!(CliVerifyIndexProblem, problem = problem)
+        )?;
     }
     if report.is_ok() {
-        writeln!(out, "一致 / consistent")?;
+        writeln!(out, "{}", message!(CliVerifyConsistent))?;
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::from(EXIT_VERIFY_FAILED))
@@ -640,8 +649,12 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
         Ok(store) => {
             let keys = store.backup(&target)?;
             println!(
-                "备份完成 / backup written: {} ({keys} keys)",
-                target.display()
+                "{}",
+                message!(
+                    CliBackupWritten,
+                    path = target.display().to_string(),
+                    keys = keys
+                )
             );
         }
         Err(StoreError::Failed(StorageError::Locked { .. })) => {
@@ -655,8 +668,12 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                 })?;
             match reply.split_once(' ') {
                 Some(("ok", keys)) => println!(
-                    "在线备份完成 / online backup written: {} ({keys} keys)",
-                    target.display()
+                    "{}",
+                    message!(
+                        CliOnlineBackupWritten,
+                        path = target.display().to_string(),
+                        keys = keys
+                    )
                 ),
                 _ => bail!("{}", reply.trim_start_matches("error ")),
             }
@@ -748,8 +765,13 @@ fn label(
             let jobs = printing.queue(&store, &Actor::new("cli"), &printer, &request)?;
             for job in &jobs {
                 println!(
-                    "已排队 / queued: job {} {} → {}",
-                    job.id, job.subject, job.printer
+                    "{}",
+                    message!(
+                        CliLabelQueued,
+                        job = job.id,
+                        subject = &job.subject,
+                        printer = &job.printer
+                    )
                 );
             }
             // No daemon runs: deliver now; what cannot be delivered waits in the queue.
@@ -761,7 +783,7 @@ fn label(
             let config_of = printing.printer(&printer).context("the printer vanished")?;
             let device = crate::printer::Printer::new(config_of);
             let printed = if store.disabled_devices()?.contains(&printer) {
-                println!("打印机 {printer} 已停用，标签在队列中等待 / printer {printer} is disabled: the labels wait in the queue");
+                println!("{}", message!(CliPrinterDisabled, printer = &printer));
                 0
             } else {
                 runtime.block_on(crate::devices::printer::deliver_due(
@@ -770,7 +792,8 @@ fn label(
             };
             let pending = store.pending_jobs()?.len();
             println!(
-                "已打印 {printed}，队列中还有 {pending} / printed {printed}, {pending} waiting in the queue"
+                "{}",
+                message!(CliPrinted, printed = printed, pending = pending)
             );
         }
         Err(StoreError::Failed(StorageError::Locked { .. })) => {
@@ -785,9 +808,7 @@ fn label(
             match reply.split_once(' ') {
                 Some(("ok", jobs)) => {
                     for job in jobs.split(' ') {
-                        println!(
-                            "已交给运行中的 station / queued at the running station: job {job}"
-                        );
+                        println!("{}", message!(CliQueuedAtStation, job = job));
                     }
                 }
                 _ => bail!("{}", reply.trim_start_matches("error ")),
@@ -804,7 +825,7 @@ fn label(
 fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
     let store = open_store(config)?;
     if !store.tokens()?.is_empty() {
-        bail!("已有令牌，不再创建首个管理员 / tokens exist already: no first administrator is created (use `station token create`)");
+        bail!("{}", message!(CliTokensExist));
     }
     let actor = Actor::new("init");
     let admin = store.add_person(
@@ -816,8 +837,15 @@ fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
         },
     )?;
     let new = store.create_token(&actor, admin.barcode, "first administrator")?;
-    println!("管理员 / administrator: {} {}", admin.barcode, admin.name);
-    println!("令牌只显示这一次，请妥善保存 / the token is shown this once, keep it safe:");
+    println!(
+        "{}",
+        message!(
+            CliAdministrator,
+            barcode = admin.barcode,
+            name = &admin.name
+        )
+    );
+    println!("{}:", message!(CliTokenShownOnce));
     println!("{}", new.secret);
     Ok(ExitCode::SUCCESS)
 }
@@ -830,10 +858,7 @@ fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
             let person = crate::barcode::Barcode::parse(&person)?;
             let new = store.create_token(&actor, person, &label)?;
             // The secret alone on stdout, for scripts; the rest on stderr.
-            eprintln!(
-                "令牌 {} 已创建，只显示这一次 / token {} created, shown this once:",
-                new.token.id, new.token.id
-            );
+            eprintln!("{}:", message!(CliTokenCreated, id = new.token.id));
             println!("{}", new.secret);
         }
         TokenAction::List => {
@@ -848,7 +873,7 @@ fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
         }
         TokenAction::Revoke { id } => {
             store.revoke_token(&actor, id)?;
-            println!("令牌 {id} 已吊销 / token {id} revoked");
+            println!("{}", message!(CliTokenRevoked, id = id));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -875,6 +875,108 @@ catalog! {
         "标签模板或字体无法加载：{reason}",
         "label templates or the font cannot be loaded: {reason}"
     }
+
+    // The command line.
+    CliSchemeNotAvailable = "cli.scheme_not_available" {
+        "编号方案 {name} 未配置或已停用",
+        "numbering scheme {name} is not configured (or is retired)"
+    }
+    CliFirstAdminToken = "cli.first_admin_token" {
+        "首个管理员令牌（只显示这一次）",
+        "first administrator's token (shown this once)"
+    }
+    CliCreateTokens = "cli.create_tokens" {
+        "API 令牌用 `station token create` 创建",
+        "create API tokens with `station token create`"
+    }
+    CliImportRead = "cli.import_read" {
+        "读取 {rows} 行（{encoding}），用时 {seconds} 秒",
+        "read {rows} rows ({encoding}) in {seconds}s"
+    }
+    CliImportCounts = "cli.import_counts" {
+        "新建 {created} · 已存在 {unchanged} · 与库中不同 {differing} · 错误行 {bad}",
+        "created {created} · unchanged {unchanged} · differing {differing} · bad rows {bad}"
+    }
+    CliImportIgnoredColumn = "cli.import_ignored_column" {
+        "忽略未知列 {column}",
+        "ignored unknown column {column}"
+    }
+    CliImportBadRow = "cli.import_bad_row" {
+        "第 {line} 行：{reason}",
+        "line {line}: {reason}"
+    }
+    CliImportDiffering = "cli.import_differing" {
+        "第 {line} 行：{archive_no} 已存在但字段不同，未修改：{fields}",
+        "line {line}: {archive_no} exists with different fields, not changed: {fields}"
+    }
+    CliImportGap = "cli.import_gap" {
+        "编号缺口：{gap}",
+        "gap: {gap}"
+    }
+    CliVerifyChecked = "cli.verify_checked" {
+        "检查 {events} 个事件、{items} 条记录、{entries} 个索引项",
+        "checked {events} events, {items} records, {entries} index entries"
+    }
+    CliVerifyChainIntact = "cli.verify_chain_intact" {
+        "事件链完好，链头 #{seq} {hash}",
+        "event chain intact, head #{seq} {hash}"
+    }
+    CliVerifyChainBroken = "cli.verify_chain_broken" {
+        "事件链断裂：{error}",
+        "event chain broken: {error}"
+    }
+    CliVerifyIndexProblem = "cli.verify_index_problem" {
+        "索引问题：{problem}",
+        "index problem: {problem}"
+    }
+    CliVerifyConsistent = "cli.verify_consistent" {
+        "一致",
+        "consistent"
+    }
+    CliBackupWritten = "cli.backup_written" {
+        "备份完成：{path}（{keys} 个键）",
+        "backup written: {path} ({keys} keys)"
+    }
+    CliOnlineBackupWritten = "cli.online_backup_written" {
+        "在线备份完成：{path}（{keys} 个键）",
+        "online backup written: {path} ({keys} keys)"
+    }
+    CliLabelQueued = "cli.label_queued" {
+        "已排队：任务 {job} {subject} → {printer}",
+        "queued: job {job} {subject} → {printer}"
+    }
+    CliPrinterDisabled = "cli.printer_disabled" {
+        "打印机 {printer} 已停用，标签在队列中等待",
+        "printer {printer} is disabled: the labels wait in the queue"
+    }
+    CliPrinted = "cli.printed" {
+        "已打印 {printed}，队列中还有 {pending}",
+        "printed {printed}, {pending} waiting in the queue"
+    }
+    CliQueuedAtStation = "cli.queued_at_station" {
+        "已交给运行中的 station：任务 {job}",
+        "queued at the running station: job {job}"
+    }
+    CliTokensExist = "cli.tokens_exist" {
+        "已有令牌，不再创建首个管理员（请用 `station token create`）",
+        "tokens exist already: no first administrator is created (use `station token create`)"
+    }
+    CliAdministrator = "cli.administrator" {
+        "管理员：{barcode} {name}",
+        "administrator: {barcode} {name}"
+    }
+    CliTokenShownOnce = "cli.token_shown_once" {
+        "令牌只显示这一次，请妥善保存",
+        "the token is shown this once, keep it safe"
+    }
+    CliTokenCreated = "cli.token_created" {
+        "令牌 {id} 已创建，只显示这一次",
+        "token {id} created, shown this once"
+    }
+    CliTokenRevoked = "cli.token_revoked" {
+        "令牌 {id} 已吊销",
+        "token {id} revoked"
+    }
 }
 
 #[cfg(test)]
