@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{self, Config};
+use crate::devices::Origin;
 use crate::devices::{DeviceManager, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
 use crate::message;
@@ -380,14 +381,10 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             println!("{}", message!(CliCreateTokens));
         }
         std::io::stdout().flush().ok();
-        let station_schemes = store.station_schemes()?;
-        let file_schemes = config.scheme_names();
-        for stored in &station_schemes {
-            if file_schemes.contains(&stored.name) {
-                // Devices are reported the same way when the device manager starts.
-                tracing::warn!(scheme = %stored.name, "station.toml defines this scheme too: its definition there is used, the stored one is ignored (not deleted)");
-            }
+        for shadowed in config::shadowed_by_config(&config, &store)? {
+            tracing::warn!(%shadowed, "station.toml defines this too: its definition there is used, the stored one is ignored (not deleted)");
         }
+        let known_schemes = config::known_schemes(&config, &store)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let printing = Arc::new(Printing::new(&config));
         let control_task = tokio::spawn(control::serve(
@@ -401,7 +398,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             let printing = printing.clone();
             let store = store.clone();
             let config = config.clone();
-            Engine::new(store.clone(), config.workflow(&station_schemes)?).with_label_printer(Arc::new(
+            Engine::new(store.clone(), config.workflow(&known_schemes)?).with_label_printer(Arc::new(
                 move |workstation: &str, barcode: crate::barcode::Barcode| {
                     let printer = config
                         .printer_for(Some(workstation))
@@ -754,12 +751,13 @@ fn label(
             let store = Arc::new(store);
             let printing = Printing::new(config);
             // Printers added through the station take labels too (station.toml's win).
-            let config_names = config.device_names();
-            for def in store.station_devices()? {
-                if let crate::devices::definition::DeviceDefinition::Printer(printer) = def {
-                    if !config_names.contains(&printer.name) {
-                        printing.add_printer(printer);
-                    }
+            for (def, origin) in config::known_devices(config, &store)? {
+                if let (
+                    crate::devices::definition::DeviceDefinition::Printer(printer),
+                    Origin::Station,
+                ) = (def, origin)
+                {
+                    printing.add_printer(printer);
                 }
             }
             let jobs = printing.queue(&store, &Actor::new("cli"), &printer, &request)?;

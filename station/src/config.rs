@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::calendar::WorkCalendar;
-use crate::devices::definition::{DeviceDefinition, ScannerConfig};
+use crate::devices::definition::{DeviceDefinition, Origin, ScannerConfig};
 use crate::printer::{Connect, Language, PrinterConfig};
 use crate::workflow::WorkflowConfig;
 
@@ -334,12 +334,12 @@ impl Config {
         configured.or_else(|| self.printer_configs().first().map(|p| p.name.clone()))
     }
 
-    /// The workflow engine's settings. `station` are the schemes added through the
-    /// station ([`Store::station_schemes`]), retired ones included: `intake_scheme` may
-    /// name one of them (station.toml's scheme wins over a stored one of the same name).
+    /// The workflow engine's settings. `known` are the station's schemes
+    /// ([`known_schemes`], retired ones included): `intake_scheme` may name one added
+    /// through the station (station.toml's scheme wins over a stored one of the same name).
     /// A retired intake scheme is kept, and INTAKE answers that it is retired; a name
     /// neither defines is refused.
-    pub fn workflow(&self, station: &[StationScheme]) -> Result<WorkflowConfig, ConfigError> {
+    pub fn workflow(&self, known: &[KnownScheme]) -> Result<WorkflowConfig, ConfigError> {
         let mut intake_scheme = None;
         if let Some(name) = &self.intake_scheme {
             if let Some(scheme) = self
@@ -348,7 +348,10 @@ impl Config {
                 .find(|scheme| scheme.name() == name)
             {
                 intake_scheme = Some(scheme);
-            } else if let Some(stored) = station.iter().find(|scheme| &scheme.name == name) {
+            } else if let Some(stored) = known
+                .iter()
+                .find(|scheme| &scheme.name == name && scheme.origin == Origin::Station)
+            {
                 let scheme = Scheme::new(&stored.name, &stored.template).map_err(|source| {
                     ConfigError::Scheme {
                         path: "store".to_owned(),
@@ -427,14 +430,28 @@ impl Config {
     }
 }
 
-/// The numbering schemes numbers are allocated from: station.toml's, then those added
-/// through the station that are not retired and whose names the file does not use (the
-/// file wins; the stored one is ignored, not deleted).
-pub fn effective_schemes(config: &Config, store: &Store) -> Result<Vec<Scheme>, StoreError> {
-    let mut schemes = Vec::new();
+/// One numbering scheme as the station sees it, from either home.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownScheme {
+    /// Its name.
+    pub name: String,
+    /// Its template.
+    pub template: String,
+    /// Where it is defined.
+    pub origin: Origin,
+    /// Retired: listed, but allocates no new numbers (station-managed schemes only).
+    pub retired: bool,
+}
+
+/// Every numbering scheme, the one place where station.toml's and the stored ones meet:
+/// the file's first (two of the same name there are refused), then the stored ones whose
+/// names the file does not use, retired ones included. A stored scheme the file shadows
+/// is left out here (it is ignored, not deleted; [`shadowed_by_config`] names it).
+pub fn known_schemes(config: &Config, store: &Store) -> Result<Vec<KnownScheme>, StoreError> {
+    let mut schemes: Vec<KnownScheme> = Vec::new();
     for scheme in &config.schemes {
         let parsed = Scheme::new(&scheme.name, &scheme.template)?;
-        if schemes.iter().any(|s: &Scheme| s.name() == parsed.name()) {
+        if schemes.iter().any(|known| known.name == parsed.name()) {
             return Err(Refusal::SchemeExists {
                 name: parsed.name().to_owned(),
                 place: (
@@ -444,23 +461,69 @@ pub fn effective_schemes(config: &Config, store: &Store) -> Result<Vec<Scheme>, 
             }
             .into());
         }
-        schemes.push(parsed);
+        schemes.push(KnownScheme {
+            name: parsed.name().to_owned(),
+            template: scheme.template.clone(),
+            origin: Origin::Config,
+            retired: false,
+        });
     }
-    let from_file = schemes.len();
+    let file = config.scheme_names();
     for stored in store.station_schemes()? {
-        if stored.retired {
+        if file.contains(&stored.name) {
             continue;
         }
-        if schemes
-            .iter()
-            .take(from_file)
-            .any(|scheme| scheme.name() == stored.name)
-        {
-            continue;
-        }
-        schemes.push(stored.scheme()?);
+        schemes.push(KnownScheme::from(stored));
     }
     Ok(schemes)
+}
+
+impl From<StationScheme> for KnownScheme {
+    fn from(stored: StationScheme) -> KnownScheme {
+        KnownScheme {
+            name: stored.name,
+            template: stored.template,
+            origin: Origin::Station,
+            retired: stored.retired,
+        }
+    }
+}
+
+impl KnownScheme {
+    /// The parsed scheme.
+    pub fn scheme(&self) -> Result<Scheme, StoreError> {
+        Ok(Scheme::new(&self.name, &self.template)?)
+    }
+}
+
+/// Every device, the one place where station.toml's and the stored ones meet: the file's
+/// first, then the stored ones whose names the file does not use (those are ignored, not
+/// deleted; [`shadowed_by_config`] names them).
+pub fn known_devices(
+    config: &Config,
+    store: &Store,
+) -> Result<Vec<(DeviceDefinition, Origin)>, StoreError> {
+    let file = config.device_names();
+    let mut devices: Vec<(DeviceDefinition, Origin)> = config
+        .device_definitions()
+        .into_iter()
+        .map(|def| (def, Origin::Config))
+        .collect();
+    for def in store.station_devices()? {
+        if !file.iter().any(|name| name == def.name()) {
+            devices.push((def, Origin::Station));
+        }
+    }
+    Ok(devices)
+}
+
+/// The numbering schemes numbers are allocated from: [`known_schemes`] less the retired.
+pub fn effective_schemes(config: &Config, store: &Store) -> Result<Vec<Scheme>, StoreError> {
+    known_schemes(config, store)?
+        .iter()
+        .filter(|known| !known.retired)
+        .map(KnownScheme::scheme)
+        .collect()
 }
 
 /// The station-managed schemes and devices whose names station.toml now uses too: the
@@ -713,7 +776,7 @@ workstation = "counter"
             .add_scheme(&admin, "blank", "收字第{seq:03}号", &config.scheme_names())
             .expect("added");
         let workflow = config
-            .workflow(&store.station_schemes().expect("list"))
+            .workflow(&known_schemes(&config, &store).expect("list"))
             .expect("the station's scheme is found");
         assert_eq!(
             workflow.intake_scheme.as_ref().map(|s| s.name()),
@@ -752,7 +815,7 @@ workstation = "counter"
 
         // After a restart the retired scheme is still named, and still refused.
         let workflow = config
-            .workflow(&store.station_schemes().expect("list"))
+            .workflow(&known_schemes(&config, &store).expect("list"))
             .expect("a retired scheme is kept");
         let engine = Engine::new(store.clone(), workflow);
         engine.scan("counter", &CommandCard::Intake.barcode().to_string());
@@ -765,7 +828,7 @@ workstation = "counter"
         )
         .expect("config");
         let workflow = shadowing
-            .workflow(&store.station_schemes().expect("list"))
+            .workflow(&known_schemes(&config, &store).expect("list"))
             .expect("the file's scheme");
         assert_eq!(
             workflow.intake_scheme.map(|s| s.format(2026, 1)),

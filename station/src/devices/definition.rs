@@ -12,6 +12,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::printer::{Connect, PrinterConfig};
 
+/// Where a device is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// station.toml: read-only through the station.
+    Config,
+    /// Added by an administrator; kept in the store.
+    Station,
+}
+
+impl Origin {
+    /// `config` or `station`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Station => "station",
+        }
+    }
+}
+
 /// The longest device name accepted, in characters.
 pub(crate) const MAX_DEVICE_NAME_CHARS: usize = 64;
 

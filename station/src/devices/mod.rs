@@ -30,6 +30,8 @@ use crate::store::{Actor, Store, StoreError};
 use crate::workflow::Engine;
 
 pub mod definition;
+
+pub use definition::Origin;
 pub(crate) mod printer;
 mod scanner;
 
@@ -84,26 +86,6 @@ impl DeviceState {
             last_problem: None,
             enabled,
             origin: origin.as_str(),
-        }
-    }
-}
-
-/// Where a device is defined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    /// station.toml: read-only through the station.
-    Config,
-    /// Added by an administrator; kept in the store.
-    Station,
-}
-
-impl Origin {
-    /// `config` or `station`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::Config => "config",
-            Origin::Station => "station",
         }
     }
 }
@@ -346,34 +328,22 @@ impl DeviceManager {
             .map_err(join_failed)?
     }
 
-    /// Registers station.toml's devices and the station's, and starts those not disabled.
-    /// A stored device whose name station.toml uses is ignored (the file wins) with a
-    /// warning.
+    /// Registers station.toml's devices and the station's ([`crate::config::known_devices`]),
+    /// and starts those not disabled.
     pub async fn start_all(&self) -> Result<(), StoreError> {
         let store = self.store().clone();
-        let (stored, disabled) = tokio::task::spawn_blocking(move || {
-            Ok::<_, StoreError>((store.station_devices()?, store.disabled_devices()?))
+        let config = self.config.clone();
+        let (all, disabled) = tokio::task::spawn_blocking(move || {
+            // Stored devices whose names station.toml uses are left out (the file wins);
+            // the station logs them at start.
+            Ok::<_, StoreError>((
+                crate::config::known_devices(&config, &store)?,
+                store.disabled_devices()?,
+            ))
         })
         .await
         .map_err(join_failed)??;
-        let config_names = self.config.device_names();
         let mut units = self.units.lock().await;
-        let mut all: Vec<(DeviceDefinition, Origin)> = self
-            .config
-            .device_definitions()
-            .into_iter()
-            .map(|def| (def, Origin::Config))
-            .collect();
-        for def in stored {
-            if config_names.iter().any(|name| name == def.name()) {
-                tracing::warn!(
-                    device = def.name(),
-                    "station.toml defines this device too: its definition there is used, the stored one is ignored"
-                );
-                continue;
-            }
-            all.push((def, Origin::Station));
-        }
         for (def, origin) in all {
             let name = def.name().to_owned();
             if let DeviceDefinition::Printer(printer) = &def {

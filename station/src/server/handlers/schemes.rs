@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{known_schemes, KnownScheme};
 use crate::server::{blocking, json_body, ApiError, AppState, JsonBody, Principal};
-use crate::store::StationScheme;
 
 /// A numbering scheme as the API shows it.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -25,12 +25,12 @@ pub(crate) struct SchemeView {
     retired: bool,
 }
 
-impl From<StationScheme> for SchemeView {
-    fn from(scheme: StationScheme) -> SchemeView {
+impl From<KnownScheme> for SchemeView {
+    fn from(scheme: KnownScheme) -> SchemeView {
         SchemeView {
             name: scheme.name,
             template: scheme.template,
-            origin: "station",
+            origin: scheme.origin.as_str(),
             retired: scheme.retired,
         }
     }
@@ -40,27 +40,8 @@ impl From<StationScheme> for SchemeView {
 pub(crate) async fn schemes(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SchemeView>>, ApiError> {
-    let configured = state.config.scheme_names();
-    let mut out: Vec<SchemeView> = state
-        .config
-        .schemes
-        .iter()
-        .map(|scheme| SchemeView {
-            name: scheme.name.clone(),
-            template: scheme.template.clone(),
-            origin: "config",
-            retired: false,
-        })
-        .collect();
-    out.extend(
-        state
-            .store
-            .station_schemes()?
-            .into_iter()
-            .filter(|scheme| !configured.contains(&scheme.name))
-            .map(SchemeView::from),
-    );
-    Ok(Json(out))
+    let schemes = known_schemes(&state.config, &state.store)?;
+    Ok(Json(schemes.into_iter().map(SchemeView::from).collect()))
 }
 
 /// A numbering scheme to add.
@@ -86,7 +67,10 @@ pub(crate) async fn add_scheme(
     let added =
         blocking(move || store.add_scheme(&actor, &request.name, &request.template, &taken))
             .await??;
-    Ok((StatusCode::CREATED, Json(added.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(SchemeView::from(KnownScheme::from(added))),
+    ))
 }
 
 /// Retires a scheme added through the station: its numbers stay, it allocates no more.
@@ -99,5 +83,5 @@ pub(crate) async fn retire_scheme(
     let actor = principal.actor();
     let store = state.store.clone();
     let retired = blocking(move || store.retire_scheme(&actor, &name, &taken)).await??;
-    Ok(Json(retired.into()))
+    Ok(Json(SchemeView::from(KnownScheme::from(retired))))
 }
