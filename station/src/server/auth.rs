@@ -4,14 +4,13 @@
 use crate::message;
 use crate::message::{Bilingual, Message};
 use crate::model::{Person, Role};
+use crate::server::error::{blocking, ApiError};
+use crate::server::AppState;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-
-use crate::server::error::*;
-use crate::server::*;
 
 /// The person a request acts for, from its bearer token.
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 use crate::barcode::Barcode;
 use crate::message;
 use crate::message::{Bilingual, Code, Message};
+use crate::server::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 use crate::store::{Refusal, StoreError};
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -12,8 +13,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-
-use crate::server::*;
 
 /// A number from the path, or a 400 that names it.
 pub(crate) fn parse_number(

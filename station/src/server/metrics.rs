@@ -1,11 +1,10 @@
 //! `/metrics`: Prometheus text of scans by outcome, durable-write latency, events,
 //! pending print jobs and devices.
 
+use crate::server::error::ApiError;
+use crate::server::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-
-use crate::server::error::*;
-use crate::server::*;
 
 /// Prometheus text format: scans by outcome, durable-write latency, events, print jobs,
 /// device states.

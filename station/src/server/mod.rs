@@ -10,22 +10,23 @@
 //! function that takes its listener and a shutdown future ([`run`]), so end-to-end tests can
 //! start it on port 0.
 
+use std::collections::VecDeque;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::Router;
-
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
-use axum::middleware::{self};
 
 use crate::devices::Devices;
 use crate::message;
 use crate::model::Role;
 use crate::store::Store;
 use crate::workflow::{Engine, ScanResult};
+
+use auth::{authenticate, guard};
+use error::{method_not_allowed, not_found, time_limit, ApiError};
+use routes::routes;
 
 /// How many recent scan results the station keeps for `GET /api/v1/scans/recent`.
 pub const RECENT_RESULTS: usize = 200;
@@ -208,8 +209,5 @@ mod tests;
 mod views;
 
 pub use auth::Principal;
-pub(crate) use auth::*;
-pub(crate) use error::*;
 pub use openapi::{endpoints, openapi};
-pub(crate) use routes::*;
 pub use routes::{Answer, Endpoint, SchemaFn};

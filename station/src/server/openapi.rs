@@ -1,10 +1,9 @@
 //! The OpenAPI 3.1 document, built from the route table; schemas are derived from the
 //! handlers' own serde types with `schemars`.
 
+use crate::server::error::ErrorBody;
+use crate::server::routes::{reference, routes, Answer, Endpoint};
 use axum::Json;
-
-use crate::server::error::*;
-use crate::server::routes::*;
 
 /// The API's endpoints, as documented.
 pub fn endpoints() -> Vec<Endpoint> {

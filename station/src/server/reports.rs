@@ -2,14 +2,13 @@
 //! Excel) or XLSX.
 
 use crate::message;
+use crate::server::error::{blocking, ApiError, Path};
+use crate::server::views::loan_views;
+use crate::server::AppState;
 use crate::store::{Store, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 pub(crate) const LOAN_COLUMNS: [&str; 8] = [
     "借阅号",

@@ -9,11 +9,13 @@ use axum::routing::get;
 use axum::routing::post;
 
 use crate::server::handlers::*;
-use crate::server::metrics::*;
-use crate::server::openapi::*;
-use crate::server::reports::*;
-use crate::server::views::*;
-use crate::server::*;
+use crate::server::metrics::metrics;
+use crate::server::openapi::openapi_json;
+use crate::server::reports::{ledger_report, XLSX};
+use crate::server::views::{
+    EventView, HandoverView, ItemView, JobView, LoanView, LocationView, PersonView,
+};
+use crate::server::AppState;
 
 /// One route of the API: the router and the OpenAPI document are both built from the
 /// list of these, so the document cannot drift from what the server serves. The shapes of

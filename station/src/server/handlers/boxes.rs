@@ -3,17 +3,16 @@
 use crate::message;
 use crate::message::Message;
 use crate::model::Item;
+use crate::server::auth::Principal;
+use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
+use crate::server::views::{box_view, item_view, today, ItemView};
+use crate::server::AppState;
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 /// A box to register.
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -4,8 +4,9 @@
 
 use crate::devices::definition::DeviceDefinition;
 use crate::devices::{DeviceManager, DeviceState};
-use crate::server::Path;
-use crate::server::{json_body, ApiError, AppState, JsonBody, Principal};
+use crate::server::auth::Principal;
+use crate::server::error::{json_body, ApiError, JsonBody, Path};
+use crate::server::AppState;
 use crate::store::Refusal;
 use crate::store::StoreError;
 use axum::extract::State;

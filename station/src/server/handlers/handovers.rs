@@ -1,11 +1,10 @@
 //! Handovers with their deadline state (normal, warning, overdue).
 
+use crate::server::error::ApiError;
+use crate::server::views::{today, HandoverView};
+use crate::server::AppState;
 use axum::extract::State;
 use axum::Json;
-
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 /// Open handovers, earliest deadline first, each normal / warning / overdue.
 pub(crate) async fn handovers(

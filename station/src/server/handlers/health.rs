@@ -1,10 +1,9 @@
 //! `GET /healthz`.
 
+use crate::server::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
-
-use crate::server::*;
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct Health {

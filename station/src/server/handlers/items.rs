@@ -2,6 +2,10 @@
 
 use crate::message;
 use crate::model::{ArchiveBox, Item, LocationKind, Role};
+use crate::server::auth::Principal;
+use crate::server::error::{parse_barcode, ApiError, Path, Query};
+use crate::server::views::{box_view, item_view, EventView, ItemView, LocationView};
+use crate::server::{AppState, MAX_PAGE};
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,11 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 /// The item with `barcode`, if `principal` may see it: certificates only to supervisors
 /// (the same rule on every route to an item).

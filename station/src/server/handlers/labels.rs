@@ -1,16 +1,15 @@
 //! Printing labels, the print queue, cancelling a waiting label.
 
+use crate::server::auth::Principal;
+use crate::server::error::{blocking, json_body, parse_number, ApiError, Path};
+use crate::server::views::JobView;
+use crate::server::AppState;
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 /// Labels to print.
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -2,17 +2,18 @@
 
 use crate::message;
 use crate::model::Role;
+use crate::server::auth::Principal;
+use crate::server::error::{
+    blocking, json_body, parse_barcode, parse_number, ApiError, Path, Query,
+};
+use crate::server::views::{loan_views, today, LoanView};
+use crate::server::AppState;
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 /// A supervisor's approval for someone to borrow, recorded before the checkout.
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -2,16 +2,15 @@
 
 use crate::message;
 use crate::model::{Item, Role};
+use crate::server::auth::Principal;
+use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
+use crate::server::views::PersonView;
+use crate::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::views::*;
-use crate::server::*;
 
 pub(crate) async fn people(
     State(state): State<AppState>,

@@ -2,14 +2,13 @@
 //! stream.
 
 use crate::message;
+use crate::server::error::{blocking, json_body, ApiError, Query};
+use crate::server::{AppState, RECENT_RESULTS};
 use crate::workflow::ScanResult;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-
-use crate::server::error::*;
-use crate::server::*;
 
 /// A scan sent over HTTP: a browser page or a keyboard-wedge scanner station.
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -4,13 +4,14 @@
 
 use axum::extract::State;
 
-use crate::server::Path;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{known_schemes, KnownScheme};
-use crate::server::{blocking, json_body, ApiError, AppState, JsonBody, Principal};
+use crate::server::auth::Principal;
+use crate::server::error::{blocking, json_body, ApiError, JsonBody, Path};
+use crate::server::AppState;
 
 /// A numbering scheme as the API shows it.
 #[derive(Serialize, schemars::JsonSchema)]

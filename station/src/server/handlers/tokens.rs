@@ -1,14 +1,13 @@
 //! Bearer tokens: created and revoked by administrators.
 
+use crate::server::auth::Principal;
+use crate::server::error::{blocking, json_body, parse_barcode, parse_number, ApiError, Path};
+use crate::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-
-use crate::server::auth::*;
-use crate::server::error::*;
-use crate::server::*;
 
 /// A token to create.
 #[derive(Deserialize, schemars::JsonSchema)]
