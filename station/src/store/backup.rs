@@ -1,8 +1,8 @@
 //! Online backup: a consistent copy, key by key under the writer lock, into a fresh store.
 
+use super::{Refusal, Result, Store, StoreError, StoreOptions};
 use std::path::Path;
 
-use super::*;
 impl Store {
     /// Writes a consistent copy of the store into `target` (which must not exist or be
     /// empty) while the store stays open; writers wait during the copy.

@@ -3,6 +3,7 @@
 //! share the next one), the durable-write latency histogram, and the announcement of each
 //! committed change to live subscribers.
 
+use super::{encode, encode_head, keys, Actor, Head, Result, StorageError, Store, StoreError, Tx};
 use crate::barcode::Barcode;
 use crate::event::{Event, EventKind};
 use crate::numbering::Scheme;
@@ -11,8 +12,6 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-
-use super::*;
 
 /// Group commit: writers wait until a flush that started after their commit has ended.
 pub(super) struct Durability {

@@ -2,13 +2,13 @@
 //! stands at a location, customer search, loans, handovers, the event log and an item's
 //! history. Reads never take the writer lock.
 
+use super::{decode, keys, Result, StorageError, Store, StoreError};
 use crate::barcode::{Barcode, Kind};
 use crate::event::{Event, Hash};
 use crate::model::{customer_key, ArchiveBox, Certificate, Handover, Item, Loan, Location};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
-use super::*;
 impl Store {
     pub(super) fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self.tree.get(key).map_err(StoreError::storage("reading"))? {

@@ -2,14 +2,13 @@
 //! sequenced and chained at commit. The write operations of each aggregate (items, loans,
 //! handovers, people, settings, the print queue) are `impl Tx` blocks in their own modules.
 
+use super::{decode, encode, keys, Refusal, Result, StoreError};
 use crate::barcode::{Barcode, Kind};
 use crate::event::{EventBody, EventKind};
 use crate::model::{Item, Location, Millis, Person};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sled::transaction::TransactionalTree;
-
-use super::*;
 
 /// One open transaction: reads see its own writes; events are appended at commit.
 pub struct Tx<'a> {
