@@ -110,62 +110,59 @@ pub(crate) fn json_body<T>(
     })
 }
 
-/// The query string as `T`; a query string that does not fit answers 400 in the one error
-/// shape (axum's own extractor answers plain text).
-pub(crate) struct Query<T>(pub T);
+/// An extractor like axum's own `$inner`, whose rejection answers in the one error shape
+/// with the message `$problem` makes of axum's text.
+macro_rules! answering_extractor {
+    ($(#[$doc:meta])* $name:ident, $inner:ident, $problem:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $name<T>(pub T);
 
-impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
-where
-    T: serde::de::DeserializeOwned,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
+        impl<T, S> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => {
-                let text = rejection.body_text();
-                let detail = detail_of(&text);
-                let message = match serde_problem(&text) {
-                    message if message.code == Code::RequestInvalidField => {
-                        message!(RequestBadQuery, detail = detail)
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                match axum::extract::$inner::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$inner(value)) => Ok($name(value)),
+                    Err(rejection) => {
+                        let problem: fn(&str) -> Message = $problem;
+                        Err(ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            problem(&rejection.body_text()),
+                        ))
                     }
-                    named => named,
-                };
-                Err(ApiError::new(StatusCode::BAD_REQUEST, message))
+                }
             }
         }
-    }
+    };
 }
 
-/// The path's parameters as `T`; a parameter that does not fit answers 400 in the one
-/// error shape.
-pub(crate) struct Path<T>(pub T);
-
-impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(Path(value)),
-            Err(rejection) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                message!(RequestBadPath, detail = detail_of(&rejection.body_text())),
-            )),
+answering_extractor!(
+    /// The query string as `T`; a query string that does not fit answers 400 in the one
+    /// error shape (axum's own extractor answers plain text).
+    Query,
+    Query,
+    |text| match serde_problem(text) {
+        message if message.code == Code::RequestInvalidField => {
+            message!(RequestBadQuery, detail = detail_of(text))
         }
+        named => named,
     }
-}
+);
+
+answering_extractor!(
+    /// The path's parameters as `T`; a parameter that does not fit answers 400 in the one
+    /// error shape.
+    Path,
+    Path,
+    |text| message!(RequestBadPath, detail = detail_of(text))
+);
 
 /// Answers a known path called with a method it does not take.
 pub(crate) async fn method_not_allowed(method: axum::http::Method) -> ApiError {
