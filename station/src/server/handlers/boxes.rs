@@ -92,14 +92,14 @@ pub(crate) async fn register_box(
     })
     .await??;
     let mut label_jobs = Vec::new();
-    if let Some(workstation) = &request.print_at {
-        let jobs = state.print_labels(
-            &principal,
-            vec![registered.barcode.to_string()],
-            None,
-            Some(workstation),
-            None,
-        )?;
+    if let Some(workstation) = request.print_at.clone() {
+        // Rendering and the read-back check take milliseconds: off the async threads.
+        let state_for_print = state.clone();
+        let barcode = registered.barcode.to_string();
+        let jobs = blocking(move || {
+            state_for_print.print_labels(&principal, vec![barcode], None, Some(&workstation), None)
+        })
+        .await??;
         label_jobs = jobs.iter().map(|job| job.id).collect();
     }
     Ok((
