@@ -637,14 +637,7 @@ workstation = "counter"
         let open = |dir: &Path| Store::open(dir, StoreOptions::default()).expect("store");
         let names =
             |list: &[&str]| -> Vec<String> { list.iter().map(|name| (*name).to_owned()).collect() };
-        let events_since = |store: &Store, from: u64| -> Vec<(EventKind, String, Vec<Change>)> {
-            store
-                .events(from + 1, 1000)
-                .expect("events")
-                .into_iter()
-                .map(|event| (event.body.kind, event.body.actor, event.body.changes))
-                .collect()
-        };
+        use crate::store::events_since;
         let dir = tempfile::tempdir().expect("tempdir");
         let store = open(dir.path());
         let admin = Actor::new("P0000000014");

@@ -48,6 +48,11 @@ impl ApiError {
     pub(crate) fn new(status: StatusCode, message: Message) -> ApiError {
         ApiError { status, message }
     }
+
+    /// A 500 that says nothing of the internals (they are logged).
+    pub(crate) fn internal() -> ApiError {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message!(InternalError))
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -85,20 +90,11 @@ impl From<Refusal> for ApiError {
     }
 }
 
-impl ApiError {
-    /// A 500 that says nothing of the internals (they are logged).
-    pub(crate) fn internal() -> ApiError {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, message!(InternalError))
-    }
-}
-
 /// A handler's JSON body as axum hands it over; [`json_body`] answers its rejection.
 pub(crate) type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
 /// A JSON body, or a 400 that says what is wrong with it.
-pub(crate) fn json_body<T>(
-    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
-) -> Result<T, ApiError> {
+pub(crate) fn json_body<T>(body: JsonBody<T>) -> Result<T, ApiError> {
     body.map(|Json(value)| value).map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError::new(

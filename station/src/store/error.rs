@@ -404,12 +404,6 @@ impl fmt::Display for StoreError {
     }
 }
 
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.message().fmt(f)
-    }
-}
-
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.message().fmt(f)
@@ -425,7 +419,7 @@ impl std::error::Error for StoreError {
     }
 }
 
-impl std::error::Error for Refusal {}
+crate::message::display_by_message!(Refusal);
 
 impl std::error::Error for StorageError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {

@@ -300,6 +300,20 @@ fn lock_dir(dir: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// The kind, actor and changes of each event after `from`, for tests.
+#[cfg(test)]
+pub(crate) fn events_since(
+    store: &Store,
+    from: u64,
+) -> Vec<(crate::event::EventKind, String, Vec<crate::event::Change>)> {
+    store
+        .events(from + 1, 1000)
+        .expect("events")
+        .into_iter()
+        .map(|event| (event.body.kind, event.body.actor, event.body.changes))
+        .collect()
+}
+
 /// A store in `dir` whose clock a test sets: milliseconds since the epoch, `start` first.
 #[cfg(test)]
 pub(crate) fn open_with_clock(

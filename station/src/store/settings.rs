@@ -464,15 +464,7 @@ mod tests {
         list.iter().map(|name| (*name).to_owned()).collect()
     }
 
-    /// The kinds and actors of the events after `from`.
-    fn events_since(store: &Store, from: u64) -> Vec<(EventKind, String, Vec<Change>)> {
-        store
-            .events(from + 1, 1000)
-            .expect("events")
-            .into_iter()
-            .map(|event| (event.body.kind, event.body.actor, event.body.changes))
-            .collect()
-    }
+    use crate::store::events_since;
 
     fn scanner(json: serde_json::Value) -> DeviceDefinition {
         serde_json::from_value(json).expect("a scanner definition")

@@ -4,6 +4,7 @@ use crate::message;
 use crate::message::Message;
 use crate::model::Item;
 use crate::server::auth::Principal;
+use crate::server::error::JsonBody;
 use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
 use crate::server::views::{box_view, item_view, today, ItemView};
 use crate::server::AppState;
@@ -42,7 +43,7 @@ pub(crate) struct Registered {
 pub(crate) async fn register_box(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<RegisterRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let request = json_body(body)?;
     let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
@@ -126,7 +127,7 @@ pub(crate) async fn edit_box(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
-    body: Result<Json<EditRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<EditRequest>,
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let request = json_body(body)?;
@@ -168,7 +169,7 @@ pub(crate) struct CertificateRequest {
 pub(crate) async fn register_certificate(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<CertificateRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<CertificateRequest>,
 ) -> Result<(StatusCode, Json<ItemView>), ApiError> {
     let request = json_body(body)?;
     let new = crate::store::NewCertificate {

@@ -1,6 +1,7 @@
 //! Printing labels, the print queue, cancelling a waiting label.
 
 use crate::server::auth::Principal;
+use crate::server::error::JsonBody;
 use crate::server::error::{blocking, json_body, parse_number, ApiError, Path};
 use crate::server::views::JobView;
 use crate::server::AppState;
@@ -27,7 +28,7 @@ pub(crate) struct LabelsRequest {
 pub(crate) async fn print_labels(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<LabelsRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<LabelsRequest>,
 ) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
     let request = json_body(body)?;
     let reprint = match (request.reprint_of, request.reason) {
@@ -65,7 +66,7 @@ pub(crate) async fn cancel_label(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-    body: Result<Json<CancelRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<CancelRequest>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_number(&id, ("打印任务编号", "print job number"))?;
     let request = json_body(body)?;

@@ -3,6 +3,7 @@
 use crate::message;
 use crate::model::Role;
 use crate::server::auth::Principal;
+use crate::server::error::JsonBody;
 use crate::server::error::{
     blocking, json_body, parse_barcode, parse_number, ApiError, Path, Query,
 };
@@ -36,7 +37,7 @@ pub(crate) struct ApprovalView {
 pub(crate) async fn approve_borrower(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<ApprovalRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<ApprovalRequest>,
 ) -> Result<(StatusCode, Json<ApprovalView>), ApiError> {
     let request = json_body(body)?;
     let borrower = parse_barcode(&request.borrower)?;

@@ -3,6 +3,7 @@
 use crate::message;
 use crate::model::{Item, Role};
 use crate::server::auth::Principal;
+use crate::server::error::JsonBody;
 use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
 use crate::server::views::PersonView;
 use crate::server::AppState;
@@ -53,7 +54,7 @@ pub(crate) struct PersonRequest {
 pub(crate) async fn add_person(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<PersonRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<PersonRequest>,
 ) -> Result<(StatusCode, Json<PersonView>), ApiError> {
     let request = json_body(body)?;
     let new = crate::store::NewPerson {
@@ -83,7 +84,7 @@ pub(crate) async fn edit_person(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
-    body: Result<Json<PersonEditRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<PersonEditRequest>,
 ) -> Result<Json<PersonView>, ApiError> {
     let person = parse_barcode(&barcode)?;
     let request = json_body(body)?;

@@ -2,6 +2,7 @@
 //! stream.
 
 use crate::message;
+use crate::server::error::JsonBody;
 use crate::server::error::{blocking, json_body, ApiError, Query};
 use crate::server::{AppState, RECENT_RESULTS};
 use crate::workflow::ScanResult;
@@ -23,7 +24,7 @@ pub(crate) const MAX_SCAN_BYTES: usize = 4096;
 
 pub(crate) async fn post_scan(
     State(state): State<AppState>,
-    body: Result<Json<ScanRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<ScanRequest>,
 ) -> Result<Json<ScanResult>, ApiError> {
     let request = json_body(body)?;
     if !state.workstations.contains(&request.workstation) {

@@ -1,6 +1,7 @@
 //! Bearer tokens: created and revoked by administrators.
 
 use crate::server::auth::Principal;
+use crate::server::error::JsonBody;
 use crate::server::error::{blocking, json_body, parse_barcode, parse_number, ApiError, Path};
 use crate::server::AppState;
 use axum::extract::State;
@@ -29,7 +30,7 @@ pub(crate) struct TokenView {
 pub(crate) async fn create_token(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<Json<TokenRequest>, axum::extract::rejection::JsonRejection>,
+    body: JsonBody<TokenRequest>,
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
