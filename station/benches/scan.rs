@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 
 use serialport::{SerialPort, TTYPort};
 use station::devices::definition::{ScannerConfig, ScannerProtocol};
-use station::devices::{spawn_scanners, Devices};
+use station::devices::definition::DeviceDefinition;
+use station::devices::{DeviceManager, Devices};
 use station::ledger::{self, Encoding, ImportOptions};
 use station::store::{Actor, Store, StoreOptions};
 use station::workflow::{CommandCard, Engine, Outcome, WorkflowConfig};
@@ -119,10 +120,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let devices = Arc::new(Devices::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut results = engine.subscribe();
-    let tasks = {
+    // The scanners run as the daemon runs them: units of the device manager.
+    let config = Arc::new(station::config::Config::parse(
+        &format!("data_dir = \"{}\"\n", dir.path().join("data").display()),
+        "station.toml",
+    )?);
+    let printing = Arc::new(station::printing::Printing::new(&config));
+    let manager = {
         let _guard = runtime.enter();
-        spawn_scanners(&configs, engine.clone(), devices.clone(), stop_rx)
+        DeviceManager::new(config, engine.clone(), devices.clone(), printing, stop_rx)
     };
+    runtime.block_on(async {
+        for scanner in &configs {
+            manager.start(DeviceDefinition::Scanner(scanner.clone())).await;
+        }
+    });
     let deadline = Instant::now() + Duration::from_secs(30);
     while devices.snapshot().iter().any(|d| !d.connected) {
         if Instant::now() > deadline {
@@ -224,10 +236,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let _ = stop_tx.send(true);
-    runtime.block_on(async {
-        for task in tasks {
-            let _ = task.await;
-        }
-    });
+    runtime.block_on(manager.shutdown());
     Ok(())
 }

@@ -784,8 +784,12 @@ fn label(
                 println!("{}", message!(CliPrinterDisabled, printer = &printer));
                 0
             } else {
+                let archive = crate::archive::Archive::new(Arc::new(Engine::new(
+                    store.clone(),
+                    crate::workflow::WorkflowConfig::default(),
+                )));
                 runtime.block_on(crate::devices::printer::deliver_due(
-                    &store, &device, &devices, None,
+                    &archive, &device, &devices, None,
                 ))
             };
             let pending = store.pending_jobs()?.len();

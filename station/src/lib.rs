@@ -25,6 +25,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod barcode;
 pub mod calendar;
 pub mod cli;

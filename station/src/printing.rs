@@ -2,8 +2,9 @@
 //! check, and queueing in the store. The worker that delivers queued jobs to a printer is
 //! a device task (`devices/printer.rs`).
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex};
 
 use tokio::sync::Notify;
 
@@ -40,6 +41,8 @@ pub enum LabelError {
     Store(StoreError),
     /// Loading templates or the font failed.
     Setup(String),
+    /// The station was started without label printing.
+    NotSetUp,
 }
 
 impl LabelError {
@@ -57,6 +60,7 @@ impl LabelError {
             }
             LabelError::Store(error) => error.message(),
             LabelError::Setup(reason) => message!(LabelSetupFailed, reason = reason),
+            LabelError::NotSetUp => message!(PrintingNotSetUp),
         }
     }
 }
@@ -85,7 +89,64 @@ impl From<StoreError> for LabelError {
 /// Templates and the font, shared by everything that renders labels.
 pub struct Labels {
     templates: Templates,
-    fonts: Mutex<Fonts>,
+    fonts: FontPool,
+}
+
+/// How many copies of the font renders may use at once (each holds its glyph cache).
+const MAX_FONTS: usize = 4;
+
+/// Loaded copies of the font, each used by one render at a time. A render takes a copy
+/// out and puts it back, so no lock is held while it renders; a copy is loaded when all
+/// are busy, up to [`MAX_FONTS`], and beyond that a render waits for one to come back.
+struct FontPool {
+    path: Option<std::path::PathBuf>,
+    idle: Mutex<(Vec<Fonts>, usize)>,
+    returned: Condvar,
+}
+
+impl FontPool {
+    fn load(path: Option<&Path>) -> Result<Fonts, LabelError> {
+        match path {
+            Some(path) => Fonts::load(path, 0),
+            None => Fonts::load_default(),
+        }
+        .map_err(|e| LabelError::Setup(e.to_string()))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Fonts>, usize)> {
+        // A copy is taken or put back whole: a poisoned lock still guards a sound pool.
+        self.idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// A copy of the font for one render; [`put_back`](FontPool::put_back) returns it.
+    fn take(&self) -> Result<Fonts, LabelError> {
+        let mut idle = self.lock();
+        loop {
+            if let Some(fonts) = idle.0.pop() {
+                return Ok(fonts);
+            }
+            if idle.1 < MAX_FONTS {
+                idle.1 += 1;
+                drop(idle);
+                let loaded = FontPool::load(self.path.as_deref());
+                if loaded.is_err() {
+                    self.lock().1 -= 1;
+                }
+                return loaded;
+            }
+            idle = self
+                .returned
+                .wait(idle)
+                .unwrap_or_else(|poison| poison.into_inner());
+        }
+    }
+
+    fn put_back(&self, fonts: Fonts) {
+        self.lock().0.push(fonts);
+        self.returned.notify_one();
+    }
 }
 
 impl Labels {
@@ -95,14 +156,15 @@ impl Labels {
             Some(dir) => Templates::load_dir(dir).map_err(|e| LabelError::Setup(e.to_string()))?,
             None => Templates::builtin().map_err(|e| LabelError::Setup(e.to_string()))?,
         };
-        let fonts = match font {
-            Some(path) => Fonts::load(path, 0),
-            None => Fonts::load_default(),
-        }
-        .map_err(|e| LabelError::Setup(e.to_string()))?;
+        // Loaded once here so that a missing font is known at start.
+        let fonts = FontPool::load(font)?;
         Ok(Labels {
             templates,
-            fonts: Mutex::new(fonts),
+            fonts: FontPool {
+                path: font.map(Path::to_owned),
+                idle: Mutex::new((vec![fonts], 1)),
+                returned: Condvar::new(),
+            },
         })
     }
 
@@ -132,15 +194,23 @@ impl Labels {
             })?;
             resolved.push((template, data.clone(), label_subject));
         }
-        let mut fonts = self
-            .fonts
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
+        let mut fonts = self.fonts.take()?;
+        let rendered = Labels::render_resolved(printer, resolved, subject, &mut fonts);
+        self.fonts.put_back(fonts);
+        rendered
+    }
+
+    fn render_resolved(
+        printer: &PrinterConfig,
+        resolved: Vec<(&Template, LabelData, String)>,
+        subject: &str,
+        fonts: &mut Fonts,
+    ) -> Result<Vec<(PrintFormat, Vec<u8>, String)>, LabelError> {
         match printer.language {
             Language::Zpl => resolved
                 .into_iter()
                 .map(|(template, data, label_subject)| {
-                    label::render_zpl(template, &data, printer.dpi, &mut fonts)
+                    label::render_zpl(template, &data, printer.dpi, fonts)
                         .map(|bytes| (PrintFormat::Zpl, bytes, label_subject.clone()))
                         .map_err(|error| LabelError::Render {
                             subject: label_subject,
@@ -154,7 +224,7 @@ impl Labels {
                     .map(|(template, data, _)| (*template, data.clone()))
                     .collect();
                 let bytes =
-                    label::render_pdf(&pages, &fonts).map_err(|error| LabelError::Render {
+                    label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
                         subject: subject.to_owned(),
                         reason: error.to_string(),
                     })?;
@@ -294,10 +364,39 @@ pub enum LabelRequest {
 /// Everything needed to print: templates and font, printers, and the workers' bell.
 pub struct Printing {
     labels: Result<Labels, String>,
-    /// The printers labels may be queued for: station.toml's and those added through the
-    /// station (disabled ones included: their labels wait).
-    printers: RwLock<Vec<PrinterConfig>>,
+    printers: Mutex<Printers>,
+    /// Rung when the last label being queued for some printer is committed.
+    settled: Notify,
     wake: Arc<Notify>,
+}
+
+/// The printers labels may be queued for: station.toml's and those added through the
+/// station (disabled ones included: their labels wait); and how many requests are queueing
+/// labels for each right now.
+#[derive(Default)]
+struct Printers {
+    list: Vec<PrinterConfig>,
+    queueing: HashMap<String, usize>,
+}
+
+/// A request queueing labels for one printer: while it lives, removing that printer waits.
+struct Queueing<'a> {
+    printing: &'a Printing,
+    printer: String,
+}
+
+impl Drop for Queueing<'_> {
+    fn drop(&mut self) {
+        let mut printers = self.printing.lock_printers();
+        if let Some(count) = printers.queueing.get_mut(&self.printer) {
+            *count -= 1;
+            if *count == 0 {
+                printers.queueing.remove(&self.printer);
+                drop(printers);
+                self.printing.settled.notify_waiters();
+            }
+        }
+    }
 }
 
 impl Printing {
@@ -311,33 +410,33 @@ impl Printing {
         }
         Printing {
             labels,
-            printers: RwLock::new(config.printer_configs()),
+            printers: Mutex::new(Printers {
+                list: config.printer_configs(),
+                queueing: HashMap::new(),
+            }),
+            settled: Notify::new(),
             wake: Arc::new(Notify::new()),
         }
     }
 
-    fn read_printers(&self) -> std::sync::RwLockReadGuard<'_, Vec<PrinterConfig>> {
-        // Every change is one Vec operation that cannot leave the list half-changed, so
-        // a poisoned lock still guards a sound list.
+    fn lock_printers(&self) -> std::sync::MutexGuard<'_, Printers> {
+        // Every change is one operation on the list or one count that cannot leave them
+        // half-changed, so a poisoned lock still guards sound data. The lock is only ever
+        // held for that one operation: never across rendering or a store write.
         self.printers
-            .read()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
-    fn write_printers(&self) -> std::sync::RwLockWriteGuard<'_, Vec<PrinterConfig>> {
-        self.printers
-            .write()
+            .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// The printers labels can be queued for now.
     pub fn printers(&self) -> Vec<PrinterConfig> {
-        self.read_printers().clone()
+        self.lock_printers().list.clone()
     }
 
     /// The printer called `name`, if labels can be queued for it.
     pub fn printer(&self, name: &str) -> Option<PrinterConfig> {
-        self.read_printers()
+        self.lock_printers()
+            .list
             .iter()
             .find(|p| p.name == name)
             .cloned()
@@ -345,20 +444,52 @@ impl Printing {
 
     /// Accepts labels for `printer` from now on (replacing a printer of the same name).
     pub fn add_printer(&self, printer: PrinterConfig) {
-        let mut printers = self.write_printers();
-        match printers.iter_mut().find(|p| p.name == printer.name) {
+        let mut printers = self.lock_printers();
+        match printers.list.iter_mut().find(|p| p.name == printer.name) {
             Some(slot) => *slot = printer,
-            None => printers.push(printer),
+            None => printers.list.push(printer),
         }
     }
 
     /// Refuses labels for printer `name` from now on, and returns it. Waits for labels
     /// being queued at this moment, so that once it returns no label for `name` can
     /// still be committed.
-    pub fn remove_printer(&self, name: &str) -> Option<PrinterConfig> {
-        let mut printers = self.write_printers();
-        let index = printers.iter().position(|p| p.name == name)?;
-        Some(printers.remove(index))
+    pub async fn remove_printer(&self, name: &str) -> Option<PrinterConfig> {
+        let removed = {
+            let mut printers = self.lock_printers();
+            let index = printers.list.iter().position(|p| p.name == name)?;
+            printers.list.remove(index)
+        };
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            // Registered before looking, so a request that finishes in between still
+            // wakes this wait.
+            settled.as_mut().enable();
+            if !self.lock_printers().queueing.contains_key(name) {
+                return Some(removed);
+            }
+            settled.await;
+        }
+    }
+
+    /// The printer `name`'s settings, counted as queueing until the answer is dropped.
+    fn begin_queueing(&self, name: &str) -> Result<(PrinterConfig, Queueing<'_>), LabelError> {
+        let mut printers = self.lock_printers();
+        let config = printers
+            .list
+            .iter()
+            .find(|p| p.name == name)
+            .cloned()
+            .ok_or_else(|| LabelError::UnknownPrinter(name.to_owned()))?;
+        *printers.queueing.entry(name.to_owned()).or_default() += 1;
+        Ok((
+            config,
+            Queueing {
+                printing: self,
+                printer: name.to_owned(),
+            },
+        ))
     }
 
     /// The bell that makes the printer workers look at the queue at once.
@@ -367,7 +498,8 @@ impl Printing {
     }
 
     /// Renders, checks and queues the labels of `request` for `printer`; answers with a
-    /// line per queued job.
+    /// line per queued job. Blocks (rendering, the store's flush): async code calls it
+    /// through [`Archive::queue_labels`](crate::archive::Archive::queue_labels).
     pub fn queue(
         &self,
         store: &Store,
@@ -379,12 +511,8 @@ impl Printing {
             .labels
             .as_ref()
             .map_err(|error| LabelError::Setup(error.clone()))?;
-        // Held until the labels are queued: a printer being removed waits for them.
-        let printers = self.read_printers();
-        let config = printers
-            .iter()
-            .find(|p| p.name == printer)
-            .ok_or_else(|| LabelError::UnknownPrinter(printer.to_owned()))?;
+        // Counted until the labels are queued: a printer being removed waits for them.
+        let (config, queueing) = self.begin_queueing(printer)?;
         let (items, subject, reprint) = match request {
             LabelRequest::Items { barcodes, reprint } => {
                 let mut items = Vec::with_capacity(barcodes.len());
@@ -402,7 +530,7 @@ impl Printing {
             LabelRequest::Cards => (command_cards(), "command cards".to_owned(), None),
         };
         let mut jobs = Vec::new();
-        for (format, payload, label_subject) in labels.render(config, &items, &subject)? {
+        for (format, payload, label_subject) in labels.render(&config, &items, &subject)? {
             jobs.push(store.queue_print(
                 actor,
                 &NewJob {
@@ -414,8 +542,102 @@ impl Printing {
                 },
             )?);
         }
-        drop(printers);
+        drop(queueing);
         self.wake.notify_waiters();
         Ok(jobs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn printing() -> Printing {
+        let config = crate::config::Config::parse("data_dir = \"/nonexistent\"\n", "station.toml")
+            .expect("config");
+        Printing::new(&config)
+    }
+
+    #[tokio::test]
+    async fn removing_a_printer_waits_for_the_labels_being_queued_for_it_and_no_longer() {
+        let printing = Arc::new(printing());
+        let (config, queueing) = printing.begin_queueing("pdf").expect("the default printer");
+        assert_eq!(config.name, "pdf");
+        let remover = {
+            let printing = printing.clone();
+            tokio::spawn(async move { printing.remove_printer("pdf").await })
+        };
+        // New labels are refused at once, while the one being queued is still counted.
+        let refused = loop {
+            match printing.begin_queueing("pdf") {
+                Err(error) => break error,
+                Ok(_) => tokio::task::yield_now().await,
+            }
+        };
+        assert!(matches!(refused, LabelError::UnknownPrinter(name) if name == "pdf"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !remover.is_finished(),
+            "removal waits for the label being queued"
+        );
+        drop(queueing);
+        let removed = tokio::time::timeout(Duration::from_secs(10), remover)
+            .await
+            .expect("removal ends once the label is queued")
+            .expect("the task");
+        assert_eq!(removed.map(|printer| printer.name), Some("pdf".to_owned()));
+        assert!(printing.printer("pdf").is_none());
+        assert!(printing.lock_printers().queueing.is_empty());
+    }
+
+    #[tokio::test]
+    async fn removing_an_idle_or_unknown_printer_does_not_wait() {
+        let printing = printing();
+        let removed = tokio::time::timeout(Duration::from_secs(10), printing.remove_printer("pdf"))
+            .await
+            .expect("nothing to wait for");
+        assert!(removed.is_some());
+        let unknown = tokio::time::timeout(Duration::from_secs(10), printing.remove_printer("pdf"))
+            .await
+            .expect("nothing to wait for");
+        assert!(unknown.is_none());
+    }
+
+    #[test]
+    fn renders_share_at_most_four_copies_of_the_font_and_wait_for_one_beyond() {
+        let Ok(labels) = Labels::load(None, None) else {
+            panic!("the default font is not installed (apt-get install fonts-wqy-microhei)");
+        };
+        let taken: Vec<Fonts> = (0..MAX_FONTS)
+            .map(|_| labels.fonts.take().expect("a copy"))
+            .collect();
+        assert_eq!(labels.fonts.lock().1, MAX_FONTS);
+        std::thread::scope(|scope| {
+            let (sender, received) = std::sync::mpsc::channel();
+            let pool = &labels.fonts;
+            scope.spawn(move || {
+                let fonts = pool.take().expect("a copy once one is back");
+                let _ = sender.send(());
+                pool.put_back(fonts);
+            });
+            assert!(
+                received.recv_timeout(Duration::from_millis(100)).is_err(),
+                "a fifth render waits"
+            );
+            let mut taken = taken;
+            if let Some(fonts) = taken.pop() {
+                labels.fonts.put_back(fonts);
+            }
+            received
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the waiting render gets the copy put back");
+            for fonts in taken {
+                labels.fonts.put_back(fonts);
+            }
+        });
+        let pool = labels.fonts.lock();
+        assert_eq!((pool.0.len(), pool.1), (MAX_FONTS, MAX_FONTS));
     }
 }

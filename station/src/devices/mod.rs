@@ -16,17 +16,18 @@
 //! their shapes are in [`definition`].
 
 use crate::store::{Refusal, StorageError};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+use crate::archive::Archive;
 use crate::config::Config;
 use crate::model::Millis;
 use crate::printing::Printing;
-use crate::store::{Actor, Store, StoreError};
+use crate::store::{Actor, StoreError};
 use crate::workflow::Engine;
 
 pub mod definition;
@@ -37,7 +38,6 @@ mod scanner;
 
 use definition::DeviceDefinition;
 use scanner::spawn_scanner;
-pub use scanner::spawn_scanners;
 
 /// What the station knows about one device right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -251,22 +251,40 @@ pub struct ManagedDevice {
 ///
 /// Each change through [`add`](DeviceManager::add), [`remove`](DeviceManager::remove) and
 /// [`set_enabled`](DeviceManager::set_enabled) is first written to the store (with its
-/// event; a refusal changes nothing) and then applied to the running units. Changes are
-/// taken one at a time, so the units always follow the store's order.
+/// event; a refusal changes nothing) and then applied to the running units. One task owns
+/// the units and takes the requests one at a time, in the order they come, so the units
+/// always follow the store's order; nothing is locked while it waits for a device's tasks
+/// to stop. A change, once asked for, is carried through even if the asker goes away.
 pub struct DeviceManager {
-    config: Arc<Config>,
-    engine: Arc<Engine>,
-    devices: Arc<Devices>,
-    printing: Arc<Printing>,
-    daemon_stop: watch::Receiver<bool>,
-    units: tokio::sync::Mutex<Units>,
+    requests: mpsc::Sender<Request>,
 }
 
-/// A blocking store task that did not finish (it panicked or was cancelled).
-fn join_failed(error: tokio::task::JoinError) -> StoreError {
+/// How many requests may wait for the manager's task.
+const WAITING_REQUESTS: usize = 64;
+
+type Reply<T> = oneshot::Sender<T>;
+
+/// What the manager's task is asked to do.
+enum Request {
+    Definitions(Reply<Result<Vec<ManagedDevice>, StoreError>>),
+    IsRunning(String, Reply<bool>),
+    StartAll(Reply<Result<(), StoreError>>),
+    Start(DeviceDefinition, Reply<()>),
+    Stop(String, Reply<bool>),
+    Shutdown(Reply<()>),
+    Add(Actor, DeviceDefinition, Reply<Result<(), StoreError>>),
+    Remove(Actor, String, Reply<Result<DeviceDefinition, StoreError>>),
+    SetEnabled(Actor, String, bool, Reply<Result<(), StoreError>>),
+}
+
+/// The manager's task is gone (the station is shutting down).
+fn manager_gone() -> StoreError {
     StorageError::Io {
-        context: "a store task failed".to_owned(),
-        source: std::io::Error::other(error.to_string()),
+        context: "the device manager".to_owned(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::Interrupted,
+            "the station is shutting down",
+        ),
     }
     .into()
 }
@@ -274,7 +292,9 @@ fn join_failed(error: tokio::task::JoinError) -> StoreError {
 impl DeviceManager {
     /// A manager over the daemon's engine (and its store), device states and printing;
     /// every unit also stops when `daemon_stop` turns true. Nothing runs until
-    /// [`start_all`](DeviceManager::start_all) or [`start`](DeviceManager::start).
+    /// [`start_all`](DeviceManager::start_all) or [`start`](DeviceManager::start). Starts
+    /// the manager's task: call it within the tokio runtime. When the manager is dropped,
+    /// its task stops every device it runs.
     pub fn new(
         config: Arc<Config>,
         engine: Arc<Engine>,
@@ -282,30 +302,160 @@ impl DeviceManager {
         printing: Arc<Printing>,
         daemon_stop: watch::Receiver<bool>,
     ) -> DeviceManager {
-        DeviceManager {
+        let (requests, mut incoming) = mpsc::channel(WAITING_REQUESTS);
+        let mut runner = Runner {
             config,
-            engine,
-            devices,
+            archive: Archive::new(engine).with_printing(printing.clone()),
             printing,
+            devices,
             daemon_stop,
-            units: tokio::sync::Mutex::new(Units::default()),
-        }
+            units: Units::default(),
+        };
+        tokio::spawn(async move {
+            while let Some(request) = incoming.recv().await {
+                runner.handle(request).await;
+            }
+            runner.shutdown().await;
+        });
+        DeviceManager { requests }
     }
 
-    fn store(&self) -> &Arc<Store> {
-        self.engine.store()
-    }
-
-    /// The device states, for `GET /api/v1/devices`: each with `enabled` and `origin`.
-    pub fn states(&self) -> Vec<DeviceState> {
-        self.devices.snapshot()
+    /// Asks the manager's task; `None` when it is gone.
+    async fn ask<T>(&self, request: impl FnOnce(Reply<T>) -> Request) -> Option<T> {
+        let (reply, answer) = oneshot::channel();
+        self.requests.send(request(reply)).await.ok()?;
+        answer.await.ok()
     }
 
     /// Every known device with its definition, origin and whether it is enabled.
     pub async fn definitions(&self) -> Result<Vec<ManagedDevice>, StoreError> {
-        let disabled = self.disabled().await?;
-        let units = self.units.lock().await;
-        Ok(units
+        self.ask(Request::Definitions)
+            .await
+            .unwrap_or_else(|| Err(manager_gone()))
+    }
+
+    /// Whether device `name` is running now.
+    pub async fn is_running(&self, name: &str) -> bool {
+        let name = name.to_owned();
+        self.ask(|reply| Request::IsRunning(name, reply))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Registers station.toml's devices and the station's ([`crate::config::known_devices`]),
+    /// and starts those not disabled.
+    pub async fn start_all(&self) -> Result<(), StoreError> {
+        self.ask(Request::StartAll)
+            .await
+            .unwrap_or_else(|| Err(manager_gone()))
+    }
+
+    /// Starts `def` now (restarting it if a device of that name runs), without writing
+    /// anything to the store: its origin is `config` when station.toml defines the name.
+    pub async fn start(&self, def: DeviceDefinition) {
+        self.ask(|reply| Request::Start(def, reply)).await;
+    }
+
+    /// Stops device `name` and waits for its tasks, without writing anything to the
+    /// store; its state then shows it disabled. Answers whether it was running.
+    pub async fn stop(&self, name: &str) -> bool {
+        let name = name.to_owned();
+        self.ask(|reply| Request::Stop(name, reply))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Stops every device and waits for their tasks.
+    pub async fn shutdown(&self) {
+        self.ask(Request::Shutdown).await;
+    }
+
+    /// Adds a station-managed device and starts it. Refused (nothing written or started)
+    /// when a field is invalid, a scanner names a workstation that is not configured, or
+    /// the name is used by station.toml or by another station device.
+    pub async fn add(&self, actor: &Actor, def: DeviceDefinition) -> Result<(), StoreError> {
+        let actor = actor.clone();
+        self.ask(|reply| Request::Add(actor, def, reply))
+            .await
+            .unwrap_or_else(|| Err(manager_gone()))
+    }
+
+    /// Removes a station-managed device: stops it and forgets it. Refused for a device of
+    /// station.toml ("change it there"), an unknown one, and a printer with labels still
+    /// waiting (they must be printed or cancelled first); a refusal changes nothing.
+    pub async fn remove(&self, actor: &Actor, name: &str) -> Result<DeviceDefinition, StoreError> {
+        let (actor, name) = (actor.clone(), name.to_owned());
+        self.ask(|reply| Request::Remove(actor, name, reply))
+            .await
+            .unwrap_or_else(|| Err(manager_gone()))
+    }
+
+    /// Enables or disables device `name`, of station.toml or of the station: the choice
+    /// is kept in the store, and the device is started or stopped. A disabled printer's
+    /// labels wait in the queue, and new ones are still accepted for it.
+    pub async fn set_enabled(
+        &self,
+        actor: &Actor,
+        name: &str,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        let (actor, name) = (actor.clone(), name.to_owned());
+        self.ask(|reply| Request::SetEnabled(actor, name, enabled, reply))
+            .await
+            .unwrap_or_else(|| Err(manager_gone()))
+    }
+}
+
+/// The manager's task: the only owner of the units.
+struct Runner {
+    config: Arc<Config>,
+    archive: Archive,
+    printing: Arc<Printing>,
+    devices: Arc<Devices>,
+    daemon_stop: watch::Receiver<bool>,
+    units: Units,
+}
+
+impl Runner {
+    /// Carries out `request` and answers it (an asker that went away is not waited for).
+    async fn handle(&mut self, request: Request) {
+        match request {
+            Request::Definitions(reply) => {
+                let _ = reply.send(self.definitions().await);
+            }
+            Request::IsRunning(name, reply) => {
+                let _ = reply.send(self.units.running.contains_key(&name));
+            }
+            Request::StartAll(reply) => {
+                let _ = reply.send(self.start_all().await);
+            }
+            Request::Start(def, reply) => {
+                self.start(def).await;
+                let _ = reply.send(());
+            }
+            Request::Stop(name, reply) => {
+                let _ = reply.send(self.stop_unit(&name).await);
+            }
+            Request::Shutdown(reply) => {
+                self.shutdown().await;
+                let _ = reply.send(());
+            }
+            Request::Add(actor, def, reply) => {
+                let _ = reply.send(self.add(actor, def).await);
+            }
+            Request::Remove(actor, name, reply) => {
+                let _ = reply.send(self.remove(actor, &name).await);
+            }
+            Request::SetEnabled(actor, name, enabled, reply) => {
+                let _ = reply.send(self.set_enabled(actor, &name, enabled).await);
+            }
+        }
+    }
+
+    async fn definitions(&self) -> Result<Vec<ManagedDevice>, StoreError> {
+        let disabled = self.archive.run(|store| store.disabled_devices()).await?;
+        Ok(self
+            .units
             .defs
             .values()
             .map(|(definition, origin)| ManagedDevice {
@@ -316,54 +466,37 @@ impl DeviceManager {
             .collect())
     }
 
-    /// Whether device `name` is running now.
-    pub async fn is_running(&self, name: &str) -> bool {
-        self.units.lock().await.running.contains_key(name)
-    }
-
-    async fn disabled(&self) -> Result<BTreeSet<String>, StoreError> {
-        let store = self.store().clone();
-        tokio::task::spawn_blocking(move || store.disabled_devices())
-            .await
-            .map_err(join_failed)?
-    }
-
-    /// Registers station.toml's devices and the station's ([`crate::config::known_devices`]),
-    /// and starts those not disabled.
-    pub async fn start_all(&self) -> Result<(), StoreError> {
-        let store = self.store().clone();
+    async fn start_all(&mut self) -> Result<(), StoreError> {
         let config = self.config.clone();
-        let (all, disabled) = tokio::task::spawn_blocking(move || {
-            // Stored devices whose names station.toml uses are left out (the file wins);
-            // the station logs them at start.
-            Ok::<_, StoreError>((
-                crate::config::known_devices(&config, &store)?,
-                store.disabled_devices()?,
-            ))
-        })
-        .await
-        .map_err(join_failed)??;
-        let mut units = self.units.lock().await;
+        let (all, disabled) = self
+            .archive
+            .run(move |store| {
+                // Stored devices whose names station.toml uses are left out (the file
+                // wins); the station logs them at start.
+                Ok::<_, StoreError>((
+                    crate::config::known_devices(&config, store)?,
+                    store.disabled_devices()?,
+                ))
+            })
+            .await?;
         for (def, origin) in all {
             let name = def.name().to_owned();
             if let DeviceDefinition::Printer(printer) = &def {
                 self.printing.add_printer(printer.clone());
             }
-            units.defs.insert(name.clone(), (def.clone(), origin));
+            self.units.defs.insert(name.clone(), (def.clone(), origin));
             if disabled.contains(&name) {
                 tracing::info!(device = %name, "device disabled; not started");
                 self.devices
-                    .register(DeviceState::new(&def, origin, false, self.store().now()));
+                    .register(DeviceState::new(&def, origin, false, self.archive.now()));
             } else {
-                self.start_unit(&mut units, &def, origin).await;
+                self.start_unit(&def, origin).await;
             }
         }
         Ok(())
     }
 
-    /// Starts `def` now (restarting it if a device of that name runs), without writing
-    /// anything to the store: its origin is `config` when station.toml defines the name.
-    pub async fn start(&self, def: DeviceDefinition) {
+    async fn start(&mut self, def: DeviceDefinition) {
         let origin = if self
             .config
             .device_names()
@@ -377,50 +510,40 @@ impl DeviceManager {
         if let DeviceDefinition::Printer(printer) = &def {
             self.printing.add_printer(printer.clone());
         }
-        let mut units = self.units.lock().await;
-        units
+        self.units
             .defs
             .insert(def.name().to_owned(), (def.clone(), origin));
-        self.start_unit(&mut units, &def, origin).await;
+        self.start_unit(&def, origin).await;
     }
 
-    /// Stops device `name` and waits for its tasks, without writing anything to the
-    /// store; its state then shows it disabled. Answers whether it was running.
-    pub async fn stop(&self, name: &str) -> bool {
-        let mut units = self.units.lock().await;
-        self.stop_unit(&mut units, name).await
-    }
-
-    /// Stops every device and waits for their tasks.
-    pub async fn shutdown(&self) {
-        let mut units = self.units.lock().await;
-        let names: Vec<String> = units.running.keys().cloned().collect();
+    async fn shutdown(&mut self) {
+        let names: Vec<String> = self.units.running.keys().cloned().collect();
         for name in names {
-            self.stop_unit(&mut units, &name).await;
+            self.stop_unit(&name).await;
         }
     }
 
-    async fn start_unit(&self, units: &mut Units, def: &DeviceDefinition, origin: Origin) {
+    async fn start_unit(&mut self, def: &DeviceDefinition, origin: Origin) {
         let name = def.name().to_owned();
-        self.stop_unit(units, &name).await;
+        self.stop_unit(&name).await;
         self.devices
-            .register(DeviceState::new(def, origin, true, self.store().now()));
+            .register(DeviceState::new(def, origin, true, self.archive.now()));
         let (stop_tx, stop_rx) = watch::channel(false);
         let stop = StopSignal::either(stop_rx, self.daemon_stop.clone());
         let tasks = match def {
             DeviceDefinition::Scanner(scanner) => {
-                spawn_scanner(scanner, self.engine.clone(), self.devices.clone(), stop)
+                spawn_scanner(scanner, self.archive.clone(), self.devices.clone(), stop)
             }
             DeviceDefinition::Printer(printer) => vec![printer::spawn_printer(
                 printer,
-                self.store().clone(),
+                self.archive.clone(),
                 self.devices.clone(),
                 self.printing.wake(),
                 stop,
             )],
         };
         tracing::info!(device = %name, kind = def.kind(), origin = origin.as_str(), "device started");
-        units.running.insert(
+        self.units.running.insert(
             name,
             Unit {
                 stop: stop_tx,
@@ -429,8 +552,8 @@ impl DeviceManager {
         );
     }
 
-    async fn stop_unit(&self, units: &mut Units, name: &str) -> bool {
-        let Some(unit) = units.running.remove(name) else {
+    async fn stop_unit(&mut self, name: &str) -> bool {
+        let Some(unit) = self.units.running.remove(name) else {
             return false;
         };
         let _ = unit.stop.send(true);
@@ -439,15 +562,12 @@ impl DeviceManager {
                 tracing::error!(device = %name, %error, "device task failed");
             }
         }
-        self.devices.set_stopped(name, self.store().now());
+        self.devices.set_stopped(name, self.archive.now());
         tracing::info!(device = %name, "device stopped");
         true
     }
 
-    /// Adds a station-managed device and starts it. Refused (nothing written or started)
-    /// when a field is invalid, a scanner names a workstation that is not configured, or
-    /// the name is used by station.toml or by another station device.
-    pub async fn add(&self, actor: &Actor, def: DeviceDefinition) -> Result<(), StoreError> {
+    async fn add(&mut self, actor: Actor, def: DeviceDefinition) -> Result<(), StoreError> {
         def.validate().map_err(StoreError::from)?;
         if let DeviceDefinition::Scanner(scanner) = &def {
             let workstations = self.config.workstation_names();
@@ -460,90 +580,74 @@ impl DeviceManager {
                 .into());
             }
         }
-        let mut units = self.units.lock().await;
-        let store = self.store().clone();
-        let actor = actor.clone();
         let taken = self.config.device_names();
         let stored = def.clone();
-        tokio::task::spawn_blocking(move || store.add_device(&actor, &stored, &taken))
-            .await
-            .map_err(join_failed)??;
+        self.archive
+            .run(move |store| store.add_device(&actor, &stored, &taken))
+            .await?;
         if let DeviceDefinition::Printer(printer) = &def {
             self.printing.add_printer(printer.clone());
         }
-        units
+        self.units
             .defs
             .insert(def.name().to_owned(), (def.clone(), Origin::Station));
-        self.start_unit(&mut units, &def, Origin::Station).await;
+        self.start_unit(&def, Origin::Station).await;
         Ok(())
     }
 
-    /// Removes a station-managed device: stops it and forgets it. Refused for a device of
-    /// station.toml ("change it there"), an unknown one, and a printer with labels still
-    /// waiting (they must be printed or cancelled first); a refusal changes nothing.
-    pub async fn remove(&self, actor: &Actor, name: &str) -> Result<DeviceDefinition, StoreError> {
-        let mut units = self.units.lock().await;
-        match units.defs.get(name) {
+    async fn remove(&mut self, actor: Actor, name: &str) -> Result<DeviceDefinition, StoreError> {
+        match self.units.defs.get(name) {
             Some((_, Origin::Config)) => {
                 return Err(Refusal::DeviceInConfig(name.to_owned()).into())
             }
             Some((_, Origin::Station)) => {}
             None => return Err(Refusal::UnknownDevice(name.to_owned()).into()),
         }
-        let store = self.store().clone();
-        let printing = self.printing.clone();
-        let actor = actor.clone();
+        // New labels for the printer are refused from here on, and labels being queued
+        // for it now are committed before this returns: so the store's count of waiting
+        // labels below cannot miss one.
+        let withdrawn = self.printing.remove_printer(name).await;
         let taken = self.config.device_names();
         let owned = name.to_owned();
-        let removed = tokio::task::spawn_blocking(move || {
-            // New labels for the printer are refused from here on, and labels being
-            // queued for it now are committed before this returns: so the store's count
-            // of waiting labels below cannot miss one.
-            let withdrawn = printing.remove_printer(&owned);
-            let result = store.remove_device(&actor, &owned, &taken);
-            if result.is_err() {
+        let removed = self
+            .archive
+            .run(move |store| store.remove_device(&actor, &owned, &taken))
+            .await;
+        let removed = match removed {
+            Ok(removed) => removed,
+            Err(error) => {
                 if let Some(printer) = withdrawn {
-                    printing.add_printer(printer);
+                    self.printing.add_printer(printer);
                 }
+                return Err(error);
             }
-            result
-        })
-        .await
-        .map_err(join_failed)??;
-        self.stop_unit(&mut units, name).await;
-        units.defs.remove(name);
+        };
+        self.stop_unit(name).await;
+        self.units.defs.remove(name);
         self.devices.unregister(name);
         Ok(removed)
     }
 
-    /// Enables or disables device `name`, of station.toml or of the station: the choice
-    /// is kept in the store, and the device is started or stopped. A disabled printer's
-    /// labels wait in the queue, and new ones are still accepted for it.
-    pub async fn set_enabled(
-        &self,
-        actor: &Actor,
+    async fn set_enabled(
+        &mut self,
+        actor: Actor,
         name: &str,
         enabled: bool,
     ) -> Result<(), StoreError> {
-        let mut units = self.units.lock().await;
-        let Some((def, origin)) = units.defs.get(name).cloned() else {
+        let Some((def, origin)) = self.units.defs.get(name).cloned() else {
             return Err(Refusal::UnknownDevice(name.to_owned()).into());
         };
-        let store = self.store().clone();
-        let actor = actor.clone();
         let taken = self.config.device_names();
         let owned = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            store.set_device_enabled(&actor, &owned, enabled, &taken)
-        })
-        .await
-        .map_err(join_failed)??;
+        self.archive
+            .run(move |store| store.set_device_enabled(&actor, &owned, enabled, &taken))
+            .await?;
         if enabled {
-            if !units.running.contains_key(name) {
-                self.start_unit(&mut units, &def, origin).await;
+            if !self.units.running.contains_key(name) {
+                self.start_unit(&def, origin).await;
             }
-        } else if !self.stop_unit(&mut units, name).await {
-            self.devices.set_stopped(name, self.store().now());
+        } else if !self.stop_unit(name).await {
+            self.devices.set_stopped(name, self.archive.now());
         }
         Ok(())
     }
@@ -564,7 +668,7 @@ mod tests {
     use crate::message::Code;
     use crate::model::PrintState;
     use crate::printing::{LabelError, LabelRequest};
-    use crate::store::StoreOptions;
+    use crate::store::{Store, StoreOptions};
     use crate::workflow::{CommandCard, ScanResult, WorkflowConfig};
 
     const DEADLINE: Duration = Duration::from_secs(20);
@@ -629,18 +733,17 @@ mod tests {
             self.engine.store()
         }
 
+        fn archive(&self) -> Archive {
+            Archive::new(self.engine.clone()).with_printing(self.printing.clone())
+        }
+
         async fn queue_cards(
             &self,
             printer: &str,
         ) -> Result<Vec<crate::model::PrintJob>, LabelError> {
-            let printing = self.printing.clone();
-            let store = self.store().clone();
-            let printer = printer.to_owned();
-            tokio::task::spawn_blocking(move || {
-                printing.queue(&store, &Actor::new("clerk"), &printer, &LabelRequest::Cards)
-            })
-            .await
-            .expect("queue task")
+            self.archive()
+                .queue_labels(Actor::new("clerk"), printer.to_owned(), LabelRequest::Cards)
+                .await
         }
     }
 
@@ -665,6 +768,19 @@ mod tests {
         let path = slave.name().expect("the slave has a path");
         drop(slave);
         (master, path)
+    }
+
+    /// Whether nobody has the PTY's slave side open: its master then reports a hang-up.
+    fn slave_closed(master: &serialport::TTYPort) -> bool {
+        use std::os::fd::AsRawFd as _;
+        let mut poll = libc::pollfd {
+            fd: master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call; a zero timeout.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        ready == 1 && poll.revents & libc::POLLHUP != 0
     }
 
     fn scan(master: &mut serialport::TTYPort, code: &str) -> std::io::Result<()> {
@@ -753,16 +869,15 @@ mod tests {
         scan(&mut master, &audit).expect("write to the PTY");
         assert_eq!(next_result(&mut results).await.input, audit);
 
-        // Stopped: its tasks are gone, so bytes on the line come to nothing. This wait is
-        // real time: the bytes travel through a real PTY, and on tokio's paused clock the
-        // timeout would pass while the runtime waits on the PTY, proving nothing.
+        // Stopped: its tasks have ended and closed the port, so nothing reads the line
+        // any more (the kernel tells the PTY's master at once: no waiting for a scan that
+        // does not come).
+        assert!(!slave_closed(&master), "the running scanner holds its port");
         assert!(station.manager.stop("cart-scanner").await);
         assert!(!station.state("cart-scanner").enabled);
-        let _ = scan(&mut master, &lookup);
-        let after_stop = tokio::time::timeout(Duration::from_millis(1500), results.recv()).await;
         assert!(
-            after_stop.is_err(),
-            "a stopped scanner produced {after_stop:?}"
+            slave_closed(&master),
+            "a stopped scanner still holds its port"
         );
         assert!(!station.manager.stop("cart-scanner").await, "stopped once");
 
@@ -1069,11 +1184,45 @@ mod tests {
         let (_given, stopped) = watch::channel(true);
         let stop = StopSignal::either(stopped, station.stop.subscribe());
         let printed =
-            printer::deliver_due(station.store(), &printer, &station.devices, Some(&stop)).await;
+            printer::deliver_due(&station.archive(), &printer, &station.devices, Some(&stop)).await;
         assert_eq!(printed, 0, "stopped before the first label");
-        let printed = printer::deliver_due(station.store(), &printer, &station.devices, None).await;
+        let printed =
+            printer::deliver_due(&station.archive(), &printer, &station.devices, None).await;
         assert_eq!(printed as usize, jobs.len(), "without a stop, all of them");
         let _ = station.stop.send(true);
         station.manager.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_change_is_carried_through_when_its_asker_goes_away_and_a_dropped_manager_stops_its_devices(
+    ) {
+        let station = Station::start("[[workstation]]\nname = \"counter\"\n").await;
+        let admin = Actor::new("P0000000014");
+        let (master, port) = plug_in_scanner();
+        let cart: DeviceDefinition = serde_json::from_value(serde_json::json!({
+            "kind": "scanner", "name": "cart-scanner", "port": port, "workstation": "counter",
+        }))
+        .expect("definition");
+        // Asked (the request goes out on the first poll), then given up at once, as a
+        // request that times out or whose connection closes.
+        let given_up =
+            tokio::time::timeout(Duration::ZERO, station.manager.add(&admin, cart.clone())).await;
+        assert!(given_up.is_err(), "the add had not answered yet");
+        eventually("the abandoned add to be carried through", || {
+            station
+                .devices
+                .get("cart-scanner")
+                .is_some_and(|state| state.connected)
+        })
+        .await;
+        assert_eq!(station.store().station_devices().expect("list"), vec![cart]);
+        assert!(station.manager.is_running("cart-scanner").await);
+
+        let Station { manager, .. } = station;
+        drop(manager);
+        eventually("the dropped manager's scanner to close its port", || {
+            slave_closed(&master)
+        })
+        .await;
     }
 }

@@ -9,10 +9,11 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::{Devices, StopSignal};
+use crate::archive::Archive;
 use crate::model::{Millis, PrintFormat};
 use crate::printer::{Language, Printer, PrinterConfig};
 use crate::schedule::Schedule;
-use crate::store::{Actor, Store};
+use crate::store::Actor;
 
 /// The longest wait between two attempts at a job.
 pub(crate) const MAX_RETRY: Duration = Duration::from_secs(60);
@@ -27,25 +28,25 @@ pub(crate) fn retry_delay(attempts: u32) -> Duration {
 /// stops between jobs once that is given (a job is never left half-sent, and a printer
 /// being disabled or removed does not first print its whole queue).
 pub(crate) async fn deliver_due(
-    store: &Arc<Store>,
+    archive: &Archive,
     printer: &Printer,
     devices: &Devices,
     stop: Option<&StopSignal>,
 ) -> u32 {
     let name = printer.config().name.clone();
-    let now = store.now();
+    let now = archive.now();
     let due = {
-        let store = store.clone();
         let name = name.clone();
-        tokio::task::spawn_blocking(move || store.due_jobs(Some(&name), now)).await
+        archive
+            .run(move |store| store.due_jobs(Some(&name), now))
+            .await
     };
     let jobs = match due {
-        Ok(Ok(jobs)) => jobs,
-        Ok(Err(error)) => {
+        Ok(jobs) => jobs,
+        Err(error) => {
             tracing::error!(printer = %name, %error, "reading the print queue failed");
             return 0;
         }
-        Err(_) => return 0,
     };
     let mut printed = 0;
     for job in jobs {
@@ -70,29 +71,24 @@ pub(crate) async fn deliver_due(
                 .map(|_| ())
                 .map_err(|error| error.to_string());
         }
-        let now = store.now();
-        let store_for_write = store.clone();
+        let now = archive.now();
         let actor = Actor::new(format!("printer:{name}"));
         let id = job.id;
         let write = match &outcome {
             Ok(()) => {
-                tokio::task::spawn_blocking(move || {
-                    store_for_write.job_printed(&actor, id).map(|_| ())
-                })
-                .await
+                archive
+                    .run(move |store| store.job_printed(&actor, id).map(|_| ()))
+                    .await
             }
             Err(reason) => {
                 let retry_at = now + retry_delay(job.attempts).as_millis() as Millis;
                 let reason = reason.clone();
-                tokio::task::spawn_blocking(move || {
-                    store_for_write
-                        .job_failed(&actor, id, &reason, retry_at)
-                        .map(|_| ())
-                })
-                .await
+                archive
+                    .run(move |store| store.job_failed(&actor, id, &reason, retry_at).map(|_| ()))
+                    .await
             }
         };
-        if let Ok(Err(error)) = write {
+        if let Err(error) = write {
             tracing::error!(printer = %name, job = id, %error, "recording a print outcome failed");
         }
         devices.set_printer(&name, now, outcome.as_ref().err().cloned());
@@ -116,22 +112,20 @@ const IDLE_PROBE: Duration = Duration::from_secs(30);
 
 /// When the first label waiting for `printer` is next to be tried: `Some(None)` when none
 /// waits, `None` when the queue could not be read (logged).
-async fn next_attempt(store: &Arc<Store>, printer: &str) -> Option<Option<Millis>> {
-    let reader = store.clone();
+async fn next_attempt(archive: &Archive, printer: &str) -> Option<Option<Millis>> {
     let name = printer.to_owned();
-    match tokio::task::spawn_blocking(move || reader.next_attempt(&name)).await {
-        Ok(Ok(at)) => Some(at),
-        Ok(Err(error)) => {
+    match archive.run(move |store| store.next_attempt(&name)).await {
+        Ok(at) => Some(at),
+        Err(error) => {
             tracing::error!(printer = %printer, %error, "reading the print queue failed");
             None
         }
-        Err(_) => None,
     }
 }
 
 /// Whether no label waits for `printer` (its deliveries then say nothing of its state).
-async fn idle(store: &Arc<Store>, printer: &str) -> bool {
-    next_attempt(store, printer).await == Some(None)
+async fn idle(archive: &Archive, printer: &str) -> bool {
+    next_attempt(archive, printer).await == Some(None)
 }
 
 /// Asks an idle printer whether it could print now, so that its state is true before the
@@ -190,7 +184,7 @@ fn instant_of(at: Millis, now: Millis) -> Instant {
 /// a job is never left half-sent. Its state must be registered in `devices` already.
 pub(crate) fn spawn_printer(
     config: &PrinterConfig,
-    store: Arc<Store>,
+    archive: Archive,
     devices: Arc<Devices>,
     wake: Arc<Notify>,
     mut stop: StopSignal,
@@ -205,10 +199,10 @@ pub(crate) fn spawn_printer(
             let woken = wake.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            deliver_due(&store, &printer, &devices, Some(&stop)).await;
-            match next_attempt(&store, printer.name()).await {
+            deliver_due(&archive, &printer, &devices, Some(&stop)).await;
+            match next_attempt(&archive, printer.name()).await {
                 Some(Some(at)) => {
-                    let at = instant_of(at, store.now()).max(round + MIN_ROUND_GAP);
+                    let at = instant_of(at, archive.now()).max(round + MIN_ROUND_GAP);
                     timers.set(Timer::Retry, at);
                 }
                 Some(None) => {
@@ -221,8 +215,8 @@ pub(crate) fn spawn_printer(
                 () = &mut woken => {}
                 timer = timers.next() => {
                     if timer == Some(Timer::Probe) {
-                        if idle(&store, printer.name()).await {
-                            probe(&printer, &devices, store.now()).await;
+                        if idle(&archive, printer.name()).await {
+                            probe(&printer, &devices, archive.now()).await;
                         }
                         timers.set(Timer::Probe, Instant::now() + IDLE_PROBE);
                     }
@@ -245,7 +239,15 @@ mod tests {
     use super::*;
     use crate::model::PrintState;
     use crate::printer::Connect;
-    use crate::store::{NewJob, StoreOptions};
+    use crate::store::{NewJob, Store, StoreOptions};
+    use crate::workflow::{Engine, WorkflowConfig};
+
+    fn archive_of(store: &Arc<Store>) -> Archive {
+        Archive::new(Arc::new(Engine::new(
+            store.clone(),
+            WorkflowConfig::default(),
+        )))
+    }
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
@@ -310,7 +312,7 @@ mod tests {
         let (stop, stop_rx) = watch::channel(false);
         let worker = spawn_printer(
             &config,
-            store.clone(),
+            archive_of(&store),
             Arc::new(Devices::default()),
             Arc::new(Notify::new()),
             StopSignal::daemon(stop_rx),
@@ -354,7 +356,7 @@ mod tests {
         let (stop, stop_rx) = watch::channel(false);
         let worker = spawn_printer(
             &pdf_printer("pdf", &labels),
-            store.clone(),
+            archive_of(&store),
             Arc::new(Devices::default()),
             wake.clone(),
             StopSignal::daemon(stop_rx),

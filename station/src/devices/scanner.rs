@@ -6,12 +6,13 @@ use std::sync::Arc;
 use firmware_bridge::line::{LineConfig, Terminator};
 use firmware_bridge::port::{run_device, DeviceEvent, Parity, PortConfig, Protocol, SerialOpener};
 use firmware_bridge::ssi::{Command, Leds};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::definition::{DeviceDefinition, ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
-use super::{DeviceState, Devices, Origin, StopSignal};
-use crate::workflow::{Engine, Outcome};
+use super::definition::{ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
+use super::{Devices, StopSignal};
+use crate::archive::Archive;
+use crate::workflow::Outcome;
 
 /// SSI beep codes (Zebra SSI programmer's guide, BEEP opcode 0xE6, beep-code table):
 /// one short high tone for OK, two short high for a warning, three short low for an error.
@@ -45,33 +46,11 @@ fn port_config(scanner: &ScannerConfig) -> PortConfig {
     }
 }
 
-/// Starts a task for every scanner; they run until `stop` turns true.
-pub fn spawn_scanners(
-    scanners: &[ScannerConfig],
-    engine: Arc<Engine>,
-    devices: Arc<Devices>,
-    stop: watch::Receiver<bool>,
-) -> Vec<JoinHandle<()>> {
-    let now = engine.store().now();
-    let mut tasks = Vec::new();
-    for scanner in scanners {
-        let def = DeviceDefinition::Scanner(scanner.clone());
-        devices.register(DeviceState::new(&def, Origin::Config, true, now));
-        tasks.extend(spawn_scanner(
-            scanner,
-            engine.clone(),
-            devices.clone(),
-            StopSignal::daemon(stop.clone()),
-        ));
-    }
-    tasks
-}
-
 /// Starts one scanner's port task and driver task; they run until `stop`. Its state must
 /// be registered in `devices` already.
 pub(crate) fn spawn_scanner(
     scanner: &ScannerConfig,
-    engine: Arc<Engine>,
+    archive: Archive,
     devices: Arc<Devices>,
     stop: StopSignal,
 ) -> Vec<JoinHandle<()>> {
@@ -88,7 +67,7 @@ pub(crate) fn spawn_scanner(
         // The driver ends when the port task has stopped and its events are drained.
         tokio::spawn(drive(
             scanner.clone(),
-            engine,
+            archive,
             devices,
             events_rx,
             commands_tx,
@@ -99,14 +78,14 @@ pub(crate) fn spawn_scanner(
 /// Turns one scanner's events into scans and feedback.
 async fn drive(
     scanner: ScannerConfig,
-    engine: Arc<Engine>,
+    archive: Archive,
     devices: Arc<Devices>,
     mut events: mpsc::Receiver<DeviceEvent>,
     commands: mpsc::Sender<Command>,
 ) {
     let name = scanner.name.as_str();
     while let Some(event) = events.recv().await {
-        let now = engine.store().now();
+        let now = archive.now();
         match event {
             DeviceEvent::Connected => {
                 tracing::info!(scanner = name, port = %scanner.port.display(), "scanner connected");
@@ -141,10 +120,7 @@ async fn drive(
                 devices.update(name, |state| state.last_scan = Some(now));
                 let text = String::from_utf8_lossy(&scan.data).into_owned();
                 let workstation = scanner.workstation.clone();
-                let scan_engine = engine.clone();
-                let result =
-                    tokio::task::spawn_blocking(move || scan_engine.scan(&workstation, &text))
-                        .await;
+                let result = archive.scan(workstation, text).await;
                 let outcome = match result {
                     Ok(result) => result.outcome,
                     Err(error) => {

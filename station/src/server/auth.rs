@@ -4,7 +4,7 @@
 use crate::message;
 use crate::message::{Bilingual, Message};
 use crate::model::{Person, Role};
-use crate::server::error::{blocking, ApiError};
+use crate::server::error::ApiError;
 use crate::server::AppState;
 use axum::extract::Request;
 use axum::extract::State;
@@ -69,7 +69,11 @@ pub(crate) async fn authenticate(
     let Some(secret) = secret else {
         return unauthorized(message!(AuthMissingToken));
     };
-    match state.store.authenticate(&secret) {
+    match state
+        .archive
+        .run(move |store| store.authenticate(&secret))
+        .await
+    {
         Ok(Some((token, person))) => {
             request.extensions_mut().insert(Principal {
                 person,
@@ -112,11 +116,13 @@ impl AppState {
         if principal.person.role >= role {
             return Ok(());
         }
-        let store = self.store.clone();
         let person = principal.person.barcode;
         let actor = principal.actor();
         let denied = Bilingual::new(action.0, action.1).joined();
-        if let Ok(Err(error)) = blocking(move || store.record_denial(&actor, person, &denied)).await
+        if let Err(error) = self
+            .archive
+            .run(move |store| store.record_denial(&actor, person, &denied))
+            .await
         {
             tracing::error!(%error, "recording a denial failed");
         }

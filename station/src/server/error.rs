@@ -218,16 +218,6 @@ pub(crate) async fn time_limit(request: Request, next: Next) -> Response {
     }
 }
 
-/// Runs store work (which waits for a flush) off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| {
-        tracing::error!(%error, "blocking task failed");
-        ApiError::internal()
-    })
-}
-
 pub(crate) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, message!(RequestNoRoute))
 }

@@ -21,7 +21,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         let value = state.outcomes[slot].load(Ordering::Relaxed);
         let _ = writeln!(out, "station_scans_total{{outcome=\"{outcome}\"}} {value}");
     }
-    let latency = state.store.write_latency();
+    let latency = state.archive.write_latency();
     let _ = writeln!(
         out,
         "# HELP station_durable_write_seconds Time from a change's start to its flush."
@@ -46,8 +46,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, A
     let _ = writeln!(out, "station_durable_write_seconds_count {}", latency.count);
     let _ = writeln!(out, "# HELP station_events Events in the log.");
     let _ = writeln!(out, "# TYPE station_events gauge");
-    let _ = writeln!(out, "station_events {}", state.store.head().0);
-    let pending = state.store.pending_jobs()?.len();
+    let _ = writeln!(out, "station_events {}", state.archive.head().0);
+    let pending = state
+        .archive
+        .run(|store| store.pending_jobs().map(|jobs| jobs.len()))
+        .await?;
     let _ = writeln!(
         out,
         "# HELP station_print_jobs_pending Labels waiting for their printer."

@@ -3,8 +3,9 @@
 //! app built from the route table ([`app`]) and the server ([`run`]). By concern:
 //! `routes` (the one table), `openapi`, `auth` (tokens, roles from the table), `error` (the
 //! one error shape and the extractors that answer in it), `views` (answer types), `metrics`,
-//! `reports`, and `handlers/` with one module per resource. Store reads take microseconds
-//! from the page cache, so handlers call them directly rather than paying a thread hop.
+//! `reports`, and `handlers/` with one module per resource. Handlers reach the store, the
+//! workflow engine and label rendering only through the [`Archive`], which runs every call
+//! that may block on the blocking pool.
 //!
 //! Built as a function ([`app`]) so tests can call it without a server, and run from a
 //! function that takes its listener and a shutdown future ([`run`]), so end-to-end tests can
@@ -18,10 +19,10 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::Router;
 
+use crate::archive::Archive;
 use crate::devices::Devices;
 use crate::message;
 use crate::model::Role;
-use crate::store::Store;
 use crate::workflow::{Engine, ScanResult};
 
 use auth::{authenticate, guard};
@@ -37,10 +38,8 @@ pub const MAX_PAGE: usize = 500;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    /// The store.
-    pub store: Arc<Store>,
-    /// The scan workflow engine.
-    pub engine: Arc<Engine>,
+    /// The store, the workflow engine and label printing.
+    pub archive: Archive,
     /// Device states.
     pub devices: Arc<Devices>,
     /// The most recent scan results, newest last.
@@ -51,8 +50,6 @@ pub struct AppState {
     pub outcomes: Arc<[std::sync::atomic::AtomicU64; 3]>,
     /// The configuration (schemes, printers, workstations' printers).
     pub config: Arc<crate::config::Config>,
-    /// Label rendering and the print queue.
-    pub printing: Option<Arc<crate::printing::Printing>>,
     /// The running devices, which administrators change through the API.
     pub device_manager: Option<Arc<crate::devices::DeviceManager>>,
 }
@@ -88,14 +85,12 @@ impl AppState {
             }
         });
         AppState {
-            store: engine.store().clone(),
-            engine,
+            archive: Archive::new(engine),
             devices,
             recent,
             workstations: Arc::new(workstations),
             outcomes,
             config: Arc::default(),
-            printing: None,
             device_manager: None,
         }
     }
@@ -107,7 +102,7 @@ impl AppState {
         printing: Arc<crate::printing::Printing>,
     ) -> AppState {
         self.config = config;
-        self.printing = Some(printing);
+        self.archive = self.archive.with_printing(printing);
         self
     }
 
@@ -118,7 +113,7 @@ impl AppState {
     }
 
     /// Queues `barcodes`' labels on `printer` (or `workstation`'s, or the first).
-    pub(crate) fn print_labels(
+    pub(crate) async fn print_labels(
         &self,
         principal: &Principal,
         barcodes: Vec<String>,
@@ -126,22 +121,25 @@ impl AppState {
         workstation: Option<&str>,
         reprint: Option<(u64, String)>,
     ) -> Result<Vec<crate::model::PrintJob>, ApiError> {
-        let printing = self.printing.as_ref().ok_or_else(|| {
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(PrintingNotSetUp))
-        })?;
+        if self.archive.printing().is_none() {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                message!(PrintingNotSetUp),
+            ));
+        }
         let printer = printer
             .or_else(|| self.config.printer_for(workstation))
             .ok_or_else(|| {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(PrintingNoPrinter))
             })?;
         let actor = principal.actor();
-        printing
-            .queue(
-                &self.store,
-                &actor,
-                &printer,
-                &crate::printing::LabelRequest::Items { barcodes, reprint },
+        self.archive
+            .queue_labels(
+                actor,
+                printer,
+                crate::printing::LabelRequest::Items { barcodes, reprint },
             )
+            .await
             .map_err(|error| match error {
                 crate::printing::LabelError::Store(error) => ApiError::from(error),
                 other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.message()),

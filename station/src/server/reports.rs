@@ -2,7 +2,7 @@
 //! Excel) or XLSX.
 
 use crate::message;
-use crate::server::error::{blocking, ApiError, Path};
+use crate::server::error::{ApiError, Path};
 use crate::server::views::loan_views;
 use crate::server::AppState;
 use crate::store::{Store, StoreError};
@@ -47,25 +47,28 @@ pub(crate) async fn ledger_report(
     State(state): State<AppState>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
-    let store = state.store.clone();
     match file.as_str() {
         "ledger.csv" => {
-            let bytes = blocking(move || {
-                let mut out = Vec::new();
-                crate::ledger::export_csv(&store, &mut out).map(|_| out)
-            })
-            .await?
-            .map_err(report_error)?;
+            let bytes = state
+                .archive
+                .run(move |store| {
+                    let mut out = Vec::new();
+                    crate::ledger::export_csv(store, &mut out)
+                        .map(|_| out)
+                        .map_err(report_error)
+                })
+                .await?;
             Ok(download(bytes, "text/csv; charset=utf-8", "ledger.csv"))
         }
         "ledger.xlsx" => {
-            let bytes = blocking(move || crate::ledger::export_xlsx(&store))
-                .await?
-                .map_err(report_error)?;
+            let bytes = state
+                .archive
+                .run(|store| crate::ledger::export_xlsx(store).map_err(report_error))
+                .await?;
             Ok(download(bytes, XLSX, "ledger.xlsx"))
         }
         "loans.csv" | "loans.xlsx" => {
-            let rows = blocking(move || loan_rows(&store)).await??;
+            let rows = state.archive.run(loan_rows).await?;
             if file == "loans.xlsx" {
                 let bytes =
                     crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;

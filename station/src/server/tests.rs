@@ -11,7 +11,7 @@ use tower::ServiceExt;
 use super::*;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
-use crate::store::{Actor, NewBox, NewPerson};
+use crate::store::{Actor, NewBox, NewPerson, Store};
 use crate::store::{Refusal, StoreError};
 use crate::workflow::WorkflowConfig;
 
@@ -169,7 +169,7 @@ fn with_printing(mut fixture: Fixture) -> Fixture {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let manager = Arc::new(crate::devices::DeviceManager::new(
         config.clone(),
-        fixture.state.engine.clone(),
+        fixture.state.archive.engine().clone(),
         fixture.state.devices.clone(),
         printing.clone(),
         stopped,

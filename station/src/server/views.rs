@@ -160,8 +160,9 @@ pub(crate) struct LoanView {
     pub(crate) overdue: bool,
 }
 
-pub(crate) fn today(store: &Store) -> chrono::NaiveDate {
-    chrono::DateTime::from_timestamp_millis(store.now())
+/// The date at `now` (milliseconds since the epoch).
+pub(crate) fn today(now: crate::model::Millis) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(now)
         .map(|at| at.date_naive())
         .unwrap_or_default()
 }
@@ -179,7 +180,7 @@ pub(crate) fn loan_views(
     overdue_only: bool,
     borrower: Option<Barcode>,
 ) -> Result<Vec<LoanView>, StoreError> {
-    let today = today(store);
+    let today = today(store.now());
     let loans = match borrower {
         Some(borrower) => store.open_loans_of(borrower)?,
         None if overdue_only => store.loans_due_by(today.pred_opt().unwrap_or(today))?,

@@ -5,7 +5,7 @@ use crate::message::Message;
 use crate::model::Item;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
+use crate::server::error::{json_body, parse_barcode, ApiError, Path};
 use crate::server::views::{box_view, item_view, today, ItemView};
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -48,15 +48,22 @@ pub(crate) async fn register_box(
     let request = json_body(body)?;
     let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
     let year = request.year.unwrap_or_else(|| {
-        u16::try_from(chrono::Datelike::year(&today(&state.store))).unwrap_or(2000)
+        u16::try_from(chrono::Datelike::year(&today(state.archive.now()))).unwrap_or(2000)
     });
-    let scheme = match &request.scheme {
-        Some(name) => Some(
-            crate::config::effective_schemes(&state.config, &state.store)?
-                .into_iter()
-                .find(|scheme| scheme.name() == name)
-                .ok_or_else(|| bad(Refusal::UnknownScheme(name.clone()).message()))?,
-        ),
+    let scheme = match request.scheme.clone() {
+        Some(name) => {
+            let config = state.config.clone();
+            let schemes = state
+                .archive
+                .run(move |store| crate::config::effective_schemes(&config, store))
+                .await?;
+            Some(
+                schemes
+                    .into_iter()
+                    .find(|scheme| scheme.name() == name)
+                    .ok_or_else(|| bad(Refusal::UnknownScheme(name).message()))?,
+            )
+        }
         None => None,
     };
     let retention = match &request.retention {
@@ -67,7 +74,6 @@ pub(crate) async fn register_box(
         None => None,
     };
     let actor = principal.actor();
-    let store = state.store.clone();
     let home_path = request.home.clone();
     let new = crate::store::NewBox {
         archive_no: request.archive_no.clone(),
@@ -79,37 +85,31 @@ pub(crate) async fn register_box(
         retention,
         ..crate::store::NewBox::default()
     };
-    let registered = blocking(move || {
-        store.write(&actor, |tx| {
-            let home = match &home_path {
-                Some(path) => Some(tx.ensure_location(path)?),
-                None => None,
-            };
-            tx.register_box(&crate::store::NewBox {
-                home,
-                ..new.clone()
-            })
+    let item = state
+        .archive
+        .run(move |store| {
+            let registered = store.write(&actor, |tx| {
+                let home = match &home_path {
+                    Some(path) => Some(tx.ensure_location(path)?),
+                    None => None,
+                };
+                tx.register_box(&crate::store::NewBox {
+                    home,
+                    ..new.clone()
+                })
+            })?;
+            box_view(store, registered)
         })
-    })
-    .await??;
+        .await?;
     let mut label_jobs = Vec::new();
-    if let Some(workstation) = request.print_at.clone() {
-        // Rendering and the read-back check take milliseconds: off the async threads.
-        let state_for_print = state.clone();
-        let barcode = registered.barcode.to_string();
-        let jobs = blocking(move || {
-            state_for_print.print_labels(&principal, vec![barcode], None, Some(&workstation), None)
-        })
-        .await??;
+    if let Some(workstation) = request.print_at.as_deref() {
+        let barcode = item.barcode.clone();
+        let jobs = state
+            .print_labels(&principal, vec![barcode], None, Some(workstation), None)
+            .await?;
         label_jobs = jobs.iter().map(|job| job.id).collect();
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(Registered {
-            item: box_view(&state.store, registered)?,
-            label_jobs,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(Registered { item, label_jobs })))
 }
 
 /// Fields to change; absent ones stay.
@@ -151,9 +151,11 @@ pub(crate) async fn edit_box(
         ..crate::store::BoxEdit::default()
     };
     let actor = principal.actor();
-    let store = state.store.clone();
-    let edited = blocking(move || store.edit_box(&actor, barcode, &edit)).await??;
-    Ok(Json(box_view(&state.store, edited)?))
+    let view = state
+        .archive
+        .run(move |store| box_view(store, store.edit_box(&actor, barcode, &edit)?))
+        .await?;
+    Ok(Json(view))
 }
 
 /// A certificate to register.
@@ -178,10 +180,12 @@ pub(crate) async fn register_certificate(
         archive_no: request.archive_no,
     };
     let actor = principal.actor();
-    let store = state.store.clone();
-    let certificate = blocking(move || store.register_certificate(&actor, &new)).await??;
-    Ok((
-        StatusCode::CREATED,
-        Json(item_view(&state.store, Item::Certificate(certificate))?),
-    ))
+    let view = state
+        .archive
+        .run(move |store| {
+            let certificate = store.register_certificate(&actor, &new)?;
+            item_view(store, Item::Certificate(certificate))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }

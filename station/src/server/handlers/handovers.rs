@@ -10,10 +10,9 @@ use axum::Json;
 pub(crate) async fn handovers(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<HandoverView>>, ApiError> {
-    let store = &state.store;
-    let today = today(store);
-    let views = store
-        .open_handovers()?
+    let today = today(state.archive.now());
+    let handovers = state.archive.run(|store| store.open_handovers()).await?;
+    let views = handovers
         .into_iter()
         .map(|handover| HandoverView {
             id: handover.id,

@@ -14,6 +14,6 @@ pub(crate) struct Health {
 pub(crate) async fn healthz(State(state): State<AppState>) -> Json<Health> {
     Json(Health {
         status: "ok",
-        events: state.store.head().0,
+        events: state.archive.head().0,
     })
 }

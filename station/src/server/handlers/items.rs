@@ -22,8 +22,9 @@ async fn visible_item(
     barcode: crate::barcode::Barcode,
 ) -> Result<Item, ApiError> {
     let item = state
-        .store
-        .get_item(barcode)?
+        .archive
+        .run(move |store| store.get_item(barcode))
+        .await?
         .ok_or(Refusal::NotFound(barcode))?;
     if matches!(item, Item::Certificate(_)) {
         state
@@ -43,9 +44,12 @@ pub(crate) async fn get_item(
     Path(barcode): Path<String>,
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
-    let store = &state.store;
     let item = visible_item(&state, &principal, barcode).await?;
-    Ok(Json(item_view(store, item)?))
+    let view = state
+        .archive
+        .run(move |store| item_view(store, item))
+        .await?;
+    Ok(Json(view))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -104,12 +108,33 @@ pub(crate) async fn find_boxes(
         ),
         None => None,
     };
+    let (views, next) = state
+        .archive
+        .run(move |store| find_page(store, &query, status, after, limit))
+        .await?;
+    let mut response = Json(views).into_response();
+    if let Some(next) = next {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string()) {
+            response.headers_mut().insert("x-next-after", value);
+        }
+    }
+    Ok(response)
+}
+
+/// One page of `query`'s boxes from `store`, and the cursor of the next page when there
+/// may be more.
+fn find_page(
+    store: &crate::store::Store,
+    query: &BoxQuery,
+    status: Option<crate::model::ItemStatus>,
+    after: Option<crate::barcode::Barcode>,
+    limit: usize,
+) -> Result<(Vec<ItemView>, Option<crate::barcode::Barcode>), ApiError> {
     let keep = |b: &ArchiveBox| {
         query.category.as_ref().is_none_or(|c| b.category == *c)
             && query.year.is_none_or(|y| b.year == Some(y))
             && status.is_none_or(|s| b.status == s)
     };
-    let store = &state.store;
     let mut boxes = Vec::new();
     let mut next = None;
     if let Some(number) = &query.archive_no {
@@ -156,13 +181,7 @@ pub(crate) async fn find_boxes(
         .into_iter()
         .map(|b| box_view(store, b))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut response = Json(views).into_response();
-    if let Some(next) = next {
-        if let Ok(value) = axum::http::HeaderValue::from_str(&next.to_string()) {
-            response.headers_mut().insert("x-next-after", value);
-        }
-    }
-    Ok(response)
+    Ok((views, next))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -179,8 +198,11 @@ pub(crate) async fn location_items(
 ) -> Result<Json<Vec<ItemView>>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let store = &state.store;
-    match store.get_item(barcode)? {
+    match state
+        .archive
+        .run(move |store| store.get_item(barcode))
+        .await?
+    {
         Some(Item::Location(location)) if location.kind == LocationKind::Safe => {
             state
                 .require(
@@ -193,11 +215,16 @@ pub(crate) async fn location_items(
         Some(Item::Location(_)) => {}
         Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
     }
-    let views = store
-        .items_at(barcode, limit)?
-        .into_iter()
-        .map(|item| item_view(store, item))
-        .collect::<Result<Vec<_>, _>>()?;
+    let views = state
+        .archive
+        .run(move |store| {
+            store
+                .items_at(barcode, limit)?
+                .into_iter()
+                .map(|item| item_view(store, item))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
     Ok(Json(views))
 }
 
@@ -209,9 +236,11 @@ pub(crate) async fn item_history(
     let barcode = parse_barcode(&barcode)?;
     // Refused (404 or 403) unless the item exists and the principal may see it.
     visible_item(&state, &principal, barcode).await?;
-    let store = &state.store;
-    let events = store
-        .history(barcode)?
+    let history = state
+        .archive
+        .run(move |store| store.history(barcode))
+        .await?;
+    let events = history
         .into_iter()
         .map(|event| EventView {
             seq: event.seq,
@@ -229,20 +258,25 @@ pub(crate) async fn item_history(
 pub(crate) async fn locations(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<LocationView>>, ApiError> {
-    let store = &state.store;
-    let mut out = Vec::new();
-    for item in store.items_of_kind(crate::barcode::Kind::Location) {
-        if let Item::Location(location) = item? {
-            out.push(LocationView {
-                barcode: location.barcode.to_string(),
-                items: store.count_at(location.barcode)?,
-                path: location.path,
-                kind: format!("{:?}", location.kind).to_lowercase(),
-                parent: location.parent.map(|p| p.to_string()),
-                capacity: location.capacity,
-            });
-        }
-    }
+    let mut out = state
+        .archive
+        .run(|store| {
+            let mut out = Vec::new();
+            for item in store.items_of_kind(crate::barcode::Kind::Location) {
+                if let Item::Location(location) = item? {
+                    out.push(LocationView {
+                        barcode: location.barcode.to_string(),
+                        items: store.count_at(location.barcode)?,
+                        path: location.path,
+                        kind: format!("{:?}", location.kind).to_lowercase(),
+                        parent: location.parent.map(|p| p.to_string()),
+                        capacity: location.capacity,
+                    });
+                }
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })
+        .await?;
     out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Json(out))
 }

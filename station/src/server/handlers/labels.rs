@@ -2,7 +2,7 @@
 
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{blocking, json_body, parse_number, ApiError, Path};
+use crate::server::error::{json_body, parse_number, ApiError, Path};
 use crate::server::views::JobView;
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -36,17 +36,15 @@ pub(crate) async fn print_labels(
         (Some(_), None) => return Err(Refusal::ReprintReason.into()),
         (None, _) => None,
     };
-    let state_for_print = state.clone();
-    let jobs = blocking(move || {
-        state_for_print.print_labels(
+    let jobs = state
+        .print_labels(
             &principal,
             request.barcodes,
             request.printer,
             request.workstation.as_deref(),
             reprint,
         )
-    })
-    .await??;
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(jobs.into_iter().map(JobView::from).collect()),
@@ -71,20 +69,16 @@ pub(crate) async fn cancel_label(
     let id = parse_number(&id, ("打印任务编号", "print job number"))?;
     let request = json_body(body)?;
     let actor = principal.actor();
-    let store = state.store.clone();
-    blocking(move || store.cancel_print(&actor, id, &request.reason)).await??;
+    state
+        .archive
+        .run(move |store| store.cancel_print(&actor, id, &request.reason))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn label_queue(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<JobView>>, ApiError> {
-    Ok(Json(
-        state
-            .store
-            .pending_jobs()?
-            .into_iter()
-            .map(JobView::from)
-            .collect(),
-    ))
+    let jobs = state.archive.run(|store| store.pending_jobs()).await?;
+    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
 }

@@ -4,9 +4,7 @@ use crate::message;
 use crate::model::Role;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{
-    blocking, json_body, parse_barcode, parse_number, ApiError, Path, Query,
-};
+use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path, Query};
 use crate::server::views::{loan_views, today, LoanView};
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -51,9 +49,7 @@ pub(crate) async fn approve_borrower(
             message!(ApprovalOwnNameOnly),
         ));
     }
-    let today = chrono::DateTime::from_timestamp_millis(state.store.now())
-        .map(|at| at.date_naive())
-        .unwrap_or_default();
+    let today = today(state.archive.now());
     let valid_until = request.valid_until.unwrap_or(today);
     if valid_until < today {
         return Err(ApiError::new(
@@ -62,9 +58,10 @@ pub(crate) async fn approve_borrower(
         ));
     }
     let actor = crate::store::Actor::new(format!("{approver}@api"));
-    let store = state.store.clone();
-    let approval =
-        blocking(move || store.approve_borrower(&actor, borrower, approver, valid_until)).await??;
+    let approval = state
+        .archive
+        .run(move |store| store.approve_borrower(&actor, borrower, approver, valid_until))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ApprovalView {
@@ -90,11 +87,12 @@ pub(crate) async fn loans(
     Query(query): Query<LoanQuery>,
 ) -> Result<Json<Vec<LoanView>>, ApiError> {
     let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
-    Ok(Json(loan_views(
-        &state.store,
-        query.overdue == Some(true),
-        borrower,
-    )?))
+    let overdue = query.overdue == Some(true);
+    let views = state
+        .archive
+        .run(move |store| loan_views(store, overdue, borrower))
+        .await?;
+    Ok(Json(views))
 }
 
 pub(crate) async fn renew_loan(
@@ -103,16 +101,17 @@ pub(crate) async fn renew_loan(
     Path(id): Path<String>,
 ) -> Result<Json<LoanView>, ApiError> {
     let id = parse_number(&id, ("借阅单号", "loan number"))?;
-    let store = state.store.clone();
     let days = i64::from(state.config.loan_days);
     let actor = principal.actor();
-    let loan = blocking(move || {
-        let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
-        let from = loan.due.max(today(&store));
-        store.renew_loan(&actor, id, from + chrono::Duration::days(days))
-    })
-    .await??;
-    let views = loan_views(&state.store, false, Some(loan.borrower))?;
+    let views = state
+        .archive
+        .run(move |store| {
+            let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
+            let from = loan.due.max(today(store.now()));
+            let loan = store.renew_loan(&actor, id, from + chrono::Duration::days(days))?;
+            loan_views(store, false, Some(loan.borrower))
+        })
+        .await?;
     views
         .into_iter()
         .find(|view| view.id == id)

@@ -4,7 +4,7 @@ use crate::message;
 use crate::model::{Item, Role};
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{blocking, json_body, parse_barcode, ApiError, Path};
+use crate::server::error::{json_body, parse_barcode, ApiError, Path};
 use crate::server::views::PersonView;
 use crate::server::AppState;
 use axum::extract::State;
@@ -16,14 +16,20 @@ use serde::Deserialize;
 pub(crate) async fn people(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<PersonView>>, ApiError> {
-    let mut out = Vec::new();
-    for item in state.store.items_of_kind(crate::barcode::Kind::Person) {
-        if let Item::Person(person) = item? {
-            let active = !state.store.has_left(person.barcode)?;
-            out.push(PersonView::new(person, active));
-        }
-    }
-    Ok(Json(out))
+    let people = state
+        .archive
+        .run(|store| {
+            let mut out = Vec::new();
+            for item in store.items_of_kind(crate::barcode::Kind::Person) {
+                if let Item::Person(person) = item? {
+                    let active = !store.has_left(person.barcode)?;
+                    out.push(PersonView::new(person, active));
+                }
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })
+        .await?;
+    Ok(Json(people))
 }
 
 /// `clerk`, `supervisor` or `admin`.
@@ -63,8 +69,10 @@ pub(crate) async fn add_person(
         borrow_directly: request.borrow_directly,
     };
     let actor = principal.actor();
-    let store = state.store.clone();
-    let person = blocking(move || store.add_person(&actor, &new)).await??;
+    let person = state
+        .archive
+        .run(move |store| store.add_person(&actor, &new))
+        .await?;
     Ok((StatusCode::CREATED, Json(PersonView::new(person, true))))
 }
 
@@ -95,7 +103,9 @@ pub(crate) async fn edit_person(
         active: request.active,
     };
     let actor = principal.actor();
-    let store = state.store.clone();
-    let (person, active) = blocking(move || store.edit_person(&actor, person, &edit)).await??;
+    let (person, active) = state
+        .archive
+        .run(move |store| store.edit_person(&actor, person, &edit))
+        .await?;
     Ok(Json(PersonView::new(person, active)))
 }

@@ -3,7 +3,7 @@
 
 use crate::message;
 use crate::server::error::JsonBody;
-use crate::server::error::{blocking, json_body, ApiError, Query};
+use crate::server::error::{json_body, ApiError, Query};
 use crate::server::{AppState, RECENT_RESULTS};
 use crate::workflow::ScanResult;
 use axum::extract::State;
@@ -42,8 +42,10 @@ pub(crate) async fn post_scan(
             message!(ScanTooLong, max = MAX_SCAN_BYTES),
         ));
     }
-    let engine = state.engine.clone();
-    let result = blocking(move || engine.scan(&request.workstation, &request.data)).await?;
+    let result = state
+        .archive
+        .scan(request.workstation, request.data)
+        .await?;
     Ok(Json(result))
 }
 
@@ -98,8 +100,8 @@ pub(crate) async fn live(
 > {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use tokio::sync::broadcast::error::RecvError;
-    let results = state.engine.subscribe();
-    let changes = state.store.subscribe();
+    let results = state.archive.engine().subscribe();
+    let changes = state.archive.subscribe();
     let stream = futures_util::stream::unfold(
         (results, changes, query.workstation),
         |(mut results, mut changes, workstation)| async move {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{known_schemes, KnownScheme};
 use crate::server::auth::Principal;
-use crate::server::error::{blocking, json_body, ApiError, JsonBody, Path};
+use crate::server::error::{json_body, ApiError, JsonBody, Path};
 use crate::server::AppState;
 
 /// A numbering scheme as the API shows it.
@@ -41,7 +41,11 @@ impl From<KnownScheme> for SchemeView {
 pub(crate) async fn schemes(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<SchemeView>>, ApiError> {
-    let schemes = known_schemes(&state.config, &state.store)?;
+    let config = state.config.clone();
+    let schemes = state
+        .archive
+        .run(move |store| known_schemes(&config, store))
+        .await?;
     Ok(Json(schemes.into_iter().map(SchemeView::from).collect()))
 }
 
@@ -64,10 +68,10 @@ pub(crate) async fn add_scheme(
     let request = json_body(body)?;
     let taken = state.config.scheme_names();
     let actor = principal.actor();
-    let store = state.store.clone();
-    let added =
-        blocking(move || store.add_scheme(&actor, &request.name, &request.template, &taken))
-            .await??;
+    let added = state
+        .archive
+        .run(move |store| store.add_scheme(&actor, &request.name, &request.template, &taken))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(SchemeView::from(KnownScheme::from(added))),
@@ -82,7 +86,9 @@ pub(crate) async fn retire_scheme(
 ) -> Result<Json<SchemeView>, ApiError> {
     let taken = state.config.scheme_names();
     let actor = principal.actor();
-    let store = state.store.clone();
-    let retired = blocking(move || store.retire_scheme(&actor, &name, &taken)).await??;
+    let retired = state
+        .archive
+        .run(move |store| store.retire_scheme(&actor, &name, &taken))
+        .await?;
     Ok(Json(SchemeView::from(KnownScheme::from(retired))))
 }

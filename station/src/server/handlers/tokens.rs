@@ -2,7 +2,7 @@
 
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{blocking, json_body, parse_barcode, parse_number, ApiError, Path};
+use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path};
 use crate::server::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,8 +35,10 @@ pub(crate) async fn create_token(
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
     let actor = principal.actor();
-    let store = state.store.clone();
-    let new = blocking(move || store.create_token(&actor, person, &request.label)).await??;
+    let new = state
+        .archive
+        .run(move |store| store.create_token(&actor, person, &request.label))
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenView {
@@ -54,7 +56,9 @@ pub(crate) async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     let id = parse_number(&id, ("令牌编号", "token number"))?;
     let actor = principal.actor();
-    let store = state.store.clone();
-    blocking(move || store.revoke_token(&actor, id)).await??;
+    state
+        .archive
+        .run(move |store| store.revoke_token(&actor, id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
