@@ -499,7 +499,7 @@ impl Printing {
 
     /// Renders, checks and queues the labels of `request` for `printer`; answers with a
     /// line per queued job. Blocks (rendering, the store's flush): async code calls it
-    /// through [`Archive::queue_labels`](crate::archive::Archive::queue_labels).
+    /// through `Archive::queue_labels` (`archive.rs`), which sits above this module.
     pub fn queue(
         &self,
         store: &Store,
