@@ -68,10 +68,7 @@ impl Archive {
         printer: String,
         request: LabelRequest,
     ) -> Result<Vec<PrintJob>, LabelError> {
-        let printing = self
-            .printing
-            .clone()
-            .ok_or_else(|| LabelError::Setup("printing is not set up".to_owned()))?;
+        let printing = self.printing.clone().ok_or(LabelError::NotSetUp)?;
         let store = self.engine.store().clone();
         blocking(move || printing.queue(&store, &actor, &printer, &request)).await?
     }
@@ -94,11 +91,6 @@ impl Archive {
     /// The current time by the store's clock.
     pub fn now(&self) -> Millis {
         self.engine.store().now()
-    }
-
-    /// The station name stamped on events.
-    pub fn station(&self) -> String {
-        self.engine.store().station().to_owned()
     }
 
     /// A stream of the store's durable changes.

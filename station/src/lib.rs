@@ -25,12 +25,12 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod archive;
+mod archive;
 pub mod barcode;
 pub mod calendar;
 pub mod cli;
 pub mod config;
-pub mod control;
+mod control;
 pub mod devices;
 pub mod event;
 pub mod label;
@@ -40,8 +40,8 @@ pub mod model;
 pub mod numbering;
 pub mod printer;
 pub mod printing;
-pub mod schedule;
-pub mod server;
+mod schedule;
+mod server;
 pub mod store;
-pub mod web;
+mod web;
 pub mod workflow;

@@ -428,11 +428,6 @@ impl Printing {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// The printers labels can be queued for now.
-    pub fn printers(&self) -> Vec<PrinterConfig> {
-        self.lock_printers().list.clone()
-    }
-
     /// The printer called `name`, if labels can be queued for it.
     pub fn printer(&self, name: &str) -> Option<PrinterConfig> {
         self.lock_printers()

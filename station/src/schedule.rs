@@ -4,8 +4,8 @@
 //! A [`Schedule`] holds named timers (a key and a deadline each) in deadline order;
 //! [`Schedule::next`] sleeps until the earliest deadline and answers its key. A timer set
 //! earlier while someone waits wakes the waiter (a [`Notify`]), so nothing is polled.
-//! Setting a key again moves its timer, [`cancel`](Schedule::cancel) drops it, and
-//! [`close`](Schedule::close) ends every wait.
+//! Setting a key again moves its timer and [`cancel`](Schedule::cancel) drops it; a waiter
+//! stops waiting when its future is dropped (e.g. the other arm of a `select!` won).
 //!
 //! Today each printer's worker (`devices/printer.rs`) schedules its next retry (the
 //! earliest waiting label's next attempt, which the store keeps) and the probe of an idle
@@ -35,7 +35,6 @@ pub struct Schedule<K> {
 struct Timers<K> {
     by_deadline: BTreeSet<(Instant, K)>,
     by_key: BTreeMap<K, Instant>,
-    closed: bool,
 }
 
 impl<K: Ord + Clone> Default for Schedule<K> {
@@ -51,7 +50,6 @@ impl<K: Ord + Clone> Schedule<K> {
             timers: Mutex::new(Timers {
                 by_deadline: BTreeSet::new(),
                 by_key: BTreeMap::new(),
-                closed: false,
             }),
             changed: Notify::new(),
         }
@@ -94,21 +92,15 @@ impl<K: Ord + Clone> Schedule<K> {
     }
 
     /// When timer `key` fires, if it is set.
+    #[cfg(test)]
     pub fn deadline(&self, key: &K) -> Option<Instant> {
         self.lock().by_key.get(key).copied()
     }
 
-    /// Ends the schedule: [`next`](Schedule::next) answers `None` from now on, and those
-    /// waiting in it return.
-    pub fn close(&self) {
-        self.lock().closed = true;
-        self.changed.notify_waiters();
-    }
-
-    /// Waits until the earliest timer is due, removes it and answers its key; `None` once
-    /// the schedule is closed. A timer set, moved or cancelled while it waits is taken
-    /// into account. Dropping the future (e.g. in `select!`) removes nothing.
-    pub async fn next(&self) -> Option<K> {
+    /// Waits until the earliest timer is due, removes it and answers its key. A timer set,
+    /// moved or cancelled while it waits is taken into account. Dropping the future (e.g.
+    /// in `select!`) removes nothing.
+    pub async fn next(&self) -> K {
         loop {
             // Registered before the timers are read, so a change made after the read
             // wakes this wait.
@@ -117,14 +109,11 @@ impl<K: Ord + Clone> Schedule<K> {
             changed.as_mut().enable();
             let earliest = {
                 let mut timers = self.lock();
-                if timers.closed {
-                    return None;
-                }
                 match timers.by_deadline.first() {
                     Some((at, _)) if *at <= Instant::now() => {
                         if let Some((_, key)) = timers.by_deadline.pop_first() {
                             timers.by_key.remove(&key);
-                            return Some(key);
+                            return key;
                         }
                         None
                     }
@@ -176,11 +165,9 @@ mod tests {
         schedule.set("a", start + secs(1));
         schedule.set("b", start + secs(5));
         let mut fired = Vec::new();
-        while let Some(key) = schedule.next().await {
+        while fired.len() < 3 {
+            let key = schedule.next().await;
             fired.push((key, Instant::now() - start));
-            if fired.len() == 3 {
-                break;
-            }
         }
         assert_eq!(fired, vec![("a", secs(1)), ("b", secs(5)), ("c", secs(30))]);
         assert_eq!(schedule.deadline(&"a"), None, "a fired timer is gone");
@@ -193,7 +180,7 @@ mod tests {
         schedule.set("retry", start + secs(60));
         schedule.set("retry", start + secs(2));
         assert_eq!(schedule.deadline(&"retry"), Some(start + secs(2)));
-        assert_eq!(schedule.next().await, Some("retry"));
+        assert_eq!(schedule.next().await, "retry");
         assert_eq!(
             Instant::now() - start,
             secs(2),
@@ -201,7 +188,7 @@ mod tests {
         );
 
         schedule.set("late", start);
-        assert_eq!(schedule.next().await, Some("late"));
+        assert_eq!(schedule.next().await, "late");
         assert_eq!(
             Instant::now() - start,
             secs(2),
@@ -225,8 +212,8 @@ mod tests {
         tokio::time::sleep(secs(1)).await;
         schedule.set("retry", start + secs(4));
         let (key, at) = answer(waiter).await;
-        assert_eq!((key, at), (Some("retry"), secs(4)));
-        assert_eq!(schedule.next().await, Some("probe"));
+        assert_eq!((key, at), ("retry", secs(4)));
+        assert_eq!(schedule.next().await, "probe");
         assert_eq!(Instant::now() - start, secs(30));
     }
 
@@ -243,23 +230,7 @@ mod tests {
         tokio::time::sleep(secs(1)).await;
         assert!(schedule.cancel(&"retry"), "it was set");
         assert!(!schedule.cancel(&"retry"), "once");
-        assert_eq!(answer(waiter).await, (Some("probe"), secs(30)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn close_ends_a_wait_and_every_later_one() {
-        let schedule = Arc::new(Schedule::new());
-        let start = Instant::now();
-        schedule.set("probe", start + secs(30));
-        let waiter = {
-            let schedule = schedule.clone();
-            tokio::spawn(async move { (schedule.next().await, Instant::now() - start) })
-        };
-        tokio::time::sleep(secs(1)).await;
-        schedule.close();
-        assert_eq!(answer(waiter).await, (None, secs(1)));
-        schedule.set("retry", start);
-        assert_eq!(schedule.next().await, None, "closed for good");
+        assert_eq!(answer(waiter).await, ("probe", secs(30)));
     }
 
     #[tokio::test(start_paused = true)]
@@ -273,7 +244,7 @@ mod tests {
         tokio::time::sleep(secs(3600)).await;
         assert!(!waiter.is_finished(), "nothing to fire");
         schedule.set("reminder", start + secs(3605));
-        assert_eq!(answer(waiter).await, (Some("reminder"), secs(3605)));
+        assert_eq!(answer(waiter).await, ("reminder", secs(3605)));
     }
 
     #[tokio::test(start_paused = true)]
@@ -286,7 +257,7 @@ mod tests {
             () = tokio::time::sleep(secs(1)) => {}
         }
         assert_eq!(schedule.deadline(&"retry"), Some(start + secs(5)));
-        assert_eq!(schedule.next().await, Some("retry"));
+        assert_eq!(schedule.next().await, "retry");
         assert_eq!(Instant::now() - start, secs(5));
     }
 }

@@ -180,6 +180,7 @@ pub struct StopSignal {
 
 impl StopSignal {
     /// Stops only with the daemon.
+    #[cfg(test)]
     pub fn daemon(daemon: watch::Receiver<bool>) -> StopSignal {
         StopSignal { own: None, daemon }
     }

@@ -214,7 +214,7 @@ pub(crate) fn spawn_printer(
                 () = stop.stopped() => break,
                 () = &mut woken => {}
                 timer = timers.next() => {
-                    if timer == Some(Timer::Probe) {
+                    if timer == Timer::Probe {
                         if idle(&archive, printer.name()).await {
                             probe(&printer, &devices, archive.now()).await;
                         }

@@ -17,8 +17,6 @@ use axum::response::{IntoResponse, Response};
 pub struct Principal {
     /// The token's owner.
     pub person: Person,
-    /// The token's number.
-    pub token: u64,
 }
 
 impl Principal {
@@ -74,11 +72,8 @@ pub(crate) async fn authenticate(
         .run(move |store| store.authenticate(&secret))
         .await
     {
-        Ok(Some((token, person))) => {
-            request.extensions_mut().insert(Principal {
-                person,
-                token: token.id,
-            });
+        Ok(Some((_, person))) => {
+            request.extensions_mut().insert(Principal { person });
             next.run(request).await
         }
         Ok(None) => unauthorized(message!(AuthInvalidToken)),

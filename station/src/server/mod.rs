@@ -207,5 +207,3 @@ mod tests;
 mod views;
 
 pub use auth::Principal;
-pub use openapi::{endpoints, openapi};
-pub use routes::{Answer, Endpoint, SchemaFn};

@@ -13,6 +13,7 @@ use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::store::{Actor, NewBox, NewPerson, Store};
 use crate::store::{Refusal, StoreError};
+use crate::server::openapi::endpoints;
 use crate::workflow::WorkflowConfig;
 
 /// 2026-11-27 09:00 UTC.

@@ -191,7 +191,8 @@ impl Engine {
     }
 
     /// The current mode of `workstation`.
-    pub fn mode(&self, workstation: &str) -> Mode {
+    #[cfg(test)]
+    pub(crate) fn mode(&self, workstation: &str) -> Mode {
         let station = self.workstation(workstation);
         let station = station.lock().unwrap_or_else(|poison| poison.into_inner());
         station.mode
