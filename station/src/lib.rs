@@ -6,7 +6,7 @@
 //! ([`numbering`]). The [`model`] names the archive's things; the [`store`] keeps them in an
 //! embedded sled database, with indexes for the supervisors' questions and a hash-chained
 //! [`event`] log of every change. [`ledger`] brings an existing spreadsheet ledger (台帐) in
-//! and out; [`server`] serves the HTTP API; [`cli`] is the `station` command.
+//! and out; `server` serves the HTTP API; [`cli`] is the `station` command.
 //!
 //! ```
 //! use station::barcode::{Barcode, Kind};
