@@ -60,8 +60,7 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// A template that failed to load: which file, which line, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{origin}:{line}: 标签模板错误 / label template error: {problem}")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TemplateError {
     /// Where the text came from (a file path or `builtin:box.toml`).
     pub origin: String,
@@ -70,6 +69,20 @@ pub struct TemplateError {
     /// What is wrong, in words a person can act on.
     pub problem: String,
 }
+
+impl TemplateError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        crate::message!(
+            LabelTemplateInvalid,
+            origin = &self.origin,
+            line = self.line,
+            problem = &self.problem
+        )
+    }
+}
+
+crate::message::display_by_message!(TemplateError);
 
 /// Text alignment inside an element's box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -844,10 +857,9 @@ impl Templates {
 }
 
 /// Loading a template directory failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum LoadError {
     /// The directory or a file in it could not be read.
-    #[error("读取标签模板失败 / cannot read label templates at {path}: {source}")]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -855,8 +867,29 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// A file did not validate.
-    #[error(transparent)]
-    Template(#[from] TemplateError),
+    Template(TemplateError),
+}
+
+impl LoadError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        match self {
+            LoadError::Io { path, source } => crate::message!(
+                LabelTemplatesUnreadable,
+                path = path.display().to_string(),
+                reason = source
+            ),
+            LoadError::Template(error) => error.message(),
+        }
+    }
+}
+
+crate::message::display_by_message!(LoadError);
+
+impl From<TemplateError> for LoadError {
+    fn from(error: TemplateError) -> Self {
+        LoadError::Template(error)
+    }
 }
 
 impl fmt::Display for Align {

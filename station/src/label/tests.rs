@@ -10,6 +10,7 @@ use std::process::Command;
 
 use super::code128::{self, Run};
 use super::*;
+use crate::message::Code;
 
 const BOX_BARCODE: &str = "B0000000016";
 const ARCHIVE_NO: &str = "2012鸿借字第001号";
@@ -162,9 +163,13 @@ fn template_unknown_element_kind_names_file_and_line() {
         error.problem.contains("unknown element kind `circle`"),
         "{error}"
     );
-    let message = error.to_string();
-    assert!(message.starts_with("shop/bad.toml:7:"), "{message}");
-    assert!(message.contains("标签模板错误"), "{message}");
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelTemplateInvalid);
+    assert!(message.text.en.starts_with("shop/bad.toml:7:"), "{message}");
+    assert!(
+        message.text.zh.contains("shop/bad.toml 第 7 行"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -231,9 +236,13 @@ fn templates_load_dir_overrides_builtin_and_names_bad_file() {
     let bad = dir.path().join("zz-bad.toml");
     std::fs::write(&bad, format!("{HEAD}\n[[element]]\nkind = \"blob\"\n")).expect("write");
     let error = Templates::load_dir(dir.path()).expect_err("refused");
-    let message = error.to_string();
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelTemplateInvalid);
     assert!(
-        message.starts_with(&format!("{}:7:", bad.display())),
+        message
+            .text
+            .en
+            .starts_with(&format!("{}:7:", bad.display())),
         "{message}"
     );
 }
@@ -242,7 +251,12 @@ fn templates_load_dir_overrides_builtin_and_names_bad_file() {
 fn render_missing_field_is_refused_by_name() {
     let data = LabelData::new().with("barcode", BOX_BARCODE);
     let error = read_back(&template("box"), &data, 203).expect_err("refused");
-    assert!(error.to_string().contains("archive_no"), "{error}");
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelMissingField);
+    assert!(
+        message.text.zh.contains("archive_no") && message.text.en.contains("archive_no"),
+        "{message}"
+    );
 }
 
 // ---------- Code 128 ----------
@@ -501,10 +515,15 @@ fn read_back_refuses_a_broken_qr_code() {
         matches!(error, ReadBackError::Qr { element: 5, .. }),
         "{error:?}"
     );
-    let message = error.to_string();
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelQrReadBack);
     assert!(
-        message.contains("二维码读回失败") && message.contains("QR code does not read back"),
-        "{message}"
+        !message
+            .text
+            .en
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "English only in the English half: {message}"
     );
 }
 
@@ -541,15 +560,15 @@ fn barcode_too_long_for_its_box_is_refused() {
 #[test]
 fn missing_font_says_how_to_install_it_in_both_languages() {
     let error = Fonts::load(Path::new("/nonexistent/wqy.ttc"), 0).expect_err("missing");
-    let message = error.to_string();
-    assert!(
-        message.contains("apt-get install fonts-wqy-microhei"),
-        "{message}"
-    );
-    assert!(
-        message.contains("找不到标签字体") && message.contains("label font not found"),
-        "{message}"
-    );
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelFontMissing);
+    for half in [&message.text.zh, &message.text.en] {
+        assert!(
+            half.contains("apt-get install fonts-wqy-microhei"),
+            "{half}"
+        );
+        assert!(half.contains("/nonexistent/wqy.ttc"), "{half}");
+    }
 }
 
 // ---------- PDF ----------
