@@ -541,7 +541,7 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
             message!(
                 CliImportBadRow,
                 line = bad.line,
-                reason = bad.reason.to_string()
+                reason = bad.reason.clone()
             )
         )?;
     }
@@ -558,7 +558,7 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         )?;
     }
     for gap in &report.gaps {
-        writeln!(out, "{}", message!(CliImportGap, gap = gap.to_string()))?;
+        writeln!(out, "{}", message!(CliImportGap, gap = gap.clone()))?;
     }
     tracing::info!(
         rows = report.rows,

@@ -1195,6 +1195,80 @@ catalog! {
         "连接地址 {text}：CUPS 队列名 {queue} 无效（不能为空，不能含空格、/ \\ ? ' \" #）",
         "connect address {text}: CUPS queue name {queue} is invalid (empty, or contains space, / \\ ? ' \" #)"
     }
+
+    // Ledger import.
+    LedgerBadEncoding = "ledger.bad_encoding" {
+        "文件不是有效的 {encoding} 文本（第 {line} 行附近）",
+        "the file is not valid {encoding} text (near line {line})"
+    }
+    LedgerMissingColumn = "ledger.missing_column" {
+        "缺少必需的列：{missing}（表头为：{found}）",
+        "required column missing: {missing} (headers are: {found})"
+    }
+    LedgerDuplicateColumn = "ledger.duplicate_column" {
+        "列 {column} 出现了两次",
+        "column {column} appears twice"
+    }
+    LedgerEmpty = "ledger.empty" {
+        "文件为空或没有表头",
+        "the file is empty or has no header row"
+    }
+    LedgerTooLarge = "ledger.too_large" {
+        "文件超过 {max} 字节",
+        "the file is larger than {max} bytes"
+    }
+    LedgerBadHeader = "ledger.bad_header" {
+        "表头无法解析：{reason}",
+        "the header row cannot be parsed: {reason}"
+    }
+    LedgerInterrupted = "ledger.interrupted" {
+        "第 {line} 行之前的 {created} 个新档案已导入并保留，其后未导入：{reason}",
+        "the {created} new boxes before line {line} were imported and are kept; nothing after: {reason}"
+    }
+    LedgerWriteFailed = "ledger.write_failed" {
+        "写出失败：{reason}",
+        "writing failed: {reason}"
+    }
+    LedgerFieldTooLong = "ledger.field_too_long" {
+        "{column}字段过长",
+        "{column} is absurdly long"
+    }
+    LedgerMultilineField = "ledger.multiline_field" {
+        "字段跨越多行：可能有未闭合的引号",
+        "a field spans several lines: probably an unclosed quote"
+    }
+    LedgerBadYear = "ledger.bad_year" {
+        "年度 {text} 无效（应为 1900–2200 的年份）",
+        "year {text} is not a year between 1900 and 2200"
+    }
+    LedgerBadRetention = "ledger.bad_retention" {
+        "保管期限 {text} 无效（如 {examples}）",
+        "retention {text} is not valid (e.g. {examples})"
+    }
+    LedgerNotABoxBarcode = "ledger.not_a_box_barcode" {
+        "条码 {barcode} 不是档案盒条码",
+        "barcode {barcode} is not a box barcode"
+    }
+    LedgerMalformedCsv = "ledger.malformed_csv" {
+        "CSV 格式错误：{reason}",
+        "malformed CSV: {reason}"
+    }
+    LedgerTooManyFields = "ledger.too_many_fields" {
+        "该行有 {found} 个字段，表头只有 {columns} 列",
+        "the row has {found} fields but the header has {columns} columns"
+    }
+    LedgerDuplicateArchiveNo = "ledger.duplicate_archive_no" {
+        "档案号 {archive_no} 与第 {first} 行重复",
+        "archive number {archive_no} duplicates line {first}"
+    }
+    LedgerGap = "ledger.gap" {
+        "{series}：缺 {missing} 号：{ranges}",
+        "{series}: {missing} missing: {ranges}"
+    }
+    LedgerGapTruncated = "ledger.gap_truncated" {
+        "{series}：缺 {missing} 号：{ranges} …（另有 {more} 段）",
+        "{series}: {missing} missing: {ranges} … ({more} more ranges)"
+    }
 }
 
 #[cfg(test)]
