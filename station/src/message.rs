@@ -1269,6 +1269,48 @@ catalog! {
         "{series}：缺 {missing} 号：{ranges} …（另有 {more} 段）",
         "{series}: {missing} missing: {ranges} … ({more} more ranges)"
     }
+
+    // station.toml.
+    ConfigReadFailed = "config.read_failed" {
+        "无法读取配置文件 {path}：{reason}",
+        "cannot read config file {path}: {reason}"
+    }
+    ConfigSyntax = "config.syntax" {
+        "配置文件 {path} 第 {line} 行第 {column} 列有误（{text}）：{detail}",
+        "config file {path} is invalid at line {line}, column {column} ({text}): {detail}"
+    }
+    ConfigSyntaxUnplaced = "config.syntax_unplaced" {
+        "配置文件 {path} 有误：{detail}",
+        "config file {path} is invalid: {detail}"
+    }
+    ConfigInvalidValue = "config.invalid_value" {
+        "配置文件 {path} 第 {line} 行的 {key} 有误：{problem}",
+        "config file {path}, line {line}, key {key}: {problem}"
+    }
+    ConfigInvalidValueUnplaced = "config.invalid_value_unplaced" {
+        "配置项 {key} 有误（{path}）：{problem}",
+        "setting {key} ({path}) is wrong: {problem}"
+    }
+    ConfigOutOfRange = "config.out_of_range" {
+        "{value} 不在 {min}–{max} 之间",
+        "{value} is not between {min} and {max}"
+    }
+    ConfigNameEmpty = "config.name_empty" {
+        "名称为空",
+        "the name is empty"
+    }
+    ConfigNameTwice = "config.name_twice" {
+        "名称 {name} 已被另一{what}使用",
+        "the name {name} is used by another {what}"
+    }
+    ConfigUnknownPrinter = "config.unknown_printer" {
+        "打印机 {printer} 未定义（已定义：{known}）",
+        "printer {printer} is not defined (defined: {known})"
+    }
+    ConfigUnknownIntakeScheme = "config.unknown_intake_scheme" {
+        "{name} 不是已配置或本站添加的编号方案",
+        "{name} names no configured or station-managed scheme"
+    }
 }
 
 #[cfg(test)]
