@@ -1311,6 +1311,32 @@ catalog! {
         "{name} 不是已配置或本站添加的编号方案",
         "{name} names no configured or station-managed scheme"
     }
+
+    // The command line and the control socket.
+    CliError = "cli.error" {
+        "错误",
+        "error"
+    }
+    CliImporting = "cli.importing" {
+        "导入",
+        "importing"
+    }
+    ControlBackupFailed = "control.backup_failed" {
+        "备份任务失败",
+        "the backup task failed"
+    }
+    ControlPrintFailed = "control.print_failed" {
+        "打印任务失败",
+        "the print task failed"
+    }
+    ControlMalformedRequest = "control.malformed_request" {
+        "请求格式错误：{detail}",
+        "malformed request: {detail}"
+    }
+    ControlUnknownRequest = "control.unknown_request" {
+        "无法识别的请求",
+        "unrecognised request"
+    }
 }
 
 #[cfg(test)]
