@@ -1337,6 +1337,88 @@ catalog! {
         "无法识别的请求",
         "unrecognised request"
     }
+
+    // Label templates: what is wrong in a template file.
+    TemplateUnreadable = "template.unreadable" {
+        "无法读取模板：{detail}",
+        "cannot read the template: {detail}"
+    }
+    TemplateNotMillimetres = "template.not_millimetres" {
+        "`{key}` 应为非负的毫米数，而不是 {number}",
+        "`{key}` must be a non-negative number of mm, not {number}"
+    }
+    TemplateNeedsKey = "template.needs_key" {
+        "{kind} 元素缺少 `{key}`",
+        "{kind} element needs `{key}`"
+    }
+    TemplateNotPositive = "template.not_positive" {
+        "`{key}` 必须大于 0 mm",
+        "`{key}` must be greater than 0 mm"
+    }
+    TemplateUnclosedPlaceholder = "template.unclosed_placeholder" {
+        "{text} 中的占位符 `{{{name}` 没有闭合",
+        "unclosed placeholder `{{{name}` in {text}"
+    }
+    TemplateUnknownPlaceholder = "template.unknown_placeholder" {
+        "未知占位符 `{{{name}}}`（可用：{known}）",
+        "unknown placeholder `{{{name}}}` (known: {known})"
+    }
+    TemplateStrayBrace = "template.stray_brace" {
+        "{text} 中有多余的 `}}`（花括号本身请写 `}}}}`）",
+        "stray `}}` in {text} (write `}}}}` for a brace)"
+    }
+    TemplateLabelSize = "template.label_size" {
+        "标签{dimension} {value} mm 不在 0–{max} mm 之间",
+        "label {dimension} {value} mm is not in 0–{max} mm"
+    }
+    TemplateNoName = "template.no_name" {
+        "标签名称为空",
+        "label name is empty"
+    }
+    TemplateUnknownPage = "template.unknown_page" {
+        "未知的纸张 `{page}`（可用 A4、A5、letter，或 page_width + page_height）",
+        "unknown page `{page}` (A4, A5, letter, or page_width + page_height)"
+    }
+    TemplateSheetPage = "template.sheet_page" {
+        "sheet 需要 `page`，或同时给出 `page_width` 和 `page_height`",
+        "sheet needs either `page` or both `page_width` and `page_height`"
+    }
+    TemplateSheetEmpty = "template.sheet_empty" {
+        "sheet 至少需要一列一行",
+        "sheet needs at least one column and one row"
+    }
+    TemplateSheetOverlap = "template.sheet_overlap" {
+        "sheet 的间距小于标签：标签会重叠",
+        "sheet pitch is smaller than the label: labels would overlap"
+    }
+    TemplateSheetTooBig = "template.sheet_too_big" {
+        "{columns}×{rows} 个标签放不进 {page_width}×{page_height} mm 的纸（需要 {right}×{bottom} mm）",
+        "{columns}×{rows} labels do not fit the {page_width}×{page_height} mm page (they reach {right}×{bottom} mm)"
+    }
+    TemplateUnknownKind = "template.unknown_kind" {
+        "未知的元素类型 `{kind}`（可用：text、code128、qr、line、frame）",
+        "unknown element kind `{kind}` (known: text, code128, qr, line, frame)"
+    }
+    TemplateKeyNotApplicable = "template.key_not_applicable" {
+        "`{key}` 不适用于 {kind} 元素",
+        "`{key}` does not apply to a {kind} element"
+    }
+    TemplateUnknownAlign = "template.unknown_align" {
+        "未知的对齐方式 `{align}`（left、center、right）",
+        "unknown align `{align}` (left, center, right)"
+    }
+    TemplateModuleRange = "template.module_range" {
+        "`module` 应在 0–5 mm 之间",
+        "`module` must be between 0 and 5 mm"
+    }
+    TemplateUnknownEcc = "template.unknown_ecc" {
+        "未知的纠错等级 `{ecc}`（L、M、Q、H）",
+        "unknown ecc `{ecc}` (L, M, Q, H)"
+    }
+    TemplateOutsideLabel = "template.outside_label" {
+        "{kind} 元素延伸到 ({left}, {top})–({right}, {bottom}) mm，超出 {width}×{height} mm 的标签",
+        "{kind} element reaches ({left}, {top})–({right}, {bottom}) mm, outside the {width}×{height} mm label"
+    }
 }
 
 #[cfg(test)]
