@@ -237,7 +237,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             tracing::error!("{error:#}");
-            eprintln!("错误 / error: {error:#}");
+            eprintln!("{}: {error:#}", message!(CliError));
             ExitCode::FAILURE
         }
     }
@@ -491,9 +491,11 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         Some(estimate.max(1)),
         indicatif::ProgressDrawTarget::stderr(),
     );
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} 导入 / importing [{bar:40}] {pos}/{len} ({per_sec}, {eta})",
-    ) {
+    let template = format!(
+        "{{spinner}} {} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}})",
+        message!(CliImporting)
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
         bar.set_style(style);
     }
     let progress = |rows: u64| bar.set_position(rows);
@@ -541,7 +543,7 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
             message!(
                 CliImportBadRow,
                 line = bad.line,
-                reason = bad.reason.to_string()
+                reason = bad.reason.clone()
             )
         )?;
     }
@@ -558,7 +560,7 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         )?;
     }
     for gap in &report.gaps {
-        writeln!(out, "{}", message!(CliImportGap, gap = gap.to_string()))?;
+        writeln!(out, "{}", message!(CliImportGap, gap = gap.clone()))?;
     }
     tracing::info!(
         rows = report.rows,

@@ -9,11 +9,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::calendar::WorkCalendar;
 use crate::devices::definition::{DeviceDefinition, Origin, ScannerConfig};
-use crate::printer::{Connect, Language, PrinterConfig};
+use crate::message;
+use crate::message::{display_by_message, Bilingual, Message};
+use crate::printer::{Connect, ConnectError, Language, PrinterConfig};
 use crate::workflow::WorkflowConfig;
 
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
@@ -128,11 +132,11 @@ impl Default for Config {
     }
 }
 
-/// Why the configuration cannot be used.
-#[derive(Debug, thiserror::Error)]
+/// Why the configuration cannot be used. Every message names the file and, where the text
+/// was at hand, the line and the key.
+#[derive(Debug)]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("无法读取配置文件 {path}：{source} / cannot read config file {path}: {source}")]
     Read {
         /// The file.
         path: String,
@@ -140,37 +144,215 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or has unknown or mistyped keys.
-    #[error("配置文件 {path} 有误：{message} / config file {path} is invalid: {message}")]
     Parse {
         /// The file.
         path: String,
-        /// toml's message, with line and column.
+        /// The 1-based line and column toml points at, if it does.
+        at: Option<(usize, usize)>,
+        /// That line as written (trimmed).
+        source_line: String,
+        /// toml's message.
         message: String,
+        /// The printer address toml refused, when that is what it refused: said in the
+        /// station's words rather than through toml's one-language message.
+        connect: Option<Box<ConnectError>>,
     },
     /// A numbering scheme is invalid.
-    #[error("配置文件 {path}：{source}")]
     Scheme {
         /// The file.
         path: String,
+        /// The line of the offending key, when known.
+        line: Option<usize>,
         /// Why.
         source: SchemeError,
     },
     /// Two schemes share a name.
-    #[error("配置文件 {path}：编号方案 {name} 重复 / config file {path}: scheme {name} is defined twice")]
     DuplicateScheme {
         /// The file.
         path: String,
+        /// The line of the second definition's name, when known.
+        line: Option<usize>,
         /// The name.
         name: String,
     },
-    /// A value is out of range.
-    #[error("配置文件 {path}：{message}")]
+    /// A value is out of range or names something that is not defined.
     Value {
         /// The file.
         path: String,
-        /// What is wrong, bilingual.
-        message: String,
+        /// The line of the key, when known.
+        line: Option<usize>,
+        /// The key, e.g. `loan_days` or `[[scanner]] workstation`.
+        key: String,
+        /// What is wrong with its value.
+        problem: Message,
     },
+}
+
+impl ConfigError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            ConfigError::Read { path, source } => {
+                message!(ConfigReadFailed, path = path, reason = source)
+            }
+            ConfigError::Parse {
+                path,
+                at,
+                source_line,
+                message,
+                connect,
+            } => {
+                let detail = match connect {
+                    Some(error) => error.message().text,
+                    None => Bilingual::new(message.as_str(), message.as_str()),
+                };
+                match at {
+                    Some((line, column)) => message!(
+                        ConfigSyntax,
+                        path = path,
+                        line = line,
+                        column = column,
+                        text = source_line,
+                        detail = detail
+                    ),
+                    None => message!(ConfigSyntaxUnplaced, path = path, detail = detail),
+                }
+            }
+            ConfigError::Scheme { path, line, source } => {
+                let key = match source {
+                    SchemeError::BadName(_) => "[[scheme]] name",
+                    _ => "[[scheme]] template",
+                };
+                value_message(path, *line, key, source.message())
+            }
+            ConfigError::DuplicateScheme { path, line, name } => value_message(
+                path,
+                *line,
+                "[[scheme]] name",
+                message!(
+                    ConfigNameTwice,
+                    name = format!("{name:?}"),
+                    what = ("个编号方案", "scheme")
+                ),
+            ),
+            ConfigError::Value {
+                path,
+                line,
+                key,
+                problem,
+            } => value_message(path, *line, key, problem.clone()),
+        }
+    }
+}
+
+display_by_message!(ConfigError);
+
+fn value_message(path: &str, line: Option<usize>, key: &str, problem: Message) -> Message {
+    match line {
+        Some(line) => message!(
+            ConfigInvalidValue,
+            path = path,
+            line = line,
+            key = key,
+            problem = problem
+        ),
+        None => message!(
+            ConfigInvalidValueUnplaced,
+            path = path,
+            key = key,
+            problem = problem
+        ),
+    }
+}
+
+/// Where station.toml's checked keys are: read again only to name a line in an error.
+#[derive(Default, Deserialize)]
+struct KeyLines {
+    intake_scheme: Option<Spanned<IgnoredAny>>,
+    repeat_window_ms: Option<Spanned<IgnoredAny>>,
+    loan_days: Option<Spanned<IgnoredAny>>,
+    cache_mib: Option<Spanned<IgnoredAny>>,
+    #[serde(default)]
+    scheme: Vec<EntryLines>,
+    #[serde(default)]
+    workstation: Vec<EntryLines>,
+    #[serde(default)]
+    scanner: Vec<EntryLines>,
+    #[serde(default)]
+    printer: Vec<EntryLines>,
+}
+
+/// The keys of one `[[scheme]]`, `[[workstation]]`, `[[scanner]]` or `[[printer]]`.
+#[derive(Default, Deserialize)]
+struct EntryLines {
+    name: Option<Spanned<IgnoredAny>>,
+    template: Option<Spanned<IgnoredAny>>,
+    workstation: Option<Spanned<IgnoredAny>>,
+    printer: Option<Spanned<IgnoredAny>>,
+}
+
+/// The text of a configuration and where its keys are.
+struct Source<'a> {
+    path: &'a str,
+    text: &'a str,
+    keys: KeyLines,
+}
+
+impl<'a> Source<'a> {
+    fn new(path: &'a str, text: &'a str) -> Source<'a> {
+        Source {
+            path,
+            text,
+            keys: toml::from_str(text).unwrap_or_default(),
+        }
+    }
+
+    /// The 1-based line of a key's value.
+    fn line(&self, key: Option<&Spanned<IgnoredAny>>) -> Option<usize> {
+        key.map(|key| line_and_column(self.text, key.span().start).0)
+    }
+
+    /// An error about `key`'s value.
+    fn bad(&self, key: &str, at: Option<&Spanned<IgnoredAny>>, problem: Message) -> ConfigError {
+        ConfigError::Value {
+            path: self.path.to_owned(),
+            line: self.line(at),
+            key: key.to_owned(),
+            problem,
+        }
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let head = text.get(..offset.min(text.len())).unwrap_or(text);
+    let line = head.matches('\n').count() + 1;
+    let column = head
+        .rsplit('\n')
+        .next()
+        .map_or(0, |last| last.chars().count())
+        + 1;
+    (line, column)
+}
+
+/// The [`ConnectError`] behind a toml error, if toml refused a printer's `connect` address:
+/// the value at the error's place fails [`Connect::parse`] with exactly toml's message.
+fn refused_connect(text: &str, error: &toml::de::Error) -> Option<Box<ConnectError>> {
+    let value = text.get(error.span()?)?;
+    let value: String = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()?
+        .remove("v")?
+        .as_str()?
+        .to_owned();
+    Connect::parse(&value)
+        .err()
+        .filter(|refused| refused.to_string() == error.message().trim())
+        .map(Box::new)
+}
+
+/// The `i`-th entry's key lines (none when the text has fewer entries).
+fn entry(entries: &[EntryLines], index: usize) -> Option<&EntryLines> {
+    entries.get(index)
 }
 
 impl Config {
@@ -189,108 +371,177 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in messages.
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|error| ConfigError::Parse {
-            path: origin.to_owned(),
-            message: error.to_string().trim().to_owned(),
+        let config: Config = toml::from_str(text).map_err(|error| {
+            let at = error.span().map(|span| line_and_column(text, span.start));
+            ConfigError::Parse {
+                path: origin.to_owned(),
+                at,
+                source_line: at
+                    .and_then(|(line, _)| text.lines().nth(line - 1))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                message: error.message().trim().to_owned(),
+                connect: refused_connect(text, &error),
+            }
         })?;
-        config.schemes(origin)?;
-        let bad = |message: String| ConfigError::Value {
-            path: origin.to_owned(),
-            message,
-        };
+        let source = Source::new(origin, text);
+        let keys = &source.keys;
+        config.checked_schemes(origin, Some(&source))?;
         // `intake_scheme` may name a scheme added through the station, which only the
         // store knows: it is resolved when the daemon starts (`workflow`).
         if let Some(intake) = &config.intake_scheme {
             if let Err(error) = Scheme::new(intake, "{seq}") {
-                return Err(bad(format!("intake_scheme: {error}")));
+                return Err(source.bad(
+                    "intake_scheme",
+                    keys.intake_scheme.as_ref(),
+                    error.message(),
+                ));
             }
         }
+        let range = |value: i64, min: i64, max: i64| {
+            message!(ConfigOutOfRange, value = value, min = min, max = max)
+        };
         if !(0..=60_000).contains(&config.repeat_window_ms) {
-            return Err(bad(
-                "repeat_window_ms 应在 0–60000 之间 / repeat_window_ms must be between 0 and 60000"
-                    .to_owned(),
+            return Err(source.bad(
+                "repeat_window_ms",
+                keys.repeat_window_ms.as_ref(),
+                range(config.repeat_window_ms, 0, 60_000),
             ));
         }
         let mut names = std::collections::BTreeSet::new();
-        for workstation in &config.workstations {
-            if workstation.name.trim().is_empty() || !names.insert(workstation.name.as_str()) {
-                return Err(bad(format!(
-                    "工作站名称 {:?} 为空或重复 / workstation name {:?} is empty or used twice",
-                    workstation.name, workstation.name
-                )));
+        for (index, workstation) in config.workstations.iter().enumerate() {
+            let at = entry(&keys.workstation, index).and_then(|keys| keys.name.as_ref());
+            if workstation.name.trim().is_empty() {
+                return Err(source.bad("[[workstation]] name", at, message!(ConfigNameEmpty)));
+            }
+            if !names.insert(workstation.name.as_str()) {
+                return Err(source.bad(
+                    "[[workstation]] name",
+                    at,
+                    message!(
+                        ConfigNameTwice,
+                        name = format!("{:?}", workstation.name),
+                        what = ("个工作站", "workstation")
+                    ),
+                ));
             }
         }
         let workstations = config.workstation_names();
         let mut scanner_names = std::collections::BTreeSet::new();
-        for scanner in &config.scanners {
+        for (index, scanner) in config.scanners.iter().enumerate() {
+            let scanner_keys = entry(&keys.scanner, index);
             if !scanner_names.insert(scanner.name.as_str()) {
-                return Err(bad(format!(
-                    "扫描枪名称 {:?} 重复 / scanner name {:?} is used twice",
-                    scanner.name, scanner.name
-                )));
+                return Err(source.bad(
+                    "[[scanner]] name",
+                    scanner_keys.and_then(|keys| keys.name.as_ref()),
+                    message!(
+                        ConfigNameTwice,
+                        name = format!("{:?}", scanner.name),
+                        what = ("台扫描枪", "scanner")
+                    ),
+                ));
             }
             if !workstations.contains(&scanner.workstation) {
-                return Err(bad(format!(
-                    "扫描枪 {} 的工作站 {:?} 未定义（已定义：{}）/ scanner {} names workstation {:?}, which is not defined (defined: {})",
-                    scanner.name,
-                    scanner.workstation,
-                    workstations.join(", "),
-                    scanner.name,
-                    scanner.workstation,
-                    workstations.join(", ")
-                )));
+                return Err(source.bad(
+                    "[[scanner]] workstation",
+                    scanner_keys.and_then(|keys| keys.workstation.as_ref()),
+                    message!(
+                        DeviceUnknownWorkstation,
+                        scanner = &scanner.name,
+                        workstation = format!("{:?}", scanner.workstation),
+                        known = workstations.join(", ")
+                    ),
+                ));
             }
         }
         let printers = config.printer_configs();
         let mut printer_names = std::collections::BTreeSet::new();
-        for printer in &config.printers {
+        for (index, printer) in config.printers.iter().enumerate() {
             if !printer_names.insert(printer.name.as_str()) {
-                return Err(bad(format!(
-                    "打印机名称 {:?} 重复 / printer name {:?} is used twice",
-                    printer.name, printer.name
-                )));
+                return Err(source.bad(
+                    "[[printer]] name",
+                    entry(&keys.printer, index).and_then(|keys| keys.name.as_ref()),
+                    message!(
+                        ConfigNameTwice,
+                        name = format!("{:?}", printer.name),
+                        what = ("台打印机", "printer")
+                    ),
+                ));
             }
         }
-        for workstation in &config.workstations {
+        for (index, workstation) in config.workstations.iter().enumerate() {
             if let Some(printer) = &workstation.printer {
                 if !printers.iter().any(|p| &p.name == printer) {
-                    return Err(bad(format!(
-                        "工作站 {} 的打印机 {printer:?} 未定义 / workstation {} names printer {printer:?}, which is not defined",
-                        workstation.name, workstation.name
-                    )));
+                    let known: Vec<&str> = printers.iter().map(|p| p.name.as_str()).collect();
+                    return Err(source.bad(
+                        "[[workstation]] printer",
+                        entry(&keys.workstation, index).and_then(|keys| keys.printer.as_ref()),
+                        message!(
+                            ConfigUnknownPrinter,
+                            printer = format!("{printer:?}"),
+                            known = known.join(", ")
+                        ),
+                    ));
                 }
             }
         }
         if config.loan_days == 0 || config.loan_days > 3650 {
-            return Err(ConfigError::Value {
-                path: origin.to_owned(),
-                message: "loan_days 应在 1–3650 之间 / loan_days must be between 1 and 3650"
-                    .to_owned(),
-            });
+            return Err(source.bad(
+                "loan_days",
+                keys.loan_days.as_ref(),
+                range(i64::from(config.loan_days), 1, 3650),
+            ));
         }
         if config.cache_mib < 4 || config.cache_mib > 64 * 1024 {
-            return Err(ConfigError::Value {
-                path: origin.to_owned(),
-                message: "cache_mib 应在 4–65536 之间 / cache_mib must be between 4 and 65536"
-                    .to_owned(),
-            });
+            return Err(source.bad(
+                "cache_mib",
+                keys.cache_mib.as_ref(),
+                message!(
+                    ConfigOutOfRange,
+                    value = config.cache_mib,
+                    min = 4u64,
+                    max = 64 * 1024u64
+                ),
+            ));
         }
         Ok(config)
     }
 
     /// The numbering schemes, parsed.
     pub fn schemes(&self, origin: &str) -> Result<Vec<Scheme>, ConfigError> {
+        self.checked_schemes(origin, None)
+    }
+
+    /// The numbering schemes, parsed; errors name the line when `source` is the text.
+    fn checked_schemes(
+        &self,
+        origin: &str,
+        source: Option<&Source<'_>>,
+    ) -> Result<Vec<Scheme>, ConfigError> {
+        let line = |index: usize, name: bool| {
+            let source = source?;
+            let keys = entry(&source.keys.scheme, index)?;
+            source.line(if name {
+                keys.name.as_ref()
+            } else {
+                keys.template.as_ref()
+            })
+        };
         let mut out: Vec<Scheme> = Vec::new();
-        for scheme in &self.schemes {
+        for (index, scheme) in self.schemes.iter().enumerate() {
             let parsed = Scheme::new(&scheme.name, &scheme.template).map_err(|source| {
+                let name = matches!(source, SchemeError::BadName(_));
                 ConfigError::Scheme {
                     path: origin.to_owned(),
+                    line: line(index, name),
                     source,
                 }
             })?;
             if out.iter().any(|existing| existing.name() == parsed.name()) {
                 return Err(ConfigError::DuplicateScheme {
                     path: origin.to_owned(),
+                    line: line(index, true),
                     name: parsed.name().to_owned(),
                 });
             }
@@ -355,6 +606,7 @@ impl Config {
                 let scheme = Scheme::new(&stored.name, &stored.template).map_err(|source| {
                     ConfigError::Scheme {
                         path: "store".to_owned(),
+                        line: None,
                         source,
                     }
                 })?;
@@ -365,9 +617,9 @@ impl Config {
             } else {
                 return Err(ConfigError::Value {
                     path: "configuration".to_owned(),
-                    message: format!(
-                        "intake_scheme {name:?} 不是已配置或本站添加的编号方案 / intake_scheme {name:?} names no configured or station-managed scheme"
-                    ),
+                    line: None,
+                    key: "intake_scheme".to_owned(),
+                    problem: message!(ConfigUnknownIntakeScheme, name = format!("{name:?}")),
                 });
             }
         }
@@ -609,20 +861,22 @@ workstation = "counter"
             "station.toml",
         )
         .expect_err("unknown workstation")
-        .to_string();
+        .message();
+        assert_eq!(error.code, Code::ConfigInvalidValue);
         assert!(
-            error.contains("cart-9") && error.contains("counter"),
+            error.text.en.contains("cart-9") && error.text.en.contains("counter"),
             "{error}"
         );
         // intake_scheme may name a scheme added through the station: it is resolved
         // when the daemon starts, against station.toml's and the store's schemes.
         let config =
             Config::parse("intake_scheme = \"nope\"\n", "station.toml").expect("resolved at start");
-        let error = config
-            .workflow(&[])
-            .expect_err("unknown scheme")
-            .to_string();
-        assert!(error.contains("nope") && error.contains(" / "), "{error}");
+        let error = config.workflow(&[]).expect_err("unknown scheme").message();
+        assert_eq!(error.code, Code::ConfigInvalidValueUnplaced);
+        assert!(
+            error.text.zh.contains("nope") && error.text.en.contains("nope"),
+            "{error}"
+        );
         let error = Config::parse("intake_scheme = \"no pe\"\n", "station.toml")
             .expect_err("not a scheme name")
             .to_string();
@@ -831,21 +1085,46 @@ workstation = "counter"
 
     #[test]
     fn unknown_keys_and_bad_values_are_named() {
-        let error = Config::parse("listn = \"127.0.0.1:1\"\n", "station.toml")
-            .expect_err("typo refused")
-            .to_string();
+        let error = Config::parse(
+            "data_dir = \"/srv/station\"\nlistn = \"127.0.0.1:1\"\n",
+            "station.toml",
+        )
+        .expect_err("typo refused");
         assert!(
-            error.contains("station.toml") && error.contains("listn"),
-            "{error}"
+            matches!(
+                error,
+                ConfigError::Parse {
+                    at: Some((2, 1)),
+                    ..
+                }
+            ),
+            "{error:?}"
         );
+        let message = error.message();
+        assert_eq!(message.code, Code::ConfigSyntax);
+        assert!(
+            message.text.zh.contains("station.toml 第 2 行第 1 列"),
+            "{message}"
+        );
+        assert!(
+            message
+                .text
+                .en
+                .contains("station.toml is invalid at line 2, column 1"),
+            "{message}"
+        );
+        for half in [&message.text.zh, &message.text.en] {
+            assert!(half.contains("listn = \"127.0.0.1:1\""), "{half}");
+        }
         let error = Config::parse(
             "[[scheme]]\nname = \"a\"\ntemplate = \"{yr}{seq}\"\n",
             "s.toml",
         )
         .expect_err("bad template");
         match &error {
-            ConfigError::Scheme { path, source } => {
+            ConfigError::Scheme { path, line, source } => {
                 assert_eq!(path, "s.toml");
+                assert_eq!(*line, Some(3), "the template's line");
                 assert!(
                     matches!(source, SchemeError::UnknownPlaceholder { placeholder, .. } if placeholder == "yr"),
                     "{error}"
@@ -854,9 +1133,99 @@ workstation = "counter"
             }
             other => panic!("not a scheme error: {other}"),
         }
-        let error = Config::parse("loan_days = 0\n", "s.toml")
-            .expect_err("zero loan days")
-            .to_string();
-        assert!(error.contains("loan_days"), "{error}");
+        assert_line_and_key(&error, 3, "[[scheme]] template");
+        let error = Config::parse("station_name = \"x\"\nloan_days = 0\n", "s.toml")
+            .expect_err("zero loan days");
+        assert_line_and_key(&error, 2, "loan_days");
+    }
+
+    #[test]
+    fn a_refused_printer_address_is_explained_in_each_language() {
+        let text = "[[printer]]\nname = \"zebra-1\"\nlanguage = \"zpl\"\nconnect = \"serial://dev/ttyUSB1\"\n";
+        let error = Config::parse(text, "station.toml").expect_err("two slashes");
+        match &error {
+            ConfigError::Parse {
+                at: Some((4, _)),
+                connect: Some(refused),
+                ..
+            } => assert!(
+                matches!(**refused, ConnectError::SerialNotAbsolute { .. }),
+                "{refused:?}"
+            ),
+            other => panic!("not the connect address: {other:?}"),
+        }
+        let message = error.message();
+        assert_eq!(message.code, Code::ConfigSyntax);
+        assert!(message.text.zh.contains("三个斜杠"), "{message}");
+        assert!(!message.text.zh.contains("three slashes"), "{message}");
+        assert!(message.text.en.contains("three slashes"), "{message}");
+        assert!(!message.text.en.contains("三个斜杠"), "{message}");
+        // Another refused string is toml's to explain.
+        let error = Config::parse("listen = \"nowhere\"\n", "station.toml").expect_err("bad");
+        assert!(
+            matches!(error, ConfigError::Parse { connect: None, .. }),
+            "{error:?}"
+        );
+    }
+
+    /// `error` is about `key` on `line`, and says so in both languages.
+    #[track_caller]
+    fn assert_line_and_key(error: &ConfigError, line: usize, key: &str) {
+        let message = error.message();
+        assert_eq!(message.code, Code::ConfigInvalidValue, "{message}");
+        assert!(
+            message
+                .text
+                .zh
+                .contains(&format!("第 {line} 行的 {key} 有误")),
+            "{message}"
+        );
+        assert!(
+            message
+                .text
+                .en
+                .contains(&format!("line {line}, key {key}:")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn values_refused_after_parsing_name_their_line_and_key() {
+        let cases = [
+            ("repeat_window_ms = 70000\n", 1, "repeat_window_ms"),
+            ("loan_days = 14\ncache_mib = 2\n", 2, "cache_mib"),
+            ("intake_scheme = \"no pe\"\n", 1, "intake_scheme"),
+            (
+                "[[workstation]]\nname = \"counter\"\n[[workstation]]\nname = \"counter\"\n",
+                4,
+                "[[workstation]] name",
+            ),
+            (
+                "[[workstation]]\nname = \"counter\"\nprinter = \"zebra-9\"\n",
+                3,
+                "[[workstation]] printer",
+            ),
+            (
+                "[[scanner]]\nname = \"s\"\nport = \"/dev/x\"\nworkstation = \"cart-9\"\n",
+                4,
+                "[[scanner]] workstation",
+            ),
+            (
+                "[[printer]]\nname = \"p\"\nlanguage = \"pdf\"\nconnect = \"dir:///a\"\n\
+                 [[printer]]\nname = \"p\"\nlanguage = \"pdf\"\nconnect = \"dir:///b\"\n",
+                6,
+                "[[printer]] name",
+            ),
+            (
+                "[[scheme]]\nname = \"loan\"\ntemplate = \"L{seq}\"\n\
+                 [[scheme]]\nname = \"loan\"\ntemplate = \"M{seq}\"\n",
+                5,
+                "[[scheme]] name",
+            ),
+        ];
+        for (text, line, key) in cases {
+            let error = Config::parse(text, "station.toml").expect_err(text);
+            assert_line_and_key(&error, line, key);
+        }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
+use crate::message;
 use crate::printing::{LabelRequest, Printing};
 use crate::store::{Actor, Store};
 
@@ -86,7 +87,7 @@ async fn answer(
                     format!("ok {keys}")
                 }
                 Ok(Err(error)) => format!("error {error}"),
-                Err(_) => "error 备份任务失败 / the backup task failed".to_owned(),
+                Err(_) => format!("error {}", message!(ControlBackupFailed)),
             }
         }
         Some(("label", json)) => match serde_json::from_str::<(String, LabelRequest)>(json) {
@@ -104,12 +105,15 @@ async fn answer(
                             .join(" ")
                     ),
                     Ok(Err(error)) => format!("error {error}"),
-                    Err(_) => "error 打印任务失败 / the print task failed".to_owned(),
+                    Err(_) => format!("error {}", message!(ControlPrintFailed)),
                 }
             }
-            Err(error) => format!("error 请求格式错误：{error} / malformed request: {error}"),
+            Err(error) => format!(
+                "error {}",
+                message!(ControlMalformedRequest, detail = error.to_string())
+            ),
         },
-        _ => "error 无法识别的请求 / unrecognised request".to_owned(),
+        _ => format!("error {}", message!(ControlUnknownRequest)),
     };
     write.write_all(reply.replace('\n', " ").as_bytes()).await?;
     write.write_all(b"\n").await?;

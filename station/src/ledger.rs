@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 use crate::barcode::{Barcode, Kind};
+use crate::message;
+use crate::message::{display_by_message, Message};
 use crate::model::{check_text, Item, Retention};
 use crate::numbering::{check_archive_no, Scheme};
 use crate::store::{Actor, ImportOutcome, ImportRow, Store, StoreError};
@@ -109,10 +111,9 @@ pub enum Encoding {
 }
 
 /// Why a whole ledger file was refused (nothing was imported).
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum LedgerError {
     /// The file is not valid text in the given or detected encoding.
-    #[error("文件不是有效的 {encoding} 文本（第 {line} 行附近）/ the file is not valid {encoding} text (near line {line})")]
     Encoding {
         /// The encoding tried.
         encoding: &'static str,
@@ -120,7 +121,6 @@ pub enum LedgerError {
         line: usize,
     },
     /// A required column is missing.
-    #[error("缺少必需的列：{missing}（表头为：{found}）/ required column missing: {missing} (headers are: {found})")]
     MissingColumn {
         /// The missing column, both names.
         missing: String,
@@ -128,19 +128,14 @@ pub enum LedgerError {
         found: String,
     },
     /// A column appears twice.
-    #[error("列 {0} 出现了两次 / column {0} appears twice")]
     DuplicateColumn(String),
     /// The file is empty or has no header.
-    #[error("文件为空或没有表头 / the file is empty or has no header row")]
     Empty,
     /// The file is too large.
-    #[error("文件超过 {MAX_FILE_BYTES} 字节 / the file is larger than {MAX_FILE_BYTES} bytes")]
     TooLarge,
     /// The CSV header cannot be read.
-    #[error("表头无法解析：{0} / the header row cannot be parsed: {0}")]
     Header(String),
     /// The store failed; rows before `line` were imported and are kept.
-    #[error("第 {line} 行之前的 {created} 个新档案已导入并保留，其后未导入 / the {created} new boxes before line {line} were imported and are kept; nothing after")]
     Interrupted {
         /// First line of the chunk that failed.
         line: u64,
@@ -150,11 +145,55 @@ pub enum LedgerError {
         source: StoreError,
     },
     /// Reading the store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// Writing the export failed.
-    #[error("写出失败：{0} / writing failed: {0}")]
-    Write(#[from] std::io::Error),
+    Write(std::io::Error),
+}
+
+impl LedgerError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            LedgerError::Encoding { encoding, line } => {
+                message!(LedgerBadEncoding, encoding = *encoding, line = line)
+            }
+            LedgerError::MissingColumn { missing, found } => {
+                message!(LedgerMissingColumn, missing = missing, found = found)
+            }
+            LedgerError::DuplicateColumn(column) => {
+                message!(LedgerDuplicateColumn, column = column)
+            }
+            LedgerError::Empty => message!(LedgerEmpty),
+            LedgerError::TooLarge => message!(LedgerTooLarge, max = MAX_FILE_BYTES),
+            LedgerError::Header(reason) => message!(LedgerBadHeader, reason = reason),
+            LedgerError::Interrupted {
+                line,
+                created,
+                source,
+            } => message!(
+                LedgerInterrupted,
+                line = line,
+                created = created,
+                reason = source.message()
+            ),
+            LedgerError::Store(error) => error.message(),
+            LedgerError::Write(error) => message!(LedgerWriteFailed, reason = error),
+        }
+    }
+}
+
+display_by_message!(LedgerError);
+
+impl From<StoreError> for LedgerError {
+    fn from(error: StoreError) -> Self {
+        LedgerError::Store(error)
+    }
+}
+
+impl From<std::io::Error> for LedgerError {
+    fn from(error: std::io::Error) -> Self {
+        LedgerError::Write(error)
+    }
 }
 
 /// A refused row.
@@ -162,8 +201,8 @@ pub enum LedgerError {
 pub struct BadRow {
     /// Line number in the file (1-based, the header is line 1).
     pub line: u64,
-    /// What is wrong, bilingual.
-    pub reason: String,
+    /// What is wrong.
+    pub reason: Message,
 }
 
 /// A row whose box exists with other values (nothing was changed).
@@ -193,7 +232,7 @@ pub struct ImportReport {
     /// Headers that name no known column (ignored).
     pub ignored_columns: Vec<String>,
     /// Missing numbers per series, e.g. `2012鸿借字第*号: 004–006`.
-    pub gaps: Vec<String>,
+    pub gaps: Vec<Message>,
     /// The encoding the file was read in.
     pub encoding: &'static str,
 }
@@ -255,32 +294,31 @@ fn parse_row(
     record: &csv::StringRecord,
     columns: &HashMap<Column, usize>,
     schemes: &[Scheme],
-) -> Result<ImportRow, String> {
-    let field = |column: Column| -> Result<&str, String> {
+) -> Result<ImportRow, Message> {
+    let field = |column: Column| -> Result<&str, Message> {
         let value = columns
             .get(&column)
             .and_then(|idx| record.get(*idx))
             .unwrap_or("")
             .trim();
         if value.chars().count() > MAX_FIELD_CHARS {
-            return Err(format!(
-                "{}字段过长 / {} is absurdly long",
-                column.zh(),
-                column.en()
+            return Err(message!(
+                LedgerFieldTooLong,
+                column = (column.zh(), column.en())
             ));
         }
         Ok(value)
     };
     if record.iter().any(|value| value.contains('\n')) {
-        return Err("字段跨越多行：可能有未闭合的引号 / a field spans several lines: probably an unclosed quote".to_owned());
+        return Err(message!(LedgerMultilineField));
     }
-    let archive_no = check_archive_no(field(Column::ArchiveNo)?).map_err(|e| e.to_string())?;
+    let archive_no = check_archive_no(field(Column::ArchiveNo)?).map_err(|e| e.message())?;
     let title =
-        check_text(field(Column::Title)?, "题名", "title", true).map_err(|e| e.to_string())?;
+        check_text(field(Column::Title)?, "题名", "title", true).map_err(|e| e.message())?;
     let customer = check_text(field(Column::Customer)?, "客户名称", "customer", true)
-        .map_err(|e| e.to_string())?;
-    let category = check_text(field(Column::Category)?, "类别", "category", false)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.message())?;
+    let category =
+        check_text(field(Column::Category)?, "类别", "category", false).map_err(|e| e.message())?;
     let series = schemes.iter().find_map(|scheme| {
         scheme
             .parse(&archive_no)
@@ -294,18 +332,18 @@ fn parse_row(
             let text = text.trim_end_matches('年');
             match text.parse::<u16>() {
                 Ok(year) if (1900..=2200).contains(&year) => Some(year),
-                _ => {
-                    return Err(format!(
-                        "年度 {text:?} 无效（应为 1900–2200 的年份）/ year {text:?} is not a year between 1900 and 2200"
-                    ))
-                }
+                _ => return Err(message!(LedgerBadYear, text = format!("{text:?}"))),
             }
         }
     };
     let retention = match field(Column::Retention)? {
         "" => None,
         text => Some(Retention::parse(text).ok_or_else(|| {
-            format!("保管期限 {text:?} 无效（如 永久、30年、10年）/ retention {text:?} is not valid (e.g. 永久, 30年, 10年)")
+            message!(
+                LedgerBadRetention,
+                text = format!("{text:?}"),
+                examples = ("永久、30年、10年", "permanent, 30 years, 10 years")
+            )
         })?),
     };
     let location = match field(Column::Location)? {
@@ -315,11 +353,9 @@ fn parse_row(
     let barcode = match field(Column::Barcode)? {
         "" => None,
         text => {
-            let barcode = Barcode::parse(text).map_err(|e| e.to_string())?;
+            let barcode = Barcode::parse(text).map_err(|e| e.message())?;
             if barcode.kind() != Kind::Box {
-                return Err(format!(
-                    "条码 {barcode} 不是档案盒条码 / barcode {barcode} is not a box barcode"
-                ));
+                return Err(message!(LedgerNotABoxBarcode, barcode = barcode));
             }
             Some(barcode)
         }
@@ -401,7 +437,7 @@ pub fn import(
                 report.rows += 1;
                 report.bad_rows.push(BadRow {
                     line: error.position().map_or(line, |p| p.line()),
-                    reason: format!("CSV 格式错误：{error} / malformed CSV: {error}"),
+                    reason: message!(LedgerMalformedCsv, reason = error.to_string()),
                 });
                 continue;
             }
@@ -414,12 +450,10 @@ pub fn import(
         if record.len() > headers.len() {
             report.bad_rows.push(BadRow {
                 line,
-                reason: format!(
-                    "该行有 {} 个字段，表头只有 {} 列 / the row has {} fields but the header has {} columns",
-                    record.len(),
-                    headers.len(),
-                    record.len(),
-                    headers.len()
+                reason: message!(
+                    LedgerTooManyFields,
+                    found = record.len(),
+                    columns = headers.len()
                 ),
             });
             continue;
@@ -434,9 +468,10 @@ pub fn import(
         if let Some(first) = seen.get(&row.archive_no) {
             report.bad_rows.push(BadRow {
                 line,
-                reason: format!(
-                    "档案号 {} 与第 {first} 行重复 / archive number {} duplicates line {first}",
-                    row.archive_no, row.archive_no
+                reason: message!(
+                    LedgerDuplicateArchiveNo,
+                    archive_no = &row.archive_no,
+                    first = first
                 ),
             });
             continue;
@@ -489,7 +524,7 @@ fn apply_chunk(
             }),
             Err(error) => report.bad_rows.push(BadRow {
                 line: *line,
-                reason: error.to_string(),
+                reason: error.message(),
             }),
         }
     }
@@ -499,7 +534,7 @@ fn apply_chunk(
     Ok(())
 }
 
-fn gap_report(series: &BTreeMap<(String, u16), Vec<u64>>, schemes: &[Scheme]) -> Vec<String> {
+fn gap_report(series: &BTreeMap<(String, u16), Vec<u64>>, schemes: &[Scheme]) -> Vec<Message> {
     const MAX_RANGES: usize = 20;
     let mut out = Vec::new();
     for ((scheme_name, year), seqs) in series {
@@ -536,20 +571,24 @@ fn gap_report(series: &BTreeMap<(String, u16), Vec<u64>>, schemes: &[Scheme]) ->
                 }
             })
             .collect();
-        let more = if ranges.len() > MAX_RANGES {
-            format!(
-                " …（另有 {} 段 / {} more ranges）",
-                ranges.len() - MAX_RANGES,
-                ranges.len() - MAX_RANGES
+        let series = scheme.series_label(*year);
+        let ranges_shown = shown.join(", ");
+        out.push(if ranges.len() > MAX_RANGES {
+            message!(
+                LedgerGapTruncated,
+                series = series,
+                missing = missing,
+                ranges = ranges_shown,
+                more = ranges.len() - MAX_RANGES
             )
         } else {
-            String::new()
-        };
-        out.push(format!(
-            "{}：缺 {missing} 号 / {missing} missing: {}{more}",
-            scheme.series_label(*year),
-            shown.join(", ")
-        ));
+            message!(
+                LedgerGap,
+                series = series,
+                missing = missing,
+                ranges = ranges_shown
+            )
+        });
     }
     out
 }
@@ -651,6 +690,7 @@ fn csv_io(error: csv::Error) -> LedgerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Code;
 
     #[test]
     fn headers_in_both_languages() {
@@ -692,12 +732,27 @@ mod tests {
         series.insert(("loan".to_owned(), 2012), vec![1, 2, 6, 8, 3]);
         let gaps = gap_report(&series, std::slice::from_ref(&scheme));
         assert_eq!(gaps.len(), 1);
-        assert!(
-            gaps[0].contains("2012鸿借字第004号 – 2012鸿借字第005号"),
-            "{}",
-            gaps[0]
+        let gap = &gaps[0];
+        assert_eq!(gap.code, Code::LedgerGap);
+        assert_eq!(
+            gap.text.en,
+            "2012鸿借字第*号: 3 missing: 2012鸿借字第004号 – 2012鸿借字第005号, 2012鸿借字第007号"
         );
-        assert!(gaps[0].contains("2012鸿借字第007号"), "{}", gaps[0]);
-        assert!(gaps[0].contains("3 missing"), "{}", gaps[0]);
+        assert_eq!(
+            gap.text.zh,
+            "2012鸿借字第*号：缺 3 号：2012鸿借字第004号 – 2012鸿借字第005号, 2012鸿借字第007号"
+        );
+    }
+
+    #[test]
+    fn more_than_twenty_gaps_are_cut_short_and_counted() {
+        let scheme = Scheme::new("loan", "{year}鸿借字第{seq:03}号").expect("valid");
+        let mut series = BTreeMap::new();
+        series.insert(("loan".to_owned(), 2012), (1..=25).map(|n| n * 2).collect());
+        let gaps = gap_report(&series, std::slice::from_ref(&scheme));
+        assert_eq!(gaps.len(), 1);
+        assert_eq!(gaps[0].code, Code::LedgerGapTruncated, "{}", gaps[0]);
+        assert!(gaps[0].text.en.ends_with("(5 more ranges)"), "{}", gaps[0]);
+        assert!(gaps[0].text.zh.ends_with("（另有 5 段）"), "{}", gaps[0]);
     }
 }

@@ -977,6 +977,448 @@ catalog! {
         "令牌 {id} 已吊销",
         "token {id} revoked"
     }
+
+    // Labels and printers.
+    LabelPdfTitle = "label.pdf_title" {
+        "档案标签",
+        "Archive station labels"
+    }
+    LabelMissingField = "label.missing_field" {
+        "标签 {template} 缺少字段 {field}",
+        "label {template} needs a value for `{field}`"
+    }
+    LabelCode128Invalid = "label.code128_invalid" {
+        "标签 {template} 第 {element} 个元素：{problem}",
+        "label {template}, element {element}: {problem}"
+    }
+    LabelCode128Empty = "label.code128_empty" {
+        "条码内容为空",
+        "the Code 128 value is empty"
+    }
+    LabelCode128Character = "label.code128_character" {
+        "条码不能包含字符 {ch}（仅限可打印 ASCII）",
+        "a Code 128 label value cannot contain {ch} (printable ASCII only)"
+    }
+    LabelCode128Encoder = "label.code128_encoder" {
+        "条码 {value} 编码失败",
+        "the Code 128 encoder refused {value}"
+    }
+    LabelBarcodeTooWide = "label.barcode_too_wide" {
+        "标签 {template} 第 {element} 个元素的条码 {value} 太长，需要 {needed_mm} mm，只有 {width_mm} mm",
+        "label {template}, element {element}: barcode {value} needs {needed_mm} mm, the box is {width_mm} mm"
+    }
+    LabelQrFailed = "label.qr_failed" {
+        "标签 {template} 第 {element} 个元素的二维码无法生成：{problem}",
+        "label {template}, element {element}: QR code: {problem}"
+    }
+    LabelQrUnencodable = "label.qr_unencodable" {
+        "内容无法编码（{reason}）",
+        "the value cannot be encoded ({reason})"
+    }
+    LabelQrDoesNotFit = "label.qr_does_not_fit" {
+        "{side}×{side} 个模块在 {dpi} dpi 下放不进 {size} mm",
+        "{side}×{side} modules do not fit in {size} mm at {dpi} dpi"
+    }
+    LabelMissingGlyph = "label.missing_glyph" {
+        "字体 {font} 缺少字符 {ch}",
+        "font {font} has no glyph for {ch}"
+    }
+    LabelUnsupportedDpi = "label.unsupported_dpi" {
+        "不支持的分辨率 {dpi} dpi（100–600）",
+        "unsupported resolution {dpi} dpi (100–600)"
+    }
+    LabelNoLabels = "label.no_labels" {
+        "没有要打印的标签",
+        "no labels to render"
+    }
+    LabelFontMissing = "label.font_missing" {
+        "找不到标签字体 {path}：请安装文泉驿微米黑（sudo apt-get install fonts-wqy-microhei）或在配置中指定字体文件（{reason}）",
+        "label font not found at {path}: install WenQuanYi Micro Hei (sudo apt-get install fonts-wqy-microhei) or configure a TrueType font path ({reason})"
+    }
+    LabelFontInvalid = "label.font_invalid" {
+        "字体文件 {path} 无法解析（第 {face} 个字体）",
+        "{path} is not a usable TrueType font (face {face})"
+    }
+    LabelCode128ReadBack = "label.code128_read_back" {
+        "标签 {template} 第 {element} 个元素的条码读回失败（应为 {expected}，读到 {found}）",
+        "label {template}, element {element}: Code 128 reads back as {found}, expected {expected}"
+    }
+    LabelQrReadBack = "label.qr_read_back" {
+        "标签 {template} 第 {element} 个元素的二维码读回失败（应为 {expected}）：{problem}",
+        "label {template}, element {element}: QR code does not read back as {expected}: {problem}"
+    }
+    LabelQrNoSymbol = "label.qr_no_symbol" {
+        "找不到二维码",
+        "no QR symbol found"
+    }
+    LabelQrUndecodable = "label.qr_undecodable" {
+        "二维码无法解码（{reason}）",
+        "the symbol does not decode ({reason})"
+    }
+    LabelQrDecodedOther = "label.qr_decoded_other" {
+        "读到 {found}",
+        "decoded {found}"
+    }
+    LabelTemplateInvalid = "label.template_invalid" {
+        "标签模板 {origin} 第 {line} 行有误：{problem}",
+        "{origin}:{line}: label template error: {problem}"
+    }
+    LabelTemplatesUnreadable = "label.templates_unreadable" {
+        "读取标签模板 {path} 失败：{reason}",
+        "cannot read label templates at {path}: {reason}"
+    }
+    PrinterWrongLanguage = "printer.wrong_language" {
+        "打印机 {printer} 只接受 {expected} 作业，收到 {got}",
+        "printer {printer} takes {expected} jobs, not {got}"
+    }
+    PrinterConnectFailed = "printer.connect_failed" {
+        "无法连接打印机 {printer}（{transport}）：{reason}",
+        "cannot reach printer {printer} ({transport}): {reason}"
+    }
+    PrinterWriteFailed = "printer.write_failed" {
+        "向打印机 {printer}（{transport}）发送失败：{reason}",
+        "writing to printer {printer} ({transport}) failed: {reason}"
+    }
+    PrinterTimeout = "printer.timeout" {
+        "打印机 {printer}（{transport}）{step}超时（{after}）",
+        "printer {printer} ({transport}) timed out {step} (after {after})"
+    }
+    PrinterNoAnswer = "printer.no_answer" {
+        "打印机 {printer}（{transport}）在 {after} 内未回应状态查询（缺纸、缺碳带、打印头打开或离线）",
+        "printer {printer} ({transport}) did not answer ~HS within {after} (out of media or ribbon, head open, or offline)"
+    }
+    PrinterReadFailed = "printer.read_failed" {
+        "读取打印机 {printer}（{transport}）状态失败：{reason}",
+        "reading the status of printer {printer} ({transport}) failed: {reason}"
+    }
+    PrinterBadStatus = "printer.bad_status" {
+        "打印机 {printer}（{transport}）的状态应答无效：{reason}",
+        "printer {printer} ({transport}) sent a malformed status: {reason}"
+    }
+    PrinterFaulted = "printer.faulted" {
+        "打印机 {printer}（{transport}）故障：{faults}",
+        "printer {printer} ({transport}) faulted: {faults}"
+    }
+    PrinterStatusUnsupported = "printer.status_unsupported" {
+        "打印机 {printer}（{transport}）不支持状态查询（只有经 tcp 或串口连接的 ZPL 打印机支持）",
+        "printer {printer} ({transport}) cannot report its status (only ZPL over tcp or serial can)"
+    }
+    PrinterLpSpawnFailed = "printer.lp_spawn_failed" {
+        "无法运行 lp 提交到打印机 {printer}（{transport}）：{reason}",
+        "cannot run lp for printer {printer} ({transport}): {reason}"
+    }
+    PrinterLpRefused = "printer.lp_refused" {
+        "CUPS 拒绝了打印机 {printer}（{transport}）的作业：{reason}",
+        "CUPS refused the job for printer {printer} ({transport}): {reason}"
+    }
+    PrinterFileFailed = "printer.file_failed" {
+        "打印机 {printer}（{transport}）写入文件 {path} 失败：{reason}",
+        "printer {printer} ({transport}): writing {path} failed: {reason}"
+    }
+    PrinterBadJobName = "printer.bad_job_name" {
+        "打印机 {printer}：作业名 {name} 不能用作文件名",
+        "printer {printer}: job name {name} cannot be a file name"
+    }
+    PrinterPaperOut = "printer.paper_out" {
+        "打印机缺纸",
+        "printer out of paper"
+    }
+    PrinterRibbonOut = "printer.ribbon_out" {
+        "打印机缺碳带",
+        "printer out of ribbon"
+    }
+    PrinterHeadOpen = "printer.head_open" {
+        "打印头未合上",
+        "print head open"
+    }
+    PrinterPaused = "printer.paused" {
+        "打印机已暂停",
+        "printer paused"
+    }
+    PrinterOverTemperature = "printer.over_temperature" {
+        "打印头过热",
+        "print head over temperature"
+    }
+    PrinterDiagnosticMode = "printer.diagnostic_mode" {
+        "打印机处于通信诊断模式",
+        "printer in communications diagnostic mode"
+    }
+    PrinterUnderTemperature = "printer.under_temperature" {
+        "打印头温度过低",
+        "print head under temperature"
+    }
+    PrinterCorruptRam = "printer.corrupt_ram" {
+        "打印机配置丢失",
+        "printer configuration lost"
+    }
+    PrinterBufferFull = "printer.buffer_full" {
+        "打印机接收缓冲区已满",
+        "printer receive buffer full"
+    }
+    ConnectEmpty = "connect.empty" {
+        "打印机连接地址为空",
+        "the printer's connect address is empty"
+    }
+    ConnectMissingScheme = "connect.missing_scheme" {
+        "连接地址 {text} 缺少类型，应以 tcp://、serial://、cups:// 或 dir:// 开头",
+        "connect address {text} has no scheme: start it with tcp://, serial://, cups:// or dir://"
+    }
+    ConnectUnknownScheme = "connect.unknown_scheme" {
+        "连接地址 {text} 的类型 {scheme} 不受支持，可用 tcp、serial、cups、dir",
+        "connect address {text}: unknown scheme {scheme} (use tcp, serial, cups or dir)"
+    }
+    ConnectMissingHost = "connect.missing_host" {
+        "连接地址 {text} 缺少主机名或 IP 地址",
+        "connect address {text} lacks a host name or IP address"
+    }
+    ConnectBadPort = "connect.bad_port" {
+        "连接地址 {text} 的端口 {port} 无效，应为 1–65535",
+        "connect address {text}: port {port} is not a number from 1 to 65535"
+    }
+    ConnectUnexpectedPath = "connect.unexpected_path" {
+        "连接地址 {text}：tcp:// 后只能是 主机:端口",
+        "connect address {text}: tcp:// takes only host:port"
+    }
+    ConnectMissingPath = "connect.missing_path" {
+        "连接地址 {text} 缺少路径",
+        "connect address {text} lacks a path"
+    }
+    ConnectSerialNotAbsolute = "connect.serial_not_absolute" {
+        "连接地址 {text}：串口路径须为绝对路径，如 serial:///dev/ttyUSB1（三个斜杠）",
+        "connect address {text}: the serial port needs an absolute path, e.g. serial:///dev/ttyUSB1 (three slashes)"
+    }
+    ConnectBadOption = "connect.bad_option" {
+        "连接地址 {text}：选项 {option} 无效（可用 baud=9600 等）",
+        "connect address {text}: option {option} is unknown or invalid (known: baud=9600, ...)"
+    }
+    ConnectBadQueue = "connect.bad_queue" {
+        "连接地址 {text}：CUPS 队列名 {queue} 无效（不能为空，不能含空格、/ \\ ? ' \" #）",
+        "connect address {text}: CUPS queue name {queue} is invalid (empty, or contains space, / \\ ? ' \" #)"
+    }
+
+    // Ledger import.
+    LedgerBadEncoding = "ledger.bad_encoding" {
+        "文件不是有效的 {encoding} 文本（第 {line} 行附近）",
+        "the file is not valid {encoding} text (near line {line})"
+    }
+    LedgerMissingColumn = "ledger.missing_column" {
+        "缺少必需的列：{missing}（表头为：{found}）",
+        "required column missing: {missing} (headers are: {found})"
+    }
+    LedgerDuplicateColumn = "ledger.duplicate_column" {
+        "列 {column} 出现了两次",
+        "column {column} appears twice"
+    }
+    LedgerEmpty = "ledger.empty" {
+        "文件为空或没有表头",
+        "the file is empty or has no header row"
+    }
+    LedgerTooLarge = "ledger.too_large" {
+        "文件超过 {max} 字节",
+        "the file is larger than {max} bytes"
+    }
+    LedgerBadHeader = "ledger.bad_header" {
+        "表头无法解析：{reason}",
+        "the header row cannot be parsed: {reason}"
+    }
+    LedgerInterrupted = "ledger.interrupted" {
+        "第 {line} 行之前的 {created} 个新档案已导入并保留，其后未导入：{reason}",
+        "the {created} new boxes before line {line} were imported and are kept; nothing after: {reason}"
+    }
+    LedgerWriteFailed = "ledger.write_failed" {
+        "写出失败：{reason}",
+        "writing failed: {reason}"
+    }
+    LedgerFieldTooLong = "ledger.field_too_long" {
+        "{column}字段过长",
+        "{column} is absurdly long"
+    }
+    LedgerMultilineField = "ledger.multiline_field" {
+        "字段跨越多行：可能有未闭合的引号",
+        "a field spans several lines: probably an unclosed quote"
+    }
+    LedgerBadYear = "ledger.bad_year" {
+        "年度 {text} 无效（应为 1900–2200 的年份）",
+        "year {text} is not a year between 1900 and 2200"
+    }
+    LedgerBadRetention = "ledger.bad_retention" {
+        "保管期限 {text} 无效（如 {examples}）",
+        "retention {text} is not valid (e.g. {examples})"
+    }
+    LedgerNotABoxBarcode = "ledger.not_a_box_barcode" {
+        "条码 {barcode} 不是档案盒条码",
+        "barcode {barcode} is not a box barcode"
+    }
+    LedgerMalformedCsv = "ledger.malformed_csv" {
+        "CSV 格式错误：{reason}",
+        "malformed CSV: {reason}"
+    }
+    LedgerTooManyFields = "ledger.too_many_fields" {
+        "该行有 {found} 个字段，表头只有 {columns} 列",
+        "the row has {found} fields but the header has {columns} columns"
+    }
+    LedgerDuplicateArchiveNo = "ledger.duplicate_archive_no" {
+        "档案号 {archive_no} 与第 {first} 行重复",
+        "archive number {archive_no} duplicates line {first}"
+    }
+    LedgerGap = "ledger.gap" {
+        "{series}：缺 {missing} 号：{ranges}",
+        "{series}: {missing} missing: {ranges}"
+    }
+    LedgerGapTruncated = "ledger.gap_truncated" {
+        "{series}：缺 {missing} 号：{ranges} …（另有 {more} 段）",
+        "{series}: {missing} missing: {ranges} … ({more} more ranges)"
+    }
+
+    // station.toml.
+    ConfigReadFailed = "config.read_failed" {
+        "无法读取配置文件 {path}：{reason}",
+        "cannot read config file {path}: {reason}"
+    }
+    ConfigSyntax = "config.syntax" {
+        "配置文件 {path} 第 {line} 行第 {column} 列有误（{text}）：{detail}",
+        "config file {path} is invalid at line {line}, column {column} ({text}): {detail}"
+    }
+    ConfigSyntaxUnplaced = "config.syntax_unplaced" {
+        "配置文件 {path} 有误：{detail}",
+        "config file {path} is invalid: {detail}"
+    }
+    ConfigInvalidValue = "config.invalid_value" {
+        "配置文件 {path} 第 {line} 行的 {key} 有误：{problem}",
+        "config file {path}, line {line}, key {key}: {problem}"
+    }
+    ConfigInvalidValueUnplaced = "config.invalid_value_unplaced" {
+        "配置项 {key} 有误（{path}）：{problem}",
+        "setting {key} ({path}) is wrong: {problem}"
+    }
+    ConfigOutOfRange = "config.out_of_range" {
+        "{value} 不在 {min}–{max} 之间",
+        "{value} is not between {min} and {max}"
+    }
+    ConfigNameEmpty = "config.name_empty" {
+        "名称为空",
+        "the name is empty"
+    }
+    ConfigNameTwice = "config.name_twice" {
+        "名称 {name} 已被另一{what}使用",
+        "the name {name} is used by another {what}"
+    }
+    ConfigUnknownPrinter = "config.unknown_printer" {
+        "打印机 {printer} 未定义（已定义：{known}）",
+        "printer {printer} is not defined (defined: {known})"
+    }
+    ConfigUnknownIntakeScheme = "config.unknown_intake_scheme" {
+        "{name} 不是已配置或本站添加的编号方案",
+        "{name} names no configured or station-managed scheme"
+    }
+
+    // The command line and the control socket.
+    CliError = "cli.error" {
+        "错误",
+        "error"
+    }
+    CliImporting = "cli.importing" {
+        "导入",
+        "importing"
+    }
+    ControlBackupFailed = "control.backup_failed" {
+        "备份任务失败",
+        "the backup task failed"
+    }
+    ControlPrintFailed = "control.print_failed" {
+        "打印任务失败",
+        "the print task failed"
+    }
+    ControlMalformedRequest = "control.malformed_request" {
+        "请求格式错误：{detail}",
+        "malformed request: {detail}"
+    }
+    ControlUnknownRequest = "control.unknown_request" {
+        "无法识别的请求",
+        "unrecognised request"
+    }
+
+    // Label templates: what is wrong in a template file.
+    TemplateUnreadable = "template.unreadable" {
+        "无法读取模板：{detail}",
+        "cannot read the template: {detail}"
+    }
+    TemplateNotMillimetres = "template.not_millimetres" {
+        "`{key}` 应为非负的毫米数，而不是 {number}",
+        "`{key}` must be a non-negative number of mm, not {number}"
+    }
+    TemplateNeedsKey = "template.needs_key" {
+        "{kind} 元素缺少 `{key}`",
+        "{kind} element needs `{key}`"
+    }
+    TemplateNotPositive = "template.not_positive" {
+        "`{key}` 必须大于 0 mm",
+        "`{key}` must be greater than 0 mm"
+    }
+    TemplateUnclosedPlaceholder = "template.unclosed_placeholder" {
+        "{text} 中的占位符 `{{{name}` 没有闭合",
+        "unclosed placeholder `{{{name}` in {text}"
+    }
+    TemplateUnknownPlaceholder = "template.unknown_placeholder" {
+        "未知占位符 `{{{name}}}`（可用：{known}）",
+        "unknown placeholder `{{{name}}}` (known: {known})"
+    }
+    TemplateStrayBrace = "template.stray_brace" {
+        "{text} 中有多余的 `}}`（花括号本身请写 `}}}}`）",
+        "stray `}}` in {text} (write `}}}}` for a brace)"
+    }
+    TemplateLabelSize = "template.label_size" {
+        "标签{dimension} {value} mm 不在 0–{max} mm 之间",
+        "label {dimension} {value} mm is not in 0–{max} mm"
+    }
+    TemplateNoName = "template.no_name" {
+        "标签名称为空",
+        "label name is empty"
+    }
+    TemplateUnknownPage = "template.unknown_page" {
+        "未知的纸张 `{page}`（可用 A4、A5、letter，或 page_width + page_height）",
+        "unknown page `{page}` (A4, A5, letter, or page_width + page_height)"
+    }
+    TemplateSheetPage = "template.sheet_page" {
+        "sheet 需要 `page`，或同时给出 `page_width` 和 `page_height`",
+        "sheet needs either `page` or both `page_width` and `page_height`"
+    }
+    TemplateSheetEmpty = "template.sheet_empty" {
+        "sheet 至少需要一列一行",
+        "sheet needs at least one column and one row"
+    }
+    TemplateSheetOverlap = "template.sheet_overlap" {
+        "sheet 的间距小于标签：标签会重叠",
+        "sheet pitch is smaller than the label: labels would overlap"
+    }
+    TemplateSheetTooBig = "template.sheet_too_big" {
+        "{columns}×{rows} 个标签放不进 {page_width}×{page_height} mm 的纸（需要 {right}×{bottom} mm）",
+        "{columns}×{rows} labels do not fit the {page_width}×{page_height} mm page (they reach {right}×{bottom} mm)"
+    }
+    TemplateUnknownKind = "template.unknown_kind" {
+        "未知的元素类型 `{kind}`（可用：text、code128、qr、line、frame）",
+        "unknown element kind `{kind}` (known: text, code128, qr, line, frame)"
+    }
+    TemplateKeyNotApplicable = "template.key_not_applicable" {
+        "`{key}` 不适用于 {kind} 元素",
+        "`{key}` does not apply to a {kind} element"
+    }
+    TemplateUnknownAlign = "template.unknown_align" {
+        "未知的对齐方式 `{align}`（left、center、right）",
+        "unknown align `{align}` (left, center, right)"
+    }
+    TemplateModuleRange = "template.module_range" {
+        "`module` 应在 0–5 mm 之间",
+        "`module` must be between 0 and 5 mm"
+    }
+    TemplateUnknownEcc = "template.unknown_ecc" {
+        "未知的纠错等级 `{ecc}`（L、M、Q、H）",
+        "unknown ecc `{ecc}` (L, M, Q, H)"
+    }
+    TemplateOutsideLabel = "template.outside_label" {
+        "{kind} 元素延伸到 ({left}, {top})–({right}, {bottom}) mm，超出 {width}×{height} mm 的标签",
+        "{kind} element reaches ({left}, {top})–({right}, {bottom}) mm, outside the {width}×{height} mm label"
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::fs;
 use std::path::Path;
 
+use station::message::Code;
 use station::printer::{Connect, Delivery, Language, PrintError, Printer, PrinterConfig};
 
 fn printer(dir: &Path, language: Language) -> Printer {
@@ -108,13 +109,12 @@ async fn dir_printer_names_an_unwritable_directory_in_the_error() {
         .await
         .expect_err("not a directory");
     assert!(matches!(error, PrintError::File { .. }), "{error:?}");
-    let message = error.to_string();
-    assert!(message.contains("counter-labels"), "{message}");
-    assert!(
-        message.contains(&blocker.display().to_string()),
-        "{message}"
-    );
-    assert!(message.contains("写入文件"), "{message}");
+    let message = error.message();
+    assert_eq!(message.code, Code::PrinterFileFailed, "{message}");
+    for half in [&message.text.zh, &message.text.en] {
+        assert!(half.contains("counter-labels"), "{half}");
+        assert!(half.contains(&blocker.display().to_string()), "{half}");
+    }
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use firmware_bridge::zpl::PrinterStatus;
 use serialport::{SerialPort, TTYPort};
+use station::message::Code;
 use station::printer::{Connect, Delivery, Language, PrintError, Printer, PrinterConfig, Timeouts};
 
 /// A PTY pair: the printer's side (master), the path of the side the station opens, and
@@ -127,7 +128,10 @@ async fn serial_printer_on_a_missing_port_is_named_in_the_error() {
         .await
         .expect_err("no such port");
     assert!(matches!(error, PrintError::Connect { .. }), "{error:?}");
-    let message = error.to_string();
-    assert!(message.contains("zebra-serial"), "{message}");
-    assert!(message.contains(&path.display().to_string()), "{message}");
+    let message = error.message();
+    assert_eq!(message.code, Code::PrinterConnectFailed, "{message}");
+    for half in [&message.text.zh, &message.text.en] {
+        assert!(half.contains("zebra-serial"), "{half}");
+        assert!(half.contains(&path.display().to_string()), "{half}");
+    }
 }

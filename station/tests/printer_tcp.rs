@@ -4,7 +4,10 @@
 use std::time::Duration;
 
 use firmware_bridge::zpl::{Condition, PrinterStatus};
-use station::printer::{Delivery, Language, PrintError, Printer, PrinterConfig, Timeouts};
+use station::message::Code;
+use station::printer::{
+    condition_message, Delivery, Language, PrintError, Printer, PrinterConfig, Timeouts,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -180,18 +183,20 @@ async fn faulted_message_names_printer_transport_and_faults() {
     let zebra = FakeZebra::start(Answer::Status(status)).await;
     let printer = zebra.printer(quick());
     let error = printer.ready().await.expect_err("faulted");
-    let message = error.to_string();
+    let message = error.message();
+    assert_eq!(message.code, Code::PrinterFaulted, "{message}");
     let transport = format!("tcp://127.0.0.1:{}", zebra.port);
-    assert!(message.contains("zebra-1"), "{message}");
-    assert!(message.contains(&transport), "{message}");
-    assert!(
-        message.contains("打印机缺纸 / printer out of paper"),
-        "{message}"
-    );
-    assert!(
-        message.contains("打印头未合上 / print head open"),
-        "{message}"
-    );
+    let paper_out = condition_message(Condition::PaperOut).text;
+    let head_open = condition_message(Condition::HeadOpen).text;
+    for (half, paper_out, head_open) in [
+        (&message.text.zh, &paper_out.zh, &head_open.zh),
+        (&message.text.en, &paper_out.en, &head_open.en),
+    ] {
+        assert!(half.contains("zebra-1"), "{half}");
+        assert!(half.contains(&transport), "{half}");
+        assert!(half.contains(paper_out.as_str()), "{half}");
+        assert!(half.contains(head_open.as_str()), "{half}");
+    }
 }
 
 #[tokio::test]
@@ -285,13 +290,12 @@ async fn an_unreachable_printer_is_named_with_its_address() {
         .await
         .expect_err("nothing listens");
     assert!(matches!(error, PrintError::Connect { .. }), "{error:?}");
-    let message = error.to_string();
-    assert!(message.contains("zebra-2"), "{message}");
-    assert!(
-        message.contains(&format!("tcp://127.0.0.1:{port}")),
-        "{message}"
-    );
-    assert!(message.contains("无法连接打印机"), "{message}");
+    let message = error.message();
+    assert_eq!(message.code, Code::PrinterConnectFailed, "{message}");
+    for half in [&message.text.zh, &message.text.en] {
+        assert!(half.contains("zebra-2"), "{half}");
+        assert!(half.contains(&format!("tcp://127.0.0.1:{port}")), "{half}");
+    }
 }
 
 #[tokio::test]

@@ -16,18 +16,31 @@ pub(crate) enum Run {
 }
 
 /// Code 128 cannot carry this value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Code128Error {
     /// Empty value.
-    #[error("条码内容为空 / Code 128 value is empty")]
     Empty,
     /// A character outside printable ASCII.
-    #[error("条码不能包含字符 {0:?}（仅限可打印 ASCII）/ Code 128 label value cannot contain {0:?} (printable ASCII only)")]
     Character(char),
     /// The encoder refused the value.
-    #[error("条码编码失败 / Code 128 encoder refused {0:?}")]
     Encoder(String),
 }
+
+impl Code128Error {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            Code128Error::Empty => message!(LabelCode128Empty),
+            Code128Error::Character(ch) => message!(LabelCode128Character, ch = format!("{ch:?}")),
+            Code128Error::Encoder(value) => {
+                message!(LabelCode128Encoder, value = format!("{value:?}"))
+            }
+        }
+    }
+}
+
+crate::message::display_by_message!(Code128Error);
 
 /// Splits `value` into code-set runs: set C for digit runs of ≥ 4 (≥ 2 for a whole value of
 /// digits, ≥ 4 at either end, ≥ 6 in the middle, as the switch costs a symbol each way).

@@ -14,14 +14,9 @@ use ab_glyph::{Font, FontArc, GlyphId, PxScale, ScaleFont};
 pub const DEFAULT_FONT_PATH: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
 
 /// The font could not be used.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum FontError {
     /// The font file does not exist or cannot be read.
-    #[error(
-        "找不到标签字体 {path}：请安装文泉驿微米黑（sudo apt-get install fonts-wqy-microhei）或在配置中指定字体文件 / \
-         label font not found at {path}: install WenQuanYi Micro Hei (sudo apt-get install fonts-wqy-microhei) \
-         or configure a TrueType font path ({source})"
-    )]
     Missing {
         /// The path tried.
         path: PathBuf,
@@ -29,7 +24,6 @@ pub enum FontError {
         source: std::io::Error,
     },
     /// The file is not a usable TrueType/OpenType font (or has no such face).
-    #[error("字体文件无法解析 / {path} is not a usable TrueType font (face {face})")]
     Invalid {
         /// The path tried.
         path: PathBuf,
@@ -37,6 +31,29 @@ pub enum FontError {
         face: u32,
     },
 }
+
+impl FontError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        use crate::message;
+        match self {
+            FontError::Missing { path, source } => message!(
+                LabelFontMissing,
+                path = path.display().to_string(),
+                reason = source
+            ),
+            FontError::Invalid { path, face } => {
+                message!(
+                    LabelFontInvalid,
+                    path = path.display().to_string(),
+                    face = face
+                )
+            }
+        }
+    }
+}
+
+crate::message::display_by_message!(FontError);
 
 /// A rasterised glyph: coverage-thresholded 1-bit pixels, positioned relative to the pen.
 #[derive(Debug, Clone)]

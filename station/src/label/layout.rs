@@ -186,7 +186,7 @@ pub(crate) fn resolve(
                     .map_err(|error| RenderError::Qr {
                         template: template.name.clone(),
                         element: index + 1,
-                        problem: error.to_string(),
+                        problem: crate::message!(LabelQrUnencodable, reason = error.to_string()),
                     })?;
                 let side = code.width();
                 let module_dots =
@@ -195,8 +195,11 @@ pub(crate) fn resolve(
                     return Err(RenderError::Qr {
                         template: template.name.clone(),
                         element: index + 1,
-                        problem: format!(
-                            "{side}×{side} modules do not fit in {size} mm at {dpi} dpi"
+                        problem: crate::message!(
+                            LabelQrDoesNotFit,
+                            side = side,
+                            size = size.to_string(),
+                            dpi = dpi
                         ),
                     });
                 }

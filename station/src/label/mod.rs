@@ -45,6 +45,9 @@ mod zpl;
 
 use std::collections::BTreeMap;
 
+use crate::message;
+use crate::message::{display_by_message, Message};
+
 pub use code128::Code128Error;
 pub use font::{FontError, Fonts, DEFAULT_FONT_PATH};
 pub use pdf::{render_pdf, PDF_DPI};
@@ -96,10 +99,9 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for LabelData {
 }
 
 /// A label could not be rendered.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RenderError {
     /// The data lacks a field the template uses.
-    #[error("标签 {template} 缺少字段 {field} / label {template} needs a value for `{field}`")]
     MissingField {
         /// Template name.
         template: String,
@@ -107,7 +109,6 @@ pub enum RenderError {
         field: String,
     },
     /// The Code 128 value cannot be encoded.
-    #[error("标签 {template} 第 {element} 个元素 / label {template}, element {element}: {source}")]
     Code128 {
         /// Template name.
         template: String,
@@ -117,10 +118,6 @@ pub enum RenderError {
         source: Code128Error,
     },
     /// The barcode does not fit its box even at one dot per module.
-    #[error(
-        "标签 {template} 第 {element} 个元素的条码 {value:?} 太长，需要 {needed_mm:.1} mm，只有 {width_mm} mm / \
-         label {template}, element {element}: barcode {value:?} needs {needed_mm:.1} mm, the box is {width_mm} mm"
-    )]
     BarcodeTooWide {
         /// Template name.
         template: String,
@@ -134,17 +131,15 @@ pub enum RenderError {
         width_mm: f64,
     },
     /// The QR value cannot be encoded or does not fit.
-    #[error("标签 {template} 第 {element} 个元素的二维码无法生成 / label {template}, element {element}: QR code: {problem}")]
     Qr {
         /// Template name.
         template: String,
         /// 1-based element number.
         element: usize,
         /// Why.
-        problem: String,
+        problem: Message,
     },
     /// The font lacks a character.
-    #[error("字体 {font} 缺少字符 {ch:?} / font {font} has no glyph for {ch:?}")]
     Glyph {
         /// The character.
         ch: char,
@@ -152,19 +147,69 @@ pub enum RenderError {
         font: String,
     },
     /// A resolution outside 100–600 dpi.
-    #[error("不支持的分辨率 {0} dpi / unsupported resolution {0} dpi (100–600)")]
     Dpi(u32),
     /// `render_pdf` was given no labels.
-    #[error("没有要打印的标签 / no labels to render")]
     NoLabels,
-    /// The font could not be loaded or parsed.
-    #[error("{0}")]
-    Font(String),
+    /// The font could not be loaded or parsed: what [`FontError::message`] says.
+    Font(Message),
 }
+
+impl RenderError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            RenderError::MissingField { template, field } => {
+                message!(LabelMissingField, template = template, field = field)
+            }
+            RenderError::Code128 {
+                template,
+                element,
+                source,
+            } => message!(
+                LabelCode128Invalid,
+                template = template,
+                element = element,
+                problem = source.message()
+            ),
+            RenderError::BarcodeTooWide {
+                template,
+                element,
+                value,
+                needed_mm,
+                width_mm,
+            } => message!(
+                LabelBarcodeTooWide,
+                template = template,
+                element = element,
+                value = format!("{value:?}"),
+                needed_mm = format!("{needed_mm:.1}"),
+                width_mm = width_mm.to_string()
+            ),
+            RenderError::Qr {
+                template,
+                element,
+                problem,
+            } => message!(
+                LabelQrFailed,
+                template = template,
+                element = element,
+                problem = problem.clone()
+            ),
+            RenderError::Glyph { ch, font } => {
+                message!(LabelMissingGlyph, font = font, ch = format!("{ch:?}"))
+            }
+            RenderError::Dpi(dpi) => message!(LabelUnsupportedDpi, dpi = dpi),
+            RenderError::NoLabels => message!(LabelNoLabels),
+            RenderError::Font(message) => message.clone(),
+        }
+    }
+}
+
+display_by_message!(RenderError);
 
 impl From<FontError> for RenderError {
     fn from(error: FontError) -> Self {
-        RenderError::Font(error.to_string())
+        RenderError::Font(error.message())
     }
 }
 

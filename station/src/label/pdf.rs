@@ -11,6 +11,7 @@ use printpdf::{
 use super::layout::{self, Item, Layout, MM_PER_INCH};
 use super::template::{Sheet, Template};
 use super::{Fonts, LabelData, RenderError};
+use crate::message::Code;
 
 /// The resolution PDF geometry is snapped to (bar and QR modules in whole 1/300 inch).
 pub const PDF_DPI: u32 = 300;
@@ -26,7 +27,7 @@ pub fn render_pdf(
     if labels.is_empty() {
         return Err(RenderError::NoLabels);
     }
-    let mut document = PdfDocument::new("Archive station labels / 档案标签");
+    let mut document = PdfDocument::new(&Code::LabelPdfTitle.message().text.joined());
     let font_id = document.add_font(fonts.pdf_font()?);
     let font = PdfFontHandle::External(font_id);
     let mut pages: Vec<PdfPage> = Vec::new();

@@ -9,6 +9,8 @@ use super::code128;
 use super::layout::{self, Item, Layout};
 use super::template::Template;
 use super::{LabelData, RenderError};
+use crate::message;
+use crate::message::{display_by_message, Arg, Code, IntoArg, Message};
 
 /// Ways to damage a label on purpose, so tests can prove the check refuses bad labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,16 +25,11 @@ pub enum Tamper {
 }
 
 /// The label would not scan back to its own values.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ReadBackError {
     /// The label could not be laid out at all.
-    #[error(transparent)]
-    Render(#[from] RenderError),
+    Render(RenderError),
     /// A Code 128 symbol did not decode to its value.
-    #[error(
-        "标签 {template} 第 {element} 个元素的条码读回失败（应为 {expected:?}，读到 {found:?}）/ \
-         label {template}, element {element}: Code 128 reads back as {found:?}, expected {expected:?}"
-    )]
     Code128 {
         /// Template name.
         template: String,
@@ -44,10 +41,6 @@ pub enum ReadBackError {
         found: Option<String>,
     },
     /// A QR symbol did not decode to its value.
-    #[error(
-        "标签 {template} 第 {element} 个元素的二维码读回失败（应为 {expected:?}）：{problem} / \
-         label {template}, element {element}: QR code does not read back as {expected:?}: {problem}"
-    )]
     Qr {
         /// Template name.
         template: String,
@@ -56,8 +49,57 @@ pub enum ReadBackError {
         /// The value it should carry.
         expected: String,
         /// What went wrong (decoded something else, or nothing).
-        problem: String,
+        problem: Message,
     },
+}
+
+impl ReadBackError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            ReadBackError::Render(error) => error.message(),
+            ReadBackError::Code128 {
+                template,
+                element,
+                expected,
+                found,
+            } => {
+                let found = match found {
+                    Some(text) => Arg::Same(format!("{text:?}")),
+                    None => Arg::Pair("无", "nothing"),
+                };
+                Message::fill(
+                    Code::LabelCode128ReadBack,
+                    &[
+                        ("template", template.into_arg()),
+                        ("element", element.into_arg()),
+                        ("expected", format!("{expected:?}").into_arg()),
+                        ("found", found),
+                    ],
+                )
+            }
+            ReadBackError::Qr {
+                template,
+                element,
+                expected,
+                problem,
+            } => message!(
+                LabelQrReadBack,
+                template = template,
+                element = element,
+                expected = format!("{expected:?}"),
+                problem = problem.clone()
+            ),
+        }
+    }
+}
+
+display_by_message!(ReadBackError);
+
+impl From<RenderError> for ReadBackError {
+    fn from(error: RenderError) -> Self {
+        ReadBackError::Render(error)
+    }
 }
 
 /// Checks that every barcode and QR code on the label decodes to exactly its value when
@@ -154,10 +196,12 @@ pub fn read_back_with(
                 );
                 let grids = image.detect_grids();
                 let problem = match grids.first().map(|grid| grid.decode()) {
-                    None => "no QR symbol found / 找不到二维码".to_string(),
-                    Some(Err(error)) => format!("{error}"),
+                    None => message!(LabelQrNoSymbol),
+                    Some(Err(error)) => message!(LabelQrUndecodable, reason = error.to_string()),
                     Some(Ok((_, text))) if text == *value => continue,
-                    Some(Ok((_, text))) => format!("decoded {text:?}"),
+                    Some(Ok((_, text))) => {
+                        message!(LabelQrDecodedOther, found = format!("{text:?}"))
+                    }
                 };
                 return Err(ReadBackError::Qr {
                     template: template.name.clone(),

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::message;
+use crate::message::Message;
+
 /// Largest label side in mm (a label is rasterised whole for the read-back check).
 pub const MAX_LABEL_MM: f64 = 300.0;
 
@@ -60,16 +63,29 @@ const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// A template that failed to load: which file, which line, what is wrong.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{origin}:{line}: 标签模板错误 / label template error: {problem}")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TemplateError {
     /// Where the text came from (a file path or `builtin:box.toml`).
     pub origin: String,
     /// 1-based line of the offending entry (0 when the problem is not tied to a line).
     pub line: usize,
     /// What is wrong, in words a person can act on.
-    pub problem: String,
+    pub problem: Message,
 }
+
+impl TemplateError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        crate::message!(
+            LabelTemplateInvalid,
+            origin = &self.origin,
+            line = self.line,
+            problem = self.problem.clone()
+        )
+    }
+}
+
+crate::message::display_by_message!(TemplateError);
 
 /// Text alignment inside an element's box.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +137,7 @@ enum Part {
 
 impl FieldText {
     /// Parses `text`, refusing unknown or unclosed placeholders. `{{` and `}}` are literal braces.
-    pub fn parse(text: &str) -> Result<FieldText, String> {
+    pub fn parse(text: &str) -> Result<FieldText, Message> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let mut chars = text.chars().peekable();
@@ -146,12 +162,17 @@ impl FieldText {
                         name.push(inner);
                     }
                     if !closed {
-                        return Err(format!("unclosed placeholder `{{{name}` in {text:?}"));
+                        return Err(message!(
+                            TemplateUnclosedPlaceholder,
+                            name = name,
+                            text = format!("{text:?}")
+                        ));
                     }
                     if !FIELDS.contains(&name.as_str()) {
-                        return Err(format!(
-                            "unknown placeholder `{{{name}}}` (known: {})",
-                            FIELDS.join(", ")
+                        return Err(message!(
+                            TemplateUnknownPlaceholder,
+                            name = name,
+                            known = FIELDS.join(", ")
                         ));
                     }
                     if !literal.is_empty() {
@@ -159,7 +180,7 @@ impl FieldText {
                     }
                     parts.push(Part::Field(name));
                 }
-                '}' => return Err(format!("stray `}}` in {text:?} (write `}}}}` for a brace)")),
+                '}' => return Err(message!(TemplateStrayBrace, text = format!("{text:?}"))),
                 other => literal.push(other),
             }
         }
@@ -394,11 +415,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn err(&self, span: Range<usize>, problem: impl Into<String>) -> TemplateError {
+    fn err(&self, span: Range<usize>, problem: Message) -> TemplateError {
         TemplateError {
             origin: self.origin.to_string(),
             line: line_of(self.text, span.start),
-            problem: problem.into(),
+            problem,
         }
     }
 }
@@ -443,14 +464,18 @@ fn need(
             if !number.is_finite() || number < 0.0 {
                 return Err(ctx.err(
                     value.span(),
-                    format!("`{name}` must be a non-negative number of mm, not {number}"),
+                    message!(
+                        TemplateNotMillimetres,
+                        key = name,
+                        number = number.to_string()
+                    ),
                 ));
             }
             Ok(number)
         }
         None => Err(ctx.err(
             kind.span(),
-            format!("{} element needs `{name}`", kind.get_ref()),
+            message!(TemplateNeedsKey, kind = kind.get_ref(), key = name),
         )),
     }
 }
@@ -463,7 +488,7 @@ fn positive(
 ) -> Result<(), TemplateError> {
     if number <= 0.0 {
         let span = value.as_ref().map(Spanned::span).unwrap_or(0..0);
-        return Err(ctx.err(span, format!("`{name}` must be greater than 0 mm")));
+        return Err(ctx.err(span, message!(TemplateNotPositive, key = name)));
     }
     Ok(())
 }
@@ -477,7 +502,7 @@ fn field_text(
     let value = value.as_ref().ok_or_else(|| {
         ctx.err(
             kind.span(),
-            format!("{} element needs `{name}`", kind.get_ref()),
+            message!(TemplateNeedsKey, kind = kind.get_ref(), key = name),
         )
     })?;
     FieldText::parse(value.get_ref()).map_err(|problem| ctx.err(value.span(), problem))
@@ -490,7 +515,7 @@ impl Template {
         let raw: RawTemplate = toml::from_str(text).map_err(|error| TemplateError {
             origin: origin.to_string(),
             line: error.span().map_or(0, |span| line_of(text, span.start)),
-            problem: error.message().trim().to_string(),
+            problem: message!(TemplateUnreadable, detail = error.message().trim()),
         })?;
         let label = &raw.label;
         let width = *label.width.get_ref();
@@ -498,18 +523,28 @@ impl Template {
         if !(width.is_finite() && width > 0.0 && width <= MAX_LABEL_MM) {
             return Err(ctx.err(
                 label.width.span(),
-                format!("label width {width} mm is not in 0–{MAX_LABEL_MM} mm"),
+                message!(
+                    TemplateLabelSize,
+                    dimension = ("宽度", "width"),
+                    value = width.to_string(),
+                    max = MAX_LABEL_MM.to_string()
+                ),
             ));
         }
         if !(height.is_finite() && height > 0.0 && height <= MAX_LABEL_MM) {
             return Err(ctx.err(
                 label.height.span(),
-                format!("label height {height} mm is not in 0–{MAX_LABEL_MM} mm"),
+                message!(
+                    TemplateLabelSize,
+                    dimension = ("高度", "height"),
+                    value = height.to_string(),
+                    max = MAX_LABEL_MM.to_string()
+                ),
             ));
         }
         let name = label.name.get_ref().trim().to_string();
         if name.is_empty() {
-            return Err(ctx.err(label.name.span(), "label name is empty"));
+            return Err(ctx.err(label.name.span(), message!(TemplateNoName)));
         }
         let sheet = match &raw.sheet {
             None => None,
@@ -563,17 +598,9 @@ fn parse_sheet(
         (Some("letter"), None, None) => (215.9, 279.4),
         (None, Some(w), Some(h)) => (w, h),
         (Some(other), None, None) => {
-            return Err(ctx.err(
-                span,
-                format!("unknown page `{other}` (A4, A5, letter, or page_width + page_height)"),
-            ))
+            return Err(ctx.err(span, message!(TemplateUnknownPage, page = other)))
         }
-        _ => {
-            return Err(ctx.err(
-                span,
-                "sheet needs either `page` or both `page_width` and `page_height`",
-            ))
-        }
+        _ => return Err(ctx.err(span, message!(TemplateSheetPage))),
     };
     let sheet = Sheet {
         page_width,
@@ -586,13 +613,10 @@ fn parse_sheet(
         pitch_y: raw.pitch_y.unwrap_or(height),
     };
     if sheet.columns == 0 || sheet.rows == 0 {
-        return Err(ctx.err(span, "sheet needs at least one column and one row"));
+        return Err(ctx.err(span, message!(TemplateSheetEmpty)));
     }
     if sheet.pitch_x < width || sheet.pitch_y < height {
-        return Err(ctx.err(
-            span,
-            "sheet pitch is smaller than the label: labels would overlap",
-        ));
+        return Err(ctx.err(span, message!(TemplateSheetOverlap)));
     }
     let right = sheet.left + sheet.pitch_x * f64::from(sheet.columns - 1) + width;
     let bottom = sheet.top + sheet.pitch_y * f64::from(sheet.rows - 1) + height;
@@ -603,7 +627,15 @@ fn parse_sheet(
     {
         return Err(ctx.err(
             span,
-            format!("{}×{} labels do not fit the {page_width}×{page_height} mm page (they reach {right:.1}×{bottom:.1} mm)", sheet.columns, sheet.rows),
+            message!(
+                TemplateSheetTooBig,
+                columns = sheet.columns,
+                rows = sheet.rows,
+                page_width = page_width.to_string(),
+                page_height = page_height.to_string(),
+                right = format!("{right:.1}"),
+                bottom = format!("{bottom:.1}")
+            ),
         ));
     }
     Ok(sheet)
@@ -619,14 +651,14 @@ fn parse_element(
     let Some(allowed) = allowed_fields(kind_name) else {
         return Err(ctx.err(
             raw.kind.span(),
-            format!("unknown element kind `{kind_name}` (known: text, code128, qr, line, frame)"),
+            message!(TemplateUnknownKind, kind = kind_name),
         ));
     };
     for (field, span) in raw.present() {
         if !allowed.contains(&field) {
             return Err(ctx.err(
                 span,
-                format!("`{field}` does not apply to a {kind_name} element"),
+                message!(TemplateKeyNotApplicable, key = field, kind = kind_name),
             ));
         }
     }
@@ -646,10 +678,7 @@ fn parse_element(
                 Some("right") => Align::Right,
                 Some(other) => {
                     let span = raw.align.as_ref().map(Spanned::span).unwrap_or(0..0);
-                    return Err(ctx.err(
-                        span,
-                        format!("unknown align `{other}` (left, center, right)"),
-                    ));
+                    return Err(ctx.err(span, message!(TemplateUnknownAlign, align = other)));
                 }
             };
             let text = field_text(ctx, kind, "text", &raw.text)?;
@@ -680,7 +709,7 @@ fn parse_element(
                 Some(m) => {
                     let value = *m.get_ref();
                     if !(value > 0.0 && value <= 5.0) {
-                        return Err(ctx.err(m.span(), "`module` must be between 0 and 5 mm"));
+                        return Err(ctx.err(m.span(), message!(TemplateModuleRange)));
                     }
                     Some(value)
                 }
@@ -711,7 +740,7 @@ fn parse_element(
                 Some("H") => QrEcc::H,
                 Some(other) => {
                     let span = raw.ecc.as_ref().map(Spanned::span).unwrap_or(0..0);
-                    return Err(ctx.err(span, format!("unknown ecc `{other}` (L, M, Q, H)")));
+                    return Err(ctx.err(span, message!(TemplateUnknownEcc, ecc = other)));
                 }
             };
             let data = field_text(ctx, kind, "data", &raw.data)?;
@@ -772,8 +801,15 @@ fn parse_element(
     if left < -SLACK || top < -SLACK || right > width + SLACK || bottom > height + SLACK {
         return Err(ctx.err(
             anchor.unwrap_or_else(|| kind.span()),
-            format!(
-                "{kind_name} element reaches ({left:.1}, {top:.1})–({right:.1}, {bottom:.1}) mm, outside the {width}×{height} mm label"
+            message!(
+                TemplateOutsideLabel,
+                kind = kind_name,
+                left = format!("{left:.1}"),
+                top = format!("{top:.1}"),
+                right = format!("{right:.1}"),
+                bottom = format!("{bottom:.1}"),
+                width = width.to_string(),
+                height = height.to_string()
             ),
         ));
     }
@@ -844,10 +880,9 @@ impl Templates {
 }
 
 /// Loading a template directory failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 pub enum LoadError {
     /// The directory or a file in it could not be read.
-    #[error("读取标签模板失败 / cannot read label templates at {path}: {source}")]
     Io {
         /// The path that failed.
         path: PathBuf,
@@ -855,8 +890,29 @@ pub enum LoadError {
         source: std::io::Error,
     },
     /// A file did not validate.
-    #[error(transparent)]
-    Template(#[from] TemplateError),
+    Template(TemplateError),
+}
+
+impl LoadError {
+    /// What to tell people.
+    pub fn message(&self) -> crate::message::Message {
+        match self {
+            LoadError::Io { path, source } => crate::message!(
+                LabelTemplatesUnreadable,
+                path = path.display().to_string(),
+                reason = source
+            ),
+            LoadError::Template(error) => error.message(),
+        }
+    }
+}
+
+crate::message::display_by_message!(LoadError);
+
+impl From<TemplateError> for LoadError {
+    fn from(error: TemplateError) -> Self {
+        LoadError::Template(error)
+    }
 }
 
 impl fmt::Display for Align {

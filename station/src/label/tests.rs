@@ -10,6 +10,7 @@ use std::process::Command;
 
 use super::code128::{self, Run};
 use super::*;
+use crate::message::Code;
 
 const BOX_BARCODE: &str = "B0000000016";
 const ARCHIVE_NO: &str = "2012鸿借字第001号";
@@ -158,13 +159,15 @@ fn template_unknown_element_kind_names_file_and_line() {
     ));
     assert_eq!(error.origin, "shop/bad.toml");
     assert_eq!(error.line, 7);
+    assert_eq!(error.problem.code, Code::TemplateUnknownKind, "{error}");
+    assert!(error.problem.text.en.contains("`circle`"), "{error}");
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelTemplateInvalid);
+    assert!(message.text.en.starts_with("shop/bad.toml:7:"), "{message}");
     assert!(
-        error.problem.contains("unknown element kind `circle`"),
-        "{error}"
+        message.text.zh.contains("shop/bad.toml 第 7 行"),
+        "{message}"
     );
-    let message = error.to_string();
-    assert!(message.starts_with("shop/bad.toml:7:"), "{message}");
-    assert!(message.contains("标签模板错误"), "{message}");
 }
 
 #[test]
@@ -175,10 +178,8 @@ fn template_element_outside_label_names_its_line() {
     );
     let error = parse_error(&text);
     assert_eq!(error.line, 16, "{error}");
-    assert!(
-        error.problem.contains("outside the 50×30 mm label"),
-        "{error}"
-    );
+    assert_eq!(error.problem.code, Code::TemplateOutsideLabel, "{error}");
+    assert!(error.problem.text.zh.contains("50×30 mm"), "{error}");
 }
 
 #[test]
@@ -188,10 +189,14 @@ fn template_unknown_placeholder_names_its_line() {
     );
     let error = parse_error(&text);
     assert_eq!(error.line, 12, "{error}");
-    assert!(
-        error.problem.contains("unknown placeholder `{colour}`"),
+    assert_eq!(
+        error.problem.code,
+        Code::TemplateUnknownPlaceholder,
         "{error}"
     );
+    for half in [&error.problem.text.zh, &error.problem.text.en] {
+        assert!(half.contains("`{colour}`"), "{half}");
+    }
 }
 
 #[test]
@@ -199,14 +204,17 @@ fn template_field_of_wrong_kind_unknown_key_and_syntax_errors_name_lines() {
     let text = format!("{HEAD}\n[[element]]\nkind = \"line\"\nx1 = 1.0\ny1 = 1.0\nx2 = 9.0\ny2 = 1.0\nthickness = 0.3\nsize = 3.0\n");
     let error = parse_error(&text);
     assert_eq!(error.line, 13, "{error}");
-    assert!(
-        error.problem.contains("`size` does not apply to a line"),
+    assert_eq!(
+        error.problem.code,
+        Code::TemplateKeyNotApplicable,
         "{error}"
     );
+    assert!(error.problem.text.zh.contains("`size`"), "{error}");
 
     let error = parse_error(&format!("{HEAD}colour = \"red\"\n"));
     assert_eq!(error.line, 5, "{error}");
-    assert!(error.problem.contains("colour"), "{error}");
+    assert_eq!(error.problem.code, Code::TemplateUnreadable, "{error}");
+    assert!(error.problem.text.en.contains("colour"), "{error}");
 
     let error = parse_error("[label]\nname = \"t\"\nwidth = = 5\n");
     assert_eq!(error.line, 3, "{error}");
@@ -215,7 +223,8 @@ fn template_field_of_wrong_kind_unknown_key_and_syntax_errors_name_lines() {
         "{HEAD}\n[[element]]\nkind = \"qr\"\nx = 1.0\ny = 1.0\ndata = \"{{barcode}}\"\n"
     ));
     assert_eq!(error.line, 7, "{error}");
-    assert!(error.problem.contains("needs `size`"), "{error}");
+    assert_eq!(error.problem.code, Code::TemplateNeedsKey, "{error}");
+    assert!(error.problem.text.zh.contains("`size`"), "{error}");
 }
 
 #[test]
@@ -231,9 +240,13 @@ fn templates_load_dir_overrides_builtin_and_names_bad_file() {
     let bad = dir.path().join("zz-bad.toml");
     std::fs::write(&bad, format!("{HEAD}\n[[element]]\nkind = \"blob\"\n")).expect("write");
     let error = Templates::load_dir(dir.path()).expect_err("refused");
-    let message = error.to_string();
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelTemplateInvalid);
     assert!(
-        message.starts_with(&format!("{}:7:", bad.display())),
+        message
+            .text
+            .en
+            .starts_with(&format!("{}:7:", bad.display())),
         "{message}"
     );
 }
@@ -242,7 +255,12 @@ fn templates_load_dir_overrides_builtin_and_names_bad_file() {
 fn render_missing_field_is_refused_by_name() {
     let data = LabelData::new().with("barcode", BOX_BARCODE);
     let error = read_back(&template("box"), &data, 203).expect_err("refused");
-    assert!(error.to_string().contains("archive_no"), "{error}");
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelMissingField);
+    assert!(
+        message.text.zh.contains("archive_no") && message.text.en.contains("archive_no"),
+        "{message}"
+    );
 }
 
 // ---------- Code 128 ----------
@@ -501,10 +519,15 @@ fn read_back_refuses_a_broken_qr_code() {
         matches!(error, ReadBackError::Qr { element: 5, .. }),
         "{error:?}"
     );
-    let message = error.to_string();
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelQrReadBack);
     assert!(
-        message.contains("二维码读回失败") && message.contains("QR code does not read back"),
-        "{message}"
+        !message
+            .text
+            .en
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "English only in the English half: {message}"
     );
 }
 
@@ -541,15 +564,15 @@ fn barcode_too_long_for_its_box_is_refused() {
 #[test]
 fn missing_font_says_how_to_install_it_in_both_languages() {
     let error = Fonts::load(Path::new("/nonexistent/wqy.ttc"), 0).expect_err("missing");
-    let message = error.to_string();
-    assert!(
-        message.contains("apt-get install fonts-wqy-microhei"),
-        "{message}"
-    );
-    assert!(
-        message.contains("找不到标签字体") && message.contains("label font not found"),
-        "{message}"
-    );
+    let message = error.message();
+    assert_eq!(message.code, Code::LabelFontMissing);
+    for half in [&message.text.zh, &message.text.en] {
+        assert!(
+            half.contains("apt-get install fonts-wqy-microhei"),
+            "{half}"
+        );
+        assert!(half.contains("/nonexistent/wqy.ttc"), "{half}");
+    }
 }
 
 // ---------- PDF ----------

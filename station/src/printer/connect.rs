@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use thiserror::Error;
+use crate::message;
+use crate::message::{display_by_message, Message};
 
 /// The port raw-TCP label printers listen on (Zebra, and most others: "port 9100").
 pub const DEFAULT_TCP_PORT: u16 = 9100;
@@ -282,26 +283,17 @@ impl fmt::Display for Connect {
     }
 }
 
-/// Why a `connect` address was refused. Messages are `中文 / English` and quote the address.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+/// Why a `connect` address was refused. Every message quotes the address.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConnectError {
     /// Nothing was given.
-    #[error("打印机连接地址为空 / the printer's connect address is empty")]
     Empty,
     /// No `scheme://` in front.
-    #[error(
-        "连接地址 {text:?} 缺少类型, 应以 tcp://, serial://, cups:// 或 dir:// 开头 / \
-         connect address {text:?} has no scheme: start it with tcp://, serial://, cups:// or dir://"
-    )]
     MissingScheme {
         /// The address as given.
         text: String,
     },
     /// A scheme other than the four known ones.
-    #[error(
-        "连接地址 {text:?} 的类型 {scheme:?} 不受支持, 可用 tcp, serial, cups, dir / \
-         connect address {text:?}: unknown scheme {scheme:?} (use tcp, serial, cups or dir)"
-    )]
     UnknownScheme {
         /// The address as given.
         text: String,
@@ -309,18 +301,11 @@ pub enum ConnectError {
         scheme: String,
     },
     /// `tcp://` or a CUPS server without a usable host.
-    #[error(
-        "连接地址 {text:?} 缺少主机名或 IP 地址 / connect address {text:?} lacks a host name or IP address"
-    )]
     MissingHost {
         /// The address as given.
         text: String,
     },
     /// A port that is not a number from 1 to 65535.
-    #[error(
-        "连接地址 {text:?} 的端口 {port:?} 无效, 应为 1-65535 / \
-         connect address {text:?}: port {port:?} is not a number from 1 to 65535"
-    )]
     BadPort {
         /// The address as given.
         text: String,
@@ -328,33 +313,21 @@ pub enum ConnectError {
         port: String,
     },
     /// A path or query after a `tcp://` address.
-    #[error(
-        "连接地址 {text:?}: tcp:// 后只能是 主机:端口 / connect address {text:?}: tcp:// takes only host:port"
-    )]
     UnexpectedPath {
         /// The address as given.
         text: String,
     },
     /// `serial://` or `dir://` without a path.
-    #[error("连接地址 {text:?} 缺少路径 / connect address {text:?} lacks a path")]
     MissingPath {
         /// The address as given.
         text: String,
     },
     /// `serial://dev/ttyUSB1`: two slashes instead of three.
-    #[error(
-        "连接地址 {text:?}: 串口路径须为绝对路径, 如 serial:///dev/ttyUSB1 (三个斜杠) / \
-         connect address {text:?}: the serial port needs an absolute path, e.g. serial:///dev/ttyUSB1 (three slashes)"
-    )]
     SerialNotAbsolute {
         /// The address as given.
         text: String,
     },
     /// An option after `?` that is unknown or has a bad value.
-    #[error(
-        "连接地址 {text:?}: 选项 {option:?} 无效 (可用 baud=9600 等) / \
-         connect address {text:?}: option {option:?} is unknown or invalid (known: baud=9600, ...)"
-    )]
     BadOption {
         /// The address as given.
         text: String,
@@ -362,10 +335,6 @@ pub enum ConnectError {
         option: String,
     },
     /// A CUPS queue name that is empty or has characters CUPS does not allow.
-    #[error(
-        "连接地址 {text:?}: CUPS 队列名 {queue:?} 无效 (不能为空, 不能含空格, / \\ ? ' \" #) / \
-         connect address {text:?}: CUPS queue name {queue:?} is invalid (empty, or contains space, / \\ ? ' \" #)"
-    )]
     BadQueue {
         /// The address as given.
         text: String,
@@ -374,9 +343,49 @@ pub enum ConnectError {
     },
 }
 
+impl ConnectError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        let quoted = |text: &str| format!("{text:?}");
+        match self {
+            ConnectError::Empty => message!(ConnectEmpty),
+            ConnectError::MissingScheme { text } => {
+                message!(ConnectMissingScheme, text = quoted(text))
+            }
+            ConnectError::UnknownScheme { text, scheme } => message!(
+                ConnectUnknownScheme,
+                text = quoted(text),
+                scheme = quoted(scheme)
+            ),
+            ConnectError::MissingHost { text } => message!(ConnectMissingHost, text = quoted(text)),
+            ConnectError::BadPort { text, port } => {
+                message!(ConnectBadPort, text = quoted(text), port = quoted(port))
+            }
+            ConnectError::UnexpectedPath { text } => {
+                message!(ConnectUnexpectedPath, text = quoted(text))
+            }
+            ConnectError::MissingPath { text } => message!(ConnectMissingPath, text = quoted(text)),
+            ConnectError::SerialNotAbsolute { text } => {
+                message!(ConnectSerialNotAbsolute, text = quoted(text))
+            }
+            ConnectError::BadOption { text, option } => message!(
+                ConnectBadOption,
+                text = quoted(text),
+                option = quoted(option)
+            ),
+            ConnectError::BadQueue { text, queue } => {
+                message!(ConnectBadQueue, text = quoted(text), queue = quoted(queue))
+            }
+        }
+    }
+}
+
+display_by_message!(ConnectError);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Code;
 
     #[test]
     fn parses_every_form_and_prints_it_back() {
@@ -461,77 +470,83 @@ mod tests {
     }
 
     #[test]
-    fn refuses_bad_addresses_with_bilingual_reasons() {
+    fn refuses_bad_addresses_with_a_code_and_the_address_in_both_languages() {
         type Check = fn(&ConnectError) -> bool;
-        let cases: [(&str, Check, &str); 13] = [
-            ("", |e| *e == ConnectError::Empty, "为空"),
+        let cases: [(&str, Check, Code); 13] = [
+            ("", |e| *e == ConnectError::Empty, Code::ConnectEmpty),
             (
                 "192.168.1.5:9100",
                 |e| matches!(e, ConnectError::MissingScheme { .. }),
-                "no scheme",
+                Code::ConnectMissingScheme,
             ),
             (
                 "lpd://host/q",
                 |e| matches!(e, ConnectError::UnknownScheme { scheme, .. } if scheme == "lpd"),
-                "unknown scheme",
+                Code::ConnectUnknownScheme,
             ),
             (
                 "tcp://",
                 |e| matches!(e, ConnectError::MissingHost { .. }),
-                "lacks a host",
+                Code::ConnectMissingHost,
             ),
             (
                 "tcp://:9100",
                 |e| matches!(e, ConnectError::MissingHost { .. }),
-                "主机",
+                Code::ConnectMissingHost,
             ),
             (
                 "tcp://zebra:0",
                 |e| matches!(e, ConnectError::BadPort { port, .. } if port == "0"),
-                "1 to 65535",
+                Code::ConnectBadPort,
             ),
             (
                 "tcp://zebra:91OO",
                 |e| matches!(e, ConnectError::BadPort { .. }),
-                "端口",
+                Code::ConnectBadPort,
             ),
             (
                 "tcp://zebra:9100/print",
                 |e| matches!(e, ConnectError::UnexpectedPath { .. }),
-                "host:port",
+                Code::ConnectUnexpectedPath,
             ),
             (
                 "serial://dev/ttyUSB1",
                 |e| matches!(e, ConnectError::SerialNotAbsolute { .. }),
-                "three slashes",
+                Code::ConnectSerialNotAbsolute,
             ),
             (
                 "serial:///dev/ttyUSB1?baud=fast",
                 |e| matches!(e, ConnectError::BadOption { option, .. } if option == "baud=fast"),
-                "选项",
+                Code::ConnectBadOption,
             ),
             (
                 "serial:///dev/ttyUSB1?parity=odd",
                 |e| matches!(e, ConnectError::BadOption { .. }),
-                "unknown or invalid",
+                Code::ConnectBadOption,
             ),
             (
                 "cups://my queue",
                 |e| matches!(e, ConnectError::BadQueue { .. }),
-                "队列名",
+                Code::ConnectBadQueue,
             ),
             (
                 "dir://",
                 |e| matches!(e, ConnectError::MissingPath { .. }),
-                "lacks a path",
+                Code::ConnectMissingPath,
             ),
         ];
-        for (text, check, fragment) in cases {
+        for (text, check, code) in cases {
             let error = Connect::parse(text).expect_err(text);
             assert!(check(&error), "{text}: {error:?}");
-            let message = error.to_string();
-            assert!(message.contains(fragment), "{text}: {message}");
-            assert!(message.contains(" / "), "{text}: bilingual: {message}");
+            let message = error.message();
+            assert_eq!(message.code, code, "{text}: {message}");
+            if !text.is_empty() {
+                let quoted = format!("{:?}", text.trim());
+                assert!(
+                    message.text.zh.contains(&quoted) && message.text.en.contains(&quoted),
+                    "{text}: {message}"
+                );
+            }
         }
         assert!(matches!(
             Connect::parse("cups://server:631/"),

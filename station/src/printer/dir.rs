@@ -143,7 +143,8 @@ fn place(
         dir.join(format!("{stem}.{extension}")),
         io::Error::new(
             io::ErrorKind::AlreadyExists,
-            "1000 个同名文件已存在 / 1000 files of this name exist already",
+            // The reason of an I/O error, like the system's own: data in the message.
+            "1000 files of this name exist already",
         ),
     ))
 }

@@ -59,8 +59,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 use tokio::sync::Mutex;
+
+use crate::message;
+use crate::message::{display_by_message, Bilingual, Message};
 
 pub use firmware_bridge::zpl::{Condition, PrintMode, PrinterStatus, StatusError};
 
@@ -190,22 +192,22 @@ pub enum Step {
     Lp,
 }
 
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::Connect => "连接 / connecting",
-            Step::Write => "发送 / writing",
-            Step::Lp => "运行 lp / running lp",
-        })
+impl Step {
+    /// What was under way, in Chinese and English: `(zh, en)`.
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Step::Connect => ("连接时", "connecting"),
+            Step::Write => ("发送时", "writing"),
+            Step::Lp => ("运行 lp 时", "running lp"),
+        }
     }
 }
 
 /// Why a job or a status request failed. Every variant names the printer and its transport
-/// (the `connect` address); messages are `中文 / English`.
-#[derive(Debug, Error)]
+/// (the `connect` address); [`PrintError::message`] says it in both languages.
+#[derive(Debug)]
 pub enum PrintError {
     /// The job is in another language than the printer takes.
-    #[error("打印机 {printer} 只接受 {expected} 作业, 收到 {got} / printer {printer} takes {expected} jobs, not {got}")]
     WrongLanguage {
         /// The printer's name.
         printer: String,
@@ -215,7 +217,6 @@ pub enum PrintError {
         got: Language,
     },
     /// The connection or port could not be opened.
-    #[error("无法连接打印机 {printer} ({transport}): {source} / cannot reach printer {printer} ({transport}): {source}")]
     Connect {
         /// The printer's name.
         printer: String,
@@ -225,7 +226,6 @@ pub enum PrintError {
         source: io::Error,
     },
     /// Writing to the printer failed.
-    #[error("向打印机 {printer} ({transport}) 发送失败: {source} / writing to printer {printer} ({transport}) failed: {source}")]
     Write {
         /// The printer's name.
         printer: String,
@@ -235,7 +235,6 @@ pub enum PrintError {
         source: io::Error,
     },
     /// A step took longer than its [`Timeouts`] allow.
-    #[error("打印机 {printer} ({transport}) 超时 ({step}, {after:?}) / printer {printer} ({transport}) timed out ({step}, after {after:?})")]
     Timeout {
         /// The printer's name.
         printer: String,
@@ -247,7 +246,6 @@ pub enum PrintError {
         after: Duration,
     },
     /// No complete answer to `~HS` within the status timeout: counts as a fault.
-    #[error("打印机 {printer} ({transport}) 在 {after:?} 内未回应状态查询 (缺纸, 缺碳带, 打印头打开或离线) / printer {printer} ({transport}) did not answer ~HS within {after:?} (out of media or ribbon, head open, or offline)")]
     NoAnswer {
         /// The printer's name.
         printer: String,
@@ -259,7 +257,6 @@ pub enum PrintError {
         received: usize,
     },
     /// Reading the answer failed, or the printer closed the connection before its end.
-    #[error("读取打印机 {printer} ({transport}) 状态失败: {source} / reading the status of printer {printer} ({transport}) failed: {source}")]
     Read {
         /// The printer's name.
         printer: String,
@@ -269,7 +266,6 @@ pub enum PrintError {
         source: io::Error,
     },
     /// The answer to `~HS` is malformed.
-    #[error("打印机 {printer} ({transport}) 的状态应答无效: {source} / printer {printer} ({transport}) sent a malformed status: {source}")]
     BadStatus {
         /// The printer's name.
         printer: String,
@@ -279,10 +275,6 @@ pub enum PrintError {
         source: StatusError,
     },
     /// The printer answered, and reports faults.
-    #[error(
-        "打印机 {printer} ({transport}) 故障 / printer {printer} ({transport}) faulted: {}",
-        list(faults)
-    )]
     Faulted {
         /// The printer's name.
         printer: String,
@@ -295,7 +287,6 @@ pub enum PrintError {
     },
     /// Status is asked of a printer that cannot give it: a PDF printer, a CUPS queue or a
     /// directory.
-    #[error("打印机 {printer} ({transport}) 不支持状态查询 / printer {printer} ({transport}) cannot report its status (only ZPL over tcp or serial can)")]
     StatusUnsupported {
         /// The printer's name.
         printer: String,
@@ -303,7 +294,6 @@ pub enum PrintError {
         transport: String,
     },
     /// `lp` could not be started or fed.
-    #[error("无法运行 lp 提交到打印机 {printer} ({transport}): {source} / cannot run lp for printer {printer} ({transport}): {source}")]
     LpSpawn {
         /// The printer's name.
         printer: String,
@@ -313,7 +303,6 @@ pub enum PrintError {
         source: io::Error,
     },
     /// `lp` refused the job.
-    #[error("CUPS 拒绝了打印机 {printer} ({transport}) 的作业: {message} / CUPS refused the job for printer {printer} ({transport}): {message}")]
     LpFailed {
         /// The printer's name.
         printer: String,
@@ -325,7 +314,6 @@ pub enum PrintError {
         message: String,
     },
     /// Writing the job file failed.
-    #[error("打印机 {printer} ({transport}) 写入文件 {} 失败: {source} / printer {printer} ({transport}): writing {} failed: {source}", path.display(), path.display())]
     File {
         /// The printer's name.
         printer: String,
@@ -337,7 +325,6 @@ pub enum PrintError {
         source: io::Error,
     },
     /// The job name cannot be a file name.
-    #[error("打印机 {printer}: 作业名 {name:?} 不能用作文件名 / printer {printer}: job name {name:?} cannot be a file name")]
     BadJobName {
         /// The printer's name.
         printer: String,
@@ -346,12 +333,147 @@ pub enum PrintError {
     },
 }
 
-fn list(faults: &[Condition]) -> String {
-    let messages: Vec<&str> = faults.iter().map(|fault| fault.message()).collect();
-    messages.join("; ")
-}
-
 impl PrintError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            PrintError::WrongLanguage {
+                printer,
+                expected,
+                got,
+            } => message!(
+                PrinterWrongLanguage,
+                printer = printer,
+                expected = expected.to_string(),
+                got = got.to_string()
+            ),
+            PrintError::Connect {
+                printer,
+                transport,
+                source,
+            } => message!(
+                PrinterConnectFailed,
+                printer = printer,
+                transport = transport,
+                reason = source
+            ),
+            PrintError::Write {
+                printer,
+                transport,
+                source,
+            } => message!(
+                PrinterWriteFailed,
+                printer = printer,
+                transport = transport,
+                reason = source
+            ),
+            PrintError::Timeout {
+                printer,
+                transport,
+                step,
+                after,
+            } => message!(
+                PrinterTimeout,
+                printer = printer,
+                transport = transport,
+                step = step.words(),
+                after = format!("{after:?}")
+            ),
+            PrintError::NoAnswer {
+                printer,
+                transport,
+                after,
+                ..
+            } => message!(
+                PrinterNoAnswer,
+                printer = printer,
+                transport = transport,
+                after = format!("{after:?}")
+            ),
+            PrintError::Read {
+                printer,
+                transport,
+                source,
+            } => message!(
+                PrinterReadFailed,
+                printer = printer,
+                transport = transport,
+                reason = source
+            ),
+            PrintError::BadStatus {
+                printer,
+                transport,
+                source,
+            } => message!(
+                PrinterBadStatus,
+                printer = printer,
+                transport = transport,
+                reason = source.to_string()
+            ),
+            PrintError::Faulted {
+                printer,
+                transport,
+                faults,
+                ..
+            } => {
+                let faults = faults
+                    .iter()
+                    .map(|fault| condition_message(*fault).text)
+                    .reduce(|all, fault| all.join(&fault))
+                    .unwrap_or_else(|| Bilingual::new("", ""));
+                message!(
+                    PrinterFaulted,
+                    printer = printer,
+                    transport = transport,
+                    faults = faults
+                )
+            }
+            PrintError::StatusUnsupported { printer, transport } => message!(
+                PrinterStatusUnsupported,
+                printer = printer,
+                transport = transport
+            ),
+            PrintError::LpSpawn {
+                printer,
+                transport,
+                source,
+            } => message!(
+                PrinterLpSpawnFailed,
+                printer = printer,
+                transport = transport,
+                reason = source
+            ),
+            PrintError::LpFailed {
+                printer,
+                transport,
+                message,
+                ..
+            } => message!(
+                PrinterLpRefused,
+                printer = printer,
+                transport = transport,
+                reason = message
+            ),
+            PrintError::File {
+                printer,
+                transport,
+                path,
+                source,
+            } => message!(
+                PrinterFileFailed,
+                printer = printer,
+                transport = transport,
+                path = path.display().to_string(),
+                reason = source
+            ),
+            PrintError::BadJobName { printer, name } => message!(
+                PrinterBadJobName,
+                printer = printer,
+                name = format!("{name:?}")
+            ),
+        }
+    }
+
     /// The printer the error is about.
     pub fn printer(&self) -> &str {
         match self {
@@ -369,6 +491,24 @@ impl PrintError {
             | PrintError::File { printer, .. }
             | PrintError::BadJobName { printer, .. } => printer,
         }
+    }
+}
+
+display_by_message!(PrintError);
+
+/// What a printer's status [`Condition`] means, for people (the station's words for it, not
+/// firmware-bridge's).
+pub fn condition_message(condition: Condition) -> Message {
+    match condition {
+        Condition::PaperOut => message!(PrinterPaperOut),
+        Condition::RibbonOut => message!(PrinterRibbonOut),
+        Condition::HeadOpen => message!(PrinterHeadOpen),
+        Condition::Paused => message!(PrinterPaused),
+        Condition::OverTemperature => message!(PrinterOverTemperature),
+        Condition::DiagnosticMode => message!(PrinterDiagnosticMode),
+        Condition::UnderTemperature => message!(PrinterUnderTemperature),
+        Condition::CorruptRam => message!(PrinterCorruptRam),
+        Condition::BufferFull => message!(PrinterBufferFull),
     }
 }
 

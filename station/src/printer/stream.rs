@@ -134,13 +134,14 @@ where
                     names,
                     io::Error::new(
                         io::ErrorKind::UnexpectedEof,
+                        // The reason of an I/O error, like the system's own: data in the
+                        // message.
                         format!(
-                            "连接在 {} 字节后关闭 / connection closed after {} bytes of the answer",
-                            answer.len(),
+                            "connection closed after {} bytes of the answer",
                             answer.len()
                         ),
                     ),
-                ))
+                ));
             }
             Ok(Ok(read)) => read,
         };
