@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::barcode::Barcode;
+use crate::message;
+use crate::message::Message;
 use crate::model::Millis;
 
 /// A SHA-256 digest.
@@ -152,16 +154,14 @@ impl Event {
 }
 
 /// Where and how the chain is broken.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainError {
     /// An event's stored hash does not match its content and predecessor.
-    #[error("事件 #{seq} 的哈希不符：该事件或其前一事件被修改 / event #{seq}: hash mismatch, this event or the one before it was altered")]
     HashMismatch {
         /// The event whose hash failed.
         seq: u64,
     },
     /// A sequence number is missing: events were removed.
-    #[error("事件 #{expected} 缺失（下一个是 #{found}）：历史被删除 / event #{expected} is missing (next is #{found}): history was removed")]
     Gap {
         /// The sequence expected.
         expected: u64,
@@ -169,7 +169,6 @@ pub enum ChainError {
         found: u64,
     },
     /// The log ends before the recorded head: events at the end were removed.
-    #[error("事件日志在 #{last} 结束，但记录的最新事件是 #{head}：末尾事件被删除 / the event log ends at #{last} but the recorded head is #{head}: the latest events were removed")]
     Truncated {
         /// The last event present.
         last: u64,
@@ -177,18 +176,35 @@ pub enum ChainError {
         head: u64,
     },
     /// The last event's hash is not the recorded head hash.
-    #[error("最新事件 #{seq} 的哈希与记录的链头不符 / the latest event #{seq} does not match the recorded chain head")]
     HeadMismatch {
         /// The last event.
         seq: u64,
     },
     /// An event could not be decoded.
-    #[error("事件 #{seq} 无法解码 / event #{seq} cannot be decoded")]
     Undecodable {
         /// Its position (as found in its key).
         seq: u64,
     },
 }
+
+impl ChainError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            ChainError::HashMismatch { seq } => message!(ChainHashMismatch, seq = seq),
+            ChainError::Gap { expected, found } => {
+                message!(ChainGap, expected = expected, found = found)
+            }
+            ChainError::Truncated { last, head } => {
+                message!(ChainTruncated, last = last, head = head)
+            }
+            ChainError::HeadMismatch { seq } => message!(ChainHeadMismatch, seq = seq),
+            ChainError::Undecodable { seq } => message!(ChainUndecodable, seq = seq),
+        }
+    }
+}
+
+crate::message::display_by_message!(ChainError);
 
 /// Incremental verification of a chain, fed one event at a time in key order.
 #[derive(Debug, Clone)]
@@ -394,6 +410,49 @@ mod tests {
                 event
             })
             .collect()
+    }
+
+    #[test]
+    fn chain_errors_name_the_event_in_both_languages_under_their_codes() {
+        use crate::message::Code;
+        let cases = [
+            (
+                ChainError::HashMismatch { seq: 5 },
+                Code::ChainHashMismatch,
+                "#5",
+            ),
+            (
+                ChainError::Gap {
+                    expected: 4,
+                    found: 6,
+                },
+                Code::ChainGap,
+                "#4",
+            ),
+            (
+                ChainError::Truncated { last: 8, head: 10 },
+                Code::ChainTruncated,
+                "#10",
+            ),
+            (
+                ChainError::HeadMismatch { seq: 10 },
+                Code::ChainHeadMismatch,
+                "#10",
+            ),
+            (
+                ChainError::Undecodable { seq: 7 },
+                Code::ChainUndecodable,
+                "#7",
+            ),
+        ];
+        for (error, code, place) in cases {
+            let said = error.message();
+            assert_eq!(said.code, code);
+            assert!(
+                said.text.zh.contains(place) && said.text.en.contains(place),
+                "{said:?}"
+            );
+        }
     }
 
     #[test]

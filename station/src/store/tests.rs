@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::barcode::Barcode;
-use crate::event::EventKind;
+use crate::event::{ChainError, EventKind};
+use crate::message::Code;
 use crate::model::{
     CertificateKind, HandoverStage, Item, ItemStatus, Location, LocationKind, Person, Role,
 };
@@ -509,33 +510,52 @@ fn box_on_a_shelf() -> (tempfile::TempDir, Store, Location, crate::model::Archiv
     (dir, store, target, archive_box)
 }
 
-fn chain_error_names(store: &Store, seq: &str) {
-    let report = store.verify().expect("verify");
-    assert!(
-        report
-            .chain_error
-            .as_deref()
-            .is_some_and(|e| e.contains(seq)),
-        "{report:?}"
-    );
-}
-
 #[test]
 fn verify_finds_a_tampered_event_a_removed_event_and_a_broken_index() {
     let (_dir, store, _, _) = box_on_a_shelf();
     assert!(store.verify().expect("verify").is_ok());
     tamper::edit_event(&store, 3, |event| event.body.actor = "someone else".into());
-    chain_error_names(&store, "#3");
+    let report = store.verify().expect("verify");
+    assert_eq!(
+        report.chain_error,
+        Some(ChainError::HashMismatch { seq: 3 })
+    );
+    let said = report.chain_error.expect("broken").message();
+    assert_eq!(said.code, Code::ChainHashMismatch);
+    assert!(
+        said.text.zh.contains("#3") && said.text.en.contains("#3"),
+        "{said:?}"
+    );
 
     let (_dir, store, _, _) = box_on_a_shelf();
     tamper::remove_event(&store, 2);
-    chain_error_names(&store, "#2");
+    let report = store.verify().expect("verify");
+    assert_eq!(
+        report.chain_error,
+        Some(ChainError::Gap {
+            expected: 2,
+            found: 3
+        })
+    );
+    assert_eq!(
+        report.chain_error.expect("broken").message().code,
+        Code::ChainGap
+    );
 
     let (_dir, store, target, archive_box) = box_on_a_shelf();
     tamper::remove_at(&store, target.barcode, archive_box.barcode);
     let report = store.verify().expect("verify");
     assert!(report.chain_error.is_none());
-    assert!(!report.problems.is_empty(), "missing index entry noticed");
+    let codes: Vec<Code> = report.problems.iter().map(|problem| problem.code).collect();
+    assert_eq!(codes, vec![Code::VerifyMissingFromContents], "{report:?}");
+    let problem = &report.problems[0].text;
+    for half in [&problem.zh, &problem.en] {
+        assert!(
+            half.contains(&archive_box.barcode.to_string())
+                && half.contains(&target.barcode.to_string()),
+            "the box and its shelf in both halves: {problem:?}"
+        );
+    }
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use super::{decode, keys, Result, Store, StoreError};
 use crate::barcode::Barcode;
-use crate::event::{ChainVerifier, Event};
+use crate::event::{ChainError, ChainVerifier, Event};
+use crate::message;
+use crate::message::Message;
 use crate::model::{customer_key, Item, Loan};
 
 /// What verification found.
@@ -17,9 +19,9 @@ pub struct VerifyReport {
     /// Index entries checked.
     pub index_entries: u64,
     /// Where the chain breaks, if it does.
-    pub chain_error: Option<String>,
-    /// Index inconsistencies, one line each (bilingual).
-    pub problems: Vec<String>,
+    pub chain_error: Option<ChainError>,
+    /// Index inconsistencies, one message each.
+    pub problems: Vec<Message>,
 }
 
 impl VerifyReport {
@@ -41,16 +43,16 @@ impl Store {
             let seq = keys::trailing_u64(&key).unwrap_or(0);
             let result = match decode::<Event>(&value, &key) {
                 Ok(event) if event.seq == seq => chain.push(&event),
-                _ => Err(crate::event::ChainError::Undecodable { seq }),
+                _ => Err(ChainError::Undecodable { seq }),
             };
             if let Err(error) = result {
-                report.chain_error = Some(error.to_string());
+                report.chain_error = Some(error);
                 break;
             }
         }
         if report.chain_error.is_none() {
             if let Err(error) = chain.finish(head_seq, &head_hash) {
-                report.chain_error = Some(error.to_string());
+                report.chain_error = Some(error);
             }
         }
 
@@ -62,16 +64,16 @@ impl Store {
             let item: Item = match decode(&value, &key) {
                 Ok(item) => item,
                 Err(error) => {
-                    report.problems.push(error.to_string());
+                    report.problems.push(error.message());
                     continue;
                 }
             };
             let barcode = item.barcode();
             if key.as_ref() != keys::item(barcode).as_slice() {
-                report.problems.push(format!(
-                    "记录 {} 的条码与键不符 / record {} holds barcode {barcode}",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyKeyMismatch,
+                    key = String::from_utf8_lossy(&key).into_owned(),
+                    barcode = barcode
                 ));
             }
             match &item {
@@ -83,9 +85,9 @@ impl Store {
                     )?;
                     let customer = keys::customer(&customer_key(&archive_box.customer), barcode);
                     if !self.exists(&customer)? {
-                        report.problems.push(format!(
-                            "档案盒 {barcode} 缺少客户索引 / box {barcode} is missing from the customer index"
-                        ));
+                        report
+                            .problems
+                            .push(message!(VerifyCustomerIndexMissing, barcode = barcode));
                     }
                     if let Some(place) = archive_box.place {
                         expected_at.insert((place, barcode));
@@ -93,9 +95,9 @@ impl Store {
                     let loan_open = self.exists(&keys::open_loan(barcode))?;
                     let on_loan = archive_box.status == crate::model::ItemStatus::OnLoan;
                     if loan_open != on_loan {
-                        report.problems.push(format!(
-                            "档案盒 {barcode} 的借出状态与借阅记录不符 / box {barcode}: loan status and open-loan index disagree"
-                        ));
+                        report
+                            .problems
+                            .push(message!(VerifyLoanStatusMismatch, barcode = barcode));
                     }
                 }
                 Item::Certificate(certificate) => {
@@ -116,25 +118,28 @@ impl Store {
             let location = keys::trailing_barcode(&key);
             let contents = keys::unpack(&value);
             let (Some(location), Some(contents)) = (location, contents) else {
-                report.problems.push(format!(
-                    "位置内容 {} 无法解析 / location contents {} cannot be read",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyContentsUnreadable,
+                    key = String::from_utf8_lossy(&key).into_owned()
                 ));
                 continue;
             };
             for item in contents {
                 report.index_entries += 1;
                 if !expected_at.remove(&(location, item)) {
-                    report.problems.push(format!(
-                        "位置 {location} 列有 {item}，但记录不在此处 / location {location} lists {item}, whose record is elsewhere"
+                    report.problems.push(message!(
+                        VerifyListedElsewhere,
+                        location = location,
+                        item = item
                     ));
                 }
             }
         }
         for (location, item) in expected_at {
-            report.problems.push(format!(
-                "{item} 在 {location} 但位置内容缺失 / {item} is at {location} but missing from its contents"
+            report.problems.push(message!(
+                VerifyMissingFromContents,
+                item = item,
+                location = location
             ));
         }
         for tag in [keys::ARCHIVE_NO, keys::PATH, keys::CUSTOMER] {
@@ -147,10 +152,9 @@ impl Store {
                     keys::trailing_barcode(&value)
                 };
                 let Some(target) = target else {
-                    report.problems.push(format!(
-                        "索引项 {} 无法解析 / index entry {} cannot be read",
-                        String::from_utf8_lossy(&key),
-                        String::from_utf8_lossy(&key)
+                    report.problems.push(message!(
+                        VerifyIndexEntryUnreadable,
+                        key = String::from_utf8_lossy(&key).into_owned()
                     ));
                     continue;
                 };
@@ -168,10 +172,10 @@ impl Store {
                     _ => false,
                 };
                 if !agrees {
-                    report.problems.push(format!(
-                        "索引项 {} 指向不符的记录 {target} / index entry {} points at a record that disagrees ({target})",
-                        String::from_utf8_lossy(&key),
-                        String::from_utf8_lossy(&key)
+                    report.problems.push(message!(
+                        VerifyIndexEntryDisagrees,
+                        key = String::from_utf8_lossy(&key).into_owned(),
+                        target = target
                     ));
                 }
             }
@@ -188,10 +192,9 @@ impl Store {
                 loan.returned_at.is_none() && keys::open_loan(loan.item) == key.as_ref()
             });
             if !ok {
-                report.problems.push(format!(
-                    "借阅索引项 {} 与借阅记录不符 / open-loan entry {} does not match its loan",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyOpenLoanMismatch,
+                    key = String::from_utf8_lossy(&key).into_owned()
                 ));
             }
         }
@@ -216,10 +219,10 @@ impl Store {
             .map_err(StoreError::storage("reading an index"))?
             .and_then(|bytes| keys::trailing_barcode(&bytes));
         if found != Some(barcode) {
-            report.problems.push(format!(
-                "{barcode} 缺少索引项 {} / {barcode} is missing index entry {}",
-                String::from_utf8_lossy(key),
-                String::from_utf8_lossy(key)
+            report.problems.push(message!(
+                VerifyIndexEntryMissing,
+                barcode = barcode,
+                key = String::from_utf8_lossy(key).into_owned()
             ));
         }
         Ok(())
