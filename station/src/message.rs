@@ -367,6 +367,10 @@ catalog! {
         "事件 #{seq} 无法解码",
         "event #{seq} cannot be decoded"
     }
+    EventFormatTooNew = "event.format_too_new" {
+        "事件 #{seq} 以格式 {format} 存储，本程序只认识到格式 {supported}：请升级 station",
+        "event #{seq} is stored in format {format}; this build knows formats up to {supported}: upgrade station"
+    }
     VerifyKeyMismatch = "verify.key_mismatch" {
         "记录 {key} 的条码 {barcode} 与键不符",
         "record {key} holds barcode {barcode}"

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 use station::barcode::Kind;
+use station::event::Format;
 use station::model::{Item, ItemStatus, Role};
 use station::store::{Actor, Store, StoreOptions};
 
@@ -41,7 +42,16 @@ fn a_store_written_by_the_previous_layout_opens_verifies_and_reads() {
 
     let report = store.verify().expect("verify");
     assert!(report.is_ok(), "{report:?}");
-    assert_eq!(store.head().0, 12, "the twelve events it was written with");
+    let (head, head_hash) = store.head();
+    assert_eq!(head, 12, "the twelve events it was written with");
+    let old_events = store.events(1, 100).expect("events");
+    assert_eq!(old_events.len(), 12);
+    assert!(
+        old_events
+            .iter()
+            .all(|event| event.format == Format::Unversioned),
+        "its events stay in format 0, hashed as they were written"
+    );
 
     let archive_box = store
         .box_by_archive_no("2012鸿借字第002号")
@@ -97,4 +107,25 @@ fn a_store_written_by_the_previous_layout_opens_verifies_and_reads() {
         .expect("registers");
     assert!(registered.barcode.seq() > archive_box.barcode.seq());
     assert!(store.verify().expect("verify").is_ok());
+    let events = store.events(1, 100).expect("events");
+    assert_eq!(
+        events.get(..12),
+        Some(old_events.as_slice()),
+        "old events untouched"
+    );
+    assert_eq!(events.get(11).map(|event| event.hash), Some(head_hash));
+    let new_events = events.get(12..).unwrap_or_default();
+    assert!(!new_events.is_empty());
+    assert!(
+        new_events
+            .iter()
+            .all(|event| event.format == Format::CURRENT),
+        "new events chain on in the current format"
+    );
+    drop(store);
+
+    // Opened again: the old and the new events still verify, each in its format.
+    let store = Store::open(&data, StoreOptions::default()).expect("opens again");
+    assert!(store.verify().expect("verify").is_ok());
+    assert_eq!(store.events(1, 100).expect("events"), events);
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use sled::transaction::UnabortableTransactionError;
 
 use crate::barcode::{Barcode, BarcodeError, Kind};
+use crate::event::ChainError;
 use crate::message;
 use crate::message::{Bilingual, Message};
 use crate::model::{FieldError, PathError};
@@ -212,6 +213,13 @@ pub enum StorageError {
         /// Which record.
         key: String,
     },
+    /// An event is stored in a format only a newer build knows.
+    EventFormatTooNew {
+        /// The event.
+        seq: u64,
+        /// The format byte found.
+        format: u8,
+    },
     /// Internal: sled asks to run the transaction again.
     #[doc(hidden)]
     Conflict,
@@ -339,6 +347,11 @@ impl StorageError {
                 message!(StoreIo, context = context, reason = source)
             }
             StorageError::Corrupt { key } => message!(StoreCorrupt, key = key),
+            StorageError::EventFormatTooNew { seq, format } => ChainError::UnknownFormat {
+                seq: *seq,
+                format: *format,
+            }
+            .message(),
             StorageError::Conflict => message!(StoreConflict),
         }
     }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use super::{decode, keys, Result, Store, StoreError};
 use crate::barcode::Barcode;
-use crate::event::{ChainError, ChainVerifier, Event};
+use crate::event::{ChainError, ChainVerifier};
 use crate::message;
 use crate::message::Message;
 use crate::model::{customer_key, Item, Loan};
@@ -40,11 +40,9 @@ impl Store {
         for entry in self.tree.scan_prefix([keys::EVENT]) {
             let (key, value) = entry.map_err(StoreError::storage("reading events"))?;
             report.events += 1;
-            let seq = keys::trailing_u64(&key).unwrap_or(0);
-            let result = match decode::<Event>(&value, &key) {
-                Ok(event) if event.seq == seq => chain.push(&event),
-                _ => Err(ChainError::Undecodable { seq }),
-            };
+            let result = self
+                .decode_event(&key, &value)
+                .and_then(|event| chain.push(&event));
             if let Err(error) = result {
                 report.chain_error = Some(error);
                 break;
@@ -233,17 +231,62 @@ impl Store {
 pub(crate) mod tamper {
     //! Test-only access to raw keys, to prove that verify notices tampering.
     use super::*;
+    use crate::event::Event;
 
-    /// Overwrites the raw value of event `seq` by applying `edit` to it.
+    /// Overwrites event `seq` with what `edit` makes of it (stored in its own format).
     pub fn edit_event(store: &Store, seq: u64, edit: impl Fn(&mut Event)) {
         let key = keys::event(seq);
         let bytes = store.tree.get(&key).expect("read").expect("event exists");
-        let mut event: Event = decode(&bytes, &key).expect("decodes");
+        let mut event = store.decode_event(&key, &bytes).expect("decodes");
         edit(&mut event);
+        let mut out = Vec::new();
+        event.encode(&mut out);
+        store.tree.insert(key, out).expect("write");
+    }
+
+    /// Overwrites the stored bytes of event `seq` with what `edit` makes of them.
+    pub fn edit_event_bytes(store: &Store, seq: u64, edit: impl Fn(&mut Vec<u8>)) {
+        let key = keys::event(seq);
+        let mut bytes = store
+            .tree
+            .get(&key)
+            .expect("read")
+            .expect("event exists")
+            .to_vec();
+        edit(&mut bytes);
+        store.tree.insert(key, bytes).expect("write");
+    }
+
+    /// Makes the store look as the previous layout (schema 2) wrote it: every event
+    /// rechained in format 0 from the start, no `m:event_format_from`. Flushed; reopen it.
+    /// Answers the new head.
+    pub fn as_schema_2(store: &Store) -> (u64, crate::event::Hash) {
+        let mut prev = crate::event::GENESIS;
+        let mut seq = 0;
+        for event in store.events(1, usize::MAX).expect("events") {
+            let old = Event::chain_as(
+                crate::event::Format::Unversioned,
+                &prev,
+                event.seq,
+                event.body,
+            );
+            let mut out = Vec::new();
+            old.encode(&mut out);
+            store.tree.insert(keys::event(old.seq), out).expect("write");
+            prev = old.hash;
+            seq = old.seq;
+        }
         store
             .tree
-            .insert(key, postcard::to_allocvec(&event).expect("encodes"))
+            .insert(keys::HEAD, &super::super::encode_head(seq, &prev)[..])
             .expect("write");
+        store.tree.remove(keys::EVENT_FORMAT_FROM).expect("remove");
+        store
+            .tree
+            .insert(keys::SCHEMA, &2u32.to_be_bytes())
+            .expect("write");
+        store.flush().expect("flush");
+        (seq, prev)
     }
 
     /// Removes event `seq`.
