@@ -838,6 +838,26 @@ fn a_schema_2_store_keeps_its_format_0_events_and_chains_new_ones_in_format_1() 
 }
 
 #[test]
+fn a_backup_of_a_chain_in_both_formats_opens_and_verifies() {
+    let (dir, store, _, _) = box_on_a_shelf();
+    let (old_head, _) = tamper::as_schema_2(&store);
+    drop(store);
+    let store = open(dir.path());
+    store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let copy_dir = tempfile::tempdir().expect("tempdir");
+    store.backup(copy_dir.path()).expect("backup");
+    let copy = open(copy_dir.path());
+    assert_eq!(
+        copy.format_from,
+        old_head + 1,
+        "the boundary travels with the events"
+    );
+    assert_eq!(formats(&copy), formats(&store));
+    assert_eq!(copy.head(), store.head());
+    assert!(copy.verify().expect("verify").is_ok());
+}
+
+#[test]
 fn a_new_store_writes_every_event_in_the_current_format() {
     let (_dir, store, _, _) = box_on_a_shelf();
     assert_eq!(store.format_from, 1);
