@@ -347,6 +347,14 @@ catalog! {
         "备份目录 {path} 不可用：{reason}",
         "backup directory {path} cannot be used: {reason}"
     }
+    StoreFamilyTooNew = "store.family_too_new" {
+        "数据目录 {path} 中的 {family} 记录为第 {found} 版，本程序只认识到第 {supported} 版：请升级 station",
+        "data directory {path} holds {family} records of version {found}; this build knows up to version {supported}: upgrade station"
+    }
+    StoreNoMigration = "store.no_migration" {
+        "本程序缺少把 {family} 记录从第 {from} 版升级的步骤，无法打开数据目录",
+        "this build has no step to migrate {family} records from version {from}, so it cannot open the store"
+    }
     ChainHashMismatch = "chain.hash_mismatch" {
         "事件 #{seq} 的哈希不符：该事件或其前一事件被修改",
         "event #{seq}: hash mismatch, this event or the one before it was altered"

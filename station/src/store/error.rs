@@ -189,6 +189,24 @@ pub enum StorageError {
         /// The data directory.
         path: String,
     },
+    /// A family of records was written by a newer station.
+    FamilyTooNew {
+        /// The data directory.
+        path: String,
+        /// The family (`boxes`, `loans`, …).
+        family: String,
+        /// Version found.
+        found: u32,
+        /// Version this build knows.
+        supported: u32,
+    },
+    /// This build has no step from a version of a record family it should read.
+    NoMigration {
+        /// The family.
+        family: String,
+        /// The version found.
+        from: u32,
+    },
     /// A sled failure (I/O error, corruption).
     Storage {
         /// What was being done.
@@ -341,6 +359,21 @@ impl StorageError {
                 supported = supported
             ),
             StorageError::SchemaUnknown { path } => message!(StoreSchemaUnknown, path = path),
+            StorageError::FamilyTooNew {
+                path,
+                family,
+                found,
+                supported,
+            } => message!(
+                StoreFamilyTooNew,
+                path = path,
+                family = family,
+                found = found,
+                supported = supported
+            ),
+            StorageError::NoMigration { family, from } => {
+                message!(StoreNoMigration, family = family, from = from)
+            }
             StorageError::Storage { context, .. } => message!(StoreFailure, context = context),
             StorageError::DiskFull { context } => message!(StoreDiskFull, context = context),
             StorageError::Io { context, source } => {

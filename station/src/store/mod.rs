@@ -15,6 +15,7 @@ mod items;
 mod keys;
 mod loans;
 mod locations;
+mod migrate;
 mod people;
 mod queue;
 mod read;
@@ -145,8 +146,13 @@ impl Actor {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens (creating if needed) the store in `dir`, migrating older record families.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        Store::open_in(dir, options, &migrate::Layout::THIS_BUILD)
+    }
+
+    /// [`Store::open`] with the record families and migrations of `layout`.
+    fn open_in(dir: &Path, options: StoreOptions, layout: &migrate::Layout<'_>) -> Result<Store> {
         let io = |context: String| move |source| StorageError::Io { context, source };
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = lock_dir(dir)?;
@@ -200,6 +206,7 @@ impl Store {
                 let mut batch = sled::Batch::default();
                 batch.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes());
                 batch.insert(keys::EVENT_FORMAT_FROM, &1u64.to_be_bytes());
+                migrate::new_store_versions(layout, &mut batch);
                 tree.apply_batch(batch)
                     .map_err(StoreError::storage("writing the schema version"))?;
                 tree.flush().map_err(StoreError::storage("flushing"))?;
@@ -213,6 +220,7 @@ impl Store {
             .ok_or_else(|| StorageError::Corrupt {
                 key: String::from_utf8_lossy(keys::EVENT_FORMAT_FROM).into_owned(),
             })?;
+        migrate::run(&tree, &display, layout)?;
         Ok(Store {
             dir: dir.to_owned(),
             db,
@@ -245,6 +253,20 @@ impl Store {
     /// The current time by the store's clock.
     pub fn now(&self) -> Millis {
         (self.options.clock)()
+    }
+
+    /// Each record family's name and the version recorded for its records (after
+    /// [`Store::open`], this build's for every family).
+    pub fn record_versions(&self) -> Result<Vec<(&'static str, Option<u32>)>> {
+        migrate::FAMILIES
+            .iter()
+            .map(|family| {
+                Ok((
+                    family.name,
+                    migrate::recorded_version(&self.tree, family.name)?,
+                ))
+            })
+            .collect()
     }
 }
 
