@@ -204,6 +204,7 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
         }
         plan.push((family, recorded, steps));
     }
+    let mut recorded_now = false;
     for (family, recorded, steps) in plan {
         let migrated = !steps.is_empty();
         for step in steps {
@@ -213,6 +214,7 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
             // A store from before family versions: its records are version 1 as they are.
             tree.insert(version_key(family.name), &family.current.to_be_bytes())
                 .map_err(StoreError::storage("recording a record family's version"))?;
+            recorded_now = true;
             tracing::info!(
                 family = family.name,
                 version = family.current,
@@ -220,8 +222,10 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
             );
         }
     }
-    tree.flush()
-        .map_err(StoreError::storage("flushing the record family versions"))?;
+    if recorded_now {
+        tree.flush()
+            .map_err(StoreError::storage("flushing the record family versions"))?;
+    }
     Ok(())
 }
 
