@@ -5,6 +5,10 @@
 //! changes the records, their indexes and appends their events, taken under one writer lock
 //! (so the event chain is strictly sequential), and acknowledged only after a flush that
 //! covers it. Writers that commit while a flush runs share the next one (group commit).
+//!
+//! Opening checks and upgrades what versions the stored data: the schema (key layout and
+//! event storage, here), the event format boundary (here; formats in `event.rs`) and each
+//! record family's version, migrating older records (`migrate.rs`).
 
 mod backup;
 mod commit;
@@ -161,15 +165,6 @@ impl Store {
             .open_tree("archive")
             .map_err(StoreError::storage("opening the archive tree"))?;
         let display = dir.display().to_string();
-        let (seq, hash) = match tree
-            .get(keys::HEAD)
-            .map_err(StoreError::storage("reading the chain head"))?
-        {
-            Some(bytes) => decode_head(&bytes).ok_or_else(|| StorageError::Corrupt {
-                key: "m:head".to_owned(),
-            })?,
-            None => (0, GENESIS),
-        };
         match tree
             .get(keys::SCHEMA)
             .map_err(StoreError::storage("reading the schema version"))?
@@ -192,7 +187,7 @@ impl Store {
                     return Err(StorageError::SchemaUnknown { path: display }.into());
                 }
                 if found < SCHEMA_VERSION {
-                    upgrade_schema(&tree, found, seq)?;
+                    upgrade_schema(&tree, found)?;
                 }
             }
             None => {
@@ -221,6 +216,7 @@ impl Store {
                 key: String::from_utf8_lossy(keys::EVENT_FORMAT_FROM).into_owned(),
             })?;
         migrate::run(&tree, &display, layout)?;
+        let (seq, hash) = read_head(&tree)?;
         Ok(Store {
             dir: dir.to_owned(),
             db,
@@ -270,12 +266,26 @@ impl Store {
     }
 }
 
+/// The chain head: the last event's seq and hash (none yet: 0 and the genesis hash).
+fn read_head(tree: &sled::Tree) -> Result<(u64, Hash)> {
+    match tree
+        .get(keys::HEAD)
+        .map_err(StoreError::storage("reading the chain head"))?
+    {
+        Some(bytes) => Ok(decode_head(&bytes).ok_or_else(|| StorageError::Corrupt {
+            key: "m:head".to_owned(),
+        })?),
+        None => Ok((0, GENESIS)),
+    }
+}
+
 /// Marks a store of schema `found` current. From 3 on, events are stored and hashed with a
 /// format byte: the events already there stay as they are (format 0), so the first
 /// position of the new format is the one after the head, `head_seq + 1`. It is written in
 /// the same atomic batch as the schema version (and kept if a store somehow has it), so a
 /// crash leaves either the old schema or the new one with its boundary, never half.
-fn upgrade_schema(tree: &sled::Tree, found: u32, head_seq: u64) -> Result<()> {
+fn upgrade_schema(tree: &sled::Tree, found: u32) -> Result<()> {
+    let (head_seq, _) = read_head(tree)?;
     let mut batch = sled::Batch::default();
     let format_from = match tree
         .get(keys::EVENT_FORMAT_FROM)
