@@ -623,14 +623,14 @@ fn verify(config: &Config) -> anyhow::Result<ExitCode> {
         Some(error) => writeln!(
             out,
             "{}",
-            message!(CliVerifyChainBroken, error = error.to_string())
+            message!(CliVerifyChainBroken, error = error.message())
         )?,
     }
     for problem in &report.problems {
         writeln!(
             out,
             "{}",
-            message!(CliVerifyIndexProblem, problem = problem)
+            message!(CliVerifyIndexProblem, problem = problem.clone())
         )?;
     }
     if report.is_ok() {

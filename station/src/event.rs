@@ -1,14 +1,26 @@
 //! The append-only event log: every change is an event, chained by SHA-256 so that any
 //! edit, removal or reordering of history is detectable.
 //!
-//! Event `n` stores `hash_n = SHA-256(hash_{n-1} ‖ body_n)`, where `body_n` is the
-//! canonical postcard encoding of everything in the event but its hash, and `hash_0` is 32
-//! zero bytes. [`verify_chain`] recomputes the chain and names the first event where it breaks.
+//! Event `n` stores `hash_n = SHA-256(hash_{n-1} ‖ f ‖ seq_n ‖ body_n)`, where `f` is the
+//! event's [`Format`] byte, `seq_n` its position (8 bytes, big-endian), `body_n` the canonical
+//! postcard encoding of its [`EventBody`], and `hash_0` is 32 zero bytes. Events written
+//! before formats existed (format 0, [`Format::Unversioned`]) were hashed without the byte,
+//! `SHA-256(hash_{n-1} ‖ seq_n ‖ body_n)`, and keep verifying that way: they are never
+//! rehashed or rewritten. A change to how events are encoded or hashed is a new format, so
+//! a stored chain never breaks silently. [`verify_chain`] recomputes the chain and names
+//! the first event where it breaks.
+//!
+//! **Invariant:** the format of a stored event is decided by where it stands, never guessed
+//! from its bytes: the store records the first position written with a format byte
+//! ([`Event::decode`]'s `versioned`); events before it are format 0 (postcard of seq, body and
+//! hash, as before), events from it on are their format byte followed by that encoding.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::barcode::Barcode;
+use crate::message;
+use crate::message::Message;
 use crate::model::Millis;
 
 /// A SHA-256 digest.
@@ -121,21 +133,76 @@ pub struct EventBody {
     pub changes: Vec<Change>,
 }
 
+/// How an event is hashed and stored. Each format keeps its number forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    /// Format 0, written before formats existed: hashed as `SHA-256(prev ‖ seq ‖ body)` and
+    /// stored as the postcard encoding of seq, body and hash, without a format byte.
+    Unversioned,
+    /// Format 1: hashed as `SHA-256(prev ‖ 1 ‖ seq ‖ body)` and stored as the byte 1
+    /// followed by the postcard encoding of seq, body and hash.
+    V1,
+}
+
+impl Format {
+    /// The format new events are written in.
+    pub const CURRENT: Format = Format::V1;
+
+    /// The format's number, as hashed and stored.
+    pub const fn byte(self) -> u8 {
+        match self {
+            Format::Unversioned => 0,
+            Format::V1 => 1,
+        }
+    }
+
+    /// The format numbered `byte`, if this build knows it.
+    pub const fn from_byte(byte: u8) -> Option<Format> {
+        match byte {
+            0 => Some(Format::Unversioned),
+            1 => Some(Format::V1),
+            _ => None,
+        }
+    }
+}
+
 /// A sequenced, chained event as stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// Position in the log, from 1.
     pub seq: u64,
+    /// How it is hashed and stored.
+    pub format: Format,
     /// The content.
     pub body: EventBody,
-    /// SHA-256 of the previous event's hash and this event's seq and body.
+    /// SHA-256 of the previous event's hash and this event's format, seq and body.
     pub hash: Hash,
 }
 
-/// The hash of an event with `seq` and `body` following `prev`.
-pub fn chain_hash(prev: &Hash, seq: u64, body: &EventBody) -> Hash {
+/// What every format stores after its format byte (format 0: the whole record).
+#[derive(Serialize)]
+struct RecordRef<'a> {
+    seq: u64,
+    body: &'a EventBody,
+    hash: &'a Hash,
+}
+
+/// [`RecordRef`] as read back.
+#[derive(Deserialize)]
+struct Record {
+    seq: u64,
+    body: EventBody,
+    hash: Hash,
+}
+
+/// The hash of an event in `format` with `seq` and `body` following `prev`.
+pub fn chain_hash(format: Format, prev: &Hash, seq: u64, body: &EventBody) -> Hash {
     let mut hasher = Sha256::new();
     hasher.update(prev);
+    match format {
+        Format::Unversioned => {}
+        Format::V1 => hasher.update([format.byte()]),
+    }
     hasher.update(seq.to_be_bytes());
     // postcard encoding of plain data into a Vec cannot fail; an empty body would still
     // differ from any real one, so the chain stays sound even then.
@@ -144,24 +211,82 @@ pub fn chain_hash(prev: &Hash, seq: u64, body: &EventBody) -> Hash {
 }
 
 impl Event {
-    /// Sequences `body` after the event whose hash is `prev`.
+    /// Sequences `body` after the event whose hash is `prev`, in the current format.
     pub fn chain(prev: &Hash, seq: u64, body: EventBody) -> Event {
-        let hash = chain_hash(prev, seq, &body);
-        Event { seq, body, hash }
+        Event::chain_as(Format::CURRENT, prev, seq, body)
+    }
+
+    /// Sequences `body` after the event whose hash is `prev`, in `format`.
+    pub fn chain_as(format: Format, prev: &Hash, seq: u64, body: EventBody) -> Event {
+        let hash = chain_hash(format, prev, seq, &body);
+        Event {
+            seq,
+            format,
+            body,
+            hash,
+        }
+    }
+
+    /// Appends the stored bytes: format 0 as the postcard encoding of seq, body and hash;
+    /// every later format its byte first, then that encoding.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        if self.format != Format::Unversioned {
+            out.push(self.format.byte());
+        }
+        let record = RecordRef {
+            seq: self.seq,
+            body: &self.body,
+            hash: &self.hash,
+        };
+        // Plain in-memory data always encodes into a Vec; should it not, the record stays
+        // short and reads back as undecodable rather than as something else.
+        if let Ok(bytes) = postcard::to_allocvec(&record) {
+            out.extend_from_slice(&bytes);
+        }
+    }
+
+    /// Decodes the stored bytes of event `seq`. `versioned` says whether the record carries a
+    /// format byte: the store knows it from where the event stands (see the module's
+    /// invariant), never from the bytes themselves. A format this build does not know is
+    /// [`ChainError::UnknownFormat`]; bytes that do not decode, a format byte of 0, or a
+    /// record of another seq are [`ChainError::Undecodable`].
+    pub fn decode(bytes: &[u8], seq: u64, versioned: bool) -> Result<Event, ChainError> {
+        let undecodable = ChainError::Undecodable { seq };
+        let (format, rest) = if versioned {
+            let Some((byte, rest)) = bytes.split_first() else {
+                return Err(undecodable);
+            };
+            match Format::from_byte(*byte) {
+                // Format 0 has no byte: one that says 0 is damage, not format 0.
+                Some(Format::Unversioned) => return Err(undecodable),
+                Some(format) => (format, rest),
+                None => return Err(ChainError::UnknownFormat { seq, format: *byte }),
+            }
+        } else {
+            (Format::Unversioned, bytes)
+        };
+        let record: Record = postcard::from_bytes(rest).map_err(|_| undecodable.clone())?;
+        if record.seq != seq {
+            return Err(undecodable);
+        }
+        Ok(Event {
+            seq,
+            format,
+            body: record.body,
+            hash: record.hash,
+        })
     }
 }
 
 /// Where and how the chain is broken.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainError {
     /// An event's stored hash does not match its content and predecessor.
-    #[error("事件 #{seq} 的哈希不符：该事件或其前一事件被修改 / event #{seq}: hash mismatch, this event or the one before it was altered")]
     HashMismatch {
         /// The event whose hash failed.
         seq: u64,
     },
     /// A sequence number is missing: events were removed.
-    #[error("事件 #{expected} 缺失（下一个是 #{found}）：历史被删除 / event #{expected} is missing (next is #{found}): history was removed")]
     Gap {
         /// The sequence expected.
         expected: u64,
@@ -169,7 +294,6 @@ pub enum ChainError {
         found: u64,
     },
     /// The log ends before the recorded head: events at the end were removed.
-    #[error("事件日志在 #{last} 结束，但记录的最新事件是 #{head}：末尾事件被删除 / the event log ends at #{last} but the recorded head is #{head}: the latest events were removed")]
     Truncated {
         /// The last event present.
         last: u64,
@@ -177,18 +301,48 @@ pub enum ChainError {
         head: u64,
     },
     /// The last event's hash is not the recorded head hash.
-    #[error("最新事件 #{seq} 的哈希与记录的链头不符 / the latest event #{seq} does not match the recorded chain head")]
     HeadMismatch {
         /// The last event.
         seq: u64,
     },
     /// An event could not be decoded.
-    #[error("事件 #{seq} 无法解码 / event #{seq} cannot be decoded")]
     Undecodable {
         /// Its position (as found in its key).
         seq: u64,
     },
+    /// An event is stored in a format this build does not know (a newer build wrote it).
+    UnknownFormat {
+        /// Its position.
+        seq: u64,
+        /// The format byte found.
+        format: u8,
+    },
 }
+
+impl ChainError {
+    /// What to tell people.
+    pub fn message(&self) -> Message {
+        match self {
+            ChainError::HashMismatch { seq } => message!(ChainHashMismatch, seq = seq),
+            ChainError::Gap { expected, found } => {
+                message!(ChainGap, expected = expected, found = found)
+            }
+            ChainError::Truncated { last, head } => {
+                message!(ChainTruncated, last = last, head = head)
+            }
+            ChainError::HeadMismatch { seq } => message!(ChainHeadMismatch, seq = seq),
+            ChainError::Undecodable { seq } => message!(ChainUndecodable, seq = seq),
+            ChainError::UnknownFormat { seq, format } => message!(
+                EventFormatTooNew,
+                seq = seq,
+                format = u32::from(*format),
+                supported = u32::from(Format::CURRENT.byte())
+            ),
+        }
+    }
+}
+
+crate::message::display_by_message!(ChainError);
 
 /// Incremental verification of a chain, fed one event at a time in key order.
 #[derive(Debug, Clone)]
@@ -215,7 +369,7 @@ impl ChainVerifier {
                 found: event.seq,
             });
         }
-        if chain_hash(&self.prev, event.seq, &event.body) != event.hash {
+        if chain_hash(event.format, &self.prev, event.seq, &event.body) != event.hash {
             return Err(ChainError::HashMismatch { seq: event.seq });
         }
         self.prev = event.hash;
@@ -261,8 +415,12 @@ pub fn hex(hash: &Hash) -> String {
 mod tests {
     use super::*;
 
+    /// The fixed chain's hashes in format 0 (as stores written before formats hold them).
     const GOLDEN_1: &str = "9bdbfffed09e86ec8f865510665fcf29d0df44c95a4e028df425f9001950f943";
     const GOLDEN_2: &str = "912a0cec736017df6bbdbe825449d5da13aff3ab9d7261f7552514c565ff91d8";
+    /// The same chain in format 1.
+    const GOLDEN_V1_1: &str = "766133cbbffbd4fcbd716c77606663055dd49b137f0734c03e7941310e600147";
+    const GOLDEN_V1_2: &str = "97b1151cdaaffa9e796994fa144586029a9349654f8f975d200d67731fe5cdc4";
 
     /// Where each kind stands in the stored encoding. The match has no catch-all, so a new
     /// kind must be given its number here; a reordered enum fails the test below, because
@@ -344,10 +502,8 @@ mod tests {
         hash.iter().map(|byte| format!("{byte:02x}")).collect()
     }
 
-    /// Golden vectors: the hashes of a fixed two-event chain as stores write them. A change to the hashing, the field order of an event or
-    /// the encoding of its values changes these and would break every stored chain.
-    #[test]
-    fn a_fixed_chain_hashes_to_its_golden_values() {
+    /// The two events of the golden chain.
+    fn golden_bodies() -> (EventBody, EventBody) {
         let first = EventBody {
             at: 1_795_770_000_000,
             station: "station".into(),
@@ -368,10 +524,101 @@ mod tests {
             kind: EventKind::Moved,
             changes: vec![Change::new("place", None::<String>, Some("L0000000011"))],
         };
-        let one = Event::chain(&GENESIS, 1, first);
-        let two = Event::chain(&one.hash, 2, second);
-        assert_eq!(hex(&one.hash), GOLDEN_1);
-        assert_eq!(hex(&two.hash), GOLDEN_2);
+        (first, second)
+    }
+
+    /// Golden vectors: the hashes of a fixed two-event chain as stores write them, in each
+    /// format. A change to the hashing, the field order of an event or the encoding of its
+    /// values changes these and would break every stored chain: such a change must be a
+    /// new format instead.
+    #[test]
+    fn a_fixed_chain_hashes_to_its_golden_values() {
+        for (format, golden) in [
+            (Format::Unversioned, [GOLDEN_1, GOLDEN_2]),
+            (Format::V1, [GOLDEN_V1_1, GOLDEN_V1_2]),
+        ] {
+            let (first, second) = golden_bodies();
+            let one = Event::chain_as(format, &GENESIS, 1, first);
+            let two = Event::chain_as(format, &one.hash, 2, second);
+            assert_eq!([hex(&one.hash), hex(&two.hash)], golden, "{format:?}");
+        }
+        assert_eq!(Format::CURRENT, Format::V1, "new events are format 1");
+    }
+
+    /// Every format keeps its number: stored events and their hashes carry it.
+    #[test]
+    fn every_format_keeps_its_number() {
+        for (format, byte) in [(Format::Unversioned, 0), (Format::V1, 1)] {
+            assert_eq!(format.byte(), byte);
+            assert_eq!(Format::from_byte(byte), Some(format));
+        }
+        assert_eq!(Format::from_byte(2), None);
+    }
+
+    /// The stored bytes: format 0 is the encoding stores have always held (its golden
+    /// bytes begin with the seq varint, not a format byte); format 1 is the byte 1 followed
+    /// by that same encoding. Each reads back only where its position says it stands.
+    #[test]
+    fn events_are_stored_as_their_format_says_and_read_back() {
+        let (first, _) = golden_bodies();
+        let old = Event::chain_as(Format::Unversioned, &GENESIS, 1, first.clone());
+        let new = Event::chain_as(Format::V1, &GENESIS, 1, first);
+        let (mut old_bytes, mut new_bytes) = (Vec::new(), Vec::new());
+        old.encode(&mut old_bytes);
+        new.encode(&mut new_bytes);
+        assert_eq!(
+            old_bytes.first(),
+            Some(&1),
+            "format 0 starts with seq 1's varint"
+        );
+        assert_eq!(new_bytes.first(), Some(&1), "format 1 starts with its byte");
+        assert_eq!(new_bytes.get(1..).map(<[u8]>::len), Some(old_bytes.len()));
+        assert_eq!(new_bytes.get(1..33), old_bytes.get(..32));
+
+        assert_eq!(Event::decode(&old_bytes, 1, false), Ok(old.clone()));
+        assert_eq!(Event::decode(&new_bytes, 1, true), Ok(new.clone()));
+        // The position decides, so the same leading byte never means two things.
+        assert_eq!(
+            Event::decode(&old_bytes, 1, true),
+            Err(ChainError::Undecodable { seq: 1 })
+        );
+        assert_eq!(
+            Event::decode(&old_bytes, 2, false),
+            Err(ChainError::Undecodable { seq: 2 }),
+            "a record under another event's key"
+        );
+
+        let mut newer = new_bytes.clone();
+        newer[0] = 7;
+        let refused = Event::decode(&newer, 1, true);
+        assert_eq!(
+            refused,
+            Err(ChainError::UnknownFormat { seq: 1, format: 7 })
+        );
+        let said = refused.expect_err("unknown").message();
+        assert_eq!(said.code, crate::message::Code::EventFormatTooNew);
+        assert!(said.text.en.contains("format 7"), "{said:?}");
+
+        let mut zero = new_bytes.clone();
+        zero[0] = 0;
+        assert_eq!(
+            Event::decode(&zero, 1, true),
+            Err(ChainError::Undecodable { seq: 1 }),
+            "format 0 never has a byte"
+        );
+        // A short record is an error, never a panic.
+        for cut in 0..new_bytes.len() {
+            assert!(
+                Event::decode(&new_bytes[..cut], 1, true).is_err(),
+                "format 1 cut at {cut}"
+            );
+        }
+        for cut in 0..old_bytes.len() {
+            assert!(
+                Event::decode(&old_bytes[..cut], 1, false).is_err(),
+                "format 0 cut at {cut}"
+            );
+        }
     }
 
     fn body(n: i64) -> EventBody {
@@ -397,11 +644,102 @@ mod tests {
     }
 
     #[test]
+    fn chain_errors_name_the_event_in_both_languages_under_their_codes() {
+        use crate::message::Code;
+        let cases = [
+            (
+                ChainError::HashMismatch { seq: 5 },
+                Code::ChainHashMismatch,
+                "#5",
+            ),
+            (
+                ChainError::Gap {
+                    expected: 4,
+                    found: 6,
+                },
+                Code::ChainGap,
+                "#4",
+            ),
+            (
+                ChainError::Truncated { last: 8, head: 10 },
+                Code::ChainTruncated,
+                "#10",
+            ),
+            (
+                ChainError::HeadMismatch { seq: 10 },
+                Code::ChainHeadMismatch,
+                "#10",
+            ),
+            (
+                ChainError::Undecodable { seq: 7 },
+                Code::ChainUndecodable,
+                "#7",
+            ),
+        ];
+        for (error, code, place) in cases {
+            let said = error.message();
+            assert_eq!(said.code, code);
+            assert!(
+                said.text.zh.contains(place) && said.text.en.contains(place),
+                "{said:?}"
+            );
+        }
+    }
+
+    #[test]
     fn an_intact_chain_verifies() {
         let events = chain(10);
         let head = events.last().expect("ten events").hash;
         assert_eq!(verify_chain(&events, 10, &head), Ok(10));
         assert_eq!(verify_chain(&[], 0, &GENESIS), Ok(0));
+    }
+
+    /// A chain of `n` events whose first `old` are format 0, as in a store upgraded after
+    /// its `old`th event.
+    fn mixed_chain(n: u64, old: u64) -> Vec<Event> {
+        let mut prev = GENESIS;
+        (1..=n)
+            .map(|seq| {
+                let format = if seq <= old {
+                    Format::Unversioned
+                } else {
+                    Format::V1
+                };
+                let event = Event::chain_as(format, &prev, seq, body(seq as i64));
+                prev = event.hash;
+                event
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_chain_switching_from_format_0_to_format_1_verifies() {
+        let events = mixed_chain(10, 4);
+        let head = events[9].hash;
+        assert_eq!(verify_chain(&events, 10, &head), Ok(10));
+        let all_old = mixed_chain(3, 3);
+        assert_eq!(verify_chain(&all_old, 3, &all_old[2].hash), Ok(3));
+    }
+
+    #[test]
+    fn a_flipped_format_is_detected() {
+        // The first new event claimed as old, an old one claimed as new, the last one.
+        for (at, format) in [
+            (4, Format::Unversioned),
+            (1, Format::V1),
+            (3, Format::V1),
+            (9, Format::Unversioned),
+        ] {
+            let mut events = mixed_chain(10, 4);
+            let head = events[9].hash;
+            events[at].format = format;
+            assert_eq!(
+                verify_chain(&events, 10, &head),
+                Err(ChainError::HashMismatch { seq: at as u64 + 1 }),
+                "event #{} as {format:?}",
+                at + 1
+            );
+        }
     }
 
     #[test]
@@ -420,7 +758,7 @@ mod tests {
         let mut events = chain(10);
         let head = events[9].hash;
         events[4].body.changes.clear();
-        events[4].hash = chain_hash(&events[3].hash, 5, &events[4].body);
+        events[4].hash = chain_hash(Format::CURRENT, &events[3].hash, 5, &events[4].body);
         assert_eq!(
             verify_chain(&events, 10, &head),
             Err(ChainError::HashMismatch { seq: 6 })

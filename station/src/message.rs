@@ -347,6 +347,86 @@ catalog! {
         "备份目录 {path} 不可用：{reason}",
         "backup directory {path} cannot be used: {reason}"
     }
+    StoreFamilyTooNew = "store.family_too_new" {
+        "数据目录 {path} 中的 {family} 记录为第 {found} 版，本程序只认识到第 {supported} 版：请升级 station",
+        "data directory {path} holds {family} records of version {found}; this build knows up to version {supported}: upgrade station"
+    }
+    StoreNoMigration = "store.no_migration" {
+        "本程序缺少把 {family} 记录从第 {from} 版升级的步骤，无法打开数据目录",
+        "this build has no step to migrate {family} records from version {from}, so it cannot open the store"
+    }
+    ChainHashMismatch = "chain.hash_mismatch" {
+        "事件 #{seq} 的哈希不符：该事件或其前一事件被修改",
+        "event #{seq}: hash mismatch, this event or the one before it was altered"
+    }
+    ChainGap = "chain.gap" {
+        "事件 #{expected} 缺失（下一个是 #{found}）：历史被删除",
+        "event #{expected} is missing (next is #{found}): history was removed"
+    }
+    ChainTruncated = "chain.truncated" {
+        "事件日志在 #{last} 结束，但记录的最新事件是 #{head}：末尾事件被删除",
+        "the event log ends at #{last} but the recorded head is #{head}: the latest events were removed"
+    }
+    ChainHeadMismatch = "chain.head_mismatch" {
+        "最新事件 #{seq} 的哈希与记录的链头不符",
+        "the latest event #{seq} does not match the recorded chain head"
+    }
+    ChainUndecodable = "chain.undecodable" {
+        "事件 #{seq} 无法解码",
+        "event #{seq} cannot be decoded"
+    }
+    EventFormatTooNew = "event.format_too_new" {
+        "事件 #{seq} 以格式 {format} 存储，本程序只认识到格式 {supported}：请升级 station",
+        "event #{seq} is stored in format {format}; this build knows formats up to {supported}: upgrade station"
+    }
+    VerifyKeyMismatch = "verify.key_mismatch" {
+        "记录 {key} 的条码 {barcode} 与键不符",
+        "record {key} holds barcode {barcode}"
+    }
+    VerifyCustomerIndexMissing = "verify.customer_index_missing" {
+        "档案盒 {barcode} 缺少客户索引",
+        "box {barcode} is missing from the customer index"
+    }
+    VerifyLoanStatusMismatch = "verify.loan_status_mismatch" {
+        "档案盒 {barcode} 的借出状态与借阅记录不符",
+        "box {barcode}: loan status and open-loan index disagree"
+    }
+    VerifyIndexEntryMissing = "verify.index_entry_missing" {
+        "{barcode} 缺少索引项 {key}",
+        "{barcode} is missing index entry {key}"
+    }
+    VerifyContentsUnreadable = "verify.contents_unreadable" {
+        "位置内容 {key} 无法解析",
+        "location contents {key} cannot be read"
+    }
+    VerifyListedElsewhere = "verify.listed_elsewhere" {
+        "位置 {location} 列有 {item}，但记录不在此处",
+        "location {location} lists {item}, whose record is elsewhere"
+    }
+    VerifyMissingFromContents = "verify.missing_from_contents" {
+        "{item} 在 {location}，但位置内容中没有它",
+        "{item} is at {location} but missing from its contents"
+    }
+    VerifyIndexEntryUnreadable = "verify.index_entry_unreadable" {
+        "索引项 {key} 无法解析",
+        "index entry {key} cannot be read"
+    }
+    VerifyIndexEntryDisagrees = "verify.index_entry_disagrees" {
+        "索引项 {key} 指向不符的记录 {target}",
+        "index entry {key} points at a record that disagrees ({target})"
+    }
+    VerifyOpenLoanMismatch = "verify.open_loan_mismatch" {
+        "借阅索引项 {key} 与借阅记录不符",
+        "open-loan entry {key} does not match its loan"
+    }
+    VerifySchemeRecordInvalid = "verify.scheme_record_invalid" {
+        "编号方案记录 {key} 无效或与键不符",
+        "scheme record {key} is invalid or does not match its key"
+    }
+    VerifyDeviceRecordInvalid = "verify.device_record_invalid" {
+        "设备记录 {key} 无效或与键不符",
+        "device record {key} is invalid or does not match its key"
+    }
 
     // Barcodes and fields.
     BarcodeEmpty = "barcode.empty" {

@@ -10,12 +10,14 @@
 //! ```
 //!
 //! Every later change of the stored layout must keep this test green (with a migration at
-//! open where a record family changes).
+//! open where a record family changes, see `store/migrate.rs`, and a new event format where
+//! events change, see `event.rs`).
 
 use std::path::Path;
 use std::process::Command;
 
 use station::barcode::Kind;
+use station::event::Format;
 use station::model::{Item, ItemStatus, Role};
 use station::store::{Actor, Store, StoreOptions};
 
@@ -39,9 +41,38 @@ fn a_store_written_by_the_previous_layout_opens_verifies_and_reads() {
     let data = unpack(dir.path());
     let store = Store::open(&data, StoreOptions::default()).expect("opens");
 
+    // It had no record family versions: each counted as version 1 and is now recorded.
+    let versions = store.record_versions().expect("versions");
+    assert!(versions.len() >= 11, "{versions:?}");
+    for family in [
+        "boxes",
+        "locations",
+        "people",
+        "tokens",
+        "loans",
+        "print_jobs",
+    ] {
+        assert!(
+            versions.iter().any(|(name, _)| *name == family),
+            "{family} in {versions:?}"
+        );
+    }
+    for (family, version) in &versions {
+        assert_eq!(*version, Some(1), "{family}");
+    }
+
     let report = store.verify().expect("verify");
     assert!(report.is_ok(), "{report:?}");
-    assert_eq!(store.head().0, 12, "the twelve events it was written with");
+    let (head, head_hash) = store.head();
+    assert_eq!(head, 12, "the twelve events it was written with");
+    let old_events = store.events(1, 100).expect("events");
+    assert_eq!(old_events.len(), 12);
+    assert!(
+        old_events
+            .iter()
+            .all(|event| event.format == Format::Unversioned),
+        "its events stay in format 0, hashed as they were written"
+    );
 
     let archive_box = store
         .box_by_archive_no("2012鸿借字第002号")
@@ -97,4 +128,25 @@ fn a_store_written_by_the_previous_layout_opens_verifies_and_reads() {
         .expect("registers");
     assert!(registered.barcode.seq() > archive_box.barcode.seq());
     assert!(store.verify().expect("verify").is_ok());
+    let events = store.events(1, 100).expect("events");
+    assert_eq!(
+        events.get(..12),
+        Some(old_events.as_slice()),
+        "old events untouched"
+    );
+    assert_eq!(events.get(11).map(|event| event.hash), Some(head_hash));
+    let new_events = events.get(12..).unwrap_or_default();
+    assert!(!new_events.is_empty());
+    assert!(
+        new_events
+            .iter()
+            .all(|event| event.format == Format::CURRENT),
+        "new events chain on in the current format"
+    );
+    drop(store);
+
+    // Opened again: the old and the new events still verify, each in its format.
+    let store = Store::open(&data, StoreOptions::default()).expect("opens again");
+    assert!(store.verify().expect("verify").is_ok());
+    assert_eq!(store.events(1, 100).expect("events"), events);
 }

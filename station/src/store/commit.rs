@@ -3,9 +3,9 @@
 //! share the next one), the durable-write latency histogram, and the announcement of each
 //! committed change to live subscribers.
 
-use super::{encode, encode_head, keys, Actor, Head, Result, StorageError, Store, StoreError, Tx};
+use super::{encode_head, keys, Actor, Head, Result, StorageError, Store, StoreError, Tx};
 use crate::barcode::Barcode;
-use crate::event::{Event, EventKind};
+use crate::event::{Event, EventKind, Format};
 use crate::numbering::Scheme;
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -180,9 +180,18 @@ impl Store {
                     }
                     seq += 1;
                     let item = body.item;
-                    let event = Event::chain(&hash, seq, body);
+                    // Every event from the boundary on is in the current format (an event
+                    // before it cannot be new; were one, it would be read as format 0).
+                    let format = if seq < self.format_from {
+                        Format::Unversioned
+                    } else {
+                        Format::CURRENT
+                    };
+                    let event = Event::chain_as(format, &hash, seq, body);
                     hash = event.hash;
-                    tree.insert(keys::event(seq), encode(&event))?;
+                    let mut bytes = Vec::with_capacity(256);
+                    event.encode(&mut bytes);
+                    tree.insert(keys::event(seq), bytes)?;
                     for item in item.into_iter().chain(others) {
                         tree.insert(keys::history(item, seq), &[])?;
                     }

@@ -7,6 +7,7 @@ use std::fmt;
 use sled::transaction::UnabortableTransactionError;
 
 use crate::barcode::{Barcode, BarcodeError, Kind};
+use crate::event::ChainError;
 use crate::message;
 use crate::message::{Bilingual, Message};
 use crate::model::{FieldError, PathError};
@@ -188,6 +189,24 @@ pub enum StorageError {
         /// The data directory.
         path: String,
     },
+    /// A family of records was written by a newer station.
+    FamilyTooNew {
+        /// The data directory.
+        path: String,
+        /// The family (`boxes`, `loans`, …).
+        family: String,
+        /// Version found.
+        found: u32,
+        /// Version this build knows.
+        supported: u32,
+    },
+    /// This build has no step from a version of a record family it should read.
+    NoMigration {
+        /// The family.
+        family: String,
+        /// The version found.
+        from: u32,
+    },
     /// A sled failure (I/O error, corruption).
     Storage {
         /// What was being done.
@@ -211,6 +230,13 @@ pub enum StorageError {
     Corrupt {
         /// Which record.
         key: String,
+    },
+    /// An event is stored in a format only a newer build knows.
+    EventFormatTooNew {
+        /// The event.
+        seq: u64,
+        /// The format byte found.
+        format: u8,
     },
     /// Internal: sled asks to run the transaction again.
     #[doc(hidden)]
@@ -333,12 +359,32 @@ impl StorageError {
                 supported = supported
             ),
             StorageError::SchemaUnknown { path } => message!(StoreSchemaUnknown, path = path),
+            StorageError::FamilyTooNew {
+                path,
+                family,
+                found,
+                supported,
+            } => message!(
+                StoreFamilyTooNew,
+                path = path,
+                family = family,
+                found = found,
+                supported = supported
+            ),
+            StorageError::NoMigration { family, from } => {
+                message!(StoreNoMigration, family = family, from = from)
+            }
             StorageError::Storage { context, .. } => message!(StoreFailure, context = context),
             StorageError::DiskFull { context } => message!(StoreDiskFull, context = context),
             StorageError::Io { context, source } => {
                 message!(StoreIo, context = context, reason = source)
             }
             StorageError::Corrupt { key } => message!(StoreCorrupt, key = key),
+            StorageError::EventFormatTooNew { seq, format } => ChainError::UnknownFormat {
+                seq: *seq,
+                format: *format,
+            }
+            .message(),
             StorageError::Conflict => message!(StoreConflict),
         }
     }

@@ -11,6 +11,10 @@ use crate::barcode::{Barcode, Kind};
 pub const SCHEMA: &[u8] = b"m:schema";
 /// Chain head: last event's seq (8 bytes BE) and hash (32 bytes).
 pub const HEAD: &[u8] = b"m:head";
+/// The first event position stored with a format byte (8 bytes BE): the events before it
+/// were written before event formats existed (format 0). Written once, when the store is
+/// created (1) or upgraded to schema 3 (the head then, plus one), and never changed.
+pub const EVENT_FORMAT_FROM: &[u8] = b"m:event_format_from";
 /// Next loan number.
 pub const LOAN_ID: &[u8] = b"m:loan";
 /// Next handover number.

@@ -5,6 +5,10 @@
 //! changes the records, their indexes and appends their events, taken under one writer lock
 //! (so the event chain is strictly sequential), and acknowledged only after a flush that
 //! covers it. Writers that commit while a flush runs share the next one (group commit).
+//!
+//! Opening checks and upgrades what versions the stored data: the schema (key layout and
+//! event storage, here), the event format boundary (here; formats in `event.rs`) and each
+//! record family's version, migrating older records (`migrate.rs`).
 
 mod backup;
 mod commit;
@@ -15,6 +19,7 @@ mod items;
 mod keys;
 mod loans;
 mod locations;
+mod migrate;
 mod people;
 mod queue;
 mod read;
@@ -48,11 +53,13 @@ pub use tokens::NewToken;
 pub use tx::Tx;
 pub use verify::VerifyReport;
 
-/// The schema version this build reads and writes. Version 2 added the event kinds and
-/// key families of station-managed schemes and devices; a version-1 store is marked 2 when
-/// this build opens it (nothing else changes), so that an older build refuses it clearly
-/// instead of meeting events it cannot read.
-pub const SCHEMA_VERSION: u32 = 2;
+/// The schema version this build reads and writes: the key layout and how events are
+/// stored. Version 2 added the event kinds and key families of station-managed schemes and
+/// devices; version 3 the event format byte (new events are stored and hashed with it, from
+/// the position recorded under `m:event_format_from`; older events stay as they are). An
+/// older store is marked current when this build opens it, so that an older build refuses
+/// it clearly instead of meeting events it cannot read.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Default sled page cache: modest, so that `serve` stays small at millions of boxes.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -122,6 +129,8 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     writer: Mutex<Head>,
+    /// The first event position stored with a format byte (`m:event_format_from`).
+    format_from: u64,
     durability: Durability,
     options: StoreOptions,
     latency: Latency,
@@ -141,8 +150,13 @@ impl Actor {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in `dir`.
+    /// Opens (creating if needed) the store in `dir`, migrating older record families.
     pub fn open(dir: &Path, options: StoreOptions) -> Result<Store> {
+        Store::open_in(dir, options, &migrate::Layout::THIS_BUILD)
+    }
+
+    /// [`Store::open`] with the record families and migrations of `layout`.
+    fn open_in(dir: &Path, options: StoreOptions, layout: &migrate::Layout<'_>) -> Result<Store> {
         let io = |context: String| move |source| StorageError::Io { context, source };
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = lock_dir(dir)?;
@@ -173,10 +187,7 @@ impl Store {
                     return Err(StorageError::SchemaUnknown { path: display }.into());
                 }
                 if found < SCHEMA_VERSION {
-                    tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
-                        .map_err(StoreError::storage("upgrading the schema version"))?;
-                    tree.flush().map_err(StoreError::storage("flushing"))?;
-                    tracing::info!(from = found, to = SCHEMA_VERSION, "store schema upgraded");
+                    upgrade_schema(&tree, found)?;
                 }
             }
             None => {
@@ -187,25 +198,31 @@ impl Store {
                 if !tree.is_empty() || other_trees || !db.is_empty() {
                     return Err(StorageError::SchemaUnknown { path: display }.into());
                 }
-                tree.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes())
+                let mut batch = sled::Batch::default();
+                batch.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes());
+                batch.insert(keys::EVENT_FORMAT_FROM, &1u64.to_be_bytes());
+                migrate::new_store_versions(layout, &mut batch);
+                tree.apply_batch(batch)
                     .map_err(StoreError::storage("writing the schema version"))?;
                 tree.flush().map_err(StoreError::storage("flushing"))?;
             }
         }
-        let (seq, hash) = match tree
-            .get(keys::HEAD)
-            .map_err(StoreError::storage("reading the chain head"))?
-        {
-            Some(bytes) => decode_head(&bytes).ok_or_else(|| StorageError::Corrupt {
-                key: "m:head".to_owned(),
-            })?,
-            None => (0, GENESIS),
-        };
+        let format_from = tree
+            .get(keys::EVENT_FORMAT_FROM)
+            .map_err(StoreError::storage("reading the event format"))?
+            .and_then(|bytes| keys::decode_u64(&bytes))
+            .filter(|from| *from >= 1)
+            .ok_or_else(|| StorageError::Corrupt {
+                key: String::from_utf8_lossy(keys::EVENT_FORMAT_FROM).into_owned(),
+            })?;
+        migrate::run(&tree, &display, layout)?;
+        let (seq, hash) = read_head(&tree)?;
         Ok(Store {
             dir: dir.to_owned(),
             db,
             tree,
             writer: Mutex::new(Head { seq, hash }),
+            format_from,
             durability: Durability {
                 committed: AtomicU64::new(0),
                 durable: AtomicU64::new(0),
@@ -233,6 +250,65 @@ impl Store {
     pub fn now(&self) -> Millis {
         (self.options.clock)()
     }
+
+    /// Each record family's name and the version recorded for its records (after
+    /// [`Store::open`], this build's for every family).
+    pub fn record_versions(&self) -> Result<Vec<(&'static str, Option<u32>)>> {
+        migrate::FAMILIES
+            .iter()
+            .map(|family| {
+                Ok((
+                    family.name,
+                    migrate::recorded_version(&self.tree, family.name)?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// The chain head: the last event's seq and hash (none yet: 0 and the genesis hash).
+fn read_head(tree: &sled::Tree) -> Result<(u64, Hash)> {
+    match tree
+        .get(keys::HEAD)
+        .map_err(StoreError::storage("reading the chain head"))?
+    {
+        Some(bytes) => Ok(decode_head(&bytes).ok_or_else(|| StorageError::Corrupt {
+            key: "m:head".to_owned(),
+        })?),
+        None => Ok((0, GENESIS)),
+    }
+}
+
+/// Marks a store of schema `found` current. From 3 on, events are stored and hashed with a
+/// format byte: the events already there stay as they are (format 0), so the first
+/// position of the new format is the one after the head, `head_seq + 1`. It is written in
+/// the same atomic batch as the schema version (and kept if a store somehow has it), so a
+/// crash leaves either the old schema or the new one with its boundary, never half.
+fn upgrade_schema(tree: &sled::Tree, found: u32) -> Result<()> {
+    let (head_seq, _) = read_head(tree)?;
+    let mut batch = sled::Batch::default();
+    let format_from = match tree
+        .get(keys::EVENT_FORMAT_FROM)
+        .map_err(StoreError::storage("reading the event format"))?
+    {
+        Some(bytes) => bytes,
+        None => {
+            let from = head_seq.saturating_add(1).to_be_bytes();
+            batch.insert(keys::EVENT_FORMAT_FROM, &from);
+            sled::IVec::from(&from)
+        }
+    };
+    batch.insert(keys::SCHEMA, &SCHEMA_VERSION.to_be_bytes());
+    tree.apply_batch(batch)
+        .map_err(StoreError::storage("upgrading the schema version"))?;
+    tree.flush().map_err(StoreError::storage("flushing"))?;
+    tracing::info!(
+        from = found,
+        to = SCHEMA_VERSION,
+        event_format_from = keys::decode_u64(&format_from),
+        "store schema upgraded"
+    );
+    Ok(())
 }
 
 /// Opens the sled database under `dir`, whose `LOCK` this process already holds.

@@ -4,7 +4,7 @@
 
 use super::{decode, keys, Result, StorageError, Store, StoreError};
 use crate::barcode::{Barcode, Kind};
-use crate::event::{Event, Hash};
+use crate::event::{ChainError, Event, Hash};
 use crate::model::{customer_key, ArchiveBox, Certificate, Handover, Item, Loan, Location};
 use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
@@ -252,9 +252,30 @@ impl Store {
             if key.first() != Some(&keys::EVENT) {
                 break;
             }
-            out.push(decode(&value, &key)?);
+            out.push(self.read_event(&key, &value)?);
         }
         Ok(out)
+    }
+
+    /// Decodes the stored event under `key`: with a format byte if it stands at or after
+    /// `m:event_format_from`, as format 0 before it.
+    pub(super) fn decode_event(&self, key: &[u8], bytes: &[u8]) -> Result<Event, ChainError> {
+        let seq = match keys::trailing_u64(key) {
+            Some(seq) if key.len() == keys::event(seq).len() => seq,
+            _ => return Err(ChainError::Undecodable { seq: 0 }),
+        };
+        Event::decode(bytes, seq, seq >= self.format_from)
+    }
+
+    /// [`Store::decode_event`] for reads: a format of a newer build is told as such, any
+    /// other fault is a damaged record.
+    fn read_event(&self, key: &[u8], bytes: &[u8]) -> Result<Event> {
+        self.decode_event(key, bytes).map_err(|error| match error {
+            ChainError::UnknownFormat { seq, format } => {
+                StorageError::EventFormatTooNew { seq, format }.into()
+            }
+            _ => StoreError::corrupt(key),
+        })
     }
 
     /// The events that concern `item`, oldest first.
@@ -263,8 +284,13 @@ impl Store {
         for entry in self.tree.scan_prefix(keys::history_prefix(item)).keys() {
             let key = entry.map_err(StoreError::storage("reading history"))?;
             let seq = keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?;
-            if let Some(event) = self.get(&keys::event(seq))? {
-                out.push(event);
+            let key = keys::event(seq);
+            if let Some(bytes) = self
+                .tree
+                .get(&key)
+                .map_err(StoreError::storage("reading history"))?
+            {
+                out.push(self.read_event(&key, &bytes)?);
             }
         }
         Ok(out)

@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::{keys, Actor, Result, Store, StoreError, Tx};
 use crate::devices::definition::{DeviceDefinition, InvalidDevice};
 use crate::event::{Change, EventKind};
+use crate::message;
+use crate::message::Message;
 use crate::model::Millis;
 use crate::numbering::Scheme;
 
@@ -391,7 +393,7 @@ impl Store {
 
     /// For `verify`: every stored scheme and device decodes, is valid, and is stored
     /// under its own name.
-    pub(super) fn check_settings(&self, problems: &mut Vec<String>) -> Result<()> {
+    pub(super) fn check_settings(&self, problems: &mut Vec<Message>) -> Result<()> {
         for entry in self.tree.scan_prefix([keys::SCHEME]) {
             let (key, value) = entry.map_err(StoreError::storage("reading settings"))?;
             let checked = from_json::<StationScheme>(&value, &key).and_then(|scheme| {
@@ -399,10 +401,8 @@ impl Store {
                 Ok(key.get(1..) == Some(scheme.name.as_bytes()))
             });
             if !matches!(checked, Ok(true)) {
-                let key = String::from_utf8_lossy(&key);
-                problems.push(format!(
-                    "编号方案记录 {key} 无效或与键不符 / scheme record {key} is invalid or does not match its key"
-                ));
+                let key = String::from_utf8_lossy(&key).into_owned();
+                problems.push(message!(VerifySchemeRecordInvalid, key = key));
             }
         }
         for entry in self.tree.scan_prefix([keys::DEVICE]) {
@@ -412,10 +412,8 @@ impl Store {
                 Ok(key.get(1..) == Some(def.name().as_bytes()))
             });
             if !matches!(checked, Ok(true)) {
-                let key = String::from_utf8_lossy(&key);
-                problems.push(format!(
-                    "设备记录 {key} 无效或与键不符 / device record {key} is invalid or does not match its key"
-                ));
+                let key = String::from_utf8_lossy(&key).into_owned();
+                problems.push(message!(VerifyDeviceRecordInvalid, key = key));
             }
         }
         Ok(())
@@ -811,14 +809,29 @@ mod tests {
             .insert(keys::scheme("deposit"), &b"{\"name\":\"deposit\"}"[..])
             .expect("write");
         let report = store.verify().expect("verify");
-        assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
-        assert!(
-            report.problems[0].contains("kdeposit"),
-            "{:?}",
-            report.problems
+        let found: Vec<(Code, &str)> = report
+            .problems
+            .iter()
+            .map(|problem| (problem.code, problem.text.en.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    Code::VerifySchemeRecordInvalid,
+                    "scheme record kdeposit is invalid or does not match its key"
+                ),
+                (
+                    Code::VerifyDeviceRecordInvalid,
+                    "device record vcart-9 is invalid or does not match its key"
+                ),
+            ]
         );
         assert!(
-            report.problems[1].contains("vcart-9"),
+            report
+                .problems
+                .iter()
+                .all(|problem| bilingual(&problem.text)),
             "{:?}",
             report.problems
         );

@@ -8,7 +8,8 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::barcode::Barcode;
-use crate::event::EventKind;
+use crate::event::{ChainError, EventKind, Format};
+use crate::message::Code;
 use crate::model::{
     CertificateKind, HandoverStage, Item, ItemStatus, Location, LocationKind, Person, Role,
 };
@@ -509,33 +510,52 @@ fn box_on_a_shelf() -> (tempfile::TempDir, Store, Location, crate::model::Archiv
     (dir, store, target, archive_box)
 }
 
-fn chain_error_names(store: &Store, seq: &str) {
-    let report = store.verify().expect("verify");
-    assert!(
-        report
-            .chain_error
-            .as_deref()
-            .is_some_and(|e| e.contains(seq)),
-        "{report:?}"
-    );
-}
-
 #[test]
 fn verify_finds_a_tampered_event_a_removed_event_and_a_broken_index() {
     let (_dir, store, _, _) = box_on_a_shelf();
     assert!(store.verify().expect("verify").is_ok());
     tamper::edit_event(&store, 3, |event| event.body.actor = "someone else".into());
-    chain_error_names(&store, "#3");
+    let report = store.verify().expect("verify");
+    assert_eq!(
+        report.chain_error,
+        Some(ChainError::HashMismatch { seq: 3 })
+    );
+    let said = report.chain_error.expect("broken").message();
+    assert_eq!(said.code, Code::ChainHashMismatch);
+    assert!(
+        said.text.zh.contains("#3") && said.text.en.contains("#3"),
+        "{said:?}"
+    );
 
     let (_dir, store, _, _) = box_on_a_shelf();
     tamper::remove_event(&store, 2);
-    chain_error_names(&store, "#2");
+    let report = store.verify().expect("verify");
+    assert_eq!(
+        report.chain_error,
+        Some(ChainError::Gap {
+            expected: 2,
+            found: 3
+        })
+    );
+    assert_eq!(
+        report.chain_error.expect("broken").message().code,
+        Code::ChainGap
+    );
 
     let (_dir, store, target, archive_box) = box_on_a_shelf();
     tamper::remove_at(&store, target.barcode, archive_box.barcode);
     let report = store.verify().expect("verify");
     assert!(report.chain_error.is_none());
-    assert!(!report.problems.is_empty(), "missing index entry noticed");
+    let codes: Vec<Code> = report.problems.iter().map(|problem| problem.code).collect();
+    assert_eq!(codes, vec![Code::VerifyMissingFromContents], "{report:?}");
+    let problem = &report.problems[0].text;
+    for half in [&problem.zh, &problem.en] {
+        assert!(
+            half.contains(&archive_box.barcode.to_string())
+                && half.contains(&target.barcode.to_string()),
+            "the box and its shelf in both halves: {problem:?}"
+        );
+    }
 }
 
 #[test]
@@ -764,5 +784,135 @@ fn an_older_schema_is_opened_and_marked_current() {
         .expect("read")
         .expect("a version");
     assert_eq!(version.as_ref(), SCHEMA_VERSION.to_be_bytes());
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+/// The formats of all events, in order.
+fn formats(store: &Store) -> Vec<Format> {
+    store
+        .events(1, usize::MAX)
+        .expect("events")
+        .iter()
+        .map(|event| event.format)
+        .collect()
+}
+
+#[test]
+fn a_schema_2_store_keeps_its_format_0_events_and_chains_new_ones_in_format_1() {
+    let (dir, store, target, _) = box_on_a_shelf();
+    let (old_head, old_hash) = tamper::as_schema_2(&store);
+    drop(store);
+
+    let store = open(dir.path());
+    assert_eq!(store.head(), (old_head, old_hash), "nothing rehashed");
+    assert_eq!(store.format_from, old_head + 1);
+    assert!(store.verify().expect("verify").is_ok());
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    store
+        .move_item(&clerk(), archive_box.barcode, target.barcode)
+        .expect("moved");
+    let expected: Vec<Format> = (1..=store.head().0)
+        .map(|seq| {
+            if seq <= old_head {
+                Format::Unversioned
+            } else {
+                Format::V1
+            }
+        })
+        .collect();
+    assert!(expected.len() as u64 > old_head + 1, "new events recorded");
+    assert_eq!(formats(&store), expected);
+    assert!(store.verify().expect("verify").is_ok());
+    assert_eq!(
+        store.history(archive_box.barcode).expect("history").len(),
+        2
+    );
+    drop(store);
+
+    // Opened again, the boundary stays where the upgrade put it.
+    let store = open(dir.path());
+    assert_eq!(store.format_from, old_head + 1);
+    assert_eq!(formats(&store), expected);
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn a_backup_of_a_chain_in_both_formats_opens_and_verifies() {
+    let (dir, store, _, _) = box_on_a_shelf();
+    let (old_head, _) = tamper::as_schema_2(&store);
+    drop(store);
+    let store = open(dir.path());
+    store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let copy_dir = tempfile::tempdir().expect("tempdir");
+    store.backup(copy_dir.path()).expect("backup");
+    let copy = open(copy_dir.path());
+    assert_eq!(
+        copy.format_from,
+        old_head + 1,
+        "the boundary travels with the events"
+    );
+    assert_eq!(formats(&copy), formats(&store));
+    assert_eq!(copy.head(), store.head());
+    assert!(copy.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn a_new_store_writes_every_event_in_the_current_format() {
+    let (_dir, store, _, _) = box_on_a_shelf();
+    assert_eq!(store.format_from, 1);
+    let formats = formats(&store);
+    assert!(!formats.is_empty());
+    assert!(formats.iter().all(|format| *format == Format::CURRENT));
+}
+
+#[test]
+fn an_unknown_or_flipped_format_byte_in_the_store_is_a_clear_error() {
+    let (_dir, store, _, _) = box_on_a_shelf();
+    tamper::edit_event_bytes(&store, 2, |bytes| bytes[0] = 9);
+    let report = store.verify().expect("verify");
+    assert_eq!(
+        report.chain_error,
+        Some(ChainError::UnknownFormat { seq: 2, format: 9 })
+    );
+    match store.events(1, 10) {
+        Err(error @ StoreError::Failed(StorageError::EventFormatTooNew { seq: 2, format: 9 })) => {
+            assert_eq!(error.message().code, Code::EventFormatTooNew);
+        }
+        other => panic!("wrong answer: {other:?}"),
+    }
+
+    let (_dir, store, _, _) = box_on_a_shelf();
+    tamper::edit_event_bytes(&store, 2, |bytes| bytes[0] = 0);
+    assert_eq!(
+        store.verify().expect("verify").chain_error,
+        Some(ChainError::Undecodable { seq: 2 }),
+        "format 0 has no byte: a 0 there is damage"
+    );
+
+    // Rewritten as format 0 where format 1 stands: the position decides how it is read,
+    // so it does not verify (here seq 2's varint reads as a format byte 2).
+    let (_dir, store, _, _) = box_on_a_shelf();
+    tamper::edit_event(&store, 2, |event| event.format = Format::Unversioned);
+    assert!(
+        store.verify().expect("verify").chain_error.is_some(),
+        "written without its byte where one belongs"
+    );
+}
+
+#[test]
+fn a_schema_3_store_without_its_event_format_boundary_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = open(dir.path());
+        store.tree.remove(keys::EVENT_FORMAT_FROM).expect("remove");
+        store.flush().expect("flush");
+    }
+    match Store::open(dir.path(), StoreOptions::default()) {
+        Err(StoreError::Failed(StorageError::Corrupt { key })) => {
+            assert_eq!(key, "m:event_format_from")
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("opened without knowing where formats start"),
+    }
 }

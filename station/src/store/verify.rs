@@ -4,7 +4,9 @@ use std::collections::HashSet;
 
 use super::{decode, keys, Result, Store, StoreError};
 use crate::barcode::Barcode;
-use crate::event::{ChainVerifier, Event};
+use crate::event::{ChainError, ChainVerifier};
+use crate::message;
+use crate::message::Message;
 use crate::model::{customer_key, Item, Loan};
 
 /// What verification found.
@@ -17,9 +19,9 @@ pub struct VerifyReport {
     /// Index entries checked.
     pub index_entries: u64,
     /// Where the chain breaks, if it does.
-    pub chain_error: Option<String>,
-    /// Index inconsistencies, one line each (bilingual).
-    pub problems: Vec<String>,
+    pub chain_error: Option<ChainError>,
+    /// Index inconsistencies, one message each.
+    pub problems: Vec<Message>,
 }
 
 impl VerifyReport {
@@ -38,19 +40,17 @@ impl Store {
         for entry in self.tree.scan_prefix([keys::EVENT]) {
             let (key, value) = entry.map_err(StoreError::storage("reading events"))?;
             report.events += 1;
-            let seq = keys::trailing_u64(&key).unwrap_or(0);
-            let result = match decode::<Event>(&value, &key) {
-                Ok(event) if event.seq == seq => chain.push(&event),
-                _ => Err(crate::event::ChainError::Undecodable { seq }),
-            };
+            let result = self
+                .decode_event(&key, &value)
+                .and_then(|event| chain.push(&event));
             if let Err(error) = result {
-                report.chain_error = Some(error.to_string());
+                report.chain_error = Some(error);
                 break;
             }
         }
         if report.chain_error.is_none() {
             if let Err(error) = chain.finish(head_seq, &head_hash) {
-                report.chain_error = Some(error.to_string());
+                report.chain_error = Some(error);
             }
         }
 
@@ -62,16 +62,16 @@ impl Store {
             let item: Item = match decode(&value, &key) {
                 Ok(item) => item,
                 Err(error) => {
-                    report.problems.push(error.to_string());
+                    report.problems.push(error.message());
                     continue;
                 }
             };
             let barcode = item.barcode();
             if key.as_ref() != keys::item(barcode).as_slice() {
-                report.problems.push(format!(
-                    "记录 {} 的条码与键不符 / record {} holds barcode {barcode}",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyKeyMismatch,
+                    key = String::from_utf8_lossy(&key).into_owned(),
+                    barcode = barcode
                 ));
             }
             match &item {
@@ -83,9 +83,9 @@ impl Store {
                     )?;
                     let customer = keys::customer(&customer_key(&archive_box.customer), barcode);
                     if !self.exists(&customer)? {
-                        report.problems.push(format!(
-                            "档案盒 {barcode} 缺少客户索引 / box {barcode} is missing from the customer index"
-                        ));
+                        report
+                            .problems
+                            .push(message!(VerifyCustomerIndexMissing, barcode = barcode));
                     }
                     if let Some(place) = archive_box.place {
                         expected_at.insert((place, barcode));
@@ -93,9 +93,9 @@ impl Store {
                     let loan_open = self.exists(&keys::open_loan(barcode))?;
                     let on_loan = archive_box.status == crate::model::ItemStatus::OnLoan;
                     if loan_open != on_loan {
-                        report.problems.push(format!(
-                            "档案盒 {barcode} 的借出状态与借阅记录不符 / box {barcode}: loan status and open-loan index disagree"
-                        ));
+                        report
+                            .problems
+                            .push(message!(VerifyLoanStatusMismatch, barcode = barcode));
                     }
                 }
                 Item::Certificate(certificate) => {
@@ -116,25 +116,28 @@ impl Store {
             let location = keys::trailing_barcode(&key);
             let contents = keys::unpack(&value);
             let (Some(location), Some(contents)) = (location, contents) else {
-                report.problems.push(format!(
-                    "位置内容 {} 无法解析 / location contents {} cannot be read",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyContentsUnreadable,
+                    key = String::from_utf8_lossy(&key).into_owned()
                 ));
                 continue;
             };
             for item in contents {
                 report.index_entries += 1;
                 if !expected_at.remove(&(location, item)) {
-                    report.problems.push(format!(
-                        "位置 {location} 列有 {item}，但记录不在此处 / location {location} lists {item}, whose record is elsewhere"
+                    report.problems.push(message!(
+                        VerifyListedElsewhere,
+                        location = location,
+                        item = item
                     ));
                 }
             }
         }
         for (location, item) in expected_at {
-            report.problems.push(format!(
-                "{item} 在 {location} 但位置内容缺失 / {item} is at {location} but missing from its contents"
+            report.problems.push(message!(
+                VerifyMissingFromContents,
+                item = item,
+                location = location
             ));
         }
         for tag in [keys::ARCHIVE_NO, keys::PATH, keys::CUSTOMER] {
@@ -147,10 +150,9 @@ impl Store {
                     keys::trailing_barcode(&value)
                 };
                 let Some(target) = target else {
-                    report.problems.push(format!(
-                        "索引项 {} 无法解析 / index entry {} cannot be read",
-                        String::from_utf8_lossy(&key),
-                        String::from_utf8_lossy(&key)
+                    report.problems.push(message!(
+                        VerifyIndexEntryUnreadable,
+                        key = String::from_utf8_lossy(&key).into_owned()
                     ));
                     continue;
                 };
@@ -168,10 +170,10 @@ impl Store {
                     _ => false,
                 };
                 if !agrees {
-                    report.problems.push(format!(
-                        "索引项 {} 指向不符的记录 {target} / index entry {} points at a record that disagrees ({target})",
-                        String::from_utf8_lossy(&key),
-                        String::from_utf8_lossy(&key)
+                    report.problems.push(message!(
+                        VerifyIndexEntryDisagrees,
+                        key = String::from_utf8_lossy(&key).into_owned(),
+                        target = target
                     ));
                 }
             }
@@ -188,10 +190,9 @@ impl Store {
                 loan.returned_at.is_none() && keys::open_loan(loan.item) == key.as_ref()
             });
             if !ok {
-                report.problems.push(format!(
-                    "借阅索引项 {} 与借阅记录不符 / open-loan entry {} does not match its loan",
-                    String::from_utf8_lossy(&key),
-                    String::from_utf8_lossy(&key)
+                report.problems.push(message!(
+                    VerifyOpenLoanMismatch,
+                    key = String::from_utf8_lossy(&key).into_owned()
                 ));
             }
         }
@@ -216,10 +217,10 @@ impl Store {
             .map_err(StoreError::storage("reading an index"))?
             .and_then(|bytes| keys::trailing_barcode(&bytes));
         if found != Some(barcode) {
-            report.problems.push(format!(
-                "{barcode} 缺少索引项 {} / {barcode} is missing index entry {}",
-                String::from_utf8_lossy(key),
-                String::from_utf8_lossy(key)
+            report.problems.push(message!(
+                VerifyIndexEntryMissing,
+                barcode = barcode,
+                key = String::from_utf8_lossy(key).into_owned()
             ));
         }
         Ok(())
@@ -230,17 +231,62 @@ impl Store {
 pub(crate) mod tamper {
     //! Test-only access to raw keys, to prove that verify notices tampering.
     use super::*;
+    use crate::event::Event;
 
-    /// Overwrites the raw value of event `seq` by applying `edit` to it.
+    /// Overwrites event `seq` with what `edit` makes of it (stored in its own format).
     pub fn edit_event(store: &Store, seq: u64, edit: impl Fn(&mut Event)) {
         let key = keys::event(seq);
         let bytes = store.tree.get(&key).expect("read").expect("event exists");
-        let mut event: Event = decode(&bytes, &key).expect("decodes");
+        let mut event = store.decode_event(&key, &bytes).expect("decodes");
         edit(&mut event);
+        let mut out = Vec::new();
+        event.encode(&mut out);
+        store.tree.insert(key, out).expect("write");
+    }
+
+    /// Overwrites the stored bytes of event `seq` with what `edit` makes of them.
+    pub fn edit_event_bytes(store: &Store, seq: u64, edit: impl Fn(&mut Vec<u8>)) {
+        let key = keys::event(seq);
+        let mut bytes = store
+            .tree
+            .get(&key)
+            .expect("read")
+            .expect("event exists")
+            .to_vec();
+        edit(&mut bytes);
+        store.tree.insert(key, bytes).expect("write");
+    }
+
+    /// Makes the store look as the previous layout (schema 2) wrote it: every event
+    /// rechained in format 0 from the start, no `m:event_format_from`. Flushed; reopen it.
+    /// Answers the new head.
+    pub fn as_schema_2(store: &Store) -> (u64, crate::event::Hash) {
+        let mut prev = crate::event::GENESIS;
+        let mut seq = 0;
+        for event in store.events(1, usize::MAX).expect("events") {
+            let old = Event::chain_as(
+                crate::event::Format::Unversioned,
+                &prev,
+                event.seq,
+                event.body,
+            );
+            let mut out = Vec::new();
+            old.encode(&mut out);
+            store.tree.insert(keys::event(old.seq), out).expect("write");
+            prev = old.hash;
+            seq = old.seq;
+        }
         store
             .tree
-            .insert(key, postcard::to_allocvec(&event).expect("encodes"))
+            .insert(keys::HEAD, &super::super::encode_head(seq, &prev)[..])
             .expect("write");
+        store.tree.remove(keys::EVENT_FORMAT_FROM).expect("remove");
+        store
+            .tree
+            .insert(keys::SCHEMA, &2u32.to_be_bytes())
+            .expect("write");
+        store.flush().expect("flush");
+        (seq, prev)
     }
 
     /// Removes event `seq`.
