@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serialport::{SerialPort, TTYPort};
-use station::devices::definition::{ScannerConfig, ScannerProtocol};
 use station::devices::definition::DeviceDefinition;
+use station::devices::definition::{ScannerConfig, ScannerProtocol};
 use station::devices::{DeviceManager, Devices};
 use station::ledger::{self, Encoding, ImportOptions};
 use station::store::{Actor, Store, StoreOptions};
@@ -132,7 +132,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     runtime.block_on(async {
         for scanner in &configs {
-            manager.start(DeviceDefinition::Scanner(scanner.clone())).await;
+            manager
+                .start(DeviceDefinition::Scanner(scanner.clone()))
+                .await;
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);

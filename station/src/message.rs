@@ -123,6 +123,12 @@ impl IntoArg for Message {
     }
 }
 
+impl IntoArg for &Message {
+    fn into_arg(self) -> Arg {
+        Arg::Text(self.text.clone())
+    }
+}
+
 /// A code with its text: one refusal, warning or result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Message {
@@ -618,6 +624,34 @@ catalog! {
     DeviceInvalid = "device.invalid" {
         "设备 {name} 的设置无效：{problem}",
         "device {name} is not valid: {problem}"
+    }
+    DeviceNameInvalid = "device.name_invalid" {
+        "名称须为 1–{max} 个字符，不含控制字符，首尾无空格",
+        "the name must be 1 to {max} characters, without control characters or surrounding spaces"
+    }
+    DevicePortInvalid = "device.port_invalid" {
+        "串口路径为空或无效",
+        "the port path is empty or not valid text"
+    }
+    DeviceBaudZero = "device.baud_zero" {
+        "波特率须大于 0",
+        "the baud rate must be above 0"
+    }
+    DeviceNoWorkstation = "device.no_workstation" {
+        "未指定工作站",
+        "no workstation is given"
+    }
+    DevicePrefixInvalid = "device.prefix_invalid" {
+        "前缀至多 {max} 个字符，不含控制字符",
+        "the prefix must be at most {max} characters, without control characters"
+    }
+    DeviceDpiUnsupported = "device.dpi_unsupported" {
+        "分辨率 {dpi} dpi 不受支持（可用 152、203、300、600）",
+        "a resolution of {dpi} dpi is not supported (use 152, 203, 300 or 600)"
+    }
+    DeviceConnectInvalid = "device.connect_invalid" {
+        "连接地址 {address} 无效：{problem}",
+        "the connect address {address} is not valid: {problem}"
     }
     DeviceUnknownWorkstation = "device.unknown_workstation" {
         "扫描枪 {scanner} 的工作站 {workstation} 未定义（已定义：{known}）",

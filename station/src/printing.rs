@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use crate::barcode::{Barcode, Kind};
 use crate::label::{self, Fonts, LabelData, Template, Templates};
+use crate::message::Message;
 use crate::model::{Item, PrintFormat, PrintJob, Role};
 use crate::printer::{Language, PrinterConfig};
 use crate::store::Refusal;
@@ -28,19 +29,19 @@ pub enum LabelError {
         /// What the label is for.
         subject: String,
         /// Why.
-        reason: String,
+        reason: Message,
     },
     /// The rendered label does not read back as what it encodes: it is not printed.
     ReadBack {
         /// What the label is for.
         subject: String,
         /// Why.
-        reason: String,
+        reason: Message,
     },
     /// The store refused or failed.
     Store(StoreError),
     /// Loading templates or the font failed.
-    Setup(String),
+    Setup(Message),
     /// The station was started without label printing.
     NotSetUp,
 }
@@ -110,7 +111,7 @@ impl FontPool {
             Some(path) => Fonts::load(path, 0),
             None => Fonts::load_default(),
         }
-        .map_err(|e| LabelError::Setup(e.to_string()))
+        .map_err(|e| LabelError::Setup(e.message()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (Vec<Fonts>, usize)> {
@@ -153,8 +154,8 @@ impl Labels {
     /// The shipped templates (or those in `dir`) and the font at `font` (or the default).
     pub fn load(dir: Option<&Path>, font: Option<&Path>) -> Result<Labels, LabelError> {
         let templates = match dir {
-            Some(dir) => Templates::load_dir(dir).map_err(|e| LabelError::Setup(e.to_string()))?,
-            None => Templates::builtin().map_err(|e| LabelError::Setup(e.to_string()))?,
+            Some(dir) => Templates::load_dir(dir).map_err(|e| LabelError::Setup(e.message()))?,
+            None => Templates::builtin().map_err(|e| LabelError::Setup(e.message()))?,
         };
         // Loaded once here so that a missing font is known at start.
         let fonts = FontPool::load(font)?;
@@ -189,7 +190,7 @@ impl Labels {
             label::read_back(template, data, printer.dpi).map_err(|error| {
                 LabelError::ReadBack {
                     subject: label_subject.clone(),
-                    reason: error.to_string(),
+                    reason: error.message(),
                 }
             })?;
             resolved.push((template, data.clone(), label_subject));
@@ -214,7 +215,7 @@ impl Labels {
                         .map(|bytes| (PrintFormat::Zpl, bytes, label_subject.clone()))
                         .map_err(|error| LabelError::Render {
                             subject: label_subject,
-                            reason: error.to_string(),
+                            reason: error.message(),
                         })
                 })
                 .collect(),
@@ -226,7 +227,7 @@ impl Labels {
                 let bytes =
                     label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
                         subject: subject.to_owned(),
-                        reason: error.to_string(),
+                        reason: error.message(),
                     })?;
                 Ok(vec![(PrintFormat::Pdf, bytes, subject.to_owned())])
             }
@@ -363,7 +364,7 @@ pub enum LabelRequest {
 
 /// Everything needed to print: templates and font, printers, and the workers' bell.
 pub struct Printing {
-    labels: Result<Labels, String>,
+    labels: Result<Labels, Message>,
     printers: Mutex<Printers>,
     /// Rung when the last label being queued for some printer is committed.
     settled: Notify,
@@ -404,7 +405,7 @@ impl Printing {
     /// every print request answer how to install it.
     pub fn new(config: &crate::config::Config) -> Printing {
         let labels = Labels::load(config.label_templates.as_deref(), config.font.as_deref())
-            .map_err(|error| error.to_string());
+            .map_err(|error| error.message());
         if let Err(error) = &labels {
             tracing::warn!(%error, "labels cannot be printed");
         }

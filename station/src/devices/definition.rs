@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::message;
+use crate::message::Message;
 use crate::printer::{Connect, PrinterConfig};
 
 /// Where a device is defined.
@@ -136,10 +138,8 @@ pub enum DeviceDefinition {
 pub(crate) struct InvalidDevice {
     /// The device's name as given.
     pub(crate) name: String,
-    /// What is wrong, Chinese.
-    pub(crate) zh: String,
-    /// What is wrong, English.
-    pub(crate) en: String,
+    /// What is wrong.
+    pub(crate) problem: Message,
 }
 
 impl DeviceDefinition {
@@ -166,10 +166,9 @@ impl DeviceDefinition {
     /// workstation exists is for the caller, who knows the configuration.
     pub(crate) fn validate(&self) -> Result<(), InvalidDevice> {
         let name = self.name();
-        let bad = |zh: String, en: String| InvalidDevice {
+        let bad = |problem: Message| InvalidDevice {
             name: name.to_owned(),
-            zh,
-            en,
+            problem,
         };
         let chars = name.chars().count();
         if chars == 0
@@ -177,62 +176,56 @@ impl DeviceDefinition {
             || name.trim() != name
             || name.chars().any(char::is_control)
         {
-            return Err(bad(
-                format!("名称须为 1–{MAX_DEVICE_NAME_CHARS} 个字符，不含控制字符，首尾无空格"),
-                format!("the name must be 1 to {MAX_DEVICE_NAME_CHARS} characters, without control characters or surrounding spaces"),
-            ));
+            return Err(bad(message!(
+                DeviceNameInvalid,
+                max = MAX_DEVICE_NAME_CHARS
+            )));
         }
         match self {
             DeviceDefinition::Scanner(scanner) => {
                 match scanner.port.to_str() {
                     Some(port) if !port.trim().is_empty() && !port.contains('\0') => {}
-                    _ => {
-                        return Err(bad(
-                            "串口路径为空或无效".to_owned(),
-                            "the port path is empty or not valid text".to_owned(),
-                        ))
-                    }
+                    _ => return Err(bad(message!(DevicePortInvalid))),
                 }
                 if scanner.baud == 0 {
-                    return Err(bad(
-                        "波特率须大于 0".to_owned(),
-                        "the baud rate must be above 0".to_owned(),
-                    ));
+                    return Err(bad(message!(DeviceBaudZero)));
                 }
                 if scanner.workstation.trim().is_empty() {
-                    return Err(bad(
-                        "未指定工作站".to_owned(),
-                        "no workstation is given".to_owned(),
-                    ));
+                    return Err(bad(message!(DeviceNoWorkstation)));
                 }
                 if scanner.prefix.chars().count() > MAX_SCAN_PREFIX_CHARS
                     || scanner.prefix.chars().any(char::is_control)
                 {
-                    return Err(bad(
-                        format!("前缀至多 {MAX_SCAN_PREFIX_CHARS} 个字符，不含控制字符"),
-                        format!("the prefix must be at most {MAX_SCAN_PREFIX_CHARS} characters, without control characters"),
-                    ));
+                    return Err(bad(message!(
+                        DevicePrefixInvalid,
+                        max = MAX_SCAN_PREFIX_CHARS
+                    )));
                 }
             }
             DeviceDefinition::Printer(printer) => {
                 if !PRINTER_DPIS.contains(&printer.dpi) {
-                    return Err(bad(
-                        format!(
-                            "分辨率 {} dpi 不受支持（可用 152、203、300、600）",
-                            printer.dpi
-                        ),
-                        format!(
-                            "a resolution of {} dpi is not supported (use 152, 203, 300 or 600)",
-                            printer.dpi
-                        ),
-                    ));
+                    return Err(bad(message!(DeviceDpiUnsupported, dpi = printer.dpi)));
                 }
                 let text = printer.connect.to_string();
-                if Connect::parse(&text).as_ref() != Ok(&printer.connect) {
-                    return Err(bad(
-                        format!("连接地址 {text:?} 无效"),
-                        format!("the connect address {text:?} is not valid"),
-                    ));
+                match Connect::parse(&text) {
+                    Ok(parsed) if parsed == printer.connect => {}
+                    Ok(_) => {
+                        return Err(bad(message!(
+                            DeviceConnectInvalid,
+                            address = format!("{text:?}"),
+                            problem = (
+                                "与所给设置不一致",
+                                "it does not read back as the settings given"
+                            )
+                        )))
+                    }
+                    Err(error) => {
+                        return Err(bad(message!(
+                            DeviceConnectInvalid,
+                            address = format!("{text:?}"),
+                            problem = error.message()
+                        )))
+                    }
                 }
             }
         }

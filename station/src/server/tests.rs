@@ -11,9 +11,9 @@ use tower::ServiceExt;
 use super::*;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
+use crate::server::openapi::endpoints;
 use crate::store::{Actor, NewBox, NewPerson, Store};
 use crate::store::{Refusal, StoreError};
-use crate::server::openapi::endpoints;
 use crate::workflow::WorkflowConfig;
 
 /// 2026-11-27 09:00 UTC.

@@ -45,10 +45,10 @@ impl StationScheme {
 
 impl From<InvalidDevice> for StoreError {
     fn from(invalid: InvalidDevice) -> StoreError {
-        let InvalidDevice { name, zh, en } = invalid;
+        let InvalidDevice { name, problem } = invalid;
         Refusal::BadDevice {
             name,
-            problem: crate::message::Bilingual::new(zh, en),
+            problem: problem.text,
         }
         .into()
     }
