@@ -661,6 +661,22 @@ catalog! {
         "打印机 {name} 还有 {count} 张标签等待打印：请先打印或取消它们，已确认的标签不会丢失",
         "printer {name} still has {count} label(s) waiting: they must be printed or cancelled first, so that nothing acknowledged is lost"
     }
+    DeviceScannerDisconnected = "device.scanner_disconnected" {
+        "扫描枪断开：{reason}；稍后自动重连",
+        "the scanner was disconnected: {reason}; it is reopened by itself"
+    }
+    DeviceScannerUnavailable = "device.scanner_unavailable" {
+        "扫描枪串口无法打开：{reason}；稍后自动重试",
+        "the scanner's port cannot be opened: {reason}; it is tried again by itself"
+    }
+    DeviceScannerSkipped = "device.scanner_skipped" {
+        "扫描枪发来无法识别的数据，已跳过：{detail}",
+        "the scanner sent data that is not a scan, skipped: {detail}"
+    }
+    DeviceLabelDirUnusable = "device.label_dir_unusable" {
+        "无法使用标签目录 {path}：{reason}",
+        "cannot use the label directory {path}: {reason}"
+    }
     PersonLastAdmin = "person.last_admin" {
         "这是最后一位在职的管理员，不能降级或停用",
         "this is the last active administrator: they cannot be demoted or deactivated"

@@ -135,7 +135,7 @@ fn labels_wait_for_a_down_or_faulted_printer_across_a_restart_and_then_print() {
         2
     );
     wait_until("the printer to be reported unreachable", || {
-        printer_state(&daemon)["last_problem"].is_string()
+        printer_state(&daemon)["last_problem"]["code"] == "printer.connect_failed"
     });
     assert_eq!(printer_state(&daemon)["connected"], false);
     let daemon_token = daemon.token.clone();
@@ -182,9 +182,14 @@ fn labels_wait_for_a_down_or_faulted_printer_across_a_restart_and_then_print() {
         .arg(&boxes[0]));
     assert!(output.status.success(), "{}", stderr(&output));
     wait_until("the fault to be shown", || {
-        printer_state(&daemon)["last_problem"]
-            .as_str()
-            .is_some_and(|p| p.contains("out of paper"))
+        let problem = &printer_state(&daemon)["last_problem"];
+        problem["code"] == "printer.faulted"
+            && problem["text"]["en"]
+                .as_str()
+                .is_some_and(|en| en.contains("out of paper"))
+            && problem["text"]["zh"]
+                .as_str()
+                .is_some_and(|zh| zh.contains("缺纸"))
     });
     assert_eq!(
         zebra.jobs().len(),

@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::archive::Archive;
 use crate::config::Config;
+use crate::message::Message;
 use crate::model::Millis;
 use crate::printing::Printing;
 use crate::store::{Actor, StoreError};
@@ -57,8 +58,8 @@ pub struct DeviceState {
     pub since: Millis,
     /// When it last delivered a scan.
     pub last_scan: Option<Millis>,
-    /// The last problem, if any (bilingual where it is ours).
-    pub last_problem: Option<String>,
+    /// The last problem, if any: its code and text in both languages.
+    pub last_problem: Option<Message>,
     /// Whether it runs: a disabled device stays defined but is not run (a disabled
     /// printer's labels wait in the queue).
     pub enabled: bool,
@@ -117,7 +118,7 @@ impl Devices {
 
     /// Records the outcome of talking to printer `name`: reachable and ready, or the
     /// problem (a fault, no answer, unreachable).
-    pub fn set_printer(&self, name: &str, now: Millis, problem: Option<String>) {
+    pub fn set_printer(&self, name: &str, now: Millis, problem: Option<Message>) {
         self.update(name, |state| {
             let connected = problem.is_none();
             if state.connected != connected {
@@ -1164,10 +1165,17 @@ mod tests {
             .await;
             assert!(!station.state(&name).connected, "{name}");
         }
-        // Not a catalog message: the problem names the directory (data).
+        // The problem names the directory (data) in each language.
         let labels = file.join("labels").display().to_string();
-        let problem = station.state("blocked").last_problem.unwrap_or_default();
-        assert!(problem.contains(&labels), "{problem}");
+        let problem = station
+            .state("blocked")
+            .last_problem
+            .expect("the blocked printer's problem");
+        assert_eq!(problem.code, Code::DeviceLabelDirUnusable);
+        assert!(
+            problem.text.zh.contains(&labels) && problem.text.en.contains(&labels),
+            "{problem}"
+        );
         let _ = station.stop.send(true);
         station.manager.shutdown().await;
     }

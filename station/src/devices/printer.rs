@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::{Devices, StopSignal};
 use crate::archive::Archive;
+use crate::message;
 use crate::model::{Millis, PrintFormat};
 use crate::printer::{Language, Printer, PrinterConfig};
 use crate::schedule::Schedule;
@@ -60,7 +61,7 @@ pub(crate) async fn deliver_due(
         let mut outcome = Ok(());
         if language == Language::Zpl {
             if let Err(error) = printer.ready().await {
-                outcome = Err(error.to_string());
+                outcome = Err(error.message());
             }
         }
         if outcome.is_ok() {
@@ -69,7 +70,7 @@ pub(crate) async fn deliver_due(
                 .send_named(&job_name, &job.payload, language)
                 .await
                 .map(|_| ())
-                .map_err(|error| error.to_string());
+                .map_err(|error| error.message());
         }
         let now = archive.now();
         let actor = Actor::new(format!("printer:{name}"));
@@ -82,7 +83,8 @@ pub(crate) async fn deliver_due(
             }
             Err(reason) => {
                 let retry_at = now + retry_delay(job.attempts).as_millis() as Millis;
-                let reason = reason.clone();
+                // The job keeps its last failure as text (both languages, as logged).
+                let reason = reason.to_string();
                 archive
                     .run(move |store| store.job_failed(&actor, id, &reason, retry_at).map(|_| ()))
                     .await
@@ -140,16 +142,16 @@ async fn probe(printer: &Printer, devices: &Devices, now: Millis) {
             let dir = path.clone();
             match tokio::task::spawn_blocking(move || std::fs::create_dir_all(dir)).await {
                 Ok(Ok(())) => None,
-                Ok(Err(error)) => Some(format!(
-                    "无法使用标签目录 {}：{error} / cannot use the label directory {}: {error}",
-                    path.display(),
-                    path.display()
+                Ok(Err(error)) => Some(message!(
+                    DeviceLabelDirUnusable,
+                    path = path.display().to_string(),
+                    reason = error.to_string()
                 )),
                 Err(_) => return,
             }
         }
         Connect::Tcp { .. } | Connect::Serial { .. } if config.language == Language::Zpl => {
-            printer.ready().await.err().map(|error| error.to_string())
+            printer.ready().await.err().map(|error| error.message())
         }
         _ => return,
     };

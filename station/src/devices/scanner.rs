@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use super::definition::{ParitySetting, ScannerConfig, ScannerProtocol, Suffix};
 use super::{Devices, StopSignal};
 use crate::archive::Archive;
+use crate::message;
 use crate::workflow::Outcome;
 
 /// SSI beep codes (Zebra SSI programmer's guide, BEEP opcode 0xE6, beep-code table):
@@ -99,16 +100,27 @@ async fn drive(
                 devices.update(name, |state| {
                     state.connected = false;
                     state.since = now;
-                    state.last_problem = Some(reason.to_string());
+                    state.last_problem = Some(message!(
+                        DeviceScannerDisconnected,
+                        reason = reason.to_string()
+                    ));
                 });
             }
             DeviceEvent::OpenFailed { reason, retry_in } => {
                 tracing::debug!(scanner = name, %reason, ?retry_in, "scanner port not available");
-                devices.update(name, |state| state.last_problem = Some(reason.to_string()));
+                devices.update(name, |state| {
+                    state.last_problem = Some(message!(
+                        DeviceScannerUnavailable,
+                        reason = reason.to_string()
+                    ))
+                });
             }
             DeviceEvent::Skipped(skipped) => {
                 tracing::warn!(scanner = name, %skipped, "scanner bytes skipped");
-                devices.update(name, |state| state.last_problem = Some(skipped.to_string()));
+                devices.update(name, |state| {
+                    state.last_problem =
+                        Some(message!(DeviceScannerSkipped, detail = skipped.to_string()))
+                });
             }
             DeviceEvent::Message(message) => {
                 tracing::debug!(scanner = name, ?message, "scanner message");

@@ -410,15 +410,9 @@
         }),
         el("td", { text: Station.formatTime(device.since) }),
         el("td", { text: Station.formatTime(device.last_scan) }),
-        el("td", { text: device.last_problem ? pick(splitBilingual(device.last_problem)) : none() }),
+        el("td", { text: device.last_problem ? pick(device.last_problem.text) : none() }),
       ]));
     }
-  }
-
-  /** Problems of our own are "中文 / English"; others (the OS's) are shown as they are. */
-  function splitBilingual(text) {
-    const at = String(text).indexOf(" / ");
-    return at < 0 ? { zh: text, en: text } : { zh: text.slice(0, at), en: text.slice(at + 3) };
   }
 
   async function loadLists() {
