@@ -387,13 +387,6 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let known_schemes = config::known_schemes(&config, &store)?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let printing = Arc::new(Printing::new(&config));
-        let control_task = tokio::spawn(control::serve(
-            control_listener,
-            control_path,
-            store.clone(),
-            printing.clone(),
-            stop_rx.clone(),
-        ));
         let engine = {
             let printing = printing.clone();
             let store = store.clone();
@@ -416,6 +409,12 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             ))
         };
         let engine = Arc::new(engine);
+        let control_task = tokio::spawn(control::serve(
+            control_listener,
+            control_path,
+            crate::archive::Archive::new(engine.clone()).with_printing(printing.clone()),
+            stop_rx.clone(),
+        ));
         let devices = Arc::new(Devices::default());
         // Every device (station.toml's and those added through the station, except the
         // disabled ones) runs as a unit of its own that administrators can change while

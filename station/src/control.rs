@@ -8,14 +8,14 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
+use crate::archive::Archive;
 use crate::message;
-use crate::printing::{LabelRequest, Printing};
-use crate::store::{Actor, Store};
+use crate::printing::LabelRequest;
+use crate::store::Actor;
 
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 4096;
@@ -43,8 +43,7 @@ pub fn bind(path: &Path) -> Option<tokio::net::UnixListener> {
 pub async fn serve(
     listener: Option<tokio::net::UnixListener>,
     path: PathBuf,
-    store: Arc<Store>,
-    printing: Arc<Printing>,
+    archive: Archive,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Some(listener) = listener else {
@@ -55,10 +54,9 @@ pub async fn serve(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
-                let store = store.clone();
-                let printing = printing.clone();
+                let archive = archive.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = answer(stream, store, printing).await {
+                    if let Err(error) = answer(stream, archive).await {
                         tracing::warn!(%error, "control connection failed");
                     }
                 });
@@ -68,11 +66,7 @@ pub async fn serve(
     let _ = std::fs::remove_file(&path);
 }
 
-async fn answer(
-    stream: tokio::net::UnixStream,
-    store: Arc<Store>,
-    printing: Arc<Printing>,
-) -> std::io::Result<()> {
+async fn answer(stream: tokio::net::UnixStream, archive: Archive) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
@@ -80,32 +74,28 @@ async fn answer(
     let reply = match line.trim_end().split_once(' ') {
         Some(("backup", dir)) if Path::new(dir).is_absolute() => {
             let dir = PathBuf::from(dir);
-            let result = tokio::task::spawn_blocking(move || store.backup(&dir)).await;
-            match result {
-                Ok(Ok(keys)) => {
+            match archive.run(move |store| store.backup(&dir)).await {
+                Ok(keys) => {
                     tracing::info!(keys, "online backup written");
                     format!("ok {keys}")
                 }
-                Ok(Err(error)) => format!("error {error}"),
-                Err(_) => format!("error {}", message!(ControlBackupFailed)),
+                Err(error) => format!("error {error}"),
             }
         }
         Some(("label", json)) => match serde_json::from_str::<(String, LabelRequest)>(json) {
             Ok((printer, request)) => {
-                let result = tokio::task::spawn_blocking(move || {
-                    printing.queue(&store, &Actor::new("cli"), &printer, &request)
-                })
-                .await;
-                match result {
-                    Ok(Ok(jobs)) => format!(
+                match archive
+                    .queue_labels(Actor::new("cli"), printer, request)
+                    .await
+                {
+                    Ok(jobs) => format!(
                         "ok {}",
                         jobs.iter()
                             .map(|job| format!("{}:{}", job.id, job.subject))
                             .collect::<Vec<_>>()
                             .join(" ")
                     ),
-                    Ok(Err(error)) => format!("error {error}"),
-                    Err(_) => format!("error {}", message!(ControlPrintFailed)),
+                    Err(error) => format!("error {error}"),
                 }
             }
             Err(error) => format!(

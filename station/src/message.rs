@@ -1451,14 +1451,6 @@ catalog! {
         "导入",
         "importing"
     }
-    ControlBackupFailed = "control.backup_failed" {
-        "备份任务失败",
-        "the backup task failed"
-    }
-    ControlPrintFailed = "control.print_failed" {
-        "打印任务失败",
-        "the print task failed"
-    }
     ControlMalformedRequest = "control.malformed_request" {
         "请求格式错误：{detail}",
         "malformed request: {detail}"
