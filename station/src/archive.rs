@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use crate::event::Hash;
-use crate::model::{Millis, PrintJob};
+use crate::model::{Millis, Person, PrintJob, Token};
 use crate::printing::{LabelError, LabelRequest, Printing};
 use crate::store::{Actor, ChangeNotice, LatencySnapshot, StorageError, Store, StoreError};
 use crate::workflow::{Engine, ScanResult};
@@ -96,6 +96,12 @@ impl Archive {
     /// A stream of the store's durable changes.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeNotice> {
         self.engine.store().subscribe()
+    }
+
+    /// The live token with this secret and its person, if it is known in memory (found
+    /// live since the last change to a token or a person); `None`: ask the store.
+    pub fn cached_login(&self, secret: &str) -> Option<(Token, Person)> {
+        self.engine.store().cached_login(secret)
     }
 
     /// The durable-write latency so far.

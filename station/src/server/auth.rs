@@ -67,11 +67,18 @@ pub(crate) async fn authenticate(
     let Some(secret) = secret else {
         return unauthorized(message!(AuthMissingToken));
     };
-    match state
-        .archive
-        .run(move |store| store.authenticate(&secret))
-        .await
-    {
+    // A token found live before is known in memory until a token or a person changes;
+    // otherwise the store is asked (off the async threads).
+    let login = match state.archive.cached_login(&secret) {
+        Some(login) => Ok(Some(login)),
+        None => {
+            state
+                .archive
+                .run(move |store| store.authenticate(&secret))
+                .await
+        }
+    };
+    match login {
         Ok(Some((_, person))) => {
             request.extensions_mut().insert(Principal { person });
             next.run(request).await
@@ -111,6 +118,17 @@ impl AppState {
         if principal.person.role >= role {
             return Ok(());
         }
+        Err(self.refuse(principal, role, action).await)
+    }
+
+    /// The 403 for `principal`, who lacks `role` to do `action`; the refusal is recorded
+    /// as an event and logged.
+    pub(crate) async fn refuse(
+        &self,
+        principal: &Principal,
+        role: Role,
+        action: (&'static str, &'static str),
+    ) -> ApiError {
         let person = principal.person.barcode;
         let actor = principal.actor();
         let denied = Bilingual::new(action.0, action.1).joined();
@@ -127,9 +145,9 @@ impl AppState {
             Role::Supervisor => ("主管", "supervisors"),
             Role::Admin => ("管理员", "administrators"),
         };
-        Err(ApiError::new(
+        ApiError::new(
             StatusCode::FORBIDDEN,
             message!(AuthForbidden, role = holders, action = action),
-        ))
+        )
     }
 }

@@ -174,7 +174,9 @@ impl Store {
                 let mut seq = head.seq;
                 let mut hash = head.hash;
                 let mut logged = Vec::with_capacity(tx.events.len().min(MAX_LOGGED_EVENTS));
+                let mut touches_logins = false;
                 for (body, others) in tx.events.drain(..) {
+                    touches_logins |= touches_logins_of(&body);
                     if logged.len() < MAX_LOGGED_EVENTS {
                         logged.push((seq + 1, body.kind, body.item));
                     }
@@ -199,15 +201,18 @@ impl Store {
                 if seq != head.seq {
                     tree.insert(keys::HEAD, &encode_head(seq, &hash)[..])?;
                 }
-                Ok((out, seq, hash, logged))
+                Ok((out, seq, hash, logged, touches_logins))
             });
-            let (out, seq, hash, logged) = match result {
+            let (out, seq, hash, logged, touches_logins) = match result {
                 Ok(done) => done,
                 Err(TransactionError::Abort(error)) => return Err(error),
                 Err(TransactionError::Storage(source)) => {
                     return Err(StoreError::storage("committing a change")(source))
                 }
             };
+            if touches_logins {
+                self.logins.forget();
+            }
             log_events(&actor.0, head.seq, seq, &logged);
             self.announce(&actor.0, head.seq, seq, &logged);
             head.seq = seq;
@@ -303,5 +308,18 @@ impl Store {
     /// Takes a numbering scheme's next number for `year` in its own transaction.
     pub fn allocate_archive_no(&self, actor: &Actor, scheme: &Scheme, year: u16) -> Result<String> {
         self.write(actor, |tx| tx.allocate_archive_no(scheme, year))
+    }
+}
+
+/// Whether an event may change who a token lets in: it is about a token, or its item is a
+/// person (registered, renamed, given another role, leaving or back). A refusal recorded
+/// against a person changes nothing of them. Erring towards yes only costs a store read.
+fn touches_logins_of(body: &crate::event::EventBody) -> bool {
+    match body.kind {
+        EventKind::TokenCreated | EventKind::TokenRevoked => true,
+        EventKind::AccessDenied => false,
+        _ => body
+            .item
+            .is_some_and(|item| item.kind() == crate::barcode::Kind::Person),
     }
 }

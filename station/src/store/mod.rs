@@ -135,6 +135,7 @@ pub struct Store {
     options: StoreOptions,
     latency: Latency,
     changes: tokio::sync::broadcast::Sender<ChangeNotice>,
+    logins: tokens::Logins,
     _lock: File,
 }
 
@@ -232,6 +233,7 @@ impl Store {
             options,
             latency: Latency::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
+            logins: tokens::Logins::default(),
             _lock: lock,
         })
     }

@@ -105,9 +105,12 @@ impl Store {
         self.write(actor, |tx| tx.revoke_token(id))
     }
 
-    /// The live token with this secret, and its person.
+    /// The live token with this secret, and its person. A token found live is remembered
+    /// ([`cached_login`](Store::cached_login)) until a change to any token or person.
     pub fn authenticate(&self, secret: &str) -> Result<Option<(Token, Person)>> {
-        let Some(token) = self.get::<Token>(&keys::token(&hash_secret(secret)))? else {
+        let hash = hash_secret(secret);
+        let generation = self.logins.generation();
+        let Some(token) = self.get::<Token>(&keys::token(&hash))? else {
             return Ok(None);
         };
         if token.revoked_at.is_some() {
@@ -115,10 +118,19 @@ impl Store {
         }
         match self.get_item(token.person)? {
             Some(crate::model::Item::Person(person)) if !self.has_left(person.barcode)? => {
+                self.logins
+                    .remember(generation, hash, (token.clone(), person.clone()));
                 Ok(Some((token, person)))
             }
             _ => Ok(None),
         }
+    }
+
+    /// The live token with this secret and its person, if [`authenticate`](Store::authenticate)
+    /// found it so since the last change to a token or a person: from memory, without
+    /// touching the disk. `None` means "not known here", not "refused".
+    pub fn cached_login(&self, secret: &str) -> Option<(Token, Person)> {
+        self.logins.get(&hash_secret(secret))
     }
 
     /// Records that `person` was refused `what` for lack of the right role.
@@ -198,5 +210,168 @@ mod tests {
             Err(StoreError::Refused(Refusal::UnknownToken(99)))
         ));
         assert_eq!(store.tokens().expect("list").len(), 1);
+    }
+
+    #[test]
+    fn a_remembered_login_is_forgotten_by_any_change_to_a_token_or_a_person() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+        let actor = Actor::new("test");
+        let add = |name: &str| {
+            store
+                .add_person(
+                    &actor,
+                    &NewPerson {
+                        name: name.into(),
+                        role: Role::Supervisor,
+                        borrow_directly: false,
+                    },
+                )
+                .expect("person")
+        };
+        let (chen, li) = (add("陈主管"), add("李主管"));
+        let first = store.create_token(&actor, chen.barcode, "").expect("token");
+        let second = store.create_token(&actor, li.barcode, "").expect("token");
+        let log_in = |secret: &str| {
+            store
+                .authenticate(secret)
+                .expect("read")
+                .map(|(_, person)| person.role)
+        };
+
+        assert!(store.cached_login(&first.secret).is_none(), "not yet found");
+        assert_eq!(log_in(&first.secret), Some(Role::Supervisor));
+        assert_eq!(log_in(&second.secret), Some(Role::Supervisor));
+        assert!(store.cached_login(&first.secret).is_some(), "remembered");
+        assert!(store.cached_login("ast_wrong").is_none());
+
+        // A refusal recorded against a person changes nothing of them.
+        store
+            .record_denial(&actor, chen.barcode, "see certificates")
+            .expect("recorded");
+        assert!(store.cached_login(&first.secret).is_some());
+
+        // Another person's token revoked: every login is looked up again, and the revoked
+        // one is refused from the moment the revocation is answered.
+        store
+            .revoke_token(&actor, second.token.id)
+            .expect("revoked");
+        assert!(store.cached_login(&first.secret).is_none());
+        assert!(store.cached_login(&second.secret).is_none());
+        assert_eq!(log_in(&second.secret), None);
+        assert_eq!(log_in(&first.secret), Some(Role::Supervisor));
+
+        // A person demoted: the remembered role is not used any more.
+        store
+            .edit_person(
+                &actor,
+                chen.barcode,
+                &crate::store::PersonEdit {
+                    role: Some(Role::Clerk),
+                    ..crate::store::PersonEdit::default()
+                },
+            )
+            .expect("edited");
+        assert!(store.cached_login(&first.secret).is_none());
+        assert_eq!(log_in(&first.secret), Some(Role::Clerk));
+
+        // A person who left: refused at once.
+        store
+            .edit_person(
+                &actor,
+                chen.barcode,
+                &crate::store::PersonEdit {
+                    active: Some(false),
+                    ..crate::store::PersonEdit::default()
+                },
+            )
+            .expect("left");
+        assert!(store.cached_login(&first.secret).is_none());
+        assert_eq!(log_in(&first.secret), None);
+    }
+
+    #[test]
+    fn a_lookup_that_began_before_a_change_does_not_remember_its_answer() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+        let person = store
+            .add_person(
+                &Actor::new("test"),
+                &NewPerson {
+                    name: "王档案员".into(),
+                    role: Role::Clerk,
+                    borrow_directly: false,
+                },
+            )
+            .expect("person");
+        let token = Token {
+            id: 1,
+            person: person.barcode,
+            label: String::new(),
+            created_at: 0,
+            revoked_at: None,
+        };
+        let began = store.logins.generation();
+        store.logins.forget();
+        store
+            .logins
+            .remember(began, hash_secret("ast_x"), (token.clone(), person.clone()));
+        assert!(
+            store.cached_login("ast_x").is_none(),
+            "stale answer dropped"
+        );
+        store.logins.remember(
+            store.logins.generation(),
+            hash_secret("ast_x"),
+            (token, person),
+        );
+        assert!(store.cached_login("ast_x").is_some());
+    }
+}
+
+/// The most logins remembered at once (live tokens; a station has a few dozen).
+const MAX_LOGINS: usize = 4096;
+
+/// Live tokens found by [`Store::authenticate`], by secret hash. Any committed change to a
+/// token or a person forgets them all ([`Logins::forget`], called by the commit before the
+/// change is acknowledged), so a revoked token or a person who left is refused from the
+/// moment the change is answered. A lookup that read the store before such a change does
+/// not remember its (possibly stale) answer: it carries the generation it started in.
+#[derive(Default)]
+pub(super) struct Logins {
+    known: std::sync::Mutex<(u64, std::collections::HashMap<[u8; 32], (Token, Person)>)>,
+}
+
+impl Logins {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (u64, std::collections::HashMap<[u8; 32], (Token, Person)>)>
+    {
+        // Each operation is one insert, lookup or clear: a poisoned lock guards sound data.
+        self.known
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().0
+    }
+
+    fn get(&self, hash: &[u8; 32]) -> Option<(Token, Person)> {
+        self.lock().1.get(hash).cloned()
+    }
+
+    fn remember(&self, generation: u64, hash: [u8; 32], login: (Token, Person)) {
+        let mut known = self.lock();
+        if known.0 == generation && known.1.len() < MAX_LOGINS {
+            known.1.insert(hash, login);
+        }
+    }
+
+    /// Forgets every login: a token or a person changed.
+    pub(super) fn forget(&self) {
+        let mut known = self.lock();
+        known.0 += 1;
+        known.1.clear();
     }
 }

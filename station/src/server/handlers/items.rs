@@ -6,7 +6,7 @@ use crate::server::auth::Principal;
 use crate::server::error::{parse_barcode, ApiError, Path, Query};
 use crate::server::views::{box_view, item_view, EventView, ItemView, LocationView};
 use crate::server::{AppState, MAX_PAGE};
-use crate::store::Refusal;
+use crate::store::{Refusal, Store, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,28 +14,36 @@ use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
-/// The item with `barcode`, if `principal` may see it: certificates only to supervisors
-/// (the same rule on every route to an item).
-async fn visible_item(
+/// What `see` makes of the item with `barcode`, in one trip to the store, if `principal`
+/// may see it: certificates only to supervisors (the same rule on every route to an
+/// item); a refusal is recorded.
+async fn visible_item<T: Send + 'static>(
     state: &AppState,
     principal: &Principal,
     barcode: crate::barcode::Barcode,
-) -> Result<Item, ApiError> {
-    let item = state
+    see: impl FnOnce(&Store, Item) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let sees_certificates = principal.person.role >= Role::Supervisor;
+    let seen = state
         .archive
-        .run(move |store| store.get_item(barcode))
-        .await?
-        .ok_or(Refusal::NotFound(barcode))?;
-    if matches!(item, Item::Certificate(_)) {
-        state
-            .require(
+        .run(move |store| {
+            let item = store.get_item(barcode)?.ok_or(Refusal::NotFound(barcode))?;
+            if matches!(item, Item::Certificate(_)) && !sees_certificates {
+                return Ok(None);
+            }
+            see(store, item).map(Some)
+        })
+        .await?;
+    match seen {
+        Some(seen) => Ok(seen),
+        None => Err(state
+            .refuse(
                 principal,
                 Role::Supervisor,
                 ("查看权证", "see certificates"),
             )
-            .await?;
+            .await),
     }
-    Ok(item)
 }
 
 pub(crate) async fn get_item(
@@ -44,12 +52,9 @@ pub(crate) async fn get_item(
     Path(barcode): Path<String>,
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
-    let item = visible_item(&state, &principal, barcode).await?;
-    let view = state
-        .archive
-        .run(move |store| item_view(store, item))
-        .await?;
-    Ok(Json(view))
+    Ok(Json(
+        visible_item(&state, &principal, barcode, item_view).await?,
+    ))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -198,33 +203,36 @@ pub(crate) async fn location_items(
 ) -> Result<Json<Vec<ItemView>>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    match state
-        .archive
-        .run(move |store| store.get_item(barcode))
-        .await?
-    {
-        Some(Item::Location(location)) if location.kind == LocationKind::Safe => {
-            state
-                .require(
-                    &principal,
-                    Role::Supervisor,
-                    ("查看保险柜", "see a safe's contents"),
-                )
-                .await?;
-        }
-        Some(Item::Location(_)) => {}
-        Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
-    }
-    let views = state
+    let sees_safes = principal.person.role >= Role::Supervisor;
+    let seen = state
         .archive
         .run(move |store| {
+            match store.get_item(barcode)? {
+                Some(Item::Location(location))
+                    if location.kind == LocationKind::Safe && !sees_safes =>
+                {
+                    return Ok(None)
+                }
+                Some(Item::Location(_)) => {}
+                Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
+            }
             store
                 .items_at(barcode, limit)?
                 .into_iter()
                 .map(|item| item_view(store, item))
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, StoreError>>()
+                .map(Some)
         })
         .await?;
+    let Some(views) = seen else {
+        return Err(state
+            .refuse(
+                &principal,
+                Role::Supervisor,
+                ("查看保险柜", "see a safe's contents"),
+            )
+            .await);
+    };
     Ok(Json(views))
 }
 
@@ -235,11 +243,10 @@ pub(crate) async fn item_history(
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
     // Refused (404 or 403) unless the item exists and the principal may see it.
-    visible_item(&state, &principal, barcode).await?;
-    let history = state
-        .archive
-        .run(move |store| store.history(barcode))
-        .await?;
+    let history = visible_item(&state, &principal, barcode, move |store, _| {
+        store.history(barcode)
+    })
+    .await?;
     let events = history
         .into_iter()
         .map(|event| EventView {
