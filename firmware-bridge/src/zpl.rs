@@ -204,27 +204,26 @@ impl Condition {
         )
     }
 
-    /// The message for a clerk, `中文 / English`.
-    pub fn message(self) -> &'static str {
+    /// The condition's name in the manual's terms, for logs (words for people are the
+    /// application's: the station's message catalog).
+    pub fn name(self) -> &'static str {
         match self {
-            Condition::PaperOut => "打印机缺纸 / printer out of paper",
-            Condition::RibbonOut => "打印机缺碳带 / printer out of ribbon",
-            Condition::HeadOpen => "打印头未合上 / print head open",
-            Condition::Paused => "打印机已暂停 / printer paused",
-            Condition::OverTemperature => "打印头过热 / print head over temperature",
-            Condition::DiagnosticMode => {
-                "打印机处于通信诊断模式 / printer in communications diagnostic mode"
-            }
-            Condition::UnderTemperature => "打印头温度过低 / print head under temperature",
-            Condition::CorruptRam => "打印机配置丢失 / printer configuration lost",
-            Condition::BufferFull => "打印机接收缓冲区已满 / printer receive buffer full",
+            Condition::PaperOut => "paper out",
+            Condition::RibbonOut => "ribbon out",
+            Condition::HeadOpen => "head open",
+            Condition::Paused => "paused",
+            Condition::OverTemperature => "head over temperature",
+            Condition::DiagnosticMode => "communications diagnostic mode",
+            Condition::UnderTemperature => "head under temperature",
+            Condition::CorruptRam => "corrupt RAM (configuration lost)",
+            Condition::BufferFull => "receive buffer full",
         }
     }
 }
 
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        f.write_str(self.name())
     }
 }
 
