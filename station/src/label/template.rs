@@ -204,14 +204,6 @@ impl FieldText {
         }
         Ok(out)
     }
-
-    /// The field names this text uses.
-    pub fn fields(&self) -> impl Iterator<Item = &str> {
-        self.parts.iter().filter_map(|part| match part {
-            Part::Field(name) => Some(name.as_str()),
-            Part::Literal(_) => None,
-        })
-    }
 }
 
 /// One element placed on a label; all lengths in millimetres from the top-left corner.
@@ -563,24 +555,6 @@ impl Template {
             sheet,
             elements,
         })
-    }
-
-    /// Every field name the template's placeholders use.
-    pub fn fields(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = Vec::new();
-        for element in &self.elements {
-            let text = match element {
-                Element::Text { text, .. } => text,
-                Element::Code128 { data, .. } | Element::Qr { data, .. } => data,
-                Element::Line { .. } | Element::Frame { .. } => continue,
-            };
-            for field in text.fields() {
-                if !out.contains(&field) {
-                    out.push(field);
-                }
-            }
-        }
-        out
     }
 }
 

@@ -80,16 +80,6 @@ impl Connect {
             }),
         }
     }
-
-    /// The transport's kind: `tcp`, `serial`, `cups` or `dir`.
-    pub fn scheme(&self) -> &'static str {
-        match self {
-            Connect::Tcp { .. } => "tcp",
-            Connect::Serial { .. } => "serial",
-            Connect::Cups { .. } => "cups",
-            Connect::Dir { .. } => "dir",
-        }
-    }
 }
 
 fn parse_tcp(text: &str, rest: &str) -> Result<Connect, ConnectError> {

@@ -560,11 +560,6 @@ impl Printer {
         &self.config.name
     }
 
-    /// Its timeouts.
-    pub fn timeouts(&self) -> Timeouts {
-        self.timeouts
-    }
-
     /// Delivers one job: `job` is the whole ZPL or PDF document, `kind` its language, which
     /// must be the printer's. A directory printer names the file after the printer and the
     /// time; see [`send_named`](Self::send_named).

@@ -434,14 +434,6 @@ impl StoreError {
     pub fn is_rejection(&self) -> bool {
         matches!(self, StoreError::Refused(_))
     }
-
-    /// The refusal, if a rule said no.
-    pub fn refusal(&self) -> Option<&Refusal> {
-        match self {
-            StoreError::Refused(refusal) => Some(refusal),
-            StoreError::Failed(_) => None,
-        }
-    }
 }
 
 impl fmt::Display for StoreError {

@@ -238,16 +238,6 @@ impl Store {
         })
     }
 
-    /// The data directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// The station name stamped on events.
-    pub fn station(&self) -> &str {
-        &self.options.station
-    }
-
     /// The current time by the store's clock.
     pub fn now(&self) -> Millis {
         (self.options.clock)()

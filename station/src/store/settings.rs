@@ -234,6 +234,7 @@ impl Tx<'_> {
 }
 
 impl Store {
+    #[cfg(test)]
     fn json<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
         match self
             .tree
@@ -260,6 +261,7 @@ impl Store {
     }
 
     /// The station-managed scheme `name`, if there is one.
+    #[cfg(test)]
     pub fn station_scheme(&self, name: &str) -> Result<Option<StationScheme>> {
         self.json(&keys::scheme(name))
     }
@@ -293,11 +295,6 @@ impl Store {
     /// The devices added through the station, by name.
     pub fn station_devices(&self) -> Result<Vec<DeviceDefinition>> {
         self.json_family(keys::DEVICE)
-    }
-
-    /// The station-managed device `name`, if there is one.
-    pub fn station_device(&self, name: &str) -> Result<Option<DeviceDefinition>> {
-        self.json(&keys::device(name))
     }
 
     /// Adds a device. Refused when a field is invalid (`DeviceDefinition::validate`),

@@ -339,14 +339,18 @@ const MAX_LOGINS: usize = 4096;
 /// not remember its (possibly stale) answer: it carries the generation it started in.
 #[derive(Default)]
 pub(super) struct Logins {
-    known: std::sync::Mutex<(u64, std::collections::HashMap<[u8; 32], (Token, Person)>)>,
+    known: std::sync::Mutex<Known>,
+}
+
+/// The remembered logins and the generation they belong to.
+#[derive(Default)]
+struct Known {
+    generation: u64,
+    by_hash: std::collections::HashMap<[u8; 32], (Token, Person)>,
 }
 
 impl Logins {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, (u64, std::collections::HashMap<[u8; 32], (Token, Person)>)>
-    {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Known> {
         // Each operation is one insert, lookup or clear: a poisoned lock guards sound data.
         self.known
             .lock()
@@ -354,24 +358,24 @@ impl Logins {
     }
 
     fn generation(&self) -> u64 {
-        self.lock().0
+        self.lock().generation
     }
 
     fn get(&self, hash: &[u8; 32]) -> Option<(Token, Person)> {
-        self.lock().1.get(hash).cloned()
+        self.lock().by_hash.get(hash).cloned()
     }
 
     fn remember(&self, generation: u64, hash: [u8; 32], login: (Token, Person)) {
         let mut known = self.lock();
-        if known.0 == generation && known.1.len() < MAX_LOGINS {
-            known.1.insert(hash, login);
+        if known.generation == generation && known.by_hash.len() < MAX_LOGINS {
+            known.by_hash.insert(hash, login);
         }
     }
 
     /// Forgets every login: a token or a person changed.
     pub(super) fn forget(&self) {
         let mut known = self.lock();
-        known.0 += 1;
-        known.1.clear();
+        known.generation += 1;
+        known.by_hash.clear();
     }
 }
