@@ -10,7 +10,7 @@ use crate::numbering::Scheme;
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Group commit: writers wait until a flush that started after their commit has ended.
@@ -21,7 +21,31 @@ pub(super) struct Durability {
     pub(super) durable: AtomicU64,
     /// Writers that have started but not yet committed.
     pub(super) pending: AtomicU64,
-    pub(super) flush_lock: Mutex<()>,
+    /// Whether a writer is flushing now, for everyone committed before it began. Held only
+    /// to look and to change it, never across the flush itself.
+    pub(super) flushing: Mutex<bool>,
+    /// Told when a flush ends: its waiters look whether it covered them.
+    pub(super) flushed: Condvar,
+}
+
+/// The flush under way: the mark is taken off (and waiters told) when it ends, a panic
+/// included, so no writer waits for a flush that will never end.
+struct Flushing<'a>(&'a Durability);
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        *self.0.lock_flushing() = false;
+        self.0.flushed.notify_all();
+    }
+}
+
+impl Durability {
+    fn lock_flushing(&self) -> MutexGuard<'_, bool> {
+        // One bool, set and cleared whole: a poisoned lock still guards a sound value.
+        self.flushing
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
 }
 
 /// How long a flush waits for writers already under way, so that one fsync covers them
@@ -274,26 +298,37 @@ impl Store {
 
     /// Returns once every commit up to `ticket` is on disk, sharing flushes between writers.
     pub(super) fn wait_durable(&self, ticket: u64) -> Result<()> {
-        if self.durability.durable.load(Ordering::SeqCst) >= ticket {
+        let durability = &self.durability;
+        if durability.durable.load(Ordering::SeqCst) >= ticket {
             return Ok(());
         }
-        let _flushing = self
-            .durability
-            .flush_lock
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if self.durability.durable.load(Ordering::SeqCst) >= ticket {
-            return Ok(());
+        {
+            let mut flushing = durability.lock_flushing();
+            loop {
+                if durability.durable.load(Ordering::SeqCst) >= ticket {
+                    return Ok(());
+                }
+                if !*flushing {
+                    break;
+                }
+                flushing = durability
+                    .flushed
+                    .wait(flushing)
+                    .unwrap_or_else(|poison| poison.into_inner());
+            }
+            *flushing = true;
         }
+        // This writer flushes for everyone committed so far; no lock is held meanwhile.
+        let _flushing = Flushing(durability);
         let deadline = Instant::now() + COMMIT_DELAY;
-        while self.durability.pending.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while durability.pending.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_micros(20));
         }
-        let covered = self.durability.committed.load(Ordering::SeqCst);
+        let covered = durability.committed.load(Ordering::SeqCst);
         self.tree
             .flush()
             .map_err(StoreError::storage("flushing to disk"))?;
-        self.durability.durable.fetch_max(covered, Ordering::SeqCst);
+        durability.durable.fetch_max(covered, Ordering::SeqCst);
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 
 use super::{Refusal, StorageError};
 use std::collections::HashSet;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -915,4 +916,39 @@ fn a_schema_3_store_without_its_event_format_boundary_is_refused() {
         Err(other) => panic!("wrong error: {other}"),
         Ok(_) => panic!("opened without knowing where formats start"),
     }
+}
+
+#[test]
+fn concurrent_writers_share_flushes_and_each_returns_only_once_durable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    std::thread::scope(|scope| {
+        for writer in 0..8 {
+            let store = &store;
+            scope.spawn(move || {
+                for n in 0..10 {
+                    // This write's commit comes after every commit counted now.
+                    let before = store.durability.committed.load(Ordering::SeqCst);
+                    store
+                        .register_box(&clerk(), &new_box(&format!("客户{writer}-{n}")))
+                        .expect("registered");
+                    let durable = store.durability.durable.load(Ordering::SeqCst);
+                    assert!(
+                        durable > before,
+                        "acknowledged before a flush covered it ({durable} <= {before})"
+                    );
+                }
+            });
+        }
+    });
+    let durability = &store.durability;
+    assert_eq!(
+        durability.durable.load(Ordering::SeqCst),
+        durability.committed.load(Ordering::SeqCst),
+        "every commit is covered by a finished flush"
+    );
+    assert!(
+        !*durability.flushing.lock().expect("not poisoned"),
+        "no flush left marked as running"
+    );
 }
