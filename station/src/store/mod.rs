@@ -311,6 +311,14 @@ fn upgrade_schema(tree: &sled::Tree, found: u32) -> Result<()> {
 /// `LOCK` proves no other process has the store, so a refused sled lock can only be that
 /// moment: wait for it, a few seconds at most, instead of failing the open.
 fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db> {
+    open_sled_waiting(dir, cache_bytes, &mut || {
+        std::thread::sleep(std::time::Duration::from_millis(20))
+    })
+}
+
+/// [`open_sled`], calling `wait` between a refused attempt and the next (tests pass a
+/// `wait` that lets go of the lock they hold, instead of sleeping on both sides).
+fn open_sled_waiting(dir: &Path, cache_bytes: u64, wait: &mut dyn FnMut()) -> Result<sled::Db> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         let config = sled::Config::new()
@@ -321,7 +329,7 @@ fn open_sled(dir: &Path, cache_bytes: u64) -> Result<sled::Db> {
                 if error.to_string().contains("could not acquire lock")
                     && std::time::Instant::now() < deadline =>
             {
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                wait();
             }
             other => return other.map_err(StoreError::storage("opening the store")),
         }

@@ -572,13 +572,18 @@ fn opening_waits_for_a_lingering_sled_lock_of_the_same_process() {
         .open(dir.path().join("store").join("db"))
         .expect("sled's db file");
     db.try_lock().expect("take sled's lock");
-    let release = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        drop(db);
-    });
-    let store = Store::open(dir.path(), StoreOptions::default())
-        .expect("opens once the lingering lock is released");
-    release.join().expect("released");
+    // The lingering holder lets go only after the opener was refused at least once: so
+    // the open below succeeds only by waiting, and nothing sleeps to make it so.
+    let mut holder = Some(db);
+    let mut refusals = 0;
+    let reopened = open_sled_waiting(dir.path(), DEFAULT_CACHE_BYTES, &mut || {
+        refusals += 1;
+        drop(holder.take());
+    })
+    .expect("opens once the lingering lock is released");
+    assert_eq!(refusals, 1, "refused while the lock was held, then opened");
+    drop(reopened);
+    let store = Store::open(dir.path(), StoreOptions::default()).expect("opens again");
     store
         .register_box(&clerk(), &new_box("鸿达"))
         .expect("the reopened store works");
