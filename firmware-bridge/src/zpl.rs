@@ -950,10 +950,8 @@ mod tests {
             status.warnings(),
             [Condition::UnderTemperature, Condition::BufferFull]
         );
-        assert_eq!(
-            Condition::HeadOpen.to_string(),
-            "打印头未合上 / print head open"
-        );
+        assert_eq!(Condition::HeadOpen.to_string(), "head open");
+        assert_eq!(Condition::BufferFull.name(), "receive buffer full");
         // Warnings alone leave the printer ready.
         let warm = PrinterStatus {
             corrupt_ram: true,
