@@ -35,11 +35,52 @@ impl Engine {
             Some(Item::Person(person)) => self.set_operator(station, person),
             _ if station.audit.shelf.is_none() => Answer::error(message!(AuditNeedsShelf)),
             Some(Item::Location(_)) => Answer::error(message!(AuditAnotherShelf)),
-            _ => {
-                station.audit.scanned.push(barcode.to_string());
+            item => {
+                let code = barcode.to_string();
+                let duplicate = station.audit.scanned.contains(&code);
+                // Recorded whatever it is: DONE reconciles from every scan.
+                station.audit.scanned.push(code);
                 let count = station.audit.scanned.len();
-                Answer::ok(message!(AuditRecorded, count = count), Some(barcode))
+                let recorded = message!(AuditRecorded, count = count);
+                // What DONE would report against this scan is said now, as a warning.
+                let warning = if duplicate {
+                    Some(message!(AuditDuplicate, item = barcode.to_string()))
+                } else if station.audit.expected.contains(&barcode) {
+                    None
+                } else {
+                    match item {
+                        Some(Item::Box(archive_box)) => {
+                            Some(self.misplaced(barcode, archive_box.place))
+                        }
+                        Some(Item::Certificate(certificate)) => {
+                            Some(self.misplaced(barcode, certificate.place))
+                        }
+                        _ => Some(message!(AuditUnknown, item = barcode.to_string())),
+                    }
+                };
+                match warning {
+                    None => Answer::ok(recorded, Some(barcode)),
+                    Some(warning) => Answer {
+                        outcome: Outcome::Warning,
+                        message: recorded.join(&warning).recode(warning.code),
+                        item: Some(barcode),
+                        audit: None,
+                    },
+                }
             }
+        }
+    }
+
+    /// The warning for a registered box or certificate that is not expected on the shelf
+    /// being checked, naming where it is recorded (or that it is on no shelf).
+    fn misplaced(&self, barcode: Barcode, place: Option<Barcode>) -> Message {
+        let place = place.and_then(|place| match self.store.get_item(place) {
+            Ok(Some(Item::Location(location))) => Some(location.path),
+            _ => None,
+        });
+        match place {
+            Some(path) => message!(AuditMisplaced, item = barcode.to_string(), place = path),
+            None => message!(AuditMisplacedNowhere, item = barcode.to_string()),
         }
     }
 

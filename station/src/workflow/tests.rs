@@ -504,6 +504,54 @@ fn a_stock_take_reports_present_missing_misplaced_unknown_and_duplicates() {
 }
 
 #[test]
+fn a_stock_take_warns_at_scan_time_of_a_misplaced_box_an_unknown_code_and_a_duplicate() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(fixture.boxes[0].barcode);
+    fixture.scan(fixture.other_shelf.barcode);
+    fixture.scan(fixture.boxes[3].barcode);
+
+    fixture.card(CommandCard::Audit);
+    fixture.scan(fixture.shelf.barcode);
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Ok,
+        Code::AuditRecorded,
+    );
+    assert_outcome_with(
+        &fixture.scan(fixture.boxes[3].barcode),
+        Outcome::Warning,
+        Code::AuditMisplaced,
+        &fixture.other_shelf.path,
+    );
+    let stranger = Barcode::new(Kind::Box, 777).expect("valid");
+    assert_outcome_with(
+        &fixture.scan(stranger),
+        Outcome::Warning,
+        Code::AuditUnknown,
+        &stranger.to_string(),
+    );
+    assert_outcome_with(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Warning,
+        Code::AuditDuplicate,
+        &fixture.boxes[0].barcode.to_string(),
+    );
+    // DONE still reconciles the whole shelf.
+    let done = fixture.card(CommandCard::Done);
+    assert_outcome(&done, Outcome::Warning, Code::AuditDiscrepancies);
+    let report = done.audit.expect("report");
+    assert_eq!(report.present, vec![fixture.boxes[0].barcode.to_string()]);
+    assert_eq!(report.misplaced, vec![fixture.boxes[3].barcode.to_string()]);
+    assert_eq!(report.unknown, vec![stranger.to_string()]);
+    assert_eq!(
+        report.duplicates,
+        vec![fixture.boxes[0].barcode.to_string()]
+    );
+}
+
+#[test]
 fn intake_registers_a_blank_label_and_activates_a_registered_box() {
     let fixture = Fixture::new();
     fixture.card(CommandCard::Intake);
