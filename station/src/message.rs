@@ -50,6 +50,34 @@ impl Bilingual {
     }
 }
 
+/// A message as the store keeps it: its code as published and its text, so that a stored
+/// record still reads when the catalog changes (a code retired, a template reworded).
+/// Serialized like a [`Message`]: `{"code": …, "text": {"zh": …, "en": …}}`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct StoredMessage {
+    /// The stable machine code, e.g. `printer.connect_failed`.
+    pub code: String,
+    /// What it said, in Chinese and English.
+    pub text: Bilingual,
+}
+
+impl From<&Message> for StoredMessage {
+    fn from(message: &Message) -> StoredMessage {
+        StoredMessage {
+            code: message.code.as_str().to_owned(),
+            text: message.text.clone(),
+        }
+    }
+}
+
+impl From<Message> for StoredMessage {
+    fn from(message: Message) -> StoredMessage {
+        StoredMessage::from(&message)
+    }
+}
+
 /// A value put into a message's template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
@@ -670,8 +698,8 @@ catalog! {
         "the scanner's port cannot be opened: {reason}; it is tried again by itself"
     }
     DeviceScannerSkipped = "device.scanner_skipped" {
-        "扫描枪发来无法识别的数据，已跳过：{detail}",
-        "the scanner sent data that is not a scan, skipped: {detail}"
+        "扫描枪发来无法识别的数据，已跳过 {bytes} 字节（{fragments} 段），最后一段：{detail}",
+        "the scanner sent data that is not a scan: {bytes} bytes in {fragments} pieces skipped, the last: {detail}"
     }
     DeviceLabelDirUnusable = "device.label_dir_unusable" {
         "无法使用标签目录 {path}：{reason}",
@@ -827,6 +855,22 @@ catalog! {
         "已记录（{count}）",
         "recorded ({count})"
     }
+    AuditMisplaced = "audit.misplaced" {
+        "{item} 不属于本层位，记录在 {place}",
+        "{item} does not belong on this shelf: it is recorded at {place}"
+    }
+    AuditMisplacedNowhere = "audit.misplaced_nowhere" {
+        "{item} 不属于本层位，也没有记录在任何层位",
+        "{item} does not belong on this shelf, and is recorded on no shelf"
+    }
+    AuditUnknown = "audit.unknown" {
+        "{item} 未登记",
+        "{item} is not registered"
+    }
+    AuditDuplicate = "audit.duplicate" {
+        "{item} 已扫描过，不重复计数",
+        "{item} was scanned already: it is not counted twice"
+    }
     AuditNotStarted = "audit.not_started" {
         "没有进行中的盘点",
         "no stock-take in progress"
@@ -862,6 +906,10 @@ catalog! {
     LabelNotPrinted = "label.not_printed" {
         "标签未能打印",
         "its label was not printed"
+    }
+    LabelNotPrintedEarlier = "label.not_printed_earlier" {
+        "标签未能打印（早前版本记录的原因）：{reason}",
+        "label not printed (the reason as an earlier version recorded it): {reason}"
     }
     UndoNothing = "undo.nothing" {
         "没有可撤销的操作",

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::barcode::Barcode;
+use crate::message::StoredMessage;
 
 /// Longest title, customer or other descriptive text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
@@ -683,12 +684,45 @@ pub struct PrintJob {
     pub attempts: u32,
     /// When the next attempt is due.
     pub next_attempt_at: Millis,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
+    /// Why the last attempt failed: its catalog code and text in both languages.
+    pub last_error: Option<StoredMessage>,
     /// The job this one reprints, with the reason given.
     pub reprint: Option<(u64, String)>,
     /// Where it stands.
     pub state: PrintState,
+    /// Deliveries begun, each recorded before its bytes go out. More than the recorded
+    /// outcomes ([`attempts`](Self::attempts)) plus the one under way means an earlier
+    /// delivery was interrupted (the station stopped mid-delivery): the next one is a
+    /// re-delivery, and may print the label a second time on a TCP or serial printer.
+    pub deliveries: u32,
+}
+
+impl PrintJob {
+    /// The barcodes of the items this job labels (its subject: one barcode, or several
+    /// separated by commas for a PDF of several labels), boxes, certificates and
+    /// locations only: the job's events are in their histories.
+    pub fn labelled_items(&self) -> Vec<Barcode> {
+        labelled_items(&self.subject)
+    }
+}
+
+/// The items a print job's `subject` names; see [`PrintJob::labelled_items`].
+pub fn labelled_items(subject: &str) -> Vec<Barcode> {
+    let mut items: Vec<Barcode> = Vec::new();
+    for part in subject.split(',') {
+        if let Ok(barcode) = Barcode::parse(part) {
+            let item = matches!(
+                barcode.kind(),
+                crate::barcode::Kind::Box
+                    | crate::barcode::Kind::Certificate
+                    | crate::barcode::Kind::Location
+            );
+            if item && !items.contains(&barcode) {
+                items.push(barcode);
+            }
+        }
+    }
+    items
 }
 
 /// An API token: it belongs to a person and acts with that person's role. Only the

@@ -1,6 +1,7 @@
 //! Directory printers and printer configuration: jobs become whole files in a real temp
-//! directory, never overwriting one another, and bad `[[printer]]` tables are refused with
-//! bilingual reasons.
+//! directory, one file per job name (a job delivered again replaces its own file; jobs
+//! without a name never overwrite one another), and bad `[[printer]]` tables are refused
+//! with bilingual reasons.
 
 use std::fs;
 use std::path::Path;
@@ -36,7 +37,7 @@ fn entries(dir: &Path) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn dir_printer_names_files_after_jobs_and_never_overwrites() {
+async fn dir_printer_names_files_after_jobs_and_a_job_sent_again_is_one_file() {
     let root = tempfile::tempdir().expect("temp dir");
     // The directory does not exist yet: the first job creates it.
     let dir = root.path().join("station-data").join("labels");
@@ -46,8 +47,9 @@ async fn dir_printer_names_files_after_jobs_and_never_overwrites() {
         .send_named("B000000123", b"%PDF-1.4 first", Language::Pdf)
         .await
         .expect("written");
+    // The same job delivered again (its first delivery was cut off by a crash).
     let second = printer
-        .send_named("B000000123", b"%PDF-1.4 second", Language::Pdf)
+        .send_named("B000000123", b"%PDF-1.4 first", Language::Pdf)
         .await
         .expect("written");
     let chinese = printer
@@ -56,25 +58,14 @@ async fn dir_printer_names_files_after_jobs_and_never_overwrites() {
         .expect("written");
 
     assert_eq!(first, Delivery::File(dir.join("B000000123.pdf")));
-    assert_eq!(second, Delivery::File(dir.join("B000000123-2.pdf")));
+    assert_eq!(second, first, "the same file");
     assert_eq!(chinese, Delivery::File(dir.join("2012鸿借字第001号.pdf")));
     assert_eq!(
         fs::read(dir.join("B000000123.pdf")).expect("read"),
         b"%PDF-1.4 first"
     );
-    assert_eq!(
-        fs::read(dir.join("B000000123-2.pdf")).expect("read"),
-        b"%PDF-1.4 second"
-    );
-    // No temp files are left behind.
-    assert_eq!(
-        entries(&dir),
-        [
-            "2012鸿借字第001号.pdf",
-            "B000000123-2.pdf",
-            "B000000123.pdf"
-        ]
-    );
+    // One file per job, and no temp files are left behind.
+    assert_eq!(entries(&dir), ["2012鸿借字第001号.pdf", "B000000123.pdf"]);
 }
 
 #[tokio::test]

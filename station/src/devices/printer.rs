@@ -11,6 +11,7 @@ use tokio::time::Instant;
 use super::{Devices, StopSignal};
 use crate::archive::Archive;
 use crate::message;
+use crate::message::StoredMessage;
 use crate::model::{Millis, PrintFormat};
 use crate::printer::{Language, Printer, PrinterConfig};
 use crate::schedule::Schedule;
@@ -64,7 +65,29 @@ pub(crate) async fn deliver_due(
                 outcome = Err(error.message());
             }
         }
+        let actor = Actor::new(format!("printer:{name}"));
+        let id = job.id;
         if outcome.is_ok() {
+            // Recorded before the bytes go out: a delivery cut off by a crash is known,
+            // and the next one is shown as a re-delivery.
+            let delivering = {
+                let actor = actor.clone();
+                archive
+                    .run(move |store| store.job_delivering(&actor, id))
+                    .await
+            };
+            match delivering {
+                Ok(delivering) if delivering.deliveries > delivering.attempts + 1 => {
+                    tracing::warn!(printer = %name, job = id, delivery = delivering.deliveries, "an earlier delivery of this label was interrupted: delivering it again");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::error!(printer = %name, job = id, %error, "recording a delivery failed; the label waits");
+                    break;
+                }
+            }
+            // The job's number names it: a directory printer writes the same file for the
+            // same job, whatever the number of deliveries.
             let job_name = format!("{}-{}", job.id, job.subject);
             outcome = printer
                 .send_named(&job_name, &job.payload, language)
@@ -73,8 +96,6 @@ pub(crate) async fn deliver_due(
                 .map_err(|error| error.message());
         }
         let now = archive.now();
-        let actor = Actor::new(format!("printer:{name}"));
-        let id = job.id;
         let write = match &outcome {
             Ok(()) => {
                 archive
@@ -83,8 +104,8 @@ pub(crate) async fn deliver_due(
             }
             Err(reason) => {
                 let retry_at = now + retry_delay(job.attempts).as_millis() as Millis;
-                // The job keeps its last failure as text (both languages, as logged).
-                let reason = reason.to_string();
+                // The job keeps its last failure as a catalog message.
+                let reason = StoredMessage::from(reason);
                 archive
                     .run(move |store| store.job_failed(&actor, id, &reason, retry_at).map(|_| ()))
                     .await
@@ -347,6 +368,65 @@ mod tests {
         assert!(job.last_error.is_some());
         let _ = stop.send(true);
         worker.await.expect("the worker stops");
+    }
+
+    #[tokio::test]
+    async fn a_label_whose_delivery_was_cut_off_is_delivered_again_to_the_same_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(
+            Store::open(&dir.path().join("data"), StoreOptions::default()).expect("store"),
+        );
+        let labels = dir.path().join("labels");
+        let printer = Printer::new(pdf_printer("pdf", &labels));
+        let id = queue(&store, "pdf");
+        // What a station killed in the middle of the delivery left: the delivery begun and
+        // the file written, the outcome not recorded.
+        store
+            .job_delivering(&Actor::new("printer:pdf"), id)
+            .expect("begun");
+        printer
+            .send_named(
+                &format!("{id}-B0000000016"),
+                b"%PDF-1.4 label",
+                Language::Pdf,
+            )
+            .await
+            .expect("written");
+
+        // The station again: the label is still waiting and goes again.
+        let printed = deliver_due(&archive_of(&store), &printer, &Devices::default(), None).await;
+        assert_eq!(printed, 1);
+        let files: Vec<String> = std::fs::read_dir(&labels)
+            .expect("the label folder")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [format!("{id}-B0000000016.pdf")],
+            "one file for one label"
+        );
+        let job = store.job(id).expect("read").expect("the job");
+        assert!(matches!(job.state, PrintState::Printed { .. }));
+        assert_eq!((job.deliveries, job.attempts), (2, 1));
+        let barcode = crate::barcode::Barcode::parse("B0000000016").expect("barcode");
+        let history = store.history(barcode).expect("history");
+        let printed = history.last().expect("the printed event");
+        assert_eq!(printed.body.kind, crate::event::EventKind::Printed);
+        assert!(
+            printed
+                .body
+                .changes
+                .iter()
+                .any(|change| change.field == "redelivery" && change.after.as_deref() == Some("2")),
+            "shown as a re-delivery: {:?}",
+            printed.body.changes
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,6 +1,11 @@
 //! Directory printers: each job becomes a `.zpl` or `.pdf` file, written to a hidden temp
-//! file, synced, and linked into place, so a reader never sees half a label and an
-//! existing file is never overwritten.
+//! file in the same directory, synced, and renamed into place (then the directory is
+//! synced), so a reader never sees half a label.
+//!
+//! A named job is idempotent: its file is named after the job, so delivering the same job
+//! again (after a crash cut off the first delivery) replaces the file with the same bytes
+//! instead of adding a second label. A job without a name is named after the printer and
+//! the time, and never replaces an existing file (`-2`, `-3`, … are appended).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -23,22 +28,29 @@ pub(super) async fn write(
     kind: Language,
     job: &[u8],
 ) -> Result<Delivery, PrintError> {
-    let stem = match name {
-        Some(name) => stem_of(name).ok_or_else(|| PrintError::BadJobName {
-            printer: names.printer.clone(),
-            name: name.into(),
-        })?,
+    let (stem, placing) = match name {
+        Some(name) => (
+            stem_of(name).ok_or_else(|| PrintError::BadJobName {
+                printer: names.printer.clone(),
+                name: name.into(),
+            })?,
+            Placing::Replace,
+        ),
         None => {
             let now = chrono::Local::now().format("%Y%m%d-%H%M%S%.3f");
-            stem_of(&format!("{}-{now}", names.printer)).unwrap_or_else(|| now.to_string())
+            (
+                stem_of(&format!("{}-{now}", names.printer)).unwrap_or_else(|| now.to_string()),
+                Placing::NewName,
+            )
         }
     };
     let dir = dir.to_path_buf();
     let job = job.to_vec();
-    let written =
-        tokio::task::spawn_blocking(move || write_blocking(&dir, &stem, kind.extension(), &job))
-            .await
-            .unwrap_or_else(|join| Err((PathBuf::new(), io::Error::other(join))));
+    let written = tokio::task::spawn_blocking(move || {
+        write_blocking(&dir, &stem, kind.extension(), &job, placing)
+    })
+    .await
+    .unwrap_or_else(|join| Err((PathBuf::new(), io::Error::other(join))));
     match written {
         Ok(path) => Ok(Delivery::File(path)),
         Err((path, source)) => Err(PrintError::File {
@@ -75,16 +87,35 @@ fn stem_of(name: &str) -> Option<String> {
     }
 }
 
+/// How a job's file takes its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placing {
+    /// The name is the job's: a file of that name is the same job delivered before, and is
+    /// replaced (atomically, by a rename).
+    Replace,
+    /// The name is made up: an existing file is another job's, never replaced.
+    NewName,
+}
+
 fn write_blocking(
     dir: &Path,
     stem: &str,
     extension: &str,
     job: &[u8],
+    placing: Placing,
 ) -> Result<PathBuf, (PathBuf, io::Error)> {
     fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
     let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{stem}.{}.{seq}.tmp", std::process::id()));
-    let result = write_temp(&temp, job).and_then(|()| place(dir, &temp, stem, extension));
+    let result = write_temp(&temp, job).and_then(|()| match placing {
+        Placing::Replace => {
+            let target = dir.join(format!("{stem}.{extension}"));
+            fs::rename(&temp, &target)
+                .map(|()| target.clone())
+                .map_err(|e| (target, e))
+        }
+        Placing::NewName => place(dir, &temp, stem, extension),
+    });
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
@@ -152,6 +183,60 @@ fn place(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_same_job_delivered_twice_is_one_file_with_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = Names {
+            printer: "pdf".into(),
+            transport: format!("dir://{}", dir.path().display()),
+        };
+        let job = b"%PDF-1.4 label 12".as_slice();
+        let first = write(
+            &names,
+            dir.path(),
+            Some("12-B0000000016"),
+            Language::Pdf,
+            job,
+        )
+        .await
+        .expect("delivered");
+        // The station was killed before it recorded the delivery: the job goes again.
+        let again = write(
+            &names,
+            dir.path(),
+            Some("12-B0000000016"),
+            Language::Pdf,
+            job,
+        )
+        .await
+        .expect("delivered again");
+        assert_eq!(first, again, "the same file");
+        let files: Vec<String> = fs::read_dir(dir.path())
+            .expect("list")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(files, ["12-B0000000016.pdf"], "one file, no temp file left");
+        assert_eq!(
+            fs::read(dir.path().join("12-B0000000016.pdf")).expect("read"),
+            job
+        );
+        // Jobs without a name never replace each other.
+        let one = write(&names, dir.path(), None, Language::Pdf, b"one")
+            .await
+            .expect("delivered");
+        let other = write(&names, dir.path(), None, Language::Pdf, b"other")
+            .await
+            .expect("delivered");
+        assert_ne!(one, other);
+        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 3);
+    }
 
     #[test]
     fn job_names_become_safe_file_stems() {

@@ -18,8 +18,14 @@
 //! [`firmware_bridge::zpl`]; [`Printer::ready`] turns the faults in it into an error.
 //!
 //! **Invariant:** a job is delivered whole or reported as failed: a directory never shows a
-//! half-written file (temp file, fsync, then link into place), and CUPS accepted the job
-//! only if `lp` said so.
+//! half-written file (temp file, fsync, then renamed into place, then the directory
+//! synced), and CUPS accepted the job only if `lp` said so.
+//!
+//! **Invariant:** a directory printer delivers a named job exactly once: the file is named
+//! after the job, so a second delivery of it (after a crash) replaces the file with the
+//! same bytes. Raw TCP and serial printers cannot tell a job already printed: for them
+//! delivery is at least once, and the print queue records each delivery before it begins
+//! so that a re-delivery is known (see `devices/printer.rs`).
 //!
 //! **Invariant:** a printer that does not answer `~HS` within the status timeout counts as
 //! faulted ([`PrintError::NoAnswer`]): Zebra printers keep silent while out of media or
@@ -567,9 +573,10 @@ impl Printer {
         self.deliver(None, job, kind).await
     }
 
-    /// Like [`send`](Self::send), with a job name: the file name (without extension) for a
-    /// directory printer, where an existing file is never overwritten (`-2`, `-3`, … are
-    /// appended), and the job title (`lp -t`) for CUPS. Raw TCP and serial ignore it.
+    /// Like [`send`](Self::send), with a job name that identifies the job: the file name
+    /// (without extension) for a directory printer, where a file of that name is the same
+    /// job delivered before and is replaced (so a job sent twice is one file), and the job
+    /// title (`lp -t`) for CUPS. Raw TCP and serial ignore it.
     pub async fn send_named(
         &self,
         name: &str,

@@ -185,6 +185,153 @@ fn with_printing(mut fixture: Fixture) -> Fixture {
 }
 
 #[tokio::test]
+async fn a_boxs_labels_are_in_its_history_and_a_failed_label_says_why_by_code() {
+    let fixture = with_printing(fixture().await);
+    let clerk = fixture.clerk_token.clone();
+    let barcode = fixture.boxes[0];
+    let label = format!(r#"{{"barcodes":["{barcode}"]}}"#);
+    let (status, jobs) = call(&fixture, &clerk, "POST", "/api/v1/labels", &label).await;
+    assert_eq!(status, StatusCode::CREATED, "{jobs}");
+    let first = jobs[0]["id"].as_u64().expect("job id");
+    let reprint =
+        format!(r#"{{"barcodes":["{barcode}"],"reprint_of":{first},"reason":"标签破损"}}"#);
+    let (status, jobs) = call(&fixture, &clerk, "POST", "/api/v1/labels", &reprint).await;
+    assert_eq!(status, StatusCode::CREATED, "{jobs}");
+    let second = jobs[0]["id"].as_u64().expect("job id");
+    let (status, jobs) = call(&fixture, &clerk, "POST", "/api/v1/labels", &label).await;
+    assert_eq!(status, StatusCode::CREATED, "{jobs}");
+    let third = jobs[0]["id"].as_u64().expect("job id");
+
+    // The printer's side, as its worker records it: the first label fails once, then is
+    // printed; the second is cut off mid-delivery and delivered again; the third is
+    // cancelled.
+    let printer = Actor::new("printer:pdf");
+    let refused: crate::message::StoredMessage = crate::message!(
+        PrinterConnectFailed,
+        printer = "pdf",
+        transport = "tcp://127.0.0.1:9",
+        reason = "connection refused"
+    )
+    .into();
+    fixture
+        .store
+        .job_delivering(&printer, first)
+        .expect("delivering");
+    fixture
+        .store
+        .job_failed(&printer, first, &refused, START + 1_000)
+        .expect("failed");
+    let (_, queue) = call(&fixture, &clerk, "GET", "/api/v1/labels/queue", "").await;
+    let waiting = queue
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|job| job["id"] == first)
+        .expect("the failed label waits");
+    assert_eq!(
+        waiting["last_error"]["code"], "printer.connect_failed",
+        "{waiting}"
+    );
+    assert!(
+        waiting["last_error"]["text"]["zh"]
+            .as_str()
+            .is_some_and(|zh| zh.starts_with("无法连接打印机") && !zh.contains(" / ")),
+        "each language on its own: {waiting}"
+    );
+    assert!(
+        waiting["last_error"]["text"]["en"]
+            .as_str()
+            .is_some_and(|en| en.starts_with("cannot reach") && en.contains("connection refused")),
+        "{waiting}"
+    );
+    fixture
+        .store
+        .job_delivering(&printer, first)
+        .expect("delivering");
+    fixture.store.job_printed(&printer, first).expect("printed");
+    fixture
+        .store
+        .job_delivering(&printer, second)
+        .expect("delivering");
+    fixture
+        .store
+        .job_delivering(&printer, second)
+        .expect("delivering again");
+    fixture
+        .store
+        .job_printed(&printer, second)
+        .expect("printed");
+    let cancel = format!("/api/v1/labels/{third}/cancel");
+    let (status, answer) = call(&fixture, &clerk, "POST", &cancel, r#"{"reason":"打错了"}"#).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+
+    let (status, history) = call(
+        &fixture,
+        &clerk,
+        "GET",
+        &format!("/api/v1/items/{barcode}/history"),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let events: Vec<&serde_json::Value> = history
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|event| {
+            event["kind"]
+                .as_str()
+                .is_some_and(|kind| kind.starts_with("Print"))
+        })
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "PrintQueued",
+            "PrintQueued",
+            "PrintQueued",
+            "PrintDelayed",
+            "Printed",
+            "Printed",
+            "PrintCancelled"
+        ],
+        "{history}"
+    );
+    let change = |event: &serde_json::Value, field: &str| {
+        event["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|change| change["field"] == field)
+            .map(|change| change["after"].clone())
+    };
+    assert_eq!(
+        change(events[1], "reprint"),
+        Some("标签破损".into()),
+        "reprinted, with the reason"
+    );
+    assert_eq!(
+        change(events[3], "job"),
+        Some("printer.connect_failed".into())
+    );
+    assert_eq!(
+        change(events[4], "redelivery"),
+        None,
+        "printed at its second attempt, not re-delivered"
+    );
+    assert_eq!(
+        change(events[5], "redelivery"),
+        Some("2".into()),
+        "re-delivered: {history}"
+    );
+    assert_eq!(change(events[6], "job"), Some("打错了".into()));
+}
+
+#[tokio::test]
 async fn overdue_loans_are_listed_once_their_due_date_has_passed() {
     let fixture = fixture().await;
     let actor = Actor::new("test");

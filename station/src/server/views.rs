@@ -233,8 +233,13 @@ pub(crate) struct JobView {
     pub(crate) printer: String,
     pub(crate) subject: String,
     pub(crate) attempts: u32,
-    pub(crate) last_error: Option<String>,
+    /// Why the last attempt failed: its code and text in both languages.
+    pub(crate) last_error: Option<crate::message::StoredMessage>,
     pub(crate) next_attempt_at: crate::model::Millis,
+    /// Deliveries begun; more than `attempts` + 1 while one is under way means an earlier
+    /// delivery was interrupted, and the label may come out twice on a TCP or serial
+    /// printer.
+    pub(crate) deliveries: u32,
 }
 
 impl From<crate::model::PrintJob> for JobView {
@@ -246,6 +251,7 @@ impl From<crate::model::PrintJob> for JobView {
             attempts: job.attempts,
             last_error: job.last_error,
             next_attempt_at: job.next_attempt_at,
+            deliveries: job.deliveries,
         }
     }
 }

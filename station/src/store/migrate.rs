@@ -96,7 +96,9 @@ pub(super) const FAMILIES: &[Family] = &[
     Family {
         name: "print_jobs",
         prefix: &[keys::JOB],
-        current: 1,
+        // 2: the last error is a catalog message (code + zh + en), not joined text, and
+        // deliveries begun are counted.
+        current: 2,
     },
     Family {
         name: "schemes",
@@ -111,8 +113,72 @@ pub(super) const FAMILIES: &[Family] = &[
 ];
 
 /// The steps from each family's older versions, in any order (they are applied by
-/// version). Every family is at version 1 so far, so there are none yet.
-pub(super) const MIGRATIONS: &[Migration] = &[];
+/// version).
+pub(super) const MIGRATIONS: &[Migration] = &[Migration {
+    family: "print_jobs",
+    from: 1,
+    step: print_jobs_1_to_2,
+}];
+
+/// A print job as version 1 stored it: its last error as one joined text,
+/// `中文 / English`, and no count of deliveries.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct PrintJobV1 {
+    pub(super) id: u64,
+    pub(super) printer: String,
+    pub(super) subject: String,
+    pub(super) format: crate::model::PrintFormat,
+    pub(super) payload: Vec<u8>,
+    pub(super) queued_at: crate::model::Millis,
+    pub(super) attempts: u32,
+    pub(super) next_attempt_at: crate::model::Millis,
+    pub(super) last_error: Option<String>,
+    pub(super) reprint: Option<(u64, String)>,
+    pub(super) state: crate::model::PrintState,
+}
+
+/// Print jobs 1 → 2: the joined last error becomes a catalog message
+/// (`label.not_printed_earlier`, its reason split back into its Chinese and English halves
+/// where the join can be found, else the whole text in both), and every recorded attempt
+/// counts as a delivery begun (version 1 did not record deliveries before they began).
+fn print_jobs_1_to_2(bytes: &[u8]) -> Option<Vec<u8>> {
+    let old: PrintJobV1 = postcard::from_bytes(bytes).ok()?;
+    let last_error = old.last_error.as_deref().map(|joined| {
+        let (zh, en) = split_joined(joined);
+        crate::message::StoredMessage::from(crate::message!(
+            LabelNotPrintedEarlier,
+            reason = crate::message::Bilingual::new(zh, en)
+        ))
+    });
+    let job = crate::model::PrintJob {
+        id: old.id,
+        printer: old.printer,
+        subject: old.subject,
+        format: old.format,
+        payload: old.payload,
+        queued_at: old.queued_at,
+        attempts: old.attempts,
+        next_attempt_at: old.next_attempt_at,
+        last_error,
+        reprint: old.reprint,
+        state: old.state,
+        deliveries: old.attempts,
+    };
+    postcard::to_allocvec(&job).ok()
+}
+
+/// The halves of a text joined as `中文 / English`: split at the first ` / ` after which no
+/// Chinese follows. A text with no such place is both halves.
+fn split_joined(joined: &str) -> (&str, &str) {
+    let chinese = |c: char| matches!(c, '\u{2e80}'..='\u{9fff}' | '\u{f900}'..='\u{faff}' | '\u{ff00}'..='\u{ffef}');
+    joined
+        .match_indices(" / ")
+        .filter_map(|(at, separator)| {
+            Some((joined.get(..at)?, joined.get(at + separator.len()..)?))
+        })
+        .find(|(_, en)| !en.chars().any(chinese))
+        .unwrap_or((joined, joined))
+}
 
 /// Records rewritten per atomic batch.
 pub(super) const BATCH_LEN: usize = 1_000;
@@ -711,13 +777,80 @@ mod tests {
         }
         let store = Store::open(dir.path(), StoreOptions::default()).expect("opens");
         for (name, version) in store.record_versions().expect("versions") {
-            assert_eq!(version, Some(1), "{name}");
+            // Version 1, then migrated (no records) to this build's version.
+            let current = FAMILIES
+                .iter()
+                .find(|family| family.name == name)
+                .map(|family| family.current);
+            assert_eq!(version, current, "{name}");
         }
         assert_eq!(
             raw_people(&store),
             before,
             "version-1 records stay as they are"
         );
+    }
+
+    #[test]
+    fn a_print_job_stored_with_a_joined_error_text_reads_as_a_catalog_message() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let old = PrintJobV1 {
+            id: 7,
+            printer: "zebra-1".into(),
+            subject: "B0000000016".into(),
+            format: crate::model::PrintFormat::Zpl,
+            payload: b"^XA^XZ".to_vec(),
+            queued_at: 1_000,
+            attempts: 3,
+            next_attempt_at: 9_000,
+            last_error: Some(
+                "打印机 zebra-1 (tcp://10.0.0.9:9100) 连接失败：拒绝连接 / printer zebra-1 (tcp://10.0.0.9:9100): cannot connect: connection refused".into(),
+            ),
+            reprint: None,
+            state: crate::model::PrintState::Pending,
+        };
+        let unsplittable = PrintJobV1 {
+            id: 8,
+            last_error: Some("纸张用完".into()),
+            ..old.clone()
+        };
+        {
+            // A store as a build with version-1 print jobs left it.
+            let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+            for job in [&old, &unsplittable] {
+                store
+                    .tree
+                    .insert(
+                        keys::job(job.id),
+                        postcard::to_allocvec(job).expect("encode"),
+                    )
+                    .expect("write");
+            }
+            store
+                .tree
+                .insert(version_key("print_jobs"), &1u32.to_be_bytes())
+                .expect("write");
+            store.flush().expect("flush");
+        }
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("migrates");
+        assert_eq!(version_of(&store, "print_jobs"), Some(2));
+        let job = store.job(7).expect("reads").expect("the job");
+        let error = job.last_error.expect("its last error");
+        assert_eq!(error.code, Code::LabelNotPrintedEarlier.as_str());
+        assert!(
+            error.text.zh.contains("拒绝连接") && !error.text.zh.contains("refused"),
+            "{error:?}"
+        );
+        assert!(
+            error.text.en.contains("connection refused") && !error.text.en.contains("拒绝"),
+            "{error:?}"
+        );
+        assert_eq!((job.attempts, job.deliveries), (3, 3));
+        assert_eq!(job.subject, "B0000000016");
+        assert_eq!(job.next_attempt_at, 9_000);
+        let job = store.job(8).expect("reads").expect("the job");
+        let error = job.last_error.expect("its last error");
+        assert!(error.text.zh.contains("纸张用完"), "{error:?}");
     }
 
     /// The real table: every family has a distinct name and a prefix no other family's

@@ -1,11 +1,16 @@
 //! The print queue: jobs kept in the store, so that they survive a restart, are retried
 //! with back-off while the printer is unreachable, and are never silently dropped. Each
-//! job's queueing, first delay, printing or cancellation is an event.
+//! job's queueing, first delay, printing or cancellation is an event, in the history of
+//! every item the label is for. Each delivery is recorded before it begins, so that one
+//! interrupted by a crash is known: the label's next delivery is a re-delivery, and its
+//! printed event says so.
 
 use super::Refusal;
 use super::{keys, Actor, Result, Store, StoreError, Tx};
+use crate::barcode::Barcode;
 use crate::event::{Change, EventKind};
-use crate::model::{Millis, PrintFormat, PrintJob, PrintState};
+use crate::message::StoredMessage;
+use crate::model::{labelled_items, Millis, PrintFormat, PrintJob, PrintState};
 
 /// A label to queue.
 #[derive(Debug, Clone)]
@@ -46,6 +51,7 @@ impl Tx<'_> {
             last_error: None,
             reprint: new.reprint.clone(),
             state: PrintState::Pending,
+            deliveries: 0,
         };
         self.put(&keys::job(id), &job)?;
         self.put_raw(&keys::job_due(job.next_attempt_at, id), &[])?;
@@ -61,7 +67,26 @@ impl Tx<'_> {
                 Some(reason.clone()),
             ));
         }
-        self.record(None, EventKind::PrintQueued, changes);
+        self.record_for(&job, EventKind::PrintQueued, changes);
+        Ok(job)
+    }
+
+    /// Records `kind` in the history of every item `job` labels.
+    fn record_for(&mut self, job: &PrintJob, kind: EventKind, changes: Vec<Change>) {
+        let mut items = labelled_items(&job.subject).into_iter();
+        let first: Option<Barcode> = items.next();
+        self.record_many(first, items.collect(), kind, changes);
+    }
+
+    /// Records that a delivery of job `id` begins; answers the job. Called before its
+    /// bytes go out, so that a delivery cut off by a crash is known afterwards.
+    pub fn job_delivering(&mut self, id: u64) -> Result<PrintJob> {
+        let mut job = self.pending_job(id)?;
+        if job.state != PrintState::Pending {
+            return Ok(job);
+        }
+        job.deliveries = job.deliveries.saturating_add(1);
+        self.put(&keys::job(id), &job)?;
         Ok(job)
     }
 
@@ -77,42 +102,62 @@ impl Tx<'_> {
             return Ok(job);
         }
         self.remove(&keys::job_due(job.next_attempt_at, id))?;
+        // Deliveries begun that are neither this one nor a recorded outcome were cut off.
+        let interrupted = job
+            .deliveries
+            .saturating_sub(job.attempts.saturating_add(1));
         job.attempts += 1;
         job.state = PrintState::Printed { at: self.now };
         self.put(&keys::job(id), &job)?;
-        self.record(
-            None,
-            EventKind::Printed,
-            vec![
-                Change::new("job", Some(id.to_string()), Some("printed")),
-                Change::new("attempts", None::<String>, Some(job.attempts.to_string())),
-            ],
-        );
+        let mut changes = vec![
+            Change::new("job", Some(id.to_string()), Some("printed")),
+            Change::new("attempts", None::<String>, Some(job.attempts.to_string())),
+        ];
+        if interrupted > 0 {
+            // A re-delivery: the label may have come out before (TCP, serial).
+            changes.push(Change::new(
+                "redelivery",
+                None::<String>,
+                Some(job.deliveries.to_string()),
+            ));
+            changes.push(Change::new(
+                "interrupted",
+                None::<String>,
+                Some(interrupted.to_string()),
+            ));
+        }
+        self.record_for(&job, EventKind::Printed, changes);
         Ok(job)
     }
 
     /// Records a failed attempt; the job is due again at `retry_at`. The first failure of
     /// a job is an event; later ones only update the job (a printer down for a weekend
     /// must not flood the log).
-    pub fn job_failed(&mut self, id: u64, error: &str, retry_at: Millis) -> Result<PrintJob> {
+    pub fn job_failed(
+        &mut self,
+        id: u64,
+        error: &StoredMessage,
+        retry_at: Millis,
+    ) -> Result<PrintJob> {
         let mut job = self.pending_job(id)?;
         if job.state != PrintState::Pending {
             return Ok(job);
         }
         self.remove(&keys::job_due(job.next_attempt_at, id))?;
         job.attempts += 1;
-        job.last_error = Some(error.to_owned());
+        job.last_error = Some(error.clone());
         job.next_attempt_at = retry_at;
         self.put(&keys::job(id), &job)?;
         self.put_raw(&keys::job_due(retry_at, id), &[])?;
         if job.attempts == 1 {
-            self.record(
-                None,
+            // The event keeps the reason's code (the job keeps its text).
+            self.record_for(
+                &job,
                 EventKind::PrintDelayed,
                 vec![Change::new(
                     "job",
                     Some(id.to_string()),
-                    Some(error.to_owned()),
+                    Some(error.code.clone()),
                 )],
             );
         }
@@ -131,8 +176,8 @@ impl Tx<'_> {
             reason: reason.to_owned(),
         };
         self.put(&keys::job(id), &job)?;
-        self.record(
-            None,
+        self.record_for(
+            &job,
             EventKind::PrintCancelled,
             vec![Change::new(
                 "job",
@@ -168,12 +213,17 @@ impl Store {
         self.write(actor, |tx| tx.job_printed(id))
     }
 
-    /// Records a failed attempt.
+    /// Records that a delivery of job `id` begins (before its bytes go out).
+    pub fn job_delivering(&self, actor: &Actor, id: u64) -> Result<PrintJob> {
+        self.write(actor, |tx| tx.job_delivering(id))
+    }
+
+    /// Records a failed attempt, with why it failed.
     pub fn job_failed(
         &self,
         actor: &Actor,
         id: u64,
-        error: &str,
+        error: &StoredMessage,
         retry_at: Millis,
     ) -> Result<PrintJob> {
         self.write(actor, |tx| tx.job_failed(id, error, retry_at))
@@ -239,6 +289,17 @@ mod tests {
         (dir, store, clock)
     }
 
+    /// Why a label was not printed: the printer refused the connection.
+    fn refused() -> StoredMessage {
+        crate::message!(
+            PrinterConnectFailed,
+            printer = "zebra-1",
+            transport = "tcp://192.168.10.20:9100",
+            reason = "connection refused"
+        )
+        .into()
+    }
+
     fn label(printer: &str) -> NewJob {
         NewJob {
             printer: printer.into(),
@@ -265,7 +326,7 @@ mod tests {
             1
         );
         store
-            .job_failed(&actor, job.id, "connection refused", 1_005_000)
+            .job_failed(&actor, job.id, &refused(), 1_005_000)
             .expect("failed");
         assert!(store
             .due_jobs(Some("zebra-1"), 1_004_999)
@@ -273,7 +334,7 @@ mod tests {
             .is_empty());
         let head = store.head().0;
         store
-            .job_failed(&actor, job.id, "connection refused", 1_010_000)
+            .job_failed(&actor, job.id, &refused(), 1_010_000)
             .expect("failed again");
         assert_eq!(store.head().0, head, "only the first failure is an event");
         drop(store);
@@ -283,7 +344,11 @@ mod tests {
         let due = store.due_jobs(Some("zebra-1"), 1_010_000).expect("due");
         assert_eq!(due.len(), 1, "the job survived the restart");
         assert_eq!(due[0].attempts, 2);
-        assert_eq!(due[0].last_error.as_deref(), Some("connection refused"));
+        assert_eq!(
+            due[0].last_error,
+            Some(refused()),
+            "kept as a catalog message"
+        );
         let printed = store.job_printed(&actor, job.id).expect("printed");
         assert!(matches!(printed.state, PrintState::Printed { .. }));
         assert!(store
@@ -315,10 +380,10 @@ mod tests {
             Some(1_000_000)
         );
         store
-            .job_failed(&actor, first.id, "connection refused", 1_004_000)
+            .job_failed(&actor, first.id, &refused(), 1_004_000)
             .expect("failed");
         store
-            .job_failed(&actor, second.id, "connection refused", 1_002_000)
+            .job_failed(&actor, second.id, &refused(), 1_002_000)
             .expect("failed");
         assert_eq!(
             store.next_attempt("zebra-1").expect("read"),
@@ -339,6 +404,58 @@ mod tests {
             None,
             "printed and cancelled jobs wait for nothing"
         );
+    }
+
+    #[test]
+    fn a_label_delivered_again_after_an_interrupted_delivery_says_so_in_its_items_history() {
+        let (_dir, store, _) = store_with_clock();
+        let actor = Actor::new("test");
+        let item = Barcode::parse("B0000000016").expect("the label's box");
+        let once = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
+        store.job_delivering(&actor, once.id).expect("begins");
+        let once = store.job_printed(&actor, once.id).expect("printed");
+        assert_eq!((once.deliveries, once.attempts), (1, 1));
+
+        let twice = store
+            .queue_print(&actor, &label("zebra-1"))
+            .expect("queued");
+        store.job_delivering(&actor, twice.id).expect("begins");
+        // The station is killed here: no outcome is recorded. After the restart:
+        store
+            .job_delivering(&actor, twice.id)
+            .expect("begins again");
+        let twice = store.job_printed(&actor, twice.id).expect("printed");
+        assert_eq!((twice.deliveries, twice.attempts), (2, 1));
+
+        let history = store.history(item).expect("history");
+        let kinds: Vec<EventKind> = history.iter().map(|event| event.body.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::PrintQueued,
+                EventKind::Printed,
+                EventKind::PrintQueued,
+                EventKind::Printed
+            ],
+            "the labels' events are in the box's history"
+        );
+        let change = |at: usize, field: &str| {
+            history[at]
+                .body
+                .changes
+                .iter()
+                .find(|change| change.field == field)
+                .and_then(|change| change.after.clone())
+        };
+        assert_eq!(
+            change(1, "redelivery"),
+            None,
+            "printed at the first delivery"
+        );
+        assert_eq!(change(3, "redelivery").as_deref(), Some("2"), "delivery 2");
+        assert_eq!(change(3, "interrupted").as_deref(), Some("1"));
     }
 
     #[test]
