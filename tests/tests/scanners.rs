@@ -186,6 +186,28 @@ fn start(setup: &Setup, scanners: &[(&str, &Path, &str)]) -> Daemon {
 }
 
 fn start_with_protocol(setup: &Setup, scanners: &[(&str, &Path, &str)], protocol: &str) -> Daemon {
+    let path = config_file(setup, scanners, protocol);
+    Daemon::start_with(station(&setup.data).arg("--config").arg(&path).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]))
+}
+
+/// Starts the daemon with line scanners and its log (warnings and worse) in `log`.
+fn start_logging_to(setup: &Setup, scanners: &[(&str, &Path, &str)], log: &Path) -> Daemon {
+    let path = config_file(setup, scanners, "line");
+    Daemon::start_logging_to(
+        station(&setup.data)
+            .arg("--config")
+            .arg(&path)
+            .args(["serve", "--listen", "127.0.0.1:0"]),
+        log,
+    )
+}
+
+/// Writes station.toml with `scanners` speaking `protocol`; answers its path.
+fn config_file(setup: &Setup, scanners: &[(&str, &Path, &str)], protocol: &str) -> PathBuf {
     let mut config = String::from(
         "repeat_window_ms = 0\nintake_scheme = \"loan\"\n\
          [[scheme]]\nname = \"loan\"\ntemplate = \"{year}鸿借字第{seq:03}号\"\n\
@@ -199,11 +221,7 @@ fn start_with_protocol(setup: &Setup, scanners: &[(&str, &Path, &str)], protocol
     }
     let path = setup.dir.path().join("station.toml");
     fs::write(&path, config).expect("config");
-    Daemon::start_with(station(&setup.data).arg("--config").arg(&path).args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-    ]))
+    path
 }
 
 #[test]
@@ -314,6 +332,107 @@ fn two_workstations_interleave_and_garbage_does_not_stop_a_scanner() {
     assert_eq!(status, 200);
 }
 
+/// The `name=value` numbers of the log's noise summaries.
+fn noise_counts(log: &str, name: &str) -> Vec<u64> {
+    log.lines()
+        .filter(|line| line.contains("scanner noise skipped"))
+        .filter_map(|line| {
+            line.split_whitespace()
+                .find_map(|field| field.strip_prefix(&format!("{name}=")))
+                .and_then(|value| value.parse().ok())
+        })
+        .collect()
+}
+
+#[test]
+fn a_mebibyte_of_line_noise_is_logged_as_a_few_summary_lines_with_counts() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-noisy-if00");
+    let log_path = setup.dir.path().join("station.log");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start_logging_to(&setup, &[("noisy-scanner", &link, "counter")], &log_path);
+    wait_until("the scanner to connect", || {
+        connected(&daemon, "noisy-scanner")
+    });
+    let started = Instant::now();
+    // 1 MiB of control-byte noise (CRs among it end many short lines of it).
+    let mut noise = Vec::with_capacity(1 << 20);
+    for n in 0..(1u32 << 20) {
+        noise.push((n.wrapping_mul(2_654_435_761) >> 24) as u8 & 0x1f);
+    }
+    noise.push(b'\r');
+    scanner.write_raw(&noise);
+    scanner.scan(CommandCard::Lookup.barcode());
+    scanner.scan(&setup.boxes[0]);
+    let all = results(&daemon, "counter", 2);
+    expect(&all[1], "ok", "lookup.found");
+    // The rest of the noise is summed up one interval after the first line.
+    wait_until("the noise summed up", || {
+        let log = fs::read_to_string(&log_path).unwrap_or_default();
+        noise_counts(&log, "fragments").len() >= 2
+    });
+    let elapsed = started.elapsed().as_secs();
+    let log = fs::read_to_string(&log_path).expect("the log");
+    let summaries = noise_counts(&log, "fragments");
+    // One line at once, then at most one per 10 s interval.
+    assert!(
+        summaries.len() as u64 <= 2 + elapsed / 10,
+        "{} summary lines in {elapsed} s",
+        summaries.len()
+    );
+    let fragments: u64 = summaries.iter().sum();
+    let bytes: u64 = noise_counts(&log, "bytes").iter().sum();
+    assert!(
+        fragments > 10_000 && bytes > 500_000,
+        "the counts cover the noise: {fragments} fragments, {bytes} bytes"
+    );
+    let lines = log.lines().count();
+    assert!(lines <= 20, "{lines} log lines:\n{log}");
+    let device = &json(&daemon, "/api/v1/devices")[0];
+    assert_eq!(
+        device["last_problem"]["code"], "device.scanner_skipped",
+        "{device}"
+    );
+    assert!(
+        !device["last_problem"]["ended_at"].is_null(),
+        "noise is momentary: {device}"
+    );
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn a_scan_sent_right_after_unterminated_noise_is_taken() {
+    let _serial = one_at_a_time();
+    let setup = setup();
+    let link = setup.dir.path().join("usb-Honeywell_1900-if00");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, &[("counter-scanner", &link, "counter")]);
+    wait_until("the scanner to connect", || {
+        connected(&daemon, "counter-scanner")
+    });
+    scanner.scan(CommandCard::Lookup.barcode());
+    // Printable noise without a terminator, and the scan straight after it: both reach
+    // the daemon as one line.
+    scanner.write_raw(b"x7#q!%k");
+    scanner.scan(&setup.boxes[1]);
+    let all = results(&daemon, "counter", 2);
+    expect(&all[1], "ok", "lookup.found");
+    assert_eq!(all[1]["input"], setup.boxes[1].as_str());
+    assert_eq!(all[1]["item"]["archive_no"], "A-2");
+    // The noise is reported as such.
+    let device = &json(&daemon, "/api/v1/devices")[0];
+    assert_eq!(
+        device["last_problem"]["code"], "device.scanner_skipped",
+        "{device}"
+    );
+    // A line that is not a barcode and does not end with one is still answered.
+    scanner.scan("x7#q!B0000000019");
+    let all = results(&daemon, "counter", 3);
+    expect(&all[2], "error", "barcode.");
+    assert!(daemon.terminate().success());
+}
+
 #[test]
 fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
     let _serial = one_at_a_time();
@@ -339,10 +458,27 @@ fn an_unplugged_scanner_is_reopened_when_it_comes_back() {
         "{devices}"
     );
 
+    assert!(
+        devices[0]["last_problem"]["ended_at"].is_null(),
+        "the problem lasts: {devices}"
+    );
+    assert!(devices[0]["recovered_at"].is_null(), "{devices}");
+
     let mut scanner = Scanner::plug_in(&link);
     wait_until("the scanner to be reopened", || {
         connected(&daemon, "counter-scanner")
     });
+    // Recovered: it says when, and its last problem is shown as past.
+    let devices = json(&daemon, "/api/v1/devices");
+    let device = &devices[0];
+    let recovered = device["recovered_at"].as_i64().expect("recovered_at");
+    assert_eq!(device["since"].as_i64(), Some(recovered), "{device}");
+    let problem = &device["last_problem"];
+    assert_eq!(problem["ended_at"].as_i64(), Some(recovered), "{device}");
+    assert!(
+        problem["at"].as_i64().is_some_and(|at| at <= recovered),
+        "{device}"
+    );
     scanner.scan(CommandCard::Lookup.barcode());
     scanner.scan(&setup.boxes[1]);
     let all = results(&daemon, "counter", 3);

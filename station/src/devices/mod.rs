@@ -58,8 +58,12 @@ pub struct DeviceState {
     pub since: Millis,
     /// When it last delivered a scan.
     pub last_scan: Option<Millis>,
-    /// The last problem, if any: its code and text in both languages.
-    pub last_problem: Option<Message>,
+    /// The last problem, if any: its code and text in both languages, when it began and,
+    /// once it is over, when it ended (`ended_at` is null while it lasts).
+    pub last_problem: Option<Problem>,
+    /// When the device last recovered: came back, or answered again, after a problem
+    /// that kept it from working. Null if it never had one.
+    pub recovered_at: Option<Millis>,
     /// Whether it runs: a disabled device stays defined but is not run (a disabled
     /// printer's labels wait in the queue).
     pub enabled: bool,
@@ -85,8 +89,66 @@ impl DeviceState {
             since: now,
             last_scan: None,
             last_problem: None,
+            recovered_at: None,
             enabled,
             origin: origin.as_str(),
+        }
+    }
+}
+
+/// A device's problem: what it is, since when, and until when once it is over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Problem {
+    /// Its code and text in both languages.
+    #[serde(flatten)]
+    pub message: Message,
+    /// When it began (for one that keeps coming back, such as a port that cannot be
+    /// opened, when it first came), ms since the epoch.
+    pub at: Millis,
+    /// When it ended: the device recovered, or the problem was momentary (bytes skipped
+    /// as line noise). Null while it lasts.
+    pub ended_at: Option<Millis>,
+}
+
+impl DeviceState {
+    /// Records a problem that lasts until [`recovered`](Self::recovered). The same
+    /// problem reported again (another failed reopen) keeps when it began.
+    pub(crate) fn problem(&mut self, message: Message, now: Millis) {
+        let at = match &self.last_problem {
+            Some(last) if last.ended_at.is_none() && last.message.code == message.code => last.at,
+            _ => now,
+        };
+        self.last_problem = Some(Problem {
+            message,
+            at,
+            ended_at: None,
+        });
+    }
+
+    /// Records a momentary problem, over as it is reported (line noise). A lasting
+    /// problem under way is kept: it says more.
+    pub(crate) fn momentary_problem(&mut self, message: Message, now: Millis) {
+        if self
+            .last_problem
+            .as_ref()
+            .is_some_and(|last| last.ended_at.is_none())
+        {
+            return;
+        }
+        self.last_problem = Some(Problem {
+            message,
+            at: now,
+            ended_at: Some(now),
+        });
+    }
+
+    /// The device works again: a lasting problem under way ends now.
+    pub(crate) fn recovered(&mut self, now: Millis) {
+        if let Some(last) = &mut self.last_problem {
+            if last.ended_at.is_none() {
+                last.ended_at = Some(now);
+                self.recovered_at = Some(now);
+            }
         }
     }
 }
@@ -125,8 +187,9 @@ impl Devices {
                 state.since = now;
             }
             state.connected = connected;
-            if problem.is_some() {
-                state.last_problem = problem;
+            match problem {
+                Some(problem) => state.problem(problem, now),
+                None => state.recovered(now),
             }
         });
     }
@@ -1170,7 +1233,8 @@ mod tests {
         let problem = station
             .state("blocked")
             .last_problem
-            .expect("the blocked printer's problem");
+            .expect("the blocked printer's problem")
+            .message;
         assert_eq!(problem.code, Code::DeviceLabelDirUnusable);
         assert!(
             problem.text.zh.contains(&labels) && problem.text.en.contains(&labels),

@@ -62,6 +62,8 @@
     "devices.since": ["自", "Since"],
     "devices.last_scan": ["最近扫描", "Last scan"],
     "devices.last_problem": ["最近问题", "Last problem"],
+    "devices.problem_since": ["起于", "since"],
+    "devices.problem_ended": ["已于此时恢复", "over; recovered"],
     "devices.yes": ["已连接", "connected"],
     "devices.no": ["未连接", "disconnected"],
     "devices.disabled": ["已停用", "disabled"],
@@ -104,6 +106,11 @@
     "change.title": ["题名", "title"],
     "change.customer": ["客户", "customer"],
     "change.archive_no": ["档案号", "archive no."],
+    "change.job": ["打印任务", "print job"],
+    "change.attempts": ["尝试次数", "attempts"],
+    "change.reprint": ["重印（原任务：原因）", "reprint (of job: reason)"],
+    "change.redelivery": ["重新投递，第几次投递（可能重复打印）", "re-delivery, delivery no. (may have printed twice)"],
+    "change.interrupted": ["此前中断的投递", "earlier deliveries interrupted"],
   });
 
   const view = {
@@ -410,9 +417,18 @@
         }),
         el("td", { text: Station.formatTime(device.since) }),
         el("td", { text: Station.formatTime(device.last_scan) }),
-        el("td", { text: device.last_problem ? pick(device.last_problem.text) : none() }),
+        el("td", { className: device.last_problem && device.last_problem.ended_at == null ? "problem current" : "problem past",
+          text: device.last_problem ? problemText(device.last_problem) : none() }),
       ]));
     }
+  }
+
+  // A device's last problem: current ("since …") or past ("over; recovered …").
+  function problemText(problem) {
+    const when = problem.ended_at == null
+      ? `${t("devices.problem_since")} ${Station.formatTime(problem.at)}`
+      : `${t("devices.problem_ended")} ${Station.formatTime(problem.ended_at)}`;
+    return `${pick(problem.text)} (${when})`;
   }
 
   async function loadLists() {

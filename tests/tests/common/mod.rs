@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+pub mod prerequisite;
+pub use prerequisite::prerequisite;
+
 /// The `station` binary under test (the same entry point as `station/src/main.rs`).
 pub fn station_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_station-e2e"))
@@ -56,9 +59,19 @@ impl Daemon {
 
     /// Starts a prepared serve command and waits for its "listening" line.
     pub fn start_with(command: &mut Command) -> Daemon {
+        Daemon::spawn(command.stderr(Stdio::inherit()))
+    }
+
+    /// Like [`start_with`](Self::start_with), with the daemon's log (its standard error)
+    /// written to the file `log`.
+    pub fn start_logging_to(command: &mut Command, log: &Path) -> Daemon {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Daemon::spawn(command.stderr(file))
+    }
+
+    fn spawn(command: &mut Command) -> Daemon {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("station serve starts");
         let stdout = child.stdout.take().expect("piped stdout");
