@@ -5,8 +5,9 @@
 //! cupsd runs the cups-pdf backend as root only when it runs as root itself, and cups-pdf
 //! reads its configuration only from `/etc/cups` (compiled in), so the test writes an
 //! instance file `/etc/cups/cups-pdf-<instance>.conf` there for its own device URI
-//! `cups-pdf:/<instance>` and removes it again. Without root the test prints a notice and
-//! passes; with root and without the packages it fails, saying what to install.
+//! `cups-pdf:/<instance>` and removes it again. Without root or `cupsd` the test says it
+//! is not run (and fails under CI, `CI=true`); with root and without the packages it fails,
+//! saying what to install.
 
 use std::fs;
 use std::io::Read;
@@ -18,6 +19,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use station::printer::{Connect, Delivery, Language, PrintError, Printer, PrinterConfig};
+
+#[allow(dead_code)] // shared with the end-to-end tests; not every helper is used here
+#[path = "../../tests/tests/common/prerequisite.rs"]
+mod prerequisite;
 
 /// Where Debian puts the cups-pdf PPD; older layouts kept it under cups/model.
 const PPD_CANDIDATES: [&str; 3] = [
@@ -261,11 +266,6 @@ fn free_port() -> u16 {
     listener.local_addr().expect("address").port()
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// A one-page PDF, 100 × 60 mm, with the barcode text in Helvetica; offsets computed so
 /// the cross-reference table is exact.
 /// A real box label as the station renders it (WenQuanYi Micro Hei, Code 128 and QR).
@@ -314,11 +314,12 @@ fn cups_printer(server: &str, queue: &str) -> Printer {
 
 #[tokio::test]
 async fn a_pdf_printed_through_a_cups_printer_comes_out_of_cups_pdf() {
-    if !is_root() {
-        println!(
-            "NOTICE: skipping the CUPS test: it needs root (cupsd runs the cups-pdf backend as \
-             root, and cups-pdf reads its configuration from /etc/cups)"
-        );
+    if !prerequisite::prerequisite(
+        "a_pdf_printed_through_a_cups_printer_comes_out_of_cups_pdf",
+        "root (cupsd runs the cups-pdf backend as root, and cups-pdf reads its \
+         configuration from /etc/cups)",
+        prerequisite::is_root(),
+    ) {
         return;
     }
     let cupsd = tokio::task::spawn_blocking(Cupsd::start)

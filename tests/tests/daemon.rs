@@ -5,7 +5,7 @@ use std::fs;
 
 mod common;
 
-use common::{run, station, stderr, stdout, Daemon};
+use common::{prerequisite, run, station, stderr, stdout, Daemon};
 
 fn import_sample(data: &std::path::Path, dir: &std::path::Path) {
     let ledger = dir.join("ledger.csv");
@@ -140,8 +140,11 @@ fn a_data_dir_whose_store_cannot_be_opened_is_refused_clearly() {
 /// Needs root to mount a small tmpfs (CI runs as root).
 #[test]
 fn a_full_disk_loses_nothing_that_was_acknowledged() {
-    if !is_root() {
-        eprintln!("a_full_disk_loses_nothing_that_was_acknowledged: not root, cannot mount tmpfs; not run");
+    if !prerequisite(
+        "a_full_disk_loses_nothing_that_was_acknowledged",
+        "root, to mount a small tmpfs",
+        common::prerequisite::is_root(),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -197,14 +200,6 @@ fn a_full_disk_loses_nothing_that_was_acknowledged() {
         created + 1,
         "exactly the acknowledged boxes are there"
     );
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
 }
 
 struct Unmount(std::path::PathBuf);
