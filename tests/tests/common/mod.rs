@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub mod prerequisite;
+#[allow(unused_imports)] // each test file uses a different part
 pub use prerequisite::prerequisite;
 
 /// The `station` binary under test (the same entry point as `station/src/main.rs`).
