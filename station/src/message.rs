@@ -715,6 +715,10 @@ catalog! {
         "操作员：{name}",
         "operator: {name}"
     }
+    ScanBadgeNotOwn = "scan.badge_not_own" {
+        "通过接口扫描的工牌只能指定借阅人或接收人：{name} 须本人扫描工牌才能签到或批准",
+        "a badge scanned through the API can only name a borrower or a receiver: {name} must scan their own badge to sign in or approve"
+    }
     ModeEntered = "mode.entered" {
         "{mode}模式：{next}",
         "{mode} mode: {next}"

@@ -200,6 +200,7 @@ mod error;
 mod handlers;
 mod metrics;
 mod openapi;
+mod redact;
 mod reports;
 mod routes;
 #[cfg(test)]

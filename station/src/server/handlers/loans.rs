@@ -5,6 +5,7 @@ use crate::model::Role;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path, Query};
+use crate::server::redact::Viewer;
 use crate::server::views::{loan_views, today, LoanView};
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -84,15 +85,19 @@ pub(crate) struct LoanQuery {
 /// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
 pub(crate) async fn loans(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<LoanQuery>,
 ) -> Result<Json<Vec<LoanView>>, ApiError> {
+    let viewer = Viewer::of(&principal);
     let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
     let overdue = query.overdue == Some(true);
     let views = state
         .archive
         .run(move |store| loan_views(store, overdue, borrower))
         .await?;
-    Ok(Json(views))
+    Ok(Json(
+        views.into_iter().map(|view| view.seen_by(viewer)).collect(),
+    ))
 }
 
 pub(crate) async fn renew_loan(
