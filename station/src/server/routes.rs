@@ -309,7 +309,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "post",
                 "/api/v1/labels",
-                "Print items' labels (reprints need a reason)",
+                "Print items' labels (badges: administrators; certificates: supervisors; reprints need a reason)",
                 clerk,
             )
             .body::<LabelsRequest>()

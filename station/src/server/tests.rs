@@ -1959,6 +1959,63 @@ async fn certificate_details_reach_no_clerk_by_a_scan_recent_results_or_the_live
 }
 
 #[tokio::test]
+async fn badges_are_printed_by_administrators_and_certificate_labels_by_supervisors() {
+    let fixture = with_printing(fixture().await);
+    let admin = admin_token(&fixture);
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let certificate = fixture
+        .store
+        .register_certificate(
+            &Actor::new("test"),
+            &crate::store::NewCertificate {
+                kind: crate::model::CertificateKind::RealEstate,
+                number: "粤(2026)第0002号".into(),
+                archive_no: "A-1".into(),
+            },
+        )
+        .expect("certificate")
+        .barcode;
+    let print = |barcode: Barcode| format!(r#"{{"barcodes":["{barcode}"]}}"#);
+    let cases = [
+        (
+            &fixture.clerk_token,
+            supervisor.barcode,
+            StatusCode::FORBIDDEN,
+        ),
+        (&fixture.clerk_token, certificate, StatusCode::FORBIDDEN),
+        (&fixture.clerk_token, fixture.boxes[0], StatusCode::CREATED),
+        (
+            &fixture.supervisor_token,
+            supervisor.barcode,
+            StatusCode::FORBIDDEN,
+        ),
+        (&fixture.supervisor_token, certificate, StatusCode::CREATED),
+        (&admin, supervisor.barcode, StatusCode::CREATED),
+    ];
+    for (token, barcode, expected) in cases {
+        let (status, body) = call(&fixture, token, "POST", "/api/v1/labels", &print(barcode)).await;
+        assert_eq!(status, expected, "{barcode}: {body}");
+        if expected == StatusCode::FORBIDDEN {
+            assert_eq!(body["error"], "auth.forbidden", "{body}");
+        }
+    }
+    // A reprint is printing too, and a badge hidden among boxes is still a badge.
+    let reprint = format!(
+        r#"{{"barcodes":["{}","{}"],"reprint_of":1,"reason":"标签破损"}}"#,
+        fixture.boxes[0], supervisor.barcode
+    );
+    let (status, body) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/labels",
+        &reprint,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
 async fn badge_codes_are_shown_to_supervisors_and_administrators_only() {
     let fixture = with_printing(fixture().await);
     let admin = admin_token(&fixture);
@@ -2041,4 +2098,48 @@ async fn badge_codes_are_shown_to_supervisors_and_administrators_only() {
     .await;
     assert!(!recent.to_string().contains(&badge), "{recent}");
     assert!(recent.to_string().contains("P**********"), "{recent}");
+}
+
+#[tokio::test]
+async fn an_approval_recorded_by_an_admin_names_the_admin_as_actor_and_the_supervisor_as_approver()
+{
+    let fixture = fixture().await;
+    let admin = admin_token(&fixture);
+    let admin_badge = fixture
+        .store
+        .authenticate(&admin)
+        .expect("read")
+        .expect("live token")
+        .1
+        .barcode;
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let borrower = new_person(&fixture, "李四", Role::Clerk, false);
+    let body = format!(
+        r#"{{"borrower":"{}","approver":"{}"}}"#,
+        borrower.barcode, supervisor.barcode
+    );
+    let (status, answer) = call(&fixture, &admin, "POST", "/api/v1/loans/approvals", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let history = fixture.store.history(borrower.barcode).expect("history");
+    let approved = history
+        .iter()
+        .find(|event| event.body.kind == crate::event::EventKind::LoanApproved)
+        .expect("the approval's event");
+    assert_eq!(approved.body.actor, format!("{admin_badge}@api"));
+    let approver = approved
+        .body
+        .changes
+        .iter()
+        .find(|change| change.field == "approver")
+        .expect("the approver");
+    assert_eq!(approver.after.as_deref(), Some("赵主管"));
+    let recorded = fixture
+        .store
+        .approval_for(
+            borrower.barcode,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(recorded.approver, supervisor.barcode);
 }

@@ -58,7 +58,9 @@ pub(crate) async fn approve_borrower(
             message!(ApprovalExpired),
         ));
     }
-    let actor = crate::store::Actor::new(format!("{approver}@api"));
+    // The event names who recorded it (an administrator may record a supervisor's
+    // approval); the approver is named in its changes.
+    let actor = principal.actor();
     let approval = state
         .archive
         .run(move |store| store.approve_borrower(&actor, borrower, approver, valid_until))
