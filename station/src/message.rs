@@ -349,6 +349,10 @@ catalog! {
         "事务冲突，请重试",
         "transaction conflict, try again"
     }
+    StoreOpenToOthers = "store.open_to_others" {
+        "数据目录 {path} 的权限为 {mode}，其他用户可以读取整个账本和标签：请运行 {command}",
+        "the data directory {path} has mode {mode}: other users can read the whole ledger and the labels; run {command}"
+    }
     BackupBadTarget = "backup.bad_target" {
         "备份目录 {path} 不可用：{reason}",
         "backup directory {path} cannot be used: {reason}"

@@ -2,7 +2,7 @@
 //! file, synced, and linked into place, so a reader never sees half a label and an
 //! existing file is never overwritten.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,7 +81,8 @@ fn write_blocking(
     extension: &str,
     job: &[u8],
 ) -> Result<PathBuf, (PathBuf, io::Error)> {
-    fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    // Labels show the archive's contents: owner-only, like the data directory.
+    crate::files::create_private_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
     let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{stem}.{}.{seq}.tmp", std::process::id()));
     let result = write_temp(&temp, job).and_then(|()| place(dir, &temp, stem, extension));
@@ -98,7 +99,7 @@ fn write_blocking(
 
 fn write_temp(temp: &Path, job: &[u8]) -> Result<(), (PathBuf, io::Error)> {
     let fail = |e| (temp.to_path_buf(), e);
-    let mut file = OpenOptions::new()
+    let mut file = crate::files::private_file()
         .write(true)
         .create_new(true)
         .open(temp)
