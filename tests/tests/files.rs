@@ -68,7 +68,7 @@ fn the_data_directory_store_labels_backups_and_control_socket_are_owner_only_und
     // Without a daemon: the CLI creates the store and writes a label PDF.
     let import = run(station_022(&data).arg("import").arg(&ledger));
     assert!(import.status.success(), "{}", stderr(&import));
-    let barcode = stdout(&run(&mut station_022(&data).arg("export")))
+    let barcode = stdout(&run(station_022(&data).arg("export")))
         .lines()
         .nth(1)
         .and_then(|line| line.rsplit(',').next())
