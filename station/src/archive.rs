@@ -60,6 +60,18 @@ impl Archive {
         blocking(move || engine.scan(&workstation, &input)).await
     }
 
+    /// Handles one scan sent through the API by `owner` (a token's owner), acting as them:
+    /// see [`Engine::scan_as`].
+    pub async fn scan_as(
+        &self,
+        workstation: String,
+        input: String,
+        owner: Person,
+    ) -> Result<ScanResult, StoreError> {
+        let engine = self.engine.clone();
+        blocking(move || engine.scan_as(&workstation, &input, &owner)).await
+    }
+
     /// Renders, reads back and queues the labels of `request` for `printer`, on the
     /// blocking pool.
     pub async fn queue_labels(

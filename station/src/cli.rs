@@ -347,6 +347,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
+    // The daemon serves its owner alone and creates nothing meant for other users, while
+    // sled creates files of its own as it runs (snapshots, blobs) whose mode cannot be set
+    // at creation: with umask 077 they, like every file the station creates, are
+    // owner-only (see `files`).
+    // SAFETY: umask only sets the process's file-mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
     let store = Arc::new(open_store(&config)?);
     release_startup_memory();
     let addr = listen.unwrap_or(config.listen);

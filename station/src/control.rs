@@ -31,7 +31,15 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 pub fn bind(path: &Path) -> Option<tokio::net::UnixListener> {
     let _ = std::fs::remove_file(path);
     match tokio::net::UnixListener::bind(path) {
-        Ok(listener) => Some(listener),
+        Ok(listener) => {
+            // Whoever can connect acts as the store's owner: owner-only (0600).
+            if let Err(error) = crate::files::restrict(path) {
+                tracing::warn!(path = %path.display(), %error, "control socket not made owner-only; closing it");
+                let _ = std::fs::remove_file(path);
+                return None;
+            }
+            Some(listener)
+        }
         Err(error) => {
             tracing::warn!(path = %path.display(), %error, "control socket unavailable; online backup and printing from the CLI disabled");
             None

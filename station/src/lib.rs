@@ -33,6 +33,7 @@ pub mod config;
 mod control;
 pub mod devices;
 pub mod event;
+mod files;
 pub mod label;
 pub mod ledger;
 pub mod message;

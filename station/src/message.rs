@@ -377,6 +377,10 @@ catalog! {
         "事务冲突，请重试",
         "transaction conflict, try again"
     }
+    StoreOpenToOthers = "store.open_to_others" {
+        "数据目录 {path} 的权限为 {mode}，其他用户可以读取整个账本和标签：请运行 {command}",
+        "the data directory {path} has mode {mode}: other users can read the whole ledger and the labels; run {command}"
+    }
     BackupBadTarget = "backup.bad_target" {
         "备份目录 {path} 不可用：{reason}",
         "backup directory {path} cannot be used: {reason}"
@@ -742,6 +746,10 @@ catalog! {
     ScanOperator = "scan.operator" {
         "操作员：{name}",
         "operator: {name}"
+    }
+    ScanBadgeNotOwn = "scan.badge_not_own" {
+        "通过接口扫描的工牌只能指定借阅人或接收人：{name} 须本人扫描工牌才能签到或批准",
+        "a badge scanned through the API can only name a borrower or a receiver: {name} must scan their own badge to sign in or approve"
     }
     ModeEntered = "mode.entered" {
         "{mode}模式：{next}",

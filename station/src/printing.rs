@@ -362,6 +362,20 @@ pub enum LabelRequest {
     Cards,
 }
 
+/// The least role that may print the label of the item `barcode` names: a badge's label
+/// is a working badge (a scanner takes whoever shows it for its owner), so only
+/// administrators, who hand out badges, print one; a certificate's label describes a
+/// certificate, which only supervisors may see; anything else any clerk. The API applies
+/// it to every request that prints (labels, reprints, registering with a label); the
+/// control socket is reachable only by the data directory's owner, who owns the store.
+pub fn role_to_print(barcode: Barcode) -> Role {
+    match barcode.kind() {
+        Kind::Person => Role::Admin,
+        Kind::Certificate => Role::Supervisor,
+        _ => Role::Clerk,
+    }
+}
+
 /// Everything needed to print: templates and font, printers, and the workers' bell.
 pub struct Printing {
     labels: Result<Labels, Message>,

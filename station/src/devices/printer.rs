@@ -161,7 +161,8 @@ async fn probe(printer: &Printer, devices: &Devices, now: Millis) {
     let problem = match &config.connect {
         Connect::Dir { path } => {
             let dir = path.clone();
-            match tokio::task::spawn_blocking(move || std::fs::create_dir_all(dir)).await {
+            match tokio::task::spawn_blocking(move || crate::files::create_private_dir(&dir)).await
+            {
                 Ok(Ok(())) => None,
                 Ok(Err(error)) => Some(message!(
                     DeviceLabelDirUnusable,

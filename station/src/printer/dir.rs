@@ -7,7 +7,7 @@
 //! instead of adding a second label. A job without a name is named after the printer and
 //! the time, and never replaces an existing file (`-2`, `-3`, … are appended).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -104,7 +104,8 @@ fn write_blocking(
     job: &[u8],
     placing: Placing,
 ) -> Result<PathBuf, (PathBuf, io::Error)> {
-    fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    // Labels show the archive's contents: owner-only, like the data directory.
+    crate::files::create_private_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
     let seq = TEMP_SEQ.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{stem}.{}.{seq}.tmp", std::process::id()));
     let result = write_temp(&temp, job).and_then(|()| match placing {
@@ -129,7 +130,7 @@ fn write_blocking(
 
 fn write_temp(temp: &Path, job: &[u8]) -> Result<(), (PathBuf, io::Error)> {
     let fail = |e| (temp.to_path_buf(), e);
-    let mut file = OpenOptions::new()
+    let mut file = crate::files::private_file()
         .write(true)
         .create_new(true)
         .open(temp)

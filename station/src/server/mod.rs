@@ -127,6 +127,19 @@ impl AppState {
                 message!(PrintingNotSetUp),
             ));
         }
+        // One rule on every path that prints: badges need an administrator, certificates a
+        // supervisor (codes that do not parse are refused by the queue with their fault).
+        let needed = barcodes
+            .iter()
+            .filter_map(|text| crate::barcode::Barcode::parse(text).ok())
+            .map(crate::printing::role_to_print)
+            .max()
+            .unwrap_or(Role::Clerk);
+        let action = match needed {
+            Role::Admin => ("打印工牌", "print badges"),
+            _ => ("打印权证标签", "print certificate labels"),
+        };
+        self.require(principal, needed, action).await?;
         let printer = printer
             .or_else(|| self.config.printer_for(workstation))
             .ok_or_else(|| {
@@ -200,6 +213,7 @@ mod error;
 mod handlers;
 mod metrics;
 mod openapi;
+mod redact;
 mod reports;
 mod routes;
 #[cfg(test)]

@@ -200,7 +200,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "post",
                 "/api/v1/scans",
-                "Run a scan at a workstation, as a serial scanner would",
+                "Run a scan at a workstation as the token's owner (a badge scanned this way never lends its owner's authority)",
                 clerk,
             )
             .body::<ScanRequest>()
@@ -309,7 +309,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "post",
                 "/api/v1/labels",
-                "Print items' labels (reprints need a reason)",
+                "Print items' labels (badges: administrators; certificates: supervisors; reprints need a reason)",
                 clerk,
             )
             .body::<LabelsRequest>()
@@ -338,7 +338,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             post(cancel_label),
         ),
         (
-            endpoint("get", "/api/v1/people", "People and their badges", clerk)
+            endpoint("get", "/api/v1/people", "People (badge codes: supervisors and administrators only)", clerk)
                 .json::<Vec<PersonView>>(),
             get(people),
         ),

@@ -1837,3 +1837,456 @@ async fn administrators_promote_people_and_mark_them_left() {
         "refusals and a change to nothing recorded nothing"
     );
 }
+
+/// A person added by `test`, borrowing directly or not.
+fn new_person(
+    fixture: &Fixture,
+    name: &str,
+    role: Role,
+    borrow_directly: bool,
+) -> crate::model::Person {
+    fixture
+        .store
+        .add_person(
+            &Actor::new("test"),
+            &NewPerson {
+                name: name.into(),
+                role,
+                borrow_directly,
+            },
+        )
+        .expect("person")
+}
+
+/// Posts one scan at the counter with `token`; answers the result.
+async fn scan_at_counter(fixture: &Fixture, token: &str, code: &str) -> serde_json::Value {
+    let body = serde_json::json!({ "workstation": "counter", "data": code }).to_string();
+    let (status, result) = call(fixture, token, "POST", "/api/v1/scans", &body).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    result
+}
+
+#[tokio::test]
+async fn a_badge_scanned_through_the_api_names_a_borrower_but_never_approves_or_signs_in() {
+    let fixture = fixture().await;
+    let borrower = new_person(&fixture, "李四", Role::Clerk, false);
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let supervisor_token = fixture
+        .store
+        .create_token(&Actor::new("test"), supervisor.barcode, "")
+        .expect("token")
+        .secret;
+    let checkout = crate::workflow::CommandCard::Checkout.barcode().to_string();
+    let token = fixture.clerk_token.clone();
+
+    // The attack of issue #10: CHECKOUT, a staff badge, then a supervisor's badge code.
+    scan_at_counter(&fixture, &token, &checkout).await;
+    let named = scan_at_counter(&fixture, &token, &borrower.barcode.to_string()).await;
+    assert_eq!(named["code"], "checkout.borrower_needs_approval", "{named}");
+    let approve = scan_at_counter(&fixture, &token, &supervisor.barcode.to_string()).await;
+    assert_eq!(approve["code"], "scan.badge_not_own", "{approve}");
+    let lend = scan_at_counter(&fixture, &token, &fixture.boxes[0].to_string()).await;
+    assert_eq!(lend["code"], "checkout.approval_badge_needed", "{lend}");
+    assert!(fixture
+        .store
+        .open_loan_of(fixture.boxes[0])
+        .expect("read")
+        .is_none());
+
+    // A supervisor named as borrower by a clerk does not approve their own loan.
+    scan_at_counter(&fixture, &token, &checkout).await;
+    fixture.clock.fetch_add(2000, Ordering::SeqCst);
+    let named = scan_at_counter(&fixture, &token, &supervisor.barcode.to_string()).await;
+    assert_eq!(named["code"], "checkout.borrower_needs_approval", "{named}");
+    let lend = scan_at_counter(&fixture, &token, &fixture.boxes[0].to_string()).await;
+    assert_eq!(lend["code"], "checkout.approval_badge_needed", "{lend}");
+    assert!(fixture
+        .store
+        .open_loan_of(fixture.boxes[0])
+        .expect("read")
+        .is_none());
+
+    // Nor does a badge sign anyone in through the API: the scan acts as the token's owner.
+    let lookup = crate::workflow::CommandCard::Lookup.barcode().to_string();
+    scan_at_counter(&fixture, &token, &lookup).await;
+    let sign_in = scan_at_counter(&fixture, &token, &supervisor.barcode.to_string()).await;
+    assert_eq!(sign_in["code"], "scan.badge_not_own", "{sign_in}");
+
+    // The supervisor's own token, with their own badge, approves; the events name the
+    // token's owner, never `scanner@…`.
+    fixture.clock.fetch_add(2000, Ordering::SeqCst);
+    scan_at_counter(&fixture, &token, &checkout).await;
+    scan_at_counter(&fixture, &token, &borrower.barcode.to_string()).await;
+    let approve =
+        scan_at_counter(&fixture, &supervisor_token, &supervisor.barcode.to_string()).await;
+    assert_eq!(approve["code"], "checkout.approved", "{approve}");
+    let lend = scan_at_counter(&fixture, &token, &fixture.boxes[0].to_string()).await;
+    assert_eq!(lend["code"], "checkout.lent", "{lend}");
+    let loan = fixture
+        .store
+        .open_loan_of(fixture.boxes[0])
+        .expect("read")
+        .expect("lent");
+    assert_eq!(loan.approver, Some(supervisor.barcode));
+    let history = fixture.store.history(fixture.boxes[0]).expect("history");
+    let last = history.last().expect("an event");
+    assert_eq!(last.body.actor, format!("{}@counter", fixture.clerk));
+}
+
+/// `GET /api/v1/scans/recent` with `token` once its newest result's input is `input` (the
+/// recent results are kept by a task of their own, a moment after the scan answered).
+async fn recent_after(fixture: &Fixture, token: &str, input: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (status, recent) = call(fixture, token, "GET", "/api/v1/scans/recent", "").await;
+        assert_eq!(status, StatusCode::OK, "{recent}");
+        let newest = recent.as_array().and_then(|all| all.last()).cloned();
+        if newest.is_some_and(|newest| newest["input"] == input) {
+            return recent;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no recent {input}: {recent}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// Opens the live stream with `token`; answers its data stream.
+async fn open_live(
+    fixture: &Fixture,
+    token: &str,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> {
+    let request = Request::builder()
+        .uri(format!("/api/v1/live?token={token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app(fixture.state.clone())
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body().into_data_stream()
+}
+
+/// The next live event named `name` whose data satisfies `wanted`, as JSON.
+async fn next_live(
+    stream: &mut (impl futures_util::Stream<Item = Result<axum::body::Bytes, axum::Error>> + Unpin),
+    name: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    use futures_util::StreamExt;
+    let mut text = String::new();
+    loop {
+        while let Some(end) = text.find("\n\n") {
+            let frame: String = text.drain(..end + 2).collect();
+            let event = frame.lines().find_map(|line| line.strip_prefix("event: "));
+            let data = frame.lines().find_map(|line| line.strip_prefix("data: "));
+            if let (Some(event), Some(data)) = (event, data) {
+                let json: serde_json::Value = serde_json::from_str(data).expect("json data");
+                if event == name && wanted(&json) {
+                    return json;
+                }
+            }
+        }
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("a live event within 10 s")
+            .expect("the stream goes on")
+            .expect("a chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn certificate_details_reach_no_clerk_by_a_scan_recent_results_or_the_live_stream() {
+    let fixture = fixture().await;
+    let certificate = fixture
+        .store
+        .register_certificate(
+            &Actor::new("test"),
+            &crate::store::NewCertificate {
+                kind: crate::model::CertificateKind::RealEstate,
+                number: "粤(2026)第0001号".into(),
+                archive_no: "A-1".into(),
+            },
+        )
+        .expect("certificate")
+        .barcode;
+    let code = certificate.to_string();
+    let mut clerk_live = Box::pin(open_live(&fixture, &fixture.clerk_token).await);
+    let mut supervisor_live = Box::pin(open_live(&fixture, &fixture.supervisor_token).await);
+
+    // The item route refuses a clerk; so does every other way to the same certificate.
+    let (status, _) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        &format!("/api/v1/items/{code}"),
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let lookup = crate::workflow::CommandCard::Lookup.barcode().to_string();
+    scan_at_counter(&fixture, &fixture.clerk_token, &lookup).await;
+    let scanned = scan_at_counter(&fixture, &fixture.clerk_token, &code).await;
+    assert_eq!(scanned["item"]["barcode"], code.as_str(), "{scanned}");
+    assert_eq!(scanned["item"]["kind"], "certificate");
+    for field in ["archive_no", "title", "place", "status"] {
+        assert!(scanned["item"][field].is_null(), "{field}: {scanned}");
+    }
+    let recent = recent_after(&fixture, &fixture.clerk_token, &code).await;
+    let seen = recent
+        .as_array()
+        .and_then(|all| all.last())
+        .expect("a result");
+    assert!(seen["item"]["archive_no"].is_null(), "{recent}");
+    assert!(!recent.to_string().contains("A-1"), "{recent}");
+    let live = next_live(&mut clerk_live, "scan", |result| {
+        result["input"] == code.as_str()
+    })
+    .await;
+    assert!(live["item"]["archive_no"].is_null(), "{live}");
+    assert!(live["item"]["title"].is_null(), "{live}");
+
+    // Supervisors see it all.
+    let recent = recent_after(&fixture, &fixture.supervisor_token, &code).await;
+    let seen = recent
+        .as_array()
+        .and_then(|all| all.last())
+        .expect("a result");
+    assert_eq!(seen["item"]["archive_no"], "A-1", "{recent}");
+    let live = next_live(&mut supervisor_live, "scan", |result| {
+        result["input"] == code.as_str()
+    })
+    .await;
+    assert_eq!(live["item"]["archive_no"], "A-1", "{live}");
+
+    // Change events name items by their barcode; a clerk gets none about a certificate.
+    let actor = Actor::new("test");
+    let second = fixture
+        .store
+        .register_certificate(
+            &actor,
+            &crate::store::NewCertificate {
+                kind: crate::model::CertificateKind::RealEstate,
+                number: "粤(2026)第0003号".into(),
+                archive_no: "A-2".into(),
+            },
+        )
+        .expect("certificate")
+        .barcode;
+    fixture
+        .store
+        .edit_box(
+            &actor,
+            fixture.boxes[1],
+            &crate::store::BoxEdit {
+                title: Some("担保合同".into()),
+                ..crate::store::BoxEdit::default()
+            },
+        )
+        .expect("edit");
+    let registered_or_edited =
+        |change: &serde_json::Value| change["kind"] == "Registered" || change["kind"] == "Edited";
+    let changed = next_live(&mut clerk_live, "change", registered_or_edited).await;
+    assert_eq!(
+        changed["item"],
+        fixture.boxes[1].to_string().as_str(),
+        "{changed}"
+    );
+    let changed = next_live(&mut supervisor_live, "change", registered_or_edited).await;
+    assert_eq!(changed["item"], second.to_string().as_str(), "{changed}");
+    let changed = next_live(&mut supervisor_live, "change", registered_or_edited).await;
+    assert_eq!(
+        changed["item"],
+        fixture.boxes[1].to_string().as_str(),
+        "{changed}"
+    );
+}
+
+#[tokio::test]
+async fn badges_are_printed_by_administrators_and_certificate_labels_by_supervisors() {
+    let fixture = with_printing(fixture().await);
+    let admin = admin_token(&fixture);
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let certificate = fixture
+        .store
+        .register_certificate(
+            &Actor::new("test"),
+            &crate::store::NewCertificate {
+                kind: crate::model::CertificateKind::RealEstate,
+                number: "粤(2026)第0002号".into(),
+                archive_no: "A-1".into(),
+            },
+        )
+        .expect("certificate")
+        .barcode;
+    let print = |barcode: Barcode| format!(r#"{{"barcodes":["{barcode}"]}}"#);
+    let cases = [
+        (
+            &fixture.clerk_token,
+            supervisor.barcode,
+            StatusCode::FORBIDDEN,
+        ),
+        (&fixture.clerk_token, certificate, StatusCode::FORBIDDEN),
+        (&fixture.clerk_token, fixture.boxes[0], StatusCode::CREATED),
+        (
+            &fixture.supervisor_token,
+            supervisor.barcode,
+            StatusCode::FORBIDDEN,
+        ),
+        (&fixture.supervisor_token, certificate, StatusCode::CREATED),
+        (&admin, supervisor.barcode, StatusCode::CREATED),
+    ];
+    for (token, barcode, expected) in cases {
+        let (status, body) = call(&fixture, token, "POST", "/api/v1/labels", &print(barcode)).await;
+        assert_eq!(status, expected, "{barcode}: {body}");
+        if expected == StatusCode::FORBIDDEN {
+            assert_eq!(body["error"], "auth.forbidden", "{body}");
+        }
+    }
+    // A reprint is printing too, and a badge hidden among boxes is still a badge.
+    let reprint = format!(
+        r#"{{"barcodes":["{}","{}"],"reprint_of":1,"reason":"标签破损"}}"#,
+        fixture.boxes[0], supervisor.barcode
+    );
+    let (status, body) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/labels",
+        &reprint,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn badge_codes_are_shown_to_supervisors_and_administrators_only() {
+    let fixture = with_printing(fixture().await);
+    let admin = admin_token(&fixture);
+    let badge = fixture.clerk.to_string();
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).expect("date");
+    fixture
+        .store
+        .open_loan(
+            &Actor::new(format!("{badge}@counter")),
+            fixture.boxes[0],
+            fixture.clerk,
+            None,
+            due,
+        )
+        .expect("loan");
+    start_handover(&fixture, &[fixture.boxes[1]], due);
+    let (status, _) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/labels",
+        &format!(r#"{{"barcodes":["{badge}"]}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let clerk_paths = [
+        "/api/v1/people".to_owned(),
+        "/api/v1/loans".to_owned(),
+        "/api/v1/handovers".to_owned(),
+        "/api/v1/labels/queue".to_owned(),
+        format!("/api/v1/items/{}/history", fixture.boxes[0]),
+    ];
+    for path in &clerk_paths {
+        let (status, seen) = call(&fixture, &fixture.clerk_token, "GET", path, "").await;
+        assert_eq!(status, StatusCode::OK, "{path}: {seen}");
+        assert!(
+            !seen.to_string().contains(&badge),
+            "{path} shows a badge to a clerk: {seen}"
+        );
+    }
+    let (_, people) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/people", "").await;
+    assert!(
+        people
+            .as_array()
+            .expect("a list")
+            .iter()
+            .all(|person| person.get("barcode").is_none()),
+        "{people}"
+    );
+    let (_, loans) = call(&fixture, &fixture.clerk_token, "GET", "/api/v1/loans", "").await;
+    assert_eq!(loans[0]["borrower"], "P**********", "{loans}");
+    assert_eq!(loans[0]["borrower_name"], "张三");
+
+    for token in [&fixture.supervisor_token, &admin] {
+        let (_, people) = call(&fixture, token, "GET", "/api/v1/people", "").await;
+        assert!(people.to_string().contains(&badge), "{people}");
+        let (_, loans) = call(&fixture, token, "GET", "/api/v1/loans", "").await;
+        assert_eq!(loans[0]["borrower"], badge.as_str(), "{loans}");
+    }
+
+    // A badge scanned through the API by a clerk comes back masked, in the answer and in
+    // the recent results; a supervisor sees the code.
+    let answer = scan_at_counter(&fixture, &fixture.clerk_token, &badge).await;
+    assert_eq!(answer["input"], "P**********", "{answer}");
+    assert_eq!(answer["item"]["barcode"], "P**********", "{answer}");
+    assert_eq!(answer["item"]["title"], "张三", "{answer}");
+    let recent = recent_after(&fixture, &fixture.supervisor_token, &badge).await;
+    assert_eq!(
+        recent.as_array().and_then(|all| all.last()).expect("one")["item"]["barcode"],
+        badge.as_str()
+    );
+    let (_, recent) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/scans/recent",
+        "",
+    )
+    .await;
+    assert!(!recent.to_string().contains(&badge), "{recent}");
+    assert!(recent.to_string().contains("P**********"), "{recent}");
+}
+
+#[tokio::test]
+async fn an_approval_recorded_by_an_admin_names_the_admin_as_actor_and_the_supervisor_as_approver()
+{
+    let fixture = fixture().await;
+    let admin = admin_token(&fixture);
+    let admin_badge = fixture
+        .store
+        .authenticate(&admin)
+        .expect("read")
+        .expect("live token")
+        .1
+        .barcode;
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let borrower = new_person(&fixture, "李四", Role::Clerk, false);
+    let body = format!(
+        r#"{{"borrower":"{}","approver":"{}"}}"#,
+        borrower.barcode, supervisor.barcode
+    );
+    let (status, answer) = call(&fixture, &admin, "POST", "/api/v1/loans/approvals", &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let history = fixture.store.history(borrower.barcode).expect("history");
+    let approved = history
+        .iter()
+        .find(|event| event.body.kind == crate::event::EventKind::LoanApproved)
+        .expect("the approval's event");
+    assert_eq!(approved.body.actor, format!("{admin_badge}@api"));
+    let approver = approved
+        .body
+        .changes
+        .iter()
+        .find(|change| change.field == "approver")
+        .expect("the approver");
+    assert_eq!(approver.after.as_deref(), Some("赵主管"));
+    let recorded = fixture
+        .store
+        .approval_for(
+            borrower.barcode,
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect("read")
+        .expect("recorded");
+    assert_eq!(recorded.approver, supervisor.barcode);
+}

@@ -160,6 +160,15 @@ pub(crate) struct LoanView {
     pub(crate) overdue: bool,
 }
 
+impl LoanView {
+    /// The loan as `viewer` may see it: badge codes masked for clerks.
+    pub(crate) fn seen_by(mut self, viewer: crate::server::redact::Viewer) -> LoanView {
+        self.borrower = viewer.code(&self.borrower);
+        self.approver = self.approver.map(|approver| viewer.code(&approver));
+        self
+    }
+}
+
 /// The date at `now` (milliseconds since the epoch).
 pub(crate) fn today(now: crate::model::Millis) -> chrono::NaiveDate {
     chrono::DateTime::from_timestamp_millis(now)
@@ -242,6 +251,14 @@ pub(crate) struct JobView {
     pub(crate) deliveries: u32,
 }
 
+impl JobView {
+    /// The job as `viewer` may see it: a badge's code in its subject masked for clerks.
+    pub(crate) fn seen_by(mut self, viewer: crate::server::redact::Viewer) -> JobView {
+        self.subject = viewer.code(&self.subject);
+        self
+    }
+}
+
 impl From<crate::model::PrintJob> for JobView {
     fn from(job: crate::model::PrintJob) -> JobView {
         JobView {
@@ -259,8 +276,10 @@ impl From<crate::model::PrintJob> for JobView {
 /// A person as the API shows them.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct PersonView {
-    /// The badge's barcode.
-    pub(crate) barcode: String,
+    /// The badge's barcode: shown to supervisors and administrators only (a scanner takes
+    /// whoever shows it for this person).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) barcode: Option<String>,
     pub(crate) name: String,
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
     pub(crate) role: String,
@@ -272,7 +291,7 @@ pub(crate) struct PersonView {
 impl PersonView {
     pub(crate) fn new(person: Person, active: bool) -> PersonView {
         PersonView {
-            barcode: person.barcode.to_string(),
+            barcode: Some(person.barcode.to_string()),
             name: person.name,
             role: format!("{:?}", person.role).to_lowercase(),
             borrow_directly: person.borrow_directly,

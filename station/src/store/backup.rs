@@ -28,6 +28,15 @@ impl Store {
                 ));
             }
         }
+        // The copy is the whole ledger: owner-only, even in a directory made beforehand.
+        if target.is_dir() {
+            crate::files::restrict(target).map_err(|source| {
+                StoreError::from(super::StorageError::Io {
+                    context: format!("making {target_display} owner-only"),
+                    source,
+                })
+            })?;
+        }
         let copy = Store::open(
             target,
             StoreOptions {

@@ -159,9 +159,15 @@ impl Store {
     /// [`Store::open`] with the record families and migrations of `layout`.
     fn open_in(dir: &Path, options: StoreOptions, layout: &migrate::Layout<'_>) -> Result<Store> {
         let io = |context: String| move |source| StorageError::Io { context, source };
-        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        // Owner-only: the store is the whole ledger (see `files`).
+        crate::files::create_private_dir(dir).map_err(io(format!("creating {}", dir.display())))?;
+        warn_if_open_to_others(dir);
         let lock = lock_dir(dir)?;
         let db = open_sled(dir, options.cache_bytes)?;
+        // sled creates its files with the process's umask: they are made owner-only here.
+        let sled_dir = dir.join("store");
+        crate::files::restrict(&sled_dir)
+            .map_err(io(format!("making {} owner-only", sled_dir.display())))?;
         let tree = db
             .open_tree("archive")
             .map_err(StoreError::storage("opening the archive tree"))?;
@@ -336,10 +342,25 @@ fn open_sled_waiting(dir: &Path, cache_bytes: u64, wait: &mut dyn FnMut()) -> Re
     }
 }
 
+/// Logs a warning, with the command that fixes it, when users other than its owner may
+/// read the data directory `dir` (a directory made before the station created its
+/// directories owner-only, or opened up by hand).
+pub(crate) fn warn_if_open_to_others(dir: &Path) {
+    if let Ok(Some(mode)) = crate::files::open_to_others(dir) {
+        let message = crate::message!(
+            StoreOpenToOthers,
+            path = dir.display().to_string(),
+            mode = format!("0{mode:o}"),
+            command = crate::files::chmod_command(dir)
+        );
+        tracing::warn!(code = %message.code, "{}", message.text.en);
+    }
+}
+
 /// Takes the data directory's lock file, so that two processes never share a store.
 fn lock_dir(dir: &Path) -> Result<File> {
     let path = dir.join("LOCK");
-    let mut file = std::fs::OpenOptions::new()
+    let mut file = crate::files::private_file()
         .create(true)
         .truncate(false)
         .read(true)

@@ -133,6 +133,14 @@ impl Store {
         self.logins.get(&hash_secret(secret))
     }
 
+    /// A number that moves with every committed change to a token or a person (someone
+    /// added, renamed, given another role, leaving or back), before the change is
+    /// answered: whoever keeps people in memory (the workflow engine's workstations)
+    /// rereads them when it has moved.
+    pub fn people_generation(&self) -> u64 {
+        self.logins.generation()
+    }
+
     /// Records that `person` was refused `what` for lack of the right role.
     pub fn record_denial(&self, actor: &Actor, person: Barcode, what: &str) -> Result<()> {
         self.write(actor, |tx| {

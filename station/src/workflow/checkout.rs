@@ -26,12 +26,22 @@ impl Engine {
                     .as_ref()
                     .is_some_and(|borrower| !borrower.borrow_directly)
                     && station.approver.is_none();
+                // Through the API only the token owner's own badge approves (and a
+                // supervisor named by someone else does not approve their own loan).
+                let own = station.may_act_as(&person);
                 if needs_approval && person.role >= Role::Supervisor {
+                    if !own {
+                        let mut answer =
+                            Answer::error(message!(ScanBadgeNotOwn, name = &person.name));
+                        answer.item = Some(barcode);
+                        return answer;
+                    }
                     let message = message!(CheckoutApproved, name = &person.name);
                     station.approver = Some(person);
                     return Answer::ok(message, Some(barcode));
                 }
-                let recorded = if person.borrow_directly || person.role >= Role::Supervisor {
+                let approves_self = own && person.role >= Role::Supervisor;
+                let recorded = if person.borrow_directly || approves_self {
                     None
                 } else {
                     self.store
@@ -55,15 +65,17 @@ impl Engine {
                         approver = &approver.name
                     );
                     station.borrower = Some(person);
+                    station.borrower_approves_self = approves_self;
                     station.approver = Some(approver);
                     return Answer::ok(message, Some(barcode));
                 }
-                let message = if person.borrow_directly || person.role >= Role::Supervisor {
+                let message = if person.borrow_directly || approves_self {
                     message!(CheckoutBorrower, name = &person.name)
                 } else {
                     message!(CheckoutBorrowerNeedsApproval, name = &person.name)
                 };
                 station.borrower = Some(person);
+                station.borrower_approves_self = approves_self;
                 station.approver = None;
                 Answer::ok(message, Some(barcode))
             }
@@ -72,15 +84,13 @@ impl Engine {
                     return Answer::error(message!(CheckoutNeedsBorrower));
                 };
                 let approver = station.approver.as_ref().map(|person| person.barcode);
-                if approver.is_none()
-                    && !borrower.borrow_directly
-                    && borrower.role < Role::Supervisor
-                {
+                let approves_self =
+                    station.borrower_approves_self && borrower.role >= Role::Supervisor;
+                if approver.is_none() && !borrower.borrow_directly && !approves_self {
                     return Answer::error(message!(CheckoutApprovalBadge, name = &borrower.name));
                 }
                 // Supervisors approve their own loans.
-                let approver =
-                    approver.or((borrower.role >= Role::Supervisor).then_some(borrower.barcode));
+                let approver = approver.or(approves_self.then_some(borrower.barcode));
                 let today = self.today();
                 let due = today + Days::days(i64::from(self.config.loan_days));
                 let actor = self.actor(station, workstation);

@@ -47,9 +47,32 @@ pub(super) struct Workstation {
     pub(super) audit: Audit,
     pub(super) undo: Option<Undo>,
     pub(super) last: Option<(String, Millis, ScanResult)>,
+    /// The token's owner while a scan sent through the API runs: it acts as them, and a
+    /// badge it scans lends none of its owner's authority (see [`super::Engine::scan_as`]).
+    pub(super) caller: Option<Person>,
+    /// Whether the borrower may approve their own loan (a supervisor who scanned their own
+    /// badge, or whose badge was scanned at a scanner); not when someone else named them
+    /// through the API.
+    pub(super) borrower_approves_self: bool,
+    /// The store's people generation the people held here were last checked against.
+    pub(super) people_checked: Option<u64>,
 }
 
 impl Workstation {
+    /// The person the current scan acts as: the token's owner for a scan through the API,
+    /// else the operator whose badge was scanned here.
+    pub(super) fn acting(&self) -> Option<&Person> {
+        self.caller.as_ref().or(self.operator.as_ref())
+    }
+
+    /// Whether `person`'s badge, scanned now, may lend its owner's authority (sign in as
+    /// operator, approve): always at a scanner; through the API only the token owner's own.
+    pub(super) fn may_act_as(&self, person: &Person) -> bool {
+        self.caller
+            .as_ref()
+            .is_none_or(|caller| caller.barcode == person.barcode)
+    }
+
     pub(super) fn new() -> Workstation {
         Workstation {
             mode: Mode::Lookup,
@@ -62,6 +85,9 @@ impl Workstation {
             audit: Audit::default(),
             undo: None,
             last: None,
+            caller: None,
+            borrower_approves_self: false,
+            people_checked: None,
         }
     }
 
@@ -70,6 +96,7 @@ impl Workstation {
         self.mode = mode;
         self.shelf = None;
         self.borrower = None;
+        self.borrower_approves_self = false;
         self.approver = None;
         self.receiver = None;
         self.handed.clear();

@@ -48,7 +48,8 @@ impl Engine {
     }
 
     pub(super) fn handover_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
-        let (Some(receiver), Some(operator)) = (station.receiver.clone(), station.operator.clone())
+        let (Some(receiver), Some(operator)) =
+            (station.receiver.clone(), station.acting().cloned())
         else {
             return Answer::error(message!(HandoverNeedsParties));
         };

@@ -202,8 +202,22 @@ impl Engine {
     /// is durable; scans at one workstation run one after another, different
     /// workstations in parallel.
     pub fn scan(&self, workstation: &str, input: &str) -> ScanResult {
+        self.scan_from(workstation, input, None)
+    }
+
+    /// Runs one scan sent through the API by the owner of a token, `owner`: it acts as
+    /// them (its events name them, their role decides what they may do), and a badge it
+    /// scans may name a borrower or a receiver but lends none of its owner's authority
+    /// (operator, approver, supervisor rights) unless it is `owner`'s own. The
+    /// workstation's operator, set by a badge at a scanner, stays as it was.
+    pub fn scan_as(&self, workstation: &str, input: &str, owner: &Person) -> ScanResult {
+        self.scan_from(workstation, input, Some(owner))
+    }
+
+    fn scan_from(&self, workstation: &str, input: &str, owner: Option<&Person>) -> ScanResult {
         let station = self.workstation(workstation);
         let mut station = station.lock().unwrap_or_else(|poison| poison.into_inner());
+        self.recheck_people(&mut station);
         let now = self.store.now();
         let code = input.trim().to_ascii_uppercase();
         if let Some((last_code, at, result)) = &station.last {
@@ -217,7 +231,9 @@ impl Engine {
                 return repeat;
             }
         }
+        station.caller = owner.cloned();
         let answer = self.answer(&mut station, workstation, input);
+        station.caller = None;
         let item = answer.item.and_then(|barcode| self.summary(barcode));
         let result = ScanResult {
             workstation: workstation.to_owned(),
@@ -243,8 +259,52 @@ impl Engine {
         result
     }
 
+    /// Brings the people a workstation holds (operator, borrower, approver, receiver) up
+    /// to date when a person changed since they were last checked: someone who has left
+    /// holds nothing any more (their part of the context ends), the others get their
+    /// current record (a new role counts at once). The store's people generation moves
+    /// with every committed change to a person, on whatever path, before it is answered.
+    fn recheck_people(&self, station: &mut Workstation) {
+        let generation = self.store.people_generation();
+        if station.people_checked == Some(generation) {
+            return;
+        }
+        let current = |person: &Option<Person>| -> Option<Person> {
+            let person = person.as_ref()?;
+            match self.store.get_item(person.barcode) {
+                Ok(Some(Item::Person(now))) => match self.store.has_left(now.barcode) {
+                    Ok(false) => Some(now),
+                    Ok(true) => None,
+                    Err(error) => {
+                        tracing::error!(%error, person = %person.barcode, "checking whether someone has left failed; their part of the workstation's context ends");
+                        None
+                    }
+                },
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::error!(%error, person = %person.barcode, "rereading a person failed; their part of the workstation's context ends");
+                    None
+                }
+            }
+        };
+        station.operator = current(&station.operator);
+        let borrower = current(&station.borrower);
+        if borrower.is_none() {
+            station.borrower_approves_self = false;
+            station.approver = None;
+        }
+        station.borrower = borrower;
+        station.approver = current(&station.approver);
+        let receiver = current(&station.receiver);
+        if receiver.is_none() {
+            station.handed.clear();
+        }
+        station.receiver = receiver;
+        station.people_checked = Some(generation);
+    }
+
     fn actor(&self, station: &Workstation, workstation: &str) -> Actor {
-        match &station.operator {
+        match station.acting() {
             Some(person) => Actor::new(format!("{}@{workstation}", person.barcode)),
             None => Actor::new(format!("scanner@{workstation}")),
         }
@@ -336,16 +396,24 @@ impl Engine {
     }
 
     fn set_operator(&self, station: &mut Workstation, person: Person) -> Answer {
-        let message = message!(ScanOperator, name = &person.name);
         let barcode = person.barcode;
-        station.operator = Some(person);
+        if !station.may_act_as(&person) {
+            let mut answer = Answer::error(message!(ScanBadgeNotOwn, name = &person.name));
+            answer.item = Some(barcode);
+            return answer;
+        }
+        let message = message!(ScanOperator, name = &person.name);
+        // Through the API the scan already acts as the token's owner: the workstation's
+        // operator (set at a scanner) stays.
+        if station.caller.is_none() {
+            station.operator = Some(person);
+        }
         Answer::ok(message, Some(barcode))
     }
 
     fn is_supervisor(station: &Workstation) -> bool {
         station
-            .operator
-            .as_ref()
+            .acting()
             .is_some_and(|person| person.role >= Role::Supervisor)
     }
 

@@ -707,3 +707,81 @@ fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
         Code::CheckoutApprovalBadge,
     );
 }
+
+/// Marks `person` as having left, as an administrator would (API or CLI: the store).
+fn mark_left(fixture: &Fixture, person: &Person) {
+    fixture
+        .engine
+        .store()
+        .edit_person(
+            &Actor::new("P-admin@api"),
+            person.barcode,
+            &crate::store::PersonEdit {
+                active: Some(false),
+                ..crate::store::PersonEdit::default()
+            },
+        )
+        .expect("marked left");
+}
+
+#[test]
+fn someone_who_leaves_holds_no_workstation_context_any_more() {
+    let fixture = Fixture::new();
+    let store = fixture.engine.store().clone();
+
+    // The operator: badge in, leave, and the next scans are no longer in their name.
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Ok,
+        Code::ScanOperator,
+    );
+    mark_left(&fixture, &fixture.clerk);
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(fixture.boxes[0].barcode);
+    let moved = store
+        .history(fixture.boxes[0].barcode)
+        .expect("history")
+        .pop()
+        .expect("the move");
+    assert_eq!(moved.body.kind, EventKind::Moved);
+    assert_eq!(moved.body.actor, "scanner@counter");
+
+    // The borrower: named, leaves, and the next box needs a new badge.
+    fixture.scan(fixture.supervisor.barcode);
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(fixture.executive.barcode),
+        Outcome::Ok,
+        Code::CheckoutBorrower,
+    );
+    mark_left(&fixture, &fixture.executive);
+    assert_outcome(
+        &fixture.scan(fixture.boxes[1].barcode),
+        Outcome::Error,
+        Code::CheckoutNeedsBorrower,
+    );
+    assert!(store
+        .open_loan_of(fixture.boxes[1].barcode)
+        .expect("read")
+        .is_none());
+
+    // The handover's receiver and, at another workstation, its giver.
+    let other = Fixture::new();
+    other.scan(other.clerk.barcode);
+    other.card(CommandCard::Handover);
+    other.scan(other.executive.barcode);
+    other.scan(other.boxes[0].barcode);
+    mark_left(&other, &other.executive);
+    assert_outcome(
+        &other.scan(other.boxes[1].barcode),
+        Outcome::Error,
+        Code::HandoverNeedsReceiver,
+    );
+    other.scan(other.supervisor.barcode);
+    other.scan(other.boxes[1].barcode);
+    // The giver (the operator) leaves: DONE has no giver any more.
+    mark_left(&other, &other.clerk);
+    let done = other.card(CommandCard::Done);
+    assert_outcome(&done, Outcome::Error, Code::HandoverNeedsParties);
+}

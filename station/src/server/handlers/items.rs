@@ -4,6 +4,7 @@ use crate::message;
 use crate::model::{ArchiveBox, Item, LocationKind, Role};
 use crate::server::auth::Principal;
 use crate::server::error::{parse_barcode, ApiError, Path, Query};
+use crate::server::redact::Viewer;
 use crate::server::views::{box_view, item_view, EventView, ItemView, LocationView};
 use crate::server::{AppState, MAX_PAGE};
 use crate::store::{Refusal, Store, StoreError};
@@ -15,15 +16,15 @@ use axum::Json;
 use serde::Deserialize;
 
 /// What `see` makes of the item with `barcode`, in one trip to the store, if `principal`
-/// may see it: certificates only to supervisors (the same rule on every route to an
-/// item); a refusal is recorded.
+/// may see it: certificates only to supervisors (the rule of [`Viewer`], which every other
+/// path that shows an item applies too); a refusal is recorded.
 async fn visible_item<T: Send + 'static>(
     state: &AppState,
     principal: &Principal,
     barcode: crate::barcode::Barcode,
     see: impl FnOnce(&Store, Item) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let sees_certificates = principal.person.role >= Role::Supervisor;
+    let sees_certificates = Viewer::of(principal).sees_certificates();
     let seen = state
         .archive
         .run(move |store| {
@@ -247,15 +248,25 @@ pub(crate) async fn item_history(
         store.history(barcode)
     })
     .await?;
+    let viewer = Viewer::of(&principal);
     let events = history
         .into_iter()
         .map(|event| EventView {
             seq: event.seq,
             at: event.body.at,
             station: event.body.station,
-            actor: event.body.actor,
+            actor: viewer.code(&event.body.actor),
             kind: format!("{:?}", event.body.kind),
-            changes: event.body.changes,
+            changes: event
+                .body
+                .changes
+                .into_iter()
+                .map(|change| crate::event::Change {
+                    before: change.before.map(|text| viewer.code(&text)),
+                    after: change.after.map(|text| viewer.code(&text)),
+                    ..change
+                })
+                .collect(),
         })
         .collect();
     Ok(Json(events))

@@ -3,6 +3,7 @@
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_number, ApiError, Path};
+use crate::server::redact::Viewer;
 use crate::server::views::JobView;
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -45,9 +46,14 @@ pub(crate) async fn print_labels(
             reprint,
         )
         .await?;
+    let viewer = Viewer::of(&principal);
     Ok((
         StatusCode::CREATED,
-        Json(jobs.into_iter().map(JobView::from).collect()),
+        Json(
+            jobs.into_iter()
+                .map(|job| JobView::from(job).seen_by(viewer))
+                .collect(),
+        ),
     ))
 }
 
@@ -78,7 +84,13 @@ pub(crate) async fn cancel_label(
 
 pub(crate) async fn label_queue(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
 ) -> Result<Json<Vec<JobView>>, ApiError> {
+    let viewer = Viewer::of(&principal);
     let jobs = state.archive.run(|store| store.pending_jobs()).await?;
-    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
+    Ok(Json(
+        jobs.into_iter()
+            .map(|job| JobView::from(job).seen_by(viewer))
+            .collect(),
+    ))
 }

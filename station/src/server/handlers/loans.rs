@@ -5,6 +5,7 @@ use crate::model::Role;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path, Query};
+use crate::server::redact::Viewer;
 use crate::server::views::{loan_views, today, LoanView};
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -57,7 +58,9 @@ pub(crate) async fn approve_borrower(
             message!(ApprovalExpired),
         ));
     }
-    let actor = crate::store::Actor::new(format!("{approver}@api"));
+    // The event names who recorded it (an administrator may record a supervisor's
+    // approval); the approver is named in its changes.
+    let actor = principal.actor();
     let approval = state
         .archive
         .run(move |store| store.approve_borrower(&actor, borrower, approver, valid_until))
@@ -84,15 +87,19 @@ pub(crate) struct LoanQuery {
 /// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
 pub(crate) async fn loans(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<LoanQuery>,
 ) -> Result<Json<Vec<LoanView>>, ApiError> {
+    let viewer = Viewer::of(&principal);
     let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
     let overdue = query.overdue == Some(true);
     let views = state
         .archive
         .run(move |store| loan_views(store, overdue, borrower))
         .await?;
-    Ok(Json(views))
+    Ok(Json(
+        views.into_iter().map(|view| view.seen_by(viewer)).collect(),
+    ))
 }
 
 pub(crate) async fn renew_loan(

@@ -5,6 +5,7 @@ use crate::model::{Item, Role};
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, ApiError, Path};
+use crate::server::redact::Viewer;
 use crate::server::views::PersonView;
 use crate::server::AppState;
 use axum::extract::State;
@@ -15,15 +16,21 @@ use serde::Deserialize;
 
 pub(crate) async fn people(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
 ) -> Result<Json<Vec<PersonView>>, ApiError> {
+    let sees_badges = Viewer::of(&principal).sees_badges();
     let people = state
         .archive
-        .run(|store| {
+        .run(move |store| {
             let mut out = Vec::new();
             for item in store.items_of_kind(crate::barcode::Kind::Person) {
                 if let Item::Person(person) = item? {
                     let active = !store.has_left(person.barcode)?;
-                    out.push(PersonView::new(person, active));
+                    let mut view = PersonView::new(person, active);
+                    if !sees_badges {
+                        view.barcode = None;
+                    }
+                    out.push(view);
                 }
             }
             Ok::<_, crate::store::StoreError>(out)

@@ -2,12 +2,15 @@
 //! stream.
 
 use crate::message;
+use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, ApiError, Query};
+use crate::server::redact::Viewer;
 use crate::server::{AppState, RECENT_RESULTS};
 use crate::workflow::ScanResult;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
@@ -24,6 +27,7 @@ pub(crate) const MAX_SCAN_BYTES: usize = 4096;
 
 pub(crate) async fn post_scan(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     body: JsonBody<ScanRequest>,
 ) -> Result<Json<ScanResult>, ApiError> {
     let request = json_body(body)?;
@@ -44,9 +48,10 @@ pub(crate) async fn post_scan(
     }
     let result = state
         .archive
-        .scan(request.workstation, request.data)
+        .scan_as(request.workstation, request.data, principal.person.clone())
         .await?;
-    Ok(Json(result))
+    // The answer is the token owner's: what they may see of it.
+    Ok(Json(Viewer::of(&principal).scan_result(result)))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -58,8 +63,10 @@ pub(crate) struct RecentQuery {
 
 pub(crate) async fn recent_scans(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<RecentQuery>,
 ) -> Json<Vec<ScanResult>> {
+    let viewer = Viewer::of(&principal);
     let limit = query.limit.unwrap_or(50).clamp(1, RECENT_RESULTS);
     let recent = state
         .recent
@@ -75,7 +82,7 @@ pub(crate) async fn recent_scans(
                 .is_none_or(|workstation| *workstation == result.workstation)
         })
         .take(limit)
-        .cloned()
+        .map(|result| viewer.scan_result(result.clone()))
         .collect();
     out.reverse();
     Json(out)
@@ -91,9 +98,10 @@ pub(crate) struct LiveQuery {
 
 /// Server-sent events: every scan result (event `scan`, the result as JSON), optionally
 /// only those of one workstation, and every committed change (event `change`: seq, count,
-/// kind, item, actor).
+/// kind, item by its barcode, actor), each as the token's owner may see it.
 pub(crate) async fn live(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<LiveQuery>,
 ) -> axum::response::sse::Sse<
     impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
@@ -102,9 +110,10 @@ pub(crate) async fn live(
     use tokio::sync::broadcast::error::RecvError;
     let results = state.archive.engine().subscribe();
     let changes = state.archive.subscribe();
+    let viewer = Viewer::of(&principal);
     let stream = futures_util::stream::unfold(
-        (results, changes, query.workstation),
-        |(mut results, mut changes, workstation)| async move {
+        (results, changes, query.workstation, viewer),
+        |(mut results, mut changes, workstation, viewer)| async move {
             loop {
                 let event = tokio::select! {
                     result = results.recv() => match result {
@@ -114,22 +123,25 @@ pub(crate) async fn live(
                             }
                             Event::default()
                                 .event("scan")
-                                .json_data(&result)
+                                .json_data(viewer.scan_result(result))
                                 .unwrap_or_else(|_| Event::default().event("scan"))
                         }
                         Err(RecvError::Lagged(_)) => continue,
                         Err(RecvError::Closed) => return None,
                     },
                     change = changes.recv() => match change {
-                        Ok(change) => Event::default()
-                            .event("change")
-                            .json_data(&change)
-                            .unwrap_or_else(|_| Event::default().event("change")),
+                        Ok(change) => match viewer.change(&change) {
+                            Some(change) => Event::default()
+                                .event("change")
+                                .json_data(&change)
+                                .unwrap_or_else(|_| Event::default().event("change")),
+                            None => continue,
+                        },
                         Err(RecvError::Lagged(_)) => continue,
                         Err(RecvError::Closed) => return None,
                     },
                 };
-                return Some((Ok(event), (results, changes, workstation)));
+                return Some((Ok(event), (results, changes, workstation, viewer)));
             }
         },
     );

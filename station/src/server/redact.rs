@@ -1,0 +1,166 @@
+//! What a principal may see of what the station answers: the one rule every path that
+//! shows an item or a person applies (item lookups and histories, scan results posted,
+//! recent and live, change events, loans, handovers, people, the print queue).
+//!
+//! - Certificates (权证) are shown to supervisors and administrators only: a clerk is
+//!   refused `GET /api/v1/items/C…` (`visible_item` in `handlers/items.rs`), and every
+//!   other answer that would describe one to a clerk names it by its barcode alone (a scan
+//!   result's summary keeps only the barcode and the kind; a change event about one is not
+//!   sent to them).
+//! - Badge codes (a person's `P…` barcode, which a scanner takes as that person) are shown
+//!   to supervisors and administrators only: in people lists a clerk gets no badge, and
+//!   wherever a badge would appear inside another answer (an actor, a borrower, a scanned
+//!   badge, a label's subject) a clerk sees it masked, `P**********`.
+
+use crate::barcode::{Barcode, Kind, BARCODE_LEN};
+use crate::model::Role;
+use crate::server::auth::Principal;
+use crate::store::ChangeNotice;
+use crate::workflow::ScanResult;
+
+/// What one principal may see.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Viewer {
+    role: Role,
+}
+
+impl Viewer {
+    /// What `principal` may see, by their role.
+    pub(crate) fn of(principal: &Principal) -> Viewer {
+        Viewer {
+            role: principal.person.role,
+        }
+    }
+
+    /// Whether they see certificates' details.
+    pub(crate) fn sees_certificates(self) -> bool {
+        self.role >= Role::Supervisor
+    }
+
+    /// Whether they see badge codes.
+    pub(crate) fn sees_badges(self) -> bool {
+        self.role >= Role::Supervisor
+    }
+
+    /// `code` as they may see it: a badge code masked for those who may not see badges.
+    pub(crate) fn code(self, code: &str) -> String {
+        if self.sees_badges() {
+            code.to_owned()
+        } else {
+            mask_badges(code)
+        }
+    }
+
+    /// A scan result as they may see it: a certificate's summary reduced to its barcode
+    /// and kind, badge codes masked.
+    pub(crate) fn scan_result(self, mut result: ScanResult) -> ScanResult {
+        if let Some(item) = result.item.as_mut() {
+            if item.kind == "certificate" && !self.sees_certificates() {
+                item.archive_no = None;
+                item.title = None;
+                item.place = None;
+                item.home = None;
+                item.status = None;
+                item.holder = None;
+                item.due = None;
+            }
+            if !self.sees_badges() {
+                item.barcode = mask_badges(&item.barcode);
+            }
+        }
+        if !self.sees_badges() {
+            result.input = mask_badges(&result.input);
+        }
+        result
+    }
+
+    /// A change event as they may see it, or `None` when they may not see it at all (a
+    /// change to a certificate, for a clerk).
+    pub(crate) fn change(self, change: &ChangeNotice) -> Option<ChangeView> {
+        if change
+            .item
+            .is_some_and(|item| item.kind() == Kind::Certificate)
+            && !self.sees_certificates()
+        {
+            return None;
+        }
+        Some(ChangeView {
+            seq: change.seq,
+            count: change.count,
+            kind: format!("{:?}", change.kind),
+            item: change.item.map(|item| self.code(&item.to_string())),
+            actor: self.code(&change.actor),
+        })
+    }
+}
+
+/// A committed change as the live stream sends it (event `change`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct ChangeView {
+    /// The first event of the change.
+    pub(crate) seq: u64,
+    /// How many events it recorded.
+    pub(crate) count: u64,
+    /// What happened (the first event's kind).
+    pub(crate) kind: String,
+    /// The item concerned, by its barcode.
+    pub(crate) item: Option<String>,
+    /// Who did it.
+    pub(crate) actor: String,
+}
+
+/// A masked badge code: the kind's letter and a star for each other character.
+fn masked() -> String {
+    format!("{}{}", Kind::Person.prefix(), "*".repeat(BARCODE_LEN - 1))
+}
+
+/// `text` with every badge code in it (a word that parses as a person's barcode) masked.
+pub(crate) fn mask_badges(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        match Barcode::parse(word) {
+            Ok(barcode) if barcode.kind() == Kind::Person => out.push_str(&masked()),
+            _ => out.push_str(word),
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn badge_codes_are_masked_wherever_they_stand_and_nothing_else_is() {
+        let badge = Barcode::new(Kind::Person, 12).expect("badge").to_string();
+        let archive_box = Barcode::new(Kind::Box, 12).expect("box").to_string();
+        assert_eq!(mask_badges(&badge), "P**********");
+        assert_eq!(
+            mask_badges(&format!("{badge}@counter, {archive_box}")),
+            format!("P**********@counter, {archive_box}")
+        );
+        assert_eq!(mask_badges("scanner@cart-1"), "scanner@cart-1");
+        // A P word that is not a valid badge (a wrong check digit) is left alone.
+        let mut misread = badge.clone();
+        let last = misread
+            .pop()
+            .and_then(|digit| digit.to_digit(10))
+            .expect("digit");
+        misread.push(char::from_digit((last + 1) % 10, 10).expect("digit"));
+        assert_eq!(mask_badges(&misread), misread);
+    }
+}
