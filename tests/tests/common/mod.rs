@@ -56,9 +56,18 @@ impl Daemon {
 
     /// Starts a prepared serve command and waits for its "listening" line.
     pub fn start_with(command: &mut Command) -> Daemon {
+        Daemon::spawn(command.stderr(Stdio::inherit()))
+    }
+
+    /// Starts a prepared serve command with its log (stderr) written to `log`.
+    pub fn start_logging_to(command: &mut Command, log: &Path) -> Daemon {
+        let file = std::fs::File::create(log).expect("log file");
+        Daemon::spawn(command.stderr(Stdio::from(file)))
+    }
+
+    fn spawn(command: &mut Command) -> Daemon {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("station serve starts");
         let stdout = child.stdout.take().expect("piped stdout");
@@ -94,6 +103,32 @@ impl Daemon {
             .expect("kill runs");
         assert!(status.success(), "kill -TERM failed");
         self.child.wait().expect("daemon exits")
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM and waits at most `bound` for the exit status (`None`: still running;
+    /// it is killed when dropped).
+    pub fn terminate_within(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = std::time::Instant::now() + bound;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the daemon") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// A GET request with the daemon's administrator token: (status, body).
