@@ -311,6 +311,12 @@ fn sigterm_ends_an_open_live_stream_and_the_daemon_exits() {
     reader
         .read_to_end(&mut rest)
         .expect("the stream ends, not times out");
+    // Ended by the station as a whole answer (the last chunk), not cut off.
+    assert!(
+        rest.ends_with(b"0\r\n\r\n"),
+        "{}",
+        String::from_utf8_lossy(&rest)
+    );
     drop(stream);
 }
 
