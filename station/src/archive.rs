@@ -116,6 +116,11 @@ impl Archive {
         self.engine.store().cached_login(secret)
     }
 
+    /// Why the store's last write failed, if none has been durable since.
+    pub fn write_problem(&self) -> Option<crate::message::Message> {
+        self.engine.store().write_problem()
+    }
+
     /// The durable-write latency so far.
     pub fn write_latency(&self) -> LatencySnapshot {
         self.engine.store().write_latency()

@@ -355,6 +355,13 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
     unsafe {
         libc::umask(0o077);
     }
+    // Every connection is a file descriptor: take all the kernel allows this process.
+    match server::connections::raise_fd_limit() {
+        Some((before, soft, hard)) => {
+            tracing::info!(before, soft, hard, "open-file limit (RLIMIT_NOFILE)");
+        }
+        None => tracing::warn!("the open-file limit (RLIMIT_NOFILE) cannot be read"),
+    }
     let store = Arc::new(open_store(&config)?);
     release_startup_memory();
     let addr = listen.unwrap_or(config.listen);
@@ -422,6 +429,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             control_path,
             crate::archive::Archive::new(engine.clone()).with_printing(printing.clone()),
             stop_rx.clone(),
+            std::time::Duration::from_secs(config.server.header_timeout_secs),
         ));
         let devices = Arc::new(Devices::default());
         // Every device (station.toml's and those added through the station, except the

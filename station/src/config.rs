@@ -23,6 +23,9 @@ use crate::workflow::WorkflowConfig;
 use crate::numbering::{Scheme, SchemeConfig, SchemeError};
 use crate::store::{StationScheme, Store, StoreError, StoreOptions, DEFAULT_CACHE_BYTES};
 
+/// The most `[server] max_connections` may be.
+pub const MAX_CONNECTIONS: usize = 65_536;
+
 /// The whole configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +76,48 @@ pub struct Config {
     /// The TrueType font for Chinese text (default: WenQuanYi Micro Hei).
     #[serde(default)]
     pub font: Option<PathBuf>,
+    /// How the HTTP server and the control socket bound their connections.
+    #[serde(default)]
+    pub server: ServerConfig,
+}
+
+/// `[server]`: the bounds on connections, so that idle or slow clients cannot use up the
+/// station's file descriptors.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// HTTP connections served at once; one more is answered 503 and closed.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Seconds from connecting (or from a later request's first byte) until the request's
+    /// headers are complete; a connection that takes longer is closed.
+    #[serde(default = "default_header_timeout_secs")]
+    pub header_timeout_secs: u64,
+    /// Seconds a keep-alive connection may wait between requests before it is closed.
+    #[serde(default = "default_idle_timeout_secs")]
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_connections: default_max_connections(),
+            header_timeout_secs: default_header_timeout_secs(),
+            idle_timeout_secs: default_idle_timeout_secs(),
+        }
+    }
+}
+
+fn default_max_connections() -> usize {
+    512
+}
+
+fn default_header_timeout_secs() -> u64 {
+    10
+}
+
+fn default_idle_timeout_secs() -> u64 {
+    60
 }
 
 /// A place where scans happen: the counter, a shelving cart.
@@ -128,6 +173,7 @@ impl Default for Config {
             printers: Vec::new(),
             label_templates: None,
             font: None,
+            server: ServerConfig::default(),
         }
     }
 }
@@ -273,6 +319,8 @@ struct KeyLines {
     loan_days: Option<Spanned<IgnoredAny>>,
     cache_mib: Option<Spanned<IgnoredAny>>,
     #[serde(default)]
+    server: ServerLines,
+    #[serde(default)]
     scheme: Vec<EntryLines>,
     #[serde(default)]
     workstation: Vec<EntryLines>,
@@ -280,6 +328,14 @@ struct KeyLines {
     scanner: Vec<EntryLines>,
     #[serde(default)]
     printer: Vec<EntryLines>,
+}
+
+/// The keys of `[server]`.
+#[derive(Default, Deserialize)]
+struct ServerLines {
+    max_connections: Option<Spanned<IgnoredAny>>,
+    header_timeout_secs: Option<Spanned<IgnoredAny>>,
+    idle_timeout_secs: Option<Spanned<IgnoredAny>>,
 }
 
 /// The keys of one `[[scheme]]`, `[[workstation]]`, `[[scanner]]` or `[[printer]]`.
@@ -504,6 +560,39 @@ impl Config {
                     max = 64 * 1024u64
                 ),
             ));
+        }
+        let server = &config.server;
+        if !(1..=MAX_CONNECTIONS).contains(&server.max_connections) {
+            return Err(source.bad(
+                "[server] max_connections",
+                keys.server.max_connections.as_ref(),
+                message!(
+                    ConfigOutOfRange,
+                    value = server.max_connections,
+                    min = 1usize,
+                    max = MAX_CONNECTIONS
+                ),
+            ));
+        }
+        for (key, value, at) in [
+            (
+                "[server] header_timeout_secs",
+                server.header_timeout_secs,
+                &keys.server.header_timeout_secs,
+            ),
+            (
+                "[server] idle_timeout_secs",
+                server.idle_timeout_secs,
+                &keys.server.idle_timeout_secs,
+            ),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(source.bad(
+                    key,
+                    at.as_ref(),
+                    message!(ConfigOutOfRange, value = value, min = 1u64, max = 3600u64),
+                ));
+            }
         }
         Ok(config)
     }
@@ -808,6 +897,46 @@ mod tests {
         assert_eq!(config.data_dir, PathBuf::from("./station-data"));
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.loan_days, 30);
+    }
+
+    #[test]
+    fn the_readme_configuration_example_is_valid_and_shows_the_server_defaults() {
+        let readme = include_str!("../../README.md");
+        let example = readme
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("\n```").next())
+            .expect("a toml example in the README");
+        let config = Config::parse(example, "README.md").expect("the README's example is valid");
+        assert_eq!(config.server, ServerConfig::default(), "{example}");
+        assert_eq!(config.server.max_connections, 512);
+        assert_eq!(config.server.header_timeout_secs, 10);
+        assert_eq!(config.server.idle_timeout_secs, 60);
+    }
+
+    #[test]
+    fn server_bounds_out_of_range_are_named() {
+        for (text, key) in [
+            (
+                "[server]\nmax_connections = 0\n",
+                "[server] max_connections",
+            ),
+            (
+                "[server]\nheader_timeout_secs = 0\n",
+                "[server] header_timeout_secs",
+            ),
+            (
+                "[server]\nidle_timeout_secs = 3601\n",
+                "[server] idle_timeout_secs",
+            ),
+        ] {
+            let error = Config::parse(text, "station.toml").expect_err(text);
+            assert_line_and_key(&error, 2, key);
+            assert_eq!(error.message().code, Code::ConfigInvalidValue, "{text}");
+        }
+        let error =
+            Config::parse("[server]\nmax_conections = 5\n", "station.toml").expect_err("a typo");
+        assert!(matches!(error, ConfigError::Parse { .. }), "{error:?}");
     }
 
     #[test]

@@ -8,9 +8,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::archive::Archive;
 use crate::message;
@@ -19,6 +21,10 @@ use crate::store::Actor;
 
 /// Longest request line accepted.
 const MAX_REQUEST: usize = 4096;
+
+/// Control connections answered at once; one more is told the socket is busy and closed.
+/// The CLI opens one per command, so a handful is plenty.
+pub const MAX_CONNECTIONS: usize = 8;
 
 /// Where the daemon listens, inside its data directory.
 pub fn socket_path(data_dir: &Path) -> PathBuf {
@@ -47,26 +53,46 @@ pub fn bind(path: &Path) -> Option<tokio::net::UnixListener> {
     }
 }
 
-/// Answers control requests on `listener` until `shutdown` turns true.
+/// Answers control requests on `listener` until `shutdown` turns true: at most
+/// [`MAX_CONNECTIONS`] at once, each of which must send its request line within
+/// `read_timeout`.
 pub async fn serve(
     listener: Option<tokio::net::UnixListener>,
     path: PathBuf,
     archive: Archive,
     mut shutdown: watch::Receiver<bool>,
+    read_timeout: Duration,
 ) {
     let Some(listener) = listener else {
         return;
     };
+    let admitted = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors, say: wait rather than spin on the error.
+                        tracing::warn!(%error, "accepting a control connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = admitted.clone().try_acquire_owned() else {
+                    tracing::warn!(max = MAX_CONNECTIONS, "control connection refused: too many at once");
+                    // A short reply fits the socket's buffer: this never waits for the peer.
+                    let busy = message!(ControlBusy, max = MAX_CONNECTIONS);
+                    let _ = stream.try_write(format!("error {busy}\n").as_bytes());
+                    continue;
+                };
                 let archive = archive.clone();
                 tokio::spawn(async move {
-                    if let Err(error) = answer(stream, archive).await {
+                    if let Err(error) = answer(stream, archive, read_timeout).await {
                         tracing::warn!(%error, "control connection failed");
                     }
+                    drop(permit);
                 });
             }
         }
@@ -74,11 +100,29 @@ pub async fn serve(
     let _ = std::fs::remove_file(&path);
 }
 
-async fn answer(stream: tokio::net::UnixStream, archive: Archive) -> std::io::Result<()> {
+async fn answer(
+    stream: tokio::net::UnixStream,
+    archive: Archive,
+    read_timeout: Duration,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     let mut reader = tokio::io::BufReader::new(read).take(MAX_REQUEST as u64);
-    reader.read_line(&mut line).await?;
+    if tokio::time::timeout(read_timeout, reader.read_line(&mut line))
+        .await
+        .is_err()
+    {
+        let seconds = read_timeout.as_secs();
+        tracing::warn!(
+            seconds,
+            "control connection closed: no request line in time"
+        );
+        let late = message!(ControlReadTimeout, seconds = seconds);
+        write
+            .write_all(format!("error {late}\n").as_bytes())
+            .await?;
+        return write.shutdown().await;
+    }
     let reply = match line.trim_end().split_once(' ') {
         Some(("backup", dir)) if Path::new(dir).is_absolute() => {
             let dir = PathBuf::from(dir);

@@ -977,6 +977,10 @@ catalog! {
         "请求超时",
         "the request took too long"
     }
+    ServerTooManyConnections = "server.too_many_connections" {
+        "本站同时服务的连接已达上限（{max} 个），请稍后再试",
+        "the station is serving its limit of {max} connections; try again shortly"
+    }
     RequestBadLimit = "request.bad_limit" {
         "limit 应在 1–{max} 之间",
         "limit must be between 1 and {max}"
@@ -1514,6 +1518,14 @@ catalog! {
     ControlUnknownRequest = "control.unknown_request" {
         "无法识别的请求",
         "unrecognised request"
+    }
+    ControlBusy = "control.busy" {
+        "控制套接字同时处理的连接已达上限（{max} 个），请稍后再试",
+        "the control socket is serving its limit of {max} connections; try again shortly"
+    }
+    ControlReadTimeout = "control.read_timeout" {
+        "{seconds} 秒内未收到完整的请求行，连接已关闭",
+        "no complete request line within {seconds} s; the connection is closed"
     }
 
     // Label templates: what is wrong in a template file.

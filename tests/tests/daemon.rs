@@ -256,17 +256,17 @@ fn every_call_needs_a_live_token_and_roles_are_enforced_and_recorded() {
     );
     assert_eq!(status, 201, "{body}");
 
-    // The denial is an event in the clerk's history.
-    let (status, body) = http_get_as(
-        daemon.addr,
-        &format!("/api/v1/items/{clerk}/history"),
-        &supervisor_token,
-    );
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains("AccessDenied") && body.contains("approve loans"),
-        "{body}"
-    );
+    // The denial is an event in the clerk's history (recorded just after the answer,
+    // which does not wait for it).
+    common::wait_until("the denial in the clerk's history", || {
+        let (status, body) = http_get_as(
+            daemon.addr,
+            &format!("/api/v1/items/{clerk}/history"),
+            &supervisor_token,
+        );
+        assert_eq!(status, 200, "{body}");
+        body.contains("AccessDenied") && body.contains("approve loans")
+    });
     assert!(daemon.terminate().success());
 }
 

@@ -2,7 +2,7 @@
 //! comes from its row in the route table and is enforced by the router ([`guard`]).
 
 use crate::message;
-use crate::message::{Bilingual, Message};
+use crate::message::Message;
 use crate::model::{Person, Role};
 use crate::server::error::ApiError;
 use crate::server::AppState;
@@ -121,25 +121,22 @@ impl AppState {
         Err(self.refuse(principal, role, action).await)
     }
 
-    /// The 403 for `principal`, who lacks `role` to do `action`; the refusal is recorded
-    /// as an event and logged.
+    /// The 403 for `principal`, who lacks `role` to do `action`; the refusal is counted,
+    /// and recorded as an event and logged, repeated ones of one person together
+    /// ([`super::denials`]), without waiting for the record.
     pub(crate) async fn refuse(
         &self,
         principal: &Principal,
         role: Role,
         action: (&'static str, &'static str),
     ) -> ApiError {
-        let person = principal.person.barcode;
-        let actor = principal.actor();
-        let denied = Bilingual::new(action.0, action.1).joined();
-        if let Err(error) = self
-            .archive
-            .run(move |store| store.record_denial(&actor, person, &denied))
-            .await
-        {
-            tracing::error!(%error, "recording a denial failed");
-        }
-        tracing::warn!(person = %person, action = action.1, "request denied");
+        let records = self.denials.note(
+            principal.person.barcode,
+            principal.actor().0,
+            action,
+            tokio::time::Instant::now(),
+        );
+        super::denials::spawn_write(&self.archive, records);
         let holders = match role {
             Role::Clerk => ("档案员", "clerks"),
             Role::Supervisor => ("主管", "supervisors"),

@@ -44,6 +44,12 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Result<Response, A
         latency.sum_seconds
     );
     let _ = writeln!(out, "station_durable_write_seconds_count {}", latency.count);
+    let _ = writeln!(
+        out,
+        "# HELP station_access_denied_total Requests refused for lack of a role since start."
+    );
+    let _ = writeln!(out, "# TYPE station_access_denied_total counter");
+    let _ = writeln!(out, "station_access_denied_total {}", state.denials.total());
     let _ = writeln!(out, "# HELP station_events Events in the log.");
     let _ = writeln!(out, "# TYPE station_events gauge");
     let _ = writeln!(out, "station_events {}", state.archive.head().0);

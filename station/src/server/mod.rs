@@ -52,6 +52,10 @@ pub struct AppState {
     pub config: Arc<crate::config::Config>,
     /// The running devices, which administrators change through the API.
     pub device_manager: Option<Arc<crate::devices::DeviceManager>>,
+    /// Turns true when the server begins to shut down: live streams end at once.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Refused requests: counted, and recorded coalesced ([`denials`]).
+    pub(crate) denials: Arc<denials::Denials>,
 }
 
 impl AppState {
@@ -84,14 +88,20 @@ impl AppState {
                 }
             }
         });
+        let archive = Archive::new(engine);
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        let denials: Arc<denials::Denials> = Arc::default();
+        denials::sweep(denials.clone(), archive.clone(), stopping.subscribe());
         AppState {
-            archive: Archive::new(engine),
+            archive,
             devices,
             recent,
             workstations: Arc::new(workstations),
             outcomes,
             config: Arc::default(),
             device_manager: None,
+            stopping,
+            denials,
         }
     }
 
@@ -184,22 +194,31 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `app` on `listener` until `shutdown` completes, then finishes open requests.
+/// Serves `app` on `listener` within the configured bounds (`[server]`, see
+/// [`connections`]) until `shutdown` completes; then ends live streams at once, stops
+/// accepting and lets open requests finish.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    // Answers are small and latency matters more than packet count: no Nagle delay.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = connections::Limits::new(&state.config.server, connections::fd_limit());
+    tracing::info!(
+        max_connections = limits.max_connections,
+        header_timeout = ?limits.header_timeout,
+        idle_timeout = ?limits.idle_timeout,
+        "HTTP connection bounds"
+    );
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.send_replace(true);
+    };
+    let (archive, denials) = (state.archive.clone(), state.denials.clone());
+    let served = connections::serve(listener, app(state), limits, shutdown).await;
+    // No request is left: the denials still being counted are recorded.
+    denials::write(&archive, denials.due(tokio::time::Instant::now(), true)).await;
+    served
 }
 
 /// The largest request body accepted.
@@ -209,6 +228,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 mod auth;
+pub mod connections;
+mod denials;
 mod error;
 mod handlers;
 mod metrics;

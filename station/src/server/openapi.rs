@@ -64,6 +64,11 @@ pub fn openapi() -> serde_json::Value {
                         "schema": {"type": "string"}
                     }});
                 }
+                if endpoint.path == "/healthz" {
+                    let mut unhealthy = ok.clone();
+                    unhealthy["description"] = json!("The store does not accept writes");
+                    responses.insert("503".into(), unhealthy);
+                }
                 responses.insert(status.to_string(), ok);
             }
             Some(Answer::Empty) => {

@@ -151,8 +151,24 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
     let admin = Some(Role::Admin);
     vec![
         (
-            endpoint("get", "/healthz", "Health check", None).json::<Health>(),
+            endpoint(
+                "get",
+                "/healthz",
+                "Health: whether the store accepts writes (503 when not) and which devices are faulted",
+                None,
+            )
+            .json::<Health>(),
             get(healthz),
+        ),
+        (
+            endpoint(
+                "get",
+                "/livez",
+                "Liveness: the process serves (for load balancers; touches nothing)",
+                None,
+            )
+            .json::<Live>(),
+            get(livez),
         ),
         (
             endpoint(

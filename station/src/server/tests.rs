@@ -1134,6 +1134,7 @@ async fn every_answer_matches_its_documented_schema() {
     );
     let calls: Vec<(&str, &str, String, String)> = vec![
         ("get", "/healthz", "/healthz".into(), String::new()),
+        ("get", "/livez", "/livez".into(), String::new()),
         (
             "get",
             "/api/v1/items/{barcode}",

@@ -52,6 +52,23 @@ impl Durability {
 /// too. Only taken while other writers are pending: a lone writer never waits.
 pub(super) const COMMIT_DELAY: Duration = Duration::from_micros(1000);
 
+/// Why the last write failed in storage (it could not be committed or made durable), kept
+/// until a later write is durable: what `/healthz` tells without writing anything itself.
+#[derive(Default)]
+pub(super) struct WriteFailure(Mutex<Option<crate::message::Message>>);
+
+impl WriteFailure {
+    fn note<T>(&self, outcome: &Result<T>) {
+        let mut last = self.0.lock().unwrap_or_else(|poison| poison.into_inner());
+        match outcome {
+            Ok(_) => *last = None,
+            Err(StoreError::Failed(failure)) => *last = Some(failure.message()),
+            // A refusal (a rule said no) says nothing about the storage.
+            Err(StoreError::Refused(_)) => {}
+        }
+    }
+}
+
 /// Counts a writer as pending until it has committed or failed.
 pub(super) struct Pending<'a>(&'a AtomicU64);
 
@@ -229,9 +246,15 @@ impl Store {
             });
             let (out, seq, hash, logged, touches_logins) = match result {
                 Ok(done) => done,
-                Err(TransactionError::Abort(error)) => return Err(error),
+                Err(TransactionError::Abort(error)) => {
+                    let failed = Err(error);
+                    self.write_failure.note(&failed);
+                    return failed;
+                }
                 Err(TransactionError::Storage(source)) => {
-                    return Err(StoreError::storage("committing a change")(source))
+                    let failed = Err(StoreError::storage("committing a change")(source));
+                    self.write_failure.note(&failed);
+                    return failed;
                 }
             };
             if touches_logins {
@@ -245,9 +268,21 @@ impl Store {
             drop(pending);
             out
         };
-        self.wait_durable(ticket)?;
+        let durable = self.wait_durable(ticket);
+        self.write_failure.note(&durable);
+        durable?;
         self.latency.observe(started.elapsed());
         Ok(out)
+    }
+
+    /// Why the last write failed in storage (e.g. `store.disk_full`), if no write has been
+    /// durable since. Nothing is written to find out.
+    pub fn write_problem(&self) -> Option<crate::message::Message> {
+        self.write_failure
+            .0
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 
     /// Subscribes to every change committed from now on.

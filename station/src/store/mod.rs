@@ -41,7 +41,7 @@ use crate::event::{Hash, GENESIS};
 use crate::model::Millis;
 
 pub use commit::{ChangeNotice, LatencySnapshot, LATENCY_BUCKETS};
-use commit::{Durability, Latency};
+use commit::{Durability, Latency, WriteFailure};
 pub use error::{Refusal, StorageError, StoreError};
 pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
@@ -134,6 +134,8 @@ pub struct Store {
     durability: Durability,
     options: StoreOptions,
     latency: Latency,
+    /// Why the last write did not become durable, until one does.
+    write_failure: WriteFailure,
     changes: tokio::sync::broadcast::Sender<ChangeNotice>,
     logins: tokens::Logins,
     _lock: File,
@@ -239,6 +241,7 @@ impl Store {
             },
             options,
             latency: Latency::default(),
+            write_failure: WriteFailure::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
             logins: tokens::Logins::default(),
             _lock: lock,

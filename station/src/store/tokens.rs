@@ -141,14 +141,26 @@ impl Store {
         self.logins.generation()
     }
 
-    /// Records that `person` was refused `what` for lack of the right role.
-    pub fn record_denial(&self, actor: &Actor, person: Barcode, what: &str) -> Result<()> {
+    /// Records that `person` was refused `what` for lack of the right role, `count` times
+    /// (repeated denials are recorded together: the change `count` says how many, when
+    /// more than one).
+    pub fn record_denial(
+        &self,
+        actor: &Actor,
+        person: Barcode,
+        what: &str,
+        count: u64,
+    ) -> Result<()> {
         self.write(actor, |tx| {
-            tx.record(
-                Some(person),
-                EventKind::AccessDenied,
-                vec![Change::new("denied", None::<String>, Some(what.to_owned()))],
-            );
+            let mut changes = vec![Change::new("denied", None::<String>, Some(what.to_owned()))];
+            if count > 1 {
+                changes.push(Change::new(
+                    "count",
+                    None::<String>,
+                    Some(count.to_string()),
+                ));
+            }
+            tx.record(Some(person), EventKind::AccessDenied, changes);
             Ok(())
         })
     }
@@ -255,7 +267,7 @@ mod tests {
 
         // A refusal recorded against a person changes nothing of them.
         store
-            .record_denial(&actor, chen.barcode, "see certificates")
+            .record_denial(&actor, chen.barcode, "see certificates", 1)
             .expect("recorded");
         assert!(store.cached_login(&first.secret).is_some());
 

@@ -113,6 +113,23 @@ pub struct ScanResult {
     pub at: Millis,
 }
 
+/// The most characters of a scan's input written to the log.
+pub(crate) const LOG_EXCERPT_CHARS: usize = 64;
+
+/// The first [`LOG_EXCERPT_CHARS`] characters of `input` (control characters escaped), with
+/// `…` when there is more.
+pub(crate) fn log_excerpt(input: &str) -> String {
+    let mut out: String = input
+        .chars()
+        .take(LOG_EXCERPT_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if input.chars().nth(LOG_EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Settings of the engine.
 #[derive(Debug, Clone)]
 pub struct WorkflowConfig {
@@ -246,12 +263,16 @@ impl Engine {
             audit: answer.audit,
             at: now,
         };
+        // A scan can be any text up to 4 KB (through the API): the log keeps a bounded
+        // excerpt and the length, never the whole input.
+        let excerpt = log_excerpt(input);
+        let input_bytes = input.len();
         match result.outcome {
             Outcome::Error => {
-                tracing::warn!(workstation, input, code = %result.code, message = %result.message.en, "scan refused")
+                tracing::warn!(workstation, input = %excerpt, input_bytes, code = %result.code, message = %result.message.en, "scan refused")
             }
             _ => {
-                tracing::info!(workstation, input, code = %result.code, message = %result.message.en, "scan")
+                tracing::info!(workstation, input = %excerpt, input_bytes, code = %result.code, message = %result.message.en, "scan")
             }
         }
         station.last = Some((code, now, result.clone()));

@@ -111,11 +111,15 @@ pub(crate) async fn live(
     let results = state.archive.engine().subscribe();
     let changes = state.archive.subscribe();
     let viewer = Viewer::of(&principal);
+    // The stream ends as soon as the server begins to stop, so that shutdown never waits
+    // for a client that keeps it open all day.
+    let stopping = state.stopping.subscribe();
     let stream = futures_util::stream::unfold(
-        (results, changes, query.workstation, viewer),
-        |(mut results, mut changes, workstation, viewer)| async move {
+        (results, changes, query.workstation, viewer, stopping),
+        |(mut results, mut changes, workstation, viewer, mut stopping)| async move {
             loop {
                 let event = tokio::select! {
+                    () = stopped(&mut stopping) => return None,
                     result = results.recv() => match result {
                         Ok(result) => {
                             if workstation.as_ref().is_some_and(|w| *w != result.workstation) {
@@ -141,9 +145,14 @@ pub(crate) async fn live(
                         Err(RecvError::Closed) => return None,
                     },
                 };
-                return Some((Ok(event), (results, changes, workstation, viewer)));
+                return Some((Ok(event), (results, changes, workstation, viewer, stopping)));
             }
         },
     );
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// Completes once the server is stopping.
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
 }
