@@ -336,3 +336,38 @@ fn the_live_stream_carries_each_scan_result_of_its_workstation() {
     let (status, _) = common::http_get(daemon.addr, "/api/v1/live");
     assert_eq!(status, 401, "the stream needs a token too");
 }
+
+/// A SIGTERM that comes while the station is still starting (its address printed, the
+/// first token, the devices and the HTTP server not yet up) stops it cleanly: the handlers
+/// are installed before the address is printed, not when serving begins.
+#[test]
+fn sigterm_during_start_stops_the_station_cleanly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut child = station(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("station serve starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .expect("read the listening line");
+    assert!(line.contains("http://"), "{line}");
+    let pid = libc::pid_t::try_from(child.id()).expect("a pid");
+    // SAFETY: kill sends a signal to our own child process; it touches no memory.
+    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(sent, 0, "kill -TERM");
+    // Read on, so the daemon never blocks on a full pipe, until it closes its stdout.
+    let mut rest = String::new();
+    let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+    let status = child.wait().expect("the daemon exits");
+    assert!(
+        status.success(),
+        "SIGTERM during start must stop the station cleanly, not kill it: {status:?}"
+    );
+}
