@@ -659,3 +659,35 @@ fn an_approval_recorded_ahead_lets_the_borrower_check_out_alone() {
         Code::CheckoutApprovalBadge,
     );
 }
+
+#[test]
+fn a_storage_failure_while_looking_up_an_approval_is_reported_as_one() {
+    let fixture = Fixture::new();
+    let store = fixture.engine.store();
+    store
+        .approve_borrower(
+            &actor(),
+            fixture.clerk.barcode,
+            fixture.supervisor.barcode,
+            NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect("approved");
+    // The approval's record is damaged: reading it fails.
+    crate::store::tamper::set_raw(
+        store,
+        &crate::store::tamper::approval_key(fixture.clerk.barcode),
+        Some(b"\xff\xff\xff"),
+    );
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Error,
+        Code::StoreCorrupt,
+    );
+    // Nothing was taken as the borrower: a box cannot be lent now.
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Error,
+        Code::CheckoutNeedsBorrower,
+    );
+}
