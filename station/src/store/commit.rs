@@ -57,8 +57,9 @@ impl Durability {
 /// of its own in `blobs/` without any sync, and its snapshot (`snap.*`, only while it
 /// opens) with an fsync but renamed without one of the directory. So:
 ///
-/// - at open, `conf`, `db`, every blob, `blobs/`, the store directory and the data
-///   directory are fsynced (the snapshot's rename and every file's creation made durable);
+/// - at open, `conf`, `db`, every blob, `blobs/`, the store directory, the data
+///   directory and (best effort) its parent are fsynced (the snapshot's rename and every
+///   file's creation made durable);
 /// - after each flush, every blob not synced yet and then `blobs/` (a new blob's name), then
 ///   `db` with `fdatasync` (its data and its size).
 ///
@@ -116,6 +117,16 @@ impl DataFiles {
             .map_err(io_error(format!("syncing {}", db_path.display())))?;
         fsync_path(store_dir)?;
         fsync_path(data_dir)?;
+        // The data directory's own name, when this open created it. Best effort: a parent
+        // this process may not read cannot be synced, and was most likely not just made.
+        if let Some(parent) = data_dir
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            if let Err(error) = fsync_path(parent) {
+                tracing::debug!(%error, "could not sync the data directory's parent");
+            }
+        }
         Ok(files)
     }
 
