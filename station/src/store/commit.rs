@@ -72,7 +72,7 @@ pub(super) struct DataFiles {
     blobs: PathBuf,
     blobs_dir: File,
     /// The blob files already synced (only the flushing writer touches it).
-    synced_blobs: Mutex<HashSet<OsString>>,
+    pub(super) synced_blobs: Mutex<HashSet<OsString>>,
     /// The first sync that failed, if one did (what was being synced, and the OS error).
     failed: Mutex<Option<(String, std::io::ErrorKind, String)>>,
 }

@@ -1348,3 +1348,27 @@ fn verify_checks_every_key_family_and_names_the_damaged_key() {
         );
     }
 }
+
+#[test]
+fn a_value_sled_keeps_in_a_blob_file_is_synced_by_the_flush() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    // Far above sled's blob threshold (a quarter of its 512 KiB segments).
+    tamper::set_raw(&store, b"m:test-blob", Some(&vec![7u8; 400_000]));
+    let written: HashSet<std::ffi::OsString> =
+        std::fs::read_dir(dir.path().join("store").join("blobs"))
+            .expect("blobs directory")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+    assert!(!written.is_empty(), "sled wrote the value as a blob file");
+    let synced = store
+        .files
+        .synced_blobs
+        .lock()
+        .expect("not poisoned")
+        .clone();
+    assert!(
+        written.is_subset(&synced),
+        "every blob file is synced: {written:?} against {synced:?}"
+    );
+}
