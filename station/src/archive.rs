@@ -14,7 +14,9 @@ use std::sync::Arc;
 use crate::event::Hash;
 use crate::model::{Millis, Person, PrintJob, Token};
 use crate::printing::{LabelError, LabelRequest, Printing};
-use crate::store::{Actor, ChangeNotice, LatencySnapshot, StorageError, Store, StoreError};
+use crate::store::{
+    Actor, ChangeNotice, LatencySnapshot, StorageError, Store, StoreError, WriteDeadline,
+};
 use crate::workflow::{Engine, ScanResult};
 
 /// The store, the workflow engine and (when set up) label printing, for async code.
@@ -127,13 +129,29 @@ impl Archive {
     }
 }
 
+tokio::task_local! {
+    /// The write deadline of the request being served (set by the HTTP time limit).
+    static DEADLINE: Arc<WriteDeadline>;
+}
+
+/// Runs `future` (one request) under `deadline`: the store work it starts through
+/// [`blocking`] begins a write only while the deadline has not been given up on
+/// ([`WriteDeadline`]).
+pub async fn with_deadline<F: std::future::Future>(
+    deadline: Arc<WriteDeadline>,
+    future: F,
+) -> F::Output {
+    DEADLINE.scope(deadline, future).await
+}
+
 /// Runs `work` on the blocking pool and waits for it. A panic in `work` goes on as a panic
 /// here, as if `work` had been called directly; work cancelled because the runtime is
 /// shutting down answers a storage failure.
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, StoreError> {
-    match tokio::task::spawn_blocking(work).await {
+    let deadline = DEADLINE.try_with(Arc::clone).ok();
+    match tokio::task::spawn_blocking(move || crate::store::under_deadline(deadline, work)).await {
         Ok(value) => Ok(value),
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         Err(error) => Err(StorageError::Io {

@@ -490,7 +490,7 @@ impl ShutdownSignals {
     /// Installs the handlers; must run inside the runtime.
     fn install() -> ShutdownSignals {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut listen = |kind: SignalKind, name: &str| match signal(kind) {
+        let listen = |kind: SignalKind, name: &str| match signal(kind) {
             Ok(stream) => Some(stream),
             Err(error) => {
                 tracing::warn!(%error, signal = name, "cannot listen for this signal");

@@ -465,6 +465,18 @@ catalog! {
         "设备记录 {key} 无效或与键不符",
         "device record {key} is invalid or does not match its key"
     }
+    VerifyEntryMissing = "verify.entry_missing" {
+        "记录 {record} 缺少索引项 {key}",
+        "record {record} is missing its entry {key}"
+    }
+    VerifyEntryDangling = "verify.entry_dangling" {
+        "索引项 {key} 没有与之相符的记录",
+        "entry {key} has no record that agrees with it"
+    }
+    VerifyRecordMisplaced = "verify.record_misplaced" {
+        "记录 {key} 存放的键不对（应为 {expected}）",
+        "record {key} is stored under the wrong key (it belongs under {expected})"
+    }
 
     // Barcodes and fields.
     BarcodeEmpty = "barcode.empty" {
@@ -974,8 +986,8 @@ catalog! {
         "the request body is larger than {max} bytes"
     }
     RequestTimeout = "request.timeout" {
-        "请求超时",
-        "the request took too long"
+        "请求超时，未做任何更改",
+        "the request took too long; nothing was changed"
     }
     ServerTooManyConnections = "server.too_many_connections" {
         "本站同时服务的连接已达上限（{max} 个），请稍后再试",

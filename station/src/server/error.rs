@@ -210,11 +210,18 @@ pub(crate) async fn time_limit(request: Request, next: Next) -> Response {
     if request.uri().path() == "/api/v1/live" {
         return next.run(request).await;
     }
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+    // The limit applies until the request's first write begins: a request answered "timed
+    // out" changed nothing (its writes will not begin), and one whose write has begun is
+    // answered with what it did, however long that takes.
+    let deadline = std::sync::Arc::new(crate::store::WriteDeadline::default());
+    let answer = crate::archive::with_deadline(deadline.clone(), next.run(request));
+    tokio::pin!(answer);
+    match tokio::time::timeout(REQUEST_TIMEOUT, &mut answer).await {
         Ok(response) => response,
-        Err(_) => {
+        Err(_) if deadline.give_up() => {
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message!(RequestTimeout)).into_response()
         }
+        Err(_) => answer.await,
     }
 }
 

@@ -2291,3 +2291,91 @@ async fn an_approval_recorded_by_an_admin_names_the_admin_as_actor_and_the_super
         .expect("recorded");
     assert_eq!(recorded.approver, supervisor.barcode);
 }
+
+/// Waits (in real time: the store works on the blocking pool) until `ready` holds, letting
+/// the other futures of the test go on meanwhile (and paused time stand still); the
+/// deadline only guards against a hang.
+async fn wait_for(what: &str, ready: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never {what}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Moves the paused clock past the request time limit (a blocking task under way keeps
+/// tokio from advancing it by itself), and lets the request see it.
+async fn time_limit_passes() {
+    tokio::time::advance(REQUEST_TIMEOUT + std::time::Duration::from_secs(1)).await;
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_write_committed_before_the_time_limit_is_answered_with_its_change() {
+    use crate::store::tamper;
+    let fixture = fixture().await;
+    let committed = tamper::committed(&fixture.store);
+    // The flush is held back: the write commits, then waits past the time limit.
+    tamper::hold_flushes(&fixture.store);
+    let register = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"T-1"}"#,
+    );
+    let ((status, body), ()) = tokio::join!(register, async {
+        wait_for("committed", || {
+            tamper::committed(&fixture.store) > committed
+        })
+        .await;
+        time_limit_passes().await;
+        tamper::release_flushes(&fixture.store);
+    });
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["archive_no"], "T-1");
+    assert!(fixture
+        .store
+        .box_by_archive_no("T-1")
+        .expect("read")
+        .is_some());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_timed_out_waiting_for_the_writer_lock_changes_nothing() {
+    use crate::store::tamper;
+    let fixture = fixture().await;
+    let (head, _) = fixture.store.head();
+    let held = tamper::hold_writer(fixture.store.clone());
+    let register = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"T-2"}"#,
+    );
+    let ((status, body), ()) = tokio::join!(register, async {
+        wait_for("waiting for the writer lock", || {
+            tamper::pending_writers(&fixture.store) > 0
+        })
+        .await;
+        time_limit_passes().await;
+        drop(held);
+        // The writer gets the lock after its request was answered, and gives up.
+        wait_for("the writer done", || {
+            tamper::pending_writers(&fixture.store) == 0
+        })
+        .await;
+    });
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "request.timeout");
+    assert_eq!(fixture.store.head().0, head, "nothing was recorded");
+    assert!(fixture
+        .store
+        .box_by_archive_no("T-2")
+        .expect("read")
+        .is_none());
+}

@@ -1,7 +1,9 @@
 //! Writes and their durability: one writer lock (the event chain is strictly sequential),
 //! one sled transaction per change, group commit (writers that commit while a flush runs
-//! share the next one), the durable-write latency histogram, and the announcement of each
-//! committed change to live subscribers.
+//! share the next one), the real durability of sled's files after each flush
+//! ([`DataFiles`]: `fdatasync`, since sled 0.34 itself only calls `sync_file_range`), the
+//! durable-write latency histogram, and the announcement of each durable change to live
+//! subscribers.
 
 use super::{encode_head, keys, Actor, Head, Result, StorageError, Store, StoreError, Tx};
 use crate::barcode::Barcode;
@@ -9,7 +11,11 @@ use crate::event::{Event, EventKind, Format};
 use crate::numbering::Scheme;
 use serde::Serialize;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -26,6 +32,171 @@ pub(super) struct Durability {
     pub(super) flushing: Mutex<bool>,
     /// Told when a flush ends: its waiters look whether it covered them.
     pub(super) flushed: Condvar,
+    /// What committed writes will tell live subscribers, by ticket, in commit order: sent
+    /// by the flush that covers them, never before.
+    pub(super) announcements: Mutex<VecDeque<(u64, Vec<ChangeNotice>)>>,
+}
+
+impl Durability {
+    pub(super) fn new() -> Durability {
+        Durability {
+            committed: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
+            flushing: Mutex::new(false),
+            flushed: Condvar::new(),
+            announcements: Mutex::new(VecDeque::new()),
+        }
+    }
+}
+
+/// sled's files under the store directory, kept open so that each group commit makes them
+/// durable for real. sled 0.34 writes its log (`db`) with `pwrite` and `sync_file_range`,
+/// which flushes neither the file's metadata (its size as it grows) nor the disk's write
+/// cache; it writes `conf` once without any sync, a value too large for the log as a file
+/// of its own in `blobs/` without any sync, and its snapshot (`snap.*`, only while it
+/// opens) with an fsync but renamed without one of the directory. So:
+///
+/// - at open, `conf`, `db`, every blob, `blobs/`, the store directory, the data
+///   directory and (best effort) its parent are fsynced (the snapshot's rename and every
+///   file's creation made durable);
+/// - after each flush, every blob not synced yet and then `blobs/` (a new blob's name), then
+///   `db` with `fdatasync` (its data and its size).
+///
+/// **Invariant:** a write is acknowledged only after `db`'s `fdatasync` that began after its
+/// commit has returned. A failed sync is sticky: the kernel may have dropped the pages it
+/// could not write, so a later sync succeeding proves nothing; every later write fails
+/// until the store is opened again (which replays sled's log from what is on disk).
+pub(super) struct DataFiles {
+    db: File,
+    blobs: PathBuf,
+    blobs_dir: File,
+    /// The blob files already synced (only the flushing writer touches it).
+    pub(super) synced_blobs: Mutex<HashSet<OsString>>,
+    /// The first sync that failed, if one did (what was being synced, and the OS error).
+    failed: Mutex<Option<(String, std::io::ErrorKind, String)>>,
+}
+
+fn io_error(context: String) -> impl FnOnce(std::io::Error) -> StoreError {
+    move |source| StoreError::Failed(StorageError::Io { context, source })
+}
+
+/// Opens `path` (a file or a directory) read-only, to sync it.
+fn open_for_sync(path: &Path) -> Result<File> {
+    File::open(path).map_err(io_error(format!("opening {} to sync it", path.display())))
+}
+
+/// fsyncs `path`, a file or a directory.
+fn fsync_path(path: &Path) -> Result<()> {
+    open_for_sync(path)?
+        .sync_all()
+        .map_err(io_error(format!("syncing {}", path.display())))
+}
+
+impl DataFiles {
+    /// Opens sled's files in `store_dir` (inside `data_dir`) and makes everything sled wrote
+    /// while it opened durable, with the directories that name them.
+    pub(super) fn open(data_dir: &Path, store_dir: &Path) -> Result<DataFiles> {
+        let db_path = store_dir.join("db");
+        let db = open_for_sync(&db_path)?;
+        let blobs = store_dir.join("blobs");
+        let blobs_dir = open_for_sync(&blobs)?;
+        let files = DataFiles {
+            db,
+            blobs,
+            blobs_dir,
+            synced_blobs: Mutex::new(HashSet::new()),
+            failed: Mutex::new(None),
+        };
+        files.sync_blobs()?;
+        files.synced(&files.blobs, files.blobs_dir.sync_all())?;
+        fsync_path(&store_dir.join("conf"))?;
+        files
+            .db
+            .sync_all()
+            .map_err(io_error(format!("syncing {}", db_path.display())))?;
+        fsync_path(store_dir)?;
+        fsync_path(data_dir)?;
+        // The data directory's own name, when this open created it. Best effort: a parent
+        // this process may not read cannot be synced, and was most likely not just made.
+        if let Some(parent) = data_dir
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
+            if let Err(error) = fsync_path(parent) {
+                tracing::debug!(%error, "could not sync the data directory's parent");
+            }
+        }
+        Ok(files)
+    }
+
+    /// Makes what sled has flushed durable: new blobs and their names, then the log.
+    pub(super) fn sync(&self) -> Result<()> {
+        if let Some((context, kind, reason)) = self.lock_failed().as_ref() {
+            return Err(StoreError::Failed(StorageError::Io {
+                context: format!("{context}, which failed earlier: reopen the store"),
+                source: std::io::Error::new(*kind, reason.clone()),
+            }));
+        }
+        self.sync_blobs()?;
+        let db = self.blobs.with_file_name("db");
+        self.synced(&db, self.db.sync_data())
+    }
+
+    fn lock_failed(&self) -> MutexGuard<'_, Option<(String, std::io::ErrorKind, String)>> {
+        // Set once and never cleared: a poisoned lock still guards a sound value.
+        self.failed
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The outcome of syncing `path`; a failure is remembered for every later sync.
+    fn synced(&self, path: &Path, outcome: std::io::Result<()>) -> Result<()> {
+        outcome.map_err(|source| {
+            let context = format!("syncing {}", path.display());
+            *self.lock_failed() = Some((context.clone(), source.kind(), source.to_string()));
+            StoreError::Failed(StorageError::Io { context, source })
+        })
+    }
+
+    /// fsyncs every blob file not synced yet, then (if there was one) the blob directory.
+    fn sync_blobs(&self) -> Result<()> {
+        let mut synced = self
+            .synced_blobs
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let listing = std::fs::read_dir(&self.blobs)
+            .map_err(io_error(format!("listing {}", self.blobs.display())))?;
+        let mut present = HashSet::new();
+        let mut new_blobs = false;
+        for entry in listing {
+            let entry = entry.map_err(io_error(format!("listing {}", self.blobs.display())))?;
+            let name = entry.file_name();
+            if !synced.contains(&name) {
+                let path = entry.path();
+                let file = match File::open(&path) {
+                    Ok(file) => file,
+                    // sled removed it meanwhile (the value was rewritten or deleted).
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(source) => {
+                        return Err(io_error(format!("opening {} to sync it", path.display()))(
+                            source,
+                        ))
+                    }
+                };
+                self.synced(&path, file.sync_data())?;
+                new_blobs = true;
+            }
+            present.insert(name);
+        }
+        // Blobs sled removed are forgotten, so the set stays as small as the directory.
+        *synced = present;
+        drop(synced);
+        if new_blobs {
+            self.synced(&self.blobs, self.blobs_dir.sync_all())?;
+        }
+        Ok(())
+    }
 }
 
 /// The flush under way: the mark is taken off (and waiters told) when it ends, a panic
@@ -40,6 +211,13 @@ impl Drop for Flushing<'_> {
 }
 
 impl Durability {
+    fn lock_announcements(&self) -> MutexGuard<'_, VecDeque<(u64, Vec<ChangeNotice>)>> {
+        // Whole entries are pushed and popped: a poisoned lock still guards a sound queue.
+        self.announcements
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
     fn lock_flushing(&self) -> MutexGuard<'_, bool> {
         // One bool, set and cleared whole: a poisoned lock still guards a sound value.
         self.flushing
@@ -83,6 +261,82 @@ impl Drop for Pending<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
+}
+
+/// The deadline of a request that may write (an HTTP request under its time limit): its
+/// writes may begin only while the deadline has not been given up on, and once one has
+/// begun, the request is answered with what it did, however long that takes. So a client
+/// told "timed out" was told the truth: nothing of its request changed.
+#[derive(Debug, Default)]
+pub struct WriteDeadline(AtomicU8);
+
+const DEADLINE_OPEN: u8 = 0;
+const DEADLINE_WRITING: u8 = 1;
+const DEADLINE_GIVEN_UP: u8 = 2;
+
+impl WriteDeadline {
+    /// Gives up on the request when its time is up: `true` if none of its writes had begun
+    /// (none will now: each is refused with [`Refusal::TimedOut`](super::Refusal::TimedOut),
+    /// changing nothing), `false` if one had (wait for its answer, it tells the change).
+    pub fn give_up(&self) -> bool {
+        match self.0.compare_exchange(
+            DEADLINE_OPEN,
+            DEADLINE_GIVEN_UP,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => true,
+            Err(state) => state == DEADLINE_GIVEN_UP,
+        }
+    }
+
+    /// Called by a write holding the writer lock, before its transaction: whether it may
+    /// begin.
+    fn begin_write(&self) -> bool {
+        match self.0.compare_exchange(
+            DEADLINE_OPEN,
+            DEADLINE_WRITING,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        ) {
+            Ok(_) => true,
+            Err(state) => state == DEADLINE_WRITING,
+        }
+    }
+}
+
+thread_local! {
+    /// The deadline of the request whose store work runs on this thread, if any.
+    static DEADLINE: std::cell::RefCell<Option<std::sync::Arc<WriteDeadline>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `work` (store work of one request, on this thread) under `deadline`: every
+/// [`Store::write`] in it begins only if the deadline has not been given up on.
+pub fn under_deadline<T>(
+    deadline: Option<std::sync::Arc<WriteDeadline>>,
+    work: impl FnOnce() -> T,
+) -> T {
+    struct Restore(Option<std::sync::Arc<WriteDeadline>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            DEADLINE.with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = DEADLINE.with(|current| current.replace(deadline));
+    let _restore = Restore(previous);
+    work()
+}
+
+/// Whether a write on this thread may begin (no deadline, or one not given up on).
+fn may_begin_write() -> bool {
+    DEADLINE.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .is_none_or(|deadline| deadline.begin_write())
+    })
 }
 
 /// A committed change, announced to live subscribers (the `/api/v1/live` stream).
@@ -198,6 +452,11 @@ impl Store {
         let ticket;
         let out = {
             let mut head = self.writer();
+            if !may_begin_write() {
+                return Err(super::Refusal::TimedOut.into());
+            }
+            // Read under the writer lock, where an online backup starts following writes.
+            let followed = self.follow.is_on();
             let result = self.tree.transaction(|tree| {
                 let mut tx = Tx {
                     tree,
@@ -205,6 +464,7 @@ impl Store {
                     station: &self.options.station,
                     now,
                     events: Vec::new(),
+                    touched: followed.then(Default::default),
                 };
                 let out = f(&mut tx).map_err(|error| match error {
                     StoreError::Failed(StorageError::Conflict) => {
@@ -216,7 +476,7 @@ impl Store {
                 let mut hash = head.hash;
                 let mut logged = Vec::with_capacity(tx.events.len().min(MAX_LOGGED_EVENTS));
                 let mut touches_logins = false;
-                for (body, others) in tx.events.drain(..) {
+                for (body, others) in std::mem::take(&mut tx.events) {
                     touches_logins |= touches_logins_of(&body);
                     if logged.len() < MAX_LOGGED_EVENTS {
                         logged.push((seq + 1, body.kind, body.item));
@@ -234,17 +494,21 @@ impl Store {
                     hash = event.hash;
                     let mut bytes = Vec::with_capacity(256);
                     event.encode(&mut bytes);
+                    tx.touch(&keys::event(seq));
                     tree.insert(keys::event(seq), bytes)?;
                     for item in item.into_iter().chain(others) {
+                        tx.touch(&keys::history(item, seq));
                         tree.insert(keys::history(item, seq), &[])?;
                     }
                 }
                 if seq != head.seq {
+                    tx.touch(keys::HEAD);
                     tree.insert(keys::HEAD, &encode_head(seq, &hash)[..])?;
                 }
-                Ok((out, seq, hash, logged, touches_logins))
+                let touched = tx.touched.take().map(std::cell::RefCell::into_inner);
+                Ok((out, seq, hash, logged, touches_logins, touched))
             });
-            let (out, seq, hash, logged, touches_logins) = match result {
+            let (out, seq, hash, logged, touches_logins, touched) = match result {
                 Ok(done) => done,
                 Err(TransactionError::Abort(error)) => {
                     let failed = Err(error);
@@ -257,14 +521,23 @@ impl Store {
                     return failed;
                 }
             };
+            if let Some(touched) = touched {
+                self.follow.record(touched);
+            }
             if touches_logins {
                 self.logins.forget();
             }
             log_events(&actor.0, head.seq, seq, &logged);
-            self.announce(&actor.0, head.seq, seq, &logged);
+            let notices = self.notices(&actor.0, head.seq, seq, &logged);
             head.seq = seq;
             head.hash = hash;
             ticket = self.durability.committed.fetch_add(1, Ordering::SeqCst) + 1;
+            if !notices.is_empty() {
+                // Queued under the writer lock, so in commit order; sent once durable.
+                self.durability
+                    .lock_announcements()
+                    .push_back((ticket, notices));
+            }
             drop(pending);
             out
         };
@@ -290,39 +563,54 @@ impl Store {
         self.changes.subscribe()
     }
 
-    /// Tells live subscribers about a commit: each event of a small change, one notice
-    /// for a bulk one.
-    pub(super) fn announce(
+    /// What live subscribers are to be told of a commit: each event of a small change, one
+    /// notice for a bulk one (nothing when nobody listens).
+    fn notices(
         &self,
         actor: &str,
         before: u64,
         after: u64,
         logged: &[(u64, EventKind, Option<Barcode>)],
-    ) {
+    ) -> Vec<ChangeNotice> {
         if self.changes.receiver_count() == 0 || after == before {
-            return;
+            return Vec::new();
         }
         let count = after - before;
         if count as usize > logged.len() {
-            if let Some((seq, kind, item)) = logged.first() {
-                let _ = self.changes.send(ChangeNotice {
+            return logged
+                .first()
+                .map(|(seq, kind, item)| ChangeNotice {
                     seq: *seq,
                     count,
                     kind: *kind,
                     item: *item,
                     actor: actor.to_owned(),
-                });
-            }
-            return;
+                })
+                .into_iter()
+                .collect();
         }
-        for (seq, kind, item) in logged {
-            let _ = self.changes.send(ChangeNotice {
+        logged
+            .iter()
+            .map(|(seq, kind, item)| ChangeNotice {
                 seq: *seq,
                 count: 1,
                 kind: *kind,
                 item: *item,
                 actor: actor.to_owned(),
-            });
+            })
+            .collect()
+    }
+
+    /// Tells live subscribers about every queued commit up to ticket `durable`, in commit
+    /// order: called by the flush that made them durable.
+    fn announce_durable(&self, durable: u64) {
+        let mut queue = self.durability.lock_announcements();
+        while queue.front().is_some_and(|(ticket, _)| *ticket <= durable) {
+            if let Some((_, notices)) = queue.pop_front() {
+                for notice in notices {
+                    let _ = self.changes.send(notice);
+                }
+            }
         }
     }
 
@@ -360,19 +648,19 @@ impl Store {
             std::thread::sleep(Duration::from_micros(20));
         }
         let covered = durability.committed.load(Ordering::SeqCst);
-        self.tree
-            .flush()
-            .map_err(StoreError::storage("flushing to disk"))?;
+        self.flush()?;
         durability.durable.fetch_max(covered, Ordering::SeqCst);
+        self.announce_durable(covered);
         Ok(())
     }
 
-    /// Waits until everything written so far is durable (used before shutdown).
+    /// Waits until everything written so far is durable: sled's flush, then the sync of its
+    /// files ([`DataFiles`]). Used by every group commit and before shutdown.
     pub fn flush(&self) -> Result<()> {
         self.tree
             .flush()
             .map_err(StoreError::storage("flushing to disk"))?;
-        Ok(())
+        self.files.sync()
     }
 
     /// Takes a numbering scheme's next number for `year` in its own transaction.

@@ -97,6 +97,9 @@ pub enum Refusal {
     Barcode(BarcodeError),
     /// A numbering template or scheme name was refused.
     Scheme(SchemeError),
+    /// The request this write belongs to was already answered "timed out" while the write
+    /// waited to begin: it does not begin, so nothing changes.
+    TimedOut,
     /// The backup target cannot be used.
     BackupTarget {
         /// The target directory.
@@ -284,6 +287,7 @@ impl Refusal {
             Refusal::ArchiveNo(error) => error.message(),
             Refusal::Barcode(error) => error.message(),
             Refusal::Scheme(error) => error.message(),
+            Refusal::TimedOut => message!(RequestTimeout),
             Refusal::BackupTarget { path, reason } => {
                 message!(BackupBadTarget, path = path, reason = reason.clone())
             }

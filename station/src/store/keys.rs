@@ -254,6 +254,67 @@ pub fn unpack(bytes: &[u8]) -> Option<Vec<Barcode>> {
         .collect()
 }
 
+/// The date of [`day_bytes`].
+fn day_from_bytes(bytes: &[u8]) -> Option<NaiveDate> {
+    let days = u32::from_be_bytes(bytes.try_into().ok()?) ^ 0x8000_0000;
+    NaiveDate::from_num_days_from_ce_opt(days as i32)
+}
+
+/// A key as people read it (in `station verify`'s findings): the family byte, then its
+/// parts (barcodes and text as they are, numbers in decimal, dates as dates, a token's
+/// hash in hex), separated by `:`. A key that does not have its family's shape is shown
+/// as text, or with its bytes escaped.
+pub fn describe(key: &[u8]) -> String {
+    fn text(bytes: &[u8]) -> Option<String> {
+        std::str::from_utf8(bytes).ok().map(str::to_owned)
+    }
+    fn number(bytes: &[u8]) -> Option<u64> {
+        decode_u64(bytes)
+    }
+    fn barcode(bytes: &[u8]) -> Option<String> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        Barcode::parse(text).ok().map(|barcode| barcode.to_string())
+    }
+    let described = key.split_first().and_then(|(tag, rest)| {
+        let tag = char::from(*tag);
+        let len = crate::barcode::BARCODE_LEN;
+        let parts: Vec<String> = match tag {
+            'o' | 'g' | 'j' | 'T' | 'e' => vec![number(rest)?.to_string()],
+            'b' | 'h' if rest.len() == len + 8 => {
+                vec![
+                    barcode(rest.get(..len)?)?,
+                    number(rest.get(len..)?)?.to_string(),
+                ]
+            }
+            'd' | 'G' if rest.len() == 12 => vec![
+                day_from_bytes(rest.get(..4)?)?.to_string(),
+                number(rest.get(4..)?)?.to_string(),
+            ],
+            'J' if rest.len() == 16 => vec![
+                ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
+                number(rest.get(8..)?)?.to_string(),
+            ],
+            'q' | 'x' | 'i' | 'l' | 's' => vec![barcode(rest)?],
+            'n' | 'c' => {
+                let split = rest.len().checked_sub(len + 1)?;
+                if rest.get(split) != Some(&0) {
+                    return None;
+                }
+                vec![text(rest.get(..split)?)?, barcode(rest.get(split + 1..)?)?]
+            }
+            't' if rest.len() == 32 => {
+                vec![rest.iter().map(|byte| format!("{byte:02x}")).collect()]
+            }
+            _ => return None,
+        };
+        Some(format!("{tag}:{}", parts.join(":")))
+    });
+    described.unwrap_or_else(|| match std::str::from_utf8(key) {
+        Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
+        _ => key.escape_ascii().to_string(),
+    })
+}
+
 /// Marks `person` as having left.
 pub fn departed(person: Barcode) -> Vec<u8> {
     tagged(DEPARTED, &[&person.to_key()])
@@ -275,5 +336,28 @@ mod tests {
         assert_eq!(unpack(b"B\0\0\0"), None, "truncated");
         assert_eq!(unpack(b"X\0\0\0\x01"), None, "unknown prefix");
         assert_eq!(unpack(b"B\0\0\0\0"), None, "sequence zero");
+    }
+
+    #[test]
+    fn keys_are_described_as_people_read_them() {
+        let person = Barcode::new(Kind::Person, 12).expect("valid");
+        let day = NaiveDate::from_ymd_opt(2026, 1, 3).expect("date");
+        assert_eq!(describe(&loan(17)), "o:17");
+        assert_eq!(describe(&borrower(person, 17)), format!("b:{person}:17"));
+        assert_eq!(describe(&due(day, 17)), "d:2026-01-03:17");
+        assert_eq!(describe(&handover_due(day, 5)), "G:2026-01-03:5");
+        assert_eq!(describe(&job_due(-5, 3)), "J:-5:3");
+        assert_eq!(describe(&history(person, 42)), format!("h:{person}:42"));
+        assert_eq!(describe(&approval(person)), format!("q:{person}"));
+        assert_eq!(
+            describe(&certificates_of("A-1", person)),
+            format!("n:A-1:{person}")
+        );
+        assert_eq!(
+            describe(&token(&[0xab; 32])),
+            format!("t:{}", "ab".repeat(32))
+        );
+        assert_eq!(describe(b"m:head"), "m:head");
+        assert_eq!(describe(b"o\x01"), "o\\x01", "a damaged key is escaped");
     }
 }

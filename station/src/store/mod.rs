@@ -31,7 +31,6 @@ mod verify;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
@@ -40,8 +39,8 @@ use serde::Serialize;
 use crate::event::{Hash, GENESIS};
 use crate::model::Millis;
 
-pub use commit::{ChangeNotice, LatencySnapshot, LATENCY_BUCKETS};
-use commit::{Durability, Latency, WriteFailure};
+pub use commit::{under_deadline, ChangeNotice, LatencySnapshot, WriteDeadline, LATENCY_BUCKETS};
+use commit::{DataFiles, Durability, Latency, WriteFailure};
 pub use error::{Refusal, StorageError, StoreError};
 pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
@@ -51,6 +50,8 @@ pub use queue::NewJob;
 pub use settings::StationScheme;
 pub use tokens::NewToken;
 pub use tx::Tx;
+#[cfg(test)]
+pub(crate) use verify::tamper;
 pub use verify::VerifyReport;
 
 /// The schema version this build reads and writes: the key layout and how events are
@@ -132,6 +133,10 @@ pub struct Store {
     /// The first event position stored with a format byte (`m:event_format_from`).
     format_from: u64,
     durability: Durability,
+    /// sled's files, synced after each flush.
+    files: DataFiles,
+    /// The keys written while an online backup is under way.
+    follow: backup::Follow,
     options: StoreOptions,
     latency: Latency,
     /// Why the last write did not become durable, until one does.
@@ -226,19 +231,16 @@ impl Store {
             })?;
         migrate::run(&tree, &display, layout)?;
         let (seq, hash) = read_head(&tree)?;
+        let files = DataFiles::open(dir, &dir.join("store"))?;
         Ok(Store {
             dir: dir.to_owned(),
             db,
             tree,
             writer: Mutex::new(Head { seq, hash }),
             format_from,
-            durability: Durability {
-                committed: AtomicU64::new(0),
-                durable: AtomicU64::new(0),
-                pending: AtomicU64::new(0),
-                flushing: Mutex::new(false),
-                flushed: std::sync::Condvar::new(),
-            },
+            durability: Durability::new(),
+            files,
+            follow: backup::Follow::default(),
             options,
             latency: Latency::default(),
             write_failure: WriteFailure::default(),

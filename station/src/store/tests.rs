@@ -957,3 +957,418 @@ fn concurrent_writers_share_flushes_and_each_returns_only_once_durable() {
         "no flush left marked as running"
     );
 }
+
+#[test]
+fn live_subscribers_learn_of_a_change_only_after_the_flush_that_covers_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let mut changes = store.subscribe();
+    let durability = &store.durability;
+    // Hold the flush back: the test marks a flush as running, so the writer commits and
+    // then waits for it.
+    *durability.flushing.lock().expect("not poisoned") = true;
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(|| store.register_box(&clerk(), &new_box("鸿达贸易")));
+        while durability.committed.load(Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        let early = changes.try_recv().map(|notice| notice.kind);
+        // Let the flush happen: the writer flushes, and only then is the change announced.
+        *durability.flushing.lock().expect("not poisoned") = false;
+        durability.flushed.notify_all();
+        let registered = writer.join().expect("writer").expect("registered");
+        assert_eq!(
+            early,
+            Err(tokio::sync::broadcast::error::TryRecvError::Empty),
+            "announced while not yet durable"
+        );
+        let mut notices = Vec::new();
+        while let Ok(notice) = changes.try_recv() {
+            notices.push((notice.kind, notice.item));
+        }
+        assert!(
+            notices.contains(&(EventKind::Registered, Some(registered.barcode))),
+            "announced once durable: {notices:?}"
+        );
+        assert!(durability.durable.load(Ordering::SeqCst) >= 1);
+    });
+}
+
+#[test]
+fn writers_go_on_during_an_online_backup_and_the_backup_holds_their_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    let first = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let second = shelf(&store, "1号库房/05列/A面/3节/5层");
+    let boxes: Vec<_> = (0..40)
+        .map(|n| {
+            let archive_box = store
+                .register_box(&clerk(), &new_box(&format!("客户{n}")))
+                .expect("box");
+            store
+                .move_item(&clerk(), archive_box.barcode, first.barcode)
+                .expect("shelved");
+            archive_box
+        })
+        .collect();
+    let target = dir.path().join("backup");
+    let mut during = None;
+    store
+        .backup_with(&target, &mut |copied| {
+            if copied != 20 {
+                return;
+            }
+            assert!(
+                store.writer.try_lock().is_ok(),
+                "the copy is under way while holding the writer lock"
+            );
+            // Writers on other threads are acknowledged while the copy goes on: a move
+            // (records the copy has passed and some it has not) and a new box.
+            during = Some(std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        for archive_box in &boxes {
+                            store
+                                .move_item(&clerk(), archive_box.barcode, second.barcode)
+                                .expect("moved during the backup");
+                        }
+                        store
+                            .register_box(&clerk(), &new_box("备份期间的客户"))
+                            .expect("registered during the backup")
+                    })
+                    .join()
+                    .expect("writer")
+            }));
+        })
+        .expect("backup");
+    let registered = during.expect("written during the backup");
+    let (head, _) = store.head();
+    drop(store);
+
+    let copy = open(&target);
+    assert_eq!(
+        copy.head().0,
+        head,
+        "every acknowledged change is in the backup"
+    );
+    let report = copy.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    for archive_box in &boxes {
+        match copy.get_item(archive_box.barcode).expect("read") {
+            Some(Item::Box(found)) => assert_eq!(found.place, Some(second.barcode)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(copy.get_item(registered.barcode).expect("read").is_some());
+}
+
+#[test]
+fn a_second_backup_while_one_is_under_way_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(&dir.path().join("data"));
+    for n in 0..3 {
+        store
+            .register_box(&clerk(), &new_box(&format!("客户{n}")))
+            .expect("box");
+    }
+    let mut second = None;
+    store
+        .backup_with(&dir.path().join("one"), &mut |copied| {
+            if copied == 1 {
+                second = Some(store.backup(&dir.path().join("two")));
+            }
+        })
+        .expect("the first backup");
+    match second.expect("tried") {
+        Err(StoreError::Refused(Refusal::BackupTarget { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A store with records in every family `station verify` checks: boxes on a shelf (one
+/// imported), a closed and an open loan, an open and a confirmed handover, a certificate,
+/// a token, an approval, a pending and a printed print job. Answers the store and the
+/// open loan's box, the borrower and the certificate.
+fn every_family(dir: &Path) -> (Store, Barcode, Person, Barcode) {
+    let store = open(dir);
+    let target = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let boxes: Vec<_> = (0..3)
+        .map(|n| {
+            let archive_box = store
+                .register_box(&clerk(), &new_box(&format!("客户{n}")))
+                .expect("box");
+            store
+                .move_item(&clerk(), archive_box.barcode, target.barcode)
+                .expect("shelved");
+            archive_box
+        })
+        .collect();
+    store
+        .import_rows(
+            &clerk(),
+            &[ImportRow {
+                archive_no: "IMP-1".into(),
+                title: "借款合同".into(),
+                customer: "导入客户".into(),
+                category: String::new(),
+                year: None,
+                retention: None,
+                location: None,
+                barcode: None,
+                series: None,
+            }],
+        )
+        .expect("imported");
+    let borrower = person(&store, "张三", Role::Clerk, false);
+    let supervisor = person(&store, "王主管", Role::Supervisor, false);
+    let due = NaiveDate::from_ymd_opt(2026, 12, 20).expect("date");
+    store
+        .open_loan(
+            &clerk(),
+            boxes[0].barcode,
+            borrower.barcode,
+            Some(supervisor.barcode),
+            due,
+        )
+        .expect("lent");
+    store
+        .return_loan(&clerk(), boxes[0].barcode, None)
+        .expect("returned");
+    store
+        .open_loan(
+            &clerk(),
+            boxes[1].barcode,
+            borrower.barcode,
+            Some(supervisor.barcode),
+            due,
+        )
+        .expect("lent");
+    let deadline = NaiveDate::from_ymd_opt(2026, 12, 2).expect("date");
+    for confirm in [false, true] {
+        store
+            .write(&clerk(), |tx| {
+                let handover = tx.start_handover(
+                    HandoverStage::OfficerToOfficer,
+                    borrower.barcode,
+                    supervisor.barcode,
+                    &[boxes[2].barcode],
+                    &[],
+                    deadline,
+                )?;
+                if confirm {
+                    tx.confirm_handover(handover.id, &[])?;
+                }
+                Ok(())
+            })
+            .expect("handover");
+    }
+    let certificate = store
+        .register_certificate(
+            &clerk(),
+            &NewCertificate {
+                kind: CertificateKind::RealEstate,
+                number: "粤(2026)第0001号".into(),
+                archive_no: boxes[2].archive_no.clone(),
+            },
+        )
+        .expect("certificate");
+    store
+        .create_token(&clerk(), borrower.barcode, "")
+        .expect("token");
+    store
+        .approve_borrower(&clerk(), borrower.barcode, supervisor.barcode, due)
+        .expect("approved");
+    let label = NewJob {
+        printer: "zebra-1".into(),
+        subject: boxes[0].barcode.to_string(),
+        format: crate::model::PrintFormat::Zpl,
+        payload: b"^XA^XZ".to_vec(),
+        reprint: None,
+    };
+    let printed = store.queue_print(&clerk(), &label).expect("queued");
+    store
+        .write(&clerk(), |tx| tx.job_printed(printed.id))
+        .expect("printed");
+    store.queue_print(&clerk(), &label).expect("queued");
+    (store, boxes[1].barcode, borrower, certificate.barcode)
+}
+
+#[test]
+fn verify_checks_every_key_family_and_names_the_damaged_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("source");
+    {
+        let (store, _, _, _) = every_family(&source);
+        let report = store.verify().expect("verify");
+        assert!(report.is_ok(), "a sound store: {:?}", report.problems);
+    }
+    let first = |store: &Store, tag: u8| -> Vec<u8> {
+        tamper::keys_of(store, tag)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no key of family {}", char::from(tag)))
+    };
+    // Each case damages one key of one family in a fresh copy of the store, and says which
+    // finding (code and key) verify must report.
+    type Damage = fn(&Store, &dyn Fn(&Store, u8) -> Vec<u8>) -> (Code, Vec<u8>);
+    let cases: Vec<(&str, Damage)> = vec![
+        ("h missing", |store, first| {
+            let key = first(store, keys::HISTORY);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("h dangling", |store, _| {
+            let person = Barcode::new(crate::barcode::Kind::Person, 999).expect("valid");
+            let key = keys::history(person, 1);
+            tamper::set_raw(store, &key, Some(b""));
+            (Code::VerifyEntryDangling, key)
+        }),
+        ("h of an imported box", |store, _| {
+            let imported = store
+                .box_by_archive_no("IMP-1")
+                .expect("read")
+                .expect("imported");
+            let key = tamper::keys_of(store, keys::HISTORY)
+                .into_iter()
+                .find(|key| key.starts_with(&keys::history_prefix(imported.barcode)))
+                .expect("in its history");
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("o damaged", |store, first| {
+            let key = first(store, keys::LOAN);
+            tamper::set_raw(store, &key, Some(b"\xff\xff"));
+            (Code::StoreCorrupt, key)
+        }),
+        ("b missing", |store, first| {
+            let key = first(store, keys::BORROWER);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("b dangling", |store, first| {
+            // The closed loan (the first) has no borrower entry: one is added.
+            let loan = keys::trailing_u64(&first(store, keys::LOAN)).expect("id");
+            let borrower = tamper::keys_of(store, keys::BORROWER)
+                .into_iter()
+                .next()
+                .expect("the open loan's");
+            let mut key = borrower[..borrower.len() - 8].to_vec();
+            key.extend_from_slice(&loan.to_be_bytes());
+            tamper::set_raw(store, &key, Some(b""));
+            (Code::VerifyEntryDangling, key)
+        }),
+        ("d moved", |store, first| {
+            let key = first(store, keys::DUE);
+            tamper::set_raw(store, &key, None);
+            let id = keys::trailing_u64(&key).expect("id");
+            let other = keys::due(NaiveDate::from_ymd_opt(2027, 1, 1).expect("date"), id);
+            tamper::set_raw(store, &other, Some(b""));
+            (Code::VerifyEntryDangling, other)
+        }),
+        ("g damaged", |store, first| {
+            let key = first(store, keys::HANDOVER);
+            tamper::set_raw(store, &key, Some(b"\x00"));
+            (Code::StoreCorrupt, key)
+        }),
+        ("G missing", |store, first| {
+            let key = first(store, keys::HANDOVER_DUE);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("G of a confirmed handover", |store, first| {
+            let open = first(store, keys::HANDOVER_DUE);
+            let mut key = open[..open.len() - 8].to_vec();
+            key.extend_from_slice(&2u64.to_be_bytes());
+            tamper::set_raw(store, &key, Some(b""));
+            (Code::VerifyEntryDangling, key)
+        }),
+        ("n missing", |store, first| {
+            let key = first(store, keys::CERTIFICATES_OF);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("t damaged", |store, first| {
+            let key = first(store, keys::TOKEN);
+            tamper::set_raw(store, &key, Some(b"\xff"));
+            (Code::StoreCorrupt, key)
+        }),
+        ("T missing", |store, first| {
+            let key = first(store, keys::TOKEN_ID);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("T dangling", |store, _| {
+            let key = keys::token_id(77);
+            tamper::set_raw(store, &key, Some(&[7u8; 32]));
+            (Code::VerifyEntryDangling, key)
+        }),
+        ("q under another borrower", |store, first| {
+            let key = first(store, keys::APPROVAL);
+            let value = tamper::get_raw(store, &key).expect("approval");
+            let elsewhere =
+                keys::approval(Barcode::new(crate::barcode::Kind::Person, 999).expect("valid"));
+            tamper::set_raw(store, &key, None);
+            tamper::set_raw(store, &elsewhere, Some(&value));
+            (Code::VerifyRecordMisplaced, elsewhere)
+        }),
+        ("j under another number", |store, first| {
+            let key = first(store, keys::JOB);
+            let value = tamper::get_raw(store, &key).expect("job");
+            tamper::set_raw(store, &keys::job(9), Some(&value));
+            (Code::VerifyRecordMisplaced, keys::job(9))
+        }),
+        ("J missing", |store, first| {
+            let key = first(store, keys::JOB_DUE);
+            tamper::set_raw(store, &key, None);
+            (Code::VerifyEntryMissing, key)
+        }),
+        ("J of a printed job", |store, _| {
+            let key = keys::job_due(0, 1);
+            tamper::set_raw(store, &key, Some(b""));
+            (Code::VerifyEntryDangling, key)
+        }),
+    ];
+    for (n, (case, damage)) in cases.into_iter().enumerate() {
+        let copy_dir = dir.path().join(format!("copy-{n}"));
+        {
+            let source = open(&source);
+            source.backup(&copy_dir).expect("copy");
+        }
+        let store = open(&copy_dir);
+        let (code, key) = damage(&store, &first);
+        let named = keys::describe(&key);
+        let report = store.verify().expect("verify");
+        assert!(
+            report
+                .problems
+                .iter()
+                .any(|problem| problem.code == code && problem.text.en.contains(&named)),
+            "{case}: expected {code:?} naming {named}, found {:?}",
+            report.problems
+        );
+    }
+}
+
+#[test]
+fn a_value_sled_keeps_in_a_blob_file_is_synced_by_the_flush() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    // Far above sled's blob threshold (a quarter of its 512 KiB segments).
+    tamper::set_raw(&store, b"m:test-blob", Some(&vec![7u8; 400_000]));
+    let written: HashSet<std::ffi::OsString> =
+        std::fs::read_dir(dir.path().join("store").join("blobs"))
+            .expect("blobs directory")
+            .map(|entry| entry.expect("entry").file_name())
+            .collect();
+    assert!(!written.is_empty(), "sled wrote the value as a blob file");
+    let synced = store
+        .files
+        .synced_blobs
+        .lock()
+        .expect("not poisoned")
+        .clone();
+    assert!(
+        written.is_subset(&synced),
+        "every blob file is synced: {written:?} against {synced:?}"
+    );
+}

@@ -18,6 +18,8 @@ pub struct Tx<'a> {
     pub(super) now: Millis,
     /// Events to append at commit, each with further items whose history it belongs to.
     pub(super) events: Vec<(EventBody, Vec<Barcode>)>,
+    /// The keys written, while an online backup follows the writes (`None` otherwise).
+    pub(super) touched: Option<std::cell::RefCell<Vec<Vec<u8>>>>,
 }
 
 impl Tx<'_> {
@@ -33,18 +35,28 @@ impl Tx<'_> {
     }
 
     pub(super) fn put<T: Serialize>(&self, key: &[u8], value: &T) -> Result<()> {
+        self.touch(key);
         self.tree.insert(key, encode(value))?;
         Ok(())
     }
 
     pub(super) fn put_raw(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.touch(key);
         self.tree.insert(key, value)?;
         Ok(())
     }
 
     pub(super) fn remove(&self, key: &[u8]) -> Result<()> {
+        self.touch(key);
         self.tree.remove(key)?;
         Ok(())
+    }
+
+    /// Notes a key written, for the online backup under way (if one is).
+    pub(super) fn touch(&self, key: &[u8]) {
+        if let Some(touched) = &self.touched {
+            touched.borrow_mut().push(key.to_vec());
+        }
     }
 
     pub(super) fn next_counter(&self, key: &[u8], max: u64, what: &str) -> Result<u64> {

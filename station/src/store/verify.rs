@@ -1,13 +1,19 @@
-//! `station verify`: recompute the event chain and check every index against the records.
+//! `station verify`: recompute the event chain and check every index against the records:
+//! items and their archive-number, path, customer and contents indexes; history (`h`);
+//! loans (`o`) with their borrower (`b`), due-date (`d`) and open-loan (`x`) entries;
+//! handovers (`g`) and open handovers by deadline (`G`); certificates of a project (`n`);
+//! tokens (`t`, `T`); approvals (`q`); print jobs (`j`) and pending jobs (`J`); settings.
+//! Each finding names the key.
 
 use std::collections::HashSet;
 
 use super::{decode, keys, Result, Store, StoreError};
 use crate::barcode::Barcode;
 use crate::event::{ChainError, ChainVerifier};
+use crate::event::{Event, EventKind};
 use crate::message;
 use crate::message::Message;
-use crate::model::{customer_key, Item, Loan};
+use crate::model::{customer_key, Handover, Item, Loan, LoanApproval, PrintJob, PrintState, Token};
 
 /// What verification found.
 #[derive(Debug, Clone, Default)]
@@ -196,7 +202,351 @@ impl Store {
                 ));
             }
         }
+        self.check_history(&mut report)?;
+        self.check_loans(&mut report)?;
+        self.check_handovers(&mut report)?;
+        self.check_certificates(&mut report)?;
+        self.check_tokens(&mut report)?;
+        self.check_approvals(&mut report)?;
+        self.check_jobs(&mut report)?;
         Ok(report)
+    }
+
+    /// Every key of the family `tag`, with its value.
+    fn family(&self, tag: u8) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec)>> + '_ {
+        self.tree
+            .scan_prefix([tag])
+            .map(|entry| entry.map_err(StoreError::storage("reading for verify")))
+    }
+
+    /// `record` (its key) should have the entry `key`.
+    fn expect_entry(&self, record: &[u8], key: &[u8], report: &mut VerifyReport) -> Result<()> {
+        report.index_entries += 1;
+        if !self.exists(key)? {
+            report.problems.push(message!(
+                VerifyEntryMissing,
+                record = keys::describe(record),
+                key = keys::describe(key)
+            ));
+        }
+        Ok(())
+    }
+
+    /// `record` (its key) should not have the entry `key` (it is closed, done, …).
+    fn expect_no_entry(&self, key: &[u8], report: &mut VerifyReport) -> Result<()> {
+        if self.exists(key)? {
+            report.problems.push(dangling(key));
+        }
+        Ok(())
+    }
+
+    /// A record: decoded, and stored under the key it belongs under.
+    fn keyed_record<T: serde::de::DeserializeOwned>(
+        key: &[u8],
+        value: &[u8],
+        key_of: impl Fn(&T) -> Vec<u8>,
+        report: &mut VerifyReport,
+    ) -> Option<T> {
+        let Ok(record) = decode::<T>(value, key) else {
+            report
+                .problems
+                .push(message!(StoreCorrupt, key = keys::describe(key)));
+            return None;
+        };
+        let expected = key_of(&record);
+        if expected.as_slice() != key {
+            report.problems.push(message!(
+                VerifyRecordMisplaced,
+                key = keys::describe(key),
+                expected = keys::describe(&expected)
+            ));
+            return None;
+        }
+        Some(record)
+    }
+
+    /// `h`: each event is in the history of every item it concerns, and each history entry
+    /// names an event that concerns its item.
+    fn check_history(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::EVENT) {
+            let (key, value) = entry?;
+            // An event that does not decode is the chain's finding already.
+            let Ok(event) = self.decode_event(&key, &value) else {
+                continue;
+            };
+            for item in concerned(&event) {
+                self.expect_entry(&key, &keys::history(item, event.seq), report)?;
+            }
+        }
+        for entry in self.family(keys::HISTORY) {
+            let (key, _) = entry?;
+            report.index_entries += 1;
+            let parsed = key
+                .get(1..1 + crate::barcode::BARCODE_LEN)
+                .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                .and_then(|text| Barcode::parse(text).ok())
+                .zip(keys::trailing_u64(&key))
+                .filter(|(item, seq)| keys::history(*item, *seq).as_slice() == key.as_ref());
+            let Some((item, seq)) = parsed else {
+                report.problems.push(unreadable(&key));
+                continue;
+            };
+            let event_key = keys::event(seq);
+            let event = self
+                .tree
+                .get(&event_key)
+                .map_err(StoreError::storage("reading events"))?
+                .and_then(|bytes| self.decode_event(&event_key, &bytes).ok());
+            if !event.is_some_and(|event| concerned(&event).contains(&item)) {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `o`, `b`, `d` (and `x` forward): an open loan has its borrower, due-date and
+    /// open-loan entries; a closed one none; each entry names an open loan that agrees.
+    fn check_loans(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::LOAN) {
+            let (key, value) = entry?;
+            let Some(loan) =
+                Self::keyed_record(&key, &value, |loan: &Loan| keys::loan(loan.id), report)
+            else {
+                continue;
+            };
+            let borrower = keys::borrower(loan.borrower, loan.id);
+            let due = keys::due(loan.due, loan.id);
+            if loan.returned_at.is_none() {
+                self.expect_entry(&key, &borrower, report)?;
+                self.expect_entry(&key, &due, report)?;
+                let open = self
+                    .tree
+                    .get(keys::open_loan(loan.item))
+                    .map_err(StoreError::storage("reading open loans"))?;
+                if open.and_then(|bytes| keys::decode_u64(&bytes)) != Some(loan.id) {
+                    report.problems.push(message!(
+                        VerifyEntryMissing,
+                        record = keys::describe(&key),
+                        key = keys::describe(&keys::open_loan(loan.item))
+                    ));
+                }
+            } else {
+                self.expect_no_entry(&borrower, report)?;
+                self.expect_no_entry(&due, report)?;
+            }
+        }
+        for tag in [keys::BORROWER, keys::DUE] {
+            for entry in self.family(tag) {
+                let (key, _) = entry?;
+                report.index_entries += 1;
+                let loan: Option<Loan> = match keys::trailing_u64(&key) {
+                    Some(id) => self.lookup(&keys::loan(id))?,
+                    None => None,
+                };
+                let agrees = loan.is_some_and(|loan| {
+                    let expected = if tag == keys::BORROWER {
+                        keys::borrower(loan.borrower, loan.id)
+                    } else {
+                        keys::due(loan.due, loan.id)
+                    };
+                    loan.returned_at.is_none() && expected.as_slice() == key.as_ref()
+                });
+                if !agrees {
+                    report.problems.push(dangling(&key));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `g`, `G`: an open handover is listed by its deadline, a confirmed one not; each
+    /// deadline entry names an open handover with that deadline.
+    fn check_handovers(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::HANDOVER) {
+            let (key, value) = entry?;
+            let Some(handover) = Self::keyed_record(
+                &key,
+                &value,
+                |handover: &Handover| keys::handover(handover.id),
+                report,
+            ) else {
+                continue;
+            };
+            let due = keys::handover_due(handover.deadline, handover.id);
+            if handover.confirmed_at.is_none() {
+                self.expect_entry(&key, &due, report)?;
+            } else {
+                self.expect_no_entry(&due, report)?;
+            }
+        }
+        for entry in self.family(keys::HANDOVER_DUE) {
+            let (key, _) = entry?;
+            report.index_entries += 1;
+            let handover: Option<Handover> = match keys::trailing_u64(&key) {
+                Some(id) => self.lookup(&keys::handover(id))?,
+                None => None,
+            };
+            let agrees = handover.is_some_and(|handover| {
+                handover.confirmed_at.is_none()
+                    && keys::handover_due(handover.deadline, handover.id).as_slice() == key.as_ref()
+            });
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `n`: every certificate is listed under its project's archive number, and every
+    /// entry names a certificate of that number.
+    fn check_certificates(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self
+            .tree
+            .scan_prefix(keys::items_of_kind(crate::barcode::Kind::Certificate))
+        {
+            let (key, value) = entry.map_err(StoreError::storage("reading items"))?;
+            // An item that does not decode is reported with the items.
+            if let Ok(Item::Certificate(certificate)) = decode::<Item>(&value, &key) {
+                let listed = keys::certificates_of(&certificate.archive_no, certificate.barcode);
+                self.expect_entry(&key, &listed, report)?;
+            }
+        }
+        for entry in self.family(keys::CERTIFICATES_OF) {
+            let (key, _) = entry?;
+            report.index_entries += 1;
+            let agrees = match keys::trailing_barcode(&key) {
+                Some(barcode) => matches!(
+                    self.lookup(&keys::item(barcode))?,
+                    Some(Item::Certificate(certificate))
+                        if keys::certificates_of(&certificate.archive_no, barcode).as_slice()
+                            == key.as_ref()
+                ),
+                None => false,
+            };
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `t`, `T`: each token belongs to a person and is found by its number; each number
+    /// leads to the token that has it.
+    fn check_tokens(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::TOKEN) {
+            let (key, value) = entry?;
+            let Ok(token) = decode::<Token>(&value, &key) else {
+                report
+                    .problems
+                    .push(message!(StoreCorrupt, key = keys::describe(&key)));
+                continue;
+            };
+            if !matches!(
+                self.lookup(&keys::item(token.person))?,
+                Some(Item::Person(_))
+            ) {
+                report.problems.push(dangling(&key));
+            }
+            report.index_entries += 1;
+            let by_id = keys::token_id(token.id);
+            let points_back = self
+                .tree
+                .get(&by_id)
+                .map_err(StoreError::storage("reading tokens"))?
+                .is_some_and(|hash| key.get(1..) == Some(hash.as_ref()));
+            if !points_back {
+                report.problems.push(message!(
+                    VerifyEntryMissing,
+                    record = keys::describe(&key),
+                    key = keys::describe(&by_id)
+                ));
+            }
+        }
+        for entry in self.family(keys::TOKEN_ID) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            let token: Option<Token> = match <[u8; 32]>::try_from(value.as_ref()) {
+                Ok(hash) => self.lookup(&keys::token(&hash))?,
+                Err(_) => None,
+            };
+            let agrees =
+                token.is_some_and(|token| keys::token_id(token.id).as_slice() == key.as_ref());
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `q`: each approval is stored under its borrower and names a borrower and an approver
+    /// who are people.
+    fn check_approvals(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::APPROVAL) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            let Some(approval) = Self::keyed_record(
+                &key,
+                &value,
+                |approval: &LoanApproval| keys::approval(approval.borrower),
+                report,
+            ) else {
+                continue;
+            };
+            let is_person = |barcode| -> Result<bool> {
+                Ok(matches!(
+                    self.lookup(&keys::item(barcode))?,
+                    Some(Item::Person(_))
+                ))
+            };
+            if !is_person(approval.borrower)? || !is_person(approval.approver)? {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `j`, `J`: a pending job is listed by its next attempt, a finished one not; each
+    /// entry names a pending job due then.
+    fn check_jobs(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::JOB) {
+            let (key, value) = entry?;
+            let Some(job) =
+                Self::keyed_record(&key, &value, |job: &PrintJob| keys::job(job.id), report)
+            else {
+                continue;
+            };
+            let due = keys::job_due(job.next_attempt_at, job.id);
+            if job.state == PrintState::Pending {
+                self.expect_entry(&key, &due, report)?;
+            } else {
+                self.expect_no_entry(&due, report)?;
+            }
+        }
+        for entry in self.family(keys::JOB_DUE) {
+            let (key, _) = entry?;
+            report.index_entries += 1;
+            let job: Option<PrintJob> = match keys::trailing_u64(&key) {
+                Some(id) => self.lookup(&keys::job(id))?,
+                None => None,
+            };
+            let agrees = job.is_some_and(|job| {
+                job.state == PrintState::Pending
+                    && keys::job_due(job.next_attempt_at, job.id).as_slice() == key.as_ref()
+            });
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// The record under `key`; one that does not decode counts as none (it is reported
+    /// where its own family is checked), while a storage failure stops the verify.
+    fn lookup<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
+        match self.get(key) {
+            Err(StoreError::Failed(super::StorageError::Corrupt { .. })) => Ok(None),
+            other => other,
+        }
     }
 
     fn exists(&self, key: &[u8]) -> Result<bool> {
@@ -225,6 +575,32 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// The items an event concerns: its own, and for an import chunk every box it created
+/// (listed in its changes as `box`: `<barcode> <archive number>`).
+fn concerned(event: &Event) -> Vec<Barcode> {
+    let mut items: Vec<Barcode> = event.body.item.into_iter().collect();
+    if event.body.kind == EventKind::Imported {
+        items.extend(
+            event
+                .body
+                .changes
+                .iter()
+                .filter(|change| change.field == "box")
+                .filter_map(|change| change.after.as_deref()?.split(' ').next())
+                .filter_map(|barcode| Barcode::parse(barcode).ok()),
+        );
+    }
+    items
+}
+
+fn dangling(key: &[u8]) -> Message {
+    message!(VerifyEntryDangling, key = keys::describe(key))
+}
+
+fn unreadable(key: &[u8]) -> Message {
+    message!(VerifyIndexEntryUnreadable, key = keys::describe(key))
 }
 
 #[cfg(test)]
@@ -287,6 +663,109 @@ pub(crate) mod tamper {
             .expect("write");
         store.flush().expect("flush");
         (seq, prev)
+    }
+
+    /// Overwrites the raw value under `key` (or removes it, with `None`), behind the
+    /// store's back, and flushes.
+    pub fn set_raw(store: &Store, key: &[u8], value: Option<&[u8]>) {
+        match value {
+            Some(value) => store.tree.insert(key, value).map(|_| ()),
+            None => store.tree.remove(key).map(|_| ()),
+        }
+        .expect("write");
+        store.flush().expect("flush");
+    }
+
+    /// Holds every flush back (as if one were running) until [`release_flushes`]: writers
+    /// commit and then wait.
+    pub fn hold_flushes(store: &Store) {
+        *store
+            .durability
+            .flushing
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = true;
+    }
+
+    /// Lets flushes happen again after [`hold_flushes`].
+    pub fn release_flushes(store: &Store) {
+        *store
+            .durability
+            .flushing
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = false;
+        store.durability.flushed.notify_all();
+    }
+
+    /// Commits so far.
+    pub fn committed(store: &Store) -> u64 {
+        store
+            .durability
+            .committed
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Writers that have begun (and may be waiting for the writer lock) but not committed.
+    pub fn pending_writers(store: &Store) -> u64 {
+        store
+            .durability
+            .pending
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The writer lock, held by another thread until the answer is dropped.
+    pub struct HeldWriter {
+        release: Option<std::sync::mpsc::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    }
+
+    impl Drop for HeldWriter {
+        fn drop(&mut self) {
+            self.release.take();
+            if let Some(thread) = self.thread.take() {
+                thread.join().expect("the holder ends");
+            }
+        }
+    }
+
+    /// Takes the writer lock on another thread and keeps it until the answer is dropped.
+    pub fn hold_writer(store: std::sync::Arc<Store>) -> HeldWriter {
+        let (locked_tx, locked) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let _head = store.writer();
+            locked_tx.send(()).expect("the test waits");
+            // Until the sender is dropped.
+            let _ = released.recv();
+        });
+        locked.recv().expect("the writer lock taken");
+        HeldWriter {
+            release: Some(release),
+            thread: Some(thread),
+        }
+    }
+
+    /// The key of `borrower`'s approval.
+    pub fn approval_key(borrower: Barcode) -> Vec<u8> {
+        keys::approval(borrower)
+    }
+
+    /// Every key of the family `tag`, for a test to pick one to damage.
+    pub fn keys_of(store: &Store, tag: u8) -> Vec<Vec<u8>> {
+        store
+            .tree
+            .scan_prefix([tag])
+            .keys()
+            .map(|key| key.expect("read").to_vec())
+            .collect()
+    }
+
+    /// The raw value under `key`.
+    pub fn get_raw(store: &Store, key: &[u8]) -> Option<Vec<u8>> {
+        store
+            .tree
+            .get(key)
+            .expect("read")
+            .map(|value| value.to_vec())
     }
 
     /// Removes event `seq`.

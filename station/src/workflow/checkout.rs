@@ -6,6 +6,7 @@ use chrono::Duration as Days;
 use crate::barcode::Barcode;
 use crate::message;
 use crate::model::{Item, Person, Role};
+use crate::store::StoreError;
 
 use super::context::{Answer, Undo, Workstation};
 use super::{Engine, Mode};
@@ -44,19 +45,11 @@ impl Engine {
                 let recorded = if person.borrow_directly || approves_self {
                     None
                 } else {
-                    self.store
-                        .approval_for(person.barcode, self.today())
-                        .ok()
-                        .flatten()
-                        .and_then(|approval| match self.store.get_item(approval.approver) {
-                            // An approval of someone who has left no longer counts.
-                            Ok(Some(Item::Person(approver)))
-                                if self.store.require_active(&approver).is_ok() =>
-                            {
-                                Some(approver)
-                            }
-                            _ => None,
-                        })
+                    // A storage failure is told as one, never taken for "no approval".
+                    match self.recorded_approver(person.barcode) {
+                        Ok(recorded) => recorded,
+                        Err(error) => return Answer::refused(&error, Some(barcode)),
+                    }
                 };
                 if let Some(approver) = recorded {
                     let message = message!(
@@ -118,6 +111,24 @@ impl Engine {
                 mode = Mode::Checkout.label(),
                 what = ("工牌或档案盒", "a badge or a box")
             )),
+        }
+    }
+}
+
+impl Engine {
+    /// The supervisor whose approval recorded for `borrower` is valid today, if any (an
+    /// approval by someone who has left no longer counts).
+    fn recorded_approver(&self, borrower: Barcode) -> Result<Option<Person>, StoreError> {
+        let Some(approval) = self.store.approval_for(borrower, self.today())? else {
+            return Ok(None);
+        };
+        match self.store.get_item(approval.approver)? {
+            Some(Item::Person(approver)) => match self.store.require_active(&approver) {
+                Ok(()) => Ok(Some(approver)),
+                Err(error) if error.is_rejection() => Ok(None),
+                Err(error) => Err(error),
+            },
+            _ => Ok(None),
         }
     }
 }

@@ -785,3 +785,35 @@ fn someone_who_leaves_holds_no_workstation_context_any_more() {
     let done = other.card(CommandCard::Done);
     assert_outcome(&done, Outcome::Error, Code::HandoverNeedsParties);
 }
+
+#[test]
+fn a_storage_failure_while_looking_up_an_approval_is_reported_as_one() {
+    let fixture = Fixture::new();
+    let store = fixture.engine.store();
+    store
+        .approve_borrower(
+            &actor(),
+            fixture.clerk.barcode,
+            fixture.supervisor.barcode,
+            NaiveDate::from_ymd_opt(2026, 11, 27).expect("date"),
+        )
+        .expect("approved");
+    // The approval's record is damaged: reading it fails.
+    crate::store::tamper::set_raw(
+        store,
+        &crate::store::tamper::approval_key(fixture.clerk.barcode),
+        Some(b"\xff\xff\xff"),
+    );
+    fixture.card(CommandCard::Checkout);
+    assert_outcome(
+        &fixture.scan(fixture.clerk.barcode),
+        Outcome::Error,
+        Code::StoreCorrupt,
+    );
+    // Nothing was taken as the borrower: a box cannot be lent now.
+    assert_outcome(
+        &fixture.scan(fixture.boxes[0].barcode),
+        Outcome::Error,
+        Code::CheckoutNeedsBorrower,
+    );
+}

@@ -136,6 +136,11 @@ impl Daemon {
         }
     }
 
+    /// Waits for the daemon to exit (after a signal sent some other way).
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("daemon exits")
+    }
+
     /// A GET request with the daemon's administrator token: (status, body).
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get_as(self.addr, path, &self.token)
