@@ -255,7 +255,9 @@ pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData),
             None => String::new(),
         })
     };
-    let data = LabelData::new().with("barcode", barcode.to_string());
+    let data = LabelData::new()
+        .with("barcode", barcode.to_string())
+        .with("date", store.today().to_string());
     Ok(match item {
         Item::Box(archive_box) => (
             "box".to_owned(),

@@ -200,6 +200,7 @@ mod error;
 mod handlers;
 mod metrics;
 mod openapi;
+mod paging;
 mod reports;
 mod routes;
 #[cfg(test)]

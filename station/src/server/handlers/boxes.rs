@@ -6,7 +6,7 @@ use crate::model::Item;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, ApiError, Path};
-use crate::server::views::{box_view, item_view, today, ItemView};
+use crate::server::views::{box_view, item_view, ItemView};
 use crate::server::AppState;
 use crate::store::Refusal;
 use axum::extract::State;
@@ -47,9 +47,7 @@ pub(crate) async fn register_box(
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let request = json_body(body)?;
     let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
-    let year = request.year.unwrap_or_else(|| {
-        u16::try_from(chrono::Datelike::year(&today(state.archive.now()))).unwrap_or(2000)
-    });
+    let year = request.year.unwrap_or_else(|| state.archive.this_year());
     let scheme = match request.scheme.clone() {
         Some(name) => {
             let config = state.config.clone();

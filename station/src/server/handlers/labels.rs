@@ -2,7 +2,7 @@
 
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{json_body, parse_number, ApiError, Path};
+use crate::server::error::{json_body, parse_number, ApiError, Path, Query};
 use crate::server::views::JobView;
 use crate::server::AppState;
 use crate::store::Refusal;
@@ -76,9 +76,18 @@ pub(crate) async fn cancel_label(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Labels waiting for their printer, by job id, a page at a time.
 pub(crate) async fn label_queue(
     State(state): State<AppState>,
-) -> Result<Json<Vec<JobView>>, ApiError> {
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<JobView>, ApiError> {
+    use crate::server::paging::{number_key, page_of, page_size};
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
     let jobs = state.archive.run(|store| store.pending_jobs()).await?;
-    Ok(Json(jobs.into_iter().map(JobView::from).collect()))
+    Ok(page_of(
+        jobs.into_iter().map(JobView::from).collect(),
+        |job: &JobView| number_key(job.id),
+        query.after.as_deref(),
+        limit,
+    ))
 }

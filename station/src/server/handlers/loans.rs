@@ -5,8 +5,10 @@ use crate::model::Role;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path, Query};
-use crate::server::views::{loan_views, today, LoanView};
+use crate::server::paging::{number_key, page_of, page_size, Page};
+use crate::server::views::{loan_views, LoanView};
 use crate::server::AppState;
+use crate::server::MAX_PAGE;
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -49,7 +51,7 @@ pub(crate) async fn approve_borrower(
             message!(ApprovalOwnNameOnly),
         ));
     }
-    let today = today(state.archive.now());
+    let today = state.archive.today();
     let valid_until = request.valid_until.unwrap_or(today);
     if valid_until < today {
         return Err(ApiError::new(
@@ -79,20 +81,33 @@ pub(crate) struct LoanQuery {
     overdue: Option<bool>,
     /// Only this borrower's loans.
     borrower: Option<String>,
+    /// Page size, 1–500 (default 500).
+    #[schemars(range(min = 1, max = 500))]
+    limit: Option<usize>,
+    /// The cursor: the `x-next-after` header of the previous page.
+    #[schemars(length(min = 1))]
+    after: Option<String>,
 }
 
-/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
+/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`), by due
+/// date, a page at a time.
 pub(crate) async fn loans(
     State(state): State<AppState>,
     Query(query): Query<LoanQuery>,
-) -> Result<Json<Vec<LoanView>>, ApiError> {
+) -> Result<Page<LoanView>, ApiError> {
     let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
     let overdue = query.overdue == Some(true);
+    let limit = page_size(query.limit, MAX_PAGE)?;
     let views = state
         .archive
         .run(move |store| loan_views(store, overdue, borrower))
         .await?;
-    Ok(Json(views))
+    Ok(page_of(
+        views,
+        |loan: &LoanView| format!("{}/{}", loan.due, number_key(loan.id)),
+        query.after.as_deref(),
+        limit,
+    ))
 }
 
 pub(crate) async fn renew_loan(
@@ -107,7 +122,7 @@ pub(crate) async fn renew_loan(
         .archive
         .run(move |store| {
             let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
-            let from = loan.due.max(today(store.now()));
+            let from = loan.due.max(store.today());
             let loan = store.renew_loan(&actor, id, from + chrono::Duration::days(days))?;
             loan_views(store, false, Some(loan.borrower))
         })

@@ -4,7 +4,7 @@ use crate::message;
 use crate::model::{Item, Role};
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{json_body, parse_barcode, ApiError, Path};
+use crate::server::error::{json_body, parse_barcode, ApiError, Path, Query};
 use crate::server::views::PersonView;
 use crate::server::AppState;
 use axum::extract::State;
@@ -13,23 +13,41 @@ use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
+/// People by badge, a page at a time.
 pub(crate) async fn people(
     State(state): State<AppState>,
-) -> Result<Json<Vec<PersonView>>, ApiError> {
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<PersonView>, ApiError> {
+    use crate::server::paging::{page_of, page_size};
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
+    let after = query.after;
     let people = state
         .archive
-        .run(|store| {
-            let mut out = Vec::new();
+        .run(move |store| {
+            let mut everyone = Vec::new();
             for item in store.items_of_kind(crate::barcode::Kind::Person) {
                 if let Item::Person(person) = item? {
-                    let active = !store.has_left(person.barcode)?;
-                    out.push(PersonView::new(person, active));
+                    everyone.push(person);
                 }
             }
-            Ok::<_, crate::store::StoreError>(out)
+            let page = page_of(
+                everyone,
+                |person| person.barcode.to_string(),
+                after.as_deref(),
+                limit,
+            );
+            let mut out = Vec::with_capacity(page.items.len());
+            for person in page.items {
+                let active = !store.has_left(person.barcode)?;
+                out.push(PersonView::new(person, active));
+            }
+            Ok::<_, crate::store::StoreError>(crate::server::paging::Page {
+                items: out,
+                next: page.next,
+            })
         })
         .await?;
-    Ok(Json(people))
+    Ok(people)
 }
 
 /// `clerk`, `supervisor` or `admin`.

@@ -53,6 +53,9 @@ pub(crate) async fn post_scan(
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecentQuery {
     workstation: Option<String>,
+    /// How many of the latest results, 1–200 (default 50): the station keeps 200, so
+    /// one page holds all there is.
+    #[schemars(range(min = 1, max = 200))]
     limit: Option<usize>,
 }
 
