@@ -402,6 +402,72 @@ fn encode_query(text: &str) -> String {
         .collect()
 }
 
+#[tokio::test]
+async fn the_document_lists_what_the_station_answers_and_what_it_refuses() {
+    let document = crate::server::openapi::openapi();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let responses = &operation["responses"];
+            // A time limit or a busy station can answer any route.
+            assert!(responses.get("503").is_some(), "{method} {path}");
+            // A rule can refuse any change, a body or not (removing a configured device).
+            if method == "post" {
+                assert!(responses.get("422").is_some(), "{method} {path}");
+            }
+        }
+    }
+    let parameter = |path: &str, name: &str| {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == name).cloned())
+            .unwrap_or_default()
+    };
+    let limit = parameter("/api/v1/boxes", "limit");
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&1.into(), &500.into())
+    );
+    assert_eq!(
+        parameter("/api/v1/boxes", "customer")["schema"]["minLength"],
+        1
+    );
+    let barcode = parameter("/api/v1/items/{barcode}", "barcode");
+    assert_eq!(
+        barcode["schema"]["pattern"],
+        crate::server::error::BARCODE_PATTERN
+    );
+    let register = &document["paths"]["/api/v1/boxes/register"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"];
+    assert_eq!(register["title"]["minLength"], 1);
+    let device = document["paths"]["/api/v1/devices/add"]["post"]["requestBody"].to_string();
+    assert!(device.contains("^(tcp|serial|cups|dir)://."), "{device}");
+
+    // JSON Schema's integer: 2012.0 is one, and the station takes it as 2012.
+    let fixture = fixture().await;
+    let (status, registered) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"F-1","year":2012.0}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    assert_eq!(registered["year"], 2012, "{registered}");
+    let (status, refused) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"F-2","year":2012.5}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "request.invalid_value", "{refused}");
+    let said = refused["message"]["en"].as_str().unwrap_or_default();
+    assert!(said.contains("year"), "the field is named: {refused}");
+}
+
 /// A handover of `boxes` from the clerk to the clerk, due on `deadline`.
 fn start_handover(fixture: &Fixture, boxes: &[Barcode], deadline: chrono::NaiveDate) {
     fixture

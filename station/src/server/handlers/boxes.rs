@@ -19,17 +19,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    #[schemars(length(min = 1))]
     title: String,
+    #[schemars(length(min = 1))]
     customer: String,
     #[serde(default)]
     category: String,
+    #[schemars(length(min = 1))]
     archive_no: Option<String>,
+    #[schemars(length(min = 1))]
     scheme: Option<String>,
     year: Option<u16>,
+    #[schemars(length(min = 1))]
     retention: Option<String>,
     /// Home shelf as a path, e.g. `1号库房/05列/A面/3节/4层`.
+    #[schemars(length(min = 1))]
     home: Option<String>,
     /// Print its label at once on this workstation's printer.
+    #[schemars(length(min = 1))]
     print_at: Option<String>,
 }
 
@@ -114,10 +121,13 @@ pub(crate) async fn register_box(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EditRequest {
+    #[schemars(length(min = 1))]
     title: Option<String>,
+    #[schemars(length(min = 1))]
     customer: Option<String>,
     category: Option<String>,
     year: Option<u16>,
+    #[schemars(length(min = 1))]
     retention: Option<String>,
 }
 
@@ -161,8 +171,11 @@ pub(crate) async fn edit_box(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CertificateRequest {
     /// 不动产权证, 他项权证, 动产抵押登记, 股权出质登记, or another name.
+    #[schemars(length(min = 1))]
     kind: String,
+    #[schemars(length(min = 1))]
     number: String,
+    #[schemars(length(min = 1))]
     archive_no: String,
 }
 

@@ -61,16 +61,23 @@ pub(crate) async fn get_item(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BoxQuery {
+    #[schemars(length(min = 1))]
     archive_no: Option<String>,
+    #[schemars(length(min = 1))]
     customer: Option<String>,
+    #[schemars(length(min = 1))]
     category: Option<String>,
     year: Option<u16>,
     /// registered, stored, at counter, on loan, in handover, missing.
+    #[schemars(length(min = 1))]
     status: Option<String>,
     /// A location's barcode: the boxes standing there.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     location: Option<String>,
     /// The last barcode of the previous page.
+    #[schemars(length(min = 1))]
     after: Option<String>,
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<usize>,
 }
 

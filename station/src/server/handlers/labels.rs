@@ -16,12 +16,16 @@ use serde::Deserialize;
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LabelsRequest {
+    #[schemars(length(min = 1), inner(pattern(crate::server::error::BARCODE_PATTERN)))]
     barcodes: Vec<String>,
+    #[schemars(length(min = 1))]
     printer: Option<String>,
+    #[schemars(length(min = 1))]
     workstation: Option<String>,
     /// For a reprint: the job reprinted.
     reprint_of: Option<u64>,
     /// Why it is printed again (required with `reprint_of`).
+    #[schemars(length(min = 1))]
     reason: Option<String>,
 }
 
@@ -56,6 +60,7 @@ pub(crate) async fn print_labels(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CancelRequest {
     /// Recorded with the cancellation, e.g. "printer replaced".
+    #[schemars(length(min = 1))]
     reason: String,
 }
 

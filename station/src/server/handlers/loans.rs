@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApprovalRequest {
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     borrower: String,
     /// The approving supervisor; the token's owner when absent.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     approver: Option<String>,
     /// Last day it may be used; today when absent.
     valid_until: Option<chrono::NaiveDate>,
@@ -80,6 +82,7 @@ pub(crate) struct LoanQuery {
     /// Only loans past their due date.
     overdue: Option<bool>,
     /// Only this borrower's loans.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     borrower: Option<String>,
     /// Page size, 1–500 (default 500).
     #[schemars(range(min = 1, max = 500))]

@@ -67,6 +67,7 @@ pub(crate) fn parse_role(text: &str) -> Result<Role, ApiError> {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonRequest {
+    #[schemars(length(min = 1))]
     name: String,
     /// clerk, supervisor or admin.
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
@@ -98,6 +99,7 @@ pub(crate) async fn add_person(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonEditRequest {
+    #[schemars(length(min = 1))]
     name: Option<String>,
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin", null]))]
     role: Option<String>,

@@ -74,8 +74,10 @@ pub(crate) async fn schemes(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SchemeRequest {
     /// Letters, digits, `-`, `_`; not used by another scheme.
+    #[schemars(length(min = 1, max = 32), pattern(r"^[A-Za-z0-9_\u4e00-\u9fff-]+$"))]
     name: String,
     /// `{year}`, `{seq}` or `{seq:0N}` around fixed text, e.g. `{year}鸿借字第{seq:03}号`.
+    #[schemars(length(min = 1))]
     template: String,
 }
 
