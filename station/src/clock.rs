@@ -8,7 +8,7 @@
 //! UTC: the UTC date would number the box with last year.
 //!
 //! **Invariant:** no business date is computed from UTC; callers ask the store
-//! ([`Store::today`](crate::store::Store::today)) or a [`TimeZone`].
+//! (`Store::today`) or a [`TimeZone`].
 //!
 //! The IANA time zone database is built into the binary (jiff's bundled copy), so a named
 //! zone such as `Asia/Shanghai` works on a host without tzdata.
