@@ -28,19 +28,29 @@ const ADMIN_EXCLUDED: &[&str] = &[
     "/api/v1/people/{barcode}/edit",
 ];
 
-/// The schemathesis command (`SCHEMATHESIS`, else `schemathesis` on the PATH), if it runs.
-fn schemathesis() -> Option<String> {
-    let program = std::env::var("SCHEMATHESIS").unwrap_or_else(|_| "schemathesis".to_owned());
-    let found = Command::new(&program)
+/// The schemathesis command: `SCHEMATHESIS` (a program), else `python3 -m
+/// schemathesis.cli` (what `pip install` gives, with or without its script on the PATH);
+/// `None` when it does not run.
+fn schemathesis() -> Option<Vec<String>> {
+    let command: Vec<String> = match std::env::var("SCHEMATHESIS") {
+        Ok(program) => vec![program],
+        Err(_) => ["python3", "-m", "schemathesis.cli"]
+            .map(String::from)
+            .to_vec(),
+    };
+    let (program, args) = command.split_first()?;
+    let found = Command::new(program)
+        .args(args)
         .arg("--version")
         .output()
         .is_ok_and(|output| output.status.success());
     if found {
-        return Some(program);
+        return Some(command);
     }
     let message = format!(
-        "{program} is not installed (pip install schemathesis, see .ci/run): \
-         the OpenAPI schema fuzzing did NOT run"
+        "{} is not installed (pip install schemathesis, see .ci/run): \
+         the OpenAPI schema fuzzing did NOT run",
+        command.join(" ")
     );
     if std::env::var("CI").is_ok_and(|ci| ci == "true") {
         panic!("{message}");
@@ -64,10 +74,14 @@ fn import_sample(data: &Path, dir: &Path) {
 }
 
 /// One schemathesis run against `daemon` with `token`, leaving out `excluded` paths.
-fn fuzz(program: &str, daemon: &Daemon, token: &str, excluded: &[&str], report: &Path) {
+fn fuzz(program: &[String], daemon: &Daemon, token: &str, excluded: &[&str], report: &Path) {
     let base = format!("http://{}", daemon.addr);
+    let Some((program, args)) = program.split_first() else {
+        panic!("no schemathesis command");
+    };
     let mut command = Command::new(program);
     command
+        .args(args)
         .arg("run")
         .arg(format!("{base}/api/v1/openapi.json"))
         .args(["--url", &base])
