@@ -107,6 +107,16 @@ impl Archive {
         self.engine.store().now()
     }
 
+    /// Today in the station's time zone.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.engine.store().today()
+    }
+
+    /// The year of [`Archive::today`], as archive numbers carry it.
+    pub fn this_year(&self) -> u16 {
+        self.engine.store().this_year()
+    }
+
     /// A stream of the store's durable changes.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChangeNotice> {
         self.engine.store().subscribe()

@@ -301,9 +301,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let year = year.unwrap_or_else(|| {
-                u16::try_from(chrono::Datelike::year(&chrono::Utc::now())).unwrap_or(2000)
-            });
+            let year = year.unwrap_or_else(|| store.this_year());
             let actor = Actor::new("cli");
             let home = match home {
                 Some(path) => Some(store.ensure_location(&actor, &path)?.barcode),

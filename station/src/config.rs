@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::calendar::WorkCalendar;
+use crate::clock::TimeZone;
 use crate::devices::definition::{DeviceDefinition, Origin, ScannerConfig};
 use crate::message;
 use crate::message::{display_by_message, Bilingual, Message};
@@ -60,6 +61,10 @@ pub struct Config {
     /// Weekend days that are worked (调休).
     #[serde(default)]
     pub workdays: Vec<NaiveDate>,
+    /// The time zone business dates are in, an IANA name such as `Asia/Shanghai`; without
+    /// it, the host's (`TZ`, else `/etc/localtime`).
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// Workstations; without any, one called `counter`.
     #[serde(default, rename = "workstation")]
     pub workstations: Vec<WorkstationConfig>,
@@ -168,6 +173,7 @@ impl Default for Config {
             repeat_window_ms: default_repeat_window_ms(),
             holidays: Vec::new(),
             workdays: Vec::new(),
+            timezone: None,
             workstations: Vec::new(),
             scanners: Vec::new(),
             printers: Vec::new(),
@@ -318,6 +324,7 @@ struct KeyLines {
     repeat_window_ms: Option<Spanned<IgnoredAny>>,
     loan_days: Option<Spanned<IgnoredAny>>,
     cache_mib: Option<Spanned<IgnoredAny>>,
+    timezone: Option<Spanned<IgnoredAny>>,
     #[serde(default)]
     server: ServerLines,
     #[serde(default)]
@@ -452,6 +459,15 @@ impl Config {
                     "intake_scheme",
                     keys.intake_scheme.as_ref(),
                     error.message(),
+                ));
+            }
+        }
+        if let Some(name) = &config.timezone {
+            if TimeZone::named(name).is_err() {
+                return Err(source.bad(
+                    "timezone",
+                    keys.timezone.as_ref(),
+                    message!(ConfigUnknownTimeZone, name = format!("{name:?}")),
                 ));
             }
         }
@@ -761,12 +777,22 @@ impl Config {
             .collect()
     }
 
+    /// The time zone business dates are in: `timezone`, else the host's.
+    pub fn time_zone(&self) -> TimeZone {
+        match &self.timezone {
+            // `parse` checked the name; a configuration built in code falls back to the host.
+            Some(name) => TimeZone::named(name).unwrap_or_else(|_| TimeZone::host()),
+            None => TimeZone::host(),
+        }
+    }
+
     /// Store options from this configuration.
     pub fn store_options(&self) -> StoreOptions {
         StoreOptions {
             cache_bytes: self.cache_mib * 1024 * 1024,
             station: self.station_name.clone(),
-            ..StoreOptions::default()
+            clock: crate::clock::system_clock(),
+            time_zone: self.time_zone(),
         }
     }
 }
@@ -1356,5 +1382,37 @@ workstation = "counter"
             let error = Config::parse(text, "station.toml").expect_err(text);
             assert_line_and_key(&error, line, key);
         }
+    }
+
+    #[test]
+    fn the_timezone_is_an_iana_name_and_an_unknown_one_is_refused_with_its_line() {
+        let config = Config::parse(
+            "loan_days = 30\ntimezone = \"Asia/Shanghai\"\n",
+            "station.toml",
+        )
+        .expect("a known zone");
+        assert_eq!(config.time_zone().name(), "Asia/Shanghai");
+        assert_eq!(config.store_options().time_zone.name(), "Asia/Shanghai");
+        for name in ["Asia/Shanghia", ""] {
+            let text = format!("loan_days = 30\ntimezone = \"{name}\"\n");
+            let error = Config::parse(&text, "station.toml").expect_err(&text);
+            assert_line_and_key(&error, 2, "timezone");
+            let ConfigError::Value { problem, .. } = &error else {
+                panic!("{error}");
+            };
+            assert_eq!(problem.code, Code::ConfigUnknownTimeZone);
+        }
+    }
+
+    #[test]
+    fn the_readme_example_configuration_parses() {
+        let readme = include_str!("../../README.md");
+        let example = readme
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a toml example in README.md");
+        let config = Config::parse(example, "README.md").expect("the README example");
+        assert_eq!(config.time_zone().name(), "Asia/Shanghai");
     }
 }

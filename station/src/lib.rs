@@ -29,6 +29,7 @@ mod archive;
 pub mod barcode;
 pub mod calendar;
 pub mod cli;
+pub mod clock;
 pub mod config;
 mod control;
 pub mod devices;

@@ -1513,6 +1513,10 @@ catalog! {
         "{name} 不是已配置或本站添加的编号方案",
         "{name} names no configured or station-managed scheme"
     }
+    ConfigUnknownTimeZone = "config.unknown_time_zone" {
+        "{name} 不是已知的时区（请用 IANA 时区名，如 Asia/Shanghai）",
+        "{name} is not a known time zone (use an IANA name such as Asia/Shanghai)"
+    }
 
     // The command line and the control socket.
     CliError = "cli.error" {

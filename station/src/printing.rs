@@ -255,7 +255,9 @@ pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData),
             None => String::new(),
         })
     };
-    let data = LabelData::new().with("barcode", barcode.to_string());
+    let data = LabelData::new()
+        .with("barcode", barcode.to_string())
+        .with("date", store.today().to_string());
     Ok(match item {
         Item::Box(archive_box) => (
             "box".to_owned(),
@@ -649,5 +651,24 @@ mod tests {
         });
         let pool = labels.fonts.lock();
         assert_eq!((pool.0.len(), pool.1), (MAX_FONTS, MAX_FONTS));
+    }
+
+    #[test]
+    fn a_label_is_dated_with_the_local_date() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // 2027-01-01 00:01 in Beijing, still 2026-12-31 in UTC.
+        let (store, _) = crate::store::open_with_clock_in(
+            dir.path(),
+            1_798_732_860_000,
+            crate::clock::TimeZone::named("Asia/Shanghai").expect("a known zone"),
+        );
+        let shelf = store
+            .ensure_location(
+                &crate::store::Actor::new("test"),
+                "1号库房/05列/A面/3节/4层",
+            )
+            .expect("shelf");
+        let (_, data) = label_for(&store, shelf.barcode).expect("label");
+        assert_eq!(data.get("date"), Some("2027-01-01"));
     }
 }

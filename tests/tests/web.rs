@@ -671,3 +671,65 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
     let status = daemon.terminate();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn the_supervisor_page_lists_every_box_of_a_600_box_shelf_page_by_page() {
+    const SHELF: &str = "2号库房/01列/A面/1节/1层";
+    const BOXES: usize = 600;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let ledger = dir.path().join("ledger.csv");
+    let rows: String = (1..=BOXES)
+        .map(|n| format!("S-{n:03},卷宗{n},客户{n},{SHELF}\n"))
+        .collect();
+    fs::write(&ledger, format!("档案号,题名,客户名称,位置\n{rows}")).expect("ledger");
+    let output = run(station(&data).arg("import").arg(&ledger));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let daemon = Daemon::start(&data);
+    let (status, body) = daemon.get("/api/v1/locations");
+    assert_eq!(status, 200, "{body}");
+    let locations: Value = serde_json::from_str(&body).expect("json");
+    let shelf = locations
+        .as_array()
+        .and_then(|all| all.iter().find(|location| location["path"] == SHELF))
+        .and_then(|location| location["barcode"].as_str())
+        .unwrap_or_else(|| panic!("no {SHELF} in {body}"))
+        .to_owned();
+
+    let browser = Browser::start();
+    browser.navigate(&format!("http://{}/supervisor", daemon.addr));
+    browser.wait_text("#login", "访问令牌");
+    browser
+        .send_keys("#token-input", &daemon.token)
+        .expect("type the token");
+    browser.click("#login-button").expect("sign in");
+    browser
+        .click("#search-by option[value='barcode']")
+        .expect("choose barcode");
+    browser.send_keys("#search-text", &shelf).expect("type");
+    browser.click("#search-button").expect("search");
+    browser.wait_text("#shelf-path", SHELF);
+    browser.wait_text("#shelf-status", &BOXES.to_string());
+    let shown = browser
+        .script(
+            "return Array.from(document.querySelectorAll('#shelf-items tbody tr'))\
+             .map(row => row.cells[2].textContent);",
+            "",
+        )
+        .expect("rows");
+    let mut numbers: Vec<String> = shown
+        .as_array()
+        .map(|cells| {
+            cells
+                .iter()
+                .map(|cell| cell.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    numbers.sort();
+    let expected: Vec<String> = (1..=BOXES).map(|n| format!("S-{n:03}")).collect();
+    assert_eq!(numbers, expected, "every box once");
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+    drop(browser);
+    assert!(daemon.terminate().success());
+}

@@ -93,6 +93,7 @@ pub enum ParitySetting {
 #[serde(deny_unknown_fields)]
 pub struct ScannerConfig {
     /// Its name, for status and logs.
+    #[schemars(length(min = 1))]
     pub name: String,
     /// The port, preferably a stable `/dev/serial/by-id/...` path.
     pub port: PathBuf,

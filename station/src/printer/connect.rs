@@ -244,6 +244,7 @@ impl schemars::JsonSchema for Connect {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
+            "pattern": "^(tcp|serial|cups|dir)://.",
             "description": "tcp://host[:port], serial:///dev/ttyUSB1[?baud=N], cups://[server[:port]/]QUEUE or dir://PATH",
             "examples": ["tcp://192.168.10.20:9100", "dir://./station-data/labels"]
         })

@@ -123,6 +123,7 @@ impl fmt::Display for Language {
 #[serde(deny_unknown_fields)]
 pub struct PrinterConfig {
     /// The name workstations use for it, e.g. `zebra-1`. Named in every error.
+    #[schemars(length(min = 1))]
     pub name: String,
     /// What it takes: ZPL or PDF.
     pub language: Language,

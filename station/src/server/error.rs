@@ -91,19 +91,64 @@ impl From<Refusal> for ApiError {
 }
 
 /// A handler's JSON body as axum hands it over; [`json_body`] answers its rejection.
-pub(crate) type JsonBody<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+pub(crate) type JsonBody<T> =
+    Result<Json<IntegralNumbers<T>>, axum::extract::rejection::JsonRejection>;
+
+/// A request body read as JSON Schema reads it: a number with no fraction is an integer
+/// (`500.0` is the integer 500, valid where the OpenAPI document says `"type":
+/// "integer"`), which serde alone refuses for an integer field.
+pub(crate) struct IntegralNumbers<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for IntegralNumbers<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut value = serde_json::Value::deserialize(deserializer)?;
+        integral_numbers(&mut value);
+        serde_path_to_error::deserialize(value)
+            .map(IntegralNumbers)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                if path == "." {
+                    serde::de::Error::custom(inner)
+                } else {
+                    serde::de::Error::custom(format!("{path}: {inner}"))
+                }
+            })
+    }
+}
+
+/// Turns every number with no fraction (within ±2⁵³, where a float is exact) into an
+/// integer.
+fn integral_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64() {
+                if float.fract() == 0.0 && float.abs() <= EXACT {
+                    // Exact by the bound above.
+                    *value = Value::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
+}
 
 /// A JSON body, or a 400 that says what is wrong with it.
 pub(crate) fn json_body<T>(body: JsonBody<T>) -> Result<T, ApiError> {
-    body.map(|Json(value)| value).map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                message!(RequestTooLarge, max = MAX_BODY_BYTES),
-            );
-        }
-        ApiError::new(StatusCode::BAD_REQUEST, json_problem(&rejection))
-    })
+    body.map(|Json(IntegralNumbers(value))| value)
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                return ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    message!(RequestTooLarge, max = MAX_BODY_BYTES),
+                );
+            }
+            ApiError::new(StatusCode::BAD_REQUEST, json_problem(&rejection))
+        })
 }
 
 /// An extractor like axum's own `$inner`, whose rejection answers in the one error shape
@@ -228,6 +273,10 @@ pub(crate) async fn time_limit(request: Request, next: Next) -> Response {
 pub(crate) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, message!(RequestNoRoute))
 }
+
+/// A system barcode as the OpenAPI document describes it: a kind letter and ten digits
+/// (the check digit is checked when it is read).
+pub(crate) const BARCODE_PATTERN: &str = "^[BCLPKbclpk][0-9]{10}$";
 
 pub(crate) fn parse_barcode(text: &str) -> Result<Barcode, ApiError> {
     Barcode::parse(text).map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.message()))

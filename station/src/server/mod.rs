@@ -234,6 +234,7 @@ mod error;
 mod handlers;
 mod metrics;
 mod openapi;
+mod paging;
 mod redact;
 mod reports;
 mod routes;

@@ -36,7 +36,16 @@ pub fn openapi() -> serde_json::Value {
             .path
             .split('/')
             .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|name| {
+                // What the handlers read the parameter as (they still check it all).
+                let schema = match name {
+                    "barcode" => json!({"type": "string", "pattern": crate::server::error::BARCODE_PATTERN}),
+                    "id" => json!({"type": "string", "pattern": "^[0-9]{1,19}$"}),
+                    "file" => json!({"type": "string", "enum": ["ledger.csv", "ledger.xlsx", "loans.csv", "loans.xlsx"]}),
+                    _ => json!({"type": "string", "minLength": 1}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
         if let Some(query) = endpoint.query {
             let schema = query(&mut requests).to_value();
@@ -58,9 +67,9 @@ pub fn openapi() -> serde_json::Value {
         match endpoint.answer {
             Some(Answer::Json(status, answer)) => {
                 let mut ok = json!({"description": "OK", "content": {"application/json": {"schema": answer(&mut answers).to_value()}}});
-                if endpoint.path == "/api/v1/boxes" {
+                if endpoint.paged {
                     ok["headers"] = json!({"x-next-after": {
-                        "description": "The cursor of the next page (pass it as `after`), when there may be more",
+                        "description": "The cursor of the next page (pass it as `after`), when there is more",
                         "schema": {"type": "string"}
                     }});
                 }
@@ -90,6 +99,9 @@ pub fn openapi() -> serde_json::Value {
         responses.insert("404".into(), error_response("No such thing"));
         if endpoint.body.is_some() {
             responses.insert("413".into(), error_response("The body is too large"));
+        }
+        if endpoint.method == "post" {
+            // Every change, with a body or without (removing a device, retiring a scheme).
             responses.insert(
                 "422".into(),
                 error_response("Refused by the archive's rules; nothing changed"),
@@ -105,6 +117,10 @@ pub fn openapi() -> serde_json::Value {
         responses.insert(
             "500".into(),
             error_response("Internal error (logged on the station)"),
+        );
+        responses.insert(
+            "503".into(),
+            error_response("Not answered in time, or the station is busy; try again"),
         );
         let mut operation = json!({
             "summary": endpoint.summary,

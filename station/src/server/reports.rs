@@ -106,9 +106,7 @@ pub(crate) fn loan_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
                 loan.archive_no.unwrap_or_default(),
                 loan.title.unwrap_or_default(),
                 loan.borrower_name.unwrap_or(loan.borrower),
-                chrono::DateTime::from_timestamp_millis(loan.out_at)
-                    .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
-                    .unwrap_or_default(),
+                store.time_zone().minute_at(loan.out_at),
                 loan.due.to_string(),
                 if loan.overdue { "是" } else { "否" }.to_owned(),
             ]

@@ -11,6 +11,7 @@ use axum::routing::post;
 use crate::server::handlers::*;
 use crate::server::metrics::metrics;
 use crate::server::openapi::openapi_json;
+use crate::server::paging::PageQuery;
 use crate::server::reports::{ledger_report, XLSX};
 use crate::server::views::{
     EventView, HandoverView, ItemView, JobView, LoanView, LocationView, PersonView,
@@ -40,6 +41,8 @@ pub struct Endpoint {
     pub body: Option<SchemaFn>,
     /// What a successful call answers.
     pub answer: Option<Answer>,
+    /// A list answered a page at a time (`limit`, `after`, the `x-next-after` header).
+    pub paged: bool,
 }
 
 /// Describes one Rust type into a schema generator.
@@ -83,6 +86,7 @@ pub(crate) fn endpoint(
         query: None,
         body: None,
         answer: None,
+        paged: false,
     }
 }
 
@@ -115,6 +119,15 @@ impl Endpoint {
     fn json<T: schemars::JsonSchema>(self) -> Endpoint {
         Endpoint {
             answer: Some(Answer::Json(200, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// Answers 200 with one page of a list of `T` (see `server::paging`).
+    fn list<T: schemars::JsonSchema>(self) -> Endpoint {
+        Endpoint {
+            answer: Some(Answer::Json(200, reference::<Vec<T>>)),
+            paged: true,
             ..self
         }
     }
@@ -187,7 +200,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "An item's events, oldest first",
                 clerk,
             )
-            .json::<Vec<EventView>>(),
+            .query::<PageQuery>()
+            .list::<EventView>(),
             get(item_history),
         ),
         (
@@ -198,7 +212,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 clerk,
             )
             .query::<BoxQuery>()
-            .json::<Vec<ItemView>>(),
+            .list::<ItemView>(),
             get(find_boxes),
         ),
         (
@@ -208,8 +222,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "What stands at a location (safes: supervisors)",
                 clerk,
             )
-            .query::<ListQuery>()
-            .json::<Vec<ItemView>>(),
+            .query::<PageQuery>()
+            .list::<ItemView>(),
             get(location_items),
         ),
         (
@@ -241,7 +255,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "Scanners and printers with their state",
                 clerk,
             )
-            .json::<Vec<DeviceState>>(),
+            .query::<PageQuery>()
+            .list::<DeviceState>(),
             get(devices),
         ),
         (
@@ -275,7 +290,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 clerk,
             )
             .query::<LoanQuery>()
-            .json::<Vec<LoanView>>(),
+            .list::<LoanView>(),
             get(loans),
         ),
         (
@@ -285,7 +300,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "Open handovers with their deadline state",
                 clerk,
             )
-            .json::<Vec<HandoverView>>(),
+            .query::<PageQuery>()
+            .list::<HandoverView>(),
             get(handovers),
         ),
         (
@@ -339,7 +355,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "Labels waiting for their printer",
                 clerk,
             )
-            .json::<Vec<JobView>>(),
+            .query::<PageQuery>()
+            .list::<JobView>(),
             get(label_queue),
         ),
         (
@@ -355,7 +372,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint("get", "/api/v1/people", "People (badge codes: supervisors and administrators only)", clerk)
-                .json::<Vec<PersonView>>(),
+                .query::<PageQuery>()
+                .list::<PersonView>(),
             get(people),
         ),
         (
@@ -384,7 +402,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk)
-                .json::<Vec<SchemeView>>(),
+                .query::<PageQuery>()
+                .list::<SchemeView>(),
             get(schemes),
         ),
         (
@@ -462,7 +481,8 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
                 "The location tree, with capacity use",
                 clerk,
             )
-            .json::<Vec<LocationView>>(),
+            .query::<PageQuery>()
+            .list::<LocationView>(),
             get(locations),
         ),
         (

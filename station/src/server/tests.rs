@@ -34,8 +34,13 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
+    fixture_at(START, crate::clock::TimeZone::utc()).await
+}
+
+/// A fixture whose clock starts at `start` and whose business dates are in `zone`.
+async fn fixture_at(start: i64, zone: crate::clock::TimeZone) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (store, clock) = crate::store::open_with_clock(dir.path(), START);
+    let (store, clock) = crate::store::open_with_clock_in(dir.path(), start, zone);
     let actor = Actor::new("test");
     let person = |name: &str, role| {
         store
@@ -375,6 +380,239 @@ async fn overdue_loans_are_listed_once_their_due_date_has_passed() {
     let uri = format!("/api/v1/loans?borrower={}", fixture.clerk);
     let (_, mine) = call(&fixture, &fixture.clerk_token, "GET", &uri, "").await;
     assert_eq!(mine.as_array().map(Vec::len), Some(1));
+}
+
+/// 2026-12-31 23:59 in Beijing (15:59 UTC).
+const BEIJING_23_59: i64 = 1_798_732_740_000; // checked: 2026-12-31T15:59:00Z
+/// 2027-01-01 00:01 in Beijing (2026-12-31 16:01 UTC).
+const BEIJING_00_01: i64 = BEIJING_23_59 + 2 * 60_000;
+
+#[tokio::test]
+async fn a_loan_due_on_31_december_is_overdue_from_00_01_local_time() {
+    let zone = crate::clock::TimeZone::named("Asia/Shanghai").expect("a known zone");
+    let fixture = fixture_at(BEIJING_23_59, zone).await;
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("date");
+    fixture
+        .store
+        .open_loan(
+            &Actor::new("test"),
+            fixture.boxes[0],
+            fixture.clerk,
+            None,
+            due,
+        )
+        .expect("loan");
+    start_handover(&fixture, &fixture.boxes[1..], due);
+    async fn overdue(fixture: &Fixture) -> (serde_json::Value, Option<usize>) {
+        let token = &fixture.clerk_token;
+        let (status, all) = call(fixture, token, "GET", "/api/v1/loans", "").await;
+        assert_eq!(status, StatusCode::OK, "{all}");
+        let (_, only) = call(fixture, token, "GET", "/api/v1/loans?overdue=true", "").await;
+        (all[0]["overdue"].clone(), only.as_array().map(Vec::len))
+    }
+    assert_eq!(overdue(&fixture).await, (serde_json::json!(false), Some(0)));
+    assert_eq!(handover_state(&fixture).await, "warning");
+    fixture.clock.store(BEIJING_00_01, Ordering::SeqCst);
+    assert_eq!(overdue(&fixture).await, (serde_json::json!(true), Some(1)));
+    assert_eq!(handover_state(&fixture).await, "overdue");
+}
+
+#[tokio::test]
+async fn a_600_box_shelf_lists_in_pages_with_no_box_lost_or_repeated() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let shelf = fixture
+        .store
+        .ensure_location(&actor, "2号库房/01列/A面/1节/1层")
+        .expect("shelf")
+        .barcode;
+    let mut expected: Vec<String> = fixture
+        .store
+        .write(&actor, |tx| {
+            let mut placed = Vec::new();
+            for n in 0..600 {
+                let archive_box = tx.register_box(&NewBox {
+                    archive_no: Some(format!("S-{n:03}")),
+                    title: "卷宗".into(),
+                    customer: format!("客户{n}"),
+                    ..NewBox::default()
+                })?;
+                tx.move_item(archive_box.barcode, shelf)?;
+                placed.push(archive_box.barcode.to_string());
+            }
+            Ok(placed)
+        })
+        .expect("600 boxes");
+    expected.sort();
+    let token = fixture.clerk_token.clone();
+    let uri = format!("/api/v1/locations/{shelf}/items?limit=600");
+    let (status, _, body) = call_raw(&fixture, &token, "GET", &uri, "").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut after: Option<String> = None;
+    loop {
+        let uri = match &after {
+            Some(after) => format!("/api/v1/locations/{shelf}/items?after={after}"),
+            None => format!("/api/v1/locations/{shelf}/items"),
+        };
+        let (status, headers, body) = call_raw(&fixture, &token, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::OK);
+        let page: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        pages += 1;
+        seen.extend(
+            page.as_array()
+                .into_iter()
+                .flatten()
+                .map(|item| item["barcode"].as_str().unwrap_or_default().to_owned()),
+        );
+        match headers.get("x-next-after") {
+            Some(next) => after = Some(next.to_str().expect("ascii").to_owned()),
+            None => break,
+        }
+        assert!(pages < 10, "no end of pages");
+    }
+    assert_eq!(pages, 2, "500 and 100");
+    assert_eq!(seen, expected, "every box once, in barcode order");
+}
+
+#[tokio::test]
+async fn every_list_route_says_when_there_is_more() {
+    let fixture = fixture().await;
+    let admin = admin_token(&fixture);
+    let actor = Actor::new("test");
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 30).expect("date");
+    for archive_box in &fixture.boxes {
+        fixture
+            .store
+            .open_loan(&actor, *archive_box, fixture.clerk, None, due)
+            .expect("loan");
+    }
+    start_handover(&fixture, &fixture.boxes[..1], due);
+    start_handover(&fixture, &fixture.boxes[1..], due);
+    fixture
+        .store
+        .ensure_location(&actor, "1号库房/05列/A面/3节/4层")
+        .expect("location");
+    let history = format!("/api/v1/items/{}/history", fixture.boxes[0]);
+    for list in [
+        "/api/v1/loans",
+        "/api/v1/handovers",
+        "/api/v1/people",
+        "/api/v1/locations",
+        history.as_str(),
+    ] {
+        let mut seen = Vec::new();
+        let mut uri = format!("{list}?limit=1");
+        loop {
+            let (status, headers, body) = call_raw(&fixture, &admin, "GET", &uri, "").await;
+            let text = String::from_utf8_lossy(&body).into_owned();
+            assert_eq!(status, StatusCode::OK, "{uri}: {text}");
+            let page: serde_json::Value = serde_json::from_str(&text).expect("json");
+            assert_eq!(page.as_array().map(Vec::len), Some(1), "{uri}: {text}");
+            seen.push(page[0].to_string());
+            match headers.get("x-next-after") {
+                Some(next) => {
+                    let next = next.to_str().expect("ascii");
+                    uri = format!("{list}?limit=1&after={}", encode_query(next));
+                }
+                None => break,
+            }
+        }
+        let (_, all) = call(&fixture, &admin, "GET", list, "").await;
+        let all: Vec<String> = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(ToString::to_string)
+            .collect();
+        assert!(all.len() >= 2, "{list}: more than one to page through");
+        assert_eq!(seen, all, "{list}: the pages of one make up the whole list");
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_document_lists_what_the_station_answers_and_what_it_refuses() {
+    let document = crate::server::openapi::openapi();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let responses = &operation["responses"];
+            // A time limit or a busy station can answer any route.
+            assert!(responses.get("503").is_some(), "{method} {path}");
+            // A rule can refuse any change, a body or not (removing a configured device).
+            if method == "post" {
+                assert!(responses.get("422").is_some(), "{method} {path}");
+            }
+        }
+    }
+    let parameter = |path: &str, name: &str| {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|all| all.iter().find(|p| p["name"] == name).cloned())
+            .unwrap_or_default()
+    };
+    let limit = parameter("/api/v1/boxes", "limit");
+    assert_eq!(
+        (&limit["schema"]["minimum"], &limit["schema"]["maximum"]),
+        (&1.into(), &500.into())
+    );
+    assert_eq!(
+        parameter("/api/v1/boxes", "customer")["schema"]["minLength"],
+        1
+    );
+    let barcode = parameter("/api/v1/items/{barcode}", "barcode");
+    assert_eq!(
+        barcode["schema"]["pattern"],
+        crate::server::error::BARCODE_PATTERN
+    );
+    let register = &document["paths"]["/api/v1/boxes/register"]["post"]["requestBody"]["content"]
+        ["application/json"]["schema"]["properties"];
+    assert_eq!(register["title"]["minLength"], 1);
+    let device = document["paths"]["/api/v1/devices/add"]["post"]["requestBody"].to_string();
+    assert!(device.contains("^(tcp|serial|cups|dir)://."), "{device}");
+
+    // JSON Schema's integer: 2012.0 is one, and the station takes it as 2012.
+    let fixture = fixture().await;
+    let (status, registered) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"F-1","year":2012.0}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{registered}");
+    assert_eq!(registered["year"], 2012, "{registered}");
+    let (status, refused) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "POST",
+        "/api/v1/boxes/register",
+        r#"{"title":"借款合同","customer":"鸿达贸易","archive_no":"F-2","year":2012.5}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "request.invalid_value", "{refused}");
+    let said = refused["message"]["en"].as_str().unwrap_or_default();
+    assert!(said.contains("year"), "the field is named: {refused}");
 }
 
 /// A handover of `boxes` from the clerk to the clerk, due on `deadline`.

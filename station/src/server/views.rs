@@ -169,13 +169,6 @@ impl LoanView {
     }
 }
 
-/// The date at `now` (milliseconds since the epoch).
-pub(crate) fn today(now: crate::model::Millis) -> chrono::NaiveDate {
-    chrono::DateTime::from_timestamp_millis(now)
-        .map(|at| at.date_naive())
-        .unwrap_or_default()
-}
-
 pub(crate) fn person_name(store: &Store, barcode: Barcode) -> Result<Option<String>, StoreError> {
     Ok(match store.get_item(barcode)? {
         Some(Item::Person(person)) => Some(person.name),
@@ -189,7 +182,7 @@ pub(crate) fn loan_views(
     overdue_only: bool,
     borrower: Option<Barcode>,
 ) -> Result<Vec<LoanView>, StoreError> {
-    let today = today(store.now());
+    let today = store.today();
     let loans = match borrower {
         Some(borrower) => store.open_loans_of(borrower)?,
         None if overdue_only => store.loans_due_by(today.pred_opt().unwrap_or(today))?,

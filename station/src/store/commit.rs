@@ -462,6 +462,7 @@ impl Store {
                     tree,
                     actor: &actor.0,
                     station: &self.options.station,
+                    time_zone: &self.options.time_zone,
                     now,
                     events: Vec::new(),
                     touched: followed.then(Default::default),

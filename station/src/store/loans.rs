@@ -31,9 +31,7 @@ impl Tx<'_> {
             Some(Item::Person(person)) => person.name,
             _ => loan.borrower.to_string(),
         };
-        let since = chrono::DateTime::from_timestamp_millis(loan.out_at)
-            .map(|at| at.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let since = self.time_zone.minute_at(loan.out_at);
         Ok(Refusal::OnLoan {
             item,
             borrower,

@@ -31,7 +31,7 @@ mod verify;
 use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -65,13 +65,8 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// Default sled page cache: modest, so that `serve` stays small at millions of boxes.
 pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A source of the current time in milliseconds (injectable for tests).
-pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
-
-/// The wall clock.
-pub fn system_clock() -> Clock {
-    Arc::new(|| chrono::Utc::now().timestamp_millis())
-}
+use crate::clock::TimeZone;
+pub use crate::clock::{system_clock, Clock};
 
 /// How to open a store.
 #[derive(Clone)]
@@ -82,6 +77,8 @@ pub struct StoreOptions {
     pub station: String,
     /// The clock events are stamped with.
     pub clock: Clock,
+    /// The time zone business dates are in (loan due dates, deadlines, numbering years).
+    pub time_zone: TimeZone,
 }
 
 impl Default for StoreOptions {
@@ -90,6 +87,7 @@ impl Default for StoreOptions {
             cache_bytes: DEFAULT_CACHE_BYTES,
             station: "station".to_owned(),
             clock: system_clock(),
+            time_zone: TimeZone::host(),
         }
     }
 }
@@ -255,6 +253,22 @@ impl Store {
         (self.options.clock)()
     }
 
+    /// The station's time zone.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.options.time_zone
+    }
+
+    /// Today's date in the station's time zone, by the store's clock: the one "today" of
+    /// every business rule.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.options.time_zone.date_at(self.now())
+    }
+
+    /// The year of [`Store::today`], as archive numbers carry it.
+    pub fn this_year(&self) -> u16 {
+        u16::try_from(chrono::Datelike::year(&self.today())).unwrap_or(2000)
+    }
+
     /// Each record family's name and the version recorded for its records (after
     /// [`Store::open`], this build's for every family).
     pub fn record_versions(&self) -> Result<Vec<(&'static str, Option<u32>)>> {
@@ -417,23 +431,41 @@ pub(crate) fn events_since(
         .collect()
 }
 
-/// A store in `dir` whose clock a test sets: milliseconds since the epoch, `start` first.
+/// A store in `dir` whose clock a test sets: milliseconds since the epoch, `start` first;
+/// business dates in UTC.
 #[cfg(test)]
 pub(crate) fn open_with_clock(
     dir: &Path,
     start: Millis,
-) -> (Arc<Store>, Arc<std::sync::atomic::AtomicI64>) {
-    let clock = Arc::new(std::sync::atomic::AtomicI64::new(start));
+) -> (
+    std::sync::Arc<Store>,
+    std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
+    open_with_clock_in(dir, start, TimeZone::utc())
+}
+
+/// A store in `dir` whose clock a test sets, with business dates in `time_zone`.
+#[cfg(test)]
+pub(crate) fn open_with_clock_in(
+    dir: &Path,
+    start: Millis,
+    time_zone: TimeZone,
+) -> (
+    std::sync::Arc<Store>,
+    std::sync::Arc<std::sync::atomic::AtomicI64>,
+) {
+    let clock = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(start));
     let tick = clock.clone();
     let store = Store::open(
         dir,
         StoreOptions {
-            clock: Arc::new(move || tick.load(std::sync::atomic::Ordering::SeqCst)),
+            clock: std::sync::Arc::new(move || tick.load(std::sync::atomic::Ordering::SeqCst)),
+            time_zone,
             ..StoreOptions::default()
         },
     )
     .expect("store");
-    (Arc::new(store), clock)
+    (std::sync::Arc::new(store), clock)
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub struct Tx<'a> {
     pub(super) actor: &'a str,
     pub(super) station: &'a str,
     pub(super) now: Millis,
+    /// The station's time zone, for the dates a change records or shows.
+    pub(super) time_zone: &'a crate::clock::TimeZone,
     /// Events to append at commit, each with further items whose history it belongs to.
     pub(super) events: Vec<(EventBody, Vec<Barcode>)>,
     /// The keys written, while an online backup follows the writes (`None` otherwise).

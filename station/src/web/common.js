@@ -115,6 +115,28 @@ const Station = (() => {
 
   /** Calls the API with the token; resolves to the JSON answer, rejects with ApiError. */
   async function api(path, options = {}) {
+    return (await apiPage(path, options)).data;
+  }
+
+  // Every page of a list route: follows the x-next-after cursor until the last page.
+  async function apiAll(path) {
+    const all = [];
+    let after = null;
+    for (;;) {
+      const separator = path.includes("?") ? "&" : "?";
+      const page = await apiPage(after === null ? path : path + separator + "after=" + encodeURIComponent(after));
+      if (Array.isArray(page.data)) {
+        all.push(...page.data);
+      }
+      if (!page.next || page.next === after) {
+        return all;
+      }
+      after = page.next;
+    }
+  }
+
+  // One request: the parsed answer and the cursor of the next page, if any.
+  async function apiPage(path, options = {}) {
     const headers = { Accept: "application/json", Authorization: "Bearer " + token() };
     const init = { method: options.method || "GET", headers, cache: "no-store" };
     if (options.body !== undefined) {
@@ -143,7 +165,7 @@ const Station = (() => {
       }
       throw error;
     }
-    return data;
+    return { data, next: response.headers.get("x-next-after") };
   }
 
   /** `document.getElementById`. */
@@ -271,5 +293,5 @@ const Station = (() => {
     }
   }
 
-  return { addTexts, t, tOr, pick, language, onLanguage, token, api, ApiError, $, el, clear, formatTime, statusText, init };
+  return { addTexts, t, tOr, pick, language, onLanguage, token, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init };
 })();

@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { $, el, t, pick, api } = Station;
+  const { $, el, t, pick, api, apiAll } = Station;
   const BARCODE = /^[A-Za-z][0-9]{10}$/;
 
   Station.addTexts({
@@ -197,7 +197,7 @@
     render();
     let events;
     try {
-      events = await api("/api/v1/items/" + encodeURIComponent(item.barcode) + "/history");
+      events = await apiAll("/api/v1/items/" + encodeURIComponent(item.barcode) + "/history");
     } catch (error) {
       if (view.item === item) {
         view.historyError = error.bilingual;
@@ -326,7 +326,7 @@
     try {
       const location = await api("/api/v1/items/" + encodeURIComponent(barcode));
       shelf.path = location && location.path ? location.path : null;
-      const items = await api("/api/v1/locations/" + encodeURIComponent(barcode) + "/items");
+      const items = await apiAll("/api/v1/locations/" + encodeURIComponent(barcode) + "/items");
       shelf.items = Array.isArray(items) ? items : [];
     } catch (error) {
       shelf.error = error.bilingual;
@@ -384,7 +384,7 @@
 
   async function loadDevices() {
     try {
-      const devices = await api("/api/v1/devices");
+      const devices = await apiAll("/api/v1/devices");
       view.devices = Array.isArray(devices) ? devices : [];
       view.devicesError = null;
     } catch (error) {
@@ -433,14 +433,14 @@
 
   async function loadLists() {
     try {
-      const loans = await api("/api/v1/loans?overdue=true");
+      const loans = await apiAll("/api/v1/loans?overdue=true");
       view.overdue = Array.isArray(loans) ? loans : [];
       view.overdueError = null;
     } catch (error) {
       view.overdueError = error.bilingual;
     }
     try {
-      const handovers = await api("/api/v1/handovers");
+      const handovers = await apiAll("/api/v1/handovers");
       view.late = (Array.isArray(handovers) ? handovers : []).filter((h) => h.state !== "normal");
       view.lateError = null;
     } catch (error) {

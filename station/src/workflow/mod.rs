@@ -444,14 +444,13 @@ impl Engine {
         self.store.write(&actor, |tx| tx.ensure_counter(&name))
     }
 
+    /// Today in the station's time zone.
     fn today(&self) -> NaiveDate {
-        chrono::DateTime::from_timestamp_millis(self.store.now())
-            .map(|at| at.date_naive())
-            .unwrap_or_default()
+        self.store.today()
     }
 
     fn year(&self) -> u16 {
-        u16::try_from(chrono::Datelike::year(&self.today())).unwrap_or(2000)
+        self.store.this_year()
     }
 
     fn path_of(&self, location: Barcode) -> Option<String> {

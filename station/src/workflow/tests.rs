@@ -31,8 +31,13 @@ fn actor() -> Actor {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::at(START, crate::clock::TimeZone::utc())
+    }
+
+    /// A fixture whose clock starts at `start` and whose business dates are in `zone`.
+    fn at(start: Millis, zone: crate::clock::TimeZone) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (store, clock) = crate::store::open_with_clock(dir.path(), START);
+        let (store, clock) = crate::store::open_with_clock_in(dir.path(), start, zone);
         let shelf = store
             .ensure_location(&actor(), "1号库房/05列/A面/3节/4层")
             .expect("shelf");
@@ -815,5 +820,87 @@ fn a_storage_failure_while_looking_up_an_approval_is_reported_as_one() {
         &fixture.scan(fixture.boxes[0].barcode),
         Outcome::Error,
         Code::CheckoutNeedsBorrower,
+    );
+}
+
+/// 2026-12-31 23:59 in Beijing (15:59 UTC), a Thursday: one minute before the local new
+/// year, while UTC is 8 hours behind.
+const BEIJING_23_59: Millis = 1_798_732_740_000; // checked: 2026-12-31T15:59:00Z
+/// Two minutes later: 2027-01-01 00:01 in Beijing, still 2026-12-31 in UTC.
+const BEIJING_00_01: Millis = BEIJING_23_59 + 2 * 60_000;
+
+fn in_beijing(start: Millis) -> Fixture {
+    Fixture::at(
+        start,
+        crate::clock::TimeZone::named("Asia/Shanghai").expect("a known zone"),
+    )
+}
+
+#[test]
+fn a_loan_is_due_thirty_days_after_the_local_date_at_23_59_and_00_01() {
+    for (start, due) in [(BEIJING_23_59, "2027-01-30"), (BEIJING_00_01, "2027-01-31")] {
+        let fixture = in_beijing(start);
+        fixture.card(CommandCard::Checkout);
+        fixture.scan(fixture.executive.barcode);
+        let lent = fixture.scan(fixture.boxes[0].barcode);
+        assert_outcome_with(&lent, Outcome::Ok, Code::CheckoutLent, due);
+        let loan = fixture
+            .engine
+            .store()
+            .loans_due_by(NaiveDate::MAX)
+            .expect("loans");
+        assert_eq!(
+            loan.iter()
+                .map(|loan| loan.due.to_string())
+                .collect::<Vec<_>>(),
+            [due]
+        );
+    }
+}
+
+#[test]
+fn a_handover_deadline_counts_from_the_local_date_at_23_59_and_00_01() {
+    // Thursday 31 December + 3 working days is Tuesday 5 January; Friday 1 January + 3 is
+    // Wednesday 6 January (no holidays configured).
+    for (start, deadline) in [(BEIJING_23_59, (2027, 1, 5)), (BEIJING_00_01, (2027, 1, 6))] {
+        let fixture = in_beijing(start);
+        fixture.scan(fixture.clerk.barcode);
+        fixture.card(CommandCard::Handover);
+        fixture.scan(fixture.executive.barcode);
+        fixture.scan(fixture.boxes[0].barcode);
+        let done = fixture.card(CommandCard::Done);
+        assert_outcome(&done, Outcome::Ok, Code::HandoverConfirmed);
+        let handover = fixture
+            .engine
+            .store()
+            .handover(1)
+            .expect("read")
+            .expect("recorded");
+        let (y, m, d) = deadline;
+        assert_eq!(
+            handover.deadline,
+            NaiveDate::from_ymd_opt(y, m, d).expect("date")
+        );
+    }
+}
+
+#[test]
+fn intake_numbers_a_blank_label_with_the_local_year_at_23_59_and_00_01() {
+    let fixture = in_beijing(BEIJING_23_59);
+    fixture.card(CommandCard::Intake);
+    let last_year = fixture.scan(Barcode::new(Kind::Box, 5000).expect("valid"));
+    assert_outcome_with(
+        &last_year,
+        Outcome::Warning,
+        Code::IntakeRegistered,
+        "2026鸿借字第005号",
+    );
+    fixture.clock.store(BEIJING_00_01, Ordering::SeqCst);
+    let new_year = fixture.scan(Barcode::new(Kind::Box, 5001).expect("valid"));
+    assert_outcome_with(
+        &new_year,
+        Outcome::Warning,
+        Code::IntakeRegistered,
+        "2027鸿借字第001号",
     );
 }

@@ -21,7 +21,12 @@ pub fn station_bin() -> PathBuf {
 /// A `station` command with `--data DIR` set and logging quiet.
 pub fn station(data: &Path) -> Command {
     let mut command = Command::new(station_bin());
-    command.arg("--data").arg(data).env("RUST_LOG", "warn");
+    // Business dates in UTC unless a test says otherwise (the host's zone is the default).
+    command
+        .arg("--data")
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .env("TZ", "UTC");
     command
 }
 

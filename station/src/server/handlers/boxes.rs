@@ -6,7 +6,7 @@ use crate::model::Item;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, ApiError, Path};
-use crate::server::views::{box_view, item_view, today, ItemView};
+use crate::server::views::{box_view, item_view, ItemView};
 use crate::server::AppState;
 use crate::store::Refusal;
 use axum::extract::State;
@@ -19,17 +19,24 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    #[schemars(length(min = 1))]
     title: String,
+    #[schemars(length(min = 1))]
     customer: String,
     #[serde(default)]
     category: String,
+    #[schemars(length(min = 1))]
     archive_no: Option<String>,
+    #[schemars(length(min = 1))]
     scheme: Option<String>,
     year: Option<u16>,
+    #[schemars(length(min = 1))]
     retention: Option<String>,
     /// Home shelf as a path, e.g. `1号库房/05列/A面/3节/4层`.
+    #[schemars(length(min = 1))]
     home: Option<String>,
     /// Print its label at once on this workstation's printer.
+    #[schemars(length(min = 1))]
     print_at: Option<String>,
 }
 
@@ -47,9 +54,7 @@ pub(crate) async fn register_box(
 ) -> Result<(StatusCode, Json<Registered>), ApiError> {
     let request = json_body(body)?;
     let bad = |message: Message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message);
-    let year = request.year.unwrap_or_else(|| {
-        u16::try_from(chrono::Datelike::year(&today(state.archive.now()))).unwrap_or(2000)
-    });
+    let year = request.year.unwrap_or_else(|| state.archive.this_year());
     let scheme = match request.scheme.clone() {
         Some(name) => {
             let config = state.config.clone();
@@ -116,10 +121,13 @@ pub(crate) async fn register_box(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EditRequest {
+    #[schemars(length(min = 1))]
     title: Option<String>,
+    #[schemars(length(min = 1))]
     customer: Option<String>,
     category: Option<String>,
     year: Option<u16>,
+    #[schemars(length(min = 1))]
     retention: Option<String>,
 }
 
@@ -163,8 +171,11 @@ pub(crate) async fn edit_box(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CertificateRequest {
     /// 不动产权证, 他项权证, 动产抵押登记, 股权出质登记, or another name.
+    #[schemars(length(min = 1))]
     kind: String,
+    #[schemars(length(min = 1))]
     number: String,
+    #[schemars(length(min = 1))]
     archive_no: String,
 }
 

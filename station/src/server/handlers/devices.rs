@@ -5,7 +5,7 @@
 use crate::devices::definition::DeviceDefinition;
 use crate::devices::{DeviceManager, DeviceState};
 use crate::server::auth::Principal;
-use crate::server::error::{json_body, ApiError, JsonBody, Path};
+use crate::server::error::{json_body, ApiError, JsonBody, Path, Query};
 use crate::server::AppState;
 use crate::store::Refusal;
 use crate::store::StoreError;
@@ -15,8 +15,19 @@ use axum::{Extension, Json};
 use std::future::Future;
 use std::sync::Arc;
 
-pub(crate) async fn devices(State(state): State<AppState>) -> Json<Vec<DeviceState>> {
-    Json(state.devices.snapshot())
+/// Scanners and printers by name, a page at a time.
+pub(crate) async fn devices(
+    State(state): State<AppState>,
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<DeviceState>, ApiError> {
+    use crate::server::paging::{page_of, page_size};
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
+    Ok(page_of(
+        state.devices.snapshot(),
+        |device: &DeviceState| device.name.clone(),
+        query.after.as_deref(),
+        limit,
+    ))
 }
 
 /// Runs a change of the device manager on a task of its own: it writes the store and

@@ -2,20 +2,24 @@
 
 use crate::server::auth::Principal;
 use crate::server::error::ApiError;
+use crate::server::error::Query;
+use crate::server::paging::{number_key, page_of, page_size, Page, PageQuery};
 use crate::server::redact::Viewer;
-use crate::server::views::{today, HandoverView};
-use crate::server::AppState;
+use crate::server::views::HandoverView;
+use crate::server::{AppState, MAX_PAGE};
 use axum::extract::State;
 use axum::Extension;
-use axum::Json;
 
-/// Open handovers, earliest deadline first, each normal / warning / overdue.
+/// Open handovers, earliest deadline first, each normal / warning / overdue, a page at a
+/// time.
 pub(crate) async fn handovers(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-) -> Result<Json<Vec<HandoverView>>, ApiError> {
+    Query(query): Query<PageQuery>,
+) -> Result<Page<HandoverView>, ApiError> {
     let viewer = Viewer::of(&principal);
-    let today = today(state.archive.now());
+    let limit = page_size(query.limit, MAX_PAGE)?;
+    let today = state.archive.today();
     let handovers = state.archive.run(|store| store.open_handovers()).await?;
     let views = handovers
         .into_iter()
@@ -36,5 +40,10 @@ pub(crate) async fn handovers(
             },
         })
         .collect();
-    Ok(Json(views))
+    Ok(page_of(
+        views,
+        |handover: &HandoverView| format!("{}/{}", handover.deadline, number_key(handover.id)),
+        query.after.as_deref(),
+        limit,
+    ))
 }

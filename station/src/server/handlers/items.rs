@@ -4,6 +4,7 @@ use crate::message;
 use crate::model::{ArchiveBox, Item, LocationKind, Role};
 use crate::server::auth::Principal;
 use crate::server::error::{parse_barcode, ApiError, Path, Query};
+use crate::server::paging::{number_key, page_of, page_size, Page, PageQuery};
 use crate::server::redact::Viewer;
 use crate::server::views::{box_view, item_view, EventView, ItemView, LocationView};
 use crate::server::{AppState, MAX_PAGE};
@@ -61,16 +62,23 @@ pub(crate) async fn get_item(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BoxQuery {
+    #[schemars(length(min = 1))]
     archive_no: Option<String>,
+    #[schemars(length(min = 1))]
     customer: Option<String>,
+    #[schemars(length(min = 1))]
     category: Option<String>,
     year: Option<u16>,
     /// registered, stored, at counter, on loan, in handover, missing.
+    #[schemars(length(min = 1))]
     status: Option<String>,
     /// A location's barcode: the boxes standing there.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     location: Option<String>,
     /// The last barcode of the previous page.
+    #[schemars(length(min = 1))]
     after: Option<String>,
+    #[schemars(range(min = 1, max = 500))]
     limit: Option<usize>,
 }
 
@@ -190,20 +198,16 @@ fn find_page(
     Ok((views, next))
 }
 
-#[derive(Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ListQuery {
-    limit: Option<usize>,
-}
-
+/// What stands at a location, a page at a time in barcode order.
 pub(crate) async fn location_items(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<ItemView>>, ApiError> {
+    Query(query): Query<PageQuery>,
+) -> Result<Page<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
-    let limit = query.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let limit = page_size(query.limit, MAX_PAGE)?;
+    let after = query.after;
     let sees_safes = principal.person.role >= Role::Supervisor;
     let seen = state
         .archive
@@ -217,15 +221,25 @@ pub(crate) async fn location_items(
                 Some(Item::Location(_)) => {}
                 Some(_) | None => return Err(Refusal::NotFound(barcode).into()),
             }
-            store
-                .items_at(barcode, limit)?
-                .into_iter()
-                .map(|item| item_view(store, item))
-                .collect::<Result<Vec<_>, StoreError>>()
-                .map(Some)
+            let page = page_of(
+                store.barcodes_at(barcode, usize::MAX)?,
+                ToString::to_string,
+                after.as_deref(),
+                limit,
+            );
+            let mut views = Vec::with_capacity(page.items.len());
+            for barcode in page.items {
+                if let Some(item) = store.get_item(barcode)? {
+                    views.push(item_view(store, item)?);
+                }
+            }
+            Ok::<_, StoreError>(Some(Page {
+                items: views,
+                next: page.next,
+            }))
         })
         .await?;
-    let Some(views) = seen else {
+    let Some(page) = seen else {
         return Err(state
             .refuse(
                 &principal,
@@ -234,15 +248,19 @@ pub(crate) async fn location_items(
             )
             .await);
     };
-    Ok(Json(views))
+    Ok(page)
 }
 
+/// An item's events, oldest first, a page at a time (the cursor is an event's sequence
+/// number).
 pub(crate) async fn item_history(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(barcode): Path<String>,
-) -> Result<Json<Vec<EventView>>, ApiError> {
+    Query(query): Query<PageQuery>,
+) -> Result<Page<EventView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
+    let limit = page_size(query.limit, MAX_PAGE)?;
     // Refused (404 or 403) unless the item exists and the principal may see it.
     let history = visible_item(&state, &principal, barcode, move |store, _| {
         store.history(barcode)
@@ -269,14 +287,22 @@ pub(crate) async fn item_history(
                 .collect(),
         })
         .collect();
-    Ok(Json(events))
+    Ok(page_of(
+        events,
+        |event: &EventView| number_key(event.seq),
+        query.after.as_deref(),
+        limit,
+    ))
 }
 
-/// Every location in path order (a tree by its paths), with what stands there.
+/// Every location in path order (a tree by its paths), with what stands there, a page at a
+/// time (the cursor is a path).
 pub(crate) async fn locations(
     State(state): State<AppState>,
-) -> Result<Json<Vec<LocationView>>, ApiError> {
-    let mut out = state
+    Query(query): Query<PageQuery>,
+) -> Result<Page<LocationView>, ApiError> {
+    let limit = page_size(query.limit, MAX_PAGE)?;
+    let out = state
         .archive
         .run(|store| {
             let mut out = Vec::new();
@@ -295,6 +321,10 @@ pub(crate) async fn locations(
             Ok::<_, crate::store::StoreError>(out)
         })
         .await?;
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Json(out))
+    Ok(page_of(
+        out,
+        |location: &LocationView| location.path.clone(),
+        query.after.as_deref(),
+        limit,
+    ))
 }

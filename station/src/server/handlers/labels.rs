@@ -2,7 +2,7 @@
 
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{json_body, parse_number, ApiError, Path};
+use crate::server::error::{json_body, parse_number, ApiError, Path, Query};
 use crate::server::redact::Viewer;
 use crate::server::views::JobView;
 use crate::server::AppState;
@@ -17,12 +17,16 @@ use serde::Deserialize;
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LabelsRequest {
+    #[schemars(length(min = 1), inner(pattern(crate::server::error::BARCODE_PATTERN)))]
     barcodes: Vec<String>,
+    #[schemars(length(min = 1))]
     printer: Option<String>,
+    #[schemars(length(min = 1))]
     workstation: Option<String>,
     /// For a reprint: the job reprinted.
     reprint_of: Option<u64>,
     /// Why it is printed again (required with `reprint_of`).
+    #[schemars(length(min = 1))]
     reason: Option<String>,
 }
 
@@ -62,6 +66,7 @@ pub(crate) async fn print_labels(
 #[serde(deny_unknown_fields)]
 pub(crate) struct CancelRequest {
     /// Recorded with the cancellation, e.g. "printer replaced".
+    #[schemars(length(min = 1))]
     reason: String,
 }
 
@@ -82,15 +87,22 @@ pub(crate) async fn cancel_label(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Labels waiting for their printer, by job id, a page at a time.
 pub(crate) async fn label_queue(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-) -> Result<Json<Vec<JobView>>, ApiError> {
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<JobView>, ApiError> {
+    use crate::server::paging::{number_key, page_of, page_size};
     let viewer = Viewer::of(&principal);
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
     let jobs = state.archive.run(|store| store.pending_jobs()).await?;
-    Ok(Json(
+    Ok(page_of(
         jobs.into_iter()
             .map(|job| JobView::from(job).seen_by(viewer))
             .collect(),
+        |job: &JobView| number_key(job.id),
+        query.after.as_deref(),
+        limit,
     ))
 }

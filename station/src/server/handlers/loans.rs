@@ -5,9 +5,11 @@ use crate::model::Role;
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
 use crate::server::error::{json_body, parse_barcode, parse_number, ApiError, Path, Query};
+use crate::server::paging::{number_key, page_of, page_size, Page};
 use crate::server::redact::Viewer;
-use crate::server::views::{loan_views, today, LoanView};
+use crate::server::views::{loan_views, LoanView};
 use crate::server::AppState;
+use crate::server::MAX_PAGE;
 use crate::store::Refusal;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -19,8 +21,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApprovalRequest {
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     borrower: String,
     /// The approving supervisor; the token's owner when absent.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     approver: Option<String>,
     /// Last day it may be used; today when absent.
     valid_until: Option<chrono::NaiveDate>,
@@ -50,7 +54,7 @@ pub(crate) async fn approve_borrower(
             message!(ApprovalOwnNameOnly),
         ));
     }
-    let today = today(state.archive.now());
+    let today = state.archive.today();
     let valid_until = request.valid_until.unwrap_or(today);
     if valid_until < today {
         return Err(ApiError::new(
@@ -81,24 +85,36 @@ pub(crate) struct LoanQuery {
     /// Only loans past their due date.
     overdue: Option<bool>,
     /// Only this borrower's loans.
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     borrower: Option<String>,
+    /// Page size, 1–500 (default 500).
+    #[schemars(range(min = 1, max = 500))]
+    limit: Option<usize>,
+    /// The cursor: the `x-next-after` header of the previous page.
+    #[schemars(length(min = 1))]
+    after: Option<String>,
 }
 
-/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`).
+/// Open loans: all, overdue (`?overdue=true`), or one borrower's (`?borrower=P…`), by due
+/// date, a page at a time.
 pub(crate) async fn loans(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Query(query): Query<LoanQuery>,
-) -> Result<Json<Vec<LoanView>>, ApiError> {
+) -> Result<Page<LoanView>, ApiError> {
     let viewer = Viewer::of(&principal);
     let borrower = query.borrower.as_deref().map(parse_barcode).transpose()?;
     let overdue = query.overdue == Some(true);
+    let limit = page_size(query.limit, MAX_PAGE)?;
     let views = state
         .archive
         .run(move |store| loan_views(store, overdue, borrower))
         .await?;
-    Ok(Json(
+    Ok(page_of(
         views.into_iter().map(|view| view.seen_by(viewer)).collect(),
+        |loan: &LoanView| format!("{}/{}", loan.due, number_key(loan.id)),
+        query.after.as_deref(),
+        limit,
     ))
 }
 
@@ -114,7 +130,7 @@ pub(crate) async fn renew_loan(
         .archive
         .run(move |store| {
             let loan = store.loan(id)?.ok_or(Refusal::UnknownLoan(id))?;
-            let from = loan.due.max(today(store.now()));
+            let from = loan.due.max(store.today());
             let loan = store.renew_loan(&actor, id, from + chrono::Duration::days(days))?;
             loan_views(store, false, Some(loan.borrower))
         })

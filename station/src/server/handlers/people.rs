@@ -4,7 +4,7 @@ use crate::message;
 use crate::model::{Item, Role};
 use crate::server::auth::Principal;
 use crate::server::error::JsonBody;
-use crate::server::error::{json_body, parse_barcode, ApiError, Path};
+use crate::server::error::{json_body, parse_barcode, ApiError, Path, Query};
 use crate::server::redact::Viewer;
 use crate::server::views::PersonView;
 use crate::server::AppState;
@@ -14,29 +14,50 @@ use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
+/// People by badge, a page at a time.
 pub(crate) async fn people(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-) -> Result<Json<Vec<PersonView>>, ApiError> {
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<PersonView>, ApiError> {
+    use crate::server::paging::{number_key, page_of, page_size};
     let sees_badges = Viewer::of(&principal).sees_badges();
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
+    let after = query.after;
     let people = state
         .archive
         .run(move |store| {
-            let mut out = Vec::new();
+            // People in badge order, numbered: the cursor is a person's place in that order
+            // (no one is ever deleted and a new badge sorts last), not their badge code,
+            // which a clerk may not see.
+            let mut everyone = Vec::new();
             for item in store.items_of_kind(crate::barcode::Kind::Person) {
                 if let Item::Person(person) = item? {
-                    let active = !store.has_left(person.barcode)?;
-                    let mut view = PersonView::new(person, active);
-                    if !sees_badges {
-                        view.barcode = None;
-                    }
-                    out.push(view);
+                    everyone.push((everyone.len() as u64, person));
                 }
             }
-            Ok::<_, crate::store::StoreError>(out)
+            let page = page_of(
+                everyone,
+                |(place, _)| number_key(*place),
+                after.as_deref(),
+                limit,
+            );
+            let mut out = Vec::with_capacity(page.items.len());
+            for (_, person) in page.items {
+                let active = !store.has_left(person.barcode)?;
+                let mut view = PersonView::new(person, active);
+                if !sees_badges {
+                    view.barcode = None;
+                }
+                out.push(view);
+            }
+            Ok::<_, crate::store::StoreError>(crate::server::paging::Page {
+                items: out,
+                next: page.next,
+            })
         })
         .await?;
-    Ok(Json(people))
+    Ok(people)
 }
 
 /// `clerk`, `supervisor` or `admin`.
@@ -56,6 +77,7 @@ pub(crate) fn parse_role(text: &str) -> Result<Role, ApiError> {
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonRequest {
+    #[schemars(length(min = 1))]
     name: String,
     /// clerk, supervisor or admin.
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin"]))]
@@ -87,6 +109,7 @@ pub(crate) async fn add_person(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PersonEditRequest {
+    #[schemars(length(min = 1))]
     name: Option<String>,
     #[schemars(extend("enum" = ["clerk", "supervisor", "admin", null]))]
     role: Option<String>,

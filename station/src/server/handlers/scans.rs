@@ -18,7 +18,9 @@ use serde::Deserialize;
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScanRequest {
+    #[schemars(length(min = 1))]
     workstation: String,
+    #[schemars(length(min = 1))]
     data: String,
 }
 
@@ -57,7 +59,11 @@ pub(crate) async fn post_scan(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecentQuery {
+    #[schemars(length(min = 1))]
     workstation: Option<String>,
+    /// How many of the latest results, 1–200 (default 50): the station keeps 200, so
+    /// one page holds all there is.
+    #[schemars(range(min = 1, max = 200))]
     limit: Option<usize>,
 }
 

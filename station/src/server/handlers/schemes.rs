@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{known_schemes, KnownScheme};
 use crate::server::auth::Principal;
-use crate::server::error::{json_body, ApiError, JsonBody, Path};
+use crate::server::error::{json_body, ApiError, JsonBody, Path, Query};
 use crate::server::AppState;
 
 /// A numbering scheme as the API shows it.
@@ -38,15 +38,35 @@ impl From<KnownScheme> for SchemeView {
 }
 
 /// Every numbering scheme: station.toml's, then those added through the station.
+/// Numbering schemes by name, a page at a time.
 pub(crate) async fn schemes(
     State(state): State<AppState>,
-) -> Result<Json<Vec<SchemeView>>, ApiError> {
+    Query(query): Query<crate::server::paging::PageQuery>,
+) -> Result<crate::server::paging::Page<SchemeView>, ApiError> {
+    use crate::server::paging::{page_of, page_size};
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
     let config = state.config.clone();
     let schemes = state
         .archive
         .run(move |store| known_schemes(&config, store))
         .await?;
-    Ok(Json(schemes.into_iter().map(SchemeView::from).collect()))
+    // station.toml's first, in the file's order, then the stored ones by name.
+    let keyed: Vec<(String, SchemeView)> = schemes
+        .into_iter()
+        .enumerate()
+        .map(|(index, scheme)| {
+            let key = match scheme.origin {
+                crate::devices::definition::Origin::Config => format!("0/{index:06}"),
+                crate::devices::definition::Origin::Station => format!("1/{}", scheme.name),
+            };
+            (key, SchemeView::from(scheme))
+        })
+        .collect();
+    let page = page_of(keyed, |(key, _)| key.clone(), query.after.as_deref(), limit);
+    Ok(crate::server::paging::Page {
+        items: page.items.into_iter().map(|(_, view)| view).collect(),
+        next: page.next,
+    })
 }
 
 /// A numbering scheme to add.
@@ -54,8 +74,10 @@ pub(crate) async fn schemes(
 #[serde(deny_unknown_fields)]
 pub(crate) struct SchemeRequest {
     /// Letters, digits, `-`, `_`; not used by another scheme.
+    #[schemars(length(min = 1, max = 32), pattern(r"^[A-Za-z0-9_\u4e00-\u9fff-]+$"))]
     name: String,
     /// `{year}`, `{seq}` or `{seq:0N}` around fixed text, e.g. `{year}鸿借字第{seq:03}号`.
+    #[schemars(length(min = 1))]
     template: String,
 }
 

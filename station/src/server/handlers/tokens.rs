@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenRequest {
+    #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     person: String,
     #[serde(default)]
     label: String,
