@@ -8,7 +8,7 @@ data=${1:?data dir}; boxes=${2:-1000000}
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../../.." && pwd)
 command -v wrk >/dev/null || apt-get install -y -qq wrk
 cargo build --release -p station --manifest-path "$root/Cargo.toml" -q
-bin="$root/target/release/station"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/station"
 config=$(mktemp); port=18181
 { echo "listen = \"127.0.0.1:$port\""; echo "cache_mib = ${CACHE_MIB:-64}"
   for n in $(seq 1 16); do printf '[[workstation]]\nname = "ws-%d"\n' "$n"; done; } > "$config"
