@@ -5,20 +5,9 @@ use std::fs;
 
 mod common;
 
-use common::{prerequisite, run, station, stderr, stdout, Daemon};
-
-fn import_sample(data: &std::path::Path, dir: &std::path::Path) {
-    let ledger = dir.join("ledger.csv");
-    fs::write(
-        &ledger,
-        "档案号,题名,客户名称,位置\n\
-         A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
-         A-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层\n",
-    )
-    .expect("ledger");
-    let output = run(station(data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stdout(&output));
-}
+use common::{
+    import_sample, prerequisite, read_stream_until, run, station, stderr, stdout, Daemon,
+};
 
 #[test]
 fn serve_answers_health_and_items_then_stops_cleanly_on_sigterm() {
@@ -301,14 +290,7 @@ fn the_live_stream_carries_each_scan_result_of_its_workstation() {
         r#"{"workstation": "counter", "data": "K0000000023"}"#,
     );
     assert_eq!(status, 200, "{body}");
-    let mut seen = String::new();
-    while !seen.contains("SHELVE mode") {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
+    let seen = read_stream_until(&mut reader, "SHELVE mode");
     assert!(seen.contains("event: scan"), "{seen}");
     assert!(
         seen.contains("\"workstation\":\"counter\"") && seen.contains("SHELVE mode"),

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 mod common;
 
-use common::{http_get, http_get_as, http_post_as, person_with_token, station, wait_until, Daemon};
+use common::{
+    http_get, http_get_as, http_post_as, person_with_token, read_stream_until, station, wait_until,
+    Daemon,
+};
 
 /// A daemon on `data` with `config` as its station.toml.
 fn start_configured(dir: &Path, data: &Path, config: &str) -> Daemon {
@@ -291,14 +294,7 @@ fn sigterm_ends_an_open_live_stream_and_the_daemon_exits() {
         r#"{"workstation": "counter", "data": "K0000000023"}"#,
     );
     assert_eq!(status, 200, "{body}");
-    let mut seen = String::new();
-    while !seen.contains("event: scan") {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        seen.push_str(&line);
-    }
+    let seen = read_stream_until(&mut reader, "event: scan");
     assert!(seen.contains("event: scan"), "still streaming: {seen}");
 
     // SIGTERM: the stream ends and the daemon exits, the client still connected.

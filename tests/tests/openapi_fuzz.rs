@@ -13,7 +13,9 @@ use std::process::Command;
 
 mod common;
 
-use common::{person_with_token, run, station, stderr, stdout, Daemon};
+use common::{
+    import_sample, person_with_token, prerequisite, run, station, stderr, stdout, Daemon,
+};
 
 /// The checks that must hold for every generated request.
 const CHECKS: &str = "not_a_server_error,status_code_conformance,\
@@ -44,33 +46,11 @@ fn schemathesis() -> Option<Vec<String>> {
         .arg("--version")
         .output()
         .is_ok_and(|output| output.status.success());
-    if found {
-        return Some(command);
-    }
-    let message = format!(
-        "{} is not installed (pip install schemathesis, see .ci/run): \
-         the OpenAPI schema fuzzing did NOT run",
+    let needed = format!(
+        "{} (pip install schemathesis, see .ci/run)",
         command.join(" ")
     );
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("{message}");
-    }
-    eprintln!("\n*** SKIPPED: {message} ***\n");
-    None
-}
-
-/// Some boxes on a shelf, so that lists and lookups have something to answer.
-fn import_sample(data: &Path, dir: &Path) {
-    let ledger = dir.join("ledger.csv");
-    std::fs::write(
-        &ledger,
-        "档案号,题名,客户名称,位置\n\
-         A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
-         A-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层\n",
-    )
-    .expect("ledger");
-    let output = run(station(data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stderr(&output));
+    prerequisite("the OpenAPI schema fuzzing", &needed, found).then_some(command)
 }
 
 /// One schemathesis run against `daemon` with `token`, leaving out `excluded` paths.

@@ -397,16 +397,7 @@ mod tests {
         // The station again: the label is still waiting and goes again.
         let printed = deliver_due(&archive_of(&store), &printer, &Devices::default(), None).await;
         assert_eq!(printed, 1);
-        let files: Vec<String> = std::fs::read_dir(&labels)
-            .expect("the label folder")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let files = crate::printer::file_names(&labels);
         assert_eq!(
             files,
             [format!("{id}-B0000000016.pdf")],

@@ -181,6 +181,21 @@ fn place(
     ))
 }
 
+/// The names of the files in `dir` (tests look for duplicates and left-over temp files).
+#[cfg(test)]
+pub(crate) fn file_names(dir: &std::path::Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .expect("list the folder")
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,16 +228,7 @@ mod tests {
         .await
         .expect("delivered again");
         assert_eq!(first, again, "the same file");
-        let files: Vec<String> = fs::read_dir(dir.path())
-            .expect("list")
-            .map(|entry| {
-                entry
-                    .expect("entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let files = file_names(dir.path());
         assert_eq!(files, ["12-B0000000016.pdf"], "one file, no temp file left");
         assert_eq!(
             fs::read(dir.path().join("12-B0000000016.pdf")).expect("read"),

@@ -75,6 +75,8 @@ pub use firmware_bridge::zpl::{Condition, PrintMode, PrinterStatus, StatusError}
 mod connect;
 mod cups;
 mod dir;
+#[cfg(test)]
+pub(crate) use dir::file_names;
 mod stream;
 
 pub use connect::{Connect, ConnectError, DEFAULT_BAUD, DEFAULT_TCP_PORT};

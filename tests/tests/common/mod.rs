@@ -48,6 +48,35 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Imports two boxes on one shelf of 1号库房 into `data` (the ledger is written in `dir`),
+/// so that lists and lookups have something to answer.
+pub fn import_sample(data: &Path, dir: &Path) {
+    let ledger = dir.join("ledger.csv");
+    std::fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\n\
+         A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
+         A-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层\n",
+    )
+    .expect("ledger");
+    let output = run(station(data).arg("import").arg(&ledger));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+/// Reads server-sent-event lines from `reader` until they contain `needle` or the stream
+/// ends; answers everything read.
+pub fn read_stream_until(reader: &mut impl BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    seen
+}
+
 /// A running `station serve` on an OS-assigned loopback port.
 pub struct Daemon {
     child: Child,
@@ -106,13 +135,17 @@ impl Daemon {
 
     /// Sends SIGTERM and waits for the exit status.
     pub fn terminate(mut self) -> std::process::ExitStatus {
+        self.send_sigterm();
+        self.child.wait().expect("daemon exits")
+    }
+
+    fn send_sigterm(&self) {
         let status = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status()
             .expect("kill runs");
         assert!(status.success(), "kill -TERM failed");
-        self.child.wait().expect("daemon exits")
     }
 
     /// The daemon's process id.
@@ -123,12 +156,7 @@ impl Daemon {
     /// Sends SIGTERM and waits at most `bound` for the exit status (`None`: still running;
     /// it is killed when dropped).
     pub fn terminate_within(&mut self, bound: Duration) -> Option<std::process::ExitStatus> {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill runs");
-        assert!(status.success(), "kill -TERM failed");
+        self.send_sigterm();
         let deadline = std::time::Instant::now() + bound;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for the daemon") {
