@@ -138,14 +138,7 @@ fn a_full_disk_loses_nothing_that_was_acknowledged() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let mount = dir.path().join("tiny");
-    fs::create_dir_all(&mount).expect("mount point");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .expect("mount runs");
-    assert!(mounted.success(), "mounting a tmpfs as root failed");
-    let _unmount = Unmount(mount.clone());
+    let _disk = common::TinyDisk::mount(&mount, "4m");
 
     let mut ledger = String::from("档案号,题名,客户名称,位置\n");
     for n in 1..=20_000 {
@@ -189,14 +182,6 @@ fn a_full_disk_loses_nothing_that_was_acknowledged() {
         created + 1,
         "exactly the acknowledged boxes are there"
     );
-}
-
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
 }
 
 #[test]

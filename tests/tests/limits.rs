@@ -353,20 +353,16 @@ fn health_lists_faulted_devices_and_liveness_answers_without_a_token() {
 /// Needs root to mount a small tmpfs (CI runs as root).
 #[test]
 fn health_answers_503_once_a_write_fails_because_the_disk_is_full() {
-    if !is_root() {
-        eprintln!("health_answers_503_once_a_write_fails_because_the_disk_is_full: not root, cannot mount tmpfs; not run");
+    if !common::prerequisite(
+        "health_answers_503_once_a_write_fails_because_the_disk_is_full",
+        "root, to mount a small tmpfs",
+        common::prerequisite::is_root(),
+    ) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let mount = dir.path().join("tiny");
-    fs::create_dir_all(&mount).expect("mount point");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
-        .arg(&mount)
-        .status()
-        .expect("mount runs");
-    assert!(mounted.success(), "mounting a tmpfs as root failed");
-    let _unmount = Unmount(mount.clone());
+    let _disk = common::TinyDisk::mount(&mount, "16m");
     let data = mount.join("data");
     let daemon = Daemon::start(&data);
     let (status, body) = http_get(daemon.addr, "/healthz");
@@ -399,22 +395,6 @@ fn health_answers_503_once_a_write_fails_because_the_disk_is_full() {
     let (status, _) = http_get(daemon.addr, "/livez");
     assert_eq!(status, 200, "the process still serves");
     drop(daemon);
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-struct Unmount(std::path::PathBuf);
-
-impl Drop for Unmount {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
 }
 
 #[test]

@@ -77,6 +77,30 @@ pub fn read_stream_until(reader: &mut impl BufRead, needle: &str) -> String {
     seen
 }
 
+/// A small tmpfs mounted (as root) at `at`, unmounted when dropped: a disk that fills up.
+pub struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    /// Mounts a tmpfs of `size` (as `mount -o size=` reads it, e.g. `4m`) at `at`, which is
+    /// created. Needs root: check with [`prerequisite`] and `prerequisite::is_root` first.
+    pub fn mount(at: &Path, size: &str) -> TinyDisk {
+        std::fs::create_dir_all(at).expect("mount point");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("mount runs");
+        assert!(mounted.success(), "mounting a tmpfs as root failed");
+        TinyDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
 /// A running `station serve` on an OS-assigned loopback port.
 pub struct Daemon {
     child: Child,
