@@ -311,6 +311,34 @@ mod tests {
     }
 
     #[test]
+    fn verify_accepts_the_history_entries_of_every_box_a_label_names() {
+        let (_dir, store, _) = store_with_clock();
+        let actor = Actor::new("test");
+        let two = NewJob {
+            subject: "B0000000016,B0000000027".into(),
+            ..label("zebra-1")
+        };
+        let queued = store.queue_print(&actor, &two).expect("queued");
+        store
+            .job_failed(&actor, queued.id, &refused(), 1_000)
+            .expect("delayed");
+        store.job_delivering(&actor, queued.id).expect("begins");
+        store.job_printed(&actor, queued.id).expect("printed");
+        let cancelled = store.queue_print(&actor, &two).expect("queued");
+        store
+            .write(&actor, |tx| tx.cancel_job(cancelled.id, "wrong box"))
+            .expect("cancelled");
+        let second = Barcode::parse("B0000000027").expect("the second box");
+        assert_eq!(
+            store.history(second).expect("history").len(),
+            5,
+            "queued, delayed, printed, queued, cancelled"
+        );
+        let report = store.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems);
+    }
+
+    #[test]
     fn jobs_wait_for_their_retry_time_and_survive_a_reopen() {
         let (dir, store, clock) = store_with_clock();
         let actor = Actor::new("test");

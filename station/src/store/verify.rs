@@ -274,7 +274,7 @@ impl Store {
             let Ok(event) = self.decode_event(&key, &value) else {
                 continue;
             };
-            for item in concerned(&event) {
+            for item in concerned(self, &event)? {
                 self.expect_entry(&key, &keys::history(item, event.seq), report)?;
             }
         }
@@ -297,7 +297,11 @@ impl Store {
                 .get(&event_key)
                 .map_err(StoreError::storage("reading events"))?
                 .and_then(|bytes| self.decode_event(&event_key, &bytes).ok());
-            if !event.is_some_and(|event| concerned(&event).contains(&item)) {
+            let concerns = match event {
+                Some(event) => concerned(self, &event)?.contains(&item),
+                None => false,
+            };
+            if !concerns {
                 report.problems.push(dangling(&key));
             }
         }
@@ -579,10 +583,13 @@ impl Store {
 
 /// The items an event concerns: its own, and for an import chunk every box it created
 /// (listed in its changes as `box`: `<barcode> <archive number>`).
-fn concerned(event: &Event) -> Vec<Barcode> {
+/// The items an event's history entries belong to: its item, the boxes an import lists,
+/// and every item the label of a print event names (its job, by the `job` change, keeps
+/// the subject; a job is never deleted).
+fn concerned(store: &Store, event: &Event) -> Result<Vec<Barcode>> {
     let mut items: Vec<Barcode> = event.body.item.into_iter().collect();
-    if event.body.kind == EventKind::Imported {
-        items.extend(
+    match event.body.kind {
+        EventKind::Imported => items.extend(
             event
                 .body
                 .changes
@@ -590,9 +597,29 @@ fn concerned(event: &Event) -> Vec<Barcode> {
                 .filter(|change| change.field == "box")
                 .filter_map(|change| change.after.as_deref()?.split(' ').next())
                 .filter_map(|barcode| Barcode::parse(barcode).ok()),
-        );
+        ),
+        EventKind::PrintQueued
+        | EventKind::PrintDelayed
+        | EventKind::Printed
+        | EventKind::PrintCancelled => {
+            let job = event
+                .body
+                .changes
+                .iter()
+                .filter(|change| change.field == "job")
+                .flat_map(|change| [change.before.as_deref(), change.after.as_deref()])
+                .find_map(|text| text?.parse::<u64>().ok());
+            if let Some(job) = job.map(|id| store.job(id)).transpose()?.flatten() {
+                for item in job.labelled_items() {
+                    if !items.contains(&item) {
+                        items.push(item);
+                    }
+                }
+            }
+        }
+        _ => {}
     }
-    items
+    Ok(items)
 }
 
 fn dangling(key: &[u8]) -> Message {
