@@ -331,7 +331,9 @@ fn serve_memory(
         .stdout(std::process::Stdio::piped())
         .spawn()?;
     let mut line = String::new();
-    BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line)?;
+    // Kept open until the end: the daemon prints more after its address.
+    let mut daemon_out = BufReader::new(child.stdout.take().ok_or("no stdout")?);
+    daemon_out.read_line(&mut line)?;
     let addr = line
         .trim()
         .rsplit("http://")

@@ -376,8 +376,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         tracing::info!(listen = %local, data = %config.data_dir.display(), "station serving");
         let control_path = control::socket_path(&config.data_dir);
         let control_listener = control::bind(&control_path);
-        // The one line on stdout: scripts and tests read the address from it.
-        println!("station listening on http://{local}");
+        // The one line on stdout: scripts and tests read the address from it. A closed
+        // stdout (a reader that went away) must not stop the station: `say` only logs.
+        say(format_args!("station listening on http://{local}"));
         if store.tokens()?.is_empty() {
             // First start: the first administrator's token, shown this once.
             let actor = Actor::new("first start");
@@ -390,11 +391,12 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                 },
             )?;
             let new = store.create_token(&actor, admin.barcode, "first administrator")?;
-            println!("{}: {}", message!(CliFirstAdminToken), new.secret);
+            if !say(format_args!("{}: {}", message!(CliFirstAdminToken), new.secret)) {
+                tracing::warn!(person = %admin.barcode, "the first administrator's token could not be shown (standard output is closed): create another with `station token create --person {}`", admin.barcode);
+            }
         } else {
-            println!("{}", message!(CliCreateTokens));
+            say(format_args!("{}", message!(CliCreateTokens)));
         }
-        std::io::stdout().flush().ok();
         for shadowed in config::shadowed_by_config(&config, &store)? {
             tracing::warn!(%shadowed, "station.toml defines this too: its definition there is used, the stored one is ignored (not deleted)");
         }
@@ -463,6 +465,19 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
     store.flush().context("flushing the store at shutdown")?;
     tracing::info!("station stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes one line to standard output and flushes it; answers whether it got there. A
+/// failure (a closed pipe) is logged, never a panic as `println!` would make it.
+fn say(line: std::fmt::Arguments<'_>) -> bool {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(%error, "cannot write to standard output");
+            false
+        }
+    }
 }
 
 /// Opening a large store (sled's recovery) leaves tens of MiB of freed heap that glibc

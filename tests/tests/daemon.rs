@@ -338,3 +338,43 @@ fn sigterm_during_start_stops_the_station_cleanly() {
         "SIGTERM during start must stop the station cleanly, not kill it: {status:?}"
     );
 }
+
+/// A station whose standard output is closed right after its address line (the reader went
+/// away) keeps serving: the lines it prints after are logged as not shown, never a panic.
+#[test]
+fn a_closed_standard_output_does_not_stop_the_station() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut child = station(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("station serve starts");
+    let addr: std::net::SocketAddr = {
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
+        line.trim()
+            .rsplit("http://")
+            .next()
+            .and_then(|addr| addr.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+        // The pipe's reading end is closed here, before the token line is printed.
+    };
+    common::wait_until("the station answers /healthz", || {
+        matches!(child.try_wait(), Ok(Some(_))) || common::http_get(addr, "/healthz").0 == 200
+    });
+    assert!(
+        matches!(child.try_wait(), Ok(None)),
+        "the station stopped when its standard output closed: {:?}",
+        child.try_wait()
+    );
+    let (status, body) = common::http_get(addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
