@@ -246,30 +246,12 @@ fn every_call_needs_a_live_token_and_roles_are_enforced_and_recorded() {
 
 #[test]
 fn the_live_stream_carries_each_scan_result_of_its_workstation() {
-    use std::io::{BufRead, BufReader, Write};
+    use std::io::BufRead;
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     import_sample(&data, dir.path());
     let daemon = Daemon::start(&data);
-    let mut stream = std::net::TcpStream::connect(daemon.addr).expect("connect");
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        stream,
-        "GET /api/v1/live?workstation=counter&token={} HTTP/1.1\r\nHost: x\r\n\r\n",
-        daemon.token
-    )
-    .expect("request");
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut status = String::new();
-    reader.read_line(&mut status).expect("status line");
-    assert!(status.contains(" 200 "), "{status}");
-    // Headers, then the stream.
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok() && line != "\r\n" {
-        line.clear();
-    }
+    let mut reader = common::open_live_stream(&daemon, "workstation=counter");
     let (status, body) = daemon.post(
         "/api/v1/scans",
         r#"{"workstation": "counter", "data": "K0000000023"}"#,

@@ -272,21 +272,7 @@ fn sigterm_ends_an_open_live_stream_and_the_daemon_exits() {
         &data,
         "[server]\nheader_timeout_secs = 1\nidle_timeout_secs = 1\n",
     );
-    let mut stream = connect(&daemon);
-    write!(
-        stream,
-        "GET /api/v1/live?token={} HTTP/1.1\r\nHost: x\r\n\r\n",
-        daemon.token
-    )
-    .expect("request");
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut status = String::new();
-    reader.read_line(&mut status).expect("status line");
-    assert!(status.contains(" 200 "), "{status}");
-    let mut line = String::new();
-    while reader.read_line(&mut line).is_ok() && line != "\r\n" {
-        line.clear();
-    }
+    let mut reader = common::open_live_stream(&daemon, "");
     // A live stream is a request in flight, never idle: it outlives the idle timeout.
     std::thread::sleep(Duration::from_secs(3));
     let (status, body) = daemon.post(
@@ -313,7 +299,7 @@ fn sigterm_ends_an_open_live_stream_and_the_daemon_exits() {
         "{}",
         String::from_utf8_lossy(&rest)
     );
-    drop(stream);
+    drop(reader);
 }
 
 #[test]

@@ -63,6 +63,31 @@ pub fn import_sample(data: &Path, dir: &Path) {
     assert!(output.status.success(), "{}", stderr(&output));
 }
 
+/// Opens `GET /api/v1/live?{query}` with the daemon's token, checks the 200 and reads past
+/// the headers: what follows on the reader is the stream.
+pub fn open_live_stream(daemon: &Daemon, query: &str) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(daemon.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let separator = if query.is_empty() { "" } else { "&" };
+    write!(
+        stream,
+        "GET /api/v1/live?{query}{separator}token={} HTTP/1.1\r\nHost: x\r\n\r\n",
+        daemon.token
+    )
+    .expect("request");
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status).expect("status line");
+    assert!(status.contains(" 200 "), "{status}");
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok() && line != "\r\n" {
+        line.clear();
+    }
+    reader
+}
+
 /// Reads server-sent-event lines from `reader` until they contain `needle` or the stream
 /// ends; answers everything read.
 pub fn read_stream_until(reader: &mut impl BufRead, needle: &str) -> String {
