@@ -135,24 +135,14 @@ impl Store {
 
         // The first pass, fuzzy, without any lock.
         let mut n_copied = 0u64;
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
+        let mut batches = Batches::new(&copy);
         for entry in self.tree.iter() {
             let (key, value) = entry.map_err(StoreError::storage("reading for backup"))?;
-            batch.insert(key, value);
+            batches.put(&key, Some(value))?;
             n_copied += 1;
-            in_batch += 1;
-            if in_batch == BATCH_KEYS {
-                copy.tree
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(StoreError::storage("writing the backup"))?;
-                in_batch = 0;
-            }
             copied(n_copied);
         }
-        copy.tree
-            .apply_batch(batch)
-            .map_err(StoreError::storage("writing the backup"))?;
+        batches.finish()?;
 
         // Catching up without the lock while many keys were written meanwhile.
         let mut written = following.0.take();
@@ -185,26 +175,58 @@ impl Store {
 
     /// Copies `keys` as they are now into `copy` (a key gone is removed there).
     fn copy_keys(&self, copy: &Store, keys: &HashSet<Vec<u8>>) -> Result<()> {
-        let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
+        let mut batches = Batches::new(copy);
         for key in keys {
-            match self
+            let value = self
                 .tree
                 .get(key)
-                .map_err(StoreError::storage("reading for backup"))?
-            {
-                Some(value) => batch.insert(key.as_slice(), value),
-                None => batch.remove(key.as_slice()),
-            }
-            in_batch += 1;
-            if in_batch == BATCH_KEYS {
-                copy.tree
-                    .apply_batch(std::mem::take(&mut batch))
-                    .map_err(StoreError::storage("writing the backup"))?;
-                in_batch = 0;
-            }
+                .map_err(StoreError::storage("reading for backup"))?;
+            batches.put(key, value)?;
         }
-        copy.tree
+        batches.finish()
+    }
+}
+
+/// Writes into the copy in batches of [`BATCH_KEYS`] keys.
+struct Batches<'a> {
+    copy: &'a Store,
+    batch: sled::Batch,
+    in_batch: usize,
+}
+
+impl<'a> Batches<'a> {
+    fn new(copy: &'a Store) -> Batches<'a> {
+        Batches {
+            copy,
+            batch: sled::Batch::default(),
+            in_batch: 0,
+        }
+    }
+
+    /// Sets `key` to `value` in the copy (removes it for `None`), writing a full batch.
+    fn put(&mut self, key: &[u8], value: Option<sled::IVec>) -> Result<()> {
+        match value {
+            Some(value) => self.batch.insert(key, value),
+            None => self.batch.remove(key),
+        }
+        self.in_batch += 1;
+        if self.in_batch == BATCH_KEYS {
+            self.in_batch = 0;
+            let full = std::mem::take(&mut self.batch);
+            self.write(full)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is left.
+    fn finish(mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        self.write(batch)
+    }
+
+    fn write(&self, batch: sled::Batch) -> Result<()> {
+        self.copy
+            .tree
             .apply_batch(batch)
             .map_err(StoreError::storage("writing the backup"))
     }
