@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+pub mod browser;
 pub mod prerequisite;
 #[allow(unused_imports)] // each test file uses a different part
 pub use prerequisite::prerequisite;
