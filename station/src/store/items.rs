@@ -243,6 +243,7 @@ impl Tx<'_> {
             &keys::customer(&customer_key(&archive_box.customer), barcode),
             &[],
         )?;
+        self.index_grams(archive_box)?;
         if let Some(place) = archive_box.place {
             self.index_at(place, barcode)?;
         }
@@ -373,6 +374,7 @@ impl Tx<'_> {
     /// Edits a box's descriptive fields.
     pub fn edit_box(&mut self, barcode: Barcode, edit: &BoxEdit) -> Result<ArchiveBox> {
         let mut archive_box = self.require_box(barcode)?;
+        let before = archive_box.clone();
         let mut changes = Vec::new();
         let old_customer = archive_box.customer.clone();
         let text_fields = [
@@ -451,6 +453,7 @@ impl Tx<'_> {
                 &keys::customer(&customer_key(&archive_box.customer), barcode),
                 &[],
             )?;
+            self.reindex_grams(&before, &archive_box)?;
         }
         self.put_item(&Item::Box(archive_box.clone()))?;
         self.record(Some(barcode), EventKind::Edited, changes);

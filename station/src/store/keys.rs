@@ -48,6 +48,9 @@ pub const DEVICE: u8 = b'v';
 pub const DISABLED: u8 = b'w';
 /// People who have left: their badges and tokens no longer work (empty values).
 pub const DEPARTED: u8 = b'l';
+/// Box search: one empty value per gram (a character or a pair of neighbouring characters)
+/// of a box's customer name and archive number, and the box (see `search.rs`).
+pub const GRAM: u8 = b'f';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -132,6 +135,16 @@ pub fn customer(customer_key: &str, item: Barcode) -> Vec<u8> {
 
 pub fn customer_prefix(customer_key_prefix: &str) -> Vec<u8> {
     tagged(CUSTOMER, &[customer_key_prefix.as_bytes()])
+}
+
+/// A box's entry under `gram` in the search index.
+pub fn gram(gram: &str, item: Barcode) -> Vec<u8> {
+    tagged(GRAM, &[gram.as_bytes(), &[0], &item.to_key()])
+}
+
+/// Every entry under `gram` (the gram and its terminator, so "丽" does not find "丽勇").
+pub fn gram_prefix(gram: &str) -> Vec<u8> {
+    tagged(GRAM, &[gram.as_bytes(), &[0]])
 }
 
 pub fn event(seq: u64) -> Vec<u8> {
@@ -295,7 +308,7 @@ pub fn describe(key: &[u8]) -> String {
                 number(rest.get(8..)?)?.to_string(),
             ],
             'q' | 'x' | 'i' | 'l' | 's' => vec![barcode(rest)?],
-            'n' | 'c' => {
+            'n' | 'c' | 'f' => {
                 let split = rest.len().checked_sub(len + 1)?;
                 if rest.get(split) != Some(&0) {
                     return None;

@@ -112,6 +112,34 @@ pub(super) const FAMILIES: &[Family] = &[
     },
 ];
 
+/// An index family built from other records rather than migrated record by record: its
+/// entries are derived (see its builder), so a store that has none, or an older version of
+/// them, gets them rebuilt from the records at open. Its version is stored like a record
+/// family's (`m:family:<name>`), written only once the whole index is built and flushed:
+/// a crash during the build leaves the version unwritten, and the next open clears what
+/// was written and builds it again.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct IndexFamily {
+    /// Its stable name, part of its meta key: never renamed.
+    pub(super) name: &'static str,
+    /// The keys of its entries.
+    pub(super) prefix: &'static [u8],
+    /// The version this build reads and writes.
+    pub(super) current: u32,
+    /// Clears the family's entries and writes them again from the records, `batch_len`
+    /// records per atomic batch; answers how many records it indexed.
+    pub(super) build: fn(&sled::Tree, usize) -> Result<u64>,
+}
+
+/// Every index family built at open (1: the box search's grams of customer names and
+/// archive numbers, added after stores with boxes existed).
+pub(super) const INDEXES: &[IndexFamily] = &[IndexFamily {
+    name: "search_grams",
+    prefix: &[keys::GRAM],
+    current: 1,
+    build: super::search::build_index,
+}];
+
 /// The steps from each family's older versions, in any order (they are applied by
 /// version).
 pub(super) const MIGRATIONS: &[Migration] = &[Migration {
@@ -237,6 +265,9 @@ pub(super) fn new_store_versions(layout: &Layout<'_>, batch: &mut sled::Batch) {
     for family in layout.families {
         batch.insert(version_key(family.name), &family.current.to_be_bytes());
     }
+    for index in INDEXES {
+        batch.insert(version_key(index.name), &index.current.to_be_bytes());
+    }
 }
 
 /// Brings every family of the store at `path` up to `layout`'s versions (see the module's
@@ -270,6 +301,23 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
         }
         plan.push((family, recorded, steps));
     }
+    let mut builds = Vec::new();
+    for index in INDEXES {
+        let recorded = recorded_version(tree, index.name)?;
+        match recorded {
+            Some(found) if found > index.current => {
+                return Err(StorageError::FamilyTooNew {
+                    path: path.to_owned(),
+                    family: index.name.to_owned(),
+                    found,
+                    supported: index.current,
+                }
+                .into())
+            }
+            Some(found) if found == index.current => {}
+            _ => builds.push(index),
+        }
+    }
     let mut recorded_now = false;
     for (family, recorded, steps) in plan {
         let migrated = !steps.is_empty();
@@ -292,6 +340,28 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
         tree.flush()
             .map_err(StoreError::storage("flushing the record family versions"))?;
     }
+    for index in builds {
+        build_index(tree, index, layout.batch_len)?;
+    }
+    Ok(())
+}
+
+/// Builds `index` from the records, flushes it, then records its version (flushed in turn).
+fn build_index(tree: &sled::Tree, index: &IndexFamily, batch_len: usize) -> Result<()> {
+    tracing::info!(index = index.name, "building an index");
+    let records = (index.build)(tree, batch_len)?;
+    tree.flush()
+        .map_err(StoreError::storage("flushing a built index"))?;
+    tree.insert(version_key(index.name), &index.current.to_be_bytes())
+        .map_err(StoreError::storage("recording an index's version"))?;
+    tree.flush()
+        .map_err(StoreError::storage("flushing an index's version"))?;
+    tracing::info!(
+        index = index.name,
+        version = index.current,
+        records,
+        "index built"
+    );
     Ok(())
 }
 
@@ -877,6 +947,19 @@ mod tests {
                     .filter(|step| step.family == family.name && step.from == from)
                     .count();
                 assert_eq!(steps, 1, "{} from version {from}", family.name);
+            }
+        }
+        for index in INDEXES {
+            assert!(index.current >= 1 && !index.prefix.starts_with(b"m"));
+            for family in FAMILIES {
+                assert_ne!(family.name, index.name);
+                assert!(
+                    !family.prefix.starts_with(index.prefix)
+                        && !index.prefix.starts_with(family.prefix),
+                    "{} and {} overlap",
+                    family.name,
+                    index.name
+                );
             }
         }
         for step in MIGRATIONS {

@@ -23,6 +23,7 @@ mod migrate;
 mod people;
 mod queue;
 mod read;
+mod search;
 mod settings;
 mod tokens;
 mod tx;

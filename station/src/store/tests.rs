@@ -464,6 +464,163 @@ fn customers_are_found_by_prefix_with_a_cursor() {
         .is_empty());
 }
 
+/// The barcodes of `boxes`, sorted.
+fn barcodes_of(boxes: &[crate::model::ArchiveBox]) -> Vec<Barcode> {
+    let mut out: Vec<Barcode> = boxes.iter().map(|b| b.barcode).collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn boxes_are_found_by_any_part_of_a_customer_name_or_archive_number() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let ma = store
+        .register_box(&clerk(), &new_box("马丽勇"))
+        .expect("box");
+    let li = store.register_box(&clerk(), &new_box("李丽")).expect("box");
+    let hong = store
+        .register_box(&clerk(), &new_box("Hong Da 贸易"))
+        .expect("box");
+    let search = |query: &str| barcodes_of(&store.search_boxes(query).expect("search"));
+
+    assert_eq!(search("丽勇"), vec![ma.barcode], "the end of a name");
+    assert_eq!(search("马丽"), vec![ma.barcode], "its start");
+    assert_eq!(
+        search("丽"),
+        barcodes_of(&[ma.clone(), li.clone()]),
+        "one character"
+    );
+    assert_eq!(search("daMAO"), Vec::<Barcode>::new(), "no such pair");
+    assert_eq!(search("gda"), vec![hong.barcode], "case and spaces ignored");
+    assert_eq!(search("勇丽"), Vec::<Barcode>::new(), "the order counts");
+    // Archive numbers: 2012鸿借字第001号 … by prefix, and by year and word.
+    assert_eq!(ma.archive_no, "2012鸿借字第001号");
+    assert_eq!(search("2012鸿借字第001"), vec![ma.barcode]);
+    assert_eq!(search("2012 第002"), vec![li.barcode], "year and word");
+    assert_eq!(search("借字 丽勇"), vec![ma.barcode], "a word of each");
+    assert_eq!(search("  "), Vec::<Barcode>::new());
+
+    // An edit moves the box in the index.
+    store
+        .edit_box(
+            &clerk(),
+            ma.barcode,
+            &BoxEdit {
+                customer: Some("赵敏".into()),
+                ..BoxEdit::default()
+            },
+        )
+        .expect("edit");
+    assert_eq!(search("丽勇"), Vec::<Barcode>::new());
+    assert_eq!(search("赵敏"), vec![ma.barcode]);
+    assert_eq!(search("丽"), vec![li.barcode]);
+
+    // An imported box is found too.
+    let outcomes = store
+        .import_rows(
+            &Actor::new("import"),
+            &[ImportRow {
+                archive_no: "2024鸿借字第003号".into(),
+                title: "借款合同".into(),
+                customer: "马丽勇".into(),
+                category: String::new(),
+                year: Some(2024),
+                retention: None,
+                location: None,
+                barcode: None,
+                series: None,
+            }],
+        )
+        .expect("imported");
+    let Some(Ok(ImportOutcome::Created(imported))) = outcomes.first() else {
+        panic!("not imported: {outcomes:?}");
+    };
+    let imported = *imported;
+    assert_eq!(search("丽勇"), vec![imported]);
+    assert_eq!(search("2024 借字"), vec![imported]);
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn a_store_written_before_the_search_index_gets_it_at_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ma = {
+        let store = open(dir.path());
+        let ma = store
+            .register_box(&clerk(), &new_box("马丽勇"))
+            .expect("box");
+        store.register_box(&clerk(), &new_box("李丽")).expect("box");
+        // As a build before the index left it: no gram entries, no version for them.
+        let grams: Vec<Vec<u8>> = store
+            .tree
+            .scan_prefix([keys::GRAM])
+            .keys()
+            .map(|key| key.expect("read").to_vec())
+            .collect();
+        assert!(!grams.is_empty());
+        for key in grams {
+            tamper::set_raw(&store, &key, None);
+        }
+        tamper::set_raw(&store, b"m:family:search_grams", None);
+        assert!(store.search_boxes("丽勇").expect("search").is_empty());
+        ma
+    };
+    let store = open(dir.path());
+    assert_eq!(
+        barcodes_of(&store.search_boxes("丽勇").expect("search")),
+        vec![ma.barcode]
+    );
+    assert_eq!(store.search_boxes("丽").expect("search").len(), 2);
+    assert_eq!(
+        store
+            .tree
+            .get(b"m:family:search_grams")
+            .expect("read")
+            .as_deref(),
+        Some(&1u32.to_be_bytes()[..])
+    );
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn verify_finds_a_missing_and_a_dangling_search_entry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let ma = store
+        .register_box(&clerk(), &new_box("马丽勇"))
+        .expect("box");
+    let missing = keys::gram("丽勇", ma.barcode);
+    tamper::set_raw(&store, &missing, None);
+    let report = store.verify().expect("verify");
+    let codes: Vec<_> = report.problems.iter().map(|problem| problem.code).collect();
+    assert_eq!(
+        codes,
+        vec![Code::VerifyEntryMissing],
+        "{:?}",
+        report.problems
+    );
+
+    tamper::set_raw(&store, &missing, Some(&[]));
+    let dangling = keys::gram("张三", ma.barcode);
+    tamper::set_raw(&store, &dangling, Some(&[]));
+    let report = store.verify().expect("verify");
+    let codes: Vec<_> = report.problems.iter().map(|problem| problem.code).collect();
+    assert_eq!(
+        codes,
+        vec![Code::VerifyEntryDangling],
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems[0].text.en.contains("张三"),
+        "{:?}",
+        report.problems
+    );
+}
+
 #[test]
 fn edits_are_recorded_with_before_and_after() {
     let dir = tempfile::tempdir().expect("tempdir");

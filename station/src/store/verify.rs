@@ -2,7 +2,8 @@
 //! items and their archive-number, path, customer and contents indexes; history (`h`);
 //! loans (`o`) with their borrower (`b`), due-date (`d`) and open-loan (`x`) entries;
 //! handovers (`g`) and open handovers by deadline (`G`); certificates of a project (`n`);
-//! tokens (`t`, `T`); approvals (`q`); print jobs (`j`) and pending jobs (`J`); settings.
+//! tokens (`t`, `T`); approvals (`q`); print jobs (`j`) and pending jobs (`J`); settings;
+//! the box search's grams (`f`, `search.rs`).
 //! Each finding names the key.
 
 use std::collections::HashSet;
@@ -202,6 +203,7 @@ impl Store {
                 ));
             }
         }
+        self.check_grams(&mut report)?;
         self.check_history(&mut report)?;
         self.check_loans(&mut report)?;
         self.check_handovers(&mut report)?;
