@@ -997,6 +997,14 @@ catalog! {
         "limit 应在 1–{max} 之间",
         "limit must be between 1 and {max}"
     }
+    RequestBadSort = "request.bad_sort" {
+        "排序方式 {text} 无效，可用：archive_no、customer、year、barcode",
+        "sort {text} is not known; use archive_no, customer, year or barcode"
+    }
+    RequestSortNeedsQuery = "request.sort_needs_query" {
+        "按 {sort} 排序只能用于搜索（q=…）；按档案号、客户、位置等筛选时按条码排序",
+        "sorting by {sort} needs a search (q=…); filtered lists (archive_no, customer, location, …) come in barcode order"
+    }
     RequestBadStatus = "request.bad_status" {
         "状态 {text} 无效",
         "status {text} is not known"

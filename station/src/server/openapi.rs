@@ -41,7 +41,7 @@ pub fn openapi() -> serde_json::Value {
                 let schema = match name {
                     "barcode" => json!({"type": "string", "pattern": crate::server::error::BARCODE_PATTERN}),
                     "id" => json!({"type": "string", "pattern": "^[0-9]{1,19}$"}),
-                    "file" => json!({"type": "string", "enum": ["ledger.csv", "ledger.xlsx", "loans.csv", "loans.xlsx"]}),
+                    "file" => json!({"type": "string", "enum": ["ledger.csv", "ledger.xlsx", "loans.csv", "loans.xlsx", "overdue.csv", "overdue.xlsx"]}),
                     _ => json!({"type": "string", "minLength": 1}),
                 };
                 json!({"name": name, "in": "path", "required": true, "schema": schema})

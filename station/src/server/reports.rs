@@ -21,6 +21,17 @@ pub(crate) const LOAN_COLUMNS: [&str; 8] = [
     "逾期",
 ];
 
+/// The columns of the overdue report: the overdue loans, most days late first.
+pub(crate) const OVERDUE_COLUMNS: [&str; 7] = [
+    "档案号",
+    "题名",
+    "条码",
+    "借阅人",
+    "借出时间",
+    "应还日期",
+    "逾期天数",
+];
+
 pub(crate) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     (
         [
@@ -89,6 +100,28 @@ pub(crate) async fn ledger_report(
                 .ok_or_else(ApiError::internal)?;
             Ok(download(bytes, "text/csv; charset=utf-8", "loans.csv"))
         }
+        "overdue.csv" | "overdue.xlsx" => {
+            let rows = state.archive.run(overdue_rows).await?;
+            if file == "overdue.xlsx" {
+                let bytes =
+                    crate::ledger::xlsx("逾期", &OVERDUE_COLUMNS, &rows).map_err(report_error)?;
+                return Ok(download(bytes, XLSX, "overdue.xlsx"));
+            }
+            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            let written = std::iter::once(
+                OVERDUE_COLUMNS
+                    .iter()
+                    .map(|c| (*c).to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .chain(rows)
+            .try_for_each(|row| writer.write_record(&row));
+            let bytes = written
+                .ok()
+                .and_then(|()| writer.into_inner().ok())
+                .ok_or_else(ApiError::internal)?;
+            Ok(download(bytes, "text/csv; charset=utf-8", "overdue.csv"))
+        }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             message!(ReportUnknown),
@@ -109,6 +142,28 @@ pub(crate) fn loan_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
                 store.time_zone().minute_at(loan.out_at),
                 loan.due.to_string(),
                 if loan.overdue { "是" } else { "否" }.to_owned(),
+            ]
+        })
+        .collect())
+}
+
+/// The overdue loans, most days late first: archive number, title, barcode, the
+/// borrower's name, when it went out (local time), the due date and the days late (by
+/// local business dates).
+pub(crate) fn overdue_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    let mut loans = loan_views(store, true, None)?;
+    loans.sort_by(|a, b| b.days_late.cmp(&a.days_late).then(a.id.cmp(&b.id)));
+    Ok(loans
+        .into_iter()
+        .map(|loan| {
+            vec![
+                loan.archive_no.unwrap_or_default(),
+                loan.title.unwrap_or_default(),
+                loan.item,
+                loan.borrower_name.unwrap_or(loan.borrower),
+                store.time_zone().minute_at(loan.out_at),
+                loan.due.to_string(),
+                loan.days_late.to_string(),
             ]
         })
         .collect())

@@ -308,7 +308,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "get",
                 "/api/v1/reports/{file}",
-                "ledger.csv, ledger.xlsx, loans.csv or loans.xlsx",
+                "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv or overdue.xlsx",
                 supervisor,
             )
             .action("导出报表", "export reports")

@@ -1278,6 +1278,264 @@ async fn searches_filter_and_page_with_a_cursor_and_loans_renew() {
     assert!(locations.is_array(), "{locations}");
 }
 
+/// The boxes of `GET uri` (their barcodes) and the next cursor.
+async fn box_page(fixture: &Fixture, token: &str, uri: &str) -> (Vec<String>, Option<String>) {
+    let (status, headers, bytes) = call_raw(fixture, token, "GET", uri, "").await;
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    let barcodes = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|item| item["barcode"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let next = headers
+        .get("x-next-after")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    (barcodes, next)
+}
+
+#[tokio::test]
+async fn boxes_are_searched_by_any_part_sorted_and_paged_and_bad_sorts_are_refused() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let register = |number: &str, customer: &str, year: u16| {
+        fixture
+            .store
+            .register_box(
+                &actor,
+                &NewBox {
+                    archive_no: Some(number.into()),
+                    title: "借款合同".into(),
+                    customer: customer.into(),
+                    year: Some(year),
+                    ..NewBox::default()
+                },
+            )
+            .expect("box")
+            .barcode
+            .to_string()
+    };
+    let ma = register("2024鸿借字第003号", "马丽勇", 2024);
+    let li = register("2024鸿借字第001号", "李丽勇", 2024);
+    let mali = register("2023鸿借字第009号", "马丽", 2023);
+    let token = fixture.clerk_token.clone();
+    let search = |q: &str, rest: &str| format!("/api/v1/boxes?q={}{rest}", encode_query(q));
+
+    let (found, next) = box_page(&fixture, &token, &search("丽勇", "")).await;
+    assert_eq!(found, vec![li.clone(), ma.clone()], "by archive number");
+    assert_eq!(next, None);
+    let (found, _) = box_page(&fixture, &token, &search("2024 借字", "")).await;
+    assert_eq!(found, vec![li.clone(), ma.clone()], "year and word");
+    let (found, _) = box_page(&fixture, &token, &search("2024鸿借字第00", "")).await;
+    assert_eq!(found, vec![li.clone(), ma.clone()], "a prefix");
+    let (found, _) = box_page(&fixture, &token, &search("丽", "&sort=year")).await;
+    assert_eq!(found, vec![mali.clone(), li.clone(), ma.clone()]);
+    let (found, _) = box_page(&fixture, &token, &search("丽", "&sort=customer")).await;
+    assert_eq!(
+        found,
+        vec![li.clone(), mali.clone(), ma.clone()],
+        "李 < 马丽 < 马丽勇"
+    );
+    let (found, _) = box_page(&fixture, &token, &search("丽", "&year=2024")).await;
+    assert_eq!(
+        found,
+        vec![li.clone(), ma.clone()],
+        "filters narrow a search"
+    );
+    let (found, _) = box_page(&fixture, &token, &search(&ma, "")).await;
+    assert_eq!(found, vec![ma.clone()], "a barcode finds its box");
+
+    // Page by page, one at a time, in year order: every match once.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let cursor = after
+            .as_ref()
+            .map(|after| format!("&after={after}"))
+            .unwrap_or_default();
+        let uri = search("丽", &format!("&sort=year&limit=1{cursor}"));
+        let (page, next) = box_page(&fixture, &token, &uri).await;
+        seen.extend(page);
+        match next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(seen.len() <= 3, "{seen:?}");
+    }
+    assert_eq!(seen, vec![mali, li, ma]);
+
+    for (uri, code) in [
+        (search("丽", "&sort=title"), "request.bad_sort"),
+        (
+            format!("/api/v1/boxes?customer={}&sort=year", encode_query("马")),
+            "request.sort_needs_query",
+        ),
+    ] {
+        let (status, body) = call(&fixture, &token, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["error"], code, "{uri}: {body}");
+    }
+    let (found, _) = box_page(
+        &fixture,
+        &token,
+        "/api/v1/boxes?customer=%E9%A9%AC&sort=barcode",
+    )
+    .await;
+    assert_eq!(found.len(), 2, "the filter's own order is accepted");
+}
+
+#[tokio::test]
+async fn a_certificate_is_found_by_its_barcode_by_supervisors_only() {
+    let fixture = fixture().await;
+    let certificate = fixture
+        .store
+        .register_certificate(
+            &Actor::new("test"),
+            &crate::store::NewCertificate {
+                kind: crate::model::CertificateKind::RealEstate,
+                number: "京(2024)第001号".into(),
+                archive_no: "A-1".into(),
+            },
+        )
+        .expect("certificate")
+        .barcode
+        .to_string();
+    let uri = format!("/api/v1/boxes?q={certificate}");
+    let (found, _) = box_page(&fixture, &fixture.clerk_token, &uri).await;
+    assert!(found.is_empty(), "a clerk finds no certificate: {found:?}");
+    let (found, _) = box_page(&fixture, &fixture.supervisor_token, &uri).await;
+    assert_eq!(found, vec![certificate]);
+}
+
+#[tokio::test]
+async fn a_boxs_history_names_people_and_places_and_lists_only_its_own_import_row() {
+    let fixture = fixture().await;
+    let clerk = Actor::new(format!("{}@api", fixture.clerk));
+    let row = |n: usize| crate::store::ImportRow {
+        archive_no: format!("2024鸿借字第{n:03}号"),
+        title: "借款合同".into(),
+        customer: format!("客户{n}"),
+        category: String::new(),
+        year: Some(2024),
+        retention: None,
+        location: Some("1号库房/05列/A面/3节/4层".into()),
+        barcode: None,
+        series: None,
+    };
+    let rows: Vec<_> = (1..=30).map(row).collect();
+    let outcomes = fixture.store.import_rows(&clerk, &rows).expect("imported");
+    let Some(Ok(crate::store::ImportOutcome::Created(imported))) = outcomes.get(7) else {
+        panic!("not imported: {outcomes:?}");
+    };
+    let shelf = fixture
+        .store
+        .ensure_location(&clerk, "1号库房/05列/A面/3节/5层")
+        .expect("shelf");
+    fixture
+        .store
+        .move_item(&clerk, *imported, shelf.barcode)
+        .expect("moved");
+
+    let uri = format!("/api/v1/items/{imported}/history");
+    let (status, history) = call(&fixture, &fixture.supervisor_token, "GET", &uri, "").await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let events = history.as_array().expect("events");
+    assert_eq!(events.len(), 2, "{history}");
+    let import = &events[0];
+    assert_eq!(import["kind"], "Imported");
+    let changes = import["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 1, "only its own row: {import}");
+    assert_eq!(
+        changes[0]["after"],
+        format!("{imported} 2024鸿借字第008号").as_str()
+    );
+    assert_eq!(import["actor"], format!("{}@api", fixture.clerk).as_str());
+    assert_eq!(import["actor_name"], "张三");
+    let moved = &events[1];
+    let place = moved["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|change| change["field"] == "place")
+        .expect("a place change");
+    assert_eq!(place["before_name"], "1号库房/05列/A面/3节/4层");
+    assert_eq!(place["after_name"], "1号库房/05列/A面/3节/5层");
+    assert_eq!(place["after"], shelf.barcode.to_string().as_str());
+
+    // A clerk sees the name, not the badge.
+    let (_, history) = call(&fixture, &fixture.clerk_token, "GET", &uri, "").await;
+    assert_eq!(history[0]["actor"], "P**********@api", "{history}");
+    assert_eq!(history[0]["actor_name"], "张三");
+}
+
+#[tokio::test]
+async fn overdue_loans_say_how_many_local_days_late_and_export_for_supervisors() {
+    let zone = crate::clock::TimeZone::named("Asia/Shanghai").expect("a known zone");
+    let fixture = fixture_at(BEIJING_23_59 - 5 * DAY, zone).await;
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 12, 29).expect("date");
+    fixture
+        .store
+        .open_loan(
+            &Actor::new("test"),
+            fixture.boxes[0],
+            fixture.clerk,
+            None,
+            due,
+        )
+        .expect("loan");
+    fixture.clock.store(BEIJING_00_01, Ordering::SeqCst);
+    // 2027-01-01 00:01 in Beijing (still 2026-12-31 in UTC): three days late, not two.
+    let (_, overdue) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/loans?overdue=true",
+        "",
+    )
+    .await;
+    assert_eq!(overdue[0]["days_late"], 3, "{overdue}");
+    assert_eq!(overdue[0]["borrower_name"], "张三");
+
+    let (status, _, csv) = call_raw(
+        &fixture,
+        &fixture.supervisor_token,
+        "GET",
+        "/api/v1/reports/overdue.csv",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).expect("utf-8");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].contains("逾期天数"), "{csv}");
+    assert!(
+        lines[1].starts_with("A-1,") && lines[1].contains(",张三,") && lines[1].ends_with(",3"),
+        "{csv}"
+    );
+    let (status, _, xlsx) = call_raw(
+        &fixture,
+        &fixture.supervisor_token,
+        "GET",
+        "/api/v1/reports/overdue.xlsx",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xlsx.starts_with(b"PK"), "a zip");
+    let (status, _) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/reports/overdue.csv",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
 /// Checks `instance` against the OpenAPI document's `schema` (whose `$ref`s point into
 /// the document's components), with a real JSON Schema 2020-12 validator.
 fn assert_matches(

@@ -140,9 +140,114 @@ pub(crate) struct EventView {
     pub(crate) seq: u64,
     pub(crate) at: crate::model::Millis,
     pub(crate) station: String,
+    /// Who: a badge (masked for clerks) and where (`P…@counter`), a token's owner, `cli`…
     pub(crate) actor: String,
+    /// The actor's name, when the actor is a person.
+    pub(crate) actor_name: Option<String>,
     pub(crate) kind: String,
-    pub(crate) changes: Vec<crate::event::Change>,
+    pub(crate) changes: Vec<ChangeView>,
+}
+
+/// One field's change in an event, with what its codes name.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ChangeView {
+    pub(crate) field: String,
+    pub(crate) before: Option<String>,
+    pub(crate) after: Option<String>,
+    /// What `before` names when it is a barcode: a location's path, a person's name, a
+    /// box's archive number.
+    pub(crate) before_name: Option<String>,
+    /// What `after` names, likewise.
+    pub(crate) after_name: Option<String>,
+}
+
+/// What the barcode `code` names, for people reading a history: a location's path, a
+/// person's name, a box's archive number (a certificate's number only for `viewer`s who
+/// see certificates).
+fn code_name(
+    store: &Store,
+    code: &str,
+    viewer: crate::server::redact::Viewer,
+    names: &mut std::collections::HashMap<String, Option<String>>,
+) -> Result<Option<String>, StoreError> {
+    if let Some(name) = names.get(code) {
+        return Ok(name.clone());
+    }
+    let name = match Barcode::parse(code) {
+        Err(_) => None,
+        Ok(barcode) => match store.get_item(barcode)? {
+            Some(Item::Location(location)) => Some(location.path),
+            Some(Item::Person(person)) => Some(person.name),
+            Some(Item::Box(archive_box)) => Some(archive_box.archive_no),
+            Some(Item::Certificate(certificate)) if viewer.sees_certificates() => {
+                Some(certificate.number)
+            }
+            Some(Item::Certificate(_)) | None => None,
+        },
+    };
+    names.insert(code.to_owned(), name.clone());
+    Ok(name)
+}
+
+/// The history of `item` as `viewer` may see it: badge codes masked for clerks, each
+/// code's name alongside (actor, locations, people), and of an event that concerns many
+/// items (an import chunk) only the changes about `item`.
+pub(crate) fn history_views(
+    store: &Store,
+    item: Barcode,
+    events: Vec<crate::event::Event>,
+    viewer: crate::server::redact::Viewer,
+) -> Result<Vec<EventView>, StoreError> {
+    let own = item.to_string();
+    let mut names = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    for event in events {
+        let body = event.body;
+        let actor_code = body.actor.split('@').next().unwrap_or_default();
+        let actor_name = match Barcode::parse(actor_code) {
+            Ok(barcode) if barcode.kind() == crate::barcode::Kind::Person => {
+                code_name(store, actor_code, viewer, &mut names)?
+            }
+            _ => None,
+        };
+        let many = body.kind == crate::event::EventKind::Imported;
+        let mut changes = Vec::new();
+        for change in body.changes {
+            if many
+                && !change
+                    .after
+                    .as_deref()
+                    .is_some_and(|after| after.split(' ').next() == Some(own.as_str()))
+            {
+                continue;
+            }
+            let before_name = match &change.before {
+                Some(code) => code_name(store, code, viewer, &mut names)?,
+                None => None,
+            };
+            let after_name = match &change.after {
+                Some(code) => code_name(store, code, viewer, &mut names)?,
+                None => None,
+            };
+            changes.push(ChangeView {
+                field: change.field,
+                before: change.before.map(|text| viewer.code(&text)),
+                after: change.after.map(|text| viewer.code(&text)),
+                before_name,
+                after_name,
+            });
+        }
+        out.push(EventView {
+            seq: event.seq,
+            at: body.at,
+            station: body.station,
+            actor: viewer.code(&body.actor),
+            actor_name,
+            kind: format!("{:?}", body.kind),
+            changes,
+        });
+    }
+    Ok(out)
 }
 
 /// An open loan as the API shows it.
@@ -158,6 +263,8 @@ pub(crate) struct LoanView {
     pub(crate) out_at: crate::model::Millis,
     pub(crate) due: chrono::NaiveDate,
     pub(crate) overdue: bool,
+    /// Days past the due date, by the station's local business dates (0 when not late).
+    pub(crate) days_late: i64,
 }
 
 impl LoanView {
@@ -209,6 +316,11 @@ pub(crate) fn loan_views(
             out_at: loan.out_at,
             due: loan.due,
             overdue,
+            days_late: if overdue {
+                (today - loan.due).num_days()
+            } else {
+                0
+            },
         });
     }
     Ok(out)

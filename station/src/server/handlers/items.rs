@@ -6,7 +6,7 @@ use crate::server::auth::Principal;
 use crate::server::error::{parse_barcode, ApiError, Path, Query};
 use crate::server::paging::{number_key, page_of, page_size, Page, PageQuery};
 use crate::server::redact::Viewer;
-use crate::server::views::{box_view, item_view, EventView, ItemView, LocationView};
+use crate::server::views::{box_view, history_views, item_view, EventView, ItemView, LocationView};
 use crate::server::{AppState, MAX_PAGE};
 use crate::store::{Refusal, Store, StoreError};
 use axum::extract::State;
@@ -62,6 +62,18 @@ pub(crate) async fn get_item(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BoxQuery {
+    /// Search as you type: a barcode finds its item (a box; a certificate for supervisors
+    /// only; a location); otherwise every word (split by spaces) must stand somewhere in
+    /// the box's customer name or archive number ("丽勇" finds 马丽勇, "2024 借字" finds
+    /// 2024鸿借字第003号). The other filters narrow the matches.
+    #[schemars(length(min = 1, max = 200))]
+    q: Option<String>,
+    /// The order of the matches of `q`: `archive_no` (the default), `customer` (then
+    /// archive number), `year` (then archive number; no year last) or `barcode`. Without
+    /// `q` only `barcode` is accepted (filtered lists come in the index's order), and any
+    /// other is refused with `request.sort_needs_query`; an unknown one with
+    /// `request.bad_sort`.
+    sort: Option<String>,
     #[schemars(length(min = 1))]
     archive_no: Option<String>,
     #[schemars(length(min = 1))]
@@ -75,7 +87,7 @@ pub(crate) struct BoxQuery {
     /// A location's barcode: the boxes standing there.
     #[schemars(pattern(crate::server::error::BARCODE_PATTERN))]
     location: Option<String>,
-    /// The last barcode of the previous page.
+    /// The last barcode of the previous page (the `x-next-after` header of its answer).
     #[schemars(length(min = 1))]
     after: Option<String>,
     #[schemars(range(min = 1, max = 500))]
@@ -86,13 +98,80 @@ pub(crate) struct BoxQuery {
 /// continues from the cursor in the `x-next-after` header).
 pub(crate) const MAX_SCANNED: usize = 100_000;
 
-/// Boxes by archive number (exact), customer prefix, location, category, year, status;
-/// `limit` per page (≤ 500), `after` = the cursor; the next cursor comes back in the
-/// `x-next-after` header when there may be more.
+/// The orders of a search's matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    ArchiveNo,
+    Customer,
+    Year,
+    Barcode,
+}
+
+impl SortBy {
+    fn parse(text: Option<&str>, searching: bool) -> Result<SortBy, ApiError> {
+        let sort = match text {
+            None => {
+                return Ok(if searching {
+                    SortBy::ArchiveNo
+                } else {
+                    SortBy::Barcode
+                })
+            }
+            Some("archive_no") => SortBy::ArchiveNo,
+            Some("customer") => SortBy::Customer,
+            Some("year") => SortBy::Year,
+            Some("barcode") => SortBy::Barcode,
+            Some(other) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    message!(RequestBadSort, text = format!("{other:?}")),
+                ))
+            }
+        };
+        if !searching && sort != SortBy::Barcode {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                message!(RequestSortNeedsQuery, sort = text.unwrap_or_default()),
+            ));
+        }
+        Ok(sort)
+    }
+
+    /// Where `archive_box` stands in this order (ties broken by the barcode).
+    fn key(self, archive_box: &ArchiveBox) -> (u32, String, String, crate::barcode::Barcode) {
+        let (first, second, third) = match self {
+            SortBy::ArchiveNo => (0, archive_box.archive_no.clone(), String::new()),
+            SortBy::Customer => (
+                0,
+                crate::model::customer_key(&archive_box.customer),
+                archive_box.archive_no.clone(),
+            ),
+            SortBy::Year => (
+                archive_box.year.map_or(u32::MAX, u32::from),
+                archive_box.archive_no.clone(),
+                String::new(),
+            ),
+            SortBy::Barcode => (0, String::new(), String::new()),
+        };
+        (first, second, third, archive_box.barcode)
+    }
+}
+
+/// Boxes by a search (`q`, sorted by `sort`), or by archive number (exact), customer
+/// prefix, location, category, year, status; `limit` per page (≤ 500), `after` = the
+/// cursor; the next cursor comes back in the `x-next-after` header when there may be more.
 pub(crate) async fn find_boxes(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<BoxQuery>,
 ) -> Result<Response, ApiError> {
+    let search = query
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_owned);
+    let sort = SortBy::parse(query.sort.as_deref(), search.is_some())?;
     let limit = query.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
         return Err(ApiError::new(
@@ -122,9 +201,13 @@ pub(crate) async fn find_boxes(
         ),
         None => None,
     };
+    let viewer = Viewer::of(&principal);
     let (views, next) = state
         .archive
-        .run(move |store| find_page(store, &query, status, after, limit))
+        .run(move |store| match search {
+            Some(search) => search_page(store, &query, &search, sort, status, after, limit, viewer),
+            None => find_page(store, &query, status, after, limit),
+        })
         .await?;
     let mut response = Json(views).into_response();
     if let Some(next) = next {
@@ -133,6 +216,86 @@ pub(crate) async fn find_boxes(
         }
     }
     Ok(response)
+}
+
+/// Whether `archive_box` passes `query`'s filters besides `q`.
+fn passes(
+    query: &BoxQuery,
+    status: Option<crate::model::ItemStatus>,
+    archive_box: &ArchiveBox,
+) -> Result<bool, ApiError> {
+    let location = query.location.as_deref().map(parse_barcode).transpose()?;
+    Ok(query
+        .category
+        .as_ref()
+        .is_none_or(|c| archive_box.category == *c)
+        && query.year.is_none_or(|y| archive_box.year == Some(y))
+        && status.is_none_or(|s| archive_box.status == s)
+        && query
+            .archive_no
+            .as_ref()
+            .is_none_or(|n| archive_box.archive_no == n.trim())
+        && query.customer.as_ref().is_none_or(|c| {
+            crate::model::customer_key(&archive_box.customer)
+                .starts_with(&crate::model::customer_key(c))
+        })
+        && location.is_none_or(|l| archive_box.place == Some(l)))
+}
+
+/// One page of a search's matches in `sort` order, and the cursor of the next page when
+/// there is more. A barcode finds its item, as `viewer` may see it (certificates only for
+/// supervisors: the rule of [`Viewer`]).
+#[allow(clippy::too_many_arguments)]
+fn search_page(
+    store: &crate::store::Store,
+    query: &BoxQuery,
+    search: &str,
+    sort: SortBy,
+    status: Option<crate::model::ItemStatus>,
+    after: Option<crate::barcode::Barcode>,
+    limit: usize,
+    viewer: Viewer,
+) -> Result<(Vec<ItemView>, Option<crate::barcode::Barcode>), ApiError> {
+    if let Ok(barcode) = crate::barcode::Barcode::parse(search) {
+        let found = match store.get_item(barcode)? {
+            Some(Item::Box(archive_box)) if after.is_none() => vec![box_view(store, archive_box)?],
+            Some(item @ Item::Certificate(_)) if after.is_none() && viewer.sees_certificates() => {
+                vec![item_view(store, item)?]
+            }
+            Some(item @ Item::Location(_)) if after.is_none() => vec![item_view(store, item)?],
+            _ => Vec::new(),
+        };
+        return Ok((found, None));
+    }
+    let mut matches = Vec::new();
+    for archive_box in store.search_boxes(search)? {
+        if passes(query, status, &archive_box)? {
+            matches.push((sort.key(&archive_box), archive_box));
+        }
+    }
+    matches.sort_by(|a, b| a.0.cmp(&b.0));
+    let start = match after {
+        None => 0,
+        Some(after) => {
+            let Some(Item::Box(last)) = store.get_item(after)? else {
+                return Err(StoreError::from(Refusal::NotFound(after)).into());
+            };
+            let last = sort.key(&last);
+            matches.partition_point(|(key, _)| *key <= last)
+        }
+    };
+    let rest = matches.get(start..).unwrap_or_default();
+    let page: Vec<&ArchiveBox> = rest.iter().take(limit).map(|(_, b)| b).collect();
+    let next = if rest.len() > limit {
+        page.last().map(|b| b.barcode)
+    } else {
+        None
+    };
+    let views = page
+        .into_iter()
+        .map(|b| box_view(store, b.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((views, next))
 }
 
 /// One page of `query`'s boxes from `store`, and the cursor of the next page when there
@@ -262,31 +425,12 @@ pub(crate) async fn item_history(
     let barcode = parse_barcode(&barcode)?;
     let limit = page_size(query.limit, MAX_PAGE)?;
     // Refused (404 or 403) unless the item exists and the principal may see it.
-    let history = visible_item(&state, &principal, barcode, move |store, _| {
-        store.history(barcode)
+    let viewer = Viewer::of(&principal);
+    let events = visible_item(&state, &principal, barcode, move |store, _| {
+        let history = store.history(barcode)?;
+        history_views(store, barcode, history, viewer)
     })
     .await?;
-    let viewer = Viewer::of(&principal);
-    let events = history
-        .into_iter()
-        .map(|event| EventView {
-            seq: event.seq,
-            at: event.body.at,
-            station: event.body.station,
-            actor: viewer.code(&event.body.actor),
-            kind: format!("{:?}", event.body.kind),
-            changes: event
-                .body
-                .changes
-                .into_iter()
-                .map(|change| crate::event::Change {
-                    before: change.before.map(|text| viewer.code(&text)),
-                    after: change.after.map(|text| viewer.code(&text)),
-                    ..change
-                })
-                .collect(),
-        })
-        .collect();
     Ok(page_of(
         events,
         |event: &EventView| number_key(event.seq),
