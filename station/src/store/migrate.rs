@@ -126,8 +126,8 @@ pub(super) struct IndexFamily {
     pub(super) prefix: &'static [u8],
     /// The version this build reads and writes.
     pub(super) current: u32,
-    /// Clears the family's entries and writes them again from the records, `batch_len`
-    /// records per atomic batch; answers how many records it indexed.
+    /// Writes the family's entries from the records (its old entries are cleared before),
+    /// `batch_len` records per atomic batch; answers how many records it indexed.
     pub(super) build: fn(&sled::Tree, usize) -> Result<u64>,
 }
 
@@ -349,6 +349,12 @@ pub(super) fn run(tree: &sled::Tree, path: &str, layout: &Layout<'_>) -> Result<
 /// Builds `index` from the records, flushes it, then records its version (flushed in turn).
 fn build_index(tree: &sled::Tree, index: &IndexFamily, batch_len: usize) -> Result<()> {
     tracing::info!(index = index.name, "building an index");
+    let mut batch = sled::Batch::default();
+    for key in tree.scan_prefix(index.prefix).keys() {
+        batch.remove(key.map_err(StoreError::storage("clearing an index to build"))?);
+    }
+    tree.apply_batch(batch)
+        .map_err(StoreError::storage("clearing an index to build"))?;
     let records = (index.build)(tree, batch_len)?;
     tree.flush()
         .map_err(StoreError::storage("flushing a built index"))?;

@@ -169,15 +169,9 @@ impl Store {
 }
 
 /// Builds the gram index of every box of `tree` (the index family `search_grams` at
-/// open, see `migrate.rs`): removes whatever entries an interrupted build left, then
-/// writes each box's entries, `batch_len` boxes per atomic batch.
+/// open, see `migrate.rs`, which first clears whatever an interrupted build left): writes
+/// each box's entries, `batch_len` boxes per atomic batch.
 pub(super) fn build_index(tree: &sled::Tree, batch_len: usize) -> Result<u64> {
-    let mut batch = sled::Batch::default();
-    for key in tree.scan_prefix([keys::GRAM]).keys() {
-        batch.remove(key.map_err(StoreError::storage("clearing the gram index"))?);
-    }
-    tree.apply_batch(batch)
-        .map_err(StoreError::storage("clearing the gram index"))?;
     let mut batch = sled::Batch::default();
     let mut in_batch = 0;
     let mut boxes = 0u64;

@@ -50,6 +50,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("app.css"),
     },
     Asset {
+        path: "/web/supervisor.css",
+        content_type: CSS,
+        body: include_str!("supervisor.css"),
+    },
+    Asset {
         path: "/web/common.js",
         content_type: JS,
         body: include_str!("common.js"),

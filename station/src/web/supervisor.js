@@ -1,5 +1,8 @@
-// The supervisor page: find a box by barcode, archive number or customer, see its place,
-// status, holder and history; see what stands on a shelf; see the devices' state.
+// The supervisor page: find boxes as you type (any part of a customer name or archive
+// number, a barcode), sorted and paged; see a box's place, status, holder and its own
+// history with names and shelf paths; what stands on a shelf; the devices' state; the
+// overdue loans (days late, borrower; export and print). Keys: "/" search, Esc clear,
+// ↓ into the results.
 "use strict";
 
 (() => {
@@ -10,22 +13,32 @@
     "supervisor.title": ["档案工作站 · 主管", "Archive station · Supervisor"],
     "find.title": ["查找档案盒", "Find a box"],
     "find.by": ["按", "By"],
-    "find.by.auto": ["自动识别", "detect"],
+    "find.by.auto": ["任意部分", "any part"],
+    "nav.supervisor": ["查询", "Search"],
+    "nav.desk": ["日常", "Desk"],
+    "nav.import": ["导入", "Import"],
+    "nav.admin": ["管理", "Admin"],
+    "find.sort": ["排序", "Sort"],
+    "find.sort.archive_no": ["档案号", "archive number"],
+    "find.sort.customer": ["客户", "customer"],
+    "find.sort.year": ["年度", "year"],
+    "find.more_button": ["显示更多", "Show more"],
+    "find.shortcuts": ["快捷键：/ 搜索　Esc 清空搜索　↓ 结果中第一个档案盒",
+      "Keys: / search · Esc clear the search · ↓ first box in the results"],
     "find.by.barcode": ["条码", "barcode"],
     "find.by.archive_no": ["档案号", "archive number"],
     "find.by.customer": ["客户名称（前缀）", "customer (prefix)"],
-    "find.placeholder": ["条码、档案号或客户名称", "barcode, archive number or customer"],
+    "find.placeholder": ["客户名称、档案号的任意部分或条码", "any part of a customer or archive number, or a barcode"],
     "find.button": ["查找", "Find"],
     "find.empty": ["请输入要查找的内容", "enter what to look for"],
     "find.searching": ["正在查找…", "searching…"],
     "find.none": ["没有找到", "nothing found"],
     "find.count": ["找到 {n} 个", "{n} found"],
-    "find.more": ["（只显示前 {n} 个）", "(showing the first {n})"],
+    "find.more": ["（还有更多）", "(there are more)"],
     "find.not_box": ["这个条码不是档案盒或权证", "this barcode is not a box or a certificate"],
     "open": ["查看", "Open"],
     "detail.title": ["档案盒", "Box"],
     "detail.open_shelf": ["查看此层位", "show this shelf"],
-    "detail.holder_from_history": ["（据历史记录）", "(from the history)"],
     "field.barcode": ["条码", "Barcode"],
     "field.kind": ["类型", "Kind"],
     "field.archive_no": ["档案号", "Archive no."],
@@ -74,6 +87,11 @@
     "overdue.item_title": ["题名", "Title"],
     "overdue.borrower": ["借阅人", "Borrower"],
     "overdue.due": ["应还日期", "Due"],
+    "overdue.days_late": ["逾期天数", "Days late"],
+    "overdue.days": ["{n} 天", "{n} days"],
+    "overdue.csv": ["下载 CSV", "Download CSV"],
+    "overdue.xlsx": ["下载 Excel", "Download Excel"],
+    "overdue.print": ["打印", "Print"],
     "handovers.none": ["没有逾期或今日到期的移交", "no late handovers, none due today"],
     "handovers.id": ["移交单", "Handover"],
     "handovers.items": ["档案", "Items"],
@@ -106,6 +124,10 @@
     "change.title": ["题名", "title"],
     "change.customer": ["客户", "customer"],
     "change.archive_no": ["档案号", "archive no."],
+    "change.box": ["档案盒", "box"],
+    "change.home": ["应在位置", "home"],
+    "change.category": ["类别", "category"],
+    "change.year": ["年度", "year"],
     "change.job": ["打印任务", "print job"],
     "change.attempts": ["尝试次数", "attempts"],
     "change.reprint": ["重印（原任务：原因）", "reprint (of job: reason)"],
@@ -117,7 +139,9 @@
     search: null, // {kind: "status"|"error", key|message, n}
     results: [],
     item: null,
-    holder: null,
+    more: false, // whether the search has more results after those shown
+    overdue: null,
+    overdueError: null,
     history: null,
     historyError: null,
     shelf: null, // {barcode, path, items, error}
@@ -141,16 +165,33 @@
 
   // ---- search --------------------------------------------------------------------------
 
-  async function search(by, text) {
-    view.results = [];
-    view.item = null;
+  // Results per page of a search as you type.
+  const PAGE = 50;
+  // How long typing must pause before a search goes out (ms).
+  const DEBOUNCE = 250;
+  // The number of the latest search asked: an answer to an older one is dropped.
+  let searchSeq = 0;
+  let debounceTimer = null;
+
+  // The search box's query: `by` (auto: as you type; barcode, archive_no, customer: on
+  // Enter), the text, and for "auto" the sort. `more` continues after the last result.
+  async function search(by, text, { more = false, submitted = false } = {}) {
+    const seq = ++searchSeq;
+    if (!more) {
+      view.results = [];
+      view.more = false;
+      view.item = null;
+    }
     view.search = { text: () => t("find.searching") };
     render();
     try {
       let boxes = [];
-      const mode = by === "auto" ? (BARCODE.test(text) ? "barcode" : "archive_no") : by;
+      const mode = by === "auto" ? (BARCODE.test(text) ? "barcode" : "any") : by;
       if (mode === "barcode") {
         const item = await api("/api/v1/items/" + encodeURIComponent(text.toUpperCase()));
+        if (seq !== searchSeq) {
+          return;
+        }
         if (item && item.kind === "location") {
           view.search = null;
           render();
@@ -164,34 +205,64 @@
           return;
         }
         boxes = [item];
+      } else if (mode === "any") {
+        let path = "/api/v1/boxes?limit=" + PAGE + "&sort=" + encodeURIComponent($("search-sort").value) +
+          "&q=" + encodeURIComponent(text);
+        const last = view.results[view.results.length - 1];
+        if (more && last) {
+          path += "&after=" + encodeURIComponent(last.barcode);
+        }
+        boxes = await api(path);
+        if (seq !== searchSeq) {
+          return; // a newer query was typed meanwhile
+        }
+        boxes = Array.isArray(boxes) ? boxes : [];
+        view.more = boxes.length === PAGE;
+        boxes = more ? view.results.concat(boxes) : boxes;
       } else if (mode === "archive_no") {
         boxes = await api("/api/v1/boxes?archive_no=" + encodeURIComponent(text));
-        if (by === "auto" && Array.isArray(boxes) && boxes.length === 0) {
-          boxes = await api("/api/v1/boxes?limit=50&customer=" + encodeURIComponent(text));
-        }
       } else {
         boxes = await api("/api/v1/boxes?limit=50&customer=" + encodeURIComponent(text));
+      }
+      if (seq !== searchSeq) {
+        return;
       }
       view.results = Array.isArray(boxes) ? boxes : [];
       const n = view.results.length;
       view.search = n === 0
         ? { text: () => t("find.none") }
-        : { text: () => fill(t("find.count"), n) + (n >= 50 ? " " + fill(t("find.more"), 50) : "") };
+        : { text: () => fill(t("find.count"), n) + (view.more ? " " + t("find.more") : "") };
       render();
-      if (n === 1) {
+      if (n === 1 && (submitted || mode !== "any")) {
         await openItem(view.results[0]);
       }
     } catch (error) {
-      view.search = { error: error.bilingual };
-      render();
+      if (seq === searchSeq) {
+        view.search = { error: error.bilingual };
+        render();
+      }
     }
+  }
+
+  // The search box as it stands now; `submitted` when Enter or the button asked for it.
+  function searchNow(submitted) {
+    clearTimeout(debounceTimer);
+    const text = $("search-text").value.trim();
+    if (!text) {
+      ++searchSeq;
+      view.results = [];
+      view.more = false;
+      view.search = submitted ? { text: () => t("find.empty") } : null;
+      render();
+      return;
+    }
+    search($("search-by").value, text, { submitted });
   }
 
   // ---- one box -------------------------------------------------------------------------
 
   async function openItem(item) {
     view.item = item;
-    view.holder = null;
     view.history = null;
     view.historyError = null;
     render();
@@ -209,32 +280,33 @@
       return;
     }
     view.history = Array.isArray(events) ? events : [];
-    // The item API has no holder yet: the open loan's borrower and due date are the
-    // latest ones its history recorded.
-    if (item.status === "on loan") {
-      const holder = {};
-      for (const event of view.history) {
-        for (const change of event.changes || []) {
-          if (change.field === "borrower" && change.after) {
-            holder.barcode = change.after;
-            holder.name = null;
-          }
-          if (change.field === "due" && change.after) {
-            holder.due = change.after;
-          }
-        }
-      }
-      view.holder = holder.barcode ? holder : null;
-      if (view.holder) {
-        try {
-          const person = await api("/api/v1/items/" + encodeURIComponent(holder.barcode));
-          holder.name = person && person.name ? person.name : null;
-        } catch (_) {
-          // the barcode alone still says who
-        }
-      }
-    }
     render();
+  }
+
+  // Opens the item with `barcode` (from a list that names it only by its barcode).
+  async function openBarcode(barcode) {
+    try {
+      const item = await api("/api/v1/items/" + encodeURIComponent(barcode));
+      if (item) {
+        await openItem(item);
+        $("detail").scrollIntoView();
+      }
+    } catch (error) {
+      view.search = { error: error.bilingual };
+      render();
+    }
+  }
+
+  // A value of a history, as people read it: the name or shelf path the station gives
+  // alongside a code, else the value itself.
+  function named(field, code, name) {
+    if (code == null) {
+      return none();
+    }
+    if (field === "status") {
+      return Station.statusText(code);
+    }
+    return name ? String(name) : String(code);
   }
 
   function renderDetail() {
@@ -254,15 +326,8 @@
     $("detail-place").textContent = item.place ? orNone(item.place.path || item.place.barcode) : none();
     $("detail-place-shelf").hidden = !(item.place && item.place.barcode);
     $("detail-home").textContent = item.home ? orNone(item.home.path || item.home.barcode) : none();
-    const holder = view.holder;
-    if (holder) {
-      const who = holder.name ? holder.name + " (" + holder.barcode + ")" : holder.barcode;
-      $("detail-holder").textContent = who + " " + t("detail.holder_from_history");
-      $("detail-due").textContent = orNone(holder.due);
-    } else {
-      $("detail-holder").textContent = none();
-      $("detail-due").textContent = none();
-    }
+    $("detail-holder").textContent = orNone(item.holder);
+    $("detail-due").textContent = orNone(item.due);
 
     const body = $("history").tBodies[0];
     Station.clear(body);
@@ -276,19 +341,28 @@
     for (const event of (view.history || []).slice().reverse()) {
       const changes = el("ul", { className: "changes" });
       for (const change of event.changes || []) {
-        const value = (v) => (v == null ? none() : change.field === "status" ? Station.statusText(v) : String(v));
-        changes.append(el("li", {
+        const li = el("li", {
           text: Station.tOr("change." + change.field, String(change.field)) + ": " +
-            value(change.before) + " → " + value(change.after),
-        }));
+            named(change.field, change.before, change.before_name) + " → " +
+            named(change.field, change.after, change.after_name),
+        });
+        const codes = [change.before_name && change.before, change.after_name && change.after].filter(Boolean);
+        if (codes.length) {
+          li.setAttribute("title", codes.join(" → "));
+        }
+        changes.append(li);
+      }
+      const actor = el("td", { text: orNone(event.actor_name || event.actor), attrs: { "data-label": t("history.actor") } });
+      if (event.actor_name) {
+        actor.setAttribute("title", String(event.actor));
       }
       body.append(el("tr", {}, [
-        el("td", { text: orNone(event.seq) }),
-        el("td", { text: Station.formatTime(event.at) }),
-        el("td", { text: Station.tOr("event." + event.kind, orNone(event.kind)) }),
-        el("td", { text: orNone(event.station) }),
-        el("td", { text: orNone(event.actor) }),
-        el("td", {}, [changes]),
+        el("td", { text: orNone(event.seq), attrs: { "data-label": "#" } }),
+        el("td", { text: Station.formatTime(event.at), attrs: { "data-label": t("history.at") } }),
+        el("td", { text: Station.tOr("event." + event.kind, orNone(event.kind)), attrs: { "data-label": t("history.kind") } }),
+        el("td", { text: orNone(event.station), attrs: { "data-label": t("history.station") } }),
+        actor,
+        el("td", { attrs: { "data-label": t("history.changes") } }, [changes]),
       ]));
     }
   }
@@ -299,17 +373,25 @@
     const body = table.tBodies[0];
     Station.clear(body);
     table.hidden = view.results.length === 0;
+    $("search-more").hidden = !view.more;
+    $("search-sort").disabled = $("search-by").value !== "auto";
     for (const item of view.results) {
       const open = el("button", { className: "link", text: t("open"), attrs: { type: "button" } });
-      open.addEventListener("click", () => openItem(item));
-      const row = el("tr", {}, [
-        el("td", { text: orNone(item.archive_no) }),
-        el("td", { text: orNone(item.title) }),
-        el("td", { text: orNone(item.customer) }),
-        el("td", { text: Station.statusText(item.status) }),
-        el("td", { text: item.place ? orNone(item.place.path) : none() }),
+      open.addEventListener("click", (event) => {
+        event.stopPropagation();
+        openItem(item);
+      });
+      const cell = (key, text) => el("td", { text, attrs: { "data-label": t(key) } });
+      const row = el("tr", { attrs: { "data-barcode": item.barcode } }, [
+        cell("field.archive_no", orNone(item.archive_no)),
+        cell("field.title", orNone(item.title)),
+        cell("field.customer", orNone(item.customer)),
+        cell("field.year", orNone(item.year)),
+        cell("field.status", Station.statusText(item.status)),
+        cell("field.place", item.place ? orNone(item.place.path) : none()),
         el("td", {}, [open]),
       ]);
+      row.addEventListener("click", () => openItem(item));
       if (view.item === item) {
         row.className = "chosen";
       }
@@ -358,11 +440,11 @@
     table.hidden = !(shelf.items && shelf.items.length);
     for (const item of shelf.items || []) {
       const cells = [
-        el("td", { className: "code", text: orNone(item.barcode) }),
-        el("td", { text: Station.tOr("kind." + item.kind, orNone(item.kind)) }),
-        el("td", { text: orNone(item.archive_no) }),
-        el("td", { text: orNone(item.title || item.name) }),
-        el("td", { text: Station.statusText(item.status) }),
+        el("td", { className: "code", text: orNone(item.barcode), attrs: { "data-label": t("field.barcode") } }),
+        el("td", { text: Station.tOr("kind." + item.kind, orNone(item.kind)), attrs: { "data-label": t("field.kind") } }),
+        el("td", { text: orNone(item.archive_no), attrs: { "data-label": t("field.archive_no") } }),
+        el("td", { text: orNone(item.title || item.name), attrs: { "data-label": t("field.title") } }),
+        el("td", { text: Station.statusText(item.status), attrs: { "data-label": t("field.status") } }),
       ];
       const action = el("td");
       if (item.kind === "box" || item.kind === "certificate") {
@@ -406,19 +488,21 @@
     }
     table.hidden = !(view.devices && view.devices.length);
     for (const device of view.devices || []) {
+      const label = (key) => ({ "data-label": t(key) });
       body.append(el("tr", { className: device.connected ? "connected" : "disconnected" }, [
-        el("td", { text: orNone(device.name) }),
-        el("td", { text: orNone(device.kind) }),
-        el("td", { text: orNone(device.workstation) }),
-        el("td", { className: "code", text: orNone(device.port) }),
+        el("td", { text: orNone(device.name), attrs: label("devices.name") }),
+        el("td", { text: orNone(device.kind), attrs: label("devices.kind") }),
+        el("td", { text: orNone(device.workstation), attrs: label("devices.workstation") }),
+        el("td", { className: "code", text: orNone(device.port), attrs: label("devices.port") }),
         el("td", {
           className: "state",
           text: t(device.enabled === false ? "devices.disabled" : device.connected ? "devices.yes" : "devices.no"),
+          attrs: label("devices.connected"),
         }),
-        el("td", { text: Station.formatTime(device.since) }),
-        el("td", { text: Station.formatTime(device.last_scan) }),
+        el("td", { text: Station.formatTime(device.since), attrs: label("devices.since") }),
+        el("td", { text: Station.formatTime(device.last_scan), attrs: label("devices.last_scan") }),
         el("td", { className: device.last_problem && device.last_problem.ended_at == null ? "problem current" : "problem past",
-          text: device.last_problem ? problemText(device.last_problem) : none() }),
+          text: device.last_problem ? problemText(device.last_problem) : none(), attrs: label("devices.last_problem") }),
       ]));
     }
   }
@@ -449,7 +533,8 @@
     render();
   }
 
-  function renderList(table, statusNode, rows, error, noneKey, cells) {
+  // A list: one row a record, each cell [text, label key, class], the row's action on click.
+  function renderList(table, statusNode, rows, error, noneKey, cells, onClick) {
     const body = table.tBodies[0];
     Station.clear(body);
     if (error) {
@@ -461,19 +546,66 @@
     }
     table.hidden = !(rows && rows.length);
     for (const row of rows || []) {
-      body.append(el("tr", {}, cells(row).map((text) => el("td", { text }))));
+      const tr = el("tr", {}, cells(row).map(([text, key, className]) =>
+        el("td", { text, className: className || "", attrs: { "data-label": t(key) } })));
+      if (onClick) {
+        tr.addEventListener("click", () => onClick(row));
+      }
+      body.append(tr);
     }
   }
 
   function renderLists() {
     renderList($("overdue-table"), $("overdue-status"), view.overdue, view.overdueError,
       "overdue.none", (loan) => [
-        orNone(loan.archive_no), orNone(loan.title),
-        orNone(loan.borrower_name || loan.borrower), orNone(loan.due)]);
+        [orNone(loan.archive_no), "overdue.archive_no"],
+        [orNone(loan.title), "overdue.item_title"],
+        [orNone(loan.borrower_name || loan.borrower), "overdue.borrower"],
+        [orNone(loan.due), "overdue.due"],
+        [fill(t("overdue.days"), loan.days_late), "overdue.days_late", "days-late"],
+      ], (loan) => openBarcode(loan.item));
     renderList($("handovers-table"), $("handovers-status"), view.late, view.lateError,
       "handovers.none", (handover) => [
-        String(handover.id), (handover.items || []).join(" "), orNone(handover.deadline),
-        t(handover.state === "overdue" ? "handovers.overdue" : "handovers.warning")]);
+        [String(handover.id), "handovers.id"],
+        [(handover.items || []).join(" "), "handovers.items"],
+        [orNone(handover.deadline), "handovers.deadline"],
+        [t(handover.state === "overdue" ? "handovers.overdue" : "handovers.warning"), "handovers.state"],
+      ]);
+  }
+
+  // Downloads a report: fetched here (not by a link) so that the page's credentials go
+  // with it; a refusal is shown under the list.
+  async function download(name) {
+    const headers = {};
+    const token = typeof Station.token === "function" ? Station.token() : "";
+    if (token) {
+      headers.Authorization = "Bearer " + token;
+    }
+    let response;
+    try {
+      response = await fetch("/api/v1/reports/" + name, { headers, cache: "no-store", credentials: "same-origin" });
+    } catch (_) {
+      view.overdueError = { zh: "无法连接工作站", en: "cannot reach the station" };
+      render();
+      return;
+    }
+    if (!response.ok) {
+      let message = null;
+      try {
+        message = (await response.json()).message;
+      } catch (_) {
+        message = null;
+      }
+      view.overdueError = message || { zh: "HTTP " + response.status, en: "HTTP " + response.status };
+      render();
+      return;
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { attrs: { href: url, download: name } });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function render() {
@@ -488,14 +620,47 @@
 
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const text = $("search-text").value.trim();
-    if (!text) {
-      view.search = { text: () => t("find.empty") };
-      render();
-      return;
-    }
-    search($("search-by").value, text);
+    searchNow(true);
   });
+  // As you type: one search once typing pauses, not one a keystroke.
+  $("search-text").addEventListener("input", () => {
+    clearTimeout(debounceTimer);
+    if ($("search-by").value === "auto") {
+      debounceTimer = setTimeout(() => searchNow(false), DEBOUNCE);
+    }
+  });
+  $("search-sort").addEventListener("change", () => searchNow(false));
+  $("search-by").addEventListener("change", () => render());
+  $("search-more").addEventListener("click", () => {
+    const text = $("search-text").value.trim();
+    if (text) {
+      search($("search-by").value, text, { more: true });
+    }
+  });
+  $("search-text").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      $("search-text").value = "";
+      searchNow(false);
+    } else if (event.key === "ArrowDown") {
+      const first = document.querySelector("#search-results tbody button");
+      if (first) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const typing = target && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      $("search-text").focus();
+      $("search-text").select();
+    }
+  });
+  $("overdue-csv").addEventListener("click", () => download("overdue.csv"));
+  $("overdue-xlsx").addEventListener("click", () => download("overdue.xlsx"));
+  $("overdue-print").addEventListener("click", () => window.print());
   $("shelf-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const barcode = $("shelf-barcode").value.trim().toUpperCase();
