@@ -213,6 +213,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     report("lookup by archive number (random, 100k)", samples);
 
+    // The box search (`GET /api/v1/boxes?q=`): part of a customer name (the last five
+    // digits and 有限 of 客户NNNNNNN有限公司: a few boxes), and a year and a word of the
+    // archive number ("2024 借字": one box in 25), each to the full list of matches.
+    let mut samples = Vec::with_capacity(1000);
+    for _ in 0..1000 {
+        let query = format!("{:05}有限", rng.below(boxes.min(200_000)) % 100_000);
+        let started = Instant::now();
+        let found = store.search_boxes(&query)?;
+        samples.push(started.elapsed());
+        assert!(!found.is_empty(), "{query}");
+    }
+    report("search: part of a customer name (1k)", samples);
+    let mut samples = Vec::with_capacity(20);
+    for _ in 0..20 {
+        let query = format!("{} 借字", 2000 + rng.below(25));
+        let started = Instant::now();
+        let found = store.search_boxes(&query)?;
+        samples.push(started.elapsed());
+        assert!(found.len() as u64 >= boxes / 25, "{query}");
+    }
+    report("search: a year and a word (1 box in 25, 20)", samples);
+
     let n_shelves = boxes.div_ceil(BOXES_PER_SHELF);
     let mut samples = Vec::with_capacity(2000);
     for _ in 0..2000 {
