@@ -268,6 +268,43 @@ fn the_supervisor_page_searches_as_you_type_and_shows_a_boxs_own_history_and_the
     );
     browser.screenshot(&shots.join(format!("{name}-desk-search.png")));
 
+    // An answer that arrives after a newer query was typed is dropped: the search for
+    // "客户" is held back 1.5 s, "客户12" typed meanwhile answers first and stays.
+    browser
+        .script(
+            "const real = window.fetch; \
+             window.fetch = (...args) => { \
+               const answer = real(...args); \
+               if (String(args[0]).endsWith('q=' + encodeURIComponent('客户'))) { \
+                 window.slowAsked = true; \
+                 return answer.then(r => new Promise(done => setTimeout(() => { \
+                   window.slowAnswered = true; done(r); }, 1500))); \
+               } \
+               return answer; };",
+            "",
+        )
+        .expect("hold back one search");
+    type_search(&browser, "客户");
+    browser.wait_script(
+        "the slow search asked",
+        "return window.slowAsked === true;",
+        "",
+        &json!(true),
+    );
+    browser.send_keys("#search-text", "12").expect("type on");
+    browser.wait_script(
+        "the slow answer arrived",
+        "return window.slowAnswered === true;",
+        "",
+        &json!(true),
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let customers = column(&browser, "#search-results", 2);
+    assert!(
+        !customers.is_empty() && customers.iter().all(|c| c.starts_with("客户12")),
+        "the newer query's results stay: {customers:?}"
+    );
+
     // 马丽勇's box: only its own history, with names and shelf paths.
     type_search(&browser, "马丽勇");
     browser.wait_script(

@@ -1368,6 +1368,7 @@ async fn boxes_are_searched_by_any_part_sorted_and_paged_and_bad_sorts_are_refus
 
     for (uri, code) in [
         (search("丽", "&sort=title"), "request.bad_sort"),
+        (search(&"丽".repeat(201), ""), "request.bad_query"),
         (
             format!("/api/v1/boxes?customer={}&sort=year", encode_query("马")),
             "request.sort_needs_query",

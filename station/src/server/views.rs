@@ -213,12 +213,8 @@ pub(crate) fn history_views(
         let many = body.kind == crate::event::EventKind::Imported;
         let mut changes = Vec::new();
         for change in body.changes {
-            if many
-                && !change
-                    .after
-                    .as_deref()
-                    .is_some_and(|after| after.split(' ').next() == Some(own.as_str()))
-            {
+            let its_own = |after: &str| after.split(' ').next() == Some(own.as_str());
+            if many && !change.after.as_deref().is_some_and(its_own) {
                 continue;
             }
             let before_name = match &change.before {

@@ -98,6 +98,9 @@ pub(crate) struct BoxQuery {
 /// continues from the cursor in the `x-next-after` header).
 pub(crate) const MAX_SCANNED: usize = 100_000;
 
+/// The longest search (`q`) in characters.
+const MAX_QUERY: usize = 200;
+
 /// The orders of a search's matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SortBy {
@@ -171,6 +174,21 @@ pub(crate) async fn find_boxes(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(str::to_owned);
+    if search
+        .as_ref()
+        .is_some_and(|q| q.chars().count() > MAX_QUERY)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            message!(
+                RequestBadQuery,
+                detail = crate::message::Bilingual::new(
+                    format!("q 超过 {MAX_QUERY} 个字"),
+                    format!("q is longer than {MAX_QUERY} characters")
+                )
+            ),
+        ));
+    }
     let sort = SortBy::parse(query.sort.as_deref(), search.is_some())?;
     let limit = query.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE {
