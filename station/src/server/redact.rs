@@ -71,6 +71,39 @@ impl Viewer {
         if !self.sees_badges() {
             result.input = mask_badges(&result.input);
         }
+        // A stock-take's lists: the same for every box or code they name.
+        if let Some(report) = result.audit.as_mut() {
+            let detail = &mut report.detail;
+            for line in detail
+                .missing
+                .iter_mut()
+                .chain(detail.misplaced.iter_mut())
+                .chain(detail.unknown.iter_mut())
+                .chain(detail.duplicates.iter_mut())
+            {
+                if line.kind == Some("certificate") && !self.sees_certificates() {
+                    line.archive_no = None;
+                    line.title = None;
+                    line.place = None;
+                    line.home = None;
+                }
+                if !self.sees_badges() {
+                    line.barcode = mask_badges(&line.barcode);
+                }
+            }
+            if !self.sees_badges() {
+                for code in report
+                    .present
+                    .iter_mut()
+                    .chain(report.missing.iter_mut())
+                    .chain(report.misplaced.iter_mut())
+                    .chain(report.unknown.iter_mut())
+                    .chain(report.duplicates.iter_mut())
+                {
+                    *code = mask_badges(code);
+                }
+            }
+        }
         result
     }
 
