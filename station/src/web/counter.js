@@ -33,9 +33,6 @@
   const SHORTCUTS = { F4: CARD.undo, F8: CARD.done, F9: CARD.cancel };
 
   Station.addTexts({
-    "nav.desk": ["日常", "Daily work"],
-    "nav.import": ["导入", "Import"],
-    "nav.admin": ["管理", "Admin"],
     "counter.title": ["档案工作站 · 柜台", "Archive station · Counter"],
     "counter.workstation": ["工作站", "Workstation"],
     "counter.mode": ["当前模式", "Mode"],
