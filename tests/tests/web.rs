@@ -417,6 +417,7 @@ const SHELF_TWO: &str = "1号库房/05列/A面/3节/5层";
 const F2: &str = "\u{E032}";
 const F4: &str = "\u{E034}";
 const F8: &str = "\u{E038}";
+const ESCAPE: &str = "\u{E00C}";
 
 /// The command cards (hardware.md).
 const SHELVE_CARD: &str = "K0000000023";
@@ -732,6 +733,11 @@ fn the_counter_picks_a_configured_workstation_and_shows_mode_context_stock_take_
     browser.wait_text("#page-title", "Counter");
     page_fits(&browser, 390);
     browser.screenshot(&shots.join("counter-audit-en-phone.png"));
+    // Esc clears what was typed; the field keeps the focus.
+    browser.send_keys("#scan", "B00000").expect("type");
+    browser.send_keys("#scan", ESCAPE).expect("Esc");
+    browser.wait_script("the field cleared", VALUE_OF, "#scan", &json!(""));
+    browser.wait_script("focus kept", ACTIVE_ID, "", &json!("scan"));
     // The shortcuts are listed on the page.
     let shortcuts = browser.text("#shortcut-list").expect("shortcuts");
     for key in ["F2", "F4", "F8", "F9", "Esc"] {
@@ -867,6 +873,44 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
     let second = common::http_post_as(daemon.addr, "/api/v1/scans", &scan, &token);
     assert_eq!(first.0, 200, "{}", first.1);
     assert_eq!(first, second);
+
+    // Down again: a code typed now is kept in the browser across a reload of the page,
+    // and sent once when the page is opened again with the station back.
+    assert!(daemon.terminate().success());
+    browser.wait_script(
+        "the indicator to turn red",
+        live_state,
+        "live",
+        &json!("closed"),
+    );
+    type_code(&browser, LOOKUP_CARD);
+    browser.wait_text("#queue", "等待发送（1）");
+    browser.navigate("about:blank");
+    let daemon = serve(dir.path(), &config, &listen);
+    browser.navigate(&format!("{base}/"));
+    browser.wait_script(
+        "the live stream to reopen",
+        live_state,
+        "live",
+        &json!("open"),
+    );
+    browser.wait_script(
+        "the queue to empty after the reload",
+        "return localStorage.getItem(arguments[0]);",
+        "station.counter.queue",
+        &json!("[]"),
+    );
+    let (_, recent) = common::http_get_as(
+        daemon.addr,
+        "/api/v1/scans/recent?workstation=counter",
+        &token,
+    );
+    let recent: Value = serde_json::from_str(&recent).expect("json");
+    let inputs: Vec<&str> = recent
+        .as_array()
+        .map(|all| all.iter().filter_map(|r| r["input"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(inputs, vec![LOOKUP_CARD], "sent once after the reload");
 
     // While the station was down the browser logged its refused connections; nothing else.
     let errors: Vec<String> = browser
