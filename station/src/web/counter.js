@@ -8,7 +8,20 @@
 "use strict";
 
 (() => {
-  const { $, el, t, pick, api } = Station;
+  const { $, el, t, pick } = Station;
+
+  /**
+   * One API call through common.js. The issue's contract is `Station.api(method, path,
+   * body)`; until common.js has it, the older `Station.api(path, {method, body})` is
+   * called (told apart by the number of declared parameters).
+   */
+  function api(path, options = {}) {
+    const method = options.method || "GET";
+    if (Station.api.length >= 2) {
+      return Station.api(method, path, options.body);
+    }
+    return Station.api(path, options);
+  }
   const WORKSTATION_KEY = "station.workstation";
   const QUEUE_KEY = "station.counter.queue";
   const MAX_HISTORY = 12;
@@ -255,7 +268,7 @@
               body: { workstation: entry.workstation, data: entry.data, id: entry.id },
             }),
             new Promise((_, reject) => setTimeout(
-              () => reject(new Station.ApiError(0, "timeout", null)), SEND_TIMEOUT_MS)),
+              () => reject({ status: 0, code: "timeout" }), SEND_TIMEOUT_MS)),
           ]);
         } catch (error) {
           if (error.status === 0 || error.status >= 502 || error.status === 401) {
