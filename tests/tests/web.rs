@@ -867,15 +867,9 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
         .expect("localStorage");
     assert_eq!(left, json!("[]"));
 
-    // The same id sent twice is run once: the second answer is the first one.
-    let scan = json!({"workstation": "counter", "data": LOOKUP_CARD, "id": "page-1"}).to_string();
-    let first = common::http_post_as(daemon.addr, "/api/v1/scans", &scan, &token);
-    let second = common::http_post_as(daemon.addr, "/api/v1/scans", &scan, &token);
-    assert_eq!(first.0, 200, "{}", first.1);
-    assert_eq!(first, second);
-
-    // Down again: a code typed now is kept in the browser across a reload of the page,
-    // and sent once when the page is opened again with the station back.
+    // Down again: a code typed now (in RETURN mode) is kept in the browser across a
+    // reload of the page, and sent once when the page is opened again with the station
+    // back — in LOOKUP, as a restarted station is, which the page says.
     assert!(daemon.terminate().success());
     browser.wait_script(
         "the indicator to turn red",
@@ -883,7 +877,8 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
         "live",
         &json!("closed"),
     );
-    type_code(&browser, LOOKUP_CARD);
+    let other = boxes["B-1"].clone();
+    type_code(&browser, &other);
     browser.wait_text("#queue", "等待发送（1）");
     browser.navigate("about:blank");
     let daemon = serve(dir.path(), &config, &listen);
@@ -910,7 +905,18 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
         .as_array()
         .map(|all| all.iter().filter_map(|r| r["input"].as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(inputs, vec![LOOKUP_CARD], "sent once after the reload");
+    assert_eq!(inputs, vec![other.as_str()], "sent once after the reload");
+    let warning = browser.wait_text("#mode-warning", "归还");
+    assert!(warning.contains("查询"), "{warning}");
+    wait_code(&browser, "lookup.found");
+    browser.screenshot(&shots.join("counter-restarted-zh.png"));
+
+    // The same id sent twice is run once: the second answer is the first one.
+    let scan = json!({"workstation": "counter", "data": LOOKUP_CARD, "id": "page-1"}).to_string();
+    let first = common::http_post_as(daemon.addr, "/api/v1/scans", &scan, &token);
+    let second = common::http_post_as(daemon.addr, "/api/v1/scans", &scan, &token);
+    assert_eq!(first.0, 200, "{}", first.1);
+    assert_eq!(first, second);
 
     // While the station was down the browser logged its refused connections; nothing else.
     let errors: Vec<String> = browser

@@ -43,6 +43,7 @@
     ["undo", "K0000000102"],
   ];
   const CARD = Object.fromEntries(CARDS);
+  const MODES = ["lookup", "shelve", "checkout", "return", "handover", "audit", "intake"];
   const SHORTCUTS = { F4: CARD.undo, F8: CARD.done, F9: CARD.cancel };
 
   Station.addTexts({
@@ -56,6 +57,10 @@
     "counter.live.open": ["已连接", "connected"],
     "counter.live.closed": ["无法连接工作站", "station unreachable"],
     "counter.queue": ["等待发送（{n}）：{codes}", "waiting to send ({n}): {codes}"],
+    "counter.mode_changed": [
+      "注意：有条码是在「{typed}」模式下输入的，送达时工作站处于「{now}」模式（可能已重启），这些条码按「{now}」处理；请重新扫描模式卡后再扫一遍",
+      "Note: codes typed in {typed} mode reached the station in {now} mode (it may have restarted) and were handled as {now}; scan the mode card again, then those codes",
+    ],
     "counter.cards": ["模式卡（F2）", "Command cards (F2)"],
     "counter.shortcuts": ["快捷键", "Keyboard shortcuts"],
     "counter.sending": ["正在发送…", "sending…"],
@@ -134,6 +139,7 @@
     queue: loadQueue(),
     flushing: false,
     flushTimer: null,
+    modeWarning: null,
   };
   const scanField = $("scan");
   const workstationField = $("workstation");
@@ -228,8 +234,32 @@
     return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
   }
 
+  /** The mode a command card switches to, or null. */
+  function cardMode(data) {
+    const card = CARDS.find(([, code]) => code === String(data).trim().toUpperCase());
+    return card && MODES.includes(card[0]) ? card[0] : null;
+  }
+
+  /** The mode a code is typed in: the last mode card waiting before it, else the mode now. */
+  function typedMode() {
+    for (let index = state.queue.length - 1; index >= 0; index -= 1) {
+      const mode = cardMode(state.queue[index].data);
+      if (mode) {
+        return mode;
+      }
+    }
+    return currentMode();
+  }
+
   function enqueue(data) {
-    state.queue.push({ id: newId(), workstation: workstation(), data, at: Date.now() });
+    state.modeWarning = null;
+    state.queue.push({
+      id: newId(),
+      workstation: workstation(),
+      data,
+      mode: typedMode(),
+      at: Date.now(),
+    });
     saveQueue();
     render();
     flush();
@@ -257,6 +287,12 @@
     try {
       while (state.queue.length) {
         const entry = state.queue[0];
+        // A code typed in one mode that reaches the station in another (it restarted
+        // meanwhile and is back in LOOKUP) is still sent, and the clerk is told.
+        const now = state.context && entry.workstation === workstation() ? state.context.mode : null;
+        if (entry.mode && now && entry.mode !== now && !cardMode(entry.data) && !entry.data.startsWith("K")) {
+          state.modeWarning = { typed: entry.mode, now };
+        }
         let result;
         try {
           // A request the station never answers (it stopped half-way) must not hold
@@ -440,6 +476,14 @@
     const queue = $("queue");
     const waiting = state.queue.length > 1 || (state.queue.length === 1 && !open);
     queue.hidden = !waiting;
+    const warning = $("mode-warning");
+    warning.hidden = !state.modeWarning;
+    warning.textContent = state.modeWarning
+      ? fill("counter.mode_changed", {
+        typed: modeText(state.modeWarning.typed),
+        now: modeText(state.modeWarning.now),
+      })
+      : "";
     queue.textContent = waiting
       ? fill("counter.queue", {
         n: state.queue.length,
