@@ -74,6 +74,19 @@ impl Archive {
         blocking(move || engine.scan_as(&workstation, &input, &owner)).await
     }
 
+    /// Like [`scan_as`](Self::scan_as) for a scan its sender named with `id`: run once
+    /// however often it is sent (see [`Engine::scan_once_as`]).
+    pub async fn scan_once_as(
+        &self,
+        workstation: String,
+        input: String,
+        owner: Person,
+        id: String,
+    ) -> Result<ScanResult, StoreError> {
+        let engine = self.engine.clone();
+        blocking(move || engine.scan_once_as(&workstation, &input, &owner, &id)).await
+    }
+
     /// Renders, reads back and queues the labels of `request` for `printer`, on the
     /// blocking pool.
     pub async fn queue_labels(

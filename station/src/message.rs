@@ -936,8 +936,16 @@ catalog! {
         "nothing to undo"
     }
     UndoDone = "undo.done" {
-        "已撤销上一步",
-        "last step undone"
+        "已撤销：将 {item} 放到 {place}",
+        "Undone: moving {item} to {place}"
+    }
+    UndoLoan = "undo.loan" {
+        "已撤销：借给{borrower}的 {item}",
+        "Undone: loan of {item} to {borrower}"
+    }
+    UndoReturn = "undo.return" {
+        "已撤销：{borrower}归还的 {item}，仍为借出",
+        "Undone: return of {item} by {borrower}; it is on loan again"
     }
 
     // The HTTP API: requests, access, and what the station cannot do right now.
@@ -1048,6 +1056,10 @@ catalog! {
     ScanTooLong = "scan.too_long" {
         "扫描内容超过 {max} 字节",
         "scan longer than {max} bytes"
+    }
+    ScanBadId = "scan.bad_id" {
+        "扫描编号应为 1–{max} 个字符",
+        "a scan's id must be 1 to {max} characters"
     }
     ReportUnknown = "report.unknown" {
         "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx",

@@ -71,6 +71,39 @@ impl Viewer {
         if !self.sees_badges() {
             result.input = mask_badges(&result.input);
         }
+        // A stock-take's lists: the same for every box or code they name.
+        if let Some(report) = result.audit.as_mut() {
+            let detail = &mut report.detail;
+            for line in detail
+                .missing
+                .iter_mut()
+                .chain(detail.misplaced.iter_mut())
+                .chain(detail.unknown.iter_mut())
+                .chain(detail.duplicates.iter_mut())
+            {
+                if line.kind == Some("certificate") && !self.sees_certificates() {
+                    line.archive_no = None;
+                    line.title = None;
+                    line.place = None;
+                    line.home = None;
+                }
+                if !self.sees_badges() {
+                    line.barcode = mask_badges(&line.barcode);
+                }
+            }
+            if !self.sees_badges() {
+                for code in report
+                    .present
+                    .iter_mut()
+                    .chain(report.missing.iter_mut())
+                    .chain(report.misplaced.iter_mut())
+                    .chain(report.unknown.iter_mut())
+                    .chain(report.duplicates.iter_mut())
+                {
+                    *code = mask_badges(code);
+                }
+            }
+        }
         result
     }
 
@@ -162,5 +195,70 @@ mod tests {
             .expect("digit");
         misread.push(char::from_digit((last + 1) % 10, 10).expect("digit"));
         assert_eq!(mask_badges(&misread), misread);
+    }
+
+    /// A stock-take's lists follow the same rule as the scanned item: a clerk sees a
+    /// certificate by its barcode alone and a badge masked; a supervisor sees all.
+    #[test]
+    fn a_stock_take_report_hides_certificates_and_badges_from_clerks() {
+        use crate::workflow::{AuditLine, AuditReport, Mode, Outcome, WorkstationContext};
+        let badge = Barcode::new(Kind::Person, 12).expect("badge").to_string();
+        let certificate = AuditLine {
+            barcode: Barcode::new(Kind::Certificate, 3)
+                .expect("certificate")
+                .to_string(),
+            kind: Some("certificate"),
+            archive_no: Some("A-1".into()),
+            title: Some("不动产权证".into()),
+            place: Some("保险柜1".into()),
+            home: Some("保险柜1".into()),
+        };
+        let stranger = AuditLine {
+            barcode: badge.clone(),
+            ..AuditLine::default()
+        };
+        let mut report = AuditReport {
+            shelf: "1号库房".into(),
+            unknown: vec![badge.clone()],
+            ..AuditReport::default()
+        };
+        report.detail.misplaced = vec![certificate.clone()];
+        report.detail.unknown = vec![stranger];
+        let result = ScanResult {
+            workstation: "counter".into(),
+            input: "K0000000080".into(),
+            outcome: Outcome::Warning,
+            mode: Mode::Audit,
+            code: crate::message::Code::AuditDiscrepancies,
+            message: crate::message::Bilingual::new("", ""),
+            item: None,
+            audit: Some(report),
+            context: WorkstationContext {
+                mode: Mode::Audit,
+                operator: None,
+                shelf: None,
+                borrower: None,
+                approver: None,
+                receiver: None,
+                handed: 0,
+                audit: None,
+            },
+            at: 0,
+        };
+        let clerk = Viewer { role: Role::Clerk }.scan_result(result.clone());
+        let report = clerk.audit.expect("report");
+        let line = &report.detail.misplaced[0];
+        assert_eq!(line.barcode, certificate.barcode);
+        assert_eq!(
+            (&line.archive_no, &line.title, &line.place, &line.home),
+            (&None, &None, &None, &None)
+        );
+        assert_eq!(report.detail.unknown[0].barcode, "P**********");
+        assert_eq!(report.unknown, vec!["P**********".to_owned()]);
+        let supervisor = Viewer {
+            role: Role::Supervisor,
+        }
+        .scan_result(result.clone());
+        assert_eq!(supervisor.audit, result.audit);
     }
 }

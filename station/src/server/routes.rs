@@ -240,6 +240,16 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "get",
+                "/api/v1/workstations",
+                "The configured workstations, each with its mode and context (shelf, borrower, receiver, stock-take progress)",
+                clerk,
+            )
+            .json::<Vec<WorkstationView>>(),
+            get(workstations),
+        ),
+        (
+            endpoint(
+                "get",
                 "/api/v1/scans/recent",
                 "Recent scan results, optionally of one workstation",
                 clerk,

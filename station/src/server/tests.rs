@@ -1705,6 +1705,12 @@ async fn every_answer_matches_its_documented_schema() {
             String::new(),
         ),
         (
+            "get",
+            "/api/v1/workstations",
+            "/api/v1/workstations".into(),
+            String::new(),
+        ),
+        (
             "post",
             "/api/v1/devices/add",
             "/api/v1/devices/add".into(),

@@ -9,7 +9,7 @@ use crate::message::{Code, IntoArg as _, Message};
 use crate::model::Item;
 
 use super::context::{Answer, Audit, Workstation};
-use super::{AuditReport, Engine, Mode, Outcome};
+use super::{AuditDetail, AuditLine, AuditReport, Engine, Mode, Outcome, AUDIT_DETAIL_MAX};
 
 impl Engine {
     pub(super) fn audit_scan(
@@ -84,12 +84,51 @@ impl Engine {
         }
     }
 
+    /// The first [`AUDIT_DETAIL_MAX`] of `codes` with their archive number, title, where
+    /// they are recorded (else `shelf`, for an expected box) and their home.
+    fn audit_lines(&self, codes: &[String], shelf: Option<&str>) -> Vec<AuditLine> {
+        codes
+            .iter()
+            .take(AUDIT_DETAIL_MAX)
+            .map(|code| {
+                let mut line = AuditLine {
+                    barcode: code.clone(),
+                    ..AuditLine::default()
+                };
+                let item = Barcode::parse(code)
+                    .ok()
+                    .and_then(|barcode| self.store.get_item(barcode).ok().flatten());
+                let (home, place) = match item {
+                    Some(Item::Box(archive_box)) => {
+                        line.kind = Some("box");
+                        line.archive_no = Some(archive_box.archive_no);
+                        line.title = Some(archive_box.title);
+                        (archive_box.home, archive_box.place)
+                    }
+                    Some(Item::Certificate(certificate)) => {
+                        line.kind = Some("certificate");
+                        line.archive_no = Some(certificate.archive_no);
+                        line.title = Some(certificate.kind.to_text().to_owned());
+                        (None, certificate.place)
+                    }
+                    _ => (None, None),
+                };
+                line.place = place
+                    .and_then(|location| self.path_of(location))
+                    .or_else(|| line.kind.and(shelf.map(str::to_owned)));
+                line.home = home.and_then(|location| self.path_of(location));
+                line
+            })
+            .collect()
+    }
+
     pub(super) fn audit_done(&self, station: &mut Workstation, workstation: &str) -> Answer {
         let Some(shelf) = station.audit.shelf.clone() else {
             return Answer::error(message!(AuditNotStarted));
         };
         let mut report = AuditReport {
             shelf: shelf.path.clone(),
+            expected: station.audit.expected.len(),
             ..AuditReport::default()
         };
         let mut seen = BTreeSet::new();
@@ -115,6 +154,12 @@ impl Engine {
         }
         let missing: Vec<Barcode> = station.audit.expected.difference(&found).copied().collect();
         report.missing = missing.iter().map(ToString::to_string).collect();
+        report.detail = AuditDetail {
+            missing: self.audit_lines(&report.missing, Some(&shelf.path)),
+            misplaced: self.audit_lines(&report.misplaced, None),
+            unknown: self.audit_lines(&report.unknown, None),
+            duplicates: self.audit_lines(&report.duplicates, None),
+        };
         if !missing.is_empty() {
             let actor = self.actor(station, workstation);
             if let Err(error) = self.store.write(&actor, |tx| {

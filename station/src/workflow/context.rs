@@ -1,7 +1,7 @@
 //! Per-workstation state kept between scans (`Workstation`, `Audit`, `Undo`) and the
 //! `Answer` to a scan in the making.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use crate::barcode::Barcode;
 use crate::message::Message;
@@ -56,6 +56,8 @@ pub(super) struct Workstation {
     pub(super) borrower_approves_self: bool,
     /// The store's people generation the people held here were last checked against.
     pub(super) people_checked: Option<u64>,
+    /// The last scans sent with an id (owner and id) and their results, oldest first.
+    pub(super) sent: VecDeque<(String, ScanResult)>,
 }
 
 impl Workstation {
@@ -88,6 +90,7 @@ impl Workstation {
             caller: None,
             borrower_approves_self: false,
             people_checked: None,
+            sent: VecDeque::new(),
         }
     }
 

@@ -7,7 +7,7 @@
 //! [`ScanResult`] (OK, warning or error, in Chinese and English), produced only after its
 //! effect is durable, and published on the engine's broadcast stream.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
@@ -73,11 +73,52 @@ pub struct ItemSummary {
     pub due: Option<NaiveDate>,
 }
 
+/// The most lines each of a stock-take's detailed lists ([`AuditDetail`]) holds: a 600-box
+/// shelf found empty lists its first 100 missing boxes in full (archive number, title,
+/// where each belongs); the barcode lists and the counts still name all 600, and every
+/// missing box is flagged missing in the store, where the supervisor page finds it.
+pub const AUDIT_DETAIL_MAX: usize = 100;
+
+/// One box (or code) of a stock-take's list, as the counter screen shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AuditLine {
+    /// The code as scanned (or the expected box's barcode).
+    pub barcode: String,
+    /// box or certificate; none for a code that names nothing registered.
+    #[schemars(extend("enum" = ["box", "certificate", null]))]
+    pub kind: Option<&'static str>,
+    /// Archive number.
+    pub archive_no: Option<String>,
+    /// Title (a box's) or kind (a certificate's).
+    pub title: Option<String>,
+    /// Where the station records it (path): for a misplaced box, the shelf it should be
+    /// on; for a missing one, the shelf checked.
+    pub place: Option<String>,
+    /// Its home shelf (path), if it has one.
+    pub home: Option<String>,
+}
+
+/// A stock-take's lists in detail, each at most [`AUDIT_DETAIL_MAX`] lines (the barcode
+/// lists of [`AuditReport`] hold them all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AuditDetail {
+    /// Expected here and not scanned.
+    pub missing: Vec<AuditLine>,
+    /// Scanned here but belonging elsewhere.
+    pub misplaced: Vec<AuditLine>,
+    /// Scanned codes that name no registered box.
+    pub unknown: Vec<AuditLine>,
+    /// Codes scanned more than once.
+    pub duplicates: Vec<AuditLine>,
+}
+
 /// A stock-take's reconciliation of one shelf.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AuditReport {
     /// The shelf's path.
     pub shelf: String,
+    /// How many boxes the station expected on the shelf.
+    pub expected: usize,
     /// Expected here and scanned.
     pub present: Vec<String>,
     /// Expected here and not scanned: flagged missing.
@@ -88,6 +129,44 @@ pub struct AuditReport {
     pub unknown: Vec<String>,
     /// Codes scanned more than once.
     pub duplicates: Vec<String>,
+    /// The missing, misplaced, unknown and duplicate ones with their archive number,
+    /// title and where they belong (bounded: [`AUDIT_DETAIL_MAX`] a list).
+    pub detail: AuditDetail,
+}
+
+/// A stock-take in progress, as the counter screen shows it ("17 / 21").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct AuditProgress {
+    /// The shelf being checked (path).
+    pub shelf: String,
+    /// Expected boxes scanned so far (each counted once).
+    pub found: usize,
+    /// Boxes the station expects on the shelf.
+    pub expected: usize,
+    /// Every code scanned so far (strangers and repeats included).
+    pub scanned: usize,
+}
+
+/// What a workstation holds between scans, as the counter screen shows it: its mode and
+/// the people and places its next scans act on (names and shelf paths, no badges).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct WorkstationContext {
+    /// The current mode.
+    pub mode: Mode,
+    /// Whose badge was scanned here as operator (name).
+    pub operator: Option<String>,
+    /// SHELVE: the shelf boxes go onto (path).
+    pub shelf: Option<String>,
+    /// CHECKOUT: who borrows (name).
+    pub borrower: Option<String>,
+    /// CHECKOUT: who approved (name).
+    pub approver: Option<String>,
+    /// HANDOVER: who receives (name).
+    pub receiver: Option<String>,
+    /// HANDOVER: how many boxes are on the list so far.
+    pub handed: usize,
+    /// AUDIT: the stock-take in progress.
+    pub audit: Option<AuditProgress>,
 }
 
 /// The one answer to one scan.
@@ -109,9 +188,15 @@ pub struct ScanResult {
     pub item: Option<ItemSummary>,
     /// The reconciliation, for DONE in AUDIT.
     pub audit: Option<AuditReport>,
+    /// The workstation's context after the scan.
+    pub context: WorkstationContext,
     /// When (ms since the epoch).
     pub at: Millis,
 }
+
+/// How many ids of scans sent with one ([`Engine::scan_once_as`]) each workstation
+/// remembers, with their results.
+pub const SENT_IDS_KEPT: usize = 256;
 
 /// The most characters of a scan's input written to the log.
 pub(crate) const LOG_EXCERPT_CHARS: usize = 64;
@@ -219,7 +304,7 @@ impl Engine {
     /// is durable; scans at one workstation run one after another, different
     /// workstations in parallel.
     pub fn scan(&self, workstation: &str, input: &str) -> ScanResult {
-        self.scan_from(workstation, input, None)
+        self.scan_from(workstation, input, None, None)
     }
 
     /// Runs one scan sent through the API by the owner of a token, `owner`: it acts as
@@ -228,12 +313,83 @@ impl Engine {
     /// (operator, approver, supervisor rights) unless it is `owner`'s own. The
     /// workstation's operator, set by a badge at a scanner, stays as it was.
     pub fn scan_as(&self, workstation: &str, input: &str, owner: &Person) -> ScanResult {
-        self.scan_from(workstation, input, Some(owner))
+        self.scan_from(workstation, input, Some(owner), None)
     }
 
-    fn scan_from(&self, workstation: &str, input: &str, owner: Option<&Person>) -> ScanResult {
+    /// Like [`scan_as`](Self::scan_as), for a scan the sender names with `id` (a page
+    /// that queued it while the station could not be reached, and sends it again when it
+    /// does not know whether it arrived): a scan whose id this workstation has already
+    /// run for the same owner is not run again; its first result is answered (and not
+    /// published again). The last [`SENT_IDS_KEPT`] ids of each workstation are kept, in
+    /// memory: a restart forgets them along with the workstation's mode and context.
+    pub fn scan_once_as(
+        &self,
+        workstation: &str,
+        input: &str,
+        owner: &Person,
+        id: &str,
+    ) -> ScanResult {
+        self.scan_from(workstation, input, Some(owner), Some(id))
+    }
+
+    /// What `workstation` holds now: its mode, operator, shelf, borrower, receiver and
+    /// stock-take progress (people who have left are dropped first, as before a scan).
+    pub fn context(&self, workstation: &str) -> WorkstationContext {
         let station = self.workstation(workstation);
         let mut station = station.lock().unwrap_or_else(|poison| poison.into_inner());
+        self.recheck_people(&mut station);
+        Self::context_of(&station)
+    }
+
+    fn context_of(station: &Workstation) -> WorkstationContext {
+        let name = |person: &Option<Person>| person.as_ref().map(|person| person.name.clone());
+        let audit = station.audit.shelf.as_ref().map(|shelf| {
+            let found: BTreeSet<Barcode> = station
+                .audit
+                .scanned
+                .iter()
+                .filter_map(|code| Barcode::parse(code).ok())
+                .filter(|barcode| station.audit.expected.contains(barcode))
+                .collect();
+            AuditProgress {
+                shelf: shelf.path.clone(),
+                found: found.len(),
+                expected: station.audit.expected.len(),
+                scanned: station.audit.scanned.len(),
+            }
+        });
+        WorkstationContext {
+            mode: station.mode,
+            operator: name(&station.operator),
+            shelf: station.shelf.as_ref().map(|shelf| shelf.path.clone()),
+            borrower: name(&station.borrower),
+            approver: name(&station.approver),
+            receiver: name(&station.receiver),
+            handed: station.handed.len(),
+            audit,
+        }
+    }
+
+    fn scan_from(
+        &self,
+        workstation: &str,
+        input: &str,
+        owner: Option<&Person>,
+        id: Option<&str>,
+    ) -> ScanResult {
+        let station = self.workstation(workstation);
+        let mut station = station.lock().unwrap_or_else(|poison| poison.into_inner());
+        let id = id.map(|id| {
+            let owner = owner
+                .map(|owner| owner.barcode.to_string())
+                .unwrap_or_default();
+            format!("{owner}\u{1}{id}")
+        });
+        if let Some(id) = &id {
+            if let Some((_, result)) = station.sent.iter().find(|(sent, _)| sent == id) {
+                return result.clone();
+            }
+        }
         self.recheck_people(&mut station);
         let now = self.store.now();
         let code = input.trim().to_ascii_uppercase();
@@ -261,6 +417,7 @@ impl Engine {
             message: answer.message.text,
             item,
             audit: answer.audit,
+            context: Self::context_of(&station),
             at: now,
         };
         // A scan can be any text up to 4 KB (through the API): the log keeps a bounded
@@ -276,6 +433,12 @@ impl Engine {
             }
         }
         station.last = Some((code, now, result.clone()));
+        if let Some(id) = id {
+            if station.sent.len() >= SENT_IDS_KEPT {
+                station.sent.pop_front();
+            }
+            station.sent.push_back((id, result.clone()));
+        }
         let _ = self.results.send(result.clone());
         result
     }

@@ -509,6 +509,209 @@ fn a_stock_take_reports_present_missing_misplaced_unknown_and_duplicates() {
 }
 
 #[test]
+fn a_stock_take_shows_its_progress_and_lists_each_discrepancy_with_number_title_and_place() {
+    let fixture = Fixture::new();
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    for archive_box in &fixture.boxes[..3] {
+        fixture.scan(archive_box.barcode);
+    }
+    fixture.scan(fixture.other_shelf.barcode);
+    fixture.scan(fixture.boxes[3].barcode);
+
+    fixture.card(CommandCard::Audit);
+    let started = fixture.scan(fixture.shelf.barcode);
+    let progress = started.context.audit.clone().expect("progress");
+    assert_eq!((progress.found, progress.expected), (0, 3), "{progress:?}");
+    assert_eq!(progress.shelf, fixture.shelf.path);
+    fixture.scan(fixture.boxes[0].barcode);
+    let again = fixture.scan(fixture.boxes[0].barcode);
+    let progress = again.context.audit.clone().expect("progress");
+    assert_eq!(
+        (progress.found, progress.expected, progress.scanned),
+        (1, 3, 2),
+        "a repeat is not found twice"
+    );
+    fixture.scan(fixture.boxes[1].barcode);
+    fixture.scan(fixture.boxes[3].barcode);
+    let stranger = Barcode::new(Kind::Box, 777).expect("valid");
+    let last = fixture.scan(stranger);
+    let progress = last.context.audit.clone().expect("progress");
+    assert_eq!((progress.found, progress.expected), (2, 3));
+    // The context endpoint's answer is the same as the last scan's.
+    assert_eq!(fixture.engine.context("counter"), last.context);
+
+    let done = fixture.card(CommandCard::Done);
+    let report = done.audit.expect("report");
+    assert_eq!(report.expected, 3);
+    let detail = &report.detail;
+    let line = |lines: &[AuditLine]| -> (String, Option<String>, Option<String>, Option<String>) {
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        (
+            line.barcode.clone(),
+            line.archive_no.clone(),
+            line.title.clone(),
+            line.place.clone(),
+        )
+    };
+    let missing = &fixture.boxes[2];
+    assert_eq!(
+        line(&detail.missing),
+        (
+            missing.barcode.to_string(),
+            Some(missing.archive_no.clone()),
+            Some(missing.title.clone()),
+            Some(fixture.shelf.path.clone())
+        )
+    );
+    let misplaced = &fixture.boxes[3];
+    assert_eq!(
+        line(&detail.misplaced),
+        (
+            misplaced.barcode.to_string(),
+            Some(misplaced.archive_no.clone()),
+            Some(misplaced.title.clone()),
+            Some(fixture.other_shelf.path.clone())
+        ),
+        "a misplaced box names the shelf it is recorded on"
+    );
+    assert_eq!(detail.misplaced[0].home, Some(fixture.shelf.path.clone()));
+    assert_eq!(
+        line(&detail.unknown),
+        (stranger.to_string(), None, None, None)
+    );
+    let duplicate = &fixture.boxes[0];
+    assert_eq!(
+        line(&detail.duplicates),
+        (
+            duplicate.barcode.to_string(),
+            Some(duplicate.archive_no.clone()),
+            Some(duplicate.title.clone()),
+            Some(fixture.shelf.path.clone())
+        )
+    );
+    assert_eq!(done.context.audit, None, "DONE ends the stock-take");
+    assert_eq!(done.context.mode, Mode::Audit);
+}
+
+#[test]
+fn a_stock_take_of_a_large_shelf_details_at_most_the_bound_and_counts_all() {
+    let fixture = Fixture::new();
+    let shelf = fixture
+        .engine
+        .store()
+        .ensure_location(&actor(), "2号库房/01列/A面/1节/1层")
+        .expect("shelf");
+    let count = AUDIT_DETAIL_MAX + 20;
+    for n in 0..count {
+        let store = fixture.engine.store();
+        let registered = store
+            .register_box(
+                &actor(),
+                &NewBox {
+                    archive_no: Some(format!("L-{n:03}")),
+                    title: format!("卷宗{n}"),
+                    customer: format!("客户{n}"),
+                    ..NewBox::default()
+                },
+            )
+            .expect("box");
+        store
+            .move_item(&actor(), registered.barcode, shelf.barcode)
+            .expect("placed");
+    }
+    fixture.card(CommandCard::Audit);
+    fixture.scan(shelf.barcode);
+    let done = fixture.card(CommandCard::Done);
+    let report = done.audit.expect("report");
+    assert_eq!(report.expected, count);
+    assert_eq!(report.missing.len(), count, "the barcodes of all");
+    assert_eq!(
+        report.detail.missing.len(),
+        AUDIT_DETAIL_MAX,
+        "details bounded"
+    );
+}
+
+#[test]
+fn a_scan_sent_again_with_its_id_is_answered_and_not_run_twice() {
+    let fixture = Fixture::new();
+    let archive_box = fixture.boxes[0].barcode;
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(archive_box);
+    fixture.card(CommandCard::Return);
+    fixture.card(CommandCard::Checkout);
+    fixture.scan(fixture.executive.barcode);
+    let first = fixture.engine.scan_once_as(
+        "counter",
+        &archive_box.to_string(),
+        &fixture.supervisor,
+        "q-1",
+    );
+    assert_outcome(&first, Outcome::Ok, Code::CheckoutLent);
+    let events = fixture.events();
+    fixture.clock.fetch_add(60_000, Ordering::SeqCst);
+    let again = fixture.engine.scan_once_as(
+        "counter",
+        &archive_box.to_string(),
+        &fixture.supervisor,
+        "q-1",
+    );
+    assert_eq!(again, first, "the first answer, not a new scan");
+    assert_eq!(fixture.events(), events, "nothing written");
+    // Another id is another scan (and here refused: the box is out).
+    let other = fixture.engine.scan_once_as(
+        "counter",
+        &archive_box.to_string(),
+        &fixture.supervisor,
+        "q-2",
+    );
+    assert_outcome(&other, Outcome::Error, Code::LoanOnLoan);
+}
+
+#[test]
+fn undo_says_which_box_it_took_back_and_from_whom() {
+    let fixture = Fixture::new();
+    let archive_box = &fixture.boxes[0];
+    let barcode = archive_box.barcode;
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(barcode);
+    let undone = fixture.card(CommandCard::Undo);
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoDone, &barcode.to_string());
+    assert_outcome_with(
+        &undone,
+        Outcome::Ok,
+        Code::UndoDone,
+        &archive_box.archive_no,
+    );
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoDone, &fixture.shelf.path);
+
+    fixture.card(CommandCard::Checkout);
+    fixture.scan(fixture.executive.barcode);
+    let lent = fixture.scan(barcode);
+    assert_eq!(lent.context.borrower.as_deref(), Some("李总"));
+    let undone = fixture.card(CommandCard::Undo);
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoLoan, "李总");
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoLoan, &barcode.to_string());
+    assert_outcome_with(
+        &undone,
+        Outcome::Ok,
+        Code::UndoLoan,
+        &archive_box.archive_no,
+    );
+
+    fixture.scan(barcode);
+    fixture.card(CommandCard::Return);
+    fixture.scan(barcode);
+    let undone = fixture.card(CommandCard::Undo);
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoReturn, "李总");
+    assert_outcome_with(&undone, Outcome::Ok, Code::UndoReturn, &barcode.to_string());
+}
+
+#[test]
 fn a_stock_take_warns_at_scan_time_of_a_misplaced_box_an_unknown_code_and_a_duplicate() {
     let fixture = Fixture::new();
     fixture.card(CommandCard::Shelve);

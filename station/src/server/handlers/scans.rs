@@ -7,7 +7,7 @@ use crate::server::error::JsonBody;
 use crate::server::error::{json_body, ApiError, Query};
 use crate::server::redact::Viewer;
 use crate::server::{AppState, RECENT_RESULTS};
-use crate::workflow::ScanResult;
+use crate::workflow::{ScanResult, WorkstationContext};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -22,7 +22,17 @@ pub(crate) struct ScanRequest {
     workstation: String,
     #[schemars(length(min = 1))]
     data: String,
+    /// The sender's own name for this scan (at most 64 characters), for a scan it may
+    /// send more than once (a page's queue, kept while the station could not be reached):
+    /// a scan whose id this workstation has run already for the same token owner is not
+    /// run again, its first result is answered.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    id: Option<String>,
 }
+
+/// The longest id of a scan ([`ScanRequest`]), in characters.
+const MAX_SCAN_ID_CHARS: usize = 64;
 
 /// The longest scan accepted over HTTP, in bytes (a scanner's own limit is far lower).
 pub(crate) const MAX_SCAN_BYTES: usize = 4096;
@@ -48,12 +58,65 @@ pub(crate) async fn post_scan(
             message!(ScanTooLong, max = MAX_SCAN_BYTES),
         ));
     }
-    let result = state
-        .archive
-        .scan_as(request.workstation, request.data, principal.person.clone())
-        .await?;
+    if let Some(id) = &request.id {
+        if id.is_empty() || id.chars().count() > MAX_SCAN_ID_CHARS {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                message!(ScanBadId, max = MAX_SCAN_ID_CHARS),
+            ));
+        }
+    }
+    let result = match request.id {
+        Some(id) => {
+            state
+                .archive
+                .scan_once_as(
+                    request.workstation,
+                    request.data,
+                    principal.person.clone(),
+                    id,
+                )
+                .await?
+        }
+        None => {
+            state
+                .archive
+                .scan_as(request.workstation, request.data, principal.person.clone())
+                .await?
+        }
+    };
     // The answer is the token owner's: what they may see of it.
     Ok(Json(Viewer::of(&principal).scan_result(result)))
+}
+
+/// A configured workstation and what it holds now.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct WorkstationView {
+    /// Its name, as station.toml's `[[workstation]]` gives it (`counter` by default).
+    name: String,
+    /// Its mode and context now.
+    context: WorkstationContext,
+}
+
+/// The configured workstations, in station.toml's order, each with its current mode and
+/// context (the counter page's choice of workstation, and its context after a reload).
+pub(crate) async fn workstations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<WorkstationView>>, ApiError> {
+    let engine = state.archive.engine().clone();
+    let names = state.workstations.clone();
+    // Rechecking the people a workstation holds may read the store.
+    let views = crate::archive::blocking(move || {
+        names
+            .iter()
+            .map(|name| WorkstationView {
+                name: name.clone(),
+                context: engine.context(name),
+            })
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    Ok(Json(views))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
