@@ -1606,6 +1606,24 @@ async fn every_answer_matches_its_documented_schema() {
             format!(r#"{{"person":"{}"}}"#, fixture.clerk),
         ),
         (
+            "get",
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/schemes/preview",
+            "/api/v1/schemes/preview?template=HT-%7Byear%7D-%7Bseq%3A04%7D".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/workstations",
+            "/api/v1/workstations".into(),
+            String::new(),
+        ),
+        (
             "post",
             "/api/v1/tokens/{id}/revoke",
             format!("/api/v1/tokens/{token_id}/revoke"),
