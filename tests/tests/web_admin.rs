@@ -317,6 +317,7 @@ fn admin_page_manages_people_tokens_schemes_and_devices_at_desk_and_phone_width(
     );
 
     // Print their badge at the desk workstation: the label lands in the folder.
+    wait_for_element(&browser, "#badge-workstation option[value=\"desk-1\"]");
     choose(&browser, "#badge-workstation", "desk-1");
     browser.click("#badge-print").expect("print badge");
     browser.wait_text("#person-status", "labels");
@@ -368,6 +369,7 @@ fn admin_page_manages_people_tokens_schemes_and_devices_at_desk_and_phone_width(
         !tokens.to_string().contains(&secret),
         "the list never holds secrets"
     );
+    wait_for_element(&browser, &format!("#tokens button[data-token=\"{id}\"]"));
     browser
         .click(&format!("#tokens button[data-token=\"{id}\"]"))
         .expect("revoke");
@@ -417,6 +419,7 @@ fn admin_page_manages_people_tokens_schemes_and_devices_at_desk_and_phone_width(
             .any(|s| s["name"] == "HT" && s["retired"] == false),
         "{schemes}"
     );
+    wait_for_element(&browser, "#schemes button[data-scheme=\"HT\"]");
     browser
         .click("#schemes button[data-scheme=\"HT\"]")
         .expect("retire");

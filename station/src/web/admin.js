@@ -517,7 +517,7 @@
   // ---- the page --------------------------------------------------------------------
 
   async function start() {
-    const mine = await Office.role();
+    const mine = await Office.role(true);
     const allowed = Office.atLeast(mine, "admin");
     $("no-role").hidden = allowed;
     $("admin-parts").hidden = !allowed;

@@ -436,7 +436,7 @@
   Station.init({
     onLogin: async () => {
       try {
-        role = await Office.role();
+        role = await Office.role(false);
         roleParts();
         await loadChoices();
         await loadQueue();

@@ -61,9 +61,12 @@ const Office = (() => {
 
   /**
    * The signed-in person's role: the session's (`GET /api/v1/session`); where the station
-   * has no sessions yet (a token in the page), what the API lets this token do.
+   * has no sessions yet (a token in the page), what the API shows this token: badge codes
+   * in the people list mean a supervisor or more, and only when `askAdmin` (the admin
+   * page, whose visit by anyone else is itself an attempt worth recording) the token list,
+   * which answers administrators only.
    */
-  async function role() {
+  async function role(askAdmin) {
     try {
       const response = await fetch("/api/v1/session", {
         headers: Object.assign({ Accept: "application/json" }, authHeaders()),
@@ -79,6 +82,13 @@ const Office = (() => {
     } catch (_) {
       // fall through to asking the API
     }
+    const people = await call("GET", "/api/v1/people?limit=1");
+    if (!(Array.isArray(people) && people.length && people[0].barcode)) {
+      return "clerk";
+    }
+    if (!askAdmin) {
+      return "supervisor";
+    }
     try {
       await call("GET", "/api/v1/tokens?limit=1");
       return "admin";
@@ -87,8 +97,7 @@ const Office = (() => {
         throw error;
       }
     }
-    const people = await call("GET", "/api/v1/people?limit=1");
-    return Array.isArray(people) && people.length && people[0].barcode ? "supervisor" : "clerk";
+    return "supervisor";
   }
 
   /** Whether `mine` is at least `needed`. */
