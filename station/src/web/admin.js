@@ -297,6 +297,7 @@
       if (token.revoked_at == null) {
         actions.append(button("tokens.revoke", () => {
           confirmIn(actions, fill(t("tokens.confirm_revoke"), { id: token.id, name: token.person_name }), async () => {
+            show($("token-status"), { text: "office.working" });
             try {
               await call("POST", "/api/v1/tokens/" + token.id + "/revoke");
               done($("token-status"), "tokens.revoked", { id: token.id });
@@ -321,6 +322,7 @@
   $("token-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("token-status");
+    show(status, { text: "office.working" });
     $("token-secret-box").hidden = true;
     $("token-secret").textContent = "";
     try {
@@ -369,6 +371,7 @@
       if (scheme.origin === "station" && !scheme.retired) {
         actions.append(button("schemes.retire", () => {
           confirmIn(actions, fill(t("schemes.confirm_retire"), { name: scheme.name }), async () => {
+            show($("scheme-status"), { text: "office.working" });
             try {
               await call("POST", "/api/v1/schemes/" + encodeURIComponent(scheme.name) + "/retire");
               done($("scheme-status"), "schemes.retired_now", { name: scheme.name });
@@ -420,6 +423,7 @@
   $("scheme-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("scheme-status");
+    show(status, { text: "office.working" });
     try {
       const added = await call("POST", "/api/v1/schemes/add", {
         name: $("scheme-name").value.trim(),
@@ -445,6 +449,7 @@
       const name = device.name;
       const actions = el("div", { className: "actions" });
       const change = (what, key) => async () => {
+        show($("device-status"), { text: "office.working" });
         try {
           await call("POST", "/api/v1/devices/" + encodeURIComponent(name) + "/" + what);
           done($("device-status"), key, { name });
@@ -487,6 +492,7 @@
   $("device-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("device-status");
+    show(status, { text: "office.working" });
     const kind = $("device-kind").value;
     const name = $("device-name").value.trim();
     const body = kind === "printer"

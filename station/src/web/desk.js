@@ -268,9 +268,11 @@
     event.preventDefault();
     const text = $("find-text").value.trim();
     const status = $("find-status");
+    show(status, { text: "office.working" });
     state.box = null;
     drawBox();
     if (!text) {
+      show(status, null);
       return;
     }
     try {
@@ -297,6 +299,7 @@
   $("edit-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("edit-status");
+    show(status, { text: "office.working" });
     const year = $("edit-year").value.trim();
     const body = {
       title: $("edit-title").value.trim(),
@@ -321,6 +324,7 @@
   $("reprint-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("reprint-status");
+    show(status, { text: "office.working" });
     const reason = $("reprint-reason").value.trim();
     if (!reason) {
       show(status, { problem: true, text: "reprint.reason_needed" });
@@ -362,6 +366,7 @@
         actions.append(button("queue.cancel", () => {
           const reason = el("input", { attrs: { required: "", "data-i18n-placeholder": "queue.reason", placeholder: t("queue.reason"), "aria-label": t("queue.reason") } });
           const box = confirmIn(actions, fill(t("queue.confirm"), { id: "#" + job.id }), async () => {
+            show(status, { text: "office.working" });
             try {
               await call("POST", "/api/v1/labels/" + job.id + "/cancel", { reason: reason.value.trim() });
               done(status, "queue.cancelled", { id: "#" + job.id });
