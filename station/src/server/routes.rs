@@ -271,6 +271,16 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "get",
+                "/api/v1/workstations",
+                "The configured workstations and the printer each one's labels go to",
+                clerk,
+            )
+            .json::<Vec<WorkstationView>>(),
+            get(workstations),
+        ),
+        (
+            endpoint(
                 "post",
                 "/api/v1/loans/approvals",
                 "Record a supervisor's approval for a borrower",
@@ -430,6 +440,18 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "get",
+                "/api/v1/schemes/preview",
+                "Check a scheme's template and show the first number it would give this year",
+                admin,
+            )
+            .action("管理编号方案", "manage numbering schemes")
+            .query::<SchemePreviewQuery>()
+            .json::<SchemePreview>(),
+            get(preview_scheme),
+        ),
+        (
+            endpoint(
                 "post",
                 "/api/v1/schemes/{name}/retire",
                 "Retire a scheme added through the station (no new numbers)",
@@ -529,6 +551,18 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             .body::<TokenRequest>()
             .created::<TokenView>(),
             post(create_token),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/tokens",
+                "Tokens, live and revoked (never their secrets)",
+                admin,
+            )
+            .action("管理令牌", "manage tokens")
+            .query::<PageQuery>()
+            .list::<TokenListView>(),
+            get(list_tokens),
         ),
         (
             endpoint(

@@ -1212,6 +1212,86 @@ async fn admins_manage_tokens_and_supervisors_register_certificates_through_the_
     );
 }
 
+/// What the admin and desk pages read: the token list (never a secret), a scheme
+/// template's preview (the first number, or the template's fault by code), and the
+/// configured workstations with their printers.
+#[tokio::test]
+async fn the_pages_list_tokens_without_secrets_preview_schemes_and_list_workstations() {
+    let fixture = fixture().await;
+    let admin_token = admin_token(&fixture);
+    let body = format!(r#"{{"person": "{}", "label": "财务对接"}}"#, fixture.clerk);
+    let (status, created) = call(
+        &fixture,
+        &admin_token,
+        "POST",
+        "/api/v1/tokens/create",
+        &body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let secret = created["secret"].as_str().expect("secret").to_owned();
+    let listed = |list: &serde_json::Value| {
+        list.as_array()
+            .into_iter()
+            .flatten()
+            .find(|token| token["id"] == created["id"])
+            .cloned()
+            .unwrap_or_default()
+    };
+    let (status, list) = call(&fixture, &admin_token, "GET", "/api/v1/tokens", "").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let token = listed(&list);
+    assert_eq!(token["label"], "财务对接", "{list}");
+    assert_eq!(token["person"], fixture.clerk.to_string());
+    assert!(token["revoked_at"].is_null());
+    assert!(!list.to_string().contains(&secret), "no secret in the list");
+    let uri = format!("/api/v1/tokens/{}/revoke", created["id"]);
+    let (status, _) = call(&fixture, &admin_token, "POST", &uri, "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = call(&fixture, &admin_token, "GET", "/api/v1/tokens", "").await;
+    assert!(listed(&list)["revoked_at"].is_number(), "{list}");
+
+    let (status, preview) = call(
+        &fixture,
+        &admin_token,
+        "GET",
+        "/api/v1/schemes/preview?template=HT-%7Byear%7D-%7Bseq%3A04%7D",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let year = fixture.state.archive.this_year();
+    assert_eq!(preview["next"], format!("HT-{year}-0001"));
+    assert_eq!(preview["year"], year);
+    let (status, refused) = call(
+        &fixture,
+        &admin_token,
+        "GET",
+        "/api/v1/schemes/preview?template=HT-%7Bseq%7D%7Byear%7D",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "scheme.ambiguous", "{refused}");
+
+    let (status, workstations) = call(
+        &fixture,
+        &fixture.clerk_token,
+        "GET",
+        "/api/v1/workstations",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{workstations}");
+    let names: Vec<&str> = workstations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|workstation| workstation["name"].as_str())
+        .collect();
+    assert_eq!(names, fixture.state.config.workstation_names());
+}
+
 #[tokio::test]
 async fn searches_filter_and_page_with_a_cursor_and_loans_renew() {
     let fixture = fixture().await;
@@ -1869,6 +1949,24 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/tokens/create",
             "/api/v1/tokens/create".into(),
             format!(r#"{{"person":"{}"}}"#, fixture.clerk),
+        ),
+        (
+            "get",
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/schemes/preview",
+            "/api/v1/schemes/preview?template=HT-%7Byear%7D-%7Bseq%3A04%7D".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/workstations",
+            "/api/v1/workstations".into(),
+            String::new(),
         ),
         (
             "post",

@@ -45,6 +45,36 @@ const ASSETS: &[Asset] = &[
         body: include_str!("supervisor.html"),
     },
     Asset {
+        path: "/admin",
+        content_type: HTML,
+        body: include_str!("admin.html"),
+    },
+    Asset {
+        path: "/desk",
+        content_type: HTML,
+        body: include_str!("desk.html"),
+    },
+    Asset {
+        path: "/web/office.css",
+        content_type: CSS,
+        body: include_str!("office.css"),
+    },
+    Asset {
+        path: "/web/office.js",
+        content_type: JS,
+        body: include_str!("office.js"),
+    },
+    Asset {
+        path: "/web/admin.js",
+        content_type: JS,
+        body: include_str!("admin.js"),
+    },
+    Asset {
+        path: "/web/desk.js",
+        content_type: JS,
+        body: include_str!("desk.js"),
+    },
+    Asset {
         path: "/web/app.css",
         content_type: CSS,
         body: include_str!("app.css"),

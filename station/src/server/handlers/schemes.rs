@@ -114,3 +114,35 @@ pub(crate) async fn retire_scheme(
         .await?;
     Ok(Json(SchemeView::from(KnownScheme::from(retired))))
 }
+
+/// The template to preview.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SchemePreviewQuery {
+    #[schemars(length(min = 1))]
+    template: String,
+}
+
+/// The first number a new scheme with this template would give.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct SchemePreview {
+    /// The first number this year.
+    next: String,
+    /// The year it is for (this year in the station's time zone).
+    year: u16,
+}
+
+/// Checks a template as `schemes/add` would and shows the first number it gives this
+/// year (a new scheme's sequence starts at 1): the admin page's live preview.
+pub(crate) async fn preview_scheme(
+    State(state): State<AppState>,
+    Query(query): Query<SchemePreviewQuery>,
+) -> Result<Json<SchemePreview>, ApiError> {
+    let scheme = crate::numbering::Scheme::new("preview", &query.template)
+        .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.message()))?;
+    let year = state.archive.this_year();
+    Ok(Json(SchemePreview {
+        next: scheme.format(year, 1),
+        year,
+    }))
+}

@@ -63,3 +63,55 @@ pub(crate) async fn revoke_token(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A token as the administrators' list shows it: never its secret.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct TokenListView {
+    id: u64,
+    /// The owner's badge.
+    person: String,
+    /// The owner's name (empty if the person is not found).
+    person_name: String,
+    label: String,
+    created_at: crate::model::Millis,
+    /// When it was revoked; null while it works.
+    revoked_at: Option<crate::model::Millis>,
+}
+
+/// Every token, live or revoked, by number (the admin page's list).
+pub(crate) async fn list_tokens(
+    State(state): State<AppState>,
+    crate::server::error::Query(query): crate::server::error::Query<
+        crate::server::paging::PageQuery,
+    >,
+) -> Result<crate::server::paging::Page<TokenListView>, ApiError> {
+    use crate::server::paging::{number_key, page_of, page_size};
+    let limit = page_size(query.limit, crate::server::MAX_PAGE)?;
+    let tokens = state
+        .archive
+        .run(|store| {
+            let mut out = Vec::new();
+            for token in store.tokens()? {
+                let person_name = match store.get_item(token.person)? {
+                    Some(crate::model::Item::Person(person)) => person.name,
+                    _ => String::new(),
+                };
+                out.push(TokenListView {
+                    id: token.id,
+                    person: token.person.to_string(),
+                    person_name,
+                    label: token.label,
+                    created_at: token.created_at,
+                    revoked_at: token.revoked_at,
+                });
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })
+        .await?;
+    Ok(page_of(
+        tokens,
+        |token: &TokenListView| number_key(token.id),
+        query.after.as_deref(),
+        limit,
+    ))
+}
