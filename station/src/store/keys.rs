@@ -48,6 +48,8 @@ pub const DEVICE: u8 = b'v';
 pub const DISABLED: u8 = b'w';
 /// People who have left: their badges and tokens no longer work (empty values).
 pub const DEPARTED: u8 = b'l';
+/// People's sign-in secrets (password and badge PIN) as argon2id hashes, by badge.
+pub const CREDENTIAL: u8 = b'Z';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -294,7 +296,7 @@ pub fn describe(key: &[u8]) -> String {
                 ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
                 number(rest.get(8..)?)?.to_string(),
             ],
-            'q' | 'x' | 'i' | 'l' | 's' => vec![barcode(rest)?],
+            'q' | 'x' | 'i' | 'l' | 's' | 'Z' => vec![barcode(rest)?],
             'n' | 'c' => {
                 let split = rest.len().checked_sub(len + 1)?;
                 if rest.get(split) != Some(&0) {
@@ -313,6 +315,11 @@ pub fn describe(key: &[u8]) -> String {
         Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
         _ => key.escape_ascii().to_string(),
     })
+}
+
+/// `person`'s password and PIN hashes.
+pub fn credentials(person: Barcode) -> Vec<u8> {
+    tagged(CREDENTIAL, &[&person.to_key()])
 }
 
 /// Marks `person` as having left.
@@ -349,6 +356,7 @@ mod tests {
         assert_eq!(describe(&job_due(-5, 3)), "J:-5:3");
         assert_eq!(describe(&history(person, 42)), format!("h:{person}:42"));
         assert_eq!(describe(&approval(person)), format!("q:{person}"));
+        assert_eq!(describe(&credentials(person)), format!("Z:{person}"));
         assert_eq!(
             describe(&certificates_of("A-1", person)),
             format!("n:A-1:{person}")

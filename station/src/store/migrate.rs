@@ -110,6 +110,11 @@ pub(super) const FAMILIES: &[Family] = &[
         prefix: &[keys::DEVICE],
         current: 1,
     },
+    Family {
+        name: "credentials",
+        prefix: &[keys::CREDENTIAL],
+        current: 1,
+    },
 ];
 
 /// The steps from each family's older versions, in any order (they are applied by
