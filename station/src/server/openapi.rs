@@ -117,6 +117,12 @@ pub fn openapi() -> serde_json::Value {
                 error_response("Too many failed sign-ins: wait for Retry-After seconds"),
             );
         }
+        if endpoint.path == "/api/v1/session/password" {
+            responses.insert(
+                "429".into(),
+                error_response("Too many wrong current passwords: wait for Retry-After seconds"),
+            );
+        }
         if endpoint.role.is_some() {
             responses.insert(
                 "401".into(),
