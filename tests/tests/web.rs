@@ -97,7 +97,7 @@ fn pages_are_served_without_a_token_with_their_type_and_no_cache() {
         (
             "/web/common.js",
             "text/javascript; charset=utf-8",
-            "Authorization",
+            "X-CSRF-Token",
         ),
         (
             "/web/counter.js",
