@@ -394,6 +394,23 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             if !say(format_args!("{}: {}", message!(CliFirstAdminToken), new.secret)) {
                 tracing::warn!(person = %admin.barcode, "the first administrator's token could not be shown (standard output is closed): create another with `station token create --person {}`", admin.barcode);
             }
+            // And an initial password, so that they can sign in from a browser at once
+            // (the third line: the second stays the token's, which scripts read).
+            let password = crate::store::generate_password()?;
+            let hash = crate::store::hash_secret(&password)?;
+            store.set_secret(&actor, admin.barcode, crate::store::Secret::Password, &hash)?;
+            let shown = say(format_args!(
+                "{}: {password}",
+                message!(
+                    CliFirstAdminPassword,
+                    name = &admin.name,
+                    barcode = admin.barcode,
+                    url = format!("http://{local}/")
+                )
+            ));
+            if !shown {
+                tracing::warn!(person = %admin.barcode, "the first administrator's initial password could not be shown (standard output is closed): set one with POST /api/v1/people/{}/password", admin.barcode);
+            }
         } else {
             say(format_args!("{}", message!(CliCreateTokens)));
         }
@@ -446,7 +463,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         manager.start_all().await?;
         let state = AppState::new(engine, devices, config.workstation_names())
             .with_printing(Arc::new(config.clone()), printing.clone())
-            .with_device_manager(manager.clone());
+            .with_device_manager(manager.clone())
+            // The session cookie is `Secure` once the station serves HTTPS (plain HTTP so far).
+            .with_secure_cookies(false);
         let mut http_stop = stop_rx;
         let http = server::run(listener, state, async move {
             let _ = http_stop.wait_for(|stop| *stop).await;

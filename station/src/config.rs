@@ -101,6 +101,12 @@ pub struct ServerConfig {
     /// Seconds a keep-alive connection may wait between requests before it is closed.
     #[serde(default = "default_idle_timeout_secs")]
     pub idle_timeout_secs: u64,
+    /// Minutes a page's sign-in lasts without a request before it ends.
+    #[serde(default = "default_session_idle_minutes")]
+    pub session_idle_minutes: u64,
+    /// Hours a page's sign-in lasts at most, however busy.
+    #[serde(default = "default_session_max_hours")]
+    pub session_max_hours: u64,
 }
 
 impl Default for ServerConfig {
@@ -109,8 +115,18 @@ impl Default for ServerConfig {
             max_connections: default_max_connections(),
             header_timeout_secs: default_header_timeout_secs(),
             idle_timeout_secs: default_idle_timeout_secs(),
+            session_idle_minutes: default_session_idle_minutes(),
+            session_max_hours: default_session_max_hours(),
         }
     }
+}
+
+fn default_session_idle_minutes() -> u64 {
+    30
+}
+
+fn default_session_max_hours() -> u64 {
+    12
 }
 
 fn default_max_connections() -> usize {
@@ -343,6 +359,8 @@ struct ServerLines {
     max_connections: Option<Spanned<IgnoredAny>>,
     header_timeout_secs: Option<Spanned<IgnoredAny>>,
     idle_timeout_secs: Option<Spanned<IgnoredAny>>,
+    session_idle_minutes: Option<Spanned<IgnoredAny>>,
+    session_max_hours: Option<Spanned<IgnoredAny>>,
 }
 
 /// The keys of one `[[scheme]]`, `[[workstation]]`, `[[scanner]]` or `[[printer]]`.
@@ -607,6 +625,29 @@ impl Config {
                     key,
                     at.as_ref(),
                     message!(ConfigOutOfRange, value = value, min = 1u64, max = 3600u64),
+                ));
+            }
+        }
+        // Sign-ins from the pages: idle up to a day, at most a week in all.
+        for (key, value, at, max) in [
+            (
+                "[server] session_idle_minutes",
+                server.session_idle_minutes,
+                &keys.server.session_idle_minutes,
+                24 * 60,
+            ),
+            (
+                "[server] session_max_hours",
+                server.session_max_hours,
+                &keys.server.session_max_hours,
+                7 * 24,
+            ),
+        ] {
+            if !(1..=max).contains(&value) {
+                return Err(source.bad(
+                    key,
+                    at.as_ref(),
+                    message!(ConfigOutOfRange, value = value, min = 1u64, max = max),
                 ));
             }
         }
@@ -938,6 +979,37 @@ mod tests {
         assert_eq!(config.server.max_connections, 512);
         assert_eq!(config.server.header_timeout_secs, 10);
         assert_eq!(config.server.idle_timeout_secs, 60);
+        assert_eq!(config.server.session_idle_minutes, 30);
+        assert_eq!(config.server.session_max_hours, 12);
+    }
+
+    #[test]
+    fn session_lifetimes_are_read_and_out_of_range_ones_are_named() {
+        let config = Config::parse(
+            "[server]\nsession_idle_minutes = 5\nsession_max_hours = 2\n",
+            "station.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            (
+                config.server.session_idle_minutes,
+                config.server.session_max_hours
+            ),
+            (5, 2)
+        );
+        for (text, key) in [
+            (
+                "[server]\nsession_idle_minutes = 0\n",
+                "[server] session_idle_minutes",
+            ),
+            (
+                "[server]\nsession_max_hours = 200\n",
+                "[server] session_max_hours",
+            ),
+        ] {
+            let error = Config::parse(text, "station.toml").expect_err(text);
+            assert!(error.to_string().contains(key), "{error}");
+        }
     }
 
     #[test]

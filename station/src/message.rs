@@ -1030,8 +1030,8 @@ catalog! {
         "internal error, logged on the station"
     }
     AuthMissingToken = "auth.missing_token" {
-        "需要令牌（Authorization: Bearer …）",
-        "a bearer token is required (Authorization: Bearer …)"
+        "请先登录（或使用令牌：Authorization: Bearer …）",
+        "sign in first (or use a token: Authorization: Bearer …)"
     }
     AuthInvalidToken = "auth.invalid_token" {
         "令牌无效或已吊销",
@@ -1040,6 +1040,54 @@ catalog! {
     AuthForbidden = "auth.forbidden" {
         "只有{role}可以{action}",
         "only {role} may {action}"
+    }
+    AuthSignInFailed = "auth.sign_in_failed" {
+        "登录信息不正确：请检查姓名和密码（或工牌和 PIN）",
+        "these sign-in details are not right: check the name and password (or the badge and PIN)"
+    }
+    AuthSignInFields = "auth.sign_in_fields" {
+        "请填写姓名和密码，或扫描工牌并输入 PIN",
+        "give a name and password, or scan a badge and enter its PIN"
+    }
+    AuthNameAmbiguous = "auth.name_ambiguous" {
+        "不止一人叫{name}：请扫描工牌并输入 PIN 登录",
+        "more than one person is called {name}: sign in with your badge and PIN"
+    }
+    AuthThrottled = "auth.throttled" {
+        "登录失败次数过多，请 {seconds} 秒后再试",
+        "too many failed sign-ins: try again in {seconds} seconds"
+    }
+    AuthSessionEnded = "auth.session_ended" {
+        "登录已失效（已退出、超时或工作站重启），请重新登录",
+        "this sign-in has ended (signed out, timed out or the station restarted): sign in again"
+    }
+    AuthCsrfMissing = "auth.csrf_missing" {
+        "请求缺少正确的 X-CSRF-Token，未做任何更改（请刷新页面）",
+        "the request lacks the right X-CSRF-Token and changed nothing (reload the page)"
+    }
+    AuthWrongPassword = "auth.wrong_password" {
+        "原密码不正确",
+        "the current password is not right"
+    }
+    PasswordTooShort = "password.too_short" {
+        "密码至少需要 {min} 个字符",
+        "a password needs at least {min} characters"
+    }
+    PasswordTooLong = "password.too_long" {
+        "密码最多 {max} 个字符",
+        "a password has at most {max} characters"
+    }
+    PasswordOnlyDigits = "password.only_digits" {
+        "密码不能只有数字",
+        "a password may not be digits only"
+    }
+    PasswordIsName = "password.is_name" {
+        "密码不能是本人的姓名或工牌号",
+        "a password may not be the person's name or badge code"
+    }
+    PinInvalid = "pin.invalid" {
+        "PIN 须为 {min}–{max} 位数字",
+        "a PIN is {min} to {max} digits"
     }
     ApprovalOwnNameOnly = "approval.own_name_only" {
         "只能以自己的名义批准",
@@ -1106,6 +1154,10 @@ catalog! {
     CliFirstAdminToken = "cli.first_admin_token" {
         "首个管理员令牌（只显示这一次）",
         "first administrator's token (shown this once)"
+    }
+    CliFirstAdminPassword = "cli.first_admin_password" {
+        "首个管理员{name}（{barcode}）请在 {url} 登录，初始密码（只显示这一次，登录后请修改）",
+        "the first administrator {name} ({barcode}) signs in at {url} with this initial password (shown this once; change it after signing in)"
     }
     CliCreateTokens = "cli.create_tokens" {
         "API 令牌用 `station token create` 创建",

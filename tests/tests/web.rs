@@ -97,7 +97,7 @@ fn pages_are_served_without_a_token_with_their_type_and_no_cache() {
         (
             "/web/common.js",
             "text/javascript; charset=utf-8",
-            "Authorization",
+            "X-CSRF-Token",
         ),
         (
             "/web/counter.js",
@@ -156,14 +156,11 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
 
     let browser = Browser::start();
 
-    // The counter page, in Chinese, asks for a token first.
+    // The counter page, in Chinese, asks for a sign-in first.
     browser.navigate(&format!("{base}/"));
     browser.wait_text("#page-title", "柜台");
-    browser.wait_text("#login", "访问令牌");
-    browser
-        .send_keys("#token-input", &daemon.token)
-        .expect("type the token");
-    browser.click("#login-button").expect("sign in");
+    browser.wait_text("#login", "姓名和密码");
+    browser.sign_in(&format!("{base}/"), &daemon);
     browser.wait_script(
         "the live stream to open",
         "return document.getElementById(arguments[0]).dataset.state;",
@@ -244,7 +241,7 @@ fn counter_shows_scans_live_in_colour_and_both_languages_and_supervisor_finds_a_
     browser.wait_text("#result-message", "LOOKUP mode");
     browser.wait_text("#mode", "LOOKUP");
 
-    // A reload keeps the token and the language, and shows the workstation's recent results.
+    // A reload keeps the sign-in and the language, and shows the workstation's recent results.
     browser.navigate(&format!("{base}/counter"));
     browser.wait_text("#page-title", "Counter");
     browser.wait_text("#result-message", "LOOKUP mode");

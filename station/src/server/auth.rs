@@ -1,34 +1,56 @@
-//! Who a request acts for: bearer tokens ([`Principal`]) and roles. A route's least role
-//! comes from its row in the route table and is enforced by the router ([`guard`]).
+//! Who a request acts for: bearer tokens and page sign-ins ([`Principal`]) and roles. A
+//! route's least role comes from its row in the route table and is enforced by the router
+//! ([`guard`]).
 
 use crate::message;
 use crate::message::Message;
 use crate::model::{Person, Role};
 use crate::server::error::ApiError;
+use crate::server::sessions::{cookie_value, same_secret, COOKIE};
 use crate::server::AppState;
 use axum::extract::Request;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-/// The person a request acts for, from its bearer token.
+/// The person a request acts for, from its bearer token or its page's sign-in.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    /// The token's owner.
+    /// The token's owner, or who signed in on the page (as the store has them now).
     pub person: Person,
+    /// The page's sign-in, when the request came with the session cookie.
+    pub(crate) session: Option<SessionRef>,
+}
+
+/// The sign-in a request came with.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionRef {
+    /// Its id (the cookie's value).
+    pub(crate) id: String,
+    /// What the page sends in `X-CSRF-Token`.
+    pub(crate) csrf: String,
 }
 
 impl Principal {
-    /// The actor stamped on the events of this request's changes.
+    /// The actor stamped on the events of this request's changes: `P…@web` for what a
+    /// signed-in person does from a page, `P…@api` for a bearer token (scans are stamped
+    /// `P…@<workstation>` by the workflow engine).
     pub fn actor(&self) -> crate::store::Actor {
-        crate::store::Actor::new(format!("{}@api", self.person.barcode))
+        let via = if self.session.is_some() { "web" } else { "api" };
+        crate::store::Actor::new(format!("{}@{via}", self.person.barcode))
     }
 }
 
+/// The header a page sends with every change, equal to its session's CSRF value.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
 /// Every API route needs `Authorization: Bearer <token>` of a live token (or, for the
-/// live stream, which browsers open without headers, `?token=`); `/healthz` and the
-/// static web pages do not.
+/// live stream, which browsers open without headers, `?token=`), or the `station_session`
+/// cookie of a live page sign-in; `/healthz`, the web pages and signing in
+/// (`POST /api/v1/session`) do not. A sign-in's person is read again from the store at
+/// every request (a new role counts at once; someone who has left is signed out), and a
+/// change made with the cookie (any method but GET and HEAD) must carry `X-CSRF-Token`.
 pub(crate) async fn authenticate(
     State(state): State<AppState>,
     mut request: Request,
@@ -36,6 +58,9 @@ pub(crate) async fn authenticate(
 ) -> Response {
     let path = request.uri().path();
     if !path.starts_with("/api/") && path != "/metrics" {
+        return next.run(request).await;
+    }
+    if path == "/api/v1/session" && request.method() == Method::POST {
         return next.run(request).await;
     }
     let query_token = (path == "/api/v1/live")
@@ -55,7 +80,8 @@ pub(crate) async fn authenticate(
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
         .map(str::to_owned)
-        .or(query_token);
+        .or(query_token)
+        .filter(|secret| !secret.is_empty());
     let unauthorized = |message: Message| {
         let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
         response.headers_mut().insert(
@@ -65,7 +91,54 @@ pub(crate) async fn authenticate(
         response
     };
     let Some(secret) = secret else {
-        return unauthorized(message!(AuthMissingToken));
+        let cookie = request
+            .headers()
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(|header| cookie_value(header, COOKIE))
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned);
+        let Some(id) = cookie else {
+            return unauthorized(message!(AuthMissingToken));
+        };
+        let Some(session) = state.sessions.get(&id, tokio::time::Instant::now()) else {
+            return unauthorized(message!(AuthSessionEnded));
+        };
+        let barcode = session.person;
+        let person = state
+            .archive
+            .run(move |store| store.active_person(barcode))
+            .await;
+        let person = match person {
+            Ok(Some(person)) => person,
+            Ok(None) => {
+                state.sessions.end_person(barcode);
+                return unauthorized(message!(AuthSessionEnded));
+            }
+            Err(error) => return ApiError::from(error).into_response(),
+        };
+        let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+        if !safe {
+            let sent = request
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default();
+            if !same_secret(sent, &session.csrf) {
+                tracing::warn!(person = %barcode, path = %request.uri().path(), "a change from a page without its CSRF token was refused");
+                return ApiError::new(StatusCode::FORBIDDEN, message!(AuthCsrfMissing))
+                    .into_response();
+            }
+        }
+        request.extensions_mut().insert(Principal {
+            person,
+            session: Some(SessionRef {
+                id,
+                csrf: session.csrf,
+            }),
+        });
+        return next.run(request).await;
     };
     // A token found live before is known in memory until a token or a person changes;
     // otherwise the store is asked (off the async threads).
@@ -80,7 +153,10 @@ pub(crate) async fn authenticate(
     };
     match login {
         Ok(Some((_, person))) => {
-            request.extensions_mut().insert(Principal { person });
+            request.extensions_mut().insert(Principal {
+                person,
+                session: None,
+            });
             next.run(request).await
         }
         Ok(None) => unauthorized(message!(AuthInvalidToken)),

@@ -243,13 +243,21 @@ async fn serve_connection(
     stopped: &mut watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
+    // Sign-in attempts are counted per client address too.
+    let client = stream
+        .peer_addr()
+        .ok()
+        .map(|peer| super::handlers::ClientAddr(peer.ip()));
     let io = TokioIo::new(Watched {
         inner: stream,
         activity: activity.clone(),
     });
     let inner = TowerToHyperService::new(router);
     let tracked = activity.clone();
-    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        if let Some(client) = client {
+            request.extensions_mut().insert(client);
+        }
         let request_guard = tracked.begin_request();
         let answer = hyper::service::Service::call(&inner, request);
         async move {

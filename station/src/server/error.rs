@@ -32,6 +32,8 @@ pub(crate) fn parse_number(
 pub struct ApiError {
     status: StatusCode,
     message: Message,
+    /// Seconds for a `Retry-After` header (a throttled sign-in).
+    retry_after: Option<u64>,
 }
 
 /// The one shape of every error answer.
@@ -46,7 +48,19 @@ pub(crate) struct ErrorBody {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: Message) -> ApiError {
-        ApiError { status, message }
+        ApiError {
+            status,
+            message,
+            retry_after: None,
+        }
+    }
+
+    /// The same answer with `Retry-After: seconds`.
+    pub(crate) fn with_retry_after(self, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..self
+        }
     }
 
     /// A 500 that says nothing of the internals (they are logged).
@@ -61,7 +75,13 @@ impl IntoResponse for ApiError {
             error: self.message.code,
             message: self.message.text,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

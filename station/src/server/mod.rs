@@ -56,6 +56,13 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Refused requests: counted, and recorded coalesced ([`denials`]).
     pub(crate) denials: Arc<denials::Denials>,
+    /// The pages' sign-ins ([`sessions`]), in memory only.
+    pub(crate) sessions: Arc<sessions::Sessions>,
+    /// Failed sign-ins, per name or badge and per client address ([`throttle`]).
+    pub(crate) throttle: Arc<throttle::Throttle>,
+    /// Whether the session cookie is marked `Secure` (the station serves HTTPS); false
+    /// unless set with [`AppState::with_secure_cookies`].
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -102,7 +109,18 @@ impl AppState {
             device_manager: None,
             stopping,
             denials,
+            sessions: Arc::new(sessions::Sessions::from_config(
+                &crate::config::ServerConfig::default(),
+            )),
+            throttle: Arc::default(),
+            secure_cookies: false,
         }
+    }
+
+    /// Marks the session cookie `Secure` (for a station that serves HTTPS).
+    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
+        self.secure_cookies = secure;
+        self
     }
 
     /// The configuration and printing the API registers and prints with.
@@ -111,6 +129,8 @@ impl AppState {
         config: Arc<crate::config::Config>,
         printing: Arc<crate::printing::Printing>,
     ) -> AppState {
+        // The sign-ins last as `[server]` says (none can exist yet).
+        self.sessions = Arc::new(sessions::Sessions::from_config(&config.server));
         self.config = config;
         self.archive = self.archive.with_printing(printing);
         self
@@ -238,8 +258,10 @@ mod paging;
 mod redact;
 mod reports;
 mod routes;
+mod sessions;
 #[cfg(test)]
 mod tests;
+mod throttle;
 mod views;
 
 pub use auth::Principal;

@@ -107,8 +107,27 @@ pub fn openapi() -> serde_json::Value {
                 error_response("Refused by the archive's rules; nothing changed"),
             );
         }
+        if endpoint.path == "/api/v1/session" && endpoint.method == "post" {
+            responses.insert(
+                "401".into(),
+                error_response("Wrong name, password, badge or PIN (which, is not said)"),
+            );
+            responses.insert(
+                "429".into(),
+                error_response("Too many failed sign-ins: wait for Retry-After seconds"),
+            );
+        }
+        if endpoint.path == "/api/v1/session/password" {
+            responses.insert(
+                "429".into(),
+                error_response("Too many wrong current passwords: wait for Retry-After seconds"),
+            );
+        }
         if endpoint.role.is_some() {
-            responses.insert("401".into(), error_response("No live bearer token"));
+            responses.insert(
+                "401".into(),
+                error_response("No live bearer token or page sign-in"),
+            );
             responses.insert(
                 "403".into(),
                 error_response("The token's role may not do this"),
@@ -135,7 +154,7 @@ pub fn openapi() -> serde_json::Value {
         }
         match endpoint.role {
             Some(role) => {
-                operation["security"] = json!([{"bearer": []}]);
+                operation["security"] = json!([{"bearer": []}, {"session": []}]);
                 operation["x-role"] = json!(format!("{role:?}").to_lowercase());
             }
             None => operation["security"] = json!([]),
@@ -152,7 +171,10 @@ pub fn openapi() -> serde_json::Value {
         "info": {"title": "archive station", "version": env!("CARGO_PKG_VERSION")},
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "station_session"},
+            },
             "schemas": schemas,
         }
     })

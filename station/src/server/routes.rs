@@ -421,6 +421,72 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             post(edit_person),
         ),
         (
+            endpoint(
+                "post",
+                "/api/v1/people/{barcode}/password",
+                "Set or reset a person's password (policy: 10+ characters, not only digits, not their name or badge)",
+                admin,
+            )
+            .action("管理人员", "manage people")
+            .body::<PasswordRequest>()
+            .empty(),
+            post(set_password),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/people/{barcode}/pin",
+                "Set or reset a person's badge PIN (4–8 digits)",
+                admin,
+            )
+            .action("管理人员", "manage people")
+            .body::<PinRequest>()
+            .empty(),
+            post(set_pin),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/session",
+                "Sign in a page by name and password or badge and PIN: sets the station_session cookie",
+                None,
+            )
+            .body::<SignInRequest>()
+            .json::<SessionView>(),
+            post(sign_in),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/session",
+                "Who is signed in (with the page's CSRF value), or who owns the token",
+                clerk,
+            )
+            .json::<SessionView>(),
+            get(get_session),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/session/end",
+                "Sign out: the page's session ends on the station",
+                clerk,
+            )
+            .empty(),
+            post(end_session),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/session/password",
+                "Change one's own password (with the current one)",
+                clerk,
+            )
+            .body::<OwnPasswordRequest>()
+            .empty(),
+            post(change_own_password),
+        ),
+        (
             endpoint("get", "/api/v1/schemes", "Numbering schemes", clerk)
                 .query::<PageQuery>()
                 .list::<SchemeView>(),

@@ -51,6 +51,8 @@ pub const DEPARTED: u8 = b'l';
 /// Box search: one empty value per gram (a character or a pair of neighbouring characters)
 /// of a box's customer name and archive number, and the box (see `search.rs`).
 pub const GRAM: u8 = b'f';
+/// People's sign-in secrets (password and badge PIN) as argon2id hashes, by badge.
+pub const CREDENTIAL: u8 = b'Z';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -307,7 +309,7 @@ pub fn describe(key: &[u8]) -> String {
                 ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
                 number(rest.get(8..)?)?.to_string(),
             ],
-            'q' | 'x' | 'i' | 'l' | 's' => vec![barcode(rest)?],
+            'q' | 'x' | 'i' | 'l' | 's' | 'Z' => vec![barcode(rest)?],
             'n' | 'c' | 'f' => {
                 let split = rest.len().checked_sub(len + 1)?;
                 if rest.get(split) != Some(&0) {
@@ -326,6 +328,11 @@ pub fn describe(key: &[u8]) -> String {
         Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
         _ => key.escape_ascii().to_string(),
     })
+}
+
+/// `person`'s password and PIN hashes.
+pub fn credentials(person: Barcode) -> Vec<u8> {
+    tagged(CREDENTIAL, &[&person.to_key()])
 }
 
 /// Marks `person` as having left.
@@ -362,6 +369,7 @@ mod tests {
         assert_eq!(describe(&job_due(-5, 3)), "J:-5:3");
         assert_eq!(describe(&history(person, 42)), format!("h:{person}:42"));
         assert_eq!(describe(&approval(person)), format!("q:{person}"));
+        assert_eq!(describe(&credentials(person)), format!("Z:{person}"));
         assert_eq!(
             describe(&certificates_of("A-1", person)),
             format!("n:A-1:{person}")

@@ -110,6 +110,11 @@ pub(super) const FAMILIES: &[Family] = &[
         prefix: &[keys::DEVICE],
         current: 1,
     },
+    Family {
+        name: "credentials",
+        prefix: &[keys::CREDENTIAL],
+        current: 1,
+    },
 ];
 
 /// An index family built from other records rather than migrated record by record: its

@@ -12,6 +12,7 @@
 
 mod backup;
 mod commit;
+mod credentials;
 mod error;
 mod handovers;
 mod import;
@@ -42,6 +43,10 @@ use crate::model::Millis;
 
 pub use commit::{under_deadline, ChangeNotice, LatencySnapshot, WriteDeadline, LATENCY_BUCKETS};
 use commit::{DataFiles, Durability, Latency, WriteFailure};
+pub use credentials::{
+    check_password, check_pin, generate_password, hash_secret, verify_nothing, verify_secret,
+    Credentials, Secret,
+};
 pub use error::{Refusal, StorageError, StoreError};
 pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};

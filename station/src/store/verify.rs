@@ -2,8 +2,8 @@
 //! items and their archive-number, path, customer and contents indexes; history (`h`);
 //! loans (`o`) with their borrower (`b`), due-date (`d`) and open-loan (`x`) entries;
 //! handovers (`g`) and open handovers by deadline (`G`); certificates of a project (`n`);
-//! tokens (`t`, `T`); approvals (`q`); print jobs (`j`) and pending jobs (`J`); settings;
-//! the box search's grams (`f`, `search.rs`).
+//! tokens (`t`, `T`); sign-in secrets (`Z`); approvals (`q`); print jobs (`j`) and pending
+//! jobs (`J`); settings; the box search's grams (`f`, `search.rs`).
 //! Each finding names the key.
 
 use std::collections::HashSet;
@@ -209,6 +209,7 @@ impl Store {
         self.check_handovers(&mut report)?;
         self.check_certificates(&mut report)?;
         self.check_tokens(&mut report)?;
+        self.check_credentials(&mut report)?;
         self.check_approvals(&mut report)?;
         self.check_jobs(&mut report)?;
         Ok(report)
@@ -473,6 +474,32 @@ impl Store {
             let agrees =
                 token.is_some_and(|token| keys::token_id(token.id).as_slice() == key.as_ref());
             if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `Z`: each person's sign-in secrets decode and belong to a person.
+    fn check_credentials(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::CREDENTIAL) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            if decode::<super::Credentials>(&value, &key).is_err() {
+                report
+                    .problems
+                    .push(message!(StoreCorrupt, key = keys::describe(&key)));
+                continue;
+            }
+            let owner = key
+                .get(1..)
+                .and_then(|code| std::str::from_utf8(code).ok())
+                .and_then(|code| Barcode::parse(code).ok());
+            let is_person = match owner {
+                Some(owner) => matches!(self.lookup(&keys::item(owner))?, Some(Item::Person(_))),
+                None => false,
+            };
+            if !is_person {
                 report.problems.push(dangling(&key));
             }
         }

@@ -1,11 +1,18 @@
 // Shared by the station's pages: language (Chinese by default, English on request, both
-// remembered in localStorage), the API token, API calls with the token, small DOM helpers.
-// Data goes into the page only through textContent and attributes, never as markup.
+// remembered in localStorage), signing in (name + password, or badge + PIN: the station
+// sets an HttpOnly session cookie; the page keeps only the session's CSRF value, in
+// memory), who is signed in (#whoami), signing out, changing one's password, API calls
+// (the cookie and the X-CSRF-Token header), small DOM helpers. Data goes into the page
+// only through textContent and attributes, never as markup.
 "use strict";
 
 const Station = (() => {
   const LANG_KEY = "station.lang";
+  // Where the token-pasting sign-in kept its token: removed at start.
   const TOKEN_KEY = "station.token";
+  // Set while this browser is signed in, so that a page asks the station who is signed in
+  // only then (a page never signed in shows the form without a refused request).
+  const SIGNED_IN_KEY = "station.signed_in";
 
   // key: [Chinese, English]
   const texts = {
@@ -13,14 +20,30 @@ const Station = (() => {
     "nav.supervisor": ["主管", "Supervisor"],
     "lang.switch": ["English", "中文"],
     "login.title": ["登录", "Sign in"],
-    "login.label": ["访问令牌", "Access token"],
-    "login.hint": ["令牌由管理员用 station token create 生成，只保存在本浏览器中。",
-      "An administrator creates tokens with station token create; it is kept in this browser only."],
+    "login.tab.password": ["姓名和密码", "Name and password"],
+    "login.tab.badge": ["工牌和 PIN", "Badge and PIN"],
+    "login.name": ["姓名", "Name"],
+    "login.password": ["密码", "Password"],
+    "login.badge": ["扫描工牌", "Scan your badge"],
+    "login.badge.placeholder": ["扫描或输入工牌条码", "scan or type the badge code"],
+    "login.pin": ["PIN", "PIN"],
     "login.button": ["登录", "Sign in"],
-    "login.signed_in": ["已登录", "Signed in"],
+    "login.hint": ["忘记密码或 PIN 请找管理员重设。", "An administrator resets a forgotten password or PIN."],
     "login.logout": ["退出", "Sign out"],
-    "login.empty": ["请输入令牌", "enter a token"],
-    "login.checking": ["正在验证…", "checking…"],
+    "login.empty": ["请填写完整", "fill in both fields"],
+    "login.checking": ["正在登录…", "signing in…"],
+    "role.clerk": ["档案员", "clerk"],
+    "role.supervisor": ["主管", "supervisor"],
+    "role.admin": ["管理员", "administrator"],
+    "password.open": ["修改密码", "Change password"],
+    "password.title": ["修改密码", "Change password"],
+    "password.old": ["原密码", "Current password"],
+    "password.new": ["新密码（至少 10 个字符，不能只有数字）", "New password (10+ characters, not only digits)"],
+    "password.again": ["再输入一次新密码", "New password again"],
+    "password.save": ["保存", "Save"],
+    "password.cancel": ["取消", "Cancel"],
+    "password.mismatch": ["两次输入的新密码不一致", "the two new passwords differ"],
+    "password.saved": ["密码已修改", "password changed"],
     "error.network": ["无法连接工作站", "cannot reach the station"],
     "none": ["—", "—"],
     "status.registered": ["已登记", "registered"],
@@ -97,8 +120,17 @@ const Station = (() => {
     return lang;
   }
 
+  // The page's sign-in: {person: {barcode, name, role}, csrf}, or null.
+  let current = null;
+
+  /** Pages no longer hold a token (the session cookie stands in): always "". */
   function token() {
-    return localStorage.getItem(TOKEN_KEY) || "";
+    return "";
+  }
+
+  /** Who is signed in ({barcode, name, role}), or null. */
+  function person() {
+    return current ? current.person : null;
   }
 
   /** An API error: HTTP status, the station's error code and its {zh, en} message. */
@@ -113,9 +145,20 @@ const Station = (() => {
 
   let unauthorized = () => {};
 
-  /** Calls the API with the token; resolves to the JSON answer, rejects with ApiError. */
-  async function api(path, options = {}) {
-    return (await apiPage(path, options)).data;
+  /**
+   * Calls the API with the session cookie (and the CSRF header on changes); resolves to
+   * the JSON answer (null for 204), rejects with ApiError. Called as
+   * `api(method, path, body)`, or as `api(path, {method, body})`.
+   */
+  async function api(first, second, third) {
+    if (typeof second === "string" && /^[A-Z]+$/.test(first)) {
+      const options = { method: first };
+      if (third !== undefined) {
+        options.body = third;
+      }
+      return (await apiPage(second, options)).data;
+    }
+    return (await apiPage(first, second || {})).data;
   }
 
   // Every page of a list route: follows the x-next-after cursor until the last page.
@@ -137,8 +180,12 @@ const Station = (() => {
 
   // One request: the parsed answer and the cursor of the next page, if any.
   async function apiPage(path, options = {}) {
-    const headers = { Accept: "application/json", Authorization: "Bearer " + token() };
-    const init = { method: options.method || "GET", headers, cache: "no-store" };
+    const method = options.method || "GET";
+    const headers = { Accept: "application/json" };
+    if (method !== "GET" && method !== "HEAD" && current && current.csrf) {
+      headers["X-CSRF-Token"] = current.csrf;
+    }
+    const init = { method, headers, cache: "no-store", credentials: "same-origin" };
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -160,7 +207,7 @@ const Station = (() => {
         ? data.message
         : { zh: "请求失败（HTTP " + response.status + "）", en: "request failed (HTTP " + response.status + ")" };
       const error = new ApiError(response.status, (data && data.error) || "http", message);
-      if (response.status === 401) {
+      if (response.status === 401 && !options.quiet) {
         unauthorized(error);
       }
       throw error;
@@ -212,86 +259,292 @@ const Station = (() => {
     return status ? tOr("status." + status, status) : t("none");
   }
 
+  /** A bilingual message from one of the texts above. */
+  function said(key) {
+    return { zh: texts[key][0], en: texts[key][1] };
+  }
+
+  /** `label` (a text key) with an input of `attrs`, as a labelled row. */
+  function field(id, key, attrs) {
+    const input = el("input", { attrs: Object.assign({ id, spellcheck: "false" }, attrs) });
+    const label = el("label", { attrs: { for: id, "data-i18n": key }, text: t(key) });
+    return el("div", { className: "field" }, [label, input]);
+  }
+
+  /** The sign-in form (two tabs), built into #login. */
+  function buildLogin(loginBox) {
+    const tab = (id, key, panel) => el("button", {
+      className: "tab",
+      text: t(key),
+      attrs: { id, type: "button", role: "tab", "data-i18n": key, "aria-controls": panel },
+    });
+    const passwordPanel = el("div", { className: "panel", attrs: { id: "signin-by-password", role: "tabpanel" } }, [
+      field("signin-name", "login.name", { type: "text", autocomplete: "username" }),
+      field("signin-password", "login.password", { type: "password", autocomplete: "current-password" }),
+    ]);
+    const badgePanel = el("div", { className: "panel", attrs: { id: "signin-by-badge", role: "tabpanel" } }, [
+      field("signin-badge", "login.badge", {
+        type: "text", autocomplete: "off", "data-i18n-placeholder": "login.badge.placeholder",
+        placeholder: t("login.badge.placeholder"),
+      }),
+      field("signin-pin", "login.pin", { type: "password", inputmode: "numeric", autocomplete: "off", maxlength: "8" }),
+    ]);
+    const form = el("form", { attrs: { id: "signin-form", autocomplete: "on" } }, [
+      el("div", { className: "tabs", attrs: { role: "tablist" } }, [
+        tab("signin-tab-password", "login.tab.password", "signin-by-password"),
+        tab("signin-tab-badge", "login.tab.badge", "signin-by-badge"),
+      ]),
+      passwordPanel,
+      badgePanel,
+      el("button", { className: "primary", text: t("login.button"), attrs: { id: "signin-button", type: "submit", "data-i18n": "login.button" } }),
+    ]);
+    loginBox.replaceChildren(
+      el("h2", { text: t("login.title"), attrs: { "data-i18n": "login.title" } }),
+      form,
+      el("p", { className: "hint", text: t("login.hint"), attrs: { "data-i18n": "login.hint" } }),
+      el("p", { className: "problem", attrs: { id: "login-error", role: "alert" } }),
+    );
+  }
+
+  /** The change-password form, a card under the header (hidden until asked for). */
+  function buildPasswordPanel() {
+    const panel = el("section", { className: "card login", attrs: { id: "password-panel", hidden: "" } }, [
+      el("h2", { text: t("password.title"), attrs: { "data-i18n": "password.title" } }),
+      el("form", { attrs: { id: "password-form", autocomplete: "off" } }, [
+        field("password-old", "password.old", { type: "password", autocomplete: "current-password" }),
+        field("password-new", "password.new", { type: "password", autocomplete: "new-password" }),
+        field("password-again", "password.again", { type: "password", autocomplete: "new-password" }),
+        el("div", { className: "row" }, [
+          el("button", { className: "primary", text: t("password.save"), attrs: { id: "password-save", type: "submit", "data-i18n": "password.save" } }),
+          el("button", { text: t("password.cancel"), attrs: { id: "password-cancel", type: "button", "data-i18n": "password.cancel" } }),
+        ]),
+      ]),
+      el("p", { className: "status", attrs: { id: "password-message", role: "status" } }),
+    ]);
+    return panel;
+  }
+
   /**
-   * Wires the header (language switch, sign-out) and the login box. `onLogin` runs once a
-   * token is known to work, `onLogout` when it is dropped or refused.
+   * Wires the header (language switch, who is signed in, sign-out, change password) and
+   * the sign-in form. `onLogin` runs once signed in, `onLogout` when signed out or the
+   * station ends the sign-in.
    */
   function init({ onLogin, onLogout }) {
-    const loginBox = $("login");
+    localStorage.removeItem(TOKEN_KEY);
+    const header = document.querySelector("header");
+    let loginBox = $("login");
+    if (!loginBox) {
+      loginBox = el("section", { className: "card login", attrs: { id: "login", hidden: "" } });
+      header.after(loginBox);
+    }
+    buildLogin(loginBox);
     const app = $("app");
-    const session = $("session");
+    let session = $("session");
+    if (!session) {
+      session = el("span", { className: "session", attrs: { id: "session", hidden: "" } });
+      header.insertBefore(session, $("lang"));
+    }
+    let whoami = $("whoami");
+    if (!whoami) {
+      whoami = el("span", { attrs: { id: "whoami" } });
+    }
+    const changeButton = el("button", { text: t("password.open"), attrs: { id: "password-open", type: "button", "data-i18n": "password.open" } });
+    const logoutButton = el("button", { text: t("login.logout"), attrs: { id: "logout", type: "button", "data-i18n": "login.logout" } });
+    session.replaceChildren(changeButton, logoutButton);
+    if (!whoami.isConnected) {
+      session.prepend(whoami);
+    }
+    whoami.classList.add("whoami");
+    const passwordPanel = buildPasswordPanel();
+    loginBox.after(passwordPanel);
+
     const problem = $("login-error");
     let loginProblem = null;
+    let passwordSaid = null;
     let signedIn = false;
+    let mode = "password";
 
     const showProblem = (message) => {
       loginProblem = message;
       problem.textContent = pick(message);
     };
+    const showPasswordMessage = (message, bad) => {
+      passwordSaid = message;
+      $("password-message").textContent = pick(message);
+      $("password-message").className = bad ? "problem" : "status";
+    };
+
+    const renderWho = () => {
+      const who = person();
+      if (!who) {
+        whoami.textContent = "";
+        return;
+      }
+      const role = tOr("role." + who.role, who.role);
+      whoami.textContent = lang === "en" ? who.name + " (" + role + ")" : who.name + "（" + role + "）";
+      whoami.dataset.role = who.role;
+    };
+
+    const focusFirst = () => {
+      (mode === "badge" ? $("signin-badge") : $("signin-name")).focus();
+    };
+
+    const setMode = (next) => {
+      mode = next;
+      $("signin-by-password").hidden = mode !== "password";
+      $("signin-by-badge").hidden = mode !== "badge";
+      $("signin-tab-password").setAttribute("aria-selected", String(mode === "password"));
+      $("signin-tab-badge").setAttribute("aria-selected", String(mode === "badge"));
+      focusFirst();
+    };
 
     const showLogin = () => {
       signedIn = false;
-      app.hidden = true;
+      current = null;
+      renderWho();
+      if (app) {
+        app.hidden = true;
+      }
       session.hidden = true;
+      passwordPanel.hidden = true;
       loginBox.hidden = false;
-      $("token-input").focus();
+      focusFirst();
     };
 
-    const logout = (message) => {
-      localStorage.removeItem(TOKEN_KEY);
-      showProblem(message || null);
-      if (signedIn) {
-        onLogout();
-      }
-      showLogin();
-    };
-
-    const verify = async () => {
-      showProblem({ zh: texts["login.checking"][0], en: texts["login.checking"][1] });
-      try {
-        await api("/api/v1/devices");
-      } catch (error) {
-        if (error.status === 401) {
-          return; // `unauthorized` has already signed out and said why
-        }
-        showProblem(error.bilingual);
-        showLogin();
-        return;
-      }
+    const enter = (answer) => {
+      current = { person: answer.person, csrf: answer.csrf };
+      localStorage.setItem(SIGNED_IN_KEY, "1");
       showProblem(null);
+      renderWho();
       loginBox.hidden = true;
-      app.hidden = false;
+      if (app) {
+        app.hidden = false;
+      }
       session.hidden = false;
       signedIn = true;
       onLogin();
     };
 
-    unauthorized = (error) => logout(error.bilingual);
+    const signedOut = (message) => {
+      const was = signedIn;
+      localStorage.removeItem(SIGNED_IN_KEY);
+      showProblem(message || null);
+      showLogin();
+      if (was) {
+        onLogout();
+      }
+    };
 
-    $("login-form").addEventListener("submit", (event) => {
+    unauthorized = (error) => signedOut(error.bilingual);
+
+    $("signin-tab-password").addEventListener("click", () => setMode("password"));
+    $("signin-tab-badge").addEventListener("click", () => setMode("badge"));
+    // A scanner types the badge and Enter: Enter moves on to the PIN.
+    $("signin-badge").addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        $("signin-pin").focus();
+      }
+    });
+
+    $("signin-form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const value = $("token-input").value.trim();
-      if (!value) {
-        showProblem({ zh: texts["login.empty"][0], en: texts["login.empty"][1] });
+      let body;
+      if (mode === "badge") {
+        const badge = $("signin-badge").value.trim();
+        const pin = $("signin-pin").value;
+        if (!badge || !pin) {
+          showProblem(said("login.empty"));
+          return;
+        }
+        body = { badge, pin };
+      } else {
+        const name = $("signin-name").value.trim();
+        const password = $("signin-password").value;
+        if (!name || !password) {
+          showProblem(said("login.empty"));
+          return;
+        }
+        body = { name, password };
+      }
+      showProblem(said("login.checking"));
+      try {
+        const answer = await apiPage("/api/v1/session", { method: "POST", body, quiet: true });
+        $("signin-password").value = "";
+        $("signin-pin").value = "";
+        enter(answer.data);
+      } catch (error) {
+        $("signin-password").value = "";
+        $("signin-pin").value = "";
+        showProblem(error.bilingual);
+        focusFirst();
+      }
+    });
+
+    logoutButton.addEventListener("click", async () => {
+      try {
+        await apiPage("/api/v1/session/end", { method: "POST", quiet: true });
+      } catch (_) {
+        // Signed out here whatever the station said: the next request needs a sign-in.
+      }
+      signedOut(null);
+    });
+
+    changeButton.addEventListener("click", () => {
+      passwordPanel.hidden = !passwordPanel.hidden;
+      showPasswordMessage(null, false);
+      if (!passwordPanel.hidden) {
+        $("password-old").focus();
+      }
+    });
+    $("password-cancel").addEventListener("click", () => {
+      passwordPanel.hidden = true;
+      $("password-form").reset();
+    });
+    $("password-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const old = $("password-old").value;
+      const fresh = $("password-new").value;
+      if (fresh !== $("password-again").value) {
+        showPasswordMessage(said("password.mismatch"), true);
         return;
       }
-      localStorage.setItem(TOKEN_KEY, value);
-      $("token-input").value = "";
-      verify();
+      try {
+        await api("POST", "/api/v1/session/password", { old, new: fresh });
+        $("password-form").reset();
+        showPasswordMessage(said("password.saved"), false);
+      } catch (error) {
+        showPasswordMessage(error.bilingual, true);
+      }
     });
-    $("logout").addEventListener("click", () => logout(null));
+
     $("lang").addEventListener("click", () => setLanguage(lang === "en" ? "zh" : "en"));
     onLanguage(() => {
       problem.textContent = pick(loginProblem);
+      $("password-message").textContent = pick(passwordSaid);
+      renderWho();
     });
 
     applyTexts();
-    if (token()) {
-      verify();
-    } else {
-      showLogin();
+    setMode("password");
+    session.hidden = true;
+    if (app) {
+      app.hidden = true;
     }
+    if (!localStorage.getItem(SIGNED_IN_KEY)) {
+      showLogin();
+      return;
+    }
+    apiPage("/api/v1/session", { quiet: true })
+      .then((answer) => enter(answer.data))
+      .catch((error) => {
+        if (error.status === 401) {
+          localStorage.removeItem(SIGNED_IN_KEY);
+        }
+        showProblem(error.bilingual);
+        showLogin();
+      });
   }
 
-  return { addTexts, t, tOr, pick, language, onLanguage, token, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init };
+  return { addTexts, t, tOr, pick, language, onLanguage, token, person, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init };
 })();

@@ -19,6 +19,9 @@ pub const DEADLINE: Duration = Duration::from_secs(60);
 /// The W3C WebDriver element reference key.
 pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// The password [`Browser::sign_in`] gives the daemon's first administrator.
+pub const BROWSER_PASSWORD: &str = "browser-sign-in-2026";
+
 /// The WebDriver key code for Enter.
 pub const ENTER: &str = "\u{E007}";
 
@@ -267,13 +270,50 @@ impl Browser {
     }
 
     /// Signs in on the page at `url` (any page of the station) as the daemon's first
-    /// administrator, and waits until the page is signed in.
+    /// administrator, and waits until the page is signed in: their password is set
+    /// through the API with the daemon's token, then typed into the sign-in form (name and
+    /// password) as a person would.
     pub fn sign_in(&self, url: &str, daemon: &super::Daemon) {
+        let (status, body) = daemon.get("/api/v1/session");
+        assert_eq!(status, 200, "who owns the daemon's token: {body}");
+        let me: Value = serde_json::from_str(&body).expect("session JSON");
+        let barcode = me["person"]["barcode"]
+            .as_str()
+            .expect("a badge")
+            .to_owned();
+        let name = me["person"]["name"].as_str().expect("a name").to_owned();
+        let (status, body) = daemon.post(
+            &format!("/api/v1/people/{barcode}/password"),
+            &json!({ "password": BROWSER_PASSWORD }).to_string(),
+        );
+        assert_eq!(status, 204, "setting the administrator's password: {body}");
         self.navigate(url);
-        self.wait_for("the sign-in form", |browser| browser.find("#token-input"));
-        self.send_keys("#token-input", &daemon.token)
-            .expect("type the token");
-        self.click("#login-button").expect("sign in");
+        self.wait_for("the sign-in form", |browser| {
+            browser.find("#signin-name")?;
+            let shown = browser.script(
+                "return !document.getElementById('login').hidden \
+                 || !document.getElementById('session').hidden;",
+                "",
+            )?;
+            if shown == json!(true) {
+                Ok(())
+            } else {
+                Err("neither the form nor the session shown".to_owned())
+            }
+        });
+        let signed_in = self
+            .script("return !document.getElementById('session').hidden;", "")
+            .expect("script");
+        if signed_in != json!(true) {
+            self.click("#signin-tab-password")
+                .expect("the password tab");
+            self.send_keys("#signin-name", &name)
+                .expect("type the name");
+            self.send_keys("#signin-password", BROWSER_PASSWORD)
+                .expect("type the password");
+            self.click("#signin-button").expect("sign in");
+        }
+        self.wait_text("#whoami", &name);
     }
 
     /// Whether both Chromium and chromedriver are installed (else the test says it is not

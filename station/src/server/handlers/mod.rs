@@ -10,6 +10,7 @@ mod loans;
 mod people;
 mod scans;
 mod schemes;
+mod session;
 mod tokens;
 
 pub(crate) use boxes::*;
@@ -22,4 +23,5 @@ pub(crate) use loans::*;
 pub(crate) use people::*;
 pub(crate) use scans::*;
 pub(crate) use schemes::*;
+pub(crate) use session::*;
 pub(crate) use tokens::*;

@@ -137,5 +137,9 @@ pub(crate) async fn edit_person(
         .archive
         .run(move |store| store.edit_person(&actor, person, &edit))
         .await?;
+    if !active {
+        // Their pages are signed out at once (every request also rereads the person).
+        state.sessions.end_person(person.barcode);
+    }
     Ok(Json(PersonView::new(person, active)))
 }
