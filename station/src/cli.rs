@@ -14,6 +14,7 @@ use crate::devices::Origin;
 use crate::devices::{DeviceManager, Devices};
 use crate::ledger::{self, Encoding, ImportOptions};
 use crate::message;
+use crate::message::{Bilingual, Message};
 use crate::model::Role;
 use crate::printing::{LabelRequest, Printing};
 use crate::server::{self, AppState};
@@ -40,6 +41,10 @@ pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
+    /// Language of errors and hints; by default the locale's (LC_ALL, LC_MESSAGES, LANG:
+    /// `zh…` is Chinese, anything else English).
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<Lang>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -54,6 +59,133 @@ pub enum LogFormat {
     Json,
 }
 
+/// The language errors and hints are printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// 中文.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The locale's language: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that is set and
+    /// not empty decides (`zh…` is Chinese); English otherwise.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Lang {
+        ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|key| var(key).filter(|value| !value.is_empty()))
+            .map_or(Lang::En, |value| {
+                if value.starts_with("zh") {
+                    Lang::Zh
+                } else {
+                    Lang::En
+                }
+            })
+    }
+
+    /// This language's half of `text`.
+    pub fn pick(self, text: &Bilingual) -> &str {
+        match self {
+            Lang::Zh => &text.zh,
+            Lang::En => &text.en,
+        }
+    }
+}
+
+/// A failure the command line reports: what went wrong and, where one helps, what to do.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// What went wrong.
+    pub message: Message,
+    /// What to do about it.
+    pub hint: Option<Message>,
+}
+
+impl Failure {
+    /// A failure without a hint.
+    pub fn new(message: Message) -> Failure {
+        Failure {
+            message,
+            hint: None,
+        }
+    }
+
+    /// The same failure with a hint.
+    pub fn hint(mut self, hint: Message) -> Failure {
+        self.hint = Some(hint);
+        self
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " ({hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// What `error` says to people: the station's own message when it carries one (a
+/// [`Failure`] or an error of the store, the ledger, labels or the configuration), its
+/// text otherwise.
+pub fn describe(error: &anyhow::Error) -> Failure {
+    if let Some(failure) = error.downcast_ref::<Failure>() {
+        return failure.clone();
+    }
+    macro_rules! known {
+        ($cause:expr, $($error:ty),*) => {
+            $(
+                if let Some(known) = $cause.downcast_ref::<$error>() {
+                    return Failure::new(known.message());
+                }
+            )*
+        };
+    }
+    for cause in error.chain() {
+        known!(
+            cause,
+            StoreError,
+            crate::store::Refusal,
+            StorageError,
+            crate::ledger::LedgerError,
+            crate::printing::LabelError,
+            crate::config::ConfigError,
+            crate::barcode::BarcodeError,
+            crate::numbering::SchemeError,
+            crate::numbering::ArchiveNoError,
+            crate::model::FieldError,
+            crate::model::PathError,
+            crate::event::ChainError
+        );
+    }
+    let text = format!("{error:#}");
+    Failure::new(crate::message::Message {
+        code: crate::message::Code::CliError,
+        text: Bilingual::new(text.clone(), text),
+    })
+}
+
+/// Prints `error` once on standard error, in `lang`, with its hint.
+fn report(lang: Lang, error: &anyhow::Error) {
+    let failure = describe(error);
+    tracing::debug!(code = %failure.message.code, "{error:#}");
+    let mut text = format!(
+        "{}: {}",
+        lang.pick(&message!(CliError).text),
+        lang.pick(&failure.message.text)
+    );
+    if let Some(hint) = &failure.hint {
+        text.push('\n');
+        text.push_str(lang.pick(&message!(CliHint, hint = hint).text));
+    }
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
@@ -66,8 +198,9 @@ pub enum ExportFormat {
 pub enum Command {
     /// Run the station: open the store and serve HTTP until SIGINT or SIGTERM.
     Serve {
-        /// Listen address, overriding the configuration's `listen`.
-        #[arg(long)]
+        /// Listen address, overriding the configuration's `listen` (`127.0.0.1:8080`,
+        /// `localhost:8080`).
+        #[arg(long, value_parser = parse_listen)]
         listen: Option<SocketAddr>,
     },
     /// Import a ledger (台帐) CSV file, UTF-8 or GB18030.
@@ -183,7 +316,7 @@ pub enum LabelAction {
 pub enum TokenAction {
     /// Create a token for a person; prints the secret once.
     Create {
-        /// The person's badge barcode.
+        /// The person: their badge barcode or their name.
         #[arg(long)]
         person: String,
         /// What the token is for (a workstation, a script).
@@ -213,6 +346,9 @@ pub enum PersonAction {
         /// May borrow without a supervisor's approval (executives).
         #[arg(long)]
         borrow_directly: bool,
+        /// Add them even though someone of the same name exists.
+        #[arg(long)]
+        allow_same_name: bool,
     },
     /// List everyone with their badge barcode.
     List,
@@ -232,15 +368,34 @@ pub enum RoleArg {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let lang = cli
+        .lang
+        .unwrap_or_else(|| Lang::from_env(|key| std::env::var(key).ok()));
     init_logging(cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            tracing::error!("{error:#}");
-            eprintln!("{}: {error:#}", message!(CliError));
+            report(lang, &error);
             ExitCode::FAILURE
         }
     }
+}
+
+/// A listen address: `IP:PORT` or `HOST:PORT` (`localhost:8080`), resolved now; an IPv4
+/// address is preferred when the name has both.
+fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    let addrs: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(text)
+        .map_err(|error| format!("{text}: {error}"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("{text}: no address"))
 }
 
 fn init_logging(format: LogFormat) {
@@ -257,30 +412,96 @@ fn init_logging(format: LogFormat) {
 }
 
 fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    let mut config = Config::load(cli.config.as_deref()).map_err(|error| {
+        let failure = Failure::new(error.message());
+        match &error {
+            config::ConfigError::Read { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                failure.hint(message!(CliConfigMissingHint))
+            }
+            _ => failure,
+        }
+    })?;
     if let Some(data) = &cli.data {
         config.data_dir = data.clone();
+    }
+    if cli.config.is_none() && cli.data.is_none() && !config.data_dir.exists() {
+        // No --config, no --data: the default data directory is relative to where the
+        // user stands. Creating it is right for a first try, but never silently.
+        let path = std::path::absolute(&config.data_dir).unwrap_or(config.data_dir.clone());
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "{}",
+            cli.lang()
+                .pick(&message!(CliDataDirCreated, path = path.display().to_string()).text)
+        );
     }
     Ok(config)
 }
 
 fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.data_dir, config.store_options())
-        .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+    Store::open(&config.data_dir, config.store_options()).map_err(|error| {
+        Failure::new(message!(
+            CliOpenStoreFailed,
+            path = config.data_dir.display().to_string(),
+            reason = error.message()
+        ))
+        .into()
+    })
+}
+
+impl Cli {
+    /// The language errors, hints and notices are printed in: `--lang`, else the locale's.
+    pub fn lang(&self) -> Lang {
+        self.lang
+            .unwrap_or_else(|| Lang::from_env(|key| std::env::var(key).ok()))
+    }
 }
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli)?;
+    let on_store = |command: StoreCommand| run_on_store(&config, command, None);
     match cli.command {
         Command::Serve { listen } => serve(config, listen),
-        Command::Import { file, encoding } => import(&config, &file, encoding),
-        Command::Export { format, output } => export(&config, format, output.as_deref()),
-        Command::Verify => verify(&config),
+        Command::Import { file, encoding } => on_store(StoreCommand::Import {
+            file: std::path::absolute(&file).unwrap_or(file),
+            encoding: encoding
+                .to_possible_value()
+                .map(|value| value.get_name().to_owned())
+                .unwrap_or_default(),
+        }),
+        Command::Export { format, output } => {
+            let ExportFormat::Csv = format;
+            run_on_store(&config, StoreCommand::Export, output.as_deref())
+        }
+        Command::Verify => on_store(StoreCommand::Verify),
         Command::Backup { dir } => backup(&config, &dir),
-        Command::Person { action } => person(&config, action),
+        Command::Person { action } => on_store(match action {
+            PersonAction::Add {
+                name,
+                role,
+                borrow_directly,
+                allow_same_name,
+            } => StoreCommand::PersonAdd {
+                name,
+                role: match role {
+                    RoleArg::Clerk => Role::Clerk,
+                    RoleArg::Supervisor => Role::Supervisor,
+                    RoleArg::Admin => Role::Admin,
+                },
+                borrow_directly,
+                allow_same_name,
+            },
+            PersonAction::List => StoreCommand::PersonList,
+        }),
         Command::Init { name } => init(&config, &name),
-        Command::Token { action } => token(&config, action),
+        Command::Token { action } => on_store(match action {
+            TokenAction::Create { person, label } => StoreCommand::TokenCreate { person, label },
+            TokenAction::List => StoreCommand::TokenList,
+            TokenAction::Revoke { id } => StoreCommand::TokenRevoke { id },
+        }),
         Command::Register {
             title,
             customer,
@@ -291,18 +512,338 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             home,
             print,
         } => {
-            let store = open_store(&config)?;
+            let mut registered = Vec::new();
+            let code = run_on_store_into(
+                &config,
+                StoreCommand::Register {
+                    title,
+                    customer,
+                    archive_no,
+                    scheme,
+                    year,
+                    category,
+                    home,
+                },
+                &mut registered,
+            )?;
+            std::io::stdout().write_all(&registered)?;
+            if print && code == ExitCode::SUCCESS {
+                let barcode = String::from_utf8_lossy(&registered)
+                    .split('\t')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                return label(
+                    &config,
+                    LabelAction::Print {
+                        barcodes: vec![barcode],
+                        reprint: None,
+                        reason: None,
+                    },
+                    None,
+                    None,
+                );
+            }
+            Ok(code)
+        }
+        Command::Label {
+            action,
+            printer,
+            workstation,
+        } => label(&config, action, printer, workstation.as_deref()),
+    }
+}
+
+/// A command the CLI runs on the store: directly when no daemon holds it, through the
+/// running daemon's control socket otherwise. Both ways run [`execute`], so they say the
+/// same.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum StoreCommand {
+    /// `person add`.
+    PersonAdd {
+        /// Name.
+        name: String,
+        /// Role.
+        role: Role,
+        /// May borrow without approval.
+        borrow_directly: bool,
+        /// Even if someone of this name exists.
+        allow_same_name: bool,
+    },
+    /// `person list`.
+    PersonList,
+    /// `token create`.
+    TokenCreate {
+        /// The person, by badge or name.
+        person: String,
+        /// What the token is for.
+        label: String,
+    },
+    /// `token list`.
+    TokenList,
+    /// `token revoke`.
+    TokenRevoke {
+        /// The token's number.
+        id: u64,
+    },
+    /// `import`: the file is read by whoever runs the command (the same user).
+    Import {
+        /// The ledger file, an absolute path.
+        file: PathBuf,
+        /// The encoding's name on the command line (`auto`, `utf8`, …).
+        encoding: String,
+    },
+    /// `export` (CSV), streamed to the caller.
+    Export,
+    /// `verify`.
+    Verify,
+    /// `register` (printing is asked for separately).
+    Register {
+        /// Title.
+        title: String,
+        /// Customer.
+        customer: String,
+        /// The archive number, if given.
+        archive_no: Option<String>,
+        /// The scheme, if given.
+        scheme: Option<String>,
+        /// The year.
+        year: Option<u16>,
+        /// Category.
+        category: String,
+        /// Home shelf path.
+        home: Option<String>,
+    },
+}
+
+/// Where a store command's output goes: standard output's part and standard error's.
+pub trait Sink {
+    /// Bytes for standard output (or the `--output` file).
+    fn out(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// A line for standard error (without its newline).
+    fn err(&mut self, line: &str) -> std::io::Result<()>;
+    /// Whether progress bars can be drawn (a terminal at hand).
+    fn local(&self) -> bool;
+}
+
+/// Writes one line of standard output to `sink`.
+fn say_to(sink: &mut dyn Sink, line: impl std::fmt::Display) -> std::io::Result<()> {
+    sink.out(format!("{line}\n").as_bytes())
+}
+
+/// [`Sink`] as [`Write`], for what writes a file (the export).
+struct SinkWriter<'a>(&'a mut dyn Sink);
+
+impl Write for SinkWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.out(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The sink of a command run in this process.
+struct LocalSink<'a> {
+    out: &'a mut dyn Write,
+}
+
+impl Sink for LocalSink<'_> {
+    fn out(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
+    fn err(&mut self, line: &str) -> std::io::Result<()> {
+        writeln!(std::io::stderr().lock(), "{line}")
+    }
+
+    fn local(&self) -> bool {
+        true
+    }
+}
+
+/// Runs `command` on the store, its output to standard output or to the file `output`.
+fn run_on_store(
+    config: &Config,
+    command: StoreCommand,
+    output: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    match output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut writer = std::io::BufWriter::new(file);
+            let code = run_on_store_into(config, command, &mut writer)?;
+            writer
+                .flush()
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(code)
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let code = run_on_store_into(config, command, &mut out)?;
+            out.flush()?;
+            Ok(code)
+        }
+    }
+}
+
+/// Runs `command` on the store, directly or through the daemon that holds it.
+fn run_on_store_into(
+    config: &Config,
+    command: StoreCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    match Store::open(&config.data_dir, config.store_options()) {
+        Ok(store) => {
+            let code = execute(&store, config, command, &mut LocalSink { out })?;
+            Ok(ExitCode::from(code))
+        }
+        Err(StoreError::Failed(StorageError::Locked { .. })) => {
+            let socket = control::socket_path(&config.data_dir);
+            let outcome = control::run(&socket, &command, |reply| match reply {
+                control::Reply::Out(text) => out.write_all(text.as_bytes()),
+                control::Reply::Err(line) => writeln!(std::io::stderr().lock(), "{line}"),
+                _ => Ok(()),
+            })
+            .map_err(|error| {
+                Failure::new(message!(
+                    CliDaemonUnreachable,
+                    path = socket.display().to_string(),
+                    reason = error.to_string()
+                ))
+            })?;
+            match outcome {
+                control::Reply::Exit(code) => Ok(ExitCode::from(code)),
+                control::Reply::Error(failure) => Err(failure.into_failure().into()),
+                _ => Ok(ExitCode::FAILURE),
+            }
+        }
+        Err(error) => Err(Failure::new(message!(
+            CliOpenStoreFailed,
+            path = config.data_dir.display().to_string(),
+            reason = error.message()
+        ))
+        .into()),
+    }
+}
+
+/// Runs `command` on `store`; its output goes to `sink`; answers the exit status.
+pub fn execute(
+    store: &Store,
+    config: &Config,
+    command: StoreCommand,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<u8> {
+    let actor = Actor::new("cli");
+    match command {
+        StoreCommand::PersonAdd {
+            name,
+            role,
+            borrow_directly,
+            allow_same_name,
+        } => {
+            if !allow_same_name {
+                let same = people_named(store, &name)?;
+                if !same.is_empty() {
+                    return Err(Failure::new(message!(
+                        CliPersonSameName,
+                        name = name.trim(),
+                        people = candidates(&same)
+                    ))
+                    .hint(message!(CliPersonSameNameHint))
+                    .into());
+                }
+            }
+            let person = store.add_person(
+                &actor,
+                &NewPerson {
+                    name,
+                    role,
+                    borrow_directly,
+                },
+            )?;
+            say_to(sink, format_args!("{}\t{}", person.barcode, person.name))?;
+        }
+        StoreCommand::PersonList => {
+            for item in store.items_of_kind(crate::barcode::Kind::Person) {
+                if let crate::model::Item::Person(person) = item? {
+                    let direct = if person.borrow_directly {
+                        "\tborrows directly"
+                    } else {
+                        ""
+                    };
+                    say_to(
+                        sink,
+                        format_args!(
+                            "{}\t{}\t{:?}{direct}",
+                            person.barcode, person.name, person.role
+                        ),
+                    )?;
+                }
+            }
+        }
+        StoreCommand::TokenCreate { person, label } => {
+            let person = find_person(store, &person)?;
+            let new = store.create_token(&actor, person.barcode, &label)?;
+            // The secret alone on stdout, for scripts; the rest on stderr.
+            sink.err(&format!(
+                "{}:",
+                message!(CliTokenCreated, id = new.token.id)
+            ))?;
+            say_to(sink, &new.secret)?;
+        }
+        StoreCommand::TokenList => {
+            for token in store.tokens()? {
+                let state = if token.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                say_to(
+                    sink,
+                    format_args!("{}\t{}\t{}\t{}", token.id, token.person, state, token.label),
+                )?;
+            }
+        }
+        StoreCommand::TokenRevoke { id } => {
+            store.revoke_token(&actor, id)?;
+            say_to(sink, message!(CliTokenRevoked, id = id))?;
+        }
+        StoreCommand::Import { file, encoding } => {
+            let encoding = <Encoding as ValueEnum>::from_str(&encoding, true)
+                .map_err(|_| Failure::new(message!(ControlMalformedRequest, detail = encoding)))?;
+            return import(store, config, &file, encoding, sink);
+        }
+        StoreCommand::Export => {
+            let rows = ledger::export_csv(store, SinkWriter(sink))?;
+            tracing::info!(rows, "ledger exported");
+        }
+        StoreCommand::Verify => return verify(store, sink),
+        StoreCommand::Register {
+            title,
+            customer,
+            archive_no,
+            scheme,
+            year,
+            category,
+            home,
+        } => {
             let scheme = match scheme {
                 Some(name) => Some(
-                    config::effective_schemes(&config, &store)?
+                    config::effective_schemes(config, store)?
                         .into_iter()
                         .find(|s| s.name() == name)
-                        .with_context(|| message!(CliSchemeNotAvailable, name = &name))?,
+                        .ok_or_else(|| {
+                            Failure::new(message!(CliSchemeNotAvailable, name = &name))
+                        })?,
                 ),
                 None => None,
             };
             let year = year.unwrap_or_else(|| store.this_year());
-            let actor = Actor::new("cli");
             let home = match home {
                 Some(path) => Some(store.ensure_location(&actor, &path)?.barcode),
                 None => None,
@@ -320,30 +861,62 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..crate::store::NewBox::default()
                 },
             )?;
-            println!("{}\t{}", registered.barcode, registered.archive_no);
-            drop(store);
-            if print {
-                return label(
-                    &config,
-                    LabelAction::Print {
-                        barcodes: vec![registered.barcode.to_string()],
-                        reprint: None,
-                        reason: None,
-                    },
-                    None,
-                    None,
-                );
-            }
-            Ok(ExitCode::SUCCESS)
+            // Barcode, archive number and (with --home) the shelf's barcode, tab-separated
+            // for scripts.
+            let shelf = home.map(|home| format!("\t{home}")).unwrap_or_default();
+            say_to(
+                sink,
+                format_args!("{}\t{}{shelf}", registered.barcode, registered.archive_no),
+            )?;
         }
-        Command::Label {
-            action,
-            printer,
-            workstation,
-        } => label(&config, action, printer, workstation.as_deref()),
     }
+    Ok(0)
 }
 
+/// Everyone whose name is `name` (trimmed).
+fn people_named(store: &Store, name: &str) -> anyhow::Result<Vec<crate::model::Person>> {
+    let name = name.trim();
+    let mut out = Vec::new();
+    for item in store.items_of_kind(crate::barcode::Kind::Person) {
+        if let crate::model::Item::Person(person) = item? {
+            if person.name.trim() == name {
+                out.push(person);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `name badge role` of each person, for a refusal that lists them.
+fn candidates(people: &[crate::model::Person]) -> String {
+    people
+        .iter()
+        .map(|person| format!("{} {} {:?}", person.name, person.barcode, person.role))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The person `who` names: a badge barcode, or a name that exactly one person has.
+pub fn find_person(store: &Store, who: &str) -> anyhow::Result<crate::model::Person> {
+    if let Ok(barcode) = crate::barcode::Barcode::parse(who.trim()) {
+        if let Some(crate::model::Item::Person(person)) = store.get_item(barcode)? {
+            return Ok(person);
+        }
+    }
+    let mut named = people_named(store, who)?;
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => Err(Failure::new(message!(CliPersonUnknown, who = who.trim()))
+            .hint(message!(CliPersonListHint))
+            .into()),
+        _ => Err(Failure::new(message!(
+            CliPersonAmbiguous,
+            who = who.trim(),
+            people = candidates(&named)
+        ))
+        .into()),
+    }
+}
 fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode> {
     // The daemon serves its owner alone and creates nothing meant for other users, while
     // sled creates files of its own as it runs (snapshots, blobs) whose mode cannot be set
@@ -369,9 +942,20 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let shutdown_signals = ShutdownSignals::install();
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))?;
+        let listener = match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => listener,
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+                let addr = addr.to_string();
+                let hint = match port_holder(addr_port(&addr)) {
+                    Some(process) => message!(CliPortHeldBy, process = process),
+                    None => message!(CliPortHolderUnknown),
+                };
+                return Err(Failure::new(message!(CliPortInUse, addr = addr))
+                    .hint(hint)
+                    .into());
+            }
+            Err(error) => return Err(error).with_context(|| format!("binding {addr}")),
+        };
         let local = listener.local_addr().context("reading the bound address")?;
         tracing::info!(listen = %local, data = %config.data_dir.display(), "station serving");
         let control_path = control::socket_path(&config.data_dir);
@@ -446,6 +1030,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             control_listener,
             control_path,
             crate::archive::Archive::new(engine.clone()).with_printing(printing.clone()),
+            Arc::new(config.clone()),
             stop_rx.clone(),
             std::time::Duration::from_secs(config.server.header_timeout_secs),
         ));
@@ -484,6 +1069,69 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
     store.flush().context("flushing the store at shutdown")?;
     tracing::info!("station stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn addr_port(addr: &str) -> u16 {
+    addr.rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Which process listens on TCP `port`, as `name (pid N)`: the listening socket's inode
+/// from /proc/net/tcp and tcp6, then the process that has it open among those whose file
+/// descriptors can be read (our user's). `None` when it cannot be found.
+fn port_holder(port: u16) -> Option<String> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) =
+                (fields.get(1), fields.get(3), fields.get(9))
+            else {
+                continue;
+            };
+            let listening = *state == "0A";
+            let same_port = local
+                .rsplit(':')
+                .next()
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok())
+                == Some(port);
+            if listening && same_port && *inode != "0" {
+                inodes.push(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            if inodes
+                .iter()
+                .any(|inode| target.as_os_str() == inode.as_str())
+            {
+                let name = std::fs::read_to_string(entry.path().join("comm"))
+                    .map(|comm| comm.trim().to_owned())
+                    .unwrap_or_default();
+                return Some(format!("{name} (pid {pid})"));
+            }
+        }
+    }
+    None
 }
 
 /// Writes one line to standard output and flushes it; answers whether it got there. A
@@ -552,19 +1200,32 @@ impl ShutdownSignals {
     }
 }
 
-fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let store = open_store(config)?;
-    let schemes = config::effective_schemes(config, &store)?;
+fn import(
+    store: &Store,
+    config: &Config,
+    file: &Path,
+    encoding: Encoding,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<u8> {
+    let bytes = std::fs::read(file).map_err(|error| {
+        Failure::new(message!(
+            CliReadFileFailed,
+            path = file.display().to_string(),
+            reason = error
+        ))
+    })?;
+    let schemes = config::effective_schemes(config, store)?;
     let estimate = bytes
         .iter()
         .filter(|b| **b == b'\n')
         .count()
         .saturating_sub(1) as u64;
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(estimate.max(1)),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
+    let target = if sink.local() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(estimate.max(1)), target);
     let template = format!(
         "{{spinner}} {} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}})",
         message!(CliImporting)
@@ -580,61 +1241,71 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         progress: &progress,
     };
     let started = std::time::Instant::now();
-    let report = ledger::import(&store, &bytes, &options)
-        .with_context(|| format!("importing {}", file.display()))?;
+    let report = match ledger::import(store, &bytes, &options) {
+        Ok(report) => report,
+        Err(error) => {
+            let failure = Failure::new(message!(
+                CliImportFailed,
+                path = file.display().to_string(),
+                reason = error.message()
+            ));
+            // An Excel workbook is a zip archive: say what to do with it.
+            return Err(if bytes.starts_with(b"PK\x03\x04") {
+                failure.hint(message!(CliXlsxHint))
+            } else {
+                failure
+            }
+            .into());
+        }
+    };
     bar.finish_and_clear();
     let elapsed = started.elapsed();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
+    say_to(
+        sink,
         message!(
             CliImportRead,
             rows = report.rows,
             encoding = report.encoding.to_string(),
             seconds = format!("{:.2}", elapsed.as_secs_f64())
-        )
+        ),
     )?;
-    writeln!(
-        out,
-        "{}",
+    say_to(
+        sink,
         message!(
             CliImportCounts,
             created = report.created,
             unchanged = report.unchanged,
             differing = report.differing.len(),
             bad = report.bad_rows.len()
-        )
+        ),
     )?;
     for column in &report.ignored_columns {
-        writeln!(out, "{}", message!(CliImportIgnoredColumn, column = column))?;
+        say_to(sink, message!(CliImportIgnoredColumn, column = column))?;
     }
     for bad in &report.bad_rows {
         tracing::warn!(line = bad.line, reason = %bad.reason, "ledger row rejected");
-        writeln!(
-            out,
-            "{}",
+        say_to(
+            sink,
             message!(
                 CliImportBadRow,
                 line = bad.line,
                 reason = bad.reason.clone()
-            )
+            ),
         )?;
     }
     for row in &report.differing {
-        writeln!(
-            out,
-            "{}",
+        say_to(
+            sink,
             message!(
                 CliImportDiffering,
                 line = row.line,
                 archive_no = &row.archive_no,
                 fields = row.fields.join(", ")
-            )
+            ),
         )?;
     }
     for gap in &report.gaps {
-        writeln!(out, "{}", message!(CliImportGap, gap = gap.clone()))?;
+        say_to(sink, message!(CliImportGap, gap = gap.clone()))?;
     }
     tracing::info!(
         rows = report.rows,
@@ -643,75 +1314,45 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         "ledger imported"
     );
     Ok(if report.bad_rows.is_empty() {
-        ExitCode::SUCCESS
+        0
     } else {
-        ExitCode::from(EXIT_BAD_ROWS)
+        EXIT_BAD_ROWS
     })
 }
 
-fn export(
-    config: &Config,
-    format: ExportFormat,
-    output: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
-    let store = open_store(config)?;
-    let ExportFormat::Csv = format;
-    let rows = match output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut writer = std::io::BufWriter::new(file);
-            let rows = ledger::export_csv(&store, &mut writer)?;
-            writer
-                .flush()
-                .with_context(|| format!("writing {}", path.display()))?;
-            rows
-        }
-        None => ledger::export_csv(&store, std::io::BufWriter::new(std::io::stdout().lock()))?,
-    };
-    tracing::info!(rows, "ledger exported");
-    Ok(ExitCode::SUCCESS)
-}
-
-fn verify(config: &Config) -> anyhow::Result<ExitCode> {
-    let store = open_store(config)?;
+fn verify(store: &Store, sink: &mut dyn Sink) -> anyhow::Result<u8> {
     let report = store.verify()?;
     let (seq, hash) = store.head();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{}",
+    say_to(
+        sink,
         message!(
             CliVerifyChecked,
             events = report.events,
             items = report.items,
             entries = report.index_entries
-        )
+        ),
     )?;
     match &report.chain_error {
-        None => writeln!(
-            out,
-            "{}",
-            message!(CliVerifyChainIntact, seq = seq, hash = event::hex(&hash))
+        None => say_to(
+            sink,
+            message!(CliVerifyChainIntact, seq = seq, hash = event::hex(&hash)),
         )?,
-        Some(error) => writeln!(
-            out,
-            "{}",
-            message!(CliVerifyChainBroken, error = error.message())
+        Some(error) => say_to(
+            sink,
+            message!(CliVerifyChainBroken, error = error.message()),
         )?,
     }
     for problem in &report.problems {
-        writeln!(
-            out,
-            "{}",
-            message!(CliVerifyIndexProblem, problem = problem.clone())
+        say_to(
+            sink,
+            message!(CliVerifyIndexProblem, problem = problem.clone()),
         )?;
     }
     if report.is_ok() {
-        writeln!(out, "{}", message!(CliVerifyConsistent))?;
-        Ok(ExitCode::SUCCESS)
+        say_to(sink, message!(CliVerifyConsistent))?;
+        Ok(0)
     } else {
-        Ok(ExitCode::from(EXIT_VERIFY_FAILED))
+        Ok(EXIT_VERIFY_FAILED)
     }
 }
 
@@ -754,48 +1395,6 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
         Err(error) => {
             return Err(error)
                 .with_context(|| format!("opening the store in {}", config.data_dir.display()))
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn person(config: &Config, action: PersonAction) -> anyhow::Result<ExitCode> {
-    let store = open_store(config)?;
-    match action {
-        PersonAction::Add {
-            name,
-            role,
-            borrow_directly,
-        } => {
-            let role = match role {
-                RoleArg::Clerk => Role::Clerk,
-                RoleArg::Supervisor => Role::Supervisor,
-                RoleArg::Admin => Role::Admin,
-            };
-            let person = store.add_person(
-                &Actor::new("cli"),
-                &NewPerson {
-                    name,
-                    role,
-                    borrow_directly,
-                },
-            )?;
-            println!("{}\t{}", person.barcode, person.name);
-        }
-        PersonAction::List => {
-            for item in store.items_of_kind(crate::barcode::Kind::Person) {
-                if let crate::model::Item::Person(person) = item? {
-                    let direct = if person.borrow_directly {
-                        "\tborrows directly"
-                    } else {
-                        ""
-                    };
-                    println!(
-                        "{}\t{}\t{:?}{direct}",
-                        person.barcode, person.name, person.role
-                    );
-                }
-            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -876,17 +1475,44 @@ fn label(
         }
         Err(StoreError::Failed(StorageError::Locked { .. })) => {
             let socket = control::socket_path(&config.data_dir);
-            let line = serde_json::to_string(&(printer, request))?;
-            let reply = control::request(&socket, &format!("label {line}")).with_context(|| {
-                format!(
-                    "the store is in use, and the running station cannot be reached at {}",
-                    socket.display()
-                )
+            let line = serde_json::to_string(&(&printer, request))?;
+            let reply = control::request(&socket, &format!("label {line}")).map_err(|error| {
+                Failure::new(message!(
+                    CliDaemonUnreachable,
+                    path = socket.display().to_string(),
+                    reason = error.to_string()
+                ))
             })?;
             match reply.split_once(' ') {
                 Some(("ok", jobs)) => {
-                    for job in jobs.split(' ') {
-                        println!("{}", message!(CliQueuedAtStation, job = job));
+                    // `<job>:<subject> …`, a subject possibly with spaces: a word that
+                    // starts with digits and a colon starts the next job.
+                    let mut queued: Vec<(String, String)> = Vec::new();
+                    for word in jobs.split(' ') {
+                        match word.split_once(':') {
+                            Some((job, subject))
+                                if !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) =>
+                            {
+                                queued.push((job.to_owned(), subject.to_owned()));
+                            }
+                            _ => {
+                                if let Some((_, subject)) = queued.last_mut() {
+                                    subject.push(' ');
+                                    subject.push_str(word);
+                                }
+                            }
+                        }
+                    }
+                    for (job, subject) in queued {
+                        println!(
+                            "{}",
+                            message!(
+                                CliQueuedAtStation,
+                                job = job,
+                                subject = subject,
+                                printer = &printer
+                            )
+                        );
                     }
                 }
                 _ => bail!("{}", reply.trim_start_matches("error ")),
@@ -925,34 +1551,5 @@ fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
     );
     println!("{}:", message!(CliTokenShownOnce));
     println!("{}", new.secret);
-    Ok(ExitCode::SUCCESS)
-}
-
-fn token(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
-    let store = open_store(config)?;
-    let actor = Actor::new("cli");
-    match action {
-        TokenAction::Create { person, label } => {
-            let person = crate::barcode::Barcode::parse(&person)?;
-            let new = store.create_token(&actor, person, &label)?;
-            // The secret alone on stdout, for scripts; the rest on stderr.
-            eprintln!("{}:", message!(CliTokenCreated, id = new.token.id));
-            println!("{}", new.secret);
-        }
-        TokenAction::List => {
-            for token in store.tokens()? {
-                let state = if token.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "live"
-                };
-                println!("{}\t{}\t{}\t{}", token.id, token.person, state, token.label);
-            }
-        }
-        TokenAction::Revoke { id } => {
-            store.revoke_token(&actor, id)?;
-            println!("{}", message!(CliTokenRevoked, id = id));
-        }
-    }
     Ok(ExitCode::SUCCESS)
 }

@@ -160,6 +160,16 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("./station-data")
 }
 
+/// The numbering scheme of the embedded defaults (no station.toml), so that a first
+/// `station register --scheme loan` works: loans' boxes numbered 2026借字第0001号 on. A
+/// station.toml lists its own schemes instead (copy this one to keep it).
+pub fn default_scheme() -> SchemeConfig {
+    SchemeConfig {
+        name: "loan".to_owned(),
+        template: "{year}借字第{seq:04}号".to_owned(),
+    }
+}
+
 fn default_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8080))
 }
@@ -184,7 +194,7 @@ impl Default for Config {
             station_name: default_station(),
             loan_days: default_loan_days(),
             cache_mib: default_cache_mib(),
-            schemes: Vec::new(),
+            schemes: vec![default_scheme()],
             intake_scheme: None,
             repeat_window_ms: default_repeat_window_ms(),
             holidays: Vec::new(),
@@ -272,7 +282,13 @@ impl ConfigError {
             } => {
                 let detail = match connect {
                     Some(error) => error.message().text,
-                    None => Bilingual::new(message.as_str(), message.as_str()),
+                    None => {
+                        let detail = Bilingual::new(message.as_str(), message.as_str());
+                        match closest_key(message) {
+                            Some(key) => detail.join(&message!(ConfigDidYouMean, key = key).text),
+                            None => detail,
+                        }
+                    }
                 };
                 match at {
                     Some((line, column)) => message!(
@@ -414,6 +430,37 @@ fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
         .map_or(0, |last| last.chars().count())
         + 1;
     (line, column)
+}
+
+/// For toml's "unknown field `nmae`, expected `name` or `template`": the expected key
+/// closest to the misspelt one, if one is close (a few letters apart).
+fn closest_key(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field ")?;
+    let mut quoted = rest.split('`').skip(1).step_by(2);
+    let typo = quoted.next()?;
+    let limit = (typo.chars().count() / 3).max(2);
+    quoted
+        .map(|key| (edit_distance(typo, key), key))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, key)| key.to_owned())
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != *cb);
+            let insert = current[j] + 1;
+            let delete = previous[j + 1] + 1;
+            current.push(substitute.min(insert).min(delete));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 /// The [`ConnectError`] behind a toml error, if toml refused a printer's `connect` address:

@@ -1228,8 +1228,8 @@ catalog! {
         "printed {printed}, {pending} waiting in the queue"
     }
     CliQueuedAtStation = "cli.queued_at_station" {
-        "已交给运行中的 station：任务 {job}",
-        "queued at the running station: job {job}"
+        "已交给运行中的 station：任务 {job} {subject} → {printer}",
+        "queued at the running station: job {job} {subject} → {printer}"
     }
     CliTokensExist = "cli.tokens_exist" {
         "已有令牌，不再创建首个管理员（请用 `station token create`）",
@@ -1250,6 +1250,70 @@ catalog! {
     CliTokenRevoked = "cli.token_revoked" {
         "令牌 {id} 已吊销",
         "token {id} revoked"
+    }
+    CliHint = "cli.hint" {
+        "提示：{hint}",
+        "hint: {hint}"
+    }
+    CliConfigMissingHint = "cli.config_missing_hint" {
+        "请检查路径；不用 --config（也不设 STATION_CONFIG）则使用默认配置",
+        "check the path; without --config (and STATION_CONFIG) the defaults apply"
+    }
+    CliDataDirCreated = "cli.data_dir_created" {
+        "未指定 --config 或 --data：在当前目录下创建数据目录 {path}",
+        "no --config or --data given: creating the data directory {path} here"
+    }
+    CliOpenStoreFailed = "cli.open_store_failed" {
+        "无法打开数据目录 {path}：{reason}",
+        "cannot open the data directory {path}: {reason}"
+    }
+    CliDaemonUnreachable = "cli.daemon_unreachable" {
+        "数据目录正被运行中的 station 使用，但无法通过 {path} 联系它：{reason}",
+        "the store is in use, and the running station cannot be reached at {path}: {reason}"
+    }
+    CliReadFileFailed = "cli.read_file_failed" {
+        "无法读取文件 {path}：{reason}",
+        "cannot read the file {path}: {reason}"
+    }
+    CliImportFailed = "cli.import_failed" {
+        "无法导入 {path}：{reason}",
+        "cannot import {path}: {reason}"
+    }
+    CliXlsxHint = "cli.xlsx_hint" {
+        "这是 Excel 工作簿（.xlsx）：请在 Excel/WPS 中“另存为” CSV（UTF-8）后再导入，或在网页的“导入”页上传",
+        "this is an Excel workbook (.xlsx): save it as CSV (UTF-8) in Excel/WPS and import that, or upload it on the import page"
+    }
+    CliPersonUnknown = "cli.person_unknown" {
+        "没有工牌号或姓名为 {who} 的人员",
+        "no person has the badge or the name {who}"
+    }
+    CliPersonListHint = "cli.person_list_hint" {
+        "`station person list` 列出所有人员及其工牌号",
+        "`station person list` lists everyone with their badge"
+    }
+    CliPersonAmbiguous = "cli.person_ambiguous" {
+        "有多人名为 {who}，请用工牌号指定：{people}",
+        "more than one person is named {who}; name them by badge: {people}"
+    }
+    CliPersonSameName = "cli.person_same_name" {
+        "已有同名人员：{people}",
+        "someone of this name exists already: {people}"
+    }
+    CliPersonSameNameHint = "cli.person_same_name_hint" {
+        "确是另一人时加上 --allow-same-name（命令行不做交互确认）",
+        "if this is another person, add --allow-same-name (the command line does not ask interactively)"
+    }
+    CliPortInUse = "cli.port_in_use" {
+        "无法监听 {addr}：该端口已被占用",
+        "cannot listen on {addr}: the port is in use"
+    }
+    CliPortHeldBy = "cli.port_held_by" {
+        "占用者：{process}；请停止它，或在 station.toml 中用 `listen` 键（或 --listen）换一个端口",
+        "held by {process}; stop it, or choose another port with the `listen` key in station.toml (or --listen)"
+    }
+    CliPortHolderUnknown = "cli.port_holder_unknown" {
+        "无法查明占用该端口的进程（可能属于其他用户）；请在 station.toml 中用 `listen` 键（或 --listen）换一个端口",
+        "the process holding it cannot be found (it may belong to another user); choose another port with the `listen` key in station.toml (or --listen)"
     }
 
     // Labels and printers.
@@ -1552,6 +1616,10 @@ catalog! {
     ConfigSyntax = "config.syntax" {
         "配置文件 {path} 第 {line} 行第 {column} 列有误（{text}）：{detail}",
         "config file {path} is invalid at line {line}, column {column} ({text}): {detail}"
+    }
+    ConfigDidYouMean = "config.did_you_mean" {
+        "是不是想写 `{key}`？",
+        "did you mean `{key}`?"
     }
     ConfigSyntaxUnplaced = "config.syntax_unplaced" {
         "配置文件 {path} 有误：{detail}",

@@ -248,8 +248,10 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// A numbering scheme as written in the configuration file.
+/// A numbering scheme as written in the configuration file (a misspelt key is refused,
+/// like everywhere else in station.toml).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SchemeConfig {
     /// The scheme's name, used when registering boxes.
     pub name: String,
