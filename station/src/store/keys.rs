@@ -139,14 +139,27 @@ pub fn customer_prefix(customer_key_prefix: &str) -> Vec<u8> {
     tagged(CUSTOMER, &[customer_key_prefix.as_bytes()])
 }
 
-/// A box's entry under `gram` in the search index.
+/// A box's entry under `gram` in the search index; the box packed as in contents lists
+/// (5 bytes), for the index has a few dozen entries a box.
 pub fn gram(gram: &str, item: Barcode) -> Vec<u8> {
-    tagged(GRAM, &[gram.as_bytes(), &[0], &item.to_key()])
+    tagged(GRAM, &[gram.as_bytes(), &[0], &pack(&[item])])
 }
 
-/// Every entry under `gram` (the gram and its terminator, so "丽" does not find "丽勇").
+/// Every entry under exactly `gram` (the gram and its terminator).
 pub fn gram_prefix(gram: &str) -> Vec<u8> {
     tagged(GRAM, &[gram.as_bytes(), &[0]])
+}
+
+/// Every entry whose gram begins with `start` (a single character finds each pair it
+/// begins and the text's last character).
+pub fn grams_starting(start: &str) -> Vec<u8> {
+    tagged(GRAM, &[start.as_bytes()])
+}
+
+/// The packed barcode at the end of a gram entry.
+pub fn trailing_packed(key: &[u8]) -> Option<Barcode> {
+    let start = key.len().checked_sub(PACKED_LEN)?;
+    unpack(key.get(start..)?)?.into_iter().next()
 }
 
 pub fn event(seq: u64) -> Vec<u8> {
@@ -310,7 +323,17 @@ pub fn describe(key: &[u8]) -> String {
                 number(rest.get(8..)?)?.to_string(),
             ],
             'q' | 'x' | 'i' | 'l' | 's' | 'Z' => vec![barcode(rest)?],
-            'n' | 'c' | 'f' => {
+            'f' => {
+                let split = rest.len().checked_sub(PACKED_LEN + 1)?;
+                if rest.get(split) != Some(&0) {
+                    return None;
+                }
+                vec![
+                    text(rest.get(..split)?)?,
+                    trailing_packed(rest)?.to_string(),
+                ]
+            }
+            'n' | 'c' => {
                 let split = rest.len().checked_sub(len + 1)?;
                 if rest.get(split) != Some(&0) {
                     return None;

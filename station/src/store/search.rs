@@ -1,18 +1,22 @@
-//! Box search by any part of a customer name or an archive number: the gram index (`f`).
+//! Box search by any part of a customer name or an archive number: the gram index (`f`)
+//! for customers, a pass over the archive-number index's keys (`a`) for numbers.
 //!
-//! Every box has one empty-valued key per distinct *gram* of its customer name and of its
-//! archive number: each single character and each pair of neighbouring characters, taken
-//! from the text as [`customer_key`] normalises it (spaces dropped, ASCII lower-cased):
-//! `f<gram>\0<barcode>`. A search word of one character reads that character's entries; a
-//! longer word reads the entries of its pairs and keeps the boxes found under every one of
-//! them; the boxes left are then read and kept only if every word of the query stands in
-//! their customer name or archive number. So "丽勇" reads the boxes whose name or number
-//! holds "丽勇" and nothing else, instead of every customer.
+//! Every box has one empty-valued key per distinct *gram* of its customer name: each
+//! pair of neighbouring characters, and the last character alone, of the name as
+//! [`customer_key`] normalises it (spaces dropped, ASCII lower-cased):
+//! `f<gram>\0<barcode packed in 5 bytes>`. A search word of one character reads the
+//! entries whose gram begins with it (every place a character stands starts a pair or is
+//! the last); a longer word reads the entries of its pairs and keeps the boxes found under
+//! every one of them. So "丽勇" reads the boxes whose name holds "丽" followed by "勇",
+//! instead of every customer. Archive numbers are found by one pass over the keys of the
+//! archive-number index (the numbers themselves; no record is read). The boxes found for
+//! every word are then read and kept only if each word stands in their customer name or
+//! archive number.
 //!
-//! **Invariant:** the index holds exactly the grams of every box's current customer and
-//! archive number: written with the box ([`Tx::insert_box`](super::Tx)), moved by an edit
-//! of its customer, built at open for a store written before it existed (the index family
-//! `search_grams` of `migrate.rs`), and checked both ways by `station verify`.
+//! **Invariant:** the index holds exactly the grams of every box's current customer name:
+//! written with the box ([`Tx::insert_box`](super::Tx)), moved by an edit of its customer,
+//! built at open for a store written before it existed (the index family `search_grams` of
+//! `migrate.rs`), and checked both ways by `station verify`.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -20,20 +24,23 @@ use super::{keys, Result, Store, StoreError, Tx};
 use crate::barcode::Barcode;
 use crate::model::{customer_key, ArchiveBox, Item};
 
-/// The distinct grams of `text`: every character and every pair of neighbours, of the
+/// The distinct grams of `text`: every pair of neighbours and the last character, of the
 /// text as [`customer_key`] normalises it.
 pub(super) fn grams(text: &str) -> BTreeSet<String> {
     let chars: Vec<char> = customer_key(text).chars().collect();
-    let mut out: BTreeSet<String> = chars.iter().map(|ch| ch.to_string()).collect();
-    out.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
+    let mut out: BTreeSet<String> = chars
+        .windows(2)
+        .map(|pair| pair.iter().collect::<String>())
+        .collect();
+    out.extend(chars.last().map(|ch| ch.to_string()));
     out
 }
 
-/// The grams a box is indexed under: those of its customer and of its archive number.
+/// The grams a box is indexed under: those of its customer name. (Archive numbers are
+/// searched in their own index `a`, whose keys are the numbers: a gram index of them too
+/// would double the disk a box takes, and an import chunk's transaction with it.)
 pub(super) fn box_grams(archive_box: &ArchiveBox) -> BTreeSet<String> {
-    let mut out = grams(&archive_box.customer);
-    out.extend(grams(&archive_box.archive_no));
-    out
+    grams(&archive_box.customer)
 }
 
 /// Whether `archive_box` matches every word of `words` (each normalised by
@@ -79,12 +86,12 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// The boxes under `gram`, in barcode order.
-    fn gram_postings(&self, gram: &str) -> Result<BTreeSet<Barcode>> {
+    /// The boxes under the keys beginning with `prefix`, in barcode order.
+    fn gram_postings(&self, prefix: &[u8]) -> Result<BTreeSet<Barcode>> {
         let mut out = BTreeSet::new();
-        for entry in self.tree.scan_prefix(keys::gram_prefix(gram)).keys() {
+        for entry in self.tree.scan_prefix(prefix).keys() {
             let key = entry.map_err(StoreError::storage("searching boxes"))?;
-            let barcode = keys::trailing_barcode(&key).ok_or_else(|| StoreError::corrupt(&key))?;
+            let barcode = keys::trailing_packed(&key).ok_or_else(|| StoreError::corrupt(&key))?;
             out.insert(barcode);
         }
         Ok(out)
@@ -98,21 +105,52 @@ impl Store {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let mut wanted: BTreeSet<String> = BTreeSet::new();
-        for word in &words {
-            let chars: Vec<char> = word.chars().collect();
-            if chars.len() == 1 {
-                wanted.insert(word.clone());
-            } else {
-                wanted.extend(chars.windows(2).map(|pair| pair.iter().collect::<String>()));
+        // Per word: the boxes whose customer holds it (from the gram index: a
+        // one-character word's entries beginning with it, a longer word's pairs, every
+        // one of them) and those whose archive number holds it (one pass over the
+        // archive-number index's keys, no record read).
+        let mut by_number: Vec<BTreeSet<Barcode>> = vec![BTreeSet::new(); words.len()];
+        for entry in self.tree.scan_prefix([keys::ARCHIVE_NO]) {
+            let (key, value) = entry.map_err(StoreError::storage("searching archive numbers"))?;
+            let Some(number) = key.get(1..).and_then(|n| std::str::from_utf8(n).ok()) else {
+                continue;
+            };
+            let number = customer_key(number);
+            for (word, found) in words.iter().zip(by_number.iter_mut()) {
+                if number.contains(word.as_str()) {
+                    found.insert(
+                        keys::trailing_barcode(&value).ok_or_else(|| StoreError::corrupt(&key))?,
+                    );
+                }
             }
         }
         let mut candidates: Option<BTreeSet<Barcode>> = None;
-        for gram in &wanted {
-            let postings = self.gram_postings(gram)?;
+        for (word, by_number) in words.iter().zip(by_number) {
+            let chars: Vec<char> = word.chars().collect();
+            let prefixes: Vec<Vec<u8>> = if chars.len() == 1 {
+                vec![keys::grams_starting(word)]
+            } else {
+                chars
+                    .windows(2)
+                    .map(|pair| keys::gram_prefix(&pair.iter().collect::<String>()))
+                    .collect()
+            };
+            let mut by_customer: Option<BTreeSet<Barcode>> = None;
+            for prefix in &prefixes {
+                let postings = self.gram_postings(prefix)?;
+                by_customer = Some(match by_customer {
+                    None => postings,
+                    Some(found) => found.intersection(&postings).copied().collect(),
+                });
+                if by_customer.as_ref().is_some_and(BTreeSet::is_empty) {
+                    break;
+                }
+            }
+            let mut found = by_customer.unwrap_or_default();
+            found.extend(by_number);
             candidates = Some(match candidates {
-                None => postings,
-                Some(found) => found.intersection(&postings).copied().collect(),
+                None => found,
+                Some(before) => before.intersection(&found).copied().collect(),
             });
             if candidates.as_ref().is_some_and(BTreeSet::is_empty) {
                 break;
