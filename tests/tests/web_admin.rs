@@ -623,6 +623,40 @@ fn desk_page_registers_edits_reprints_cancels_and_downloads_at_desk_and_phone_wi
     browser.resize(390, 844);
     to_english(&browser);
     browser.wait_text("#page-title", "Desk");
+
+    // A box numbered by hand, without a label: the archive-number field appears when
+    // "by hand" is chosen; Enter registers.
+    browser
+        .script("window.scrollTo(0, 0); return 1;", "")
+        .expect("scroll");
+    choose(&browser, "#reg-scheme", "");
+    browser.wait_for("the archive number field", |browser| {
+        browser
+            .script(
+                "return document.getElementById('reg-archive-no').offsetParent !== null;",
+                "",
+            )
+            .and_then(|shown| {
+                if shown == json!(true) {
+                    Ok(())
+                } else {
+                    Err(shown.to_string())
+                }
+            })
+    });
+    browser
+        .send_keys("#reg-archive-no", "HAND-2026-001")
+        .expect("archive no");
+    browser.send_keys("#reg-title", "手工编号").expect("title");
+    browser
+        .send_keys("#reg-customer", "周建国")
+        .expect("customer");
+    browser.click("#reg-print").expect("no label");
+    browser.send_keys("#reg-customer", ENTER).expect("register");
+    assert_eq!(outcome(&browser, "#register-status").0, "message-ok");
+    browser.wait_text("#register-label", "no label");
+    let found = api_get(&daemon, "/api/v1/boxes?archive_no=HAND-2026-001");
+    assert_eq!(found[0]["title"], "手工编号", "{found}");
     let downloads = dir.path().join("downloads");
     fs::create_dir_all(&downloads).expect("downloads dir");
     browser

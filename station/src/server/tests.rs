@@ -1274,7 +1274,7 @@ async fn the_pages_list_tokens_without_secrets_preview_schemes_and_list_workstat
         "",
     )
     .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
     assert_eq!(refused["error"], "scheme.ambiguous", "{refused}");
 
     let (status, workstations) = call(

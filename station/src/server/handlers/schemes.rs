@@ -133,13 +133,14 @@ pub(crate) struct SchemePreview {
 }
 
 /// Checks a template as `schemes/add` would and shows the first number it gives this
-/// year (a new scheme's sequence starts at 1): the admin page's live preview.
+/// year (a new scheme's sequence starts at 1): the admin page's live preview. A template
+/// that is not one is a bad query (400, with the template's fault by code).
 pub(crate) async fn preview_scheme(
     State(state): State<AppState>,
     Query(query): Query<SchemePreviewQuery>,
 ) -> Result<Json<SchemePreview>, ApiError> {
     let scheme = crate::numbering::Scheme::new("preview", &query.template)
-        .map_err(|error| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.message()))?;
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.message()))?;
     let year = state.archive.this_year();
     Ok(Json(SchemePreview {
         next: scheme.format(year, 1),
