@@ -44,6 +44,9 @@ pub enum LabelError {
     Setup(Message),
     /// The station was started without label printing.
     NotSetUp,
+    /// This item's label was printed before, and the request is not a reprint (which
+    /// needs the job's number and a reason).
+    AlreadyPrinted(String),
 }
 
 impl LabelError {
@@ -52,6 +55,9 @@ impl LabelError {
         use crate::message;
         match self {
             LabelError::UnknownPrinter(name) => message!(LabelUnknownPrinter, name = name),
+            LabelError::AlreadyPrinted(barcode) => {
+                message!(LabelAlreadyPrinted, barcode = barcode)
+            }
             LabelError::NoTemplate(kind) => message!(LabelNoTemplate, kind = kind),
             LabelError::Render { subject, reason } => {
                 message!(LabelRenderFailed, subject = subject, reason = reason)
@@ -233,6 +239,14 @@ impl Labels {
             }
         }
     }
+}
+
+/// Whether a label of `barcode` has been printed (its history has a `Printed` event).
+fn was_printed(store: &Store, barcode: Barcode) -> Result<bool, StoreError> {
+    Ok(store
+        .history(barcode)?
+        .iter()
+        .any(|event| event.body.kind == crate::event::EventKind::Printed))
 }
 
 fn role_text(role: Role) -> &'static str {
@@ -530,6 +544,11 @@ impl Printing {
                 let mut items = Vec::with_capacity(barcodes.len());
                 for text in barcodes {
                     let barcode = Barcode::parse(text).map_err(StoreError::from)?;
+                    // One rule on every path (CLI, control socket, API): a label printed
+                    // before is printed again only as a reprint, with its reason.
+                    if reprint.is_none() && was_printed(store, barcode)? {
+                        return Err(LabelError::AlreadyPrinted(barcode.to_string()));
+                    }
                     items.push(label_for(store, barcode)?);
                 }
                 (items, barcodes.join(","), reprint.clone())
