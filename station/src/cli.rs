@@ -1370,7 +1370,7 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                         keys = keys
                     )
                 ),
-                _ => bail!("{}", reply.trim_start_matches("error ")),
+                _ => return Err(daemon_refusal(&reply).into()),
             }
         }
         Err(error) => {
@@ -1519,7 +1519,7 @@ fn label(
                         );
                     }
                 }
-                _ => bail!("{}", reply.trim_start_matches("error ")),
+                _ => return Err(daemon_refusal(&reply).into()),
             }
         }
         Err(error) => {
@@ -1528,6 +1528,17 @@ fn label(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon's one-line refusal (`error 中文 / English`) as a failure, each language
+/// on its own.
+fn daemon_refusal(reply: &str) -> Failure {
+    let text = reply.trim_start_matches("error ");
+    let (zh, en) = text.split_once(" / ").unwrap_or((text, text));
+    Failure::new(Message {
+        code: crate::message::Code::CliError,
+        text: Bilingual::new(zh, en),
+    })
 }
 
 /// The file a folder printer wrote for job `id` (named `ID-…`), as an absolute path.
