@@ -226,16 +226,46 @@ impl Labels {
                 })
                 .collect(),
             Language::Pdf => {
-                let pages: Vec<(&Template, LabelData)> = resolved
-                    .iter()
-                    .map(|(template, data, _)| (*template, data.clone()))
-                    .collect();
-                let bytes =
-                    label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
-                        subject: subject.to_owned(),
-                        reason: error.message(),
-                    })?;
-                Ok(vec![(PrintFormat::Pdf, bytes, subject.to_owned())])
+                // Labels of one size share a PDF; each other size is a PDF (a file, a
+                // job) of its own, so no page of the wrong size reaches the printer.
+                let mut groups: Vec<Vec<(&Template, LabelData, String)>> = Vec::new();
+                for label in resolved {
+                    let same = groups.iter_mut().find(|group| {
+                        group.first().is_some_and(|(first, _, _)| {
+                            first.width == label.0.width
+                                && first.height == label.0.height
+                                && first.sheet == label.0.sheet
+                        })
+                    });
+                    match same {
+                        Some(group) => group.push(label),
+                        None => groups.push(vec![label]),
+                    }
+                }
+                let several = groups.len() > 1;
+                let mut out = Vec::with_capacity(groups.len());
+                for group in groups {
+                    let group_subject = if several {
+                        group
+                            .iter()
+                            .map(|(_, _, label_subject)| label_subject.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    } else {
+                        subject.to_owned()
+                    };
+                    let pages: Vec<(&Template, LabelData)> = group
+                        .iter()
+                        .map(|(template, data, _)| (*template, data.clone()))
+                        .collect();
+                    let bytes =
+                        label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
+                            subject: group_subject.clone(),
+                            reason: error.message(),
+                        })?;
+                    out.push((PrintFormat::Pdf, bytes, group_subject));
+                }
+                Ok(out)
             }
         }
     }

@@ -583,3 +583,40 @@ fn register_print_says_where_the_label_went_and_printing_it_again_needs_a_reprin
     assert!(reprint.status.success(), "{}", stderr(&reprint));
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn labels_of_different_sizes_requested_together_are_separate_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let registered = run(station(&data).args([
+        "register",
+        "--title",
+        "借款合同",
+        "--customer",
+        "鸿达贸易",
+        "--archive-no",
+        "A-1",
+        "--home",
+        "1号库房/05列/A面/3节/4层",
+    ]));
+    assert!(registered.status.success(), "{}", stderr(&registered));
+    let said = stdout(&registered);
+    let columns: Vec<&str> = said.trim().split('\t').collect();
+    let [box_barcode, _, shelf] = columns[..] else {
+        panic!("barcode, number, shelf: {said}");
+    };
+    // A box label (100×60 mm) and a shelf label (70×30 mm) in one request.
+    let printed = run(station(&data).args(["label", "print", box_barcode, shelf]));
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let mut names: Vec<String> = std::fs::read_dir(data.join("labels"))
+        .expect("the labels folder")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [format!("1-{box_barcode}.pdf"), format!("2-{shelf}.pdf")],
+        "one file per size"
+    );
+}
