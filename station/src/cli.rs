@@ -1389,7 +1389,7 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                         keys = keys
                     )
                 ),
-                _ => bail!("{}", reply.trim_start_matches("error ")),
+                _ => return Err(daemon_refusal(&reply).into()),
             }
         }
         Err(error) => {
@@ -1454,7 +1454,7 @@ fn label(
                 .context("starting the async runtime")?;
             let devices = Devices::default();
             let config_of = printing.printer(&printer).context("the printer vanished")?;
-            let device = crate::printer::Printer::new(config_of);
+            let device = crate::printer::Printer::new(config_of.clone());
             let printed = if store.disabled_devices()?.contains(&printer) {
                 println!("{}", message!(CliPrinterDisabled, printer = &printer));
                 0
@@ -1467,6 +1467,29 @@ fn label(
                     &archive, &device, &devices, None,
                 ))
             };
+            // Where each printed label went: the printer, and a folder printer's file.
+            for job in &jobs {
+                let printed_now = store.job(job.id)?.is_some_and(|job| {
+                    matches!(job.state, crate::model::PrintState::Printed { .. })
+                });
+                if !printed_now {
+                    continue;
+                }
+                let file = match &config_of.connect {
+                    crate::printer::Connect::Dir { path } => label_file(path, job.id),
+                    _ => None,
+                };
+                let line = match file {
+                    Some(file) => message!(
+                        CliLabelFile,
+                        job = job.id,
+                        printer = &job.printer,
+                        path = file.display().to_string()
+                    ),
+                    None => message!(CliLabelPrinter, job = job.id, printer = &job.printer),
+                };
+                println!("{line}");
+            }
             let pending = store.pending_jobs()?.len();
             println!(
                 "{}",
@@ -1515,7 +1538,7 @@ fn label(
                         );
                     }
                 }
-                _ => bail!("{}", reply.trim_start_matches("error ")),
+                _ => return Err(daemon_refusal(&reply).into()),
             }
         }
         Err(error) => {
@@ -1524,6 +1547,28 @@ fn label(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon's one-line refusal (`error 中文 / English`) as a failure, each language
+/// on its own.
+fn daemon_refusal(reply: &str) -> Failure {
+    let text = reply.trim_start_matches("error ");
+    let (zh, en) = text.split_once(" / ").unwrap_or((text, text));
+    Failure::new(Message {
+        code: crate::message::Code::CliError,
+        text: Bilingual::new(zh, en),
+    })
+}
+
+/// The file a folder printer wrote for job `id` (named `ID-…`), as an absolute path.
+fn label_file(dir: &Path, id: u64) -> Option<PathBuf> {
+    let prefix = format!("{id}-");
+    let name = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with(&prefix))?;
+    std::path::absolute(dir.join(name)).ok()
 }
 
 fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {

@@ -1358,6 +1358,38 @@ workstation = "counter"
     }
 
     #[test]
+    fn a_misspelt_key_is_refused_with_the_closest_known_one_in_schemes_too() {
+        let error = Config::parse(
+            "[[scheme]]\nnmae = \"loan\"\ntemplate = \"{year}-{seq}\"\n",
+            "station.toml",
+        )
+        .expect_err("unknown key in [[scheme]] refused");
+        let message = error.message();
+        assert_eq!(message.code, Code::ConfigSyntax);
+        assert!(message.text.en.contains("nmae"), "{message}");
+        assert!(
+            message.text.en.contains("did you mean `name`?"),
+            "{message}"
+        );
+        assert!(message.text.zh.contains("是不是想写 `name`？"), "{message}");
+        // Nothing close: no guess.
+        let error = Config::parse("zzzzzzzz = 1\n", "station.toml").expect_err("refused");
+        assert!(!error.message().text.en.contains("did you mean"), "{error}");
+        assert_eq!(
+            closest_key("unknown field `listn`, expected one of `data_dir`, `listen`"),
+            Some("listen".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_defaults_have_a_working_loan_scheme() {
+        let schemes = Config::default().schemes("defaults").expect("valid");
+        assert_eq!(schemes.len(), 1);
+        assert_eq!(schemes[0].name(), "loan");
+        assert_eq!(schemes[0].format(2026, 1), "2026借字第0001号");
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_named() {
         let error = Config::parse(
             "data_dir = \"/srv/station\"\nlistn = \"127.0.0.1:1\"\n",

@@ -1129,6 +1129,10 @@ catalog! {
         "打印机 {name} 未配置",
         "printer {name} is not configured"
     }
+    LabelAlreadyPrinted = "label.already_printed" {
+        "{barcode} 的标签已打印过：重打须注明原任务号和原因（--reprint 任务号 --reason 原因）",
+        "the label of {barcode} was printed before: a reprint needs the job number and a reason (--reprint JOB --reason WHY)"
+    }
     LabelNoTemplate = "label.no_template" {
         "没有 {kind} 标签模板",
         "there is no {kind} label template"
@@ -1222,6 +1226,14 @@ catalog! {
     CliPrinterDisabled = "cli.printer_disabled" {
         "打印机 {printer} 已停用，标签在队列中等待",
         "printer {printer} is disabled: the labels wait in the queue"
+    }
+    CliLabelFile = "cli.label_file" {
+        "任务 {job} 已由打印机 {printer} 输出到文件 {path}",
+        "job {job} went to printer {printer}: file {path}"
+    }
+    CliLabelPrinter = "cli.label_printer" {
+        "任务 {job} 已在打印机 {printer} 上打印",
+        "job {job} printed on {printer}"
     }
     CliPrinted = "cli.printed" {
         "已打印 {printed}，队列中还有 {pending}",

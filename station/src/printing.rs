@@ -44,6 +44,9 @@ pub enum LabelError {
     Setup(Message),
     /// The station was started without label printing.
     NotSetUp,
+    /// This item's label was printed before, and the request is not a reprint (which
+    /// needs the job's number and a reason).
+    AlreadyPrinted(String),
 }
 
 impl LabelError {
@@ -52,6 +55,9 @@ impl LabelError {
         use crate::message;
         match self {
             LabelError::UnknownPrinter(name) => message!(LabelUnknownPrinter, name = name),
+            LabelError::AlreadyPrinted(barcode) => {
+                message!(LabelAlreadyPrinted, barcode = barcode)
+            }
             LabelError::NoTemplate(kind) => message!(LabelNoTemplate, kind = kind),
             LabelError::Render { subject, reason } => {
                 message!(LabelRenderFailed, subject = subject, reason = reason)
@@ -220,19 +226,57 @@ impl Labels {
                 })
                 .collect(),
             Language::Pdf => {
-                let pages: Vec<(&Template, LabelData)> = resolved
-                    .iter()
-                    .map(|(template, data, _)| (*template, data.clone()))
-                    .collect();
-                let bytes =
-                    label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
-                        subject: subject.to_owned(),
-                        reason: error.message(),
-                    })?;
-                Ok(vec![(PrintFormat::Pdf, bytes, subject.to_owned())])
+                // Labels of one size share a PDF; each other size is a PDF (a file, a
+                // job) of its own, so no page of the wrong size reaches the printer.
+                let mut groups: Vec<Vec<(&Template, LabelData, String)>> = Vec::new();
+                for label in resolved {
+                    let same = groups.iter_mut().find(|group| {
+                        group.first().is_some_and(|(first, _, _)| {
+                            first.width == label.0.width
+                                && first.height == label.0.height
+                                && first.sheet == label.0.sheet
+                        })
+                    });
+                    match same {
+                        Some(group) => group.push(label),
+                        None => groups.push(vec![label]),
+                    }
+                }
+                let several = groups.len() > 1;
+                let mut out = Vec::with_capacity(groups.len());
+                for group in groups {
+                    let group_subject = if several {
+                        group
+                            .iter()
+                            .map(|(_, _, label_subject)| label_subject.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    } else {
+                        subject.to_owned()
+                    };
+                    let pages: Vec<(&Template, LabelData)> = group
+                        .iter()
+                        .map(|(template, data, _)| (*template, data.clone()))
+                        .collect();
+                    let bytes =
+                        label::render_pdf(&pages, fonts).map_err(|error| LabelError::Render {
+                            subject: group_subject.clone(),
+                            reason: error.message(),
+                        })?;
+                    out.push((PrintFormat::Pdf, bytes, group_subject));
+                }
+                Ok(out)
             }
         }
     }
+}
+
+/// Whether a label of `barcode` has been printed (its history has a `Printed` event).
+fn was_printed(store: &Store, barcode: Barcode) -> Result<bool, StoreError> {
+    Ok(store
+        .history(barcode)?
+        .iter()
+        .any(|event| event.body.kind == crate::event::EventKind::Printed))
 }
 
 fn role_text(role: Role) -> &'static str {
@@ -530,6 +574,11 @@ impl Printing {
                 let mut items = Vec::with_capacity(barcodes.len());
                 for text in barcodes {
                     let barcode = Barcode::parse(text).map_err(StoreError::from)?;
+                    // One rule on every path (CLI, control socket, API): a label printed
+                    // before is printed again only as a reprint, with its reason.
+                    if reprint.is_none() && was_printed(store, barcode)? {
+                        return Err(LabelError::AlreadyPrinted(barcode.to_string()));
+                    }
                     items.push(label_for(store, barcode)?);
                 }
                 (items, barcodes.join(","), reprint.clone())

@@ -27,6 +27,17 @@ fn head(code: Code, zh: bool) -> &'static str {
     text.split('{').next().unwrap_or(text)
 }
 
+/// The longest literal part of `code`'s template (between placeholders): what any text
+/// of that message contains.
+fn piece(code: Code, zh: bool) -> &'static str {
+    let (zh_text, en_text) = code.templates();
+    let text = if zh { zh_text } else { en_text };
+    text.split(['{', '}'])
+        .step_by(2)
+        .max_by_key(|part| part.len())
+        .unwrap_or(text)
+}
+
 /// Output made comparable between two stores: token secrets, hashes and timings vary.
 fn normalized(text: &str) -> String {
     text.lines()
@@ -34,8 +45,11 @@ fn normalized(text: &str) -> String {
             line.split(' ')
                 .map(|word| {
                     let hex = word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit());
+                    let decimal = word.contains('.') && word.parse::<f64>().is_ok();
                     if word.starts_with("ast_") || hex {
                         "<secret>".to_owned()
+                    } else if decimal {
+                        "<seconds>".to_owned()
                     } else if word.ends_with('s')
                         && word.len() > 1
                         && word[..word.len() - 1].parse::<f64>().is_ok()
@@ -485,4 +499,124 @@ fn an_excel_workbook_given_to_import_says_what_to_do() {
     assert!(!output.status.success());
     let said = stderr(&output);
     assert!(said.contains(head(Code::CliXlsxHint, false)), "{said}");
+}
+
+#[test]
+fn register_print_says_where_the_label_went_and_printing_it_again_needs_a_reprint() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let admin = init(&data);
+    // The defaults' scheme `loan` and folder printer: a fresh store, no station.toml.
+    let registered = run(station(&data).args([
+        "--lang",
+        "en",
+        "register",
+        "--title",
+        "借款合同",
+        "--customer",
+        "鸿达贸易",
+        "--scheme",
+        "loan",
+        "--print",
+    ]));
+    assert!(registered.status.success(), "{}", stderr(&registered));
+    let said = stdout(&registered);
+    let barcode = said.split('\t').next().unwrap_or_default().to_owned();
+    let went = said
+        .lines()
+        .find(|line| line.contains(piece(Code::CliLabelFile, false)))
+        .unwrap_or_else(|| panic!("where the label went: {said}"));
+    let file = went.rsplit("file ").next().unwrap_or_default().trim();
+    assert!(Path::new(file).is_file(), "{went}");
+    assert!(
+        file.starts_with(data.join("labels").to_str().expect("utf-8")),
+        "{went}"
+    );
+
+    // Labels whose subject has spaces get file names without them.
+    let cards = run(station(&data).args(["label", "cards"]));
+    assert!(cards.status.success(), "{}", stderr(&cards));
+    let names: Vec<String> = std::fs::read_dir(data.join("labels"))
+        .expect("the labels folder")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    for name in &names {
+        assert!(!name.contains(' '), "{names:?}");
+    }
+
+    // Printed once: again only as a reprint with a reason, on every path.
+    let refused_code = Code::LabelAlreadyPrinted.as_str();
+    let again = run(station(&data).args(["--lang", "en", "label", "print", &barcode]));
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains(head(Code::LabelAlreadyPrinted, false)),
+        "{}",
+        stderr(&again)
+    );
+    let daemon = Daemon::start(&data);
+    let through = run(station(&data).args(["--lang", "en", "label", "print", &barcode]));
+    assert!(!through.status.success(), "{}", stdout(&through));
+    assert!(
+        stderr(&through).contains(head(Code::LabelAlreadyPrinted, false)),
+        "{}",
+        stderr(&through)
+    );
+    let (status, body) = common::http_post_as(
+        daemon.addr,
+        "/api/v1/labels",
+        &format!(r#"{{"barcodes":["{barcode}"]}}"#),
+        &admin,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains(refused_code), "{body}");
+    let reprint = run(station(&data).args([
+        "label",
+        "print",
+        &barcode,
+        "--reprint",
+        "1",
+        "--reason",
+        "标签破损",
+    ]));
+    assert!(reprint.status.success(), "{}", stderr(&reprint));
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn labels_of_different_sizes_requested_together_are_separate_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let registered = run(station(&data).args([
+        "register",
+        "--title",
+        "借款合同",
+        "--customer",
+        "鸿达贸易",
+        "--archive-no",
+        "A-1",
+        "--home",
+        "1号库房/05列/A面/3节/4层",
+    ]));
+    assert!(registered.status.success(), "{}", stderr(&registered));
+    let said = stdout(&registered);
+    let columns: Vec<&str> = said.trim().split('\t').collect();
+    let [box_barcode, _, shelf] = columns[..] else {
+        panic!("barcode, number, shelf: {said}");
+    };
+    // A box label (100×60 mm) and a shelf label (70×30 mm) in one request.
+    let printed = run(station(&data).args(["label", "print", box_barcode, shelf]));
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let mut names: Vec<String> = std::fs::read_dir(data.join("labels"))
+        .expect("the labels folder")
+        .flatten()
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [format!("1-{box_barcode}.pdf"), format!("2-{shelf}.pdf")],
+        "one file per size"
+    );
 }

@@ -56,7 +56,9 @@ fn a_second_process_gets_a_clear_in_use_message() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let daemon = Daemon::start(&data);
-    let output = run(station(&data).arg("export"));
+    // CLI commands go through the running daemon (tests/tests/cli_daemon.rs); a second
+    // daemon cannot, and is told why.
+    let output = run(station(&data).args(["serve", "--listen", "127.0.0.1:0"]));
     assert_eq!(output.status.code(), Some(1));
     let message = stderr(&output);
     assert!(

@@ -84,7 +84,10 @@ fn the_data_directory_store_labels_backups_and_control_socket_are_owner_only_und
     let meta = fs::symlink_metadata(&socket).expect("the control socket");
     assert!(meta.file_type().is_socket());
     assert_eq!(meta.permissions().mode() & 0o777, 0o600, "control.sock");
-    let printed = run(station_022(&data).args(["label", "print"]).arg(&barcode));
+    // Printed before: again only as a reprint, with a reason.
+    let printed = run(station_022(&data)
+        .args(["label", "print", "--reprint", "1", "--reason", "破损"])
+        .arg(&barcode));
     assert!(printed.status.success(), "{}", stderr(&printed));
     wait_until("the daemon's label file", || {
         fs::read_dir(data.join("labels"))

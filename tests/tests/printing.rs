@@ -175,10 +175,20 @@ fn labels_wait_for_a_down_or_faulted_printer_across_a_restart_and_then_print() {
 
     // Paper out: the job waits, the fault is shown; paper back: it prints.
     zebra.paper_out.store(true, Ordering::SeqCst);
+    // Printed before (job 1): again only as a reprint, with its reason.
     let output = run(station(&data)
         .arg("--config")
         .arg(&config)
-        .args(["label", "print", "--printer", "zebra"])
+        .args([
+            "label",
+            "print",
+            "--printer",
+            "zebra",
+            "--reprint",
+            "1",
+            "--reason",
+            "卡纸",
+        ])
         .arg(&boxes[0]));
     assert!(output.status.success(), "{}", stderr(&output));
     wait_until("the fault to be shown", || {

@@ -62,8 +62,8 @@ pub(super) async fn write(
     }
 }
 
-/// A file stem from a job name: path separators, control characters and characters
-/// Windows shares refuse become `_`, a leading dot is dropped (no hidden files), and the
+/// A file stem from a job name: path separators, control characters, spaces and
+/// characters Windows shares refuse become `_`, a leading dot is dropped (no hidden files), and the
 /// length is capped. `None` if no letter or digit is left.
 fn stem_of(name: &str) -> Option<String> {
     let cleaned: String = name
@@ -72,7 +72,7 @@ fn stem_of(name: &str) -> Option<String> {
         .chars()
         .take(MAX_STEM_CHARS)
         .map(|c| {
-            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+            if c.is_control() || c.is_whitespace() || "/\\:*?\"<>|".contains(c) {
                 '_'
             } else {
                 c
