@@ -688,3 +688,24 @@ fn the_first_start_prints_an_initial_password_that_signs_the_first_administrator
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["person"]["role"], "admin");
 }
+
+#[test]
+fn station_init_gives_the_named_administrator_an_initial_password_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let output = run(station(&data).args(["init", "--name", "李管理"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = common::stdout(&output);
+    let line = text
+        .lines()
+        .find(|line| line.contains("李管理") && line.contains("http://"))
+        .unwrap_or_else(|| panic!("no password line in {text}"));
+    let password = line.rsplit(' ').next().expect("the password").to_owned();
+    let daemon = Daemon::start(&data);
+    let (status, _, answer) = sign_in(
+        daemon.addr,
+        &json!({"name": "李管理", "password": password}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["person"]["role"], "admin");
+}
