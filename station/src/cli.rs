@@ -1596,5 +1596,18 @@ fn init(config: &Config, name: &str) -> anyhow::Result<ExitCode> {
     );
     println!("{}:", message!(CliTokenShownOnce));
     println!("{}", new.secret);
+    // And an initial password, to sign in from a browser at once (shown this once too).
+    let password = crate::store::generate_password()?;
+    let hash = crate::store::hash_secret(&password)?;
+    store.set_secret(&actor, admin.barcode, crate::store::Secret::Password, &hash)?;
+    println!(
+        "{}: {password}",
+        message!(
+            CliFirstAdminPassword,
+            name = &admin.name,
+            barcode = admin.barcode,
+            url = format!("http://{}/", config.listen)
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -1030,8 +1030,8 @@ catalog! {
         "internal error, logged on the station"
     }
     AuthMissingToken = "auth.missing_token" {
-        "请先登录（或使用令牌：Authorization: Bearer …）",
-        "sign in first (or use a token: Authorization: Bearer …)"
+        "需要令牌（Authorization: Bearer …）",
+        "a bearer token is required (Authorization: Bearer …)"
     }
     AuthInvalidToken = "auth.invalid_token" {
         "令牌无效或已吊销",

@@ -308,7 +308,54 @@ fn signing_in_by_password_and_by_badge_and_pin_in_the_browser_and_signing_out() 
     // A reload keeps the sign-in.
     browser.navigate(&format!("{base}/supervisor"));
     browser.wait_text("#whoami", "王芳（档案员）");
+
+    // The header's change-password form: the new password signs in from then on.
+    browser.click("#password-open").expect("open the form");
+    browser.send_keys("#password-old", PASSWORD).expect("old");
+    browser
+        .send_keys("#password-new", "换一个新密码2027")
+        .expect("new");
+    browser
+        .send_keys("#password-again", "换一个新密码2027")
+        .expect("again");
+    browser.click("#password-save").expect("save");
+    browser.wait_text("#password-message", "密码已修改");
+    let (status, _, _) = sign_in(
+        daemon.addr,
+        &json!({"name": "王芳", "password": "换一个新密码2027"}),
+    );
+    assert_eq!(status, 200);
     assert_eq!(browser.console_errors(), Vec::<String>::new());
+
+    // When the station ends the sign-in (here: signed out from elsewhere), the page's next
+    // call is refused and the sign-in form is shown again.
+    let cookie = browser
+        .session_call("GET", "/cookie/station_session", None)
+        .expect("the session cookie");
+    let pair = format!(
+        "station_session={}",
+        cookie["value"].as_str().expect("a value")
+    );
+    let (_, _, body) = request(
+        daemon.addr,
+        "GET",
+        "/api/v1/session",
+        &[("Cookie", &pair)],
+        None,
+    );
+    let csrf = json_of(&body)["csrf"].as_str().expect("csrf").to_owned();
+    let (status, _, _) = request(
+        daemon.addr,
+        "POST",
+        "/api/v1/session/end",
+        &[("Cookie", &pair), ("X-CSRF-Token", &csrf)],
+        None,
+    );
+    assert_eq!(status, 204);
+    browser.send_keys("#search-text", "A-1").expect("type");
+    browser.click("#search-button").expect("search");
+    browser.wait_text("#login", "姓名和密码");
+    browser.wait_text("#login-error", "登录已失效");
 }
 
 #[test]
@@ -685,6 +732,27 @@ fn the_first_start_prints_an_initial_password_that_signs_the_first_administrator
     let password = third.rsplit(' ').next().expect("the password");
     assert_eq!(password.chars().count(), 16, "{third}");
     let (status, _, answer) = sign_in(addr, &json!({"name": "管理员", "password": password}));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["person"]["role"], "admin");
+}
+
+#[test]
+fn station_init_gives_the_named_administrator_an_initial_password_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let output = run(station(&data).args(["init", "--name", "李管理"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = common::stdout(&output);
+    let line = text
+        .lines()
+        .find(|line| line.contains("李管理") && line.contains("http://"))
+        .unwrap_or_else(|| panic!("no password line in {text}"));
+    let password = line.rsplit(' ').next().expect("the password").to_owned();
+    let daemon = Daemon::start(&data);
+    let (status, _, answer) = sign_in(
+        daemon.addr,
+        &json!({"name": "李管理", "password": password}),
+    );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["person"]["role"], "admin");
 }

@@ -538,10 +538,12 @@ const Station = (() => {
     apiPage("/api/v1/session", { quiet: true })
       .then((answer) => enter(answer.data))
       .catch((error) => {
+        // Not signed in any more (signed out elsewhere, expired, the station restarted):
+        // the form says enough.
         if (error.status === 401) {
           localStorage.removeItem(SIGNED_IN_KEY);
         }
-        showProblem(error.bilingual);
+        showProblem(error.status === 401 ? null : error.bilingual);
         showLogin();
       });
   }
