@@ -241,7 +241,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "get",
                 "/api/v1/workstations",
-                "The configured workstations, each with its mode and context (shelf, borrower, receiver, stock-take progress)",
+                "The configured workstations, each with its mode, context (shelf, borrower, receiver, stock-take progress) and the printer its labels go to",
                 clerk,
             )
             .json::<Vec<WorkstationView>>(),
@@ -268,16 +268,6 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             .query::<PageQuery>()
             .list::<DeviceState>(),
             get(devices),
-        ),
-        (
-            endpoint(
-                "get",
-                "/api/v1/workstations",
-                "The configured workstations and the printer each one's labels go to",
-                clerk,
-            )
-            .json::<Vec<WorkstationView>>(),
-            get(workstations),
         ),
         (
             endpoint(

@@ -128,26 +128,3 @@ pub(crate) async fn disable_device(
 ) -> Result<Json<DeviceState>, ApiError> {
     set_enabled(state, principal, name, false).await
 }
-
-/// A workstation of station.toml and the printer its labels go to.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub(crate) struct WorkstationView {
-    name: String,
-    /// Its own printer, else the first configured one; null when there is none.
-    printer: Option<String>,
-}
-
-/// The configured workstations (pages choose from these, never free text).
-pub(crate) async fn workstations(State(state): State<AppState>) -> Json<Vec<WorkstationView>> {
-    Json(
-        state
-            .config
-            .workstation_names()
-            .into_iter()
-            .map(|name| WorkstationView {
-                printer: state.config.printer_for(Some(&name)),
-                name,
-            })
-            .collect(),
-    )
-}

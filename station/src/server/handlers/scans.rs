@@ -96,6 +96,9 @@ pub(crate) struct WorkstationView {
     name: String,
     /// Its mode and context now.
     context: WorkstationContext,
+    /// The printer its labels go to: its own, else the first configured one; null when
+    /// there is none.
+    printer: Option<String>,
 }
 
 /// The configured workstations, in station.toml's order, each with its current mode and
@@ -105,6 +108,7 @@ pub(crate) async fn workstations(
 ) -> Result<Json<Vec<WorkstationView>>, ApiError> {
     let engine = state.archive.engine().clone();
     let names = state.workstations.clone();
+    let config = state.config.clone();
     // Rechecking the people a workstation holds may read the store.
     let views = crate::archive::blocking(move || {
         names
@@ -112,6 +116,7 @@ pub(crate) async fn workstations(
             .map(|name| WorkstationView {
                 name: name.clone(),
                 context: engine.context(name),
+                printer: config.printer_for(Some(name)),
             })
             .collect::<Vec<_>>()
     })
