@@ -151,6 +151,12 @@ pub enum Command {
         /// Target directory: must not exist or be empty.
         dir: PathBuf,
     },
+    /// HTTPS for the other PCs in the office: certificates.
+    Tls {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::tls::TlsAction,
+    },
 }
 
 /// What to print.
@@ -278,6 +284,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { format, output } => export(&config, format, output.as_deref()),
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
+        Command::Tls { action } => crate::tls::command(&config, action),
         Command::Person { action } => person(&config, action),
         Command::Init { name } => init(&config, &name),
         Command::Token { action } => token(&config, action),
@@ -363,6 +370,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
     let store = Arc::new(open_store(&config)?);
     release_startup_memory();
     let addr = listen.unwrap_or(config.listen);
+    let https = crate::tls::Https::load(&config.server).inspect_err(crate::tls::log_refusal)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -378,7 +386,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let control_listener = control::bind(&control_path);
         // The one line on stdout: scripts and tests read the address from it. A closed
         // stdout (a reader that went away) must not stop the station: `say` only logs.
-        say(format_args!("station listening on http://{local}"));
+        say(format_args!("{}", https.listening_line(local)));
         if store.tokens()?.is_empty() {
             // First start: the first administrator's token, shown this once.
             let actor = Actor::new("first start");
@@ -396,6 +404,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             }
         } else {
             say(format_args!("{}", message!(CliCreateTokens)));
+        }
+        for notice in https.notices(local) {
+            say(format_args!("{notice}"));
         }
         for shadowed in config::shadowed_by_config(&config, &store)? {
             tracing::warn!(%shadowed, "station.toml defines this too: its definition there is used, the stored one is ignored (not deleted)");
@@ -446,7 +457,8 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         manager.start_all().await?;
         let state = AppState::new(engine, devices, config.workstation_names())
             .with_printing(Arc::new(config.clone()), printing.clone())
-            .with_device_manager(manager.clone());
+            .with_device_manager(manager.clone())
+            .with_https(&https);
         let mut http_stop = stop_rx;
         let http = server::run(listener, state, async move {
             let _ = http_stop.wait_for(|stop| *stop).await;

@@ -101,6 +101,24 @@ pub struct ServerConfig {
     /// Seconds a keep-alive connection may wait between requests before it is closed.
     #[serde(default = "default_idle_timeout_secs")]
     pub idle_timeout_secs: u64,
+    /// The station is reached through a reverse proxy that terminates HTTPS: its cookies
+    /// are marked `Secure`, and serving beyond loopback without `[server.tls]` is expected.
+    #[serde(default)]
+    pub behind_https_proxy: bool,
+    /// `[server.tls]`: serve HTTPS with this certificate and key instead of plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: the PEM files the station serves HTTPS with. Relative paths are taken
+/// against the configuration file's directory.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM, the station's own certificate first.
+    pub cert: PathBuf,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -109,6 +127,8 @@ impl Default for ServerConfig {
             max_connections: default_max_connections(),
             header_timeout_secs: default_header_timeout_secs(),
             idle_timeout_secs: default_idle_timeout_secs(),
+            behind_https_proxy: false,
+            tls: None,
         }
     }
 }
@@ -429,7 +449,16 @@ impl Config {
             path: display.clone(),
             source,
         })?;
-        Config::parse(&text, &display)
+        let mut config = Config::parse(&text, &display)?;
+        // The TLS files are named as the person who wrote the file sees them: beside it.
+        if let (Some(tls), Some(dir)) = (&mut config.server.tls, path.parent()) {
+            for file in [&mut tls.cert, &mut tls.key] {
+                if file.is_relative() {
+                    *file = dir.join(&*file);
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// Parses configuration text; `origin` names it in messages.

@@ -56,6 +56,11 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Refused requests: counted, and recorded coalesced ([`denials`]).
     pub(crate) denials: Arc<denials::Denials>,
+    /// Whether cookies are marked `Secure`: the station is reached over HTTPS, its own
+    /// (`[server.tls]`) or a reverse proxy's (`[server] behind_https_proxy`).
+    pub(crate) secure_cookies: bool,
+    /// The TLS settings every connection is served with, when `[server.tls]` is set.
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl AppState {
@@ -102,7 +107,17 @@ impl AppState {
             device_manager: None,
             stopping,
             denials,
+            secure_cookies: false,
+            tls: None,
         }
+    }
+
+    /// Serves HTTPS as `https` says (checked when the station starts), and marks cookies
+    /// `Secure` when people reach the station over HTTPS.
+    pub(crate) fn with_https(mut self, https: &crate::tls::Https) -> AppState {
+        self.secure_cookies = https.secure_cookies();
+        self.tls = https.server.clone();
+        self
     }
 
     /// The configuration and printing the API registers and prints with.
@@ -215,7 +230,8 @@ pub async fn run(
         stopping.send_replace(true);
     };
     let (archive, denials) = (state.archive.clone(), state.denials.clone());
-    let served = connections::serve(listener, app(state), limits, shutdown).await;
+    let tls = state.tls.clone();
+    let served = connections::serve(listener, app(state), limits, tls, shutdown).await;
     // No request is left: the denials still being counted are recorded.
     denials::write(&archive, denials.due(tokio::time::Instant::now(), true)).await;
     served
