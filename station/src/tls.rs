@@ -355,8 +355,10 @@ mod tests {
     use super::*;
 
     fn generated(dir: &Path) -> TlsConfig {
-        let mut config = Config::default();
-        config.data_dir = dir.to_path_buf();
+        let config = Config {
+            data_dir: dir.to_path_buf(),
+            ..Config::default()
+        };
         self_signed(&config, vec!["localhost".to_owned()], false).expect("generated");
         TlsConfig {
             cert: dir.join(TLS_DIR).join("cert.pem"),
@@ -384,8 +386,10 @@ mod tests {
             assert_eq!(mode, 0o600, "{}", file.display());
         }
         let before = std::fs::read(&tls.cert).expect("cert");
-        let mut config = Config::default();
-        config.data_dir = temp.path().to_path_buf();
+        let config = Config {
+            data_dir: temp.path().to_path_buf(),
+            ..Config::default()
+        };
         let again = self_signed(&config, Vec::new(), false).expect_err("refused");
         assert_eq!(
             again.downcast_ref::<Message>().map(|message| message.code),

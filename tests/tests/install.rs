@@ -114,14 +114,13 @@ fn the_unit_passes_systemd_analyze_verify_and_keeps_the_station_reachable() {
     );
 }
 
-/// Every file and directory under `root`: its path inside, mode, modification time and,
+/// What [`tree`] records of one path: mode, modification time (seconds, nanoseconds) and,
 /// for a file, its bytes.
-fn tree(root: &Path) -> BTreeMap<String, (u32, i64, i64, Option<Vec<u8>>)> {
-    fn walk(
-        root: &Path,
-        dir: &Path,
-        into: &mut BTreeMap<String, (u32, i64, i64, Option<Vec<u8>>)>,
-    ) {
+type Entry = (u32, i64, i64, Option<Vec<u8>>);
+
+/// Every file and directory under `root`, by its path inside.
+fn tree(root: &Path) -> BTreeMap<String, Entry> {
+    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<String, Entry>) {
         for entry in std::fs::read_dir(dir).expect("read_dir") {
             let path = entry.expect("entry").path();
             let meta = std::fs::symlink_metadata(&path).expect("metadata");

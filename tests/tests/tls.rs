@@ -401,7 +401,7 @@ fn the_connection_limit_and_the_header_timeout_hold_for_tls_connections() {
 
     // Two keep-alive TLS connections are the limit (once the closed ones' slots are given
     // back): a third is told so, over TLS.
-    let mut admit = || {
+    let admit = || {
         let mut admitted = None;
         common::wait_until("a TLS connection admitted", || {
             let mut tls = tls_connect(addr, &client);
