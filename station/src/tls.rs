@@ -271,23 +271,24 @@ pub fn self_signed(config: &Config, hosts: Vec<String>, force: bool) -> anyhow::
     for host in &hosts {
         let san = match host.parse::<std::net::IpAddr>() {
             Ok(ip) => rcgen::SanType::IpAddress(ip),
-            Err(_) => rcgen::SanType::DnsName(
-                rcgen::string::Ia5String::try_from(host.as_str()).map_err(|error| {
-                    anyhow::anyhow!(message!(
-                        TlsBadHost,
-                        host = host.as_str(),
-                        reason = error.to_string()
-                    ))
-                })?,
-            ),
+            Err(_) => {
+                // A name a browser can ask for: rustls' own check of DNS names.
+                let refused = |reason: String| {
+                    anyhow::anyhow!(message!(TlsBadHost, host = host.as_str(), reason = reason))
+                };
+                rustls::pki_types::DnsName::try_from(host.as_str())
+                    .map_err(|error| refused(error.to_string()))?;
+                rcgen::SanType::DnsName(
+                    rcgen::string::Ia5String::try_from(host.as_str())
+                        .map_err(|error| refused(error.to_string()))?,
+                )
+            }
         };
         params.subject_alt_names.push(san);
     }
     let mut name = rcgen::DistinguishedName::new();
-    name.push(
-        rcgen::DnType::CommonName,
-        format!("archive station {}", config.station_name),
-    );
+    name.push(rcgen::DnType::OrganizationName, "archive station");
+    name.push(rcgen::DnType::CommonName, config.station_name.as_str());
     params.distinguished_name = name;
     let today = chrono::Utc::now().date_naive();
     // Valid from yesterday (a PC whose clock is a little behind still accepts it) for ten
@@ -398,7 +399,20 @@ mod tests {
         );
         assert_eq!(std::fs::read(&tls.cert).expect("kept"), before);
         self_signed(&config, Vec::new(), true).expect("replaced with --force");
-        assert_ne!(std::fs::read(&tls.cert).expect("new"), before);
+        let replaced = std::fs::read(&tls.cert).expect("new");
+        assert_ne!(replaced, before);
+        for bad in ["bad name", "a..b", ""] {
+            let refused = self_signed(&config, vec![bad.to_owned()], true).expect_err(bad);
+            assert_eq!(
+                refused
+                    .downcast_ref::<Message>()
+                    .map(|message| message.code),
+                Some(crate::message::Code::TlsBadHost),
+                "{bad}: {refused}"
+            );
+        }
+        // Refused before anything was written.
+        assert_eq!(std::fs::read(&tls.cert).expect("kept"), replaced);
     }
 
     #[test]
