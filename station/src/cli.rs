@@ -367,10 +367,11 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         }
         None => tracing::warn!("the open-file limit (RLIMIT_NOFILE) cannot be read"),
     }
+    // HTTPS is checked before the store is opened: a refused start changes nothing.
+    let https = crate::tls::Https::load(&config.server).inspect_err(crate::tls::log_refusal)?;
     let store = Arc::new(open_store(&config)?);
     release_startup_memory();
     let addr = listen.unwrap_or(config.listen);
-    let https = crate::tls::Https::load(&config.server).inspect_err(crate::tls::log_refusal)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -283,6 +283,13 @@ fn a_self_signed_certificate_is_served_over_https_with_its_fingerprint_in_the_st
         "{body}"
     );
 
+    // `tls self-signed` works while the daemon runs (it does not open the store); the
+    // daemon serves the certificate it started with until it is restarted.
+    self_signed(&data, &["--force"]);
+    assert_ne!(fingerprint_of(&cert), fingerprint);
+    let mut again = tls_connect(addr, &client);
+    assert_eq!(tls_get(&mut again, "/healthz", None).0, 200);
+
     let (printed, log) = daemon.stop();
     // No warning about plain HTTP: the station serves HTTPS.
     assert!(
@@ -363,8 +370,15 @@ fn a_missing_or_mismatched_certificate_or_key_refuses_the_start_with_its_code() 
         assert!(!output.status.success(), "{code:?}: started");
         let log = stderr(&output);
         assert!(log.contains(code.as_str()), "{code:?}: {log}");
-        // Refused before it listened: nothing on standard output.
+        // Refused before it listened or opened the store: nothing on standard output,
+        // no data directory.
         assert_eq!(stdout(&output), "", "{code:?}");
+        let opened: Vec<_> = std::fs::read_dir(&data)
+            .expect("data")
+            .map(|entry| entry.expect("entry").file_name())
+            .filter(|name| name != "tls")
+            .collect();
+        assert!(opened.is_empty(), "{code:?}: {opened:?}");
     }
 }
 
