@@ -284,6 +284,12 @@ pub enum Command {
         /// Target directory: must not exist or be empty.
         dir: PathBuf,
     },
+    /// HTTPS for the other PCs in the office: certificates.
+    Tls {
+        /// What to do.
+        #[command(subcommand)]
+        action: crate::tls::TlsAction,
+    },
 }
 
 /// What to print.
@@ -478,6 +484,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify => on_store(StoreCommand::Verify),
         Command::Backup { dir } => backup(&config, &dir),
+        Command::Tls { action } => crate::tls::command(&config, action),
         Command::Person { action } => on_store(match action {
             PersonAction::Add {
                 name,
@@ -933,6 +940,8 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         }
         None => tracing::warn!("the open-file limit (RLIMIT_NOFILE) cannot be read"),
     }
+    // HTTPS is checked before the store is opened: a refused start changes nothing.
+    let https = crate::tls::Https::load(&config.server).inspect_err(crate::tls::log_refusal)?;
     let store = Arc::new(open_store(&config)?);
     release_startup_memory();
     let addr = listen.unwrap_or(config.listen);
@@ -962,7 +971,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let control_listener = control::bind(&control_path);
         // The one line on stdout: scripts and tests read the address from it. A closed
         // stdout (a reader that went away) must not stop the station: `say` only logs.
-        say(format_args!("station listening on http://{local}"));
+        say(format_args!("{}", https.listening_line(local)));
         if store.tokens()?.is_empty() {
             // First start: the first administrator's token, shown this once.
             let actor = Actor::new("first start");
@@ -997,6 +1006,9 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
             }
         } else {
             say(format_args!("{}", message!(CliCreateTokens)));
+        }
+        for notice in https.notices(local) {
+            say(format_args!("{notice}"));
         }
         for shadowed in config::shadowed_by_config(&config, &store)? {
             tracing::warn!(%shadowed, "station.toml defines this too: its definition there is used, the stored one is ignored (not deleted)");
@@ -1049,8 +1061,7 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
         let state = AppState::new(engine, devices, config.workstation_names())
             .with_printing(Arc::new(config.clone()), printing.clone())
             .with_device_manager(manager.clone())
-            // The session cookie is `Secure` once the station serves HTTPS (plain HTTP so far).
-            .with_secure_cookies(false);
+            .with_https(&https);
         let mut http_stop = stop_rx;
         let http = server::run(listener, state, async move {
             let _ = http_stop.wait_for(|stop| *stop).await;

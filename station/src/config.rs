@@ -107,6 +107,24 @@ pub struct ServerConfig {
     /// Hours a page's sign-in lasts at most, however busy.
     #[serde(default = "default_session_max_hours")]
     pub session_max_hours: u64,
+    /// The station is reached through a reverse proxy that terminates HTTPS: its cookies
+    /// are marked `Secure`, and serving beyond loopback without `[server.tls]` is expected.
+    #[serde(default)]
+    pub behind_https_proxy: bool,
+    /// `[server.tls]`: serve HTTPS with this certificate and key instead of plain HTTP.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: the PEM files the station serves HTTPS with. Relative paths are taken
+/// against the configuration file's directory.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM, the station's own certificate first.
+    pub cert: PathBuf,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -117,6 +135,8 @@ impl Default for ServerConfig {
             idle_timeout_secs: default_idle_timeout_secs(),
             session_idle_minutes: default_session_idle_minutes(),
             session_max_hours: default_session_max_hours(),
+            behind_https_proxy: false,
+            tls: None,
         }
     }
 }
@@ -494,7 +514,16 @@ impl Config {
             path: display.clone(),
             source,
         })?;
-        Config::parse(&text, &display)
+        let mut config = Config::parse(&text, &display)?;
+        // The TLS files are named as the person who wrote the file sees them: beside it.
+        if let (Some(tls), Some(dir)) = (&mut config.server.tls, path.parent()) {
+            for file in [&mut tls.cert, &mut tls.key] {
+                if file.is_relative() {
+                    *file = dir.join(&*file);
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// Parses configuration text; `origin` names it in messages.

@@ -45,5 +45,6 @@ pub mod printing;
 mod schedule;
 mod server;
 pub mod store;
+mod tls;
 mod web;
 pub mod workflow;

@@ -1001,6 +1001,50 @@ catalog! {
         "本站同时服务的连接已达上限（{max} 个），请稍后再试",
         "the station is serving its limit of {max} connections; try again shortly"
     }
+    ServerHttpsOnly = "server.https_only" {
+        "本站此端口只接受 HTTPS：请把地址中的 http:// 改为 https://",
+        "this port of the station speaks HTTPS only: use https:// instead of http://"
+    }
+    ServerPlainHttpBeyondLoopback = "server.plain_http_beyond_loopback" {
+        "本站在 {addr} 上以未加密的 HTTP 对本机以外提供服务：网络上的他人可截获密码和会话。请在 station.toml 的 [server.tls] 中配置证书（可用 `station tls self-signed` 生成），或放在 HTTPS 反向代理之后并设 behind_https_proxy = true",
+        "the station serves plain, unencrypted HTTP beyond this machine on {addr}: others on the network can read passwords and sessions. Configure a certificate in station.toml's [server.tls] (`station tls self-signed` makes one), or run behind an HTTPS reverse proxy and set behind_https_proxy = true"
+    }
+    TlsFileUnreadable = "tls.file_unreadable" {
+        "无法读取 TLS {what}文件 {path}：{reason}",
+        "cannot read the TLS {what} file {path}: {reason}"
+    }
+    TlsNotPem = "tls.not_pem" {
+        "{path} 中没有 PEM 格式的{what}（{reason}）",
+        "{path} holds no PEM {what} ({reason})"
+    }
+    TlsKeyMismatch = "tls.key_mismatch" {
+        "私钥 {key} 与证书 {cert} 不是一对",
+        "the key {key} does not belong to the certificate {cert}"
+    }
+    TlsUnusable = "tls.unusable" {
+        "证书 {cert} 或私钥 {key} 无法使用：{reason}",
+        "the certificate {cert} or the key {key} cannot be used: {reason}"
+    }
+    TlsFingerprint = "tls.fingerprint" {
+        "证书的 SHA-256 指纹：{fingerprint}",
+        "the certificate's SHA-256 fingerprint: {fingerprint}"
+    }
+    TlsSelfSignedWritten = "tls.self_signed_written" {
+        "已生成自签名证书 {cert} 和私钥 {key}（适用于：{hosts}）",
+        "wrote a self-signed certificate {cert} and its key {key} (valid for: {hosts})"
+    }
+    TlsConfigLines = "tls.config_lines" {
+        "把以下几行加入 station.toml，然后重启本站：",
+        "put these lines into station.toml, then restart the station:"
+    }
+    TlsFilesExist = "tls.files_exist" {
+        "{path} 已存在，未做任何更改；要替换请加 --force（其他电脑须重新信任新的指纹）",
+        "{path} exists already; nothing was changed. Add --force to replace it (other PCs must then trust the new fingerprint)"
+    }
+    TlsBadHost = "tls.bad_host" {
+        "{host} 不是有效的主机名或 IP 地址：{reason}",
+        "{host} is not a valid host name or IP address: {reason}"
+    }
     RequestBadLimit = "request.bad_limit" {
         "limit 应在 1–{max} 之间",
         "limit must be between 1 and {max}"

@@ -120,12 +120,18 @@ pub fn fd_limit() -> Option<u64> {
 
 /// Serves `router` on `listener` within `limits` until `shutdown` completes; then stops
 /// accepting, lets open requests finish (for at most [`SHUTDOWN_GRACE`]) and returns.
+/// With `tls`, every connection is served over TLS: its handshake must complete within the
+/// header timeout too (the headers of its first request are owed from the moment it
+/// connected), and a client speaking plain HTTP to it is answered so in plain HTTP.
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let https_only = Arc::new(https_only());
     let admitted = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let refusal = Arc::new(too_many_connections(limits.max_connections));
@@ -154,8 +160,20 @@ pub(super) async fn serve(
             match refusing.clone().try_acquire_owned() {
                 Ok(refusing) => {
                     let refusal = refusal.clone();
+                    let tls = tls.clone();
                     tokio::spawn(async move {
-                        refuse(stream, &refusal).await;
+                        match tls {
+                            None => refuse(stream, &refusal).await,
+                            // Said over TLS, where the client expects it; a handshake that
+                            // does not complete in time is closed without an answer.
+                            Some(tls) => {
+                                if let Ok(Ok(stream)) =
+                                    tokio::time::timeout(REFUSE_LINGER, tls.accept(stream)).await
+                                {
+                                    refuse(stream, &refusal).await;
+                                }
+                            }
+                        }
                         drop(refusing);
                     });
                 }
@@ -174,8 +192,16 @@ pub(super) async fn serve(
         let router = router.clone();
         let mut stopped = stopped.clone();
         let open = open.subscribe();
+        let tls = tls.clone();
+        let https_only = https_only.clone();
         tokio::spawn(async move {
-            serve_connection(stream, router, limits, &mut stopped).await;
+            match tls {
+                None => serve_connection(stream, router, limits, &mut stopped).await,
+                Some(tls) => {
+                    serve_tls_connection(stream, tls, &https_only, router, limits, &mut stopped)
+                        .await;
+                }
+            }
             drop(open);
             drop(permit);
         });
@@ -214,10 +240,68 @@ fn too_many_connections(max: usize) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The whole answer to plain HTTP sent to the HTTPS port.
+fn https_only() -> Vec<u8> {
+    let message = message!(ServerHttpsOnly);
+    let body = serde_json::json!({ "error": message.code, "message": message.text }).to_string();
+    format!(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// The first byte of every TLS connection: a handshake record (RFC 8446, 5.1).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+/// Serves one connection over TLS: the handshake (within the header timeout, from the
+/// moment the connection opened), then HTTP as [`serve_connection`] does. A client that
+/// sends anything but a TLS handshake (plain HTTP to the HTTPS port) is answered 400 in
+/// plain HTTP, saying to use https://, and closed.
+async fn serve_tls_connection(
+    stream: TcpStream,
+    tls: tokio_rustls::TlsAcceptor,
+    https_only: &[u8],
+    router: Router,
+    limits: Limits,
+    stopped: &mut watch::Receiver<()>,
+) {
+    let activity = Arc::new(Activity::new());
+    let client = client_addr(&stream);
+    let handshake = async {
+        let mut first = [0u8; 1];
+        match stream.peek(&mut first).await {
+            Ok(1..) if first[0] != TLS_HANDSHAKE => return Err(stream),
+            _ => {}
+        }
+        let watched = Watched {
+            inner: stream,
+            activity: activity.clone(),
+        };
+        Ok(tls.accept(watched).await)
+    };
+    let accepted = tokio::select! {
+        accepted = tokio::time::timeout(limits.header_timeout, handshake) => accepted,
+        _ = stopped.changed() => return,
+    };
+    match accepted {
+        Ok(Ok(Ok(stream))) => {
+            serve_watched(stream, client, activity, router, limits, stopped).await
+        }
+        Ok(Ok(Err(error))) => tracing::debug!(%error, "TLS handshake failed"),
+        Ok(Err(plain)) => {
+            tracing::debug!("plain HTTP on the HTTPS port: answered 400");
+            refuse(plain, https_only).await;
+        }
+        Err(_) => tracing::debug!("connection closed: the TLS handshake timed out"),
+    }
+}
+
 /// Answers `stream` with `answer` and closes it. What the client sent meanwhile is read
 /// and dropped for a moment first: closing a socket with unread data resets it, and the
 /// client could lose the answer.
-async fn refuse(mut stream: TcpStream, answer: &[u8]) {
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, answer: &[u8]) {
     use tokio::io::AsyncReadExt;
     if stream.write_all(answer).await.is_err() || stream.shutdown().await.is_err() {
         return;
@@ -243,15 +327,35 @@ async fn serve_connection(
     stopped: &mut watch::Receiver<()>,
 ) {
     let activity = Arc::new(Activity::new());
-    // Sign-in attempts are counted per client address too.
-    let client = stream
-        .peer_addr()
-        .ok()
-        .map(|peer| super::handlers::ClientAddr(peer.ip()));
-    let io = TokioIo::new(Watched {
+    let client = client_addr(&stream);
+    let watched = Watched {
         inner: stream,
         activity: activity.clone(),
-    });
+    };
+    serve_watched(watched, client, activity, router, limits, stopped).await;
+}
+
+/// The client's address, which sign-in attempts are counted by too.
+fn client_addr(stream: &TcpStream) -> Option<super::handlers::ClientAddr> {
+    stream
+        .peer_addr()
+        .ok()
+        .map(|peer| super::handlers::ClientAddr(peer.ip()))
+}
+
+/// Serves HTTP on `stream` (a [`Watched`] connection, or TLS over one) until it ends,
+/// breaks a timeout, or the server stops; `activity` is what its [`Watched`] reports to.
+async fn serve_watched<S>(
+    stream: S,
+    client: Option<super::handlers::ClientAddr>,
+    activity: Arc<Activity>,
+    router: Router,
+    limits: Limits,
+    stopped: &mut watch::Receiver<()>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
     let inner = TowerToHyperService::new(router);
     let tracked = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {

@@ -60,9 +60,11 @@ pub struct AppState {
     pub(crate) sessions: Arc<sessions::Sessions>,
     /// Failed sign-ins, per name or badge and per client address ([`throttle`]).
     pub(crate) throttle: Arc<throttle::Throttle>,
-    /// Whether the session cookie is marked `Secure` (the station serves HTTPS); false
-    /// unless set with [`AppState::with_secure_cookies`].
-    pub secure_cookies: bool,
+    /// Whether cookies are marked `Secure`: the station is reached over HTTPS, its own
+    /// (`[server.tls]`) or a reverse proxy's (`[server] behind_https_proxy`).
+    pub(crate) secure_cookies: bool,
+    /// The TLS settings every connection is served with, when `[server.tls]` is set.
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl AppState {
@@ -114,12 +116,15 @@ impl AppState {
             )),
             throttle: Arc::default(),
             secure_cookies: false,
+            tls: None,
         }
     }
 
-    /// Marks the session cookie `Secure` (for a station that serves HTTPS).
-    pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
-        self.secure_cookies = secure;
+    /// Serves HTTPS as `https` says (checked when the station starts), and marks cookies
+    /// `Secure` when people reach the station over HTTPS.
+    pub(crate) fn with_https(mut self, https: &crate::tls::Https) -> AppState {
+        self.secure_cookies = https.secure_cookies();
+        self.tls = https.server.clone();
         self
     }
 
@@ -235,7 +240,8 @@ pub async fn run(
         stopping.send_replace(true);
     };
     let (archive, denials) = (state.archive.clone(), state.denials.clone());
-    let served = connections::serve(listener, app(state), limits, shutdown).await;
+    let tls = state.tls.clone();
+    let served = connections::serve(listener, app(state), limits, tls, shutdown).await;
     // No request is left: the denials still being counted are recorded.
     denials::write(&archive, denials.due(tokio::time::Instant::now(), true)).await;
     served
