@@ -45,15 +45,12 @@ fn normalized(text: &str) -> String {
             line.split(' ')
                 .map(|word| {
                     let hex = word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit());
-                    let decimal = word.contains('.') && word.parse::<f64>().is_ok();
+                    // `0.01` (Chinese) or `0.01s` (English).
+                    let number = word.strip_suffix('s').unwrap_or(word);
+                    let seconds = number.contains('.') && number.parse::<f64>().is_ok();
                     if word.starts_with("ast_") || hex {
                         "<secret>".to_owned()
-                    } else if decimal {
-                        "<seconds>".to_owned()
-                    } else if word.ends_with('s')
-                        && word.len() > 1
-                        && word[..word.len() - 1].parse::<f64>().is_ok()
-                    {
+                    } else if seconds {
                         "<seconds>".to_owned()
                     } else {
                         word.to_owned()
