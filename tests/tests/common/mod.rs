@@ -134,6 +134,9 @@ pub struct Daemon {
     pub addr: SocketAddr,
     /// The first administrator's token, when the daemon created one at its first start.
     pub token: String,
+    /// What the daemon printed after those two lines, read as it comes (a daemon whose
+    /// standard output nobody reads would warn that it could not write).
+    later: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Daemon {
@@ -180,7 +183,27 @@ impl Daemon {
             .filter(|token| token.starts_with("ast_"))
             .unwrap_or_default()
             .to_owned();
-        Daemon { child, addr, token }
+        let later = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = later.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                let Ok(line) = line else { break };
+                if let Ok(mut lines) = sink.lock() {
+                    lines.push(line);
+                }
+            }
+        });
+        Daemon {
+            child,
+            addr,
+            token,
+            later,
+        }
+    }
+
+    /// The lines the daemon printed after its address and token lines, so far.
+    pub fn later_lines(&self) -> Vec<String> {
+        self.later.lock().map(|lines| lines.clone()).unwrap_or_default()
     }
 
     /// Sends SIGTERM and waits for the exit status.
