@@ -70,13 +70,18 @@ pub enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
-    /// Import a ledger (台帐) CSV file, UTF-8 or GB18030.
+    /// Import a ledger (台帐): a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first
+    /// sheet), recognised by content.
     Import {
-        /// The CSV file.
+        /// The CSV or .xlsx file.
         file: PathBuf,
-        /// The file's text encoding.
+        /// The CSV file's text encoding.
         #[arg(long, value_enum, default_value_t = Encoding::Auto)]
         encoding: Encoding,
+        /// Import a ledger that has no location column (the boxes get no place); without
+        /// this such a file is refused.
+        #[arg(long)]
+        without_location: bool,
     },
     /// Export the ledger.
     Export {
@@ -274,7 +279,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli)?;
     match cli.command {
         Command::Serve { listen } => serve(config, listen),
-        Command::Import { file, encoding } => import(&config, &file, encoding),
+        Command::Import {
+            file,
+            encoding,
+            without_location,
+        } => import(&config, &file, encoding, without_location),
         Command::Export { format, output } => export(&config, format, output.as_deref()),
         Command::Verify => verify(&config),
         Command::Backup { dir } => backup(&config, &dir),
@@ -533,19 +542,16 @@ impl ShutdownSignals {
     }
 }
 
-fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+fn import(
+    config: &Config,
+    file: &Path,
+    encoding: Encoding,
+    without_location: bool,
+) -> anyhow::Result<ExitCode> {
     let store = open_store(config)?;
     let schemes = config::effective_schemes(config, &store)?;
-    let estimate = bytes
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        .saturating_sub(1) as u64;
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(estimate.max(1)),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
+    let bar =
+        indicatif::ProgressBar::with_draw_target(Some(1), indicatif::ProgressDrawTarget::stderr());
     let template = format!(
         "{{spinner}} {} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}})",
         message!(CliImporting)
@@ -554,14 +560,19 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
         bar.set_style(style);
     }
     let progress = |rows: u64| bar.set_position(rows);
+    let total = |rows: u64| bar.set_length(rows.max(1));
     let options = ImportOptions {
         encoding,
         schemes: &schemes,
         actor: Actor::new("import"),
         progress: &progress,
     };
+    let extra = ledger::ImportExtra {
+        without_location,
+        total: Some(&total),
+    };
     let started = std::time::Instant::now();
-    let report = ledger::import(&store, &bytes, &options)
+    let report = ledger::import_file(&store, file, &options, extra)
         .with_context(|| format!("importing {}", file.display()))?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
@@ -587,6 +598,9 @@ fn import(config: &Config, file: &Path, encoding: Encoding) -> anyhow::Result<Ex
             bad = report.bad_rows.len()
         )
     )?;
+    if report.without_location {
+        writeln!(out, "{}", message!(LedgerWithoutLocation))?;
+    }
     for column in &report.ignored_columns {
         writeln!(out, "{}", message!(CliImportIgnoredColumn, column = column))?;
     }

@@ -56,6 +56,8 @@ pub struct AppState {
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Refused requests: counted, and recorded coalesced ([`denials`]).
     pub(crate) denials: Arc<denials::Denials>,
+    /// Ledger uploads: the one running and the last few, in memory.
+    pub(crate) imports: Arc<handlers::Imports>,
 }
 
 impl AppState {
@@ -102,6 +104,7 @@ impl AppState {
             device_manager: None,
             stopping,
             denials,
+            imports: Arc::default(),
         }
     }
 
