@@ -153,9 +153,8 @@ impl Imports {
             let name = inner
                 .kept
                 .iter()
-                .map(|job| lock(job).clone())
-                .find(|job| job.id == running)
-                .map(|job| job.name)
+                .find(|job| lock(job).id == running)
+                .map(|job| lock(job).name.clone())
                 .unwrap_or_default();
             return Err(message!(ImportBusy, id = running, name = name));
         }
@@ -200,8 +199,8 @@ impl Imports {
         inner
             .kept
             .iter()
+            .find(|job| lock(job).id == id)
             .map(|job| lock(job).clone())
-            .find(|job| job.id == id)
     }
 }
 
