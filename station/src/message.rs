@@ -1432,8 +1432,8 @@ catalog! {
         "column {column} appears twice"
     }
     LedgerNoLocationColumn = "ledger.no_location_column" {
-        "没有找到位置列（如“存放位置”“位置”“库位”）：导入的档案盒将没有存放位置，需逐一上架。未导入任何内容；确需如此，请选择“不带位置导入”（命令行 --without-location）。表头为：{found}",
-        "no location column found (such as location, place or shelf): the boxes would be created without a place and each would have to be shelved by hand. Nothing was imported; to import anyway, choose \"import without location\" (--without-location on the command line). Headers are: {found}"
+        "没有找到位置列（如“存放位置”“位置”“库位”）：导入的档案盒将没有存放位置，需逐一上架。未导入任何内容；确需如此，请点“仍然导入（不带位置）”（命令行加 --without-location）。表头为：{found}",
+        "no location column found (such as location, place or shelf): the boxes would be created without a place and each would have to be shelved by hand. Nothing was imported; to import anyway, choose \"Import anyway, without locations\" (--without-location on the command line). Headers are: {found}"
     }
     LedgerWithoutLocation = "ledger.without_location" {
         "注意：此台帐没有位置列，导入的档案盒都没有存放位置，需逐一上架",

@@ -158,10 +158,9 @@
     $("state").textContent = t("import.state." + job.state);
     $("state").dataset.state = job.state;
     $("summary").textContent = job.state === "running" ? "" : fill("import.summary", job);
-    $("import-error").textContent = job.error ? pick(job.error) : "";
-
     // The location warning: refused (offer to import anyway), or imported without places.
     const refused = job.error && job.error.code === "ledger.no_location_column";
+    $("import-error").textContent = job.error && !refused ? pick(job.error) : "";
     const warning = $("location-warning");
     warning.hidden = !(refused || job.without_location);
     $("import-anyway").hidden = !refused;
