@@ -203,13 +203,18 @@ pub enum Command {
         #[arg(long, value_parser = parse_listen)]
         listen: Option<SocketAddr>,
     },
-    /// Import a ledger (台帐) CSV file, UTF-8 or GB18030.
+    /// Import a ledger (台帐): a CSV file (UTF-8 or GB18030) or an .xlsx workbook (its first
+    /// sheet), recognised by content.
     Import {
-        /// The CSV file.
+        /// The CSV or .xlsx file.
         file: PathBuf,
-        /// The file's text encoding.
+        /// The CSV file's text encoding.
         #[arg(long, value_enum, default_value_t = Encoding::Auto)]
         encoding: Encoding,
+        /// Import a ledger that has no location column (the boxes get no place); without
+        /// this such a file is refused.
+        #[arg(long)]
+        without_location: bool,
     },
     /// Export the ledger.
     Export {
@@ -471,12 +476,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let on_store = |command: StoreCommand| run_on_store(&config, command, None);
     match cli.command {
         Command::Serve { listen } => serve(config, listen),
-        Command::Import { file, encoding } => on_store(StoreCommand::Import {
+        Command::Import {
+            file,
+            encoding,
+            without_location,
+        } => on_store(StoreCommand::Import {
             file: std::path::absolute(&file).unwrap_or(file),
             encoding: encoding
                 .to_possible_value()
                 .map(|value| value.get_name().to_owned())
                 .unwrap_or_default(),
+            without_location,
         }),
         Command::Export { format, output } => {
             let ExportFormat::Csv = format;
@@ -600,6 +610,9 @@ pub enum StoreCommand {
         file: PathBuf,
         /// The encoding's name on the command line (`auto`, `utf8`, …).
         encoding: String,
+        /// Import a ledger without a location column.
+        #[serde(default)]
+        without_location: bool,
     },
     /// `export` (CSV), streamed to the caller.
     Export,
@@ -820,10 +833,14 @@ pub fn execute(
             store.revoke_token(&actor, id)?;
             say_to(sink, message!(CliTokenRevoked, id = id))?;
         }
-        StoreCommand::Import { file, encoding } => {
+        StoreCommand::Import {
+            file,
+            encoding,
+            without_location,
+        } => {
             let encoding = <Encoding as ValueEnum>::from_str(&encoding, true)
                 .map_err(|_| Failure::new(message!(ControlMalformedRequest, detail = encoding)))?;
-            return import(store, config, &file, encoding, sink);
+            return import(store, config, &file, (encoding, without_location), sink);
         }
         StoreCommand::Export => {
             let rows = ledger::export_csv(store, SinkWriter(sink))?;
@@ -1215,28 +1232,16 @@ fn import(
     store: &Store,
     config: &Config,
     file: &Path,
-    encoding: Encoding,
+    (encoding, without_location): (Encoding, bool),
     sink: &mut dyn Sink,
 ) -> anyhow::Result<u8> {
-    let bytes = std::fs::read(file).map_err(|error| {
-        Failure::new(message!(
-            CliReadFileFailed,
-            path = file.display().to_string(),
-            reason = error
-        ))
-    })?;
     let schemes = config::effective_schemes(config, store)?;
-    let estimate = bytes
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        .saturating_sub(1) as u64;
     let target = if sink.local() {
         indicatif::ProgressDrawTarget::stderr()
     } else {
         indicatif::ProgressDrawTarget::hidden()
     };
-    let bar = indicatif::ProgressBar::with_draw_target(Some(estimate.max(1)), target);
+    let bar = indicatif::ProgressBar::with_draw_target(Some(1), target);
     let template = format!(
         "{{spinner}} {} [{{bar:40}}] {{pos}}/{{len}} ({{per_sec}}, {{eta}})",
         message!(CliImporting)
@@ -1245,14 +1250,19 @@ fn import(
         bar.set_style(style);
     }
     let progress = |rows: u64| bar.set_position(rows);
+    let total = |rows: u64| bar.set_length(rows.max(1));
     let options = ImportOptions {
         encoding,
         schemes: &schemes,
         actor: Actor::new("import"),
         progress: &progress,
     };
+    let extra = ledger::ImportExtra {
+        without_location,
+        total: Some(&total),
+    };
     let started = std::time::Instant::now();
-    let report = match ledger::import(store, &bytes, &options) {
+    let report = match ledger::import_file(store, file, &options, extra) {
         Ok(report) => report,
         Err(error) => {
             let failure = Failure::new(message!(
@@ -1260,8 +1270,12 @@ fn import(
                 path = file.display().to_string(),
                 reason = error.message()
             ));
-            // An Excel workbook is a zip archive: say what to do with it.
-            return Err(if bytes.starts_with(b"PK\x03\x04") {
+            // A workbook that could not be read: say what to do with it.
+            let mut magic = [0u8; 4];
+            let zip = std::fs::File::open(file)
+                .and_then(|mut opened| std::io::Read::read_exact(&mut opened, &mut magic))
+                .is_ok_and(|()| ledger::is_xlsx(&magic));
+            return Err(if zip {
                 failure.hint(message!(CliXlsxHint))
             } else {
                 failure
@@ -1290,6 +1304,9 @@ fn import(
             bad = report.bad_rows.len()
         ),
     )?;
+    if report.without_location {
+        say_to(sink, message!(LedgerWithoutLocation))?;
+    }
     for column in &report.ignored_columns {
         say_to(sink, message!(CliImportIgnoredColumn, column = column))?;
     }

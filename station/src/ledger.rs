@@ -1,14 +1,32 @@
-//! The ledger (台帐) as a CSV file: import an existing spreadsheet, export the store back.
+//! The ledger (台帐) as a CSV or XLSX file: import an existing spreadsheet, export the store
+//! back.
 //!
-//! Columns are found by header name, Chinese or English, in any order: 档案号/archive_no,
-//! 题名/title, 客户名称/customer, 类别/category, 年度/year, 保管期限/retention,
-//! 位置/location, 条码/barcode. Files may be UTF-8 (with or without BOM) or GB18030 (what
-//! Excel saves on a Chinese Windows). Every bad row is reported with its line number and
-//! changes nothing; good rows are imported; importing the same file twice creates nothing
-//! new; export → import → export is a fixed point.
+//! Columns are found by header name, Chinese or English, in any order, under the common
+//! names of [`SYNONYMS`] (档案号/档案编号/案卷号, 题名/案卷题名/标题, 客户名称/客户/户名,
+//! 类别/分类, 年度/年份, 保管期限, 位置/存放位置/库位, 条码). A file is a workbook when its
+//! content says so (the zip signature `PK\x03\x04`), whatever its name: its first sheet
+//! is read, the first non-empty row being the header and line numbers being the sheet's row
+//! numbers. Otherwise it is CSV in UTF-8 (with or without BOM) or GB18030 (what Excel saves
+//! on a Chinese Windows). Every bad row is reported with its line number and changes
+//! nothing; good rows are imported; importing the same file twice creates nothing new;
+//! export → import → export is a fixed point, for the CSV and the XLSX export alike.
+//!
+//! A file without a location column is refused ([`LedgerError::NoLocationColumn`]) unless
+//! the import allows it ([`ImportExtra::without_location`], `station import
+//! --without-location`): the boxes would be created without a place, and an archivist
+//! would then have to shelve every one of them by hand.
+//!
+//! **Memory.** CSV is read as a stream: a file on disk ([`import_file`]) is read twice in
+//! 64 KiB pieces (the first pass checks the encoding and counts lines), and only the current
+//! chunk of [`IMPORT_CHUNK`] rows is held. An XLSX sheet is streamed cell by cell too, but a
+//! workbook keeps its text cells in one shared-strings part that is held in memory whole:
+//! a workbook whose shared strings are declared larger than [`MAX_XLSX_STRINGS`] bytes
+//! (uncompressed) is refused before anything is read, so an import holds at most that much
+//! plus the file's central directory and one chunk of rows.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::io::{Read, Seek, Write};
+use std::path::Path;
 
 use crate::barcode::{Barcode, Kind};
 use crate::message;
@@ -25,6 +43,71 @@ pub const MAX_FILE_BYTES: usize = 1 << 30;
 
 /// The longest line accepted in a ledger file.
 const MAX_FIELD_CHARS: usize = 1000;
+
+/// The largest shared-strings part (uncompressed, as the workbook declares it) of an XLSX
+/// ledger: calamine holds it in memory whole.
+pub const MAX_XLSX_STRINGS: u64 = 256 << 20;
+
+/// The most columns a ledger row may have (Excel's own limit).
+const MAX_COLUMNS: usize = 16_384;
+
+/// The header names each column is recognised by (besides its own [`Column::zh`] and
+/// [`Column::en`]): the one table of synonyms. Chinese names match exactly (after trimming);
+/// English ones ignoring case, with spaces and hyphens read as `_`.
+pub const SYNONYMS: [(Column, &[&str]); 8] = [
+    (
+        Column::ArchiveNo,
+        &[
+            "档案号",
+            "档案编号",
+            "档号",
+            "案卷号",
+            "卷号",
+            "archive_no",
+            "archive_number",
+            "file_no",
+        ],
+    ),
+    (
+        Column::Title,
+        &["题名", "案卷题名", "标题", "案卷标题", "文件题名", "title"],
+    ),
+    (
+        Column::Customer,
+        &[
+            "客户名称",
+            "客户",
+            "客户名",
+            "户名",
+            "customer",
+            "customer_name",
+            "client",
+        ],
+    ),
+    (
+        Column::Category,
+        &["类别", "分类", "档案类别", "类型", "category", "class"],
+    ),
+    (Column::Year, &["年度", "年份", "年", "year"]),
+    (
+        Column::Retention,
+        &["保管期限", "保存期限", "期限", "retention"],
+    ),
+    (
+        Column::Location,
+        &[
+            "位置",
+            "存放位置",
+            "库位",
+            "存放地点",
+            "架位",
+            "location",
+            "shelf",
+            "place",
+        ],
+    ),
+    (Column::Barcode, &["条码", "条形码", "系统条码", "barcode"]),
+];
 
 /// A ledger column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -88,13 +171,17 @@ impl Column {
         }
     }
 
-    /// The column a header names, Chinese or English, case and spaces ignored.
+    /// The column a header names by any of its [`SYNONYMS`], Chinese or English, case and
+    /// spaces ignored.
     pub fn from_header(header: &str) -> Option<Column> {
         let header = header.trim().trim_start_matches('\u{feff}').trim();
         let lower = header.to_ascii_lowercase().replace([' ', '-'], "_");
-        Column::ALL
-            .into_iter()
-            .find(|column| column.zh() == header || column.en() == lower)
+        SYNONYMS.iter().find_map(|(column, names)| {
+            names
+                .iter()
+                .any(|name| *name == header || *name == lower)
+                .then_some(*column)
+        })
     }
 }
 
@@ -129,6 +216,20 @@ pub enum LedgerError {
     },
     /// A column appears twice.
     DuplicateColumn(String),
+    /// No column names a location, and the import did not allow that.
+    NoLocationColumn {
+        /// The headers found.
+        found: String,
+    },
+    /// The workbook cannot be read.
+    Xlsx(String),
+    /// The workbook's shared strings are declared larger than [`MAX_XLSX_STRINGS`].
+    XlsxTooLarge {
+        /// Their declared size in bytes.
+        size: u64,
+    },
+    /// The file cannot be read.
+    Read(std::io::Error),
     /// The file is empty or has no header.
     Empty,
     /// The file is too large.
@@ -163,6 +264,14 @@ impl LedgerError {
             LedgerError::DuplicateColumn(column) => {
                 message!(LedgerDuplicateColumn, column = column)
             }
+            LedgerError::NoLocationColumn { found } => {
+                message!(LedgerNoLocationColumn, found = found)
+            }
+            LedgerError::Xlsx(reason) => message!(LedgerBadXlsx, reason = reason),
+            LedgerError::XlsxTooLarge { size } => {
+                message!(LedgerXlsxTooLarge, size = size, max = MAX_XLSX_STRINGS)
+            }
+            LedgerError::Read(error) => message!(LedgerReadFailed, reason = error),
             LedgerError::Empty => message!(LedgerEmpty),
             LedgerError::TooLarge => message!(LedgerTooLarge, max = MAX_FILE_BYTES),
             LedgerError::Header(reason) => message!(LedgerBadHeader, reason = reason),
@@ -233,8 +342,11 @@ pub struct ImportReport {
     pub ignored_columns: Vec<String>,
     /// Missing numbers per series, e.g. `2012鸿借字第*号: 004–006`.
     pub gaps: Vec<Message>,
-    /// The encoding the file was read in.
+    /// The encoding the file was read in (`XLSX` for a workbook).
     pub encoding: &'static str,
+    /// The file has no location column (allowed by [`ImportExtra::without_location`]):
+    /// the boxes created have no place.
+    pub without_location: bool,
 }
 
 /// Turns the file's bytes into text, detecting UTF-8 or GB18030.
@@ -291,7 +403,7 @@ pub struct ImportOptions<'a> {
 }
 
 fn parse_row(
-    record: &csv::StringRecord,
+    record: &[String],
     columns: &HashMap<Column, usize>,
     schemes: &[Scheme],
 ) -> Result<ImportRow, Message> {
@@ -299,7 +411,7 @@ fn parse_row(
         let value = columns
             .get(&column)
             .and_then(|idx| record.get(*idx))
-            .unwrap_or("")
+            .map_or("", String::as_str)
             .trim();
         if value.chars().count() > MAX_FIELD_CHARS {
             return Err(message!(
@@ -373,60 +485,272 @@ fn parse_row(
     })
 }
 
-/// Imports a ledger file's bytes into `store`.
+/// What an import may go ahead without, and whom to tell how many rows there are: beside
+/// [`ImportOptions`], so that code building those keeps compiling.
+#[derive(Clone, Copy, Default)]
+pub struct ImportExtra<'a> {
+    /// Import a file that has no location column (the boxes get no place); refused
+    /// otherwise.
+    pub without_location: bool,
+    /// Called once, before the first row, with the number of data rows expected (an
+    /// estimate: lines of a CSV file, rows of the sheet).
+    pub total: Option<&'a dyn Fn(u64)>,
+}
+
+/// Whether `bytes` begin like a zip archive (an XLSX workbook).
+pub fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// Imports a ledger file's bytes into `store` (a file without a location column is
+/// refused: see [`import_allowing`]).
 pub fn import(
     store: &Store,
     bytes: &[u8],
     options: &ImportOptions<'_>,
 ) -> Result<ImportReport, LedgerError> {
+    import_allowing(store, bytes, options, ImportExtra::default())
+}
+
+/// Imports a ledger file's bytes (CSV or XLSX, recognised by content) into `store`.
+pub fn import_allowing(
+    store: &Store,
+    bytes: &[u8],
+    options: &ImportOptions<'_>,
+    extra: ImportExtra<'_>,
+) -> Result<ImportReport, LedgerError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(LedgerError::TooLarge);
     }
-    let (text, encoding) = decode_text(bytes, options.encoding)?;
-    let mut report = ImportReport {
-        encoding,
-        ..ImportReport::default()
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| LedgerError::Header(e.to_string()))?
-        .clone();
-    if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(LedgerError::Empty);
+    if is_xlsx(bytes) {
+        return import_xlsx(store, std::io::Cursor::new(bytes), options, extra);
     }
-    let mut columns = HashMap::new();
-    for (idx, header) in headers.iter().enumerate() {
-        match Column::from_header(header) {
-            Some(column) => {
-                if columns.insert(column, idx).is_some() {
-                    return Err(LedgerError::DuplicateColumn(format!(
-                        "{}/{}",
-                        column.zh(),
-                        column.en()
-                    )));
+    import_csv(store, || Ok(bytes), options, extra)
+}
+
+/// Imports the ledger file at `path` (CSV or XLSX, recognised by content), reading it as a
+/// stream: see the module's notes on memory.
+pub fn import_file(
+    store: &Store,
+    path: &Path,
+    options: &ImportOptions<'_>,
+    extra: ImportExtra<'_>,
+) -> Result<ImportReport, LedgerError> {
+    let open = || std::fs::File::open(path).map(std::io::BufReader::new);
+    let mut file = open().map_err(LedgerError::Read)?;
+    let size = file.get_ref().metadata().map_err(LedgerError::Read)?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(LedgerError::TooLarge);
+    }
+    let mut magic = [0u8; 4];
+    let magic_len = file.read(&mut magic).map_err(LedgerError::Read)?;
+    if is_xlsx(magic.get(..magic_len).unwrap_or_default()) {
+        file.rewind().map_err(LedgerError::Read)?;
+        return import_xlsx(store, file, options, extra);
+    }
+    import_csv(store, open, options, extra)
+}
+
+const PIECE: usize = 64 * 1024;
+
+/// First pass over a CSV file: whether it is UTF-8 (checked to the end) and how many lines
+/// it has; `None` when it is not UTF-8 and the encoding is left to detection.
+fn check_utf8<R: Read>(
+    mut reader: R,
+    encoding: Encoding,
+) -> Result<Option<(&'static str, u64)>, LedgerError> {
+    let io = LedgerError::Read;
+    if matches!(encoding, Encoding::Auto | Encoding::Utf8) {
+        let mut buf = vec![0u8; PIECE];
+        let mut carry = 0usize;
+        let mut lines = 0u64;
+        let mut valid = true;
+        loop {
+            let read = reader.read(buf.get_mut(carry..).unwrap_or_default());
+            let read = read.map_err(io)?;
+            let filled = carry + read;
+            let piece = buf.get(..filled).unwrap_or_default();
+            let (good, rest) = match std::str::from_utf8(piece) {
+                Ok(_) => (filled, 0),
+                // An incomplete character at the end of the piece: carry it over.
+                Err(error) if error.error_len().is_none() && read > 0 => {
+                    (error.valid_up_to(), filled - error.valid_up_to())
                 }
+                Err(error) => {
+                    lines += count_lines(piece.get(..error.valid_up_to()).unwrap_or_default());
+                    valid = false;
+                    break;
+                }
+            };
+            lines += count_lines(piece.get(..good).unwrap_or_default());
+            buf.copy_within(good..filled, 0);
+            carry = rest;
+            if read == 0 {
+                break;
             }
-            None if header.trim().is_empty() => {}
-            None => report.ignored_columns.push(header.trim().to_owned()),
         }
-    }
-    for required in [Column::ArchiveNo, Column::Title, Column::Customer] {
-        if !columns.contains_key(&required) {
-            return Err(LedgerError::MissingColumn {
-                missing: format!("{}/{}", required.zh(), required.en()),
-                found: headers.iter().collect::<Vec<_>>().join(", "),
+        if valid {
+            return Ok(Some(("UTF-8", lines)));
+        }
+        if encoding == Encoding::Utf8 {
+            return Err(LedgerError::Encoding {
+                encoding: "UTF-8",
+                line: lines as usize + 1,
             });
         }
     }
+    Ok(None)
+}
 
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut series_seqs: BTreeMap<(String, u16), Vec<u64>> = BTreeMap::new();
-    let mut chunk: Vec<ImportRow> = Vec::with_capacity(IMPORT_CHUNK);
-    let mut chunk_lines: Vec<u64> = Vec::with_capacity(IMPORT_CHUNK);
+fn check_gb18030<R: Read>(
+    mut reader: R,
+    encoding: Encoding,
+) -> Result<(&'static str, u64), LedgerError> {
+    let mut decoder = encoding_rs::GB18030.new_decoder_without_bom_handling();
+    let mut buf = vec![0u8; PIECE];
+    let mut text = String::new();
+    let mut lines = 0u64;
+    loop {
+        let read = reader.read(&mut buf).map_err(LedgerError::Read)?;
+        let last = read == 0;
+        text.clear();
+        let needed = decoder
+            .max_utf8_buffer_length(read)
+            .unwrap_or(read * 4 + 16);
+        text.reserve(needed);
+        let (_, _, had_errors) =
+            decoder.decode_to_string(buf.get(..read).unwrap_or_default(), &mut text, last);
+        if had_errors {
+            let at = text.find('\u{fffd}').unwrap_or(text.len());
+            lines += text.get(..at).unwrap_or_default().matches('\n').count() as u64;
+            return Err(LedgerError::Encoding {
+                encoding: if encoding == Encoding::Auto {
+                    "UTF-8 / GB18030"
+                } else {
+                    "GB18030"
+                },
+                line: lines as usize + 1,
+            });
+        }
+        lines += text.matches('\n').count() as u64;
+        if last {
+            return Ok(("GB18030", lines));
+        }
+    }
+}
+
+fn count_lines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// GB18030 bytes read as UTF-8 (the file was checked before: no errors remain).
+struct Gb18030Reader<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    output: String,
+    at: usize,
+    done: bool,
+}
+
+impl<R: Read> Read for Gb18030Reader<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.at >= self.output.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.input.resize(PIECE, 0);
+            let read = self.inner.read(&mut self.input)?;
+            self.done = read == 0;
+            self.output.clear();
+            self.at = 0;
+            let needed = self
+                .decoder
+                .max_utf8_buffer_length(read)
+                .unwrap_or(read * 4 + 16);
+            self.output.reserve(needed);
+            let input = self.input.get(..read).unwrap_or_default();
+            let _ = self
+                .decoder
+                .decode_to_string(input, &mut self.output, self.done);
+        }
+        let rest = self.output.as_bytes().get(self.at..).unwrap_or_default();
+        let n = rest.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn import_csv<R: Read>(
+    store: &Store,
+    open: impl Fn() -> std::io::Result<R>,
+    options: &ImportOptions<'_>,
+    extra: ImportExtra<'_>,
+) -> Result<ImportReport, LedgerError> {
+    let first = open().map_err(LedgerError::Read)?;
+    let (encoding, lines) = match check_utf8(first, options.encoding)? {
+        Some(found) => found,
+        None => check_gb18030(open().map_err(LedgerError::Read)?, options.encoding)?,
+    };
+    if let Some(total) = extra.total {
+        total(lines.saturating_sub(1));
+    }
+    let mut reader = open().map_err(LedgerError::Read)?;
+    if encoding == "UTF-8" {
+        let mut bom = [0u8; 3];
+        let mut got = 0;
+        // Skip a BOM (`csv` would keep it in the first header).
+        while got < 3 {
+            let n = reader
+                .read(bom.get_mut(got..).unwrap_or_default())
+                .map_err(LedgerError::Read)?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        let head = bom.get(..got).unwrap_or_default().to_vec();
+        let head = if head == b"\xEF\xBB\xBF" {
+            Vec::new()
+        } else {
+            head
+        };
+        let chained = std::io::Cursor::new(head).chain(reader);
+        read_csv(store, chained, encoding, options, extra)
+    } else {
+        let decoded = Gb18030Reader {
+            inner: reader,
+            decoder: encoding_rs::GB18030.new_decoder_without_bom_handling(),
+            input: Vec::new(),
+            output: String::new(),
+            at: 0,
+            done: false,
+        };
+        read_csv(store, decoded, encoding, options, extra)
+    }
+}
+
+fn read_csv<R: Read>(
+    store: &Store,
+    text: R,
+    encoding: &'static str,
+    options: &ImportOptions<'_>,
+    extra: ImportExtra<'_>,
+) -> Result<ImportReport, LedgerError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| LedgerError::Header(e.to_string()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut importer = Importer::new(store, options, extra, encoding, &headers)?;
     let mut record = csv::StringRecord::new();
     loop {
         let line = reader.position().line();
@@ -434,8 +758,8 @@ pub fn import(
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
-                report.rows += 1;
-                report.bad_rows.push(BadRow {
+                importer.report.rows += 1;
+                importer.report.bad_rows.push(BadRow {
                     line: error.position().map_or(line, |p| p.line()),
                     reason: message!(LedgerMalformedCsv, reason = error.to_string()),
                 });
@@ -443,29 +767,243 @@ pub fn import(
             }
         }
         let line = record.position().map_or(line, |p| p.line());
-        if record.iter().all(|field| field.trim().is_empty()) {
+        let fields: Vec<String> = record.iter().map(str::to_owned).collect();
+        importer.row(line, &fields)?;
+    }
+    importer.finish()
+}
+
+/// Refuses a workbook whose shared strings would take more than [`MAX_XLSX_STRINGS`].
+fn check_xlsx_size<R: Read + Seek>(file: &mut R) -> Result<(), LedgerError> {
+    let mut archive =
+        zip::ZipArchive::new(&mut *file).map_err(|e| LedgerError::Xlsx(e.to_string()))?;
+    let declared = match archive.index_for_name("xl/sharedStrings.xml") {
+        Some(index) => archive
+            .by_index_raw(index)
+            .map_err(|e| LedgerError::Xlsx(e.to_string()))?
+            .size(),
+        None => 0,
+    };
+    if declared > MAX_XLSX_STRINGS {
+        return Err(LedgerError::XlsxTooLarge { size: declared });
+    }
+    Ok(())
+}
+
+fn cell_text(value: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef;
+    match value {
+        DataRef::Int(n) => n.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::String(text) => text.clone(),
+        DataRef::SharedString(text) => (*text).to_owned(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(when) => when.to_string(),
+        DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => text.clone(),
+        DataRef::Error(error) => error.to_string(),
+        DataRef::Empty => String::new(),
+    }
+}
+
+fn import_xlsx<R: Read + Seek>(
+    store: &Store,
+    mut file: R,
+    options: &ImportOptions<'_>,
+    extra: ImportExtra<'_>,
+) -> Result<ImportReport, LedgerError> {
+    use calamine::Reader as _;
+    let bad = |error: calamine::XlsxError| LedgerError::Xlsx(error.to_string());
+    check_xlsx_size(&mut file)?;
+    file.rewind().map_err(LedgerError::Read)?;
+    let mut workbook: calamine::Xlsx<R> = calamine::open_workbook_from_rs(file).map_err(bad)?;
+    let Some(first) = workbook.sheet_names().into_iter().next() else {
+        return Err(LedgerError::Empty);
+    };
+    let mut cells = workbook.worksheet_cells_reader(&first).map_err(bad)?;
+    let dimensions = cells.dimensions();
+    let mut importer: Option<Importer<'_>> = None;
+    let mut row: Vec<String> = Vec::new();
+    let mut row_no: Option<u32> = None;
+    let sheet = Sheet {
+        store,
+        options,
+        extra,
+        last_row: dimensions.end.0,
+    };
+    while let Some(cell) = cells.next_cell().map_err(bad)? {
+        let (r, c) = cell.get_position();
+        if row_no != Some(r) {
+            if let Some(previous) = row_no {
+                sheet.flush(&mut importer, previous, &mut row)?;
+            }
+            row_no = Some(r);
+        }
+        let c = c as usize;
+        if c >= MAX_COLUMNS {
             continue;
         }
+        if row.len() <= c {
+            row.resize(c + 1, String::new());
+        }
+        if let Some(slot) = row.get_mut(c) {
+            *slot = cell_text(cell.get_value());
+        }
+    }
+    if let Some(previous) = row_no {
+        sheet.flush(&mut importer, previous, &mut row)?;
+    }
+    match importer {
+        Some(importer) => importer.finish(),
+        None => Err(LedgerError::Empty),
+    }
+}
+
+/// What a sheet's rows go into.
+struct Sheet<'a> {
+    store: &'a Store,
+    options: &'a ImportOptions<'a>,
+    extra: ImportExtra<'a>,
+    last_row: u32,
+}
+
+impl<'a> Sheet<'a> {
+    /// Hands one row (0-based `row_no`) on: the first non-empty one is the header.
+    fn flush(
+        &self,
+        importer: &mut Option<Importer<'a>>,
+        row_no: u32,
+        row: &mut Vec<String>,
+    ) -> Result<(), LedgerError> {
+        let mut fields = std::mem::take(row);
+        // Trailing empty cells (a spreadsheet's formatting) are not fields.
+        while fields.last().is_some_and(|f| f.trim().is_empty()) {
+            fields.pop();
+        }
+        match importer {
+            Some(importer) => importer.row(u64::from(row_no) + 1, &fields),
+            None if fields.is_empty() => Ok(()),
+            None => {
+                if let Some(total) = self.extra.total {
+                    total(u64::from(self.last_row.saturating_sub(row_no)));
+                }
+                *importer = Some(Importer::new(
+                    self.store,
+                    self.options,
+                    self.extra,
+                    "XLSX",
+                    &fields,
+                )?);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The rows of one file on their way into the store, a chunk at a time.
+struct Importer<'a> {
+    store: &'a Store,
+    options: &'a ImportOptions<'a>,
+    report: ImportReport,
+    columns: HashMap<Column, usize>,
+    header_len: usize,
+    seen: HashMap<String, u64>,
+    series_seqs: BTreeMap<(String, u16), Vec<u64>>,
+    chunk: Vec<ImportRow>,
+    chunk_lines: Vec<u64>,
+}
+
+impl<'a> Importer<'a> {
+    fn new(
+        store: &'a Store,
+        options: &'a ImportOptions<'a>,
+        extra: ImportExtra<'_>,
+        encoding: &'static str,
+        headers: &[String],
+    ) -> Result<Importer<'a>, LedgerError> {
+        let mut report = ImportReport {
+            encoding,
+            ..ImportReport::default()
+        };
+        if headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(LedgerError::Empty);
+        }
+        let mut columns = HashMap::new();
+        for (idx, header) in headers.iter().enumerate() {
+            match Column::from_header(header) {
+                Some(column) => {
+                    if columns.insert(column, idx).is_some() {
+                        return Err(LedgerError::DuplicateColumn(format!(
+                            "{}/{}",
+                            column.zh(),
+                            column.en()
+                        )));
+                    }
+                }
+                None if header.trim().is_empty() => {}
+                None => report.ignored_columns.push(header.trim().to_owned()),
+            }
+        }
+        let found = || {
+            headers
+                .iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}'))
+                .filter(|h| !h.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for required in [Column::ArchiveNo, Column::Title, Column::Customer] {
+            if !columns.contains_key(&required) {
+                return Err(LedgerError::MissingColumn {
+                    missing: format!("{}/{}", required.zh(), required.en()),
+                    found: found(),
+                });
+            }
+        }
+        if !columns.contains_key(&Column::Location) {
+            if !extra.without_location {
+                return Err(LedgerError::NoLocationColumn { found: found() });
+            }
+            report.without_location = true;
+        }
+        Ok(Importer {
+            store,
+            options,
+            report,
+            columns,
+            header_len: headers.len(),
+            seen: HashMap::new(),
+            series_seqs: BTreeMap::new(),
+            chunk: Vec::with_capacity(IMPORT_CHUNK),
+            chunk_lines: Vec::with_capacity(IMPORT_CHUNK),
+        })
+    }
+
+    fn row(&mut self, line: u64, record: &[String]) -> Result<(), LedgerError> {
+        if record.iter().all(|field| field.trim().is_empty()) {
+            return Ok(());
+        }
+        let report = &mut self.report;
         report.rows += 1;
-        if record.len() > headers.len() {
+        if record.len() > self.header_len {
             report.bad_rows.push(BadRow {
                 line,
                 reason: message!(
                     LedgerTooManyFields,
                     found = record.len(),
-                    columns = headers.len()
+                    columns = self.header_len
                 ),
             });
-            continue;
+            return Ok(());
         }
-        let row = match parse_row(&record, &columns, options.schemes) {
+        let row = match parse_row(record, &self.columns, self.options.schemes) {
             Ok(row) => row,
             Err(reason) => {
                 report.bad_rows.push(BadRow { line, reason });
-                continue;
+                return Ok(());
             }
         };
-        if let Some(first) = seen.get(&row.archive_no) {
+        if let Some(first) = self.seen.get(&row.archive_no) {
             report.bad_rows.push(BadRow {
                 line,
                 reason: message!(
@@ -474,25 +1012,41 @@ pub fn import(
                     first = first
                 ),
             });
-            continue;
+            return Ok(());
         }
-        seen.insert(row.archive_no.clone(), line);
+        self.seen.insert(row.archive_no.clone(), line);
         if let Some((scheme, year, seq)) = &row.series {
-            series_seqs
+            self.series_seqs
                 .entry((scheme.clone(), *year))
                 .or_default()
                 .push(*seq);
         }
-        chunk.push(row);
-        chunk_lines.push(line);
-        if chunk.len() == IMPORT_CHUNK {
-            apply_chunk(store, options, &mut chunk, &mut chunk_lines, &mut report)?;
+        self.chunk.push(row);
+        self.chunk_lines.push(line);
+        if self.chunk.len() == IMPORT_CHUNK {
+            apply_chunk(
+                self.store,
+                self.options,
+                &mut self.chunk,
+                &mut self.chunk_lines,
+                &mut self.report,
+            )?;
         }
+        Ok(())
     }
-    apply_chunk(store, options, &mut chunk, &mut chunk_lines, &mut report)?;
-    report.bad_rows.sort_by_key(|bad| bad.line);
-    report.gaps = gap_report(&series_seqs, options.schemes);
-    Ok(report)
+
+    fn finish(mut self) -> Result<ImportReport, LedgerError> {
+        apply_chunk(
+            self.store,
+            self.options,
+            &mut self.chunk,
+            &mut self.chunk_lines,
+            &mut self.report,
+        )?;
+        self.report.bad_rows.sort_by_key(|bad| bad.line);
+        self.report.gaps = gap_report(&self.series_seqs, self.options.schemes);
+        Ok(self.report)
+    }
 }
 
 fn apply_chunk(
@@ -703,6 +1257,31 @@ mod tests {
         assert_eq!(Column::from_header("archive-no"), Some(Column::ArchiveNo));
         assert_eq!(Column::from_header("保管期限"), Some(Column::Retention));
         assert_eq!(Column::from_header("备注"), None);
+    }
+
+    #[test]
+    fn common_header_variants_name_their_column() {
+        let variants = [
+            (Column::ArchiveNo, ["档案编号", "档案号", "案卷号"]),
+            (Column::Title, ["案卷题名", "题名", "标题"]),
+            (Column::Customer, ["客户", "客户名称", "户名"]),
+            (Column::Location, ["存放位置", "位置", "库位"]),
+            (Column::Year, ["年份", "年度", "Year"]),
+            (Column::Category, ["类别", "分类", "category"]),
+        ];
+        for (column, headers) in variants {
+            for header in headers {
+                assert_eq!(Column::from_header(header), Some(column), "{header}");
+            }
+        }
+        // One table: every column's own names are in it, and no name is in two rows.
+        let mut names = std::collections::HashSet::new();
+        for (column, synonyms) in SYNONYMS {
+            assert!(synonyms.contains(&column.zh()) && synonyms.contains(&column.en()));
+            for name in synonyms {
+                assert!(names.insert(*name), "{name} names two columns");
+            }
+        }
     }
 
     #[test]

@@ -1153,6 +1153,26 @@ catalog! {
         "扫描编号应为 1–{max} 个字符",
         "a scan's id must be 1 to {max} characters"
     }
+    ImportTooLarge = "import.too_large" {
+        "上传的台帐超过 {max} 字节（{mib} MiB）；请拆分后分批上传，或在站点主机上用 station import 导入",
+        "the uploaded ledger is larger than {max} bytes ({mib} MiB); split it, or import it on the station's host with station import"
+    }
+    ImportBusy = "import.busy" {
+        "已有一个导入（#{id} {name}）正在进行，请等它完成后再上传",
+        "an import (#{id} {name}) is already running; upload again when it is done"
+    }
+    ImportNotFound = "import.not_found" {
+        "没有编号为 {id} 的导入（本站只在内存中保留最近 {kept} 次导入，重启后清空）",
+        "no import {id} (the station keeps only its last {kept} imports, in memory, until it restarts)"
+    }
+    ImportEmptyBody = "import.empty_body" {
+        "上传的文件是空的",
+        "the uploaded file is empty"
+    }
+    ImportFailed = "import.failed" {
+        "导入中断：{reason}",
+        "the import stopped: {reason}"
+    }
     ReportUnknown = "report.unknown" {
         "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx",
         "reports are ledger.csv, ledger.xlsx, loans.csv, loans.xlsx"
@@ -1336,8 +1356,8 @@ catalog! {
         "cannot import {path}: {reason}"
     }
     CliXlsxHint = "cli.xlsx_hint" {
-        "这是 Excel 工作簿（.xlsx）：请在 Excel/WPS 中“另存为” CSV（UTF-8）后再导入，或在网页的“导入”页上传",
-        "this is an Excel workbook (.xlsx): save it as CSV (UTF-8) in Excel/WPS and import that, or upload it on the import page"
+        "这个 Excel 工作簿（.xlsx）读不出来：请在 Excel/WPS 中重新“另存为” .xlsx 或 CSV（UTF-8）后再导入",
+        "this Excel workbook (.xlsx) cannot be read: save it again from Excel/WPS as .xlsx or as CSV (UTF-8) and import that"
     }
     CliPersonUnknown = "cli.person_unknown" {
         "没有工牌号或姓名为 {who} 的人员",
@@ -1602,6 +1622,34 @@ catalog! {
     LedgerDuplicateColumn = "ledger.duplicate_column" {
         "列 {column} 出现了两次",
         "column {column} appears twice"
+    }
+    LedgerNoLocationColumn = "ledger.no_location_column" {
+        "没有找到位置列（如“存放位置”“位置”“库位”）：导入的档案盒将没有存放位置，需逐一上架。未导入任何内容；确需如此，请点“仍然导入（不带位置）”（命令行加 --without-location）。表头为：{found}",
+        "no location column found (such as location, place or shelf): the boxes would be created without a place and each would have to be shelved by hand. Nothing was imported; to import anyway, choose \"Import anyway, without locations\" (--without-location on the command line). Headers are: {found}"
+    }
+    LedgerWithoutLocation = "ledger.without_location" {
+        "注意：此台帐没有位置列，导入的档案盒都没有存放位置，需逐一上架",
+        "warning: this ledger has no location column; the boxes imported have no place and must each be shelved"
+    }
+    LedgerIgnoredColumn = "ledger.ignored_column" {
+        "忽略未知列 {column}",
+        "ignored unknown column {column}"
+    }
+    LedgerDiffering = "ledger.differing" {
+        "{archive_no} 已存在但字段不同，未修改：{fields}",
+        "{archive_no} exists with different fields, not changed: {fields}"
+    }
+    LedgerBadXlsx = "ledger.bad_xlsx" {
+        "无法读取 Excel 工作簿：{reason}",
+        "the Excel workbook cannot be read: {reason}"
+    }
+    LedgerXlsxTooLarge = "ledger.xlsx_too_large" {
+        "工作簿的文字部分解压后为 {size} 字节，超过上限 {max} 字节；请拆分后分批导入，或另存为 CSV",
+        "the workbook's text part is {size} bytes uncompressed, over the limit of {max} bytes; split it or save it as CSV"
+    }
+    LedgerReadFailed = "ledger.read_failed" {
+        "读取文件失败：{reason}",
+        "reading the file failed: {reason}"
     }
     LedgerEmpty = "ledger.empty" {
         "文件为空或没有表头",

@@ -487,15 +487,95 @@ crate::message::display_by_message!(PathError);
 
 fn number_with_suffix(segment: &str, suffix: &str) -> Option<u32> {
     let digits = segment.strip_suffix(suffix)?;
+    if let Some(number) = chinese_number(digits) {
+        return Some(number).filter(|n| *n > 0);
+    }
     if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok().filter(|n| *n > 0)
 }
 
+fn chinese_digit(ch: char) -> Option<u32> {
+    Some(match ch {
+        '〇' | '零' => 0,
+        '一' => 1,
+        '二' | '两' => 2,
+        '三' => 3,
+        '四' => 4,
+        '五' => 5,
+        '六' => 6,
+        '七' => 7,
+        '八' => 8,
+        '九' => 9,
+        _ => return None,
+    })
+}
+
+fn is_chinese_numeral(ch: char) -> bool {
+    ch == '十' || chinese_digit(ch).is_some()
+}
+
+/// The value of a Chinese numeral: 〇 to 九十九 with 十 (`十二`, `二十`, `三十五`; 两 is 2),
+/// or digit by digit (`一〇五` is 105, at most four digits). `None` for anything else.
+pub fn chinese_number(text: &str) -> Option<u32> {
+    let chars: Vec<char> = text.chars().collect();
+    match chars.iter().position(|ch| *ch == '十') {
+        Some(at) => {
+            let (before, after) = (chars.get(..at)?, chars.get(at + 1..)?);
+            let tens = match before {
+                [] => 1,
+                [digit] => chinese_digit(*digit).filter(|d| *d > 0)?,
+                _ => return None,
+            };
+            let ones = match after {
+                [] => 0,
+                [digit] => chinese_digit(*digit).filter(|d| *d > 0)?,
+                _ => return None,
+            };
+            Some(tens * 10 + ones)
+        }
+        None if !chars.is_empty() && chars.len() <= 4 => chars
+            .iter()
+            .try_fold(0u32, |n, ch| Some(n * 10 + chinese_digit(*ch)?)),
+        None => None,
+    }
+}
+
+/// A room's name with its Chinese numerals in Arabic digits: a numeral directly before 号
+/// or directly after 第 (`一号库房` → `1号库房`, `第十二档案室` → `第12档案室`); other
+/// characters, even numerals (`统一库房`), stay as they are.
+pub fn arabic_numerals(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut out = String::with_capacity(name.len());
+    let mut at = 0;
+    while let Some(ch) = chars.get(at) {
+        if !is_chinese_numeral(*ch) {
+            out.push(*ch);
+            at += 1;
+            continue;
+        }
+        let end = chars
+            .iter()
+            .skip(at)
+            .position(|ch| !is_chinese_numeral(*ch))
+            .map_or(chars.len(), |len| at + len);
+        let run: String = chars.get(at..end).unwrap_or_default().iter().collect();
+        let after_di = at > 0 && chars.get(at - 1) == Some(&'第');
+        let before_hao = chars.get(end) == Some(&'号');
+        match chinese_number(&run) {
+            Some(number) if after_di || before_hao => out.push_str(&number.to_string()),
+            _ => out.push_str(&run),
+        }
+        at = end;
+    }
+    out
+}
+
 impl ShelfPath {
     /// Parses `1号库房/05列/A面/3节/4层` (spaces around `/` allowed; `5列` and `05列` are
-    /// the same rack).
+    /// the same rack). Chinese numerals are the same numbers: `一号库房/五列/A面/三节/四层`
+    /// is that same shelf (see [`chinese_number`] and [`arabic_numerals`]).
     pub fn parse(path: &str) -> Result<ShelfPath, PathError> {
         let segments: Vec<&str> = path.split('/').map(str::trim).collect();
         let [room, rack, side, section, shelf] = segments.as_slice() else {
@@ -512,6 +592,7 @@ impl ShelfPath {
         if room.is_empty() || room.chars().count() > 32 || room.chars().any(char::is_control) {
             return Err(bad(1, room, "1号库房"));
         }
+        let room = arabic_numerals(room);
         let rack_no = number_with_suffix(rack, "列").ok_or_else(|| bad(2, rack, "05列"))?;
         let side_letter = match side
             .strip_suffix('面')
@@ -525,7 +606,7 @@ impl ShelfPath {
         let section_no = number_with_suffix(section, "节").ok_or_else(|| bad(4, section, "3节"))?;
         let shelf_no = number_with_suffix(shelf, "层").ok_or_else(|| bad(5, shelf, "4层"))?;
         Ok(ShelfPath {
-            room: (*room).to_owned(),
+            room,
             rack: rack_no,
             side: side_letter,
             section: section_no,
@@ -588,6 +669,52 @@ mod tests {
             ShelfPath::parse("1号库房/05列/A面/3节/4层").map(|p| p.canonical()),
             Ok("1号库房/05列/A面/3节/4层".to_owned())
         );
+    }
+
+    #[test]
+    fn chinese_numerals_are_the_same_numbers() {
+        let numbers = [
+            ("一", 1),
+            ("两", 2),
+            ("九", 9),
+            ("十", 10),
+            ("十二", 12),
+            ("二十", 20),
+            ("九十九", 99),
+            ("〇", 0),
+            ("一〇五", 105),
+        ];
+        for (text, number) in numbers {
+            assert_eq!(chinese_number(text), Some(number), "{text}");
+        }
+        for text in ["", "百", "十十", "二十二十", "〇十", "一二三四五", "1"] {
+            assert_eq!(chinese_number(text), None, "{text}");
+        }
+        assert_eq!(arabic_numerals("一号库房"), "1号库房");
+        assert_eq!(arabic_numerals("二十三号库房"), "23号库房");
+        assert_eq!(arabic_numerals("第两档案室"), "第2档案室");
+        assert_eq!(arabic_numerals("统一库房"), "统一库房");
+        assert_eq!(arabic_numerals("1号库房"), "1号库房");
+    }
+
+    #[test]
+    fn shelf_paths_with_chinese_numerals_are_the_same_shelf() {
+        let canonical = Ok("1号库房/05列/A面/3节/4层".to_owned());
+        for path in [
+            "一号库房/05列/A面/3节/4层",
+            "1号库房/五列/A面/三节/四层",
+            "一号库房 / 〇五列 / a面 / 三节 / 四层",
+        ] {
+            assert_eq!(ShelfPath::parse(path).map(|p| p.canonical()), canonical);
+        }
+        assert_eq!(
+            ShelfPath::parse("十二号库房/十二列/B面/两节/十层").map(|p| p.canonical()),
+            Ok("12号库房/12列/B面/2节/10层".to_owned())
+        );
+        assert!(matches!(
+            ShelfPath::parse("1号库房/零列/A面/3节/4层"),
+            Err(PathError::Segment { level: 2, .. })
+        ));
     }
 
     #[test]

@@ -485,7 +485,7 @@ fn a_forgotten_config_says_where_the_data_directory_is_created() {
 }
 
 #[test]
-fn an_excel_workbook_given_to_import_says_what_to_do() {
+fn an_unreadable_excel_workbook_given_to_import_says_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
     let workbook = dir.path().join("台帐.xlsx");
     // A zip archive's header and nothing a ledger reader can use.

@@ -4,7 +4,7 @@ use std::fs;
 
 mod common;
 
-use common::{run, station, stderr, stdout};
+use common::{run, station, stderr, stdout, Daemon};
 
 const CONFIG: &str = r#"
 [[scheme]]
@@ -200,7 +200,11 @@ fn malformed_csv_and_absurd_fields_are_bad_rows_not_crashes() {
          2012鸿借字第005号,被引号吞掉,鸿达\n"
     );
     let ledger = fixture.file("broken.csv", text.as_bytes());
-    let output = run(fixture.station().arg("import").arg(&ledger));
+    let output = run(fixture
+        .station()
+        .arg("import")
+        .arg("--without-location")
+        .arg(&ledger));
     assert_eq!(output.status.code(), Some(3), "{}", stdout(&output));
     let report = stdout(&output);
     assert!(report.contains("created 1"), "{report}");
@@ -291,4 +295,176 @@ fn a_box_registered_on_the_command_line_gets_the_next_number_and_its_label() {
     ]));
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("numbering scheme nope is not configured"));
+}
+
+/// A workbook of one sheet: `rows[0]` is the header; a cell that is a whole number is
+/// written as a number (as Excel keeps a year), the rest as text.
+fn workbook(rows: &[&[&str]]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell.parse::<u32>() {
+                Ok(number) => sheet.write_number(r, c, f64::from(number)),
+                Err(_) => sheet.write_string(r, c, *cell),
+            }
+            .expect("write a cell");
+        }
+    }
+    workbook.save_to_buffer().expect("workbook")
+}
+
+#[test]
+fn an_xlsx_ledger_with_common_header_variants_imports() {
+    let fixture = Fixture::new();
+    let bytes = workbook(&[
+        &[
+            "档案编号",
+            "案卷题名",
+            "客户",
+            "年份",
+            "分类",
+            "存放位置",
+            "备注",
+        ],
+        &[
+            "2012鸿借字第001号",
+            "借款合同",
+            "鸿达贸易",
+            "2012",
+            "借款",
+            "一号库房/五列/A面/三节/四层",
+            "",
+        ],
+        &[
+            "2012鸿借字第002号",
+            "抵押资料",
+            "华南电力",
+            "2012",
+            "抵押",
+            "1号库房/05列/A面/3节/4层",
+            "旧柜",
+        ],
+        &["2012鸿借字第003号", "", "东方机械", "2012", "借款", "", ""],
+    ]);
+    // Recognised by its content, not by its name.
+    let ledger = fixture.file("from-excel", &bytes);
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(3), "{text}{}", stderr(&output));
+    assert!(text.contains("created 2"), "{text}");
+    assert!(
+        text.lines().any(|line| line.contains("line 4: ")),
+        "the empty title is reported on the sheet's row 4: {text}"
+    );
+    let export = fixture.export();
+    let rows: Vec<&str> = export.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{export}");
+    for row in rows {
+        assert!(
+            row.contains(",2012,") && row.contains(",1号库房/05列/A面/3节/4层,"),
+            "一号库房 and 1号库房 are one room, the year a year: {row}"
+        );
+    }
+}
+
+/// GET with the daemon's token, the body as bytes.
+fn get_bytes(daemon: &Daemon, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(daemon.addr).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        daemon.token
+    )
+    .expect("request");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("answer");
+    let end = answer
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .expect("end of the head");
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (status, answer[end + 4..].to_vec())
+}
+
+#[test]
+fn the_xlsx_export_reimports_to_the_same_boxes() {
+    let first = Fixture::new();
+    let ledger = first.file("ledger.csv", LEDGER.as_bytes());
+    run(first.station().arg("import").arg(&ledger));
+    let before = first.export();
+
+    let daemon = Daemon::start_with(first.station().args(["serve", "--listen", "127.0.0.1:0"]));
+    let (status, xlsx) = get_bytes(&daemon, "/api/v1/reports/ledger.xlsx");
+    assert_eq!(status, 200);
+    assert!(xlsx.starts_with(b"PK\x03\x04"), "a workbook");
+    daemon.terminate();
+
+    let second = Fixture::new();
+    let workbook = second.file("ledger.xlsx", &xlsx);
+    let output = run(second.station().arg("import").arg(&workbook));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("created 3"), "{}", stdout(&output));
+    assert_eq!(
+        second.export(),
+        before,
+        "the same boxes, barcodes and places"
+    );
+
+    // Into the store it came from: the same boxes, nothing new.
+    let again = first.file("ledger.xlsx", &xlsx);
+    let output = run(first.station().arg("import").arg(&again));
+    assert!(
+        stdout(&output).contains("created 0 · unchanged 3 · differing 0"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_ledger_without_a_location_column_is_refused_unless_allowed() {
+    let fixture = Fixture::new();
+    let ledger = fixture.file(
+        "no-place.csv",
+        "档案编号,案卷题名,客户\n2012鸿借字第001号,借款合同,鸿达\n".as_bytes(),
+    );
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    // The refusal names the way out (in either language).
+    assert!(
+        stderr(&output).contains("--without-location"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fixture.export().lines().count(), 1, "nothing imported");
+
+    let output = run(fixture
+        .station()
+        .arg("import")
+        .arg("--without-location")
+        .arg(&ledger));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("created 1"), "{text}");
+    assert!(
+        text.contains("no location column"),
+        "the warning stays on the report: {text}"
+    );
+    let export = fixture.export();
+    assert!(
+        export.contains("2012鸿借字第001号,借款合同,鸿达,,2012,,,B"),
+        "{export}"
+    );
 }

@@ -63,7 +63,11 @@ fn the_data_directory_store_labels_backups_and_control_socket_are_owner_only_und
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let ledger = dir.path().join("ledger.csv");
-    fs::write(&ledger, "档案号,题名,客户名称\nA-1,借款合同,鸿达贸易\n").expect("ledger");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\nA-1,借款合同,鸿达贸易,\n",
+    )
+    .expect("ledger");
 
     // Without a daemon: the CLI creates the store and writes a label PDF.
     let import = run(station_022(&data).arg("import").arg(&ledger));

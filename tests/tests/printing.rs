@@ -221,7 +221,11 @@ fn without_a_daemon_labels_go_straight_to_pdf_files_and_a_reprint_needs_a_reason
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let ledger = dir.path().join("ledger.csv");
-    fs::write(&ledger, "档案号,题名,客户名称\nA-1,借款合同,鸿达贸易\n").expect("ledger");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\nA-1,借款合同,鸿达贸易,\n",
+    )
+    .expect("ledger");
     assert!(run(station(&data).arg("import").arg(&ledger))
         .status
         .success());

@@ -65,6 +65,8 @@ pub struct AppState {
     pub(crate) secure_cookies: bool,
     /// The TLS settings every connection is served with, when `[server.tls]` is set.
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    /// Ledger uploads: the one running and the last few, in memory.
+    pub(crate) imports: Arc<handlers::Imports>,
 }
 
 impl AppState {
@@ -117,6 +119,7 @@ impl AppState {
             throttle: Arc::default(),
             secure_cookies: false,
             tls: None,
+            imports: Arc::default(),
         }
     }
 

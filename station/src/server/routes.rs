@@ -326,6 +326,31 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             get(ledger_report),
         ),
         (
+            Endpoint {
+                answer: Some(Answer::Json(202, reference::<ImportStarted>)),
+                ..endpoint(
+                    "post",
+                    "/api/v1/imports",
+                    "Upload a ledger to import (the raw file as the body: CSV in UTF-8 or GB18030, or .xlsx; at most 64 MiB; one import at a time, else 409)",
+                    supervisor,
+                )
+                .action("导入台帐", "import ledgers")
+                .query::<ImportQuery>()
+            },
+            post(upload_import),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/imports/{id}",
+                "An uploaded ledger's import: progress, then the per-line report (the last 20 imports are kept in memory)",
+                supervisor,
+            )
+            .action("导入台帐", "import ledgers")
+            .json::<ImportView>(),
+            get(get_import),
+        ),
+        (
             endpoint(
                 "post",
                 "/api/v1/boxes/register",

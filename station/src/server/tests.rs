@@ -2016,6 +2016,18 @@ async fn every_answer_matches_its_documented_schema() {
             String::new(),
         ),
         (
+            "post",
+            "/api/v1/imports",
+            "/api/v1/imports?name=ledger.csv".into(),
+            "档案号,题名,客户名称,位置\nT-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n".into(),
+        ),
+        (
+            "get",
+            "/api/v1/imports/{id}",
+            "/api/v1/imports/1".into(),
+            String::new(),
+        ),
+        (
             "get",
             "/api/v1/openapi.json",
             "/api/v1/openapi.json".into(),

@@ -75,6 +75,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("desk.js"),
     },
     Asset {
+        path: "/import",
+        content_type: HTML,
+        body: include_str!("import.html"),
+    },
+    Asset {
+        path: "/web/import.js",
+        content_type: JS,
+        body: include_str!("import.js"),
+    },
+    Asset {
         path: "/web/app.css",
         content_type: CSS,
         body: include_str!("app.css"),
