@@ -197,11 +197,11 @@ fn every_command(data: &Path, dir: &Path, env: &[(&str, &str)]) -> (Vec<Said>, V
 fn init(data: &Path) -> String {
     let output = run(station(data).arg("init"));
     assert!(output.status.success(), "{}", stderr(&output));
-    stdout(&output)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
+    let said = stdout(&output);
+    said.lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("ast_"))
+        .unwrap_or_else(|| panic!("no token in {said}"))
         .to_owned()
 }
 

@@ -814,8 +814,23 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
     browser.screenshot(&shots.join("counter-offline-en.png"));
     browser.click("#lang").expect("Chinese");
 
-    // Back on the same data and port: both are sent, in order, each once.
+    // Back on the same data and port. A restart signs everyone out (sessions live in
+    // memory): the page asks to sign in again and keeps the codes meanwhile; once signed
+    // in, both are sent, in order, each once.
     let daemon = serve(dir.path(), &config, &listen);
+    browser.wait_script(
+        "the sign-in form after the restart",
+        "return !document.getElementById(arguments[0]).hidden;",
+        "login",
+        &json!(true),
+    );
+    browser.wait_script(
+        "the codes kept while signed out",
+        "return JSON.parse(localStorage.getItem(arguments[0]) || '[]').length;",
+        "station.counter.queue",
+        &json!(2),
+    );
+    browser.sign_in_as(&format!("{base}/"), daemon.addr, &token);
     browser.wait_script(
         "the live stream to reopen",
         live_state,
@@ -879,7 +894,7 @@ fn the_counter_keeps_codes_typed_while_the_station_is_down_and_sends_each_once()
     browser.wait_text("#queue", "等待发送（1）");
     browser.navigate("about:blank");
     let daemon = serve(dir.path(), &config, &listen);
-    browser.navigate(&format!("{base}/"));
+    browser.sign_in_as(&format!("{base}/"), daemon.addr, &token);
     browser.wait_script(
         "the live stream to reopen",
         live_state,

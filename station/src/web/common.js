@@ -17,7 +17,10 @@ const Station = (() => {
   // key: [Chinese, English]
   const texts = {
     "nav.counter": ["柜台", "Counter"],
-    "nav.supervisor": ["主管", "Supervisor"],
+    "nav.supervisor": ["查询", "Search"],
+    "nav.desk": ["日常", "Desk"],
+    "nav.import": ["导入", "Import"],
+    "nav.admin": ["管理", "Admin"],
     "lang.switch": ["English", "中文"],
     "login.title": ["登录", "Sign in"],
     "login.tab.password": ["姓名和密码", "Name and password"],

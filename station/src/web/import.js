@@ -8,11 +8,6 @@
 
   Station.addTexts({
     "import.title": ["档案工作站 · 导入台帐", "Archive station · Import a ledger"],
-    "nav.counter": ["柜台", "Counter"],
-    "nav.supervisor": ["查询", "Search"],
-    "nav.desk": ["日常", "Desk"],
-    "nav.import": ["导入", "Import"],
-    "nav.admin": ["管理", "Admin"],
     "import.upload_title": ["上传台帐", "Upload a ledger"],
     "import.formats": [
       "CSV（UTF-8 或 GB18030）或 Excel .xlsx（读第一个工作表），最大 64 MiB。按表头识别列：档案号、题名、客户名称为必需；存放位置、类别、年度、保管期限、条码可选。",

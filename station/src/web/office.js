@@ -8,9 +8,6 @@ const Office = (() => {
   const { el, t, pick } = Station;
 
   Station.addTexts({
-    "nav.query": ["查询", "Search"],
-    "nav.desk": ["日常", "Desk"],
-    "nav.admin": ["管理", "Admin"],
     "role.clerk": ["办事员", "clerk"],
     "role.supervisor": ["主管", "supervisor"],
     "role.admin": ["管理员", "administrator"],

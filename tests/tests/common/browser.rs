@@ -274,7 +274,14 @@ impl Browser {
     /// through the API with the daemon's token, then typed into the sign-in form (name and
     /// password) as a person would.
     pub fn sign_in(&self, url: &str, daemon: &super::Daemon) {
-        let (status, body) = daemon.get("/api/v1/session");
+        self.sign_in_as(url, daemon.addr, &daemon.token);
+    }
+
+    /// Signs in on the page at `url` as the owner of `token` (an administrator of the
+    /// station at `addr`), as [`sign_in`](Self::sign_in) does: for a daemon restarted on
+    /// the same data, which prints no token of its own.
+    pub fn sign_in_as(&self, url: &str, addr: std::net::SocketAddr, token: &str) {
+        let (status, body) = super::http_get_as(addr, "/api/v1/session", token);
         assert_eq!(status, 200, "who owns the daemon's token: {body}");
         let me: Value = serde_json::from_str(&body).expect("session JSON");
         let barcode = me["person"]["barcode"]
@@ -282,9 +289,11 @@ impl Browser {
             .expect("a badge")
             .to_owned();
         let name = me["person"]["name"].as_str().expect("a name").to_owned();
-        let (status, body) = daemon.post(
+        let (status, body) = super::http_post_as(
+            addr,
             &format!("/api/v1/people/{barcode}/password"),
             &json!({ "password": BROWSER_PASSWORD }).to_string(),
+            token,
         );
         assert_eq!(status, 204, "setting the administrator's password: {body}");
         self.navigate(url);
