@@ -203,7 +203,10 @@ impl Daemon {
 
     /// The lines the daemon printed after its address and token lines, so far.
     pub fn later_lines(&self) -> Vec<String> {
-        self.later.lock().map(|lines| lines.clone()).unwrap_or_default()
+        self.later
+            .lock()
+            .map(|lines| lines.clone())
+            .unwrap_or_default()
     }
 
     /// Sends SIGTERM and waits for the exit status.
