@@ -135,7 +135,18 @@ fn run_shell(dir: &Path, script: &str) -> Result<String, String> {
     match status {
         Some(status) if status.success() => Ok(text),
         Some(status) => Err(format!("{status}:\n{text}")),
-        None => Err(format!("did not finish within 180 s:\n{text}")),
+        None => {
+            // What the example's own files say (a daemon's start message, …).
+            let mut files = String::new();
+            for entry in std::fs::read_dir(&work).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|ext| ext == "txt") {
+                    let body = std::fs::read_to_string(&path).unwrap_or_default();
+                    files.push_str(&format!("--- {}:\n{body}\n", path.display()));
+                }
+            }
+            Err(format!("did not finish within 180 s:\n{text}\n{files}"))
+        }
     }
 }
 

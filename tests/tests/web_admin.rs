@@ -700,59 +700,6 @@ fn desk_page_registers_edits_reprints_cancels_and_downloads_at_desk_and_phone_wi
     assert_no_script_errors(&browser);
 }
 
-/// Signs `name` (whose token is `token`) in on the page at `url`: with the token form
-/// where the page still has one, else with a password set by the administrator through
-/// `POST /api/v1/people/{badge}/password` and `POST /api/v1/session`.
-fn sign_in_as(browser: &Browser, url: &str, daemon: &Daemon, person: (&str, &str, &str)) {
-    let (name, badge, token) = person;
-    browser.navigate(url);
-    let form = browser.wait_for("a sign-in form", |browser| {
-        browser
-            .script(
-                "return document.getElementById('token-input') ? 'token' \
-                 : (document.querySelector('input[type=password]') ? 'password' : null);",
-                "",
-            )
-            .and_then(|value| {
-                value
-                    .as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| value.to_string())
-            })
-    });
-    if form == "token" {
-        browser
-            .send_keys("#token-input", token)
-            .expect("type the token");
-        browser.click("#login-button").expect("sign in");
-        return;
-    }
-    let password = "Clerk-Desk-2026!";
-    let (status, body) = http_post_as(
-        daemon.addr,
-        &format!("/api/v1/people/{badge}/password"),
-        &json!({ "password": password }).to_string(),
-        &daemon.token,
-    );
-    assert!((200..300).contains(&status), "set the password: {body}");
-    let signed = browser
-        .session_call(
-            "POST",
-            "/execute/async",
-            Some(json!({
-                "script": "const done = arguments[arguments.length - 1]; \
-                    fetch('/api/v1/session', { method: 'POST', credentials: 'same-origin', \
-                    headers: { 'Content-Type': 'application/json' }, \
-                    body: JSON.stringify({ name: arguments[0], password: arguments[1] }) }) \
-                    .then((r) => done(r.status), (e) => done(String(e)));",
-                "args": [name, password],
-            })),
-        )
-        .expect("sign in through the session API");
-    assert_eq!(signed, json!(200), "the session answer");
-    browser.navigate(url);
-}
-
 #[test]
 fn pages_tell_a_clerk_which_role_they_need_instead_of_showing_controls() {
     if !prerequisite(
@@ -773,24 +720,15 @@ fn pages_tell_a_clerk_which_role_they_need_instead_of_showing_controls() {
     assert_eq!(status, 201, "{body}");
     let clerk: Value = serde_json::from_str(&body).expect("JSON");
     let badge = clerk["barcode"].as_str().expect("badge").to_owned();
-    let (status, body) = http_post_as(
-        daemon.addr,
-        "/api/v1/tokens/create",
-        &json!({ "person": badge }).to_string(),
-        &daemon.token,
-    );
-    assert_eq!(status, 201, "{body}");
-    let token: Value = serde_json::from_str(&body).expect("JSON");
-    let secret = token["secret"].as_str().expect("secret").to_owned();
     let base = format!("http://{}", daemon.addr);
     let browser = Browser::start();
 
     // The admin page: a notice naming the role needed, and none of the admin controls.
-    sign_in_as(
-        &browser,
+    browser.sign_in_person(
         &format!("{base}/admin"),
-        &daemon,
-        ("陈晓", &badge, &secret),
+        daemon.addr,
+        &daemon.token,
+        (&badge, "陈晓"),
     );
     browser.wait_text("#no-role-text", "管理员");
     browser.wait_text("#no-role-text", "办事员");

@@ -80,47 +80,11 @@ pub(crate) async fn ledger_report(
         }
         "loans.csv" | "loans.xlsx" => {
             let rows = state.archive.run(loan_rows).await?;
-            if file == "loans.xlsx" {
-                let bytes =
-                    crate::ledger::xlsx("借阅", &LOAN_COLUMNS, &rows).map_err(report_error)?;
-                return Ok(download(bytes, XLSX, "loans.xlsx"));
-            }
-            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            let written = std::iter::once(
-                LOAN_COLUMNS
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .chain(rows)
-            .try_for_each(|row| writer.write_record(&row));
-            let bytes = written
-                .ok()
-                .and_then(|()| writer.into_inner().ok())
-                .ok_or_else(ApiError::internal)?;
-            Ok(download(bytes, "text/csv; charset=utf-8", "loans.csv"))
+            table(&file, "借阅", &LOAN_COLUMNS, rows)
         }
         "overdue.csv" | "overdue.xlsx" => {
             let rows = state.archive.run(overdue_rows).await?;
-            if file == "overdue.xlsx" {
-                let bytes =
-                    crate::ledger::xlsx("逾期", &OVERDUE_COLUMNS, &rows).map_err(report_error)?;
-                return Ok(download(bytes, XLSX, "overdue.xlsx"));
-            }
-            let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
-            let written = std::iter::once(
-                OVERDUE_COLUMNS
-                    .iter()
-                    .map(|c| (*c).to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .chain(rows)
-            .try_for_each(|row| writer.write_record(&row));
-            let bytes = written
-                .ok()
-                .and_then(|()| writer.into_inner().ok())
-                .ok_or_else(ApiError::internal)?;
-            Ok(download(bytes, "text/csv; charset=utf-8", "overdue.csv"))
+            table(&file, "逾期", &OVERDUE_COLUMNS, rows)
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -167,4 +131,27 @@ pub(crate) fn overdue_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError
             ]
         })
         .collect())
+}
+
+/// A report of `rows` under the headers `columns` as the download `file` names: `.xlsx`
+/// (one sheet called `sheet`), else CSV with a BOM (for Excel).
+fn table(
+    file: &str,
+    sheet: &str,
+    columns: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, ApiError> {
+    if file.ends_with(".xlsx") {
+        let bytes = crate::ledger::xlsx(sheet, columns, &rows).map_err(report_error)?;
+        return Ok(download(bytes, XLSX, file));
+    }
+    let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+    let written = std::iter::once(columns.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>())
+        .chain(rows)
+        .try_for_each(|row| writer.write_record(&row));
+    let bytes = written
+        .ok()
+        .and_then(|()| writer.into_inner().ok())
+        .ok_or_else(ApiError::internal)?;
+    Ok(download(bytes, "text/csv; charset=utf-8", file))
 }

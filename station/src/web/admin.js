@@ -523,7 +523,7 @@
   // ---- the page --------------------------------------------------------------------
 
   async function start() {
-    const mine = await Office.role(true);
+    const mine = await Office.role();
     const allowed = Office.atLeast(mine, "admin");
     $("no-role").hidden = allowed;
     $("admin-parts").hidden = !allowed;

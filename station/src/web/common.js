@@ -151,7 +151,8 @@ const Station = (() => {
   /**
    * Calls the API with the session cookie (and the CSRF header on changes); resolves to
    * the JSON answer (null for 204), rejects with ApiError. Called as
-   * `api(method, path, body)`, or as `api(path, {method, body})`.
+   * `api(method, path, body)`, or as `api(path, {method, body})`, or with a file as it is
+   * as `api(path, {method, raw, contentType})`.
    */
   async function api(first, second, third) {
     if (typeof second === "string" && /^[A-Z]+$/.test(first)) {
@@ -189,7 +190,11 @@ const Station = (() => {
       headers["X-CSRF-Token"] = current.csrf;
     }
     const init = { method, headers, cache: "no-store", credentials: "same-origin" };
-    if (options.body !== undefined) {
+    if (options.raw !== undefined) {
+      // A file sent as it is (an uploaded ledger).
+      headers["Content-Type"] = options.contentType || "application/octet-stream";
+      init.body = options.raw;
+    } else if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }

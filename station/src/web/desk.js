@@ -441,7 +441,7 @@
   Station.init({
     onLogin: async () => {
       try {
-        role = await Office.role(false);
+        role = await Office.role();
         roleParts();
         await loadChoices();
         await loadQueue();

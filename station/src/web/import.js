@@ -44,53 +44,14 @@
   let uploadProblem = null;
   let polling = null;
 
-  // The request headers common.js would add: the bearer token while pages sign in with
-  // one, the session's CSRF token once they sign in with a session (whichever exists).
-  function authHeaders() {
-    const headers = { Accept: "application/json" };
-    const token = typeof Station.token === "function" ? Station.token() : "";
-    if (token) {
-      headers.Authorization = "Bearer " + token;
-    }
-    const csrf = typeof Station.csrf === "function" ? Station.csrf() : "";
-    if (csrf) {
-      headers["X-CSRF-Token"] = csrf;
-    }
-    return headers;
-  }
-
-  // Station.api for JSON calls, whichever of its two signatures common.js has.
-  function call(method, path) {
-    return Station.api.length >= 2 ? Station.api(method, path) : Station.api(path, { method });
-  }
-
-  // The upload itself: the raw file as the body (Station.api sends JSON only).
-  async function upload(file, withoutLocation) {
+  // Upload: the raw file as the body, through Station.api (the session cookie and the
+  // CSRF header, as every change from a page).
+  function upload(file, withoutLocation) {
     let path = "/api/v1/imports?name=" + encodeURIComponent(file.name);
     if (withoutLocation) {
       path += "&without_location=true";
     }
-    const headers = authHeaders();
-    headers["Content-Type"] = "application/octet-stream";
-    let response;
-    try {
-      response = await fetch(path, { method: "POST", headers, body: file, cache: "no-store", credentials: "same-origin" });
-    } catch (_) {
-      throw { code: "network", bilingual: { zh: "无法连接工作站", en: "cannot reach the station" } };
-    }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch (_) {
-      data = null;
-    }
-    if (!response.ok) {
-      throw {
-        code: (data && data.error) || "http",
-        bilingual: (data && data.message) || { zh: "上传失败（HTTP " + response.status + "）", en: "upload failed (HTTP " + response.status + ")" },
-      };
-    }
-    return data;
+    return Station.api(path, { method: "POST", raw: file });
   }
 
   function showUploadProblem(message) {
@@ -123,7 +84,7 @@
     }
     const tick = async () => {
       try {
-        current = await call("GET", "/api/v1/imports/" + id);
+        current = await Station.api("GET", "/api/v1/imports/" + id);
       } catch (error) {
         showUploadProblem(error.bilingual);
         $("upload").disabled = false;

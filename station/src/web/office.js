@@ -48,53 +48,13 @@ const Office = (() => {
     return call("GET", path);
   }
 
-  /** Headers that carry the page's sign-in on a plain fetch (a cookie session needs none). */
-  function authHeaders() {
-    const token = typeof Station.token === "function" ? Station.token() : "";
-    return token ? { Authorization: "Bearer " + token } : {};
-  }
-
   const RANK = { clerk: 1, supervisor: 2, admin: 3 };
 
-  /**
-   * The signed-in person's role: the session's (`GET /api/v1/session`); where the station
-   * has no sessions yet (a token in the page), what the API shows this token: badge codes
-   * in the people list mean a supervisor or more, and only when `askAdmin` (the admin
-   * page, whose visit by anyone else is itself an attempt worth recording) the token list,
-   * which answers administrators only.
-   */
-  async function role(askAdmin) {
-    try {
-      const response = await fetch("/api/v1/session", {
-        headers: Object.assign({ Accept: "application/json" }, authHeaders()),
-        credentials: "same-origin",
-        cache: "no-store",
-      });
-      if (response.ok) {
-        const data = await response.json();
-        if (data && data.person && RANK[data.person.role]) {
-          return data.person.role;
-        }
-      }
-    } catch (_) {
-      // fall through to asking the API
-    }
-    const people = await call("GET", "/api/v1/people?limit=1");
-    if (!(Array.isArray(people) && people.length && people[0].barcode)) {
-      return "clerk";
-    }
-    if (!askAdmin) {
-      return "supervisor";
-    }
-    try {
-      await call("GET", "/api/v1/tokens?limit=1");
-      return "admin";
-    } catch (error) {
-      if (error.status !== 403) {
-        throw error;
-      }
-    }
-    return "supervisor";
+  /** The signed-in person's role (`GET /api/v1/session`). */
+  async function role() {
+    const session = await call("GET", "/api/v1/session");
+    const mine = session && session.person && session.person.role;
+    return RANK[mine] ? mine : "clerk";
   }
 
   /** Whether `mine` is at least `needed`. */
@@ -192,7 +152,6 @@ const Office = (() => {
    */
   async function download(path, file, link) {
     const response = await fetch(path, {
-      headers: authHeaders(),
       credentials: "same-origin",
       cache: "no-store",
     });

@@ -289,13 +289,26 @@ impl Browser {
             .expect("a badge")
             .to_owned();
         let name = me["person"]["name"].as_str().expect("a name").to_owned();
+        self.sign_in_person(url, addr, token, (&barcode, &name));
+    }
+
+    /// Signs in on the page at `url` by name and password as the person `(badge, name)`,
+    /// whose password an administrator (the owner of `admin_token`) sets first, and waits
+    /// until the page shows them signed in.
+    pub fn sign_in_person(
+        &self,
+        url: &str,
+        addr: std::net::SocketAddr,
+        admin_token: &str,
+        (barcode, name): (&str, &str),
+    ) {
         let (status, body) = super::http_post_as(
             addr,
             &format!("/api/v1/people/{barcode}/password"),
             &json!({ "password": BROWSER_PASSWORD }).to_string(),
-            token,
+            admin_token,
         );
-        assert_eq!(status, 204, "setting the administrator's password: {body}");
+        assert_eq!(status, 204, "setting {name}'s password: {body}");
         self.navigate(url);
         self.wait_for("the sign-in form", |browser| {
             browser.find("#signin-name")?;
@@ -316,13 +329,12 @@ impl Browser {
         if signed_in != json!(true) {
             self.click("#signin-tab-password")
                 .expect("the password tab");
-            self.send_keys("#signin-name", &name)
-                .expect("type the name");
+            self.send_keys("#signin-name", name).expect("type the name");
             self.send_keys("#signin-password", BROWSER_PASSWORD)
                 .expect("type the password");
             self.click("#signin-button").expect("sign in");
         }
-        self.wait_text("#whoami", &name);
+        self.wait_text("#whoami", name);
     }
 
     /// Whether both Chromium and chromedriver are installed (else the test says it is not
