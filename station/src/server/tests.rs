@@ -33,6 +33,23 @@ struct Fixture {
     _stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
+impl Fixture {
+    /// Registers a real-estate certificate numbered `number` of the box `archive_no`.
+    fn certificate(&self, number: &str, archive_no: &str) -> Barcode {
+        self.store
+            .register_certificate(
+                &Actor::new("test"),
+                &crate::store::NewCertificate {
+                    kind: crate::model::CertificateKind::RealEstate,
+                    number: number.into(),
+                    archive_no: archive_no.into(),
+                },
+            )
+            .expect("certificate")
+            .barcode
+    }
+}
+
 async fn fixture() -> Fixture {
     fixture_at(START, crate::clock::TimeZone::utc()).await
 }
@@ -1473,19 +1490,7 @@ async fn boxes_are_searched_by_any_part_sorted_and_paged_and_bad_sorts_are_refus
 #[tokio::test]
 async fn a_certificate_is_found_by_its_barcode_by_supervisors_only() {
     let fixture = fixture().await;
-    let certificate = fixture
-        .store
-        .register_certificate(
-            &Actor::new("test"),
-            &crate::store::NewCertificate {
-                kind: crate::model::CertificateKind::RealEstate,
-                number: "京(2024)第001号".into(),
-                archive_no: "A-1".into(),
-            },
-        )
-        .expect("certificate")
-        .barcode
-        .to_string();
+    let certificate = fixture.certificate("京(2024)第001号", "A-1").to_string();
     let uri = format!("/api/v1/boxes?q={certificate}");
     let (found, _) = box_page(&fixture, &fixture.clerk_token, &uri).await;
     assert!(found.is_empty(), "a clerk finds no certificate: {found:?}");
@@ -2656,18 +2661,7 @@ async fn next_live(
 #[tokio::test]
 async fn certificate_details_reach_no_clerk_by_a_scan_recent_results_or_the_live_stream() {
     let fixture = fixture().await;
-    let certificate = fixture
-        .store
-        .register_certificate(
-            &Actor::new("test"),
-            &crate::store::NewCertificate {
-                kind: crate::model::CertificateKind::RealEstate,
-                number: "粤(2026)第0001号".into(),
-                archive_no: "A-1".into(),
-            },
-        )
-        .expect("certificate")
-        .barcode;
+    let certificate = fixture.certificate("粤(2026)第0001号", "A-1");
     let code = certificate.to_string();
     let mut clerk_live = Box::pin(open_live(&fixture, &fixture.clerk_token).await);
     let mut supervisor_live = Box::pin(open_live(&fixture, &fixture.supervisor_token).await);
@@ -2719,18 +2713,7 @@ async fn certificate_details_reach_no_clerk_by_a_scan_recent_results_or_the_live
 
     // Change events name items by their barcode; a clerk gets none about a certificate.
     let actor = Actor::new("test");
-    let second = fixture
-        .store
-        .register_certificate(
-            &actor,
-            &crate::store::NewCertificate {
-                kind: crate::model::CertificateKind::RealEstate,
-                number: "粤(2026)第0003号".into(),
-                archive_no: "A-2".into(),
-            },
-        )
-        .expect("certificate")
-        .barcode;
+    let second = fixture.certificate("粤(2026)第0003号", "A-2");
     fixture
         .store
         .edit_box(
@@ -2765,18 +2748,7 @@ async fn badges_are_printed_by_administrators_and_certificate_labels_by_supervis
     let fixture = with_printing(fixture().await);
     let admin = admin_token(&fixture);
     let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
-    let certificate = fixture
-        .store
-        .register_certificate(
-            &Actor::new("test"),
-            &crate::store::NewCertificate {
-                kind: crate::model::CertificateKind::RealEstate,
-                number: "粤(2026)第0002号".into(),
-                archive_no: "A-1".into(),
-            },
-        )
-        .expect("certificate")
-        .barcode;
+    let certificate = fixture.certificate("粤(2026)第0002号", "A-1");
     let print = |barcode: Barcode| format!(r#"{{"barcodes":["{barcode}"]}}"#);
     let cases = [
         (
