@@ -196,6 +196,8 @@ pub enum LocationKind {
     Safe,
     /// A counter where boxes wait to be lent or shelved.
     Counter,
+    /// A drawer of a safe: a place for certificates, like the safe itself.
+    Drawer,
 }
 
 impl LocationKind {
@@ -203,8 +205,13 @@ impl LocationKind {
     pub fn holds_items(self) -> bool {
         matches!(
             self,
-            LocationKind::Shelf | LocationKind::Safe | LocationKind::Counter
+            LocationKind::Shelf | LocationKind::Safe | LocationKind::Counter | LocationKind::Drawer
         )
+    }
+
+    /// Whether certificates may be kept here: a safe or one of its drawers.
+    pub fn keeps_certificates(self) -> bool {
+        matches!(self, LocationKind::Safe | LocationKind::Drawer)
     }
 }
 
@@ -223,6 +230,11 @@ pub struct Location {
     pub path: String,
     /// How many boxes fit, if known.
     pub capacity: Option<u32>,
+    /// For a rack: mobile dense shelving (密集架), whose aisles are opened one at a time;
+    /// false for a fixed rack and for every other kind.
+    pub mobile: bool,
+    /// Taken out of use once empty: nothing can be put here any more; its history stays.
+    pub retired: bool,
 }
 
 /// A person's role in the archive.

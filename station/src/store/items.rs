@@ -298,7 +298,7 @@ impl Tx<'_> {
                 (archive_box.place, archive_box.home)
             }
             Item::Certificate(certificate) => {
-                if target.kind != LocationKind::Safe {
+                if !target.kind.keeps_certificates() {
                     return Err(Refusal::CertificateOutsideSafe { path: target.path }.into());
                 }
                 (certificate.place, None)

@@ -102,6 +102,8 @@ impl Tx<'_> {
             parent,
             path,
             capacity,
+            mobile: false,
+            retired: false,
         };
         self.put_item(&Item::Location(location.clone()))?;
         self.put_raw(&keys::path(&location.path), &barcode.to_key())?;

@@ -66,7 +66,7 @@ pub(super) const FAMILIES: &[Family] = &[
     Family {
         name: "locations",
         prefix: &[keys::ITEM, b'L'],
-        current: 1,
+        current: 2,
     },
     Family {
         name: "people",
@@ -147,11 +147,63 @@ pub(super) const INDEXES: &[IndexFamily] = &[IndexFamily {
 
 /// The steps from each family's older versions, in any order (they are applied by
 /// version).
-pub(super) const MIGRATIONS: &[Migration] = &[Migration {
-    family: "print_jobs",
-    from: 1,
-    step: print_jobs_1_to_2,
-}];
+pub(super) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        family: "print_jobs",
+        from: 1,
+        step: print_jobs_1_to_2,
+    },
+    Migration {
+        family: "locations",
+        from: 1,
+        step: locations_1_to_2,
+    },
+];
+
+/// A location as version 1 stored it: no rack kind, never retired.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(super) struct LocationV1 {
+    pub(super) barcode: crate::barcode::Barcode,
+    pub(super) kind: crate::model::LocationKind,
+    pub(super) name: String,
+    pub(super) parent: Option<crate::barcode::Barcode>,
+    pub(super) path: String,
+    pub(super) capacity: Option<u32>,
+}
+
+/// `Item` as version 1 of the locations family stored it: the same variants in the same
+/// order, with version-1 locations.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub(super) enum ItemLocationsV1 {
+    /// A box (unchanged).
+    Box(crate::model::ArchiveBox),
+    /// A certificate (unchanged).
+    Certificate(crate::model::Certificate),
+    /// A version-1 location.
+    Location(LocationV1),
+    /// A person (unchanged).
+    Person(crate::model::Person),
+}
+
+/// Locations 1 → 2: every rack is a fixed rack (a mobile rack is set so by a person) and
+/// nothing is retired.
+fn locations_1_to_2(bytes: &[u8]) -> Option<Vec<u8>> {
+    let ItemLocationsV1::Location(old) = postcard::from_bytes::<ItemLocationsV1>(bytes).ok()?
+    else {
+        return None;
+    };
+    postcard::to_allocvec(&crate::model::Item::Location(crate::model::Location {
+        barcode: old.barcode,
+        kind: old.kind,
+        name: old.name,
+        parent: old.parent,
+        path: old.path,
+        capacity: old.capacity,
+        mobile: false,
+        retired: false,
+    }))
+    .ok()
+}
 
 /// A print job as version 1 stored it: its last error as one joined text,
 /// `中文 / English`, and no count of deliveries.
@@ -932,6 +984,52 @@ mod tests {
         let job = store.job(8).expect("reads").expect("the job");
         let error = job.last_error.expect("its last error");
         assert!(error.text.zh.contains("纸张用完"), "{error:?}");
+    }
+
+    #[test]
+    fn a_location_stored_before_racks_had_a_kind_reads_as_a_fixed_rack_in_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let barcode =
+            crate::barcode::Barcode::new(crate::barcode::Kind::Location, 42).expect("barcode");
+        let old = LocationV1 {
+            barcode,
+            kind: crate::model::LocationKind::Rack,
+            name: "05列".into(),
+            parent: None,
+            path: "1号库房/05列".into(),
+            capacity: Some(40),
+        };
+        {
+            // A store as a build with version-1 locations left it.
+            let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+            store
+                .tree
+                .insert(
+                    keys::item(barcode),
+                    postcard::to_allocvec(&ItemLocationsV1::Location(old.clone())).expect("encode"),
+                )
+                .expect("write");
+            store
+                .tree
+                .insert(version_key("locations"), &1u32.to_be_bytes())
+                .expect("write");
+            store.flush().expect("flush");
+        }
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("migrates");
+        assert_eq!(version_of(&store, "locations"), Some(2));
+        let Some(crate::model::Item::Location(location)) = store.get_item(barcode).expect("reads")
+        else {
+            panic!("the location is gone");
+        };
+        assert_eq!(
+            (location.path.as_str(), location.capacity, location.kind),
+            (
+                old.path.as_str(),
+                Some(40),
+                crate::model::LocationKind::Rack
+            )
+        );
+        assert!(!location.mobile && !location.retired, "{location:?}");
     }
 
     /// The real table: every family has a distinct name and a prefix no other family's

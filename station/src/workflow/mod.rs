@@ -663,7 +663,7 @@ impl Engine {
                 summary.kind = "location";
                 summary.title = Some(location.path);
                 summary.status = Some(match location.kind {
-                    LocationKind::Safe => "safe",
+                    LocationKind::Safe | LocationKind::Drawer => "safe",
                     LocationKind::Counter => "counter",
                     _ => "shelf",
                 });

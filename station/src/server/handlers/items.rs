@@ -1,7 +1,7 @@
 //! Items, box search, locations and what stands at them, an item's history.
 
 use crate::message;
-use crate::model::{ArchiveBox, Item, LocationKind, Role};
+use crate::model::{ArchiveBox, Item, Role};
 use crate::server::auth::Principal;
 use crate::server::error::{parse_barcode, ApiError, Path, Query};
 use crate::server::paging::{number_key, page_of, page_size, Page, PageQuery};
@@ -395,7 +395,7 @@ pub(crate) async fn location_items(
         .run(move |store| {
             match store.get_item(barcode)? {
                 Some(Item::Location(location))
-                    if location.kind == LocationKind::Safe && !sees_safes =>
+                    if location.kind.keeps_certificates() && !sees_safes =>
                 {
                     return Ok(None)
                 }
