@@ -433,6 +433,63 @@ pub fn customer_key(customer: &str) -> String {
         .collect()
 }
 
+/// The order a person walks the archive in: a location path compared level by level
+/// (room, then rack, side, section, shelf), each level in natural order, so `2号库房` comes
+/// before `10号库房`, `05列` before `12列` and `A面` before `B面`. Works for any path, not
+/// only the five-level shelf paths: safes and counters sort among their neighbours by name.
+/// Shelf labels, pick lists and the rack map all sort by it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct WalkingOrder(Vec<Vec<WalkChunk>>);
+
+/// One run of a path segment in [`WalkingOrder`]: numbers compare as numbers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum WalkChunk {
+    Number(u64),
+    Text(String),
+}
+
+impl WalkingOrder {
+    /// The walking order of `path` (segments separated by `/`).
+    pub fn of(path: &str) -> WalkingOrder {
+        WalkingOrder(
+            path.split('/')
+                .map(|segment| {
+                    let mut chunks = Vec::new();
+                    let mut digits = String::new();
+                    let mut text = String::new();
+                    for ch in segment.trim().chars() {
+                        if ch.is_ascii_digit() {
+                            if !text.is_empty() {
+                                chunks.push(WalkChunk::Text(std::mem::take(&mut text)));
+                            }
+                            digits.push(ch);
+                        } else {
+                            if !digits.is_empty() {
+                                chunks.push(number_chunk(&std::mem::take(&mut digits)));
+                            }
+                            text.push(ch);
+                        }
+                    }
+                    if !digits.is_empty() {
+                        chunks.push(number_chunk(&digits));
+                    }
+                    if !text.is_empty() {
+                        chunks.push(WalkChunk::Text(text));
+                    }
+                    chunks
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A run of ASCII digits as a number (a run too long for u64 compares as text).
+fn number_chunk(digits: &str) -> WalkChunk {
+    digits
+        .parse()
+        .map_or_else(|_| WalkChunk::Text(digits.to_owned()), WalkChunk::Number)
+}
+
 /// A shelf path split into the five levels of the hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShelfPath {
@@ -680,6 +737,36 @@ mod tests {
         assert_eq!(
             ShelfPath::parse("1号库房/05列/A面/3节/4层").map(|p| p.canonical()),
             Ok("1号库房/05列/A面/3节/4层".to_owned())
+        );
+    }
+
+    #[test]
+    fn paths_sort_in_the_order_a_person_walks() {
+        let mut paths = vec![
+            "10号库房/01列/A面/1节/1层",
+            "2号库房/12列/A面/1节/1层",
+            "2号库房/02列/B面/1节/1层",
+            "2号库房/02列/A面/10节/1层",
+            "2号库房/02列/A面/2节/3层",
+            "2号库房/02列/A面/2节/12层",
+            "2号库房/02列",
+            "2号库房/保险柜1",
+            "2号库房",
+        ];
+        paths.sort_by_key(|path| WalkingOrder::of(path));
+        assert_eq!(
+            paths,
+            [
+                "2号库房",
+                "2号库房/02列",
+                "2号库房/02列/A面/2节/3层",
+                "2号库房/02列/A面/2节/12层",
+                "2号库房/02列/A面/10节/1层",
+                "2号库房/02列/B面/1节/1层",
+                "2号库房/12列/A面/1节/1层",
+                "2号库房/保险柜1",
+                "10号库房/01列/A面/1节/1层",
+            ]
         );
     }
 
