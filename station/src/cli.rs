@@ -363,6 +363,30 @@ pub enum PersonAction {
     },
     /// List everyone with their badge barcode.
     List,
+    /// Reset a person's password (an administrator's reset, also when the station runs): a
+    /// new one is generated and printed once, or read from standard input with `--stdin`.
+    Password {
+        /// The person: their badge barcode or their name.
+        person: String,
+        /// Read the new password from the first line of standard input.
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Replace a person's lost or damaged badge: prints the new badge code (print its label
+    /// with `station label print P…`); their earlier badges stop working.
+    Badge {
+        /// The person: their badge barcode or their name.
+        person: String,
+    },
+    /// Set a person's badge PIN (4–8 digits) for signing in at the counter: six digits are
+    /// generated and printed once, or read from standard input with `--stdin`.
+    Pin {
+        /// The person: their badge barcode or their name.
+        person: String,
+        /// Read the PIN from the first line of standard input.
+        #[arg(long)]
+        stdin: bool,
+    },
 }
 
 /// Roles on the command line.
@@ -512,6 +536,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 allow_same_name,
             },
             PersonAction::List => StoreCommand::PersonList,
+            PersonAction::Password { person, stdin } => StoreCommand::PersonSecret {
+                person,
+                pin: false,
+                secret: read_secret(stdin)?,
+            },
+            PersonAction::Badge { person } => StoreCommand::PersonBadge { person },
+            PersonAction::Pin { person, stdin } => StoreCommand::PersonSecret {
+                person,
+                pin: true,
+                secret: read_secret(stdin)?,
+            },
         }),
         Command::Init { name } => init(&config, &name),
         Command::Token { action } => on_store(match action {
@@ -590,6 +625,20 @@ pub enum StoreCommand {
     },
     /// `person list`.
     PersonList,
+    /// `person badge`.
+    PersonBadge {
+        /// The person, by badge or name.
+        person: String,
+    },
+    /// `person password` and `person pin`.
+    PersonSecret {
+        /// The person, by badge or name.
+        person: String,
+        /// The PIN rather than the password.
+        pin: bool,
+        /// The new secret; generated (and printed once) when none is given.
+        secret: Option<Hidden>,
+    },
     /// `token create`.
     TokenCreate {
         /// The person, by badge or name.
@@ -806,6 +855,48 @@ pub fn execute(
                 }
             }
         }
+        StoreCommand::PersonBadge { person } => {
+            let person = find_person(store, &person)?;
+            let badge = store.replace_badge(&actor, person.barcode)?;
+            sink.err(&format!(
+                "{}:",
+                message!(CliBadgeReplaced, name = person.name, badge = person.barcode)
+            ))?;
+            say_to(sink, badge)?;
+        }
+        StoreCommand::PersonSecret {
+            person,
+            pin,
+            secret,
+        } => {
+            let person = find_person(store, &person)?;
+            let which = if pin {
+                crate::store::Secret::Pin
+            } else {
+                crate::store::Secret::Password
+            };
+            let generated = secret.is_none();
+            let secret = match secret {
+                Some(Hidden(secret)) => secret,
+                None if pin => crate::store::generate_pin()?,
+                None => crate::store::generate_password()?,
+            };
+            store
+                .set_checked_secret(&actor, person.barcode, which, &secret)?
+                .map_err(Failure::new)?;
+            let done = if pin {
+                message!(CliPinSet, name = person.name, badge = person.barcode)
+            } else {
+                message!(CliPasswordSet, name = person.name, badge = person.barcode)
+            };
+            if generated {
+                // The secret alone on stdout, for scripts; the rest on stderr.
+                sink.err(&format!("{done}:"))?;
+                say_to(sink, &secret)?;
+            } else {
+                sink.err(&done.to_string())?;
+            }
+        }
         StoreCommand::TokenCreate { person, label } => {
             let person = find_person(store, &person)?;
             let new = store.create_token(&actor, person.barcode, &label)?;
@@ -920,10 +1011,39 @@ fn candidates(people: &[crate::model::Person]) -> String {
         .join("; ")
 }
 
+/// The secret `person password|pin --stdin` reads: the first line of standard input,
+/// without its line end; `None` without `--stdin` (the station generates one).
+fn read_secret(stdin: bool) -> anyhow::Result<Option<Hidden>> {
+    if !stdin {
+        return Ok(None);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the new secret from standard input")?;
+    Ok(Some(Hidden(line.trim_end_matches(['\r', '\n']).to_owned())))
+}
+
+/// A secret sent through the control socket: its `Debug` (what the daemon logs of every
+/// command) never shows it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Hidden(pub String);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
 /// The person `who` names: a badge barcode, or a name that exactly one person has.
 pub fn find_person(store: &Store, who: &str) -> anyhow::Result<crate::model::Person> {
     if let Ok(barcode) = crate::barcode::Barcode::parse(who.trim()) {
         if let Some(crate::model::Item::Person(person)) = store.get_item(barcode)? {
+            return Ok(person);
+        }
+        // The code of a replacement badge names its holder.
+        if let Ok(Some(person)) = store.badge_holder(barcode) {
             return Ok(person);
         }
     }

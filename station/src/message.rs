@@ -725,6 +725,10 @@ catalog! {
         "这是最后一位在职的管理员，不能降级或停用",
         "this is the last active administrator: they cannot be demoted or deactivated"
     }
+    PersonBadgeReplaced = "person.badge_replaced" {
+        "此工牌已换发新工牌，不再有效；请使用新工牌",
+        "this badge was replaced by a new one and no longer works: use the new badge"
+    }
     PersonLeft = "person.left" {
         "{name}（{barcode}）已离职，工牌已停用",
         "{name} ({barcode}) has left: the badge is no longer valid"
@@ -1322,6 +1326,18 @@ catalog! {
     CliTokenCreated = "cli.token_created" {
         "令牌 {id} 已创建，只显示这一次",
         "token {id} created, shown this once"
+    }
+    CliPasswordSet = "cli.password_set" {
+        "已为 {name}（{badge}）设置新密码",
+        "new password set for {name} ({badge})"
+    }
+    CliBadgeReplaced = "cli.badge_replaced" {
+        "已为 {name}（{badge}）换发新工牌，旧工牌作废；新工牌条码",
+        "new badge issued for {name} ({badge}), the earlier ones no longer work; the new badge's code"
+    }
+    CliPinSet = "cli.pin_set" {
+        "已为 {name}（{badge}）设置工牌 PIN",
+        "badge PIN set for {name} ({badge})"
     }
     CliTokenRevoked = "cli.token_revoked" {
         "令牌 {id} 已吊销",

@@ -339,7 +339,9 @@ pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData),
         ),
         Item::Person(person) => (
             "badge".to_owned(),
-            data.with("name", person.name)
+            // The badge they carry now: a replacement's code once theirs was replaced.
+            data.with("barcode", store.current_badge(person.barcode)?.to_string())
+                .with("name", person.name)
                 .with("department", "档案室")
                 .with("role", role_text(person.role)),
         ),

@@ -120,6 +120,13 @@ fn every_command(data: &Path, dir: &Path, env: &[(&str, &str)]) -> (Vec<Said>, V
         &["person", "add", "--name", "李总", "--borrow-directly"],
     );
     step("person list", &["person", "list"]);
+    let replaced = step("person badge", &["person", "badge", "王芳"]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert!(
+        stdout(&replaced).trim().starts_with('P'),
+        "the new badge's code alone: {}",
+        stdout(&replaced)
+    );
     let token = step(
         "token create by name",
         &["token", "create", "--person", "王芳", "--label", "script"],

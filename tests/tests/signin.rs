@@ -756,3 +756,117 @@ fn station_init_gives_the_named_administrator_an_initial_password_too() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["person"]["role"], "admin");
 }
+
+/// `station person password|pin WHO [--stdin]` through `station_bin`, with `input` on
+/// standard input: the output.
+fn reset_from_the_cli(data: &Path, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = station(data)
+        .args(["--lang", "en", "person"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run station");
+    child
+        .stdin
+        .take()
+        .expect("its stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("its output")
+}
+
+/// The English text of `code` before its first placeholder.
+fn english_head(code: station::message::Code) -> &'static str {
+    let english = code.templates().1;
+    english.split('{').next().unwrap_or(english)
+}
+
+/// An administrator who lost the web's way in resets a password and a PIN from the command
+/// line, with the station stopped and while it runs (through the control socket): a
+/// generated password is printed once on stdout, one read from stdin is checked against the
+/// policy (refused with its code, nothing changed), and both sign in afterwards. The
+/// secret never reaches the daemon's log.
+#[test]
+fn passwords_and_pins_are_reset_from_the_command_line_with_the_station_running_or_not() {
+    use station::message::Code;
+    for running in [false, true] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("data");
+        let log = dir.path().join("daemon.log");
+        let output = run(station(&data).args(["init", "--name", "李管理"]));
+        assert!(output.status.success(), "{}", stderr(&output));
+        let added = run(station(&data).args(["person", "add", "--name", "王芳"]));
+        assert!(added.status.success(), "{}", stderr(&added));
+        let badge = common::stdout(&added)
+            .split('\t')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let serve = || {
+            Daemon::start_logging_to(
+                station(&data)
+                    .env("RUST_LOG", "info")
+                    .args(["serve", "--listen", "127.0.0.1:0"]),
+                &log,
+            )
+        };
+        let daemon = running.then(serve);
+
+        let generated = reset_from_the_cli(&data, &["password", "王芳"], "");
+        assert!(generated.status.success(), "{}", stderr(&generated));
+        let password = common::stdout(&generated).trim().to_owned();
+        assert_eq!(
+            password.chars().count(),
+            16,
+            "one password alone: {password:?}"
+        );
+        assert!(
+            stderr(&generated).contains(english_head(Code::CliPasswordSet)),
+            "{}",
+            stderr(&generated)
+        );
+        let short = reset_from_the_cli(&data, &["password", &badge, "--stdin"], "short\n");
+        assert!(!short.status.success());
+        assert!(
+            stderr(&short).contains(english_head(Code::PasswordTooShort)),
+            "{}",
+            stderr(&short)
+        );
+        assert!(common::stdout(&short).is_empty());
+        let pin = reset_from_the_cli(&data, &["pin", "王芳", "--stdin"], "4321\n");
+        assert!(pin.status.success(), "{}", stderr(&pin));
+        assert!(common::stdout(&pin).is_empty(), "a PIN given is not echoed");
+
+        let daemon = daemon.unwrap_or_else(serve);
+        let (status, _, _) = sign_in(
+            daemon.addr,
+            &json!({ "name": "王芳", "password": password }),
+        );
+        assert_eq!(
+            status, 200,
+            "the generated password signs in (running: {running})"
+        );
+        let (status, _, _) = sign_in(daemon.addr, &json!({ "name": "王芳", "password": "short" }));
+        assert_eq!(status, 401, "the refused password was not stored");
+        let (status, _, _) = sign_in(daemon.addr, &json!({ "badge": badge, "pin": "4321" }));
+        assert_eq!(
+            status, 200,
+            "the PIN from stdin signs in (running: {running})"
+        );
+        assert!(daemon.terminate().success());
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            !logged.contains(&password) && !logged.contains("4321"),
+            "{logged}"
+        );
+        if running {
+            assert!(
+                logged.contains("<hidden>"),
+                "the command was logged without it: {logged}"
+            );
+        }
+    }
+}

@@ -325,6 +325,27 @@ fn admin_page_manages_people_tokens_schemes_and_devices_at_desk_and_phone_width(
         !label_files(&labels, &badge).is_empty()
     });
 
+    // Their badge is lost: a new one is issued after confirming; the list and the panel
+    // show its code, and the station answers it for them.
+    browser
+        .click("#person-replace-badge")
+        .expect("replace badge");
+    browser
+        .click("#person-left-holder [data-action='confirm']")
+        .expect("confirm");
+    browser.wait_text("#person-status", "新工牌");
+    let replaced = person_named(&daemon, "林小雨");
+    let new_badge = replaced["badge"].as_str().expect("a new badge").to_owned();
+    assert_ne!(new_badge, badge, "{replaced}");
+    assert_eq!(
+        replaced["barcode"],
+        badge.as_str(),
+        "the person keeps their code"
+    );
+    browser.wait_text("#person-status", &new_badge);
+    browser.wait_text("#panel-badge", &new_badge);
+    browser.wait_text("#people", &new_badge);
+
     // Mark them as left, after confirming.
     browser.click("#person-left").expect("mark left");
     browser

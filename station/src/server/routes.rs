@@ -462,6 +462,17 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "post",
+                "/api/v1/people/{barcode}/badge",
+                "Replace a person's badge (lost or damaged): a new code; earlier badges stop working",
+                admin,
+            )
+            .action("管理人员", "manage people")
+            .json::<BadgeView>(),
+            post(replace_badge),
+        ),
+        (
+            endpoint(
+                "post",
                 "/api/v1/session",
                 "Sign in a page by name and password or badge and PIN: sets the station_session cookie",
                 None,

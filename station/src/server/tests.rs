@@ -2039,6 +2039,12 @@ async fn every_answer_matches_its_documented_schema() {
             String::new(),
         ),
         ("get", "/metrics", "/metrics".into(), String::new()),
+        (
+            "post",
+            "/api/v1/people/{barcode}/badge",
+            format!("/api/v1/people/{admin_badge}/badge"),
+            String::new(),
+        ),
     ];
     // The check has teeth: an item without its barcode, or with a number for a title, is
     // not what the document promises.
@@ -2591,6 +2597,125 @@ async fn a_badge_scanned_through_the_api_names_a_borrower_but_never_approves_or_
     let history = fixture.store.history(fixture.boxes[0]).expect("history");
     let last = history.last().expect("an event");
     assert_eq!(last.body.actor, format!("{}@counter", fixture.clerk));
+}
+
+/// A lost badge is replaced: the new code works at a scanner and for signing in by badge,
+/// every earlier one is refused with its code and changes nothing, the person keeps their
+/// identity in loans and approvals, the badge label carries the new code, the people list
+/// shows it to administrators only, and `verify` finds the store consistent.
+#[tokio::test]
+async fn a_replaced_badge_stops_working_and_its_replacement_stands_for_the_same_person() {
+    let fixture = fixture().await;
+    let admin = admin_token(&fixture);
+    let borrower = new_person(&fixture, "李四", Role::Clerk, false);
+    let supervisor = new_person(&fixture, "赵主管", Role::Supervisor, false);
+    let supervisor_token = fixture
+        .store
+        .create_token(&Actor::new("test"), supervisor.barcode, "")
+        .expect("token")
+        .secret;
+    let token = fixture.clerk_token.clone();
+    let replace = |who: Barcode, token: String| {
+        let fixture = &fixture;
+        async move {
+            call(
+                fixture,
+                &token,
+                "POST",
+                &format!("/api/v1/people/{who}/badge"),
+                "",
+            )
+            .await
+        }
+    };
+    let (status, _) = replace(borrower.barcode, token.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "clerks replace no badge");
+    let (status, first) = replace(borrower.barcode, admin.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, answer) = replace(borrower.barcode, admin.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["barcode"], borrower.barcode.to_string());
+    let new_badge = answer["badge"].as_str().expect("the new code").to_owned();
+    let first_badge = first["badge"].as_str().expect("the first code").to_owned();
+    assert_ne!(new_badge, first_badge);
+    let (_, answer) = replace(supervisor.barcode, admin.clone()).await;
+    let supervisor_badge = answer["badge"].as_str().expect("the new code").to_owned();
+
+    // At the scanner: the old badges are refused and start nothing; the new one names them.
+    let checkout = crate::workflow::CommandCard::Checkout.barcode().to_string();
+    scan_at_counter(&fixture, &token, &checkout).await;
+    for old in [borrower.barcode.to_string(), first_badge] {
+        let refused = scan_at_counter(&fixture, &token, &old).await;
+        assert_eq!(refused["code"], "person.badge_replaced", "{refused}");
+        let lend = scan_at_counter(&fixture, &token, &fixture.boxes[0].to_string()).await;
+        assert_ne!(
+            lend["code"], "checkout.lent",
+            "no borrower was named: {lend}"
+        );
+    }
+    let named = scan_at_counter(&fixture, &token, &new_badge).await;
+    assert_eq!(named["code"], "checkout.borrower_needs_approval", "{named}");
+    let refused =
+        scan_at_counter(&fixture, &supervisor_token, &supervisor.barcode.to_string()).await;
+    assert_eq!(refused["code"], "person.badge_replaced", "{refused}");
+    let approve = scan_at_counter(&fixture, &supervisor_token, &supervisor_badge).await;
+    assert_eq!(approve["code"], "checkout.approved", "{approve}");
+    let lend = scan_at_counter(&fixture, &token, &fixture.boxes[0].to_string()).await;
+    assert_eq!(lend["code"], "checkout.lent", "{lend}");
+    let loan = fixture
+        .store
+        .open_loan_of(fixture.boxes[0])
+        .expect("read")
+        .expect("lent");
+    assert_eq!(
+        (loan.borrower, loan.approver),
+        (borrower.barcode, Some(supervisor.barcode)),
+        "the records keep the people's own codes"
+    );
+
+    // Signing in by badge and PIN: only the new badge.
+    fixture
+        .store
+        .set_checked_secret(
+            &Actor::new("test"),
+            borrower.barcode,
+            crate::store::Secret::Pin,
+            "2468",
+        )
+        .expect("write")
+        .expect("a valid PIN");
+    for (badge, expected) in [
+        (borrower.barcode.to_string(), StatusCode::UNAUTHORIZED),
+        (new_badge.clone(), StatusCode::OK),
+    ] {
+        let body = serde_json::json!({ "badge": badge, "pin": "2468" }).to_string();
+        let (status, _) = call(&fixture, "", "POST", "/api/v1/session", &body).await;
+        assert_eq!(status, expected, "{badge}");
+    }
+
+    // The badge label and the people list carry the new code (administrators only).
+    let (template, data) =
+        crate::printing::label_for(&fixture.store, borrower.barcode).expect("a label");
+    assert_eq!(
+        (template.as_str(), data.get("barcode")),
+        ("badge", Some(new_badge.as_str()))
+    );
+    let listed = |token: String| {
+        let fixture = &fixture;
+        async move {
+            let (status, page) = call(fixture, &token, "GET", "/api/v1/people", "").await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            page.as_array()
+                .into_iter()
+                .flatten()
+                .find(|person| person["name"] == "李四")
+                .cloned()
+                .expect("listed")
+        }
+    };
+    assert_eq!(listed(admin.clone()).await["badge"], new_badge);
+    assert!(listed(token.clone()).await.get("badge").is_none());
+    assert!(fixture.store.verify().expect("verify").is_ok());
 }
 
 /// `GET /api/v1/scans/recent` with `token` once its newest result's input is `input` (the

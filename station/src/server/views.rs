@@ -387,6 +387,11 @@ pub(crate) struct PersonView {
     pub(crate) borrow_directly: bool,
     /// `false` once they have left: their badge and tokens no longer work.
     pub(crate) active: bool,
+    /// The code on the badge they carry now, once theirs was replaced (only the newest
+    /// works at a scanner); absent while they carry their first. Supervisors and
+    /// administrators only, like `barcode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) badge: Option<String>,
 }
 
 impl PersonView {
@@ -397,6 +402,7 @@ impl PersonView {
             role: format!("{:?}", person.role).to_lowercase(),
             borrow_directly: person.borrow_directly,
             active,
+            badge: None,
         }
     }
 }

@@ -119,6 +119,26 @@ pub fn verify_nothing(secret: &str) {
     }
 }
 
+/// A new badge PIN: six digits from the OS's random source, each equally likely.
+pub fn generate_pin() -> Result<String> {
+    use argon2::password_hash::rand_core::RngCore;
+    let mut out = String::with_capacity(6);
+    while out.len() < 6 {
+        let mut byte = [0u8; 1];
+        OsRng.try_fill_bytes(&mut byte).map_err(|error| {
+            StoreError::from(super::StorageError::Io {
+                context: "reading the OS's random source for a PIN".to_owned(),
+                source: std::io::Error::other(error.to_string()),
+            })
+        })?;
+        // Bytes below 250 (25 × 10), so that every digit is equally likely.
+        if byte[0] < 250 {
+            out.push(char::from(b'0' + byte[0] % 10));
+        }
+    }
+    Ok(out)
+}
+
 /// A new password that meets the policy: 16 characters of letters and digits that are not
 /// easily mistaken for one another (no 0/O, 1/l/I), from the OS's random source.
 pub fn generate_password() -> Result<String> {
@@ -191,6 +211,33 @@ impl Store {
             );
             Ok(owner)
         })
+    }
+
+    /// Checks `secret` against the policy for `person` (a password: [`check_password`]; a
+    /// PIN: [`check_pin`]), hashes it and stores it with [`Store::set_secret`]. The API's
+    /// reset and the CLI's `person password|pin` both set secrets through here. `Ok(Err(_))`
+    /// is the policy's refusal: nothing was stored.
+    pub fn set_checked_secret(
+        &self,
+        actor: &Actor,
+        person: Barcode,
+        which: Secret,
+        secret: &str,
+    ) -> Result<std::result::Result<Person, Message>> {
+        let owner = match self.get_item(person)? {
+            Some(Item::Person(owner)) => owner,
+            Some(_) => return Err(StoreError::wrong_kind(person, Kind::Person)),
+            None => return Err(StoreError::Refused(super::Refusal::NotFound(person))),
+        };
+        let policy = match which {
+            Secret::Password => check_password(secret, &owner),
+            Secret::Pin => check_pin(secret),
+        };
+        if let Err(message) = policy {
+            return Ok(Err(message));
+        }
+        let hash = hash_secret(secret)?;
+        self.set_secret(actor, person, which, &hash).map(Ok)
     }
 
     /// The people who have not left and are called `name` (after trimming).

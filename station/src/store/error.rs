@@ -158,6 +158,8 @@ pub enum Refusal {
     JobDone(u64),
     /// The change would leave no active administrator.
     LastAdmin,
+    /// A badge that was replaced by a new one (lost or damaged) was used.
+    BadgeReplaced,
     /// A badge of someone who has left was used.
     PersonLeft {
         /// The badge.
@@ -327,6 +329,7 @@ impl Refusal {
             Refusal::PersonLeft { barcode, name } => {
                 message!(PersonLeft, name = name, barcode = barcode)
             }
+            Refusal::BadgeReplaced => message!(PersonBadgeReplaced),
         }
     }
 

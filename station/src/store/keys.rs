@@ -53,6 +53,9 @@ pub const DEPARTED: u8 = b'l';
 pub const GRAM: u8 = b'f';
 /// People's sign-in secrets (password and badge PIN) as argon2id hashes, by badge.
 pub const CREDENTIAL: u8 = b'Z';
+/// Replaced badges, both ways: `u` + a person's own code → the code of the badge they carry
+/// now; `u` + a replacement badge's code → the person it stands for (see `people.rs`).
+pub const BADGE: u8 = b'u';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -322,7 +325,7 @@ pub fn describe(key: &[u8]) -> String {
                 ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
                 number(rest.get(8..)?)?.to_string(),
             ],
-            'q' | 'x' | 'i' | 'l' | 's' | 'Z' => vec![barcode(rest)?],
+            'q' | 'x' | 'i' | 'l' | 's' | 'Z' | 'u' => vec![barcode(rest)?],
             'f' => {
                 let split = rest.len().checked_sub(PACKED_LEN + 1)?;
                 if rest.get(split) != Some(&0) {
@@ -356,6 +359,11 @@ pub fn describe(key: &[u8]) -> String {
 /// `person`'s password and PIN hashes.
 pub fn credentials(person: Barcode) -> Vec<u8> {
     tagged(CREDENTIAL, &[&person.to_key()])
+}
+
+/// A replaced badge's entry: a person's current badge, or whom a replacement stands for.
+pub fn badge(code: Barcode) -> Vec<u8> {
+    tagged(BADGE, &[&code.to_key()])
 }
 
 /// Marks `person` as having left.

@@ -44,8 +44,8 @@ use crate::model::Millis;
 pub use commit::{under_deadline, ChangeNotice, LatencySnapshot, WriteDeadline, LATENCY_BUCKETS};
 use commit::{DataFiles, Durability, Latency, WriteFailure};
 pub use credentials::{
-    check_password, check_pin, generate_password, hash_secret, verify_nothing, verify_secret,
-    Credentials, Secret,
+    check_password, check_pin, generate_password, generate_pin, hash_secret, verify_nothing,
+    verify_secret, Credentials, Secret,
 };
 pub use error::{Refusal, StorageError, StoreError};
 pub use import::{ImportOutcome, ImportRow};

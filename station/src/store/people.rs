@@ -29,6 +29,85 @@ pub struct PersonEdit {
 }
 
 impl Store {
+    /// The person a scanned badge code stands for: their own code until their badge is
+    /// replaced, then only the replacement's code. `None` for a code that is no badge at
+    /// all; a replaced badge is refused (`person.badge_replaced`), whoever holds it now.
+    pub fn badge_holder(&self, scanned: Barcode) -> Result<Option<Person>> {
+        let read = |code: Barcode| -> Result<Option<Barcode>> {
+            let key = keys::badge(code);
+            match self
+                .tree
+                .get(&key)
+                .map_err(StoreError::storage("reading a replaced badge"))?
+            {
+                Some(value) => keys::trailing_barcode(&value)
+                    .map(Some)
+                    .ok_or_else(|| StoreError::corrupt(&key)),
+                None => Ok(None),
+            }
+        };
+        match self.get_item(scanned)? {
+            Some(Item::Person(person)) => match read(person.barcode)? {
+                Some(_) => Err(Refusal::BadgeReplaced.into()),
+                None => Ok(Some(person)),
+            },
+            Some(_) => Ok(None),
+            None => {
+                let Some(owner) = read(scanned)? else {
+                    return Ok(None);
+                };
+                if read(owner)? != Some(scanned) {
+                    return Err(Refusal::BadgeReplaced.into());
+                }
+                match self.get_item(owner)? {
+                    Some(Item::Person(person)) => Ok(Some(person)),
+                    _ => Err(StoreError::corrupt(&keys::badge(scanned))),
+                }
+            }
+        }
+    }
+
+    /// The code on the badge `person` carries now: their own until it is replaced.
+    pub fn current_badge(&self, person: Barcode) -> Result<Barcode> {
+        let key = keys::badge(person);
+        match self
+            .tree
+            .get(&key)
+            .map_err(StoreError::storage("reading a replaced badge"))?
+        {
+            Some(value) => keys::trailing_barcode(&value).ok_or_else(|| StoreError::corrupt(&key)),
+            None => Ok(person),
+        }
+    }
+
+    /// Replaces `person`'s badge (lost or damaged): a new badge code is issued and from now
+    /// on only it works at a scanner and for signing in by badge; every earlier badge of
+    /// theirs is refused. The person keeps their identity (their own code in every record,
+    /// token, loan and URL). Refused for someone who has left. Answers the new code.
+    pub fn replace_badge(&self, actor: &Actor, person: Barcode) -> Result<Barcode> {
+        self.write(actor, |tx| {
+            let owner = tx.require_person(person)?;
+            let before = match tx.get_raw(&keys::badge(person))? {
+                Some(value) => keys::trailing_barcode(&value)
+                    .ok_or_else(|| StoreError::corrupt(&keys::badge(person)))?,
+                None => person,
+            };
+            let new = tx.new_barcode(Kind::Person)?;
+            tx.put_raw(&keys::badge(new), &owner.barcode.to_key())?;
+            tx.put_raw(&keys::badge(person), &new.to_key())?;
+            tx.record(
+                Some(person),
+                EventKind::PersonEdited,
+                vec![Change::new(
+                    "badge",
+                    Some(before.to_string()),
+                    Some(new.to_string()),
+                )],
+            );
+            Ok(new)
+        })
+    }
+
     /// Whether `person` has left.
     pub fn has_left(&self, person: Barcode) -> Result<bool> {
         Ok(self

@@ -210,6 +210,7 @@ impl Store {
         self.check_certificates(&mut report)?;
         self.check_tokens(&mut report)?;
         self.check_credentials(&mut report)?;
+        self.check_badges(&mut report)?;
         self.check_approvals(&mut report)?;
         self.check_jobs(&mut report)?;
         Ok(report)
@@ -473,6 +474,40 @@ impl Store {
             };
             let agrees =
                 token.is_some_and(|token| keys::token_id(token.id).as_slice() == key.as_ref());
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `u`: a person's entry names a replacement badge that stands for them; a replacement's
+    /// entry names a person whose badge was replaced.
+    fn check_badges(&self, report: &mut VerifyReport) -> Result<()> {
+        for entry in self.family(keys::BADGE) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            let code = key
+                .get(1..)
+                .and_then(|code| std::str::from_utf8(code).ok())
+                .and_then(|code| Barcode::parse(code).ok());
+            let (Some(code), Some(other)) = (code, keys::trailing_barcode(&value)) else {
+                report.problems.push(unreadable(&key));
+                continue;
+            };
+            let points_back = |from: Barcode| -> Result<Option<Barcode>> {
+                Ok(self
+                    .tree
+                    .get(keys::badge(from))
+                    .map_err(StoreError::storage("reading an index"))?
+                    .and_then(|value| keys::trailing_barcode(&value)))
+            };
+            let agrees = if matches!(self.lookup(&keys::item(code))?, Some(Item::Person(_))) {
+                points_back(other)? == Some(code)
+            } else {
+                matches!(self.lookup(&keys::item(other))?, Some(Item::Person(_)))
+                    && points_back(other)?.is_some()
+            };
             if !agrees {
                 report.problems.push(dangling(&key));
             }

@@ -31,6 +31,11 @@
     "people.pin_set": ["已为 {name} 设置 PIN", "PIN of {name} set"],
     "people.workstation": ["打印工作站", "Print at workstation"],
     "people.print_badge": ["打印工牌", "Print badge"],
+    "people.replace_badge": ["补发工牌（挂失）", "Replace badge (lost)"],
+    "people.confirm_replace": ["为 {name} 补发新工牌？旧工牌立即作废，扫描时会被拒绝。",
+      "Issue {name} a new badge? The old badge stops working at once and is refused when scanned."],
+    "people.badge_replaced": ["{name} 的新工牌 {badge} 已生效，旧工牌已作废；请打印新工牌",
+      "{name}'s new badge {badge} works now, the old one no longer does: print the new badge"],
     "people.badge_printed": ["工牌已送往打印机 {printer}（任务 {jobs}）", "Badge sent to printer {printer} (job {jobs})"],
     "people.mark_left": ["标记为已离职", "Mark as left"],
     "people.mark_back": ["恢复在职", "Mark as active again"],
@@ -123,7 +128,7 @@
       const manage = button("people.manage", () => choose(person.barcode), { "data-badge": person.barcode || "" });
       body.append(row([
         ["people.name", person.name],
-        ["people.badge", el("span", { className: "code", text: person.barcode || t("none") })],
+        ["people.badge", el("span", { className: "code", text: person.badge || person.barcode || t("none") })],
         ["people.role", t("role." + person.role)],
         ["people.borrow", t(person.borrow_directly ? "office.yes" : "office.no")],
         ["people.state", t(person.active ? "people.active" : "people.left")],
@@ -145,7 +150,7 @@
     }
     $("person-panel").hidden = false;
     $("panel-name").textContent = person.name;
-    $("panel-badge").textContent = person.barcode;
+    $("panel-badge").textContent = person.badge || person.barcode;
     $("edit-name").value = person.name;
     $("edit-role").value = person.role;
     $("edit-borrow").checked = person.borrow_directly;
@@ -249,6 +254,28 @@
       }
     });
   }
+
+  // A lost badge: `POST /api/v1/people/{barcode}/badge` issues a new code; the person
+  // keeps their own code in every record, the list shows the new one.
+  $("person-replace-badge").addEventListener("click", () => {
+    const person = chosen();
+    if (!person) {
+      return;
+    }
+    confirmIn($("person-left-holder"), fill(t("people.confirm_replace"), { name: person.name }), async () => {
+      const status = $("person-status");
+      show(status, { text: "office.working" });
+      try {
+        const answer = await call("POST", "/api/v1/people/" + encodeURIComponent(person.barcode) + "/badge");
+        person.badge = answer.badge;
+        drawPeople();
+        $("panel-badge").textContent = answer.badge;
+        done(status, "people.badge_replaced", { name: person.name, badge: answer.badge });
+      } catch (error) {
+        fail(status)(error);
+      }
+    });
+  });
 
   $("person-badge-form").addEventListener("submit", async (event) => {
     event.preventDefault();

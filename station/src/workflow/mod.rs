@@ -516,9 +516,19 @@ impl Engine {
         if barcode.kind() == Kind::Command {
             return Answer::error(message!(ScanUnknownCommandCard));
         }
-        let item = match self.store.get_item(barcode) {
-            Ok(item) => item,
-            Err(error) => return Answer::refused(&error, Some(barcode)),
+        // A badge stands for its holder: a replacement badge for the person it was issued
+        // to (from here on the scan is theirs), a replaced one for nobody.
+        let (barcode, item) = if barcode.kind() == Kind::Person {
+            match self.store.badge_holder(barcode) {
+                Ok(Some(person)) => (person.barcode, Some(Item::Person(person))),
+                Ok(None) => (barcode, None),
+                Err(error) => return Answer::refused(&error, None),
+            }
+        } else {
+            match self.store.get_item(barcode) {
+                Ok(item) => (barcode, item),
+                Err(error) => return Answer::refused(&error, Some(barcode)),
+            }
         };
         // The badge of someone who has left does nothing, in any mode.
         if let Some(Item::Person(person)) = &item {

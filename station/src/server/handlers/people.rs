@@ -45,9 +45,13 @@ pub(crate) async fn people(
             let mut out = Vec::with_capacity(page.items.len());
             for (_, person) in page.items {
                 let active = !store.has_left(person.barcode)?;
+                let current = store.current_badge(person.barcode)?;
+                let replaced = current != person.barcode;
                 let mut view = PersonView::new(person, active);
                 if !sees_badges {
                     view.barcode = None;
+                } else if replaced {
+                    view.badge = Some(current.to_string());
                 }
                 out.push(view);
             }
@@ -142,4 +146,31 @@ pub(crate) async fn edit_person(
         state.sessions.end_person(person.barcode);
     }
     Ok(Json(PersonView::new(person, active)))
+}
+
+/// A replacement badge: the person (unchanged) and the code of their new badge.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct BadgeView {
+    /// The person's own code, as in every record and URL.
+    pub(crate) barcode: String,
+    /// The new badge's code: print its label; the earlier badges stop working.
+    pub(crate) badge: String,
+}
+
+/// Replaces a person's badge (lost or damaged): a new code, the earlier badges refused.
+pub(crate) async fn replace_badge(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(barcode): Path<String>,
+) -> Result<Json<BadgeView>, ApiError> {
+    let person = parse_barcode(&barcode)?;
+    let actor = principal.actor();
+    let badge = state
+        .archive
+        .run(move |store| store.replace_badge(&actor, person))
+        .await?;
+    Ok(Json(BadgeView {
+        barcode: person.to_string(),
+        badge: badge.to_string(),
+    }))
 }

@@ -138,7 +138,13 @@ pub(crate) async fn sign_in(
                     named.pop()
                 }
                 None => match Barcode::parse(badge.trim()) {
-                    Ok(barcode) => store.active_person(barcode)?,
+                    // A replaced badge signs nobody in, like an unknown one.
+                    Ok(barcode) => match store.badge_holder(barcode) {
+                        Ok(Some(holder)) => store.active_person(holder.barcode)?,
+                        Ok(None) => None,
+                        Err(error) if error.is_rejection() => None,
+                        Err(error) => return Err(error),
+                    },
                     Err(_) => None,
                 },
             };
@@ -346,25 +352,7 @@ async fn set_secret(
     let actor = principal.actor();
     let outcome = state
         .archive
-        .run(move |store| {
-            let owner = match store.get_item(person)? {
-                Some(crate::model::Item::Person(owner)) => owner,
-                Some(_) => {
-                    return Err(StoreError::wrong_kind(person, crate::barcode::Kind::Person))
-                }
-                None => return Err(StoreError::Refused(crate::store::Refusal::NotFound(person))),
-            };
-            let policy = match which {
-                Secret::Password => crate::store::check_password(&secret, &owner),
-                Secret::Pin => crate::store::check_pin(&secret),
-            };
-            if let Err(message) = policy {
-                return Ok(Err(message));
-            }
-            let hash = crate::store::hash_secret(&secret)?;
-            store.set_secret(&actor, person, which, &hash)?;
-            Ok(Ok(()))
-        })
+        .run(move |store| store.set_checked_secret(&actor, person, which, &secret))
         .await?;
     outcome.map_err(|message| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, message))?;
     Ok(StatusCode::NO_CONTENT)
