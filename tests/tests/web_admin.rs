@@ -780,3 +780,69 @@ fn pages_tell_a_clerk_which_role_they_need_instead_of_showing_controls() {
     assert_eq!(shown, json!(false), "no report button for a clerk");
     assert_no_script_errors(&browser);
 }
+
+/// Every page, signed in as an administrator, at desk (1280 px) and phone (390 px) width in
+/// Chinese and in English: nothing wider than the screen, the header's navigation in the
+/// chosen language, no text left as a message key, no script error; a screenshot of each.
+#[test]
+fn every_page_fits_desk_and_phone_width_in_both_languages() {
+    if !prerequisite(
+        "every_page_fits_desk_and_phone_width_in_both_languages",
+        "Chromium and chromedriver (the Debian packages chromium and chromium-driver)",
+        Browser::available(),
+    ) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (daemon, _labels) = daemon_with_folder_printer(dir.path());
+    let base = format!("http://{}", daemon.addr);
+    let shots = screenshots();
+    let browser = Browser::start();
+    browser.sign_in(&format!("{base}/admin"), &daemon);
+    browser.wait_text("#page-title", "管理");
+    for (lang, document_lang, counter) in [("zh", "zh-CN", "柜台"), ("en", "en", "Counter")] {
+        browser
+            .script(
+                "localStorage.setItem('station.lang', arguments[0]); return 1;",
+                lang,
+            )
+            .expect("choose the language");
+        for width in [1280u32, 390] {
+            browser.resize(width, 900);
+            for page in ["/", "/supervisor", "/desk", "/import", "/admin"] {
+                let what = format!("{page} at {width} px in {lang}");
+                browser.navigate(&format!("{base}{page}"));
+                browser.wait_script(
+                    &format!("{what}: the language"),
+                    "return document.documentElement.lang;",
+                    "",
+                    &json!(document_lang),
+                );
+                browser.wait_text("nav", counter);
+                browser.wait_script(
+                    &format!("{what}: the title"),
+                    "return document.getElementById('page-title').textContent.trim().length > 0;",
+                    "",
+                    &json!(true),
+                );
+                // Let the page's first requests land before measuring.
+                wait_for_element(&browser, "#whoami");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                assert_fits_phone(&browser, &what);
+                let keys = browser
+                    .script(
+                        "return [...document.querySelectorAll('[data-i18n]')] \
+                           .filter((n) => n.textContent.trim() === n.getAttribute('data-i18n')) \
+                           .map((n) => n.getAttribute('data-i18n'));",
+                        "",
+                    )
+                    .expect("untranslated keys");
+                assert_eq!(keys, json!([]), "{what}: text left as its key");
+                let name = page.trim_matches('/');
+                let name = if name.is_empty() { "counter" } else { name };
+                browser.screenshot(&shots.join(format!("pages-{name}-{width}-{lang}.png")));
+            }
+        }
+    }
+    assert_no_script_errors(&browser);
+}

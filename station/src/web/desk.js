@@ -14,7 +14,7 @@
     "register.numbering": ["编号", "Numbering"],
     "register.by_hand": ["手工填写档案号", "archive number by hand"],
     "register.scheme": ["方案 {name}（{template}）", "scheme {name} ({template})"],
-    "register.home_hint": ["例如：一号库房/A架/1层", "e.g. 一号库房/A架/1层"],
+    "register.home_hint": ["例如：1号库房/05列/A面/3节/4层", "e.g. 1号库房/05列/A面/3节/4层 (room/rack/side/section/shelf)"],
     "register.workstation": ["打印工作站", "Print at workstation"],
     "register.print": ["立即打印标签", "Print its label now"],
     "register.submit": ["登记", "Register"],
