@@ -180,6 +180,21 @@ fn every_command(data: &Path, dir: &Path, env: &[(&str, &str)]) -> (Vec<Said>, V
     assert!(labelled.status.success(), "{}", stderr(&labelled));
     let jobs = label_jobs(&stdout(&labelled));
     assert_eq!(jobs.len(), 1, "{}", stdout(&labelled));
+    let blanks = step("label blanks", &["label", "blanks", "--count", "2"]);
+    assert!(blanks.status.success(), "{}", stderr(&blanks));
+    assert_eq!(
+        label_jobs(&stdout(&blanks)),
+        ["2 2 blank box labels → pdf"],
+        "one job of two labels: {}",
+        stdout(&blanks)
+    );
+    let cards = step("label cards", &["label", "cards"]);
+    assert!(cards.status.success(), "{}", stderr(&cards));
+    assert!(
+        !label_jobs(&stdout(&cards)).is_empty(),
+        "{}",
+        stdout(&cards)
+    );
     let backup = dir.join("backup");
     let backed = step("backup", &["backup", backup.to_str().expect("utf-8 path")]);
     assert!(backed.status.success(), "{}", stderr(&backed));
@@ -193,8 +208,11 @@ fn every_command(data: &Path, dir: &Path, env: &[(&str, &str)]) -> (Vec<Said>, V
     // Online and offline backups say which they were; both name the same place. Labels
     // are printed at once without the daemon and handed to it with it: the same jobs.
     said_so_far.pop();
-    if let Some(last) = said_so_far.last_mut() {
-        last.stdout = jobs.join("\n");
+    for said in said_so_far
+        .iter_mut()
+        .filter(|said| said.command.starts_with("label"))
+    {
+        said.stdout = label_jobs(&said.stdout).join("\n");
     }
     (said_so_far, written)
 }
