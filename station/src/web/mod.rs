@@ -122,17 +122,72 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; connect-src 'self'; img-src 'self' data:; object-src 'none'; \
      base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// The pages in every page's navigation, in order: path, text key, Chinese text (common.js
+/// holds both languages under the key).
+const NAV: &[(&str, &str, &str)] = &[
+    ("/", "nav.counter", "柜台"),
+    ("/supervisor", "nav.supervisor", "查询"),
+    ("/desk", "nav.desk", "日常"),
+    ("/import", "nav.import", "导入"),
+    ("/admin", "nav.admin", "管理"),
+];
+
+/// Where a page's navigation goes: each page's header has this one line in its place.
+const NAV_PLACEHOLDER: &str = "<!-- station:nav -->";
+
+/// The navigation of the page at `path` (the current page marked for screen readers and
+/// the style sheet): one piece of HTML for every page's header.
+fn nav_for(path: &str) -> String {
+    let here = if path == "/counter" { "/" } else { path };
+    let mut nav = String::from("<nav>\n");
+    for (href, key, text) in NAV {
+        let current = if *href == here {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        nav.push_str(&format!(
+            "    <a href=\"{href}\"{current} data-i18n=\"{key}\">{text}</a>\n"
+        ));
+    }
+    nav.push_str("  </nav>");
+    nav
+}
+
+/// Every asset's body as served: a page with its navigation in place, other files as they
+/// are. Built once.
+fn bodies() -> &'static [String] {
+    static BODIES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    BODIES.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|asset| {
+                if asset.content_type == HTML {
+                    asset
+                        .body
+                        .replacen(NAV_PLACEHOLDER, &nav_for(asset.path), 1)
+                } else {
+                    asset.body.to_owned()
+                }
+            })
+            .collect()
+    })
+}
+
 /// The page routes (no token needed: the pages ask for one and send it with every call).
 /// Paths not listed here fall through to the app's 404.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    ASSETS.iter().fold(Router::new(), |router, asset| {
-        let content_type = asset.content_type;
-        let body = asset.body;
-        router.route(
-            asset.path,
-            get(move || async move { serve(content_type, body) }),
-        )
-    })
+    ASSETS
+        .iter()
+        .zip(bodies())
+        .fold(Router::new(), |router, (asset, body)| {
+            let content_type = asset.content_type;
+            let body: &'static str = body.as_str();
+            router.route(
+                asset.path,
+                get(move || async move { serve(content_type, body) }),
+            )
+        })
 }
 
 /// An embedded file with its type; `no-cache` makes browsers revalidate, so a new binary's
@@ -174,6 +229,33 @@ mod tests {
                     asset.path
                 );
             }
+        }
+    }
+
+    /// Every page has the one navigation, with itself (and only itself) marked current.
+    #[test]
+    fn every_page_has_the_shared_navigation_marking_itself() {
+        for (asset, body) in ASSETS.iter().zip(super::bodies()) {
+            if asset.content_type != super::HTML {
+                continue;
+            }
+            assert!(!body.contains(super::NAV_PLACEHOLDER), "{}", asset.path);
+            assert_eq!(body.matches("<nav>").count(), 1, "{}", asset.path);
+            for (href, key, _) in super::NAV {
+                assert!(
+                    body.contains(&format!("data-i18n=\"{key}\"")),
+                    "{}",
+                    asset.path
+                );
+                let here = asset.path == *href || (asset.path == "/counter" && *href == "/");
+                assert_eq!(
+                    body.contains(&format!("<a href=\"{href}\" aria-current=\"page\"")),
+                    here,
+                    "{} {href}",
+                    asset.path
+                );
+            }
+            assert_eq!(body.matches("aria-current").count(), 1, "{}", asset.path);
         }
     }
 
