@@ -201,7 +201,10 @@ async fn answer(
             }
             Ok(_) => format!(
                 "error {}",
-                message!(ControlMalformedRequest, detail = "out must be an absolute path")
+                message!(
+                    ControlMalformedRequest,
+                    detail = "out must be an absolute path"
+                )
             ),
             Err(error) => format!(
                 "error {}",

@@ -245,7 +245,11 @@ fn decode_sheets(pdf: &Path, dpi: u32) -> Vec<String> {
         assert!(found.len() <= 1, "{}: {found:?}", cell.display());
         match found.into_iter().next() {
             Some(value) => {
-                assert!(!empty_seen, "{}: a label after an empty place", cell.display());
+                assert!(
+                    !empty_seen,
+                    "{}: a label after an empty place",
+                    cell.display()
+                );
                 decoded.push(value);
             }
             None => empty_seen = true,
@@ -267,12 +271,9 @@ fn pdf_pages(pdf: &Path) -> usize {
 const DECODE_DPI: u32 = 150;
 
 fn tools() -> bool {
-    ["pdftoppm", "zbarimg", "pdfinfo"].iter().all(|tool| {
-        std::process::Command::new(tool)
-            .arg("-v")
-            .output()
-            .is_ok()
-    })
+    ["pdftoppm", "zbarimg", "pdfinfo"]
+        .iter()
+        .all(|tool| std::process::Command::new(tool).arg("-v").output().is_ok())
 }
 
 #[test]
@@ -302,7 +303,11 @@ fn a_blocks_600_shelf_labels_print_on_a4_sheets_and_each_decodes_back_in_walking
     );
     let rendered = started.elapsed();
     assert_eq!(status, 200, "{head} {}", String::from_utf8_lossy(&pdf));
-    assert!(head.to_ascii_lowercase().contains("content-type: application/pdf"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/pdf"),
+        "{head}"
+    );
     let file = dir.path().join("block.pdf");
     fs::write(&file, &pdf).expect("write the PDF");
     assert_eq!(pdf_pages(&file), 25, "600 labels, 24 to an A4 page");
@@ -321,7 +326,11 @@ fn a_blocks_600_shelf_labels_print_on_a4_sheets_and_each_decodes_back_in_walking
         &daemon.token,
     );
     let body = String::from_utf8_lossy(&body);
-    assert_eq!((status, error_code(&body)), (422, "label.too_many".to_owned()), "{body}");
+    assert_eq!(
+        (status, error_code(&body)),
+        (422, "label.too_many".to_owned()),
+        "{body}"
+    );
     let (status, _, body) = get_bytes(
         daemon.addr,
         &format!("/api/v1/labels/shelves.pdf?under={}", encode("7号库房")),
@@ -336,10 +345,17 @@ fn a_blocks_600_shelf_labels_print_on_a4_sheets_and_each_decodes_back_in_walking
 
     // The CLI while the daemon runs (control socket): one rack, by path.
     let rack = dir.path().join("rack01.pdf");
-    let output = run(station(&data).args([
-        "label", "shelves", "--under", "2号库房/01列", "--sheet", "a4", "--out",
-    ])
-    .arg(&rack));
+    let output = run(station(&data)
+        .args([
+            "label",
+            "shelves",
+            "--under",
+            "2号库房/01列",
+            "--sheet",
+            "a4",
+            "--out",
+        ])
+        .arg(&rack));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(pdf_pages(&rack), 3, "50 labels");
     assert_eq!(decode_sheets(&rack, DECODE_DPI), expected[..50].to_vec());
@@ -390,8 +406,8 @@ fn zebra(listener: TcpListener) -> Arc<Mutex<Vec<u8>>> {
 
 /// The location barcodes of the Code 128 fields the printer received, in order.
 fn printed_barcodes(received: &Mutex<Vec<u8>>) -> Vec<String> {
-    let text = String::from_utf8_lossy(&received.lock().unwrap_or_else(|p| p.into_inner()))
-        .into_owned();
+    let text =
+        String::from_utf8_lossy(&received.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
     text.split("^FD>:L>5")
         .skip(1)
         .map(|rest| format!("L{}", rest.get(..10).unwrap_or_default()))
@@ -446,7 +462,10 @@ fn a_rooms_labels_go_to_a_tcp_printer_in_walking_order_and_only_supervisors_get_
         &format!(r#"{{"barcodes":["{safe}"],"printer":"zebra"}}"#),
         &clerk,
     );
-    assert_eq!(status, 403, "the item label route keeps the same rule: {body}");
+    assert_eq!(
+        status, 403,
+        "the item label route keeps the same rule: {body}"
+    );
     let (status, _, pdf) = get_bytes(
         daemon.addr,
         &format!("/api/v1/labels/shelves.pdf?under={}", encode("3号库房")),
@@ -456,9 +475,16 @@ fn a_rooms_labels_go_to_a_tcp_printer_in_walking_order_and_only_supervisors_get_
     let clerks = dir.path().join("clerk.pdf");
     fs::write(&clerks, pdf).expect("write");
     if tools() {
-        assert_eq!(decode_sheets(&clerks, DECODE_DPI), shelf_codes, "shelves only");
+        assert_eq!(
+            decode_sheets(&clerks, DECODE_DPI),
+            shelf_codes,
+            "shelves only"
+        );
     }
-    assert!(printed_barcodes(&received).is_empty(), "nothing printed yet");
+    assert!(
+        printed_barcodes(&received).is_empty(),
+        "nothing printed yet"
+    );
 
     // An administrator prints the room: 12 shelves, then the safe and its drawer.
     let mut room = shelf_codes.clone();
@@ -471,7 +497,9 @@ fn a_rooms_labels_go_to_a_tcp_printer_in_walking_order_and_only_supervisors_get_
     assert_eq!(status, 201, "{body}");
     let jobs: Value = serde_json::from_str(&body).expect("jobs");
     assert_eq!(jobs.as_array().map(Vec::len), Some(14), "one job per label");
-    wait_until("the room's 14 labels", || printed_barcodes(&received).len() >= 14);
+    wait_until("the room's 14 labels", || {
+        printed_barcodes(&received).len() >= 14
+    });
     assert_eq!(printed_barcodes(&received), room, "in walking order");
 
     // The CLI through the control socket: printed before, so only as a reprint.
@@ -479,27 +507,43 @@ fn a_rooms_labels_go_to_a_tcp_printer_in_walking_order_and_only_supervisors_get_
         run(station(&data)
             .arg("--config")
             .arg(&config)
-            .args(["label", "shelves", "--under", "3号库房/02列", "--printer", "zebra"])
+            .args([
+                "label",
+                "shelves",
+                "--under",
+                "3号库房/02列",
+                "--printer",
+                "zebra",
+            ])
             .args(extra))
     };
     let refused = rack(&[]);
     assert!(!refused.status.success(), "printed before");
     let reprinted = rack(&["--reprint", "1", "--reason", "标签破损"]);
     assert!(reprinted.status.success(), "{}", stderr(&reprinted));
-    wait_until("the rack's 6 labels", || printed_barcodes(&received).len() >= 20);
+    wait_until("the rack's 6 labels", || {
+        printed_barcodes(&received).len() >= 20
+    });
     assert_eq!(printed_barcodes(&received)[14..], shelf_codes[6..12]);
     assert!(daemon.terminate().success());
 
     // With the daemon stopped the CLI delivers itself: one side.
-    let side = run(station(&data)
-        .arg("--config")
-        .arg(&config)
-        .args([
-            "label", "shelves", "--under", "3号库房/01列/A面", "--printer", "zebra", "--reprint",
-            "1", "--reason", "补打",
-        ]));
+    let side = run(station(&data).arg("--config").arg(&config).args([
+        "label",
+        "shelves",
+        "--under",
+        "3号库房/01列/A面",
+        "--printer",
+        "zebra",
+        "--reprint",
+        "1",
+        "--reason",
+        "补打",
+    ]));
     assert!(side.status.success(), "{}", stderr(&side));
-    wait_until("the side's 3 labels", || printed_barcodes(&received).len() >= 23);
+    wait_until("the side's 3 labels", || {
+        printed_barcodes(&received).len() >= 23
+    });
     assert_eq!(printed_barcodes(&received)[20..], shelf_codes[..3]);
 }
 
@@ -544,10 +588,17 @@ fn the_desk_page_prints_a_racks_shelf_labels_to_a_printer_or_as_a4_sheets() {
     browser.resize(1280, 1000);
     browser.sign_in(&format!("http://{}/desk", daemon.addr), &daemon);
     browser.wait_text("#shelf-labels-card h2", "层位标签");
-    browser.wait_text("#shelves-to", "desk-1 → labels");
+    browser.wait_script(
+        "the workstation's printer and A4 sheets to choose from",
+        "return [...document.getElementById('shelves-to').options].map((o) => o.value).join(',');",
+        "",
+        &Value::String("ws:desk-1,sheet".to_owned()),
+    );
 
     // To the workstation's printer: 12 labels of rack 01 (a folder printer: one PDF).
-    browser.send_keys("#shelves-under", "2号库房/01列").expect("type");
+    browser
+        .send_keys("#shelves-under", "2号库房/01列")
+        .expect("type");
     browser.click("#shelves-submit").expect("click");
     browser.wait_text("#shelves-status", "12 张层位标签");
     wait_until("the folder printer's file", || {

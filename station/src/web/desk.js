@@ -407,7 +407,9 @@
         const workstation = to.replace(/^ws:/, "");
         const jobs = await call("POST", "/api/v1/labels/shelves", { under, workstation });
         const ws = state.workstations.find((w) => w.name === workstation);
-        done(status, "shelves.queued", { count: jobs.length, printer: ws ? ws.printer : workstation });
+        // A ZPL printer gets a job per label, a PDF printer one job for all of them.
+        const count = jobs.reduce((n, job) => n + String(job.subject || "").split(",").length, 0);
+        done(status, "shelves.queued", { count, printer: ws ? ws.printer : workstation });
         loadQueue();
       }
     } catch (error) {

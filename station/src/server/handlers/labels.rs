@@ -114,11 +114,7 @@ fn sees_safes(principal: &Principal) -> bool {
 
 /// Refuses `principal` (a 403, recorded) when `under` is a safe or one of its drawers and
 /// they may not see safes; answers whether safes are included in what they print.
-async fn safe_rule(
-    state: &AppState,
-    principal: &Principal,
-    under: &str,
-) -> Result<bool, ApiError> {
+async fn safe_rule(state: &AppState, principal: &Principal, under: &str) -> Result<bool, ApiError> {
     if sees_safes(principal) {
         return Ok(true);
     }
