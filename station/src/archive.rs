@@ -100,6 +100,18 @@ impl Archive {
         blocking(move || printing.queue(&store, &actor, &printer, &request)).await?
     }
 
+    /// The labels of every shelf under `under` on A4 sheets, as one PDF (see
+    /// [`Printing::sheet`]): (the PDF, how many labels).
+    pub async fn shelf_sheet(
+        &self,
+        under: String,
+        include_safes: bool,
+    ) -> Result<(Vec<u8>, usize), LabelError> {
+        let printing = self.printing.clone().ok_or(LabelError::NotSetUp)?;
+        let store = self.engine.store().clone();
+        blocking(move || printing.sheet(&store, &under, include_safes)).await?
+    }
+
     /// Label printing, when set up: its printers and the workers' bell (both in memory).
     pub fn printing(&self) -> Option<&Arc<Printing>> {
         self.printing.as_ref()

@@ -320,6 +320,33 @@ pub enum LabelAction {
     },
     /// The command-card sheet for the counter.
     Cards,
+    /// The labels of every shelf under a location (a room, a rack, a side, a section; a
+    /// safe with its drawers), in walking order: to the printer, or with `--sheet a4` /
+    /// `--out` as one PDF of A4 sticker sheets.
+    Shelves {
+        /// The location: its path (2号库房/01列) or its barcode.
+        #[arg(long)]
+        under: String,
+        /// Put the labels on sheets of this paper, written to `--out`.
+        #[arg(long, value_enum)]
+        sheet: Option<SheetPaper>,
+        /// The PDF file to write (implies `--sheet a4`; default shelf-labels.pdf).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Reprint of this job number (needs --reason).
+        #[arg(long, requires = "reason", conflicts_with_all = ["sheet", "out"])]
+        reprint: Option<u64>,
+        /// Why the labels are printed again.
+        #[arg(long, requires = "reprint")]
+        reason: Option<String>,
+    },
+}
+
+/// Paper for sheets of labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SheetPaper {
+    /// A4 sticker sheets, 3 × 8 labels (template shelf-a4).
+    A4,
 }
 
 /// What to do with tokens.
@@ -1554,6 +1581,17 @@ fn label(
     printer: Option<String>,
     workstation: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    if let LabelAction::Shelves {
+        under, sheet, out, ..
+    } = &action
+    {
+        if sheet.is_some() || out.is_some() {
+            let out = out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("shelf-labels.pdf"));
+            return shelf_sheet(config, under, &out);
+        }
+    }
     let printer = printer
         .or_else(|| config.printer_for(workstation))
         .context("no printer is configured")?;
@@ -1568,6 +1606,17 @@ fn label(
         },
         LabelAction::Blanks { count } => LabelRequest::Blanks { count },
         LabelAction::Cards => LabelRequest::Cards,
+        LabelAction::Shelves {
+            under,
+            reprint,
+            reason,
+            ..
+        } => LabelRequest::Under {
+            under,
+            // The CLI acts for the store's owner, who sees safes.
+            include_safes: true,
+            reprint: reprint.zip(reason),
+        },
     };
     match Store::open(&config.data_dir, config.store_options()) {
         Ok(store) => {
@@ -1694,6 +1743,50 @@ fn label(
                 .with_context(|| format!("opening the store in {}", config.data_dir.display()))
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the shelf labels under `under` on A4 sheets to `out`: rendered here when no
+/// daemon runs, by the running daemon (through the control socket) otherwise.
+fn shelf_sheet(config: &Config, under: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    let out = std::path::absolute(out).with_context(|| format!("resolving {}", out.display()))?;
+    let count = match Store::open(&config.data_dir, config.store_options()) {
+        Ok(store) => {
+            let (pdf, count) = Printing::new(config).sheet(&store, under, true)?;
+            std::fs::write(&out, pdf).with_context(|| format!("writing {}", out.display()))?;
+            count
+        }
+        Err(StoreError::Failed(StorageError::Locked { .. })) => {
+            let socket = control::socket_path(&config.data_dir);
+            let line = serde_json::to_string(&control::SheetRequest {
+                under: under.to_owned(),
+                out: out.clone(),
+            })?;
+            let reply = control::request(&socket, &format!("sheet {line}")).map_err(|error| {
+                Failure::new(message!(
+                    CliDaemonUnreachable,
+                    path = socket.display().to_string(),
+                    reason = error.to_string()
+                ))
+            })?;
+            match reply.split_once(' ') {
+                Some(("ok", count)) => count.trim().parse::<usize>().unwrap_or_default(),
+                _ => return Err(daemon_refusal(&reply).into()),
+            }
+        }
+        Err(error) => {
+            return Err(error)
+                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+        }
+    };
+    println!(
+        "{}",
+        message!(
+            CliSheetWritten,
+            count = count,
+            path = out.display().to_string()
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }
 

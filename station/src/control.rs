@@ -3,7 +3,8 @@
 //! can reach the socket, so it needs no token of its own.
 //!
 //! The protocol is one request line and one reply line: `backup /abs/dir` →
-//! `ok <keys>`, or `label ["printer", {request}]` → `ok <job>:<subject> …`; failures
+//! `ok <keys>`, or `label ["printer", {request}]` → `ok <job>:<subject> …`, or
+//! `sheet {"under": …, "out": "/abs/file.pdf"}` → `ok <labels>`; failures
 //! answer `error <bilingual message>`.
 //!
 //! Every other CLI command that works on the store is sent as `run {StoreCommand as JSON}`
@@ -181,11 +182,50 @@ async fn answer(
                 message!(ControlMalformedRequest, detail = error.to_string())
             ),
         },
+        Some(("sheet", json)) => match serde_json::from_str::<SheetRequest>(json) {
+            Ok(request) if request.out.is_absolute() => {
+                match archive.shelf_sheet(request.under, true).await {
+                    Ok((pdf, count)) => match std::fs::write(&request.out, pdf) {
+                        Ok(()) => format!("ok {count}"),
+                        Err(error) => format!(
+                            "error {}",
+                            message!(
+                                ControlSheetNotWritten,
+                                path = request.out.display().to_string(),
+                                reason = error.to_string()
+                            )
+                        ),
+                    },
+                    Err(error) => format!("error {error}"),
+                }
+            }
+            Ok(_) => format!(
+                "error {}",
+                message!(
+                    ControlMalformedRequest,
+                    detail = "out must be an absolute path"
+                )
+            ),
+            Err(error) => format!(
+                "error {}",
+                message!(ControlMalformedRequest, detail = error.to_string())
+            ),
+        },
         _ => format!("error {}", message!(ControlUnknownRequest)),
     };
     write.write_all(reply.replace('\n', " ").as_bytes()).await?;
     write.write_all(b"\n").await?;
     write.shutdown().await
+}
+
+/// A `sheet` request: the shelf labels under a location on A4 sheets, written by the
+/// daemon to an absolute path (as `backup` writes its copy).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SheetRequest {
+    /// The location's path or barcode.
+    pub under: String,
+    /// Where the PDF goes (absolute).
+    pub out: PathBuf,
 }
 
 /// Sends one request to the daemon at `path` and returns its reply line.

@@ -1201,6 +1201,22 @@ catalog! {
         "{barcode} 的标签已打印过：重打须注明原任务号和原因（--reprint 任务号 --reason 原因）",
         "the label of {barcode} was printed before: a reprint needs the job number and a reason (--reprint JOB --reason WHY)"
     }
+    LabelUnknownLocation = "label.unknown_location" {
+        "没有条码或路径为 {location} 的位置",
+        "there is no location with the barcode or path {location}"
+    }
+    LabelNoShelves = "label.no_shelves" {
+        "{location} 下没有需要贴标签的层位",
+        "there is no shelf to label under {location}"
+    }
+    LabelTooMany = "label.too_many" {
+        "{location} 下有 {count} 张标签，一次最多打印 {max} 张：请按列或按面分次打印",
+        "{location} has {count} labels, more than the {max} one request may print: print it a rack or a side at a time"
+    }
+    LabelSafeLabel = "label.safe_label" {
+        "保险柜 {location} 的标签只有主管或管理员可以打印",
+        "only a supervisor or an administrator may print the labels of the safe {location}"
+    }
     LabelNoTemplate = "label.no_template" {
         "没有 {kind} 标签模板",
         "there is no {kind} label template"
@@ -1298,6 +1314,10 @@ catalog! {
     CliLabelFile = "cli.label_file" {
         "任务 {job} 已由打印机 {printer} 输出到文件 {path}",
         "job {job} went to printer {printer}: file {path}"
+    }
+    CliSheetWritten = "cli.sheet_written" {
+        "已把 {count} 张层位标签（A4 页）写入 {path}",
+        "{count} shelf labels (A4 sheets) written to {path}"
     }
     CliLabelPrinter = "cli.label_printer" {
         "任务 {job} 已在打印机 {printer} 上打印",
@@ -1794,6 +1814,10 @@ catalog! {
     ControlUnknownRequest = "control.unknown_request" {
         "无法识别的请求",
         "unrecognised request"
+    }
+    ControlSheetNotWritten = "control.sheet_not_written" {
+        "标签页无法写入 {path}：{reason}",
+        "the label sheets cannot be written to {path}: {reason}"
     }
     ControlBusy = "control.busy" {
         "控制套接字同时处理的连接已达上限（{max} 个），请稍后再试",

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use crate::barcode::{Barcode, Kind};
 use crate::label::{self, Fonts, LabelData, Template, Templates};
 use crate::message::Message;
-use crate::model::{Item, PrintFormat, PrintJob, Role};
+use crate::model::{Item, Location, PrintFormat, PrintJob, Role, WalkingOrder};
 use crate::printer::{Language, PrinterConfig};
 use crate::store::Refusal;
 use crate::store::{Actor, NewJob, Store, StoreError};
@@ -47,6 +47,19 @@ pub enum LabelError {
     /// This item's label was printed before, and the request is not a reprint (which
     /// needs the job's number and a reason).
     AlreadyPrinted(String),
+    /// No location has this barcode or path.
+    UnknownLocation(String),
+    /// Nothing under this location takes a label (no shelf, safe or drawer in use).
+    NoShelves(String),
+    /// More labels than one request may print ([`MAX_LABELS_PER_REQUEST`]).
+    TooMany {
+        /// The location asked for.
+        location: String,
+        /// How many labels it would be.
+        count: usize,
+    },
+    /// A safe's (or its drawer's) label, asked for by someone who may not see safes.
+    SafeLabel(String),
 }
 
 impl LabelError {
@@ -68,6 +81,17 @@ impl LabelError {
             LabelError::Store(error) => error.message(),
             LabelError::Setup(reason) => message!(LabelSetupFailed, reason = reason),
             LabelError::NotSetUp => message!(PrintingNotSetUp),
+            LabelError::UnknownLocation(location) => {
+                message!(LabelUnknownLocation, location = location)
+            }
+            LabelError::NoShelves(location) => message!(LabelNoShelves, location = location),
+            LabelError::TooMany { location, count } => message!(
+                LabelTooMany,
+                location = location,
+                count = count,
+                max = MAX_LABELS_PER_REQUEST
+            ),
+            LabelError::SafeLabel(location) => message!(LabelSafeLabel, location = location),
         }
     }
 }
@@ -203,6 +227,32 @@ impl Labels {
         }
         let mut fonts = self.fonts.take()?;
         let rendered = Labels::render_resolved(printer, resolved, subject, &mut fonts);
+        self.fonts.put_back(fonts);
+        rendered
+    }
+
+    /// Renders `labels` with the A4 sheet template [`SHEET_TEMPLATE`] (whatever their
+    /// own template), after checking that each reads back exactly at the PDF's resolution:
+    /// one PDF, the labels in the order given, across then down, page after page.
+    pub fn render_sheet(&self, labels: &[(String, LabelData)]) -> Result<Vec<u8>, LabelError> {
+        let template = self.template(SHEET_TEMPLATE)?;
+        for (_, data) in labels {
+            label::read_back(template, data, label::PDF_DPI).map_err(|error| {
+                LabelError::ReadBack {
+                    subject: data.get("barcode").unwrap_or_default().to_owned(),
+                    reason: error.message(),
+                }
+            })?;
+        }
+        let pages: Vec<(&Template, LabelData)> = labels
+            .iter()
+            .map(|(_, data)| (template, data.clone()))
+            .collect();
+        let fonts = self.fonts.take()?;
+        let rendered = label::render_pdf(&pages, &fonts).map_err(|error| LabelError::Render {
+            subject: SHEET_TEMPLATE.to_owned(),
+            reason: error.message(),
+        });
         self.fonts.put_back(fonts);
         rendered
     }
@@ -348,6 +398,100 @@ pub fn label_for(store: &Store, barcode: Barcode) -> Result<(String, LabelData),
     })
 }
 
+/// Most labels one request may print (to a printer or on A4 sheets): a block of 12 racks ×
+/// 2 sides × 5 sections × 5 shelves is 600; a bigger room is printed a rack at a time.
+pub const MAX_LABELS_PER_REQUEST: usize = 1000;
+
+/// The template of shelf labels on A4 sticker sheets (`label-templates/shelf-a4.toml`).
+pub const SHEET_TEMPLATE: &str = "shelf-a4";
+
+/// The location `under` names: its barcode, or its path (`2号库房/01列`).
+pub fn location_named(store: &Store, under: &str) -> Result<Location, LabelError> {
+    let under = under.trim().trim_end_matches('/');
+    let unknown = || LabelError::UnknownLocation(under.to_owned());
+    if let Ok(barcode) = Barcode::parse(under) {
+        return match store.get_item(barcode)? {
+            Some(Item::Location(location)) => Ok(location),
+            _ => Err(unknown()),
+        };
+    }
+    store.location_by_path(under)?.ok_or_else(unknown)
+}
+
+/// The locations under `under` (and itself) that take a label — shelves, and with
+/// `include_safes` safes and their drawers; not retired ones — in walking order
+/// ([`WalkingOrder`]). Refused: an unknown location, a safe without `include_safes` (one
+/// who may not see safes gets neither a safe's label nor a hint of what is in it; under a
+/// room the safes are simply left out), nothing to label, more than
+/// [`MAX_LABELS_PER_REQUEST`].
+pub fn locations_under(
+    store: &Store,
+    under: &str,
+    include_safes: bool,
+) -> Result<Vec<Location>, LabelError> {
+    let root = location_named(store, under)?;
+    if root.kind.keeps_certificates() && !include_safes {
+        return Err(LabelError::SafeLabel(root.path));
+    }
+    let prefix = format!("{}/", root.path);
+    let mut found = Vec::new();
+    for item in store.items_of_kind(Kind::Location) {
+        let Item::Location(location) = item? else {
+            continue;
+        };
+        let inside = location.barcode == root.barcode || location.path.starts_with(&prefix);
+        if inside
+            && location.kind.holds_items()
+            && !location.retired
+            && (include_safes || !location.kind.keeps_certificates())
+        {
+            found.push(location);
+        }
+    }
+    if found.is_empty() {
+        return Err(LabelError::NoShelves(root.path));
+    }
+    if found.len() > MAX_LABELS_PER_REQUEST {
+        return Err(LabelError::TooMany {
+            location: root.path,
+            count: found.len(),
+        });
+    }
+    found.sort_by_cached_key(|location| WalkingOrder::of(&location.path));
+    Ok(found)
+}
+
+/// The least role that may print the label of `barcode`, looked up: [`role_to_print`],
+/// and a supervisor for a safe's or a drawer's label (a clerk never sees safes).
+pub fn role_to_print_in(store: &Store, barcode: Barcode) -> Result<Role, StoreError> {
+    if barcode.kind() == Kind::Location {
+        if let Some(Item::Location(location)) = store.get_item(barcode)? {
+            if location.kind.keeps_certificates() {
+                return Ok(Role::Supervisor);
+            }
+        }
+    }
+    Ok(role_to_print(barcode))
+}
+
+/// The labels of `barcodes`, refusing one printed before unless this is a reprint.
+fn item_labels(
+    store: &Store,
+    barcodes: impl IntoIterator<Item = Barcode>,
+    reprint: &Option<(u64, String)>,
+) -> Result<Vec<(String, LabelData)>, LabelError> {
+    let mut items = Vec::new();
+    for barcode in barcodes {
+        // One rule on every path (CLI, control socket, API): a label printed
+        // before is printed again only as a reprint, with its reason.
+        if reprint.is_none() && was_printed(store, barcode)? {
+            return Err(LabelError::AlreadyPrinted(barcode.to_string()));
+        }
+        items.push(label_for(store, barcode)?);
+    }
+    Ok(items)
+}
+
 /// The labels of the command-card sheet.
 pub fn command_cards() -> Vec<(String, LabelData)> {
     CommandCard::ALL
@@ -408,6 +552,17 @@ pub enum LabelRequest {
     },
     /// The command-card sheet.
     Cards,
+    /// The labels of every shelf under a location (a room, a rack, a side, a section), in
+    /// walking order; see [`locations_under`].
+    Under {
+        /// The location's barcode or path.
+        under: String,
+        /// Safes and drawers too (supervisors and administrators; the CLI, which owns
+        /// the store).
+        include_safes: bool,
+        /// For a reprint: the job reprinted and why.
+        reprint: Option<(u64, String)>,
+    },
 }
 
 /// The least role that may print the label of the item `barcode` names: a badge's label
@@ -550,6 +705,28 @@ impl Printing {
         ))
     }
 
+    /// The labels of every shelf under `under` on A4 sheets ([`SHEET_TEMPLATE`]), in
+    /// walking order: (the PDF, how many labels). A document to download and print on
+    /// sticker sheets, not a job of the print queue. Blocks (rendering): async code calls
+    /// it through `Archive::shelf_sheet`.
+    pub fn sheet(
+        &self,
+        store: &Store,
+        under: &str,
+        include_safes: bool,
+    ) -> Result<(Vec<u8>, usize), LabelError> {
+        let labels = self
+            .labels
+            .as_ref()
+            .map_err(|error| LabelError::Setup(error.clone()))?;
+        let locations = locations_under(store, under, include_safes)?;
+        let items = locations
+            .iter()
+            .map(|location| label_for(store, location.barcode))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((labels.render_sheet(&items)?, items.len()))
+    }
+
     /// The bell that makes the printer workers look at the queue at once.
     pub fn wake(&self) -> Arc<Notify> {
         self.wake.clone()
@@ -573,17 +750,26 @@ impl Printing {
         let (config, queueing) = self.begin_queueing(printer)?;
         let (items, subject, reprint) = match request {
             LabelRequest::Items { barcodes, reprint } => {
-                let mut items = Vec::with_capacity(barcodes.len());
-                for text in barcodes {
-                    let barcode = Barcode::parse(text).map_err(StoreError::from)?;
-                    // One rule on every path (CLI, control socket, API): a label printed
-                    // before is printed again only as a reprint, with its reason.
-                    if reprint.is_none() && was_printed(store, barcode)? {
-                        return Err(LabelError::AlreadyPrinted(barcode.to_string()));
-                    }
-                    items.push(label_for(store, barcode)?);
-                }
+                let parsed = barcodes
+                    .iter()
+                    .map(|text| Barcode::parse(text).map_err(StoreError::from))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let items = item_labels(store, parsed, reprint)?;
                 (items, barcodes.join(","), reprint.clone())
+            }
+            LabelRequest::Under {
+                under,
+                include_safes,
+                reprint,
+            } => {
+                let locations = locations_under(store, under, *include_safes)?;
+                let items = item_labels(store, locations.iter().map(|l| l.barcode), reprint)?;
+                let subject = locations
+                    .iter()
+                    .map(|location| location.barcode.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                (items, subject, reprint.clone())
             }
             LabelRequest::Blanks { count } => (
                 blank_box_labels(store, actor, *count)?,

@@ -53,6 +53,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../label-templates/shelf.toml"),
     ),
     (
+        "shelf-a4.toml",
+        include_str!("../../../label-templates/shelf-a4.toml"),
+    ),
+    (
         "badge.toml",
         include_str!("../../../label-templates/badge.toml"),
     ),

@@ -127,7 +127,14 @@ fn builtin_templates_all_load_with_their_sizes() {
     let names: Vec<&str> = templates.names().collect();
     assert_eq!(
         names,
-        ["badge", "box", "certificate", "command-card", "shelf"]
+        [
+            "badge",
+            "box",
+            "certificate",
+            "command-card",
+            "shelf",
+            "shelf-a4"
+        ]
     );
     let size = |name: &str| {
         let t = template(name);

@@ -167,15 +167,23 @@ impl AppState {
         }
         // One rule on every path that prints: badges need an administrator, certificates a
         // supervisor (codes that do not parse are refused by the queue with their fault).
-        let needed = barcodes
+        let parsed: Vec<crate::barcode::Barcode> = barcodes
             .iter()
             .filter_map(|text| crate::barcode::Barcode::parse(text).ok())
-            .map(crate::printing::role_to_print)
-            .max()
-            .unwrap_or(Role::Clerk);
+            .collect();
+        // A safe's or a drawer's label too needs a supervisor (a clerk never sees safes).
+        let needed = self
+            .archive
+            .run(move |store| {
+                parsed
+                    .into_iter()
+                    .map(|barcode| crate::printing::role_to_print_in(store, barcode))
+                    .try_fold(Role::Clerk, |most, role| role.map(|role| most.max(role)))
+            })
+            .await?;
         let action = match needed {
             Role::Admin => ("打印工牌", "print badges"),
-            _ => ("打印权证标签", "print certificate labels"),
+            _ => ("打印权证或保险柜标签", "print certificate or safe labels"),
         };
         self.require(principal, needed, action).await?;
         let printer = printer
@@ -191,10 +199,18 @@ impl AppState {
                 crate::printing::LabelRequest::Items { barcodes, reprint },
             )
             .await
-            .map_err(|error| match error {
-                crate::printing::LabelError::Store(error) => ApiError::from(error),
-                other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.message()),
-            })
+            .map_err(label_error)
+    }
+}
+
+/// A label request's failure as the API answers it.
+pub(crate) fn label_error(error: crate::printing::LabelError) -> ApiError {
+    use crate::printing::LabelError;
+    match error {
+        LabelError::Store(error) => ApiError::from(error),
+        LabelError::UnknownLocation(_) => ApiError::new(StatusCode::NOT_FOUND, error.message()),
+        LabelError::NotSetUp => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, error.message()),
+        other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.message()),
     }
 }
 

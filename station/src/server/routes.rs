@@ -385,6 +385,28 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/labels/shelves",
+                "Print the labels of every shelf under a location (a room, a rack, a side, a section; a safe and its drawers: supervisors), in walking order, at most 1000 (else 422 label.too_many)",
+                clerk,
+            )
+            .body::<ShelfLabelsRequest>()
+            .created::<Vec<JobView>>(),
+            post(print_shelf_labels),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/labels/shelves.pdf",
+                "The labels of every shelf under a location on A4 sticker sheets (3 × 8, template shelf-a4), in walking order, as one PDF to download; at most 1000 (else 422 label.too_many)",
+                clerk,
+            )
+            .query::<SheetQuery>()
+            .media(&["application/pdf"]),
+            get(shelf_label_sheet),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/labels/queue",
                 "Labels waiting for their printer",

@@ -1901,6 +1901,18 @@ async fn every_answer_matches_its_documented_schema() {
             format!(r#"{{"barcodes":["{first}"]}}"#),
         ),
         (
+            "post",
+            "/api/v1/labels/shelves",
+            "/api/v1/labels/shelves".into(),
+            r#"{"under":"1号库房/05列","workstation":"counter"}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/labels/shelves.pdf",
+            format!("/api/v1/labels/shelves.pdf?under={shelf}"),
+            String::new(),
+        ),
+        (
             "get",
             "/api/v1/labels/queue",
             "/api/v1/labels/queue".into(),

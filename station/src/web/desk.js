@@ -1,6 +1,7 @@
 // The desk page for clerks and supervisors: register a box with its label printed at once
 // on the chosen workstation's printer, edit a box, reprint its label with a reason, the
-// print queue (cancel with a reason), and the exports and reports as downloads.
+// print queue (cancel with a reason), the shelf labels under a location (to a printer or
+// as A4 sheets), and the exports and reports as downloads.
 "use strict";
 
 (() => {
@@ -64,6 +65,14 @@
     "queue.reason": ["取消原因", "Reason"],
     "queue.confirm": ["确定取消任务 {id}？", "Cancel job {id}?"],
     "queue.cancelled": ["任务 {id} 已取消", "Job {id} cancelled"],
+    "shelves.title": ["层位标签", "Shelf labels"],
+    "shelves.under": ["位置（路径或条码）", "Location (path or barcode)"],
+    "shelves.under_hint": ["例如：2号库房/01列", "e.g. 2号库房/01列"],
+    "shelves.to": ["打印到", "Print to"],
+    "shelves.sheet": ["A4 标签页（PDF 下载）", "A4 sheets (PDF download)"],
+    "shelves.submit": ["打印层位标签", "Print shelf labels"],
+    "shelves.queued": ["{count} 张层位标签已按走位顺序送往打印机 {printer}", "{count} shelf labels sent to printer {printer} in walking order"],
+    "shelves.under_needed": ["请填写位置的路径或条码", "give the location's path or barcode"],
     "downloads.title": ["导出与报表", "Exports and reports"],
     "downloads.ledger_xlsx": ["档案台账（Excel）", "Ledger (Excel)"],
     "downloads.ledger_csv": ["档案台账（CSV）", "Ledger (CSV)"],
@@ -73,7 +82,7 @@
 
   const state = { workstations: [], devices: [], schemes: [], box: null, labels: [] };
   for (const id of ["register-status", "register-label", "find-status", "edit-status",
-    "reprint-status", "queue-status", "download-status"]) {
+    "reprint-status", "queue-status", "download-status", "shelves-status"]) {
     result($(id));
   }
   const fail = (node) => (error) => show(node, { error });
@@ -93,6 +102,23 @@
       if (was) {
         select.value = was;
       }
+    }
+  }
+
+  /** Where shelf labels go: each workstation's printer, or A4 sheets as a PDF. */
+  function fillShelfTargets() {
+    const select = $("shelves-to");
+    const was = select.value;
+    clear(select);
+    for (const workstation of state.workstations.filter((w) => w.printer)) {
+      select.append(el("option", {
+        text: workstation.name + " → " + workstation.printer,
+        attrs: { value: "ws:" + workstation.name },
+      }));
+    }
+    select.append(el("option", { text: t("shelves.sheet"), attrs: { value: "sheet" } }));
+    if (was && [...select.options].some((option) => option.value === was)) {
+      select.value = was;
     }
   }
 
@@ -129,7 +155,15 @@
     state.devices = devices;
     state.schemes = schemes;
     fillWorkstations();
+    fillShelfTargets();
     fillSchemes();
+    const places = $("location-paths");
+    clear(places);
+    for (const location of locations) {
+      if (location.kind !== "shelf" && location.path) {
+        places.append(el("option", { attrs: { value: location.path } }));
+      }
+    }
     const list = $("shelf-paths");
     clear(list);
     for (const location of locations) {
@@ -351,6 +385,38 @@
     }
   });
 
+  // ---- shelf labels ----------------------------------------------------------------
+
+  $("shelves-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const status = $("shelves-status");
+    const under = $("shelves-under").value.trim();
+    if (!under) {
+      show(status, { problem: true, text: "shelves.under_needed" });
+      return;
+    }
+    show(status, { text: "office.working" });
+    const to = $("shelves-to").value;
+    try {
+      if (to === "sheet") {
+        const file = "shelf-labels.pdf";
+        const bytes = await Office.download("/api/v1/labels/shelves.pdf?under=" + encodeURIComponent(under),
+          file, $("shelves-link"));
+        done(status, "office.downloaded", { file, bytes });
+      } else {
+        const workstation = to.replace(/^ws:/, "");
+        const jobs = await call("POST", "/api/v1/labels/shelves", { under, workstation });
+        const ws = state.workstations.find((w) => w.name === workstation);
+        // A ZPL printer gets a job per label, a PDF printer one job for all of them.
+        const count = jobs.reduce((n, job) => n + String(job.subject || "").split(",").length, 0);
+        done(status, "shelves.queued", { count, printer: ws ? ws.printer : workstation });
+        loadQueue();
+      }
+    } catch (error) {
+      fail(status)(error);
+    }
+  });
+
   // ---- queue -----------------------------------------------------------------------
 
   async function loadQueue() {
@@ -433,6 +499,7 @@
 
   Station.onLanguage(() => {
     fillSchemes();
+    fillShelfTargets();
     roleParts();
     drawLabels();
     loadQueue();

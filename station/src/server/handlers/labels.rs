@@ -106,3 +106,130 @@ pub(crate) async fn label_queue(
         limit,
     ))
 }
+
+/// Who may have a safe's label: supervisors and administrators (the one `sees_safes` rule).
+fn sees_safes(principal: &Principal) -> bool {
+    principal.person.role >= crate::model::Role::Supervisor
+}
+
+/// Refuses `principal` (a 403, recorded) when `under` is a safe or one of its drawers and
+/// they may not see safes; answers whether safes are included in what they print.
+async fn safe_rule(state: &AppState, principal: &Principal, under: &str) -> Result<bool, ApiError> {
+    if sees_safes(principal) {
+        return Ok(true);
+    }
+    let named = under.to_owned();
+    let root = state
+        .archive
+        .run(move |store| crate::printing::location_named(store, &named))
+        .await
+        .map_err(crate::server::label_error)?;
+    if root.kind.keeps_certificates() {
+        state
+            .require(
+                principal,
+                crate::model::Role::Supervisor,
+                ("打印保险柜标签", "print safe labels"),
+            )
+            .await?;
+    }
+    Ok(false)
+}
+
+/// The labels of every shelf under a location, for a printer.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShelfLabelsRequest {
+    /// The location's barcode or path: a room, a rack, a side, a section, a shelf (or, for
+    /// supervisors, a safe with its drawers), e.g. `2号库房/01列`.
+    #[schemars(length(min = 1))]
+    under: String,
+    #[schemars(length(min = 1))]
+    printer: Option<String>,
+    #[schemars(length(min = 1))]
+    workstation: Option<String>,
+    /// For a reprint: the job reprinted.
+    reprint_of: Option<u64>,
+    /// Why they are printed again (required with `reprint_of`).
+    #[schemars(length(min = 1))]
+    reason: Option<String>,
+}
+
+/// Queues the labels of every shelf under a location on a printer, in walking order.
+pub(crate) async fn print_shelf_labels(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: JsonBody<ShelfLabelsRequest>,
+) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
+    let request = json_body(body)?;
+    let reprint = match (request.reprint_of, request.reason) {
+        (Some(job), Some(reason)) => Some((job, reason)),
+        (Some(_), None) => return Err(Refusal::ReprintReason.into()),
+        (None, _) => None,
+    };
+    if state.archive.printing().is_none() {
+        return Err(crate::server::label_error(
+            crate::printing::LabelError::NotSetUp,
+        ));
+    }
+    let include_safes = safe_rule(&state, &principal, &request.under).await?;
+    let printer = request
+        .printer
+        .or_else(|| state.config.printer_for(request.workstation.as_deref()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::message!(PrintingNoPrinter),
+            )
+        })?;
+    let jobs = state
+        .archive
+        .queue_labels(
+            principal.actor(),
+            printer,
+            crate::printing::LabelRequest::Under {
+                under: request.under,
+                include_safes,
+                reprint,
+            },
+        )
+        .await
+        .map_err(crate::server::label_error)?;
+    let viewer = Viewer::of(&principal);
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            jobs.into_iter()
+                .map(|job| JobView::from(job).seen_by(viewer))
+                .collect(),
+        ),
+    ))
+}
+
+/// Which location's shelf labels to put on A4 sheets.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SheetQuery {
+    /// The location's barcode or path (as for `POST /api/v1/labels/shelves`).
+    #[schemars(length(min = 1))]
+    under: String,
+}
+
+/// The labels of every shelf under a location on A4 sticker sheets, one PDF to download.
+pub(crate) async fn shelf_label_sheet(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Query(query): Query<SheetQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let include_safes = safe_rule(&state, &principal, &query.under).await?;
+    let (pdf, _) = state
+        .archive
+        .shelf_sheet(query.under, include_safes)
+        .await
+        .map_err(crate::server::label_error)?;
+    Ok(crate::server::reports::download(
+        pdf,
+        "application/pdf",
+        "shelf-labels.pdf",
+    ))
+}
