@@ -473,6 +473,10 @@ catalog! {
         "索引项 {key} 没有与之相符的记录",
         "entry {key} has no record that agrees with it"
     }
+    VerifyTallyWrong = "verify.tally_wrong" {
+        "统计 {key} 记为 {stored}，按记录应为 {expected}",
+        "tally {key} reads {stored}; the records make it {expected}"
+    }
     VerifyRecordMisplaced = "verify.record_misplaced" {
         "记录 {key} 存放的键不对（应为 {expected}）",
         "record {key} is stored under the wrong key (it belongs under {expected})"
@@ -576,6 +580,10 @@ catalog! {
     LocationExists = "location.exists" {
         "位置 {path} 已存在",
         "location {path} already exists"
+    }
+    LocationNotARack = "location.not_a_rack" {
+        "{path} 不是一列货架：只有一列货架有货架图",
+        "{path} is not a rack: only a rack has a rack map"
     }
     LocationNotHolding = "location.not_holding" {
         "{path} 不能直接存放物品（请扫描具体的层、保险柜或柜台）",
@@ -1178,8 +1186,8 @@ catalog! {
         "the import stopped: {reason}"
     }
     ReportUnknown = "report.unknown" {
-        "报表只有 ledger.csv、ledger.xlsx、loans.csv、loans.xlsx",
-        "reports are ledger.csv, ledger.xlsx, loans.csv, loans.xlsx"
+        "报表只有 ledger、loans、overdue、fill（库房与列的使用率）、categories（按类别与年度的盒数），各为 .csv 或 .xlsx",
+        "reports are ledger, loans, overdue, fill (rooms' and racks' fill) and categories (boxes by category and year), each .csv or .xlsx"
     }
     PrintingNotSetUp = "printing.not_set_up" {
         "本站未启用打印",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# HTTP benchmark of a running-size store: get-item and list-a-shelf at concurrency 1 and
-# 16, and durable scans over POST /api/v1/scans.
+# HTTP benchmark of a running-size store: get-item, list-a-shelf, a rack's map and the
+# room overview at concurrency 1 and 16, and durable scans over POST /api/v1/scans.
 #   station/benches/http/run.sh DATA_DIR [BOXES]
 # DATA_DIR: a store made by `cargo bench -p station --bench store -- --dir DATA_DIR`.
+# MAP_ONLY=1: only the rack map and the room overview.
 set -euo pipefail
 data=${1:?data dir}; boxes=${2:-1000000}
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../../.." && pwd)
@@ -42,9 +43,21 @@ for n in $(seq 1 16); do
   curl -sf -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \
     -d "{\"workstation\":\"ws-$n\",\"data\":\"$(sed -n "${n}p" "$shelves")\"}" "$url/api/v1/scans" > /dev/null
 done
+# Every rack, from the room overview (for the rack map).
+racks=$(mktemp); export RACKS=$racks
+curl -sf -H "Authorization: Bearer $TOKEN" "$url/api/v1/map" \
+  | python3 -c 'import json,sys; [print(r["barcode"]) for room in json.load(sys.stdin)["rooms"] for r in room["racks"]]' > "$racks"
 for c in 1 16; do
+  if [ -n "${MAP_ONLY:-}" ]; then
+    echo "== rack map, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/map_rack.lua" "$url" | grep -E "Requests/sec|50%|99%"
+    echo "== room overview, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/map_overview.lua" "$url" | grep -E "Requests/sec|50%|99%"
+    continue
+  fi
   echo "== GET item, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/get_item.lua" "$url" | grep -E "Requests/sec|50%|99%"
   echo "== list a shelf, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/list_shelf.lua" "$url" | grep -E "Requests/sec|50%|99%"
+  echo "== rack map, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/map_rack.lua" "$url" | grep -E "Requests/sec|50%|99%"
+  echo "== room overview, concurrency $c"; wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/map_overview.lua" "$url" | grep -E "Requests/sec|50%|99%"
 done
+[ -n "${MAP_ONLY:-}" ] && exit 0
 echo "== POST /api/v1/scans (durable moves), 16 connections, 16 workstations"
 wrk -t 2 -c 16 -d 15s --latency -s "$here/post_scan.lua" "$url" | grep -E "Requests/sec|50%|99%|Non-2xx"

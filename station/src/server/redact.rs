@@ -7,6 +7,9 @@
 //!   other answer that would describe one to a clerk names it by its barcode alone (a scan
 //!   result's summary keeps only the barcode and the kind; a change event about one is not
 //!   sent to them).
+//! - A safe's contents and counts (what stands in a safe or its drawers) are shown to
+//!   supervisors and administrators only: a clerk is refused its list of items, sees no
+//!   counts for it on the rack map's room overview, and is refused where a box in it is.
 //! - Badge codes (a person's `P…` barcode, which a scanner takes as that person) are shown
 //!   to supervisors and administrators only: in people lists a clerk gets no badge, and
 //!   wherever a badge would appear inside another answer (an actor, a borrower, a scanned
@@ -32,8 +35,19 @@ impl Viewer {
         }
     }
 
+    /// What a supervisor's report sees: everything (reports are for supervisors).
+    pub(crate) fn everything() -> Viewer {
+        Viewer { role: Role::Admin }
+    }
+
     /// Whether they see certificates' details.
     pub(crate) fn sees_certificates(self) -> bool {
+        self.role >= Role::Supervisor
+    }
+
+    /// Whether they see what a safe (or a safe's drawer) holds: its contents, its counts
+    /// on the rack map and the room overview, and where a box in one is.
+    pub(crate) fn sees_safes(self) -> bool {
         self.role >= Role::Supervisor
     }
 

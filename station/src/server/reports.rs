@@ -3,6 +3,8 @@
 
 use crate::message;
 use crate::server::error::{ApiError, Path};
+use crate::server::handlers::FillView;
+use crate::server::redact::Viewer;
 use crate::server::views::loan_views;
 use crate::server::AppState;
 use crate::store::{Store, StoreError};
@@ -31,6 +33,22 @@ pub(crate) const OVERDUE_COLUMNS: [&str; 7] = [
     "应还日期",
     "逾期天数",
 ];
+
+/// The columns of the fill report: a row per room (its total), then one per rack of it.
+pub(crate) const FILL_COLUMNS: [&str; 9] = [
+    "库房",
+    "列",
+    "密集架",
+    "盒数",
+    "容量",
+    "使用率%",
+    "借出",
+    "缺失",
+    "条码",
+];
+
+/// The columns of the boxes by category and year.
+pub(crate) const CATEGORY_COLUMNS: [&str; 3] = ["类别", "年度", "盒数"];
 
 pub(crate) fn download(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     (
@@ -85,6 +103,14 @@ pub(crate) async fn ledger_report(
         "overdue.csv" | "overdue.xlsx" => {
             let rows = state.archive.run(overdue_rows).await?;
             table(&file, "逾期", &OVERDUE_COLUMNS, rows)
+        }
+        "fill.csv" | "fill.xlsx" => {
+            let rows = state.archive.run(fill_rows).await?;
+            table(&file, "使用率", &FILL_COLUMNS, rows)
+        }
+        "categories.csv" | "categories.xlsx" => {
+            let rows = state.archive.run(category_rows).await?;
+            table(&file, "类别年度", &CATEGORY_COLUMNS, rows)
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -154,4 +180,53 @@ fn table(
         .and_then(|()| writer.into_inner().ok())
         .ok_or_else(ApiError::internal)?;
     Ok(download(bytes, "text/csv; charset=utf-8", file))
+}
+
+/// The fill report: every room (its total), then each of its racks, in walking order;
+/// from the tallies (no box is read). Supervisors only, so safes count in rooms' totals.
+pub(crate) fn fill_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    let overview = crate::server::handlers::overview(store, Viewer::everything())?;
+    let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let row = |room: &str, rack: &str, mobile: &str, fill: &FillView, barcode: &str| {
+        vec![
+            room.to_owned(),
+            rack.to_owned(),
+            mobile.to_owned(),
+            number(fill.boxes),
+            fill.capacity.to_string(),
+            number(fill.percent),
+            number(fill.on_loan),
+            number(fill.missing),
+            barcode.to_owned(),
+        ]
+    };
+    let mut rows = Vec::new();
+    for room in overview.rooms {
+        rows.push(row(&room.name, "", "", &room.fill, &room.barcode));
+        for rack in room.racks {
+            let mobile = if rack.mobile { "是" } else { "否" };
+            rows.push(row(
+                &room.name,
+                &rack.name,
+                mobile,
+                &rack.fill,
+                &rack.barcode,
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+/// Boxes by category and year, from the tallies.
+pub(crate) fn category_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    Ok(crate::server::handlers::category_views(store)?
+        .into_iter()
+        .map(|count| {
+            vec![
+                count.category,
+                count.year.map(|year| year.to_string()).unwrap_or_default(),
+                count.boxes.to_string(),
+            ]
+        })
+        .collect())
 }

@@ -228,6 +228,46 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "get",
+                "/api/v1/map",
+                "The room overview: every room with every rack's fill (boxes, capacity, % used, on loan, missing); safes and counters (a safe's figures: supervisors)",
+                clerk,
+            )
+            .json::<MapOverview>(),
+            get(map_overview),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/map/racks/{barcode}",
+                "A rack as it stands: sides × sections × shelves, each shelf's fill",
+                clerk,
+            )
+            .json::<RackMap>(),
+            get(map_rack),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/map/where/{barcode}",
+                "Where a box is, room → rack → side → section → shelf (in a safe, or a certificate: supervisors)",
+                clerk,
+            )
+            .json::<WhereView>(),
+            get(map_where),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/map/categories",
+                "How many boxes each category has of each year",
+                clerk,
+            )
+            .json::<Vec<CategoryView>>(),
+            get(map_categories),
+        ),
+        (
+            endpoint(
                 "post",
                 "/api/v1/scans",
                 "Run a scan at a workstation as the token's owner (a badge scanned this way never lends its owner's authority)",
@@ -318,7 +358,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "get",
                 "/api/v1/reports/{file}",
-                "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv or overdue.xlsx",
+                "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year)",
                 supervisor,
             )
             .action("导出报表", "export reports")

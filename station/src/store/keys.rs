@@ -56,6 +56,12 @@ pub const CREDENTIAL: u8 = b'Z';
 /// Replaced badges, both ways: `u` + a person's own code → the code of the badge they carry
 /// now; `u` + a replacement badge's code → the person it stands for (see `people.rs`).
 pub const BADGE: u8 = b'u';
+/// A location's fill tally (items there, capacity, on loan, missing; over itself and
+/// everything under it), by location (see `tally.rs`).
+pub const FILL: u8 = b'F';
+/// How many boxes a category has of a year (8 bytes BE), by category and year (see
+/// `tally.rs`).
+pub const CATEGORY_YEAR: u8 = b'Y';
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -325,7 +331,11 @@ pub fn describe(key: &[u8]) -> String {
                 ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
                 number(rest.get(8..)?)?.to_string(),
             ],
-            'q' | 'x' | 'i' | 'l' | 's' | 'Z' | 'u' => vec![barcode(rest)?],
+            'q' | 'x' | 'i' | 'l' | 's' | 'Z' | 'u' | 'F' => vec![barcode(rest)?],
+            'Y' => {
+                let (category, year) = parse_category_year(key)?;
+                vec![category, year.to_string()]
+            }
             'f' => {
                 let split = rest.len().checked_sub(PACKED_LEN + 1)?;
                 if rest.get(split) != Some(&0) {
@@ -354,6 +364,43 @@ pub fn describe(key: &[u8]) -> String {
         Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
         _ => key.escape_ascii().to_string(),
     })
+}
+
+/// A location's fill tally.
+pub fn fill(location: Barcode) -> Vec<u8> {
+    tagged(FILL, &[&location.to_key()])
+}
+
+/// The tally of boxes of `category` in `year` (0: no year).
+pub fn category_year(category: &str, year: u16) -> Vec<u8> {
+    tagged(
+        CATEGORY_YEAR,
+        &[category.as_bytes(), &[0], &year.to_be_bytes()],
+    )
+}
+
+/// The category and year of a [`category_year`] key.
+pub fn parse_category_year(key: &[u8]) -> Option<(String, u16)> {
+    let rest = key.strip_prefix(&[CATEGORY_YEAR])?;
+    let split = rest.len().checked_sub(3)?;
+    if rest.get(split) != Some(&0) {
+        return None;
+    }
+    let category = std::str::from_utf8(rest.get(..split)?).ok()?.to_owned();
+    let year = u16::from_be_bytes(rest.get(split + 1..)?.try_into().ok()?);
+    Some((category, year))
+}
+
+/// The first key after every path index key that begins with `prefix`.
+pub fn path_prefix_end(prefix: &str) -> Vec<u8> {
+    let mut key = path(prefix);
+    while let Some(last) = key.pop() {
+        if last < u8::MAX {
+            key.push(last + 1);
+            break;
+        }
+    }
+    key
 }
 
 /// `person`'s password and PIN hashes.

@@ -137,13 +137,28 @@ pub(super) struct IndexFamily {
 }
 
 /// Every index family built at open (1: the box search's grams of customer names and
-/// archive numbers, added after stores with boxes existed).
-pub(super) const INDEXES: &[IndexFamily] = &[IndexFamily {
-    name: "search_grams",
-    prefix: &[keys::GRAM],
-    current: 1,
-    build: super::search::build_index,
-}];
+/// archive numbers, added after stores with boxes existed; the fill tallies of locations
+/// and the boxes by category and year, added for the rack map and the room's statistics).
+pub(super) const INDEXES: &[IndexFamily] = &[
+    IndexFamily {
+        name: "search_grams",
+        prefix: &[keys::GRAM],
+        current: 1,
+        build: super::search::build_index,
+    },
+    IndexFamily {
+        name: "fill_tallies",
+        prefix: &[keys::FILL],
+        current: 1,
+        build: super::tally::build_fills,
+    },
+    IndexFamily {
+        name: "category_tallies",
+        prefix: &[keys::CATEGORY_YEAR],
+        current: 1,
+        build: super::tally::build_categories,
+    },
+];
 
 /// The steps from each family's older versions, in any order (they are applied by
 /// version).

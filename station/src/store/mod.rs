@@ -26,6 +26,7 @@ mod queue;
 mod read;
 mod search;
 mod settings;
+mod tally;
 mod tokens;
 mod tx;
 mod verify;
@@ -54,6 +55,7 @@ pub use locations::NewLocation;
 pub use people::{NewPerson, PersonEdit};
 pub use queue::NewJob;
 pub use settings::StationScheme;
+pub use tally::{CategoryCount, Fill};
 pub use tokens::NewToken;
 pub use tx::Tx;
 #[cfg(test)]

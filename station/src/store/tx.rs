@@ -134,8 +134,13 @@ impl Tx<'_> {
         }
     }
 
+    /// Writes an item's record, and moves the tallies it counts in by what changed
+    /// (`tally.rs`): every write of a record goes through here.
     pub(super) fn put_item(&self, item: &Item) -> Result<()> {
-        self.put(&keys::item(item.barcode()), item)
+        let key = keys::item(item.barcode());
+        let old: Option<Item> = self.get(&key)?;
+        self.put(&key, item)?;
+        self.retally(old.as_ref(), item)
     }
 
     /// Records an event for `item`; it is sequenced and chained at commit.

@@ -204,6 +204,7 @@ impl Store {
             }
         }
         self.check_grams(&mut report)?;
+        self.check_tallies(&mut report)?;
         self.check_history(&mut report)?;
         self.check_loans(&mut report)?;
         self.check_handovers(&mut report)?;

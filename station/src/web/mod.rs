@@ -75,6 +75,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("desk.js"),
     },
     Asset {
+        path: "/web/rackmap.js",
+        content_type: JS,
+        body: include_str!("rackmap.js"),
+    },
+    Asset {
+        path: "/web/rackmap.css",
+        content_type: CSS,
+        body: include_str!("rackmap.css"),
+    },
+    Asset {
         path: "/import",
         content_type: HTML,
         body: include_str!("import.html"),

@@ -266,6 +266,9 @@
     view.history = null;
     view.historyError = null;
     render();
+    if (Station.rackMap) {
+      Station.rackMap.locate(item); // its shelf marked on the rack map (rackmap.js)
+    }
     let events;
     try {
       events = await apiAll("/api/v1/items/" + encodeURIComponent(item.barcode) + "/history");
@@ -682,6 +685,9 @@
     onLogin: () => {
       loadDevices();
       loadLists();
+      if (Station.rackMap) {
+        Station.rackMap.load();
+      }
       $("search-text").focus();
     },
     onLogout: () => {
@@ -692,6 +698,9 @@
       view.devices = null;
       view.overdue = null;
       view.late = null;
+      if (Station.rackMap) {
+        Station.rackMap.reset();
+      }
       render();
     },
   });

@@ -389,7 +389,7 @@ pub(crate) async fn location_items(
     let barcode = parse_barcode(&barcode)?;
     let limit = page_size(query.limit, MAX_PAGE)?;
     let after = query.after;
-    let sees_safes = principal.person.role >= Role::Supervisor;
+    let sees_safes = Viewer::of(&principal).sees_safes();
     let seen = state
         .archive
         .run(move |store| {
