@@ -27,6 +27,7 @@ fn box_data() -> LabelData {
 fn data_for(name: &str) -> LabelData {
     match name {
         "box" => box_data(),
+        "pick-line" => box_data().with("barcode", "B0000000027"),
         "certificate" => LabelData::new()
             .with("archive_no", ARCHIVE_NO)
             .with("title", "房产证 沪(2012)第123456号")
@@ -127,7 +128,14 @@ fn builtin_templates_all_load_with_their_sizes() {
     let names: Vec<&str> = templates.names().collect();
     assert_eq!(
         names,
-        ["badge", "box", "certificate", "command-card", "shelf"]
+        [
+            "badge",
+            "box",
+            "certificate",
+            "command-card",
+            "pick-line",
+            "shelf"
+        ]
     );
     let size = |name: &str| {
         let t = template(name);

@@ -242,6 +242,7 @@ mod tests {
                 receiver: None,
                 handed: 0,
                 audit: None,
+                pick: None,
             },
             at: 0,
         };

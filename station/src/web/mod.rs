@@ -75,6 +75,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("desk.js"),
     },
     Asset {
+        path: "/pick",
+        content_type: HTML,
+        body: include_str!("pick.html"),
+    },
+    Asset {
+        path: "/web/pick.js",
+        content_type: JS,
+        body: include_str!("pick.js"),
+    },
+    Asset {
         path: "/import",
         content_type: HTML,
         body: include_str!("import.html"),
