@@ -73,10 +73,21 @@ pub struct PickGroup {
     pub stops: Vec<PickStop>,
 }
 
+/// Each rack's position in its room and, for a mobile one, its run (start, index).
+type RackPositions = BTreeMap<String, (u64, Option<(usize, usize)>)>;
+
+/// A stop with where it stands: (room order, rank, other place order, box), room, place.
+type Ranked<'a> = (
+    (WalkingOrder, u64, WalkingOrder, Barcode),
+    String,
+    PickPlace,
+    &'a PickStop,
+);
+
 /// Where a stop stands in the plan: room, place rank within the room, the place.
 fn rank_of(
     path: &str,
-    racks: &BTreeMap<String, (u64, Option<(usize, usize)>)>,
+    racks: &RackPositions,
     runs: &BTreeMap<String, Vec<String>>,
 ) -> (String, u64, PickPlace) {
     let room = path.split('/').next().unwrap_or_default().to_owned();
@@ -135,7 +146,7 @@ pub fn plan(stops: &[PickStop], racks: &[RackInfo]) -> Vec<PickGroup> {
         let room = rack.path.split('/').next().unwrap_or_default().to_owned();
         by_room.entry(room).or_default().push(rack);
     }
-    let mut positions: BTreeMap<String, (u64, Option<(usize, usize)>)> = BTreeMap::new();
+    let mut positions: RackPositions = BTreeMap::new();
     let mut runs: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (room, mut room_racks) in by_room {
         room_racks.sort_by_key(|rack| WalkingOrder::of(&rack.path));
@@ -155,12 +166,7 @@ pub fn plan(stops: &[PickStop], racks: &[RackInfo]) -> Vec<PickGroup> {
             positions.insert(rack.path.clone(), (position as u64, run));
         }
     }
-    let mut ranked: Vec<(
-        (WalkingOrder, u64, WalkingOrder, Barcode),
-        String,
-        PickPlace,
-        &PickStop,
-    )> = stops
+    let mut ranked: Vec<Ranked<'_>> = stops
         .iter()
         .map(|stop| {
             let (room, rank, place) = rank_of(&stop.path, &positions, &runs);
