@@ -88,6 +88,12 @@ pub enum EventKind {
     DeviceDisabled,
     /// A person's name, role, direct borrowing or being active changed.
     PersonEdited,
+    /// A pick list was made (its boxes find it in their history).
+    PickListCreated,
+    /// A box was ticked off a pick list.
+    Picked,
+    /// A pick list was finished by DONE.
+    PickListClosed,
 }
 
 /// One field's value before and after a change.
@@ -455,6 +461,9 @@ mod tests {
             EventKind::DeviceEnabled => 25,
             EventKind::DeviceDisabled => 26,
             EventKind::PersonEdited => 27,
+            EventKind::PickListCreated => 28,
+            EventKind::Picked => 29,
+            EventKind::PickListClosed => 30,
         }
     }
 
@@ -489,6 +498,9 @@ mod tests {
             EventKind::DeviceEnabled,
             EventKind::DeviceDisabled,
             EventKind::PersonEdited,
+            EventKind::PickListCreated,
+            EventKind::Picked,
+            EventKind::PickListClosed,
         ];
         for kind in kinds {
             let encoded = postcard::to_allocvec(&kind).expect("encode");

@@ -40,6 +40,7 @@ pub mod ledger;
 pub mod message;
 pub mod model;
 pub mod numbering;
+pub mod picking;
 pub mod printer;
 pub mod printing;
 mod schedule;

@@ -621,6 +621,66 @@ catalog! {
         "移交单 {id} 已确认",
         "handover {id} has already been confirmed"
     }
+    PickListUnknown = "picklist.unknown" {
+        "取件单 {id} 不存在",
+        "pick list {id} does not exist"
+    }
+    PickListEmpty = "picklist.empty" {
+        "取件单没有任何档案盒",
+        "the pick list names no box"
+    }
+    PickListTooLarge = "picklist.too_large" {
+        "取件单最多 {max} 盒，这里有 {count} 盒：请分成几张",
+        "a pick list holds at most {max} boxes, this one would hold {count}: split it"
+    }
+    PickListClosed = "picklist.closed" {
+        "取件单 {id} 已完成",
+        "pick list {id} is done already"
+    }
+    PickListOneSource = "picklist.one_source" {
+        "请只给出一种来源：逐行粘贴（lines）、CSV（csv）或检索（search）",
+        "give exactly one source: pasted lines (lines), a CSV (csv) or a search (search)"
+    }
+    PickListNoPrinting = "picklist.no_printing" {
+        "本站未启用打印，无法生成取件单 PDF",
+        "printing is not set up at this station: no pick list PDF can be made"
+    }
+    PickListBadLines = "picklist.bad_lines" {
+        "有 {count} 行没有对应唯一的档案盒，取件单未建立",
+        "{count} lines do not name exactly one box; no pick list was made"
+    }
+    PickListLineUnknown = "picklist.line_unknown" {
+        "第 {line} 行“{text}”不是已登记档案盒的条码或档案号",
+        "line {line} \"{text}\" is no registered box's barcode or archive number"
+    }
+    PickListLineAmbiguous = "picklist.line_ambiguous" {
+        "第 {line} 行“{text}”对应 {count} 个不同的档案盒",
+        "line {line} \"{text}\" names {count} different boxes"
+    }
+    PickListLineNotABox = "picklist.line_not_a_box" {
+        "第 {line} 行的 {barcode} 是{kind}，不是档案盒",
+        "line {line}: {barcode} is a {kind}, not a box"
+    }
+    PickListAwayOnLoan = "picklist.away_on_loan" {
+        "已借出",
+        "on loan"
+    }
+    PickListAwayAtCounter = "picklist.away_at_counter" {
+        "在柜台 {place}",
+        "at the counter {place}"
+    }
+    PickListAwayMissing = "picklist.away_missing" {
+        "已标记缺失",
+        "flagged missing"
+    }
+    PickListAwayInHandover = "picklist.away_in_handover" {
+        "移交中",
+        "in a handover"
+    }
+    PickListAwayNotShelved = "picklist.away_not_shelved" {
+        "尚未上架",
+        "not on a shelf"
+    }
     NumberingExhausted = "numbering.exhausted" {
         "{what} 的序号已用尽",
         "the sequence of {what} is exhausted"
@@ -914,6 +974,42 @@ catalog! {
     AuditDiscrepancies = "audit.discrepancies" {
         "盘点完成，有差异：在架 {present}，缺失 {missing}，错架 {misplaced}，未知 {unknown}，重复 {duplicates}",
         "stock-take done with discrepancies: present {present}, missing {missing}, misplaced {misplaced}, unknown {unknown}, duplicates {duplicates}"
+    }
+    PickChosen = "pick.chosen" {
+        "取件单 {id}：共 {count} 盒，待取 {left} 盒；请逐一扫描取出的档案盒，完成后扫描完成卡",
+        "pick list {id}: {count} boxes, {left} to fetch; scan each box taken, then DONE"
+    }
+    PickNeedsList = "pick.needs_list" {
+        "请先扫描取件单上的条码",
+        "scan the pick list's barcode first"
+    }
+    PickAt = "pick.at" {
+        "当前位置：{path}",
+        "now at {path}"
+    }
+    PickTicked = "pick.ticked" {
+        "{archive_no} 已取出，还剩 {left} 盒",
+        "{archive_no} picked; {left} left"
+    }
+    PickAgain = "pick.again" {
+        "{archive_no} 已经取过",
+        "{archive_no} was picked already"
+    }
+    PickNotOnList = "pick.not_on_list" {
+        "{item} 不在取件单 {id} 上",
+        "{item} is not on pick list {id}"
+    }
+    PickWrongPlace = "pick.wrong_place" {
+        "{archive_no} 记录在 {recorded}，不在刚扫描的 {scanned}",
+        "{archive_no} is recorded at {recorded}, not at {scanned} scanned last"
+    }
+    PickDone = "pick.done" {
+        "取件单 {id} 完成：{picked} 盒全部取出",
+        "pick list {id} done: all {picked} boxes picked"
+    }
+    PickNotFound = "pick.not_found" {
+        "取件单 {id} 完成：取出 {picked} 盒，未找到 {missing} 盒（标记缺失 {flagged} 盒，不在架 {away} 盒）：{items}",
+        "pick list {id} done: {picked} picked, {missing} not found ({flagged} flagged missing, {away} not on a shelf): {items}"
     }
     IntakeActivated = "intake.activated" {
         "{archive_no} 已激活，在柜台待上架",

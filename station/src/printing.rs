@@ -199,6 +199,30 @@ impl Labels {
         })
     }
 
+    /// One PDF of `labels`, all of template `template` (an A4 sheet such as `pick-line`),
+    /// each checked to read back exactly at [`label::PDF_DPI`] first.
+    pub fn sheet_pdf(&self, template: &str, labels: &[LabelData]) -> Result<Vec<u8>, LabelError> {
+        let template = self.template(template)?;
+        for data in labels {
+            let subject = data.get("barcode").unwrap_or_default().to_owned();
+            label::read_back(template, data, label::PDF_DPI).map_err(|error| {
+                LabelError::ReadBack {
+                    subject: subject.clone(),
+                    reason: error.message(),
+                }
+            })?;
+        }
+        let pages: Vec<(&Template, LabelData)> =
+            labels.iter().map(|data| (template, data.clone())).collect();
+        let fonts = self.fonts.take()?;
+        let rendered = label::render_pdf(&pages, &fonts).map_err(|error| LabelError::Render {
+            subject: template.name.clone(),
+            reason: error.message(),
+        });
+        self.fonts.put_back(fonts);
+        rendered
+    }
+
     fn template(&self, name: &str) -> Result<&Template, LabelError> {
         self.templates
             .get(name)
@@ -644,6 +668,11 @@ impl Printing {
         self.printers
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The labels (templates and font), or why they cannot be printed.
+    pub fn labels(&self) -> Result<&Labels, Message> {
+        self.labels.as_ref().map_err(Clone::clone)
     }
 
     /// The printer called `name`, if labels can be queued for it.

@@ -64,6 +64,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "command-card.toml",
         include_str!("../../../label-templates/command-card.toml"),
     ),
+    (
+        "pick-line.toml",
+        include_str!("../../../label-templates/pick-line.toml"),
+    ),
 ];
 
 /// A template that failed to load: which file, which line, what is wrong.

@@ -27,6 +27,7 @@ fn box_data() -> LabelData {
 fn data_for(name: &str) -> LabelData {
     match name {
         "box" => box_data(),
+        "pick-line" => box_data().with("barcode", "B0000000027"),
         "certificate" => LabelData::new()
             .with("archive_no", ARCHIVE_NO)
             .with("title", "房产证 沪(2012)第123456号")
@@ -132,6 +133,7 @@ fn builtin_templates_all_load_with_their_sizes() {
             "box",
             "certificate",
             "command-card",
+            "pick-line",
             "shelf",
             "shelf-a4"
         ]

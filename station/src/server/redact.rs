@@ -256,6 +256,7 @@ mod tests {
                 receiver: None,
                 handed: 0,
                 audit: None,
+                pick: None,
             },
             at: 0,
         };

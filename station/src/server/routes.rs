@@ -217,6 +217,42 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/picklists",
+                "Make a pick list from pasted lines, a CSV or a box search (at most 5,000 boxes); lines that name no single box are answered each with its code (422 picklist.bad_lines) and nothing is made",
+                clerk,
+            )
+            .body::<PickListRequest>()
+            .created::<PickListView>(),
+            post(create_pick_list),
+        ),
+        (
+            endpoint("get", "/api/v1/picklists", "Pick lists, newest first", clerk)
+                .json::<Vec<PickListSummary>>(),
+            get(pick_lists),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/picklists/{id}",
+                "A pick list in walking order: aisles of mobile racks (each opened once), fixed racks, and the boxes not on a shelf with why",
+                clerk,
+            )
+            .json::<PickListView>(),
+            get(get_pick_list),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/picklists/{id}/pdf",
+                "A pick list to print (A4 PDF: each box's Code 128 barcode, archive number, title and shelf, in walking order)",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(pick_list_pdf),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/locations/{barcode}/items",
                 "What stands at a location (safes: supervisors)",

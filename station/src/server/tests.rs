@@ -1789,6 +1789,30 @@ async fn every_answer_matches_its_documented_schema() {
             String::new(),
         ),
         (
+            "post",
+            "/api/v1/picklists",
+            "/api/v1/picklists".into(),
+            r#"{"lines":["A-1"]}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/picklists",
+            "/api/v1/picklists".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/picklists/{id}",
+            "/api/v1/picklists/1".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/picklists/{id}/pdf",
+            "/api/v1/picklists/1/pdf".into(),
+            String::new(),
+        ),
+        (
             "get",
             "/api/v1/scans/recent",
             "/api/v1/scans/recent?workstation=counter&limit=5".into(),

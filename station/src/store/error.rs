@@ -83,6 +83,19 @@ pub enum Refusal {
     ReprintReason,
     /// No handover with this number.
     UnknownHandover(u64),
+    /// No pick list has this number.
+    UnknownPickList(u64),
+    /// A pick list names no box.
+    PickListEmpty,
+    /// A pick list would hold more boxes than it may.
+    PickListTooLarge {
+        /// Boxes asked for.
+        count: usize,
+        /// The most it may hold.
+        max: usize,
+    },
+    /// The pick list is done: nothing more is ticked off it.
+    PickListClosed(u64),
     /// The handover has been confirmed already.
     HandoverClosed(u64),
     /// A barcode or number sequence ran out.
@@ -282,6 +295,12 @@ impl Refusal {
             Refusal::UnknownJob(id) => message!(LabelUnknownJob, id = id),
             Refusal::ReprintReason => message!(LabelReprintReason),
             Refusal::UnknownHandover(id) => message!(HandoverUnknown, id = id),
+            Refusal::UnknownPickList(id) => message!(PickListUnknown, id = id),
+            Refusal::PickListEmpty => message!(PickListEmpty),
+            Refusal::PickListTooLarge { count, max } => {
+                message!(PickListTooLarge, count = count, max = max)
+            }
+            Refusal::PickListClosed(id) => message!(PickListClosed, id = id),
             Refusal::HandoverClosed(id) => message!(HandoverClosed, id = id),
             Refusal::Exhausted(what) => message!(NumberingExhausted, what = what),
             Refusal::Field(error) => error.message(),
@@ -343,6 +362,7 @@ impl Refusal {
                 | Refusal::UnknownToken(_)
                 | Refusal::UnknownJob(_)
                 | Refusal::UnknownHandover(_)
+                | Refusal::UnknownPickList(_)
                 | Refusal::UnknownDevice(_)
         )
     }

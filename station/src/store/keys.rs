@@ -19,6 +19,8 @@ pub const EVENT_FORMAT_FROM: &[u8] = b"m:event_format_from";
 pub const LOAN_ID: &[u8] = b"m:loan";
 /// Next handover number.
 pub const HANDOVER_ID: &[u8] = b"m:handover";
+/// Next pick list number.
+pub const PICK_LIST_ID: &[u8] = b"m:picklist";
 
 /// Family tags.
 pub const ITEM: u8 = b'i';
@@ -39,6 +41,8 @@ pub const DUE: u8 = b'd';
 pub const OPEN_LOAN: u8 = b'x';
 pub const HANDOVER: u8 = b'g';
 pub const HANDOVER_DUE: u8 = b'G';
+/// Pick lists by number (see `picklists.rs`).
+pub const PICK_LIST: u8 = b'y';
 pub const CERTIFICATES_OF: u8 = b'n';
 /// Station-managed numbering schemes by name (JSON).
 pub const SCHEME: u8 = b'k';
@@ -181,6 +185,11 @@ pub fn history(item: Barcode, seq: u64) -> Vec<u8> {
 
 pub fn history_prefix(item: Barcode) -> Vec<u8> {
     tagged(HISTORY, &[&item.to_key()])
+}
+
+/// A pick list.
+pub fn pick_list(id: u64) -> Vec<u8> {
+    tagged(PICK_LIST, &[&id.to_be_bytes()])
 }
 
 pub fn loan(id: u64) -> Vec<u8> {

@@ -89,6 +89,11 @@ pub(super) const FAMILIES: &[Family] = &[
         current: 1,
     },
     Family {
+        name: "picklists",
+        prefix: &[keys::PICK_LIST],
+        current: 1,
+    },
+    Family {
         name: "tokens",
         prefix: &[keys::TOKEN],
         current: 1,

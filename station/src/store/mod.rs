@@ -22,6 +22,7 @@ mod loans;
 mod locations;
 mod migrate;
 mod people;
+mod picklists;
 mod queue;
 mod read;
 mod search;
@@ -53,6 +54,10 @@ pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
 pub use locations::NewLocation;
 pub use people::{NewPerson, PersonEdit};
+pub use picklists::{
+    pick_list_barcode, pick_list_of, PickEntry, PickFinish, PickLine, PickLineProblem, PickList,
+    PickSheet, PickState, PickTick, MAX_PICK_LIST, PICK_LIST_BARCODE_BASE,
+};
 pub use queue::NewJob;
 pub use settings::StationScheme;
 pub use tally::{CategoryCount, Fill};

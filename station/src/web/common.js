@@ -19,6 +19,7 @@ const Station = (() => {
     "nav.counter": ["柜台", "Counter"],
     "nav.supervisor": ["查询", "Search"],
     "nav.desk": ["日常", "Desk"],
+    "nav.pick": ["取件", "Pick"],
     "nav.import": ["导入", "Import"],
     "nav.admin": ["管理", "Admin"],
     "lang.switch": ["English", "中文"],
@@ -218,6 +219,7 @@ const Station = (() => {
         ? data.message
         : { zh: "请求失败（HTTP " + response.status + "）", en: "request failed (HTTP " + response.status + ")" };
       const error = new ApiError(response.status, (data && data.error) || "http", message);
+      error.body = data;
       if (response.status === 401 && !options.quiet) {
         unauthorized(error);
       }

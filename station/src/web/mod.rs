@@ -85,6 +85,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("rackmap.css"),
     },
     Asset {
+        path: "/pick",
+        content_type: HTML,
+        body: include_str!("pick.html"),
+    },
+    Asset {
+        path: "/web/pick.js",
+        content_type: JS,
+        body: include_str!("pick.js"),
+    },
+    Asset {
         path: "/import",
         content_type: HTML,
         body: include_str!("import.html"),
@@ -138,6 +148,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/", "nav.counter", "柜台"),
     ("/supervisor", "nav.supervisor", "查询"),
     ("/desk", "nav.desk", "日常"),
+    ("/pick", "nav.pick", "取件"),
     ("/import", "nav.import", "导入"),
     ("/admin", "nav.admin", "管理"),
 ];

@@ -28,11 +28,13 @@ pub enum CommandCard {
     Cancel,
     /// Take back this workstation's last effect.
     Undo,
+    /// Switch to PICK (card 11: added after the first ten, whose numbers stay).
+    Pick,
 }
 
 impl CommandCard {
     /// Every card, in sheet order.
-    pub const ALL: [CommandCard; 10] = [
+    pub const ALL: [CommandCard; 11] = [
         CommandCard::Lookup,
         CommandCard::Shelve,
         CommandCard::Checkout,
@@ -43,9 +45,10 @@ impl CommandCard {
         CommandCard::Done,
         CommandCard::Cancel,
         CommandCard::Undo,
+        CommandCard::Pick,
     ];
 
-    /// The card's barcode: `K` and the card's number, 1 to 10.
+    /// The card's barcode: `K` and the card's number, 1 to 11.
     pub fn barcode(self) -> Barcode {
         let seq = CommandCard::ALL
             .iter()
@@ -53,7 +56,7 @@ impl CommandCard {
             .map_or(1, |idx| idx as u64 + 1);
         match Barcode::new(Kind::Command, seq) {
             Ok(barcode) => barcode,
-            Err(_) => unreachable!("card numbers 1..=10 are valid sequences"),
+            Err(_) => unreachable!("card numbers 1..=11 are valid sequences"),
         }
     }
 
@@ -79,6 +82,7 @@ impl CommandCard {
             CommandCard::Done => ("完成", "DONE"),
             CommandCard::Cancel => ("取消", "CANCEL"),
             CommandCard::Undo => ("撤销", "UNDO"),
+            CommandCard::Pick => ("取件", "PICK"),
         }
     }
 
@@ -91,6 +95,7 @@ impl CommandCard {
             CommandCard::Handover => Mode::Handover,
             CommandCard::Audit => Mode::Audit,
             CommandCard::Intake => Mode::Intake,
+            CommandCard::Pick => Mode::Pick,
             _ => return None,
         })
     }
@@ -114,6 +119,9 @@ pub enum Mode {
     Audit,
     /// Scan freshly printed labels to register or activate their boxes.
     Intake,
+    /// Scan a pick list's barcode, then the boxes taken (a shelf's label says where one
+    /// stands), then DONE.
+    Pick,
 }
 
 impl Mode {
@@ -127,6 +135,7 @@ impl Mode {
             Mode::Handover => CommandCard::Handover,
             Mode::Audit => CommandCard::Audit,
             Mode::Intake => CommandCard::Intake,
+            Mode::Pick => CommandCard::Pick,
         };
         card.label()
     }

@@ -35,6 +35,15 @@ pub(super) struct Audit {
     pub(super) scanned: Vec<String>,
 }
 
+/// PICK: the pick list chosen and the shelf scanned last.
+#[derive(Debug, Clone)]
+pub(super) struct PickWork {
+    pub(super) list: u64,
+    pub(super) total: usize,
+    pub(super) picked: usize,
+    pub(super) at: Option<Location>,
+}
+
 #[derive(Debug)]
 pub(super) struct Workstation {
     pub(super) mode: Mode,
@@ -45,6 +54,7 @@ pub(super) struct Workstation {
     pub(super) receiver: Option<Person>,
     pub(super) handed: Vec<Barcode>,
     pub(super) audit: Audit,
+    pub(super) pick: Option<PickWork>,
     pub(super) undo: Option<Undo>,
     pub(super) last: Option<(String, Millis, ScanResult)>,
     /// The token's owner while a scan sent through the API runs: it acts as them, and a
@@ -85,6 +95,7 @@ impl Workstation {
             receiver: None,
             handed: Vec::new(),
             audit: Audit::default(),
+            pick: None,
             undo: None,
             last: None,
             caller: None,
@@ -104,6 +115,7 @@ impl Workstation {
         self.receiver = None;
         self.handed.clear();
         self.audit = Audit::default();
+        self.pick = None;
     }
 }
 

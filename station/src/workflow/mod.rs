@@ -29,6 +29,7 @@ mod context;
 mod handover;
 mod intake;
 mod lookup;
+mod pick;
 mod return_box;
 mod shelve;
 mod undo;
@@ -167,6 +168,21 @@ pub struct WorkstationContext {
     pub handed: usize,
     /// AUDIT: the stock-take in progress.
     pub audit: Option<AuditProgress>,
+    /// PICK: the pick list being fetched.
+    pub pick: Option<PickProgress>,
+}
+
+/// A pick list being fetched at a workstation ("12 / 40").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct PickProgress {
+    /// The pick list's number.
+    pub list: u64,
+    /// Boxes ticked off.
+    pub picked: usize,
+    /// Boxes on the list.
+    pub total: usize,
+    /// The shelf scanned last (path).
+    pub at: Option<String>,
 }
 
 /// The one answer to one scan.
@@ -367,6 +383,12 @@ impl Engine {
             receiver: name(&station.receiver),
             handed: station.handed.len(),
             audit,
+            pick: station.pick.as_ref().map(|work| PickProgress {
+                list: work.list,
+                picked: work.picked,
+                total: work.total,
+                at: work.at.as_ref().map(|at| at.path.clone()),
+            }),
         }
     }
 
@@ -513,6 +535,9 @@ impl Engine {
         if let Some(card) = CommandCard::from_barcode(barcode) {
             return self.command(station, workstation, card);
         }
+        if let Some(list) = crate::store::pick_list_of(barcode) {
+            return self.pick_choose(station, list);
+        }
         if barcode.kind() == Kind::Command {
             return Answer::error(message!(ScanUnknownCommandCard));
         }
@@ -545,6 +570,7 @@ impl Engine {
             Mode::Handover => self.handover_scan(station, barcode, item),
             Mode::Audit => self.audit_scan(station, barcode, item),
             Mode::Intake => self.intake(station, workstation, barcode, item),
+            Mode::Pick => self.pick_scan(station, workstation, barcode, item),
         };
         // The counter screen shows what was scanned, refused or not.
         if answer.item.is_none() && registered && answer.audit.is_none() {
@@ -564,6 +590,7 @@ impl Engine {
                 Mode::Handover => ("请扫描接收人工牌", "scan the receiver's badge"),
                 Mode::Audit => ("请扫描要盘点的层位", "scan the shelf to check"),
                 Mode::Intake => ("请扫描新标签", "scan the new labels"),
+                Mode::Pick => ("请扫描取件单条码", "scan the pick list's barcode"),
             };
             return Answer::ok(
                 message!(ModeEntered, mode = mode.label(), next = next),
@@ -579,6 +606,7 @@ impl Engine {
             CommandCard::Done => match station.mode {
                 Mode::Audit => self.audit_done(station, workstation),
                 Mode::Handover => self.handover_done(station, workstation),
+                Mode::Pick => self.pick_done(station, workstation),
                 mode => {
                     station.enter(Mode::Lookup);
                     Answer::ok(message!(ModeDone, mode = mode.label()), None)

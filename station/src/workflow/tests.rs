@@ -199,6 +199,7 @@ fn command_card_codes_are_the_ones_in_hardware_md() {
             "K0000000080",
             "K0000000095",
             "K0000000102",
+            "K0000000115",
         ]
     );
 }
@@ -1105,5 +1106,90 @@ fn intake_numbers_a_blank_label_with_the_local_year_at_23_59_and_00_01() {
         Outcome::Warning,
         Code::IntakeRegistered,
         "2027鸿借字第001号",
+    );
+}
+
+/// PICK: the list is chosen by its sheet's barcode; boxes are ticked off; a box not on
+/// the list and a box taken after scanning a shelf it is not recorded at are warnings;
+/// DONE reports what was not found and the store flags it missing; CANCEL flags nothing.
+#[test]
+fn pick_mode_ticks_boxes_warns_and_done_flags_what_was_not_found() {
+    let fixture = Fixture::new();
+    let store = fixture.engine.store().clone();
+    for archive_box in &fixture.boxes {
+        store
+            .move_item(&actor(), archive_box.barcode, fixture.shelf.barcode)
+            .expect("shelved");
+    }
+    let [first, second, third, stranger] = [0, 1, 2, 3].map(|n| fixture.boxes[n].barcode);
+    let list = store
+        .create_pick_list(&actor(), &[first, second, third], "test")
+        .expect("pick list");
+    let list_code = crate::store::pick_list_barcode(list.id).expect("barcode");
+    assert!(CommandCard::from_barcode(list_code).is_none());
+
+    // A box before a list is chosen: refused.
+    assert_outcome(
+        &fixture.card(CommandCard::Pick),
+        Outcome::Ok,
+        Code::ModeEntered,
+    );
+    assert_outcome(&fixture.scan(first), Outcome::Error, Code::PickNeedsList);
+    // The list's barcode chooses it (from any mode).
+    assert_outcome(
+        &fixture.card(CommandCard::Lookup),
+        Outcome::Ok,
+        Code::ModeEntered,
+    );
+    let chosen = fixture.scan(list_code);
+    assert_outcome(&chosen, Outcome::Ok, Code::PickChosen);
+    assert_eq!(chosen.mode, Mode::Pick);
+
+    let ticked = fixture.scan(first);
+    assert_outcome(&ticked, Outcome::Ok, Code::PickTicked);
+    assert_eq!(
+        ticked.context.pick.as_ref().map(|p| (p.picked, p.total)),
+        Some((1, 3))
+    );
+    assert_outcome(
+        &fixture.scan(stranger),
+        Outcome::Warning,
+        Code::PickNotOnList,
+    );
+    // A shelf scanned, then a box recorded at another one: ticked, with a warning.
+    assert_outcome(
+        &fixture.scan(fixture.other_shelf.barcode),
+        Outcome::Ok,
+        Code::PickAt,
+    );
+    assert_outcome(
+        &fixture.scan(second),
+        Outcome::Warning,
+        Code::PickWrongPlace,
+    );
+    assert_outcome(&fixture.scan(first), Outcome::Warning, Code::PickAgain);
+
+    // CANCEL leaves without flagging; the list stays open with its progress.
+    assert_outcome(
+        &fixture.card(CommandCard::Cancel),
+        Outcome::Ok,
+        Code::ModeCancelled,
+    );
+    assert_eq!(fixture.status(third), ItemStatus::Stored);
+    let chosen = fixture.scan(list_code);
+    assert_outcome(&chosen, Outcome::Ok, Code::PickChosen);
+    assert_eq!(chosen.context.pick.map(|p| p.picked), Some(2));
+
+    let done = fixture.card(CommandCard::Done);
+    assert_outcome(&done, Outcome::Warning, Code::PickNotFound);
+    assert!(done.message.en.contains(&fixture.boxes[2].archive_no));
+    assert_eq!(fixture.status(third), ItemStatus::Missing);
+    assert_eq!(fixture.status(first), ItemStatus::Stored);
+    assert_eq!(fixture.status(stranger), ItemStatus::Stored);
+    // A done list is chosen no more.
+    assert_outcome(
+        &fixture.scan(list_code),
+        Outcome::Error,
+        Code::PickListClosed,
     );
 }
