@@ -33,7 +33,7 @@ fn data_for(name: &str) -> LabelData {
             .with("title", "房产证 沪(2012)第123456号")
             .with("customer", "鸿运贸易有限公司")
             .with("barcode", "C0000000023"),
-        "shelf" => LabelData::new()
+        "shelf" | "shelf-a4" => LabelData::new()
             .with("location_path", "1号库房/05列/A面/3节/4层")
             .with("barcode", "L0000000031"),
         "badge" => LabelData::new()

@@ -1689,6 +1689,17 @@ async fn every_answer_matches_its_documented_schema() {
         .as_str()
         .expect("home")
         .to_owned();
+    let registered_box = registered["barcode"].as_str().expect("barcode").to_owned();
+    // The shelf's rack: three levels up (section, side, rack).
+    let mut rack = Barcode::parse(&shelf).expect("a barcode");
+    for _ in 0..3 {
+        match fixture.store.get_item(rack).expect("read") {
+            Some(crate::model::Item::Location(location)) => {
+                rack = location.parent.expect("a parent")
+            }
+            other => panic!("not a location: {other:?}"),
+        }
+    }
     let (status, certificate) = call(
         &fixture,
         &admin,
@@ -1786,6 +1797,25 @@ async fn every_answer_matches_its_documented_schema() {
             "get",
             "/api/v1/locations/{barcode}/items",
             format!("/api/v1/locations/{shelf}/items?limit=10"),
+            String::new(),
+        ),
+        ("get", "/api/v1/map", "/api/v1/map".into(), String::new()),
+        (
+            "get",
+            "/api/v1/map/racks/{barcode}",
+            format!("/api/v1/map/racks/{rack}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/map/where/{barcode}",
+            format!("/api/v1/map/where/{registered_box}"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/map/categories",
+            "/api/v1/map/categories".into(),
             String::new(),
         ),
         (
