@@ -284,6 +284,12 @@ pub enum Command {
         #[command(subcommand)]
         action: PersonAction,
     },
+    /// The room itself: rooms, racks, shelves, safes, drawers, counters.
+    Location {
+        /// What to do.
+        #[command(subcommand)]
+        action: LocationAction,
+    },
     /// Write a consistent copy of the store to DIR (online when the daemon runs).
     Backup {
         /// Target directory: must not exist or be empty.
@@ -414,6 +420,131 @@ pub enum PersonAction {
         #[arg(long)]
         stdin: bool,
     },
+}
+
+/// What to do with locations.
+#[derive(Debug, Subcommand)]
+pub enum LocationAction {
+    /// Define one location (a room, a safe in a room, a drawer of a safe, a counter, …);
+    /// prints its barcode and path. What exists already is answered, not duplicated.
+    Add {
+        /// What it is.
+        #[arg(long, value_enum)]
+        kind: LocationKindArg,
+        /// Its own name: 2号库房, 05列, A面, 3节, 4层, 保险柜1, 1号抽屉, 柜台.
+        #[arg(long)]
+        name: String,
+        /// The location it stands in: its barcode or its path (none for the top).
+        #[arg(long)]
+        parent: Option<String>,
+        /// Boxes that fit (shelves, safes, drawers, counters).
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// A rack of mobile dense shelving (密集架).
+        #[arg(long)]
+        mobile: bool,
+    },
+    /// Lay out a whole block of racks in one write: every shelf of racks N–M, each side,
+    /// each section and shelf.
+    Layout {
+        /// The room, e.g. 2号库房 (created when missing).
+        #[arg(long)]
+        room: String,
+        /// Racks N-M (or one rack N), e.g. 1-12.
+        #[arg(long, value_parser = parse_rack_range)]
+        racks: (u32, u32),
+        /// Sides, e.g. A,B.
+        #[arg(long, default_value = "A,B")]
+        sides: String,
+        /// Sections per side.
+        #[arg(long)]
+        sections: u32,
+        /// Shelves per section.
+        #[arg(long)]
+        shelves: u32,
+        /// Boxes per shelf (also given to existing shelves that have none).
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// New racks are mobile dense shelving (密集架).
+        #[arg(long)]
+        mobile: bool,
+    },
+    /// Change a location's capacity or a rack's mobile flag.
+    Edit {
+        /// The location: its barcode or path.
+        location: String,
+        /// Boxes that fit.
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// Whether a rack is mobile dense shelving.
+        #[arg(long)]
+        mobile: Option<bool>,
+    },
+    /// Retire an empty location and every location under it.
+    Retire {
+        /// The location: its barcode or path.
+        location: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// List locations in walking order: barcode, kind, path, capacity, items, flags.
+    List {
+        /// Only this location and those under it (its barcode or path).
+        #[arg(long)]
+        under: Option<String>,
+    },
+}
+
+/// Location kinds on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKindArg {
+    /// A store room (库房).
+    Room,
+    /// A rack (列).
+    Rack,
+    /// A side of a rack (面).
+    Side,
+    /// A section of a side (节).
+    Section,
+    /// A shelf (层).
+    Shelf,
+    /// A safe (保险柜).
+    Safe,
+    /// A drawer of a safe.
+    Drawer,
+    /// A counter (柜台).
+    Counter,
+}
+
+impl LocationKindArg {
+    fn kind(self) -> crate::model::LocationKind {
+        use crate::model::LocationKind;
+        match self {
+            LocationKindArg::Room => LocationKind::Room,
+            LocationKindArg::Rack => LocationKind::Rack,
+            LocationKindArg::Side => LocationKind::Side,
+            LocationKindArg::Section => LocationKind::Section,
+            LocationKindArg::Shelf => LocationKind::Shelf,
+            LocationKindArg::Safe => LocationKind::Safe,
+            LocationKindArg::Drawer => LocationKind::Drawer,
+            LocationKindArg::Counter => LocationKind::Counter,
+        }
+    }
+}
+
+/// `N-M` (or `N`, or `N–M`) as the first and last rack.
+fn parse_rack_range(text: &str) -> Result<(u32, u32), String> {
+    let text = text.trim();
+    let (first, last) = text.split_once(['-', '–', '~']).unwrap_or((text, text));
+    let number = |part: &str| {
+        part.trim()
+            .trim_end_matches('列')
+            .parse::<u32>()
+            .map_err(|_| format!("{text:?}: racks are N-M, such as 1-12"))
+    };
+    Ok((number(first)?, number(last)?))
 }
 
 /// Roles on the command line.
@@ -575,6 +706,51 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 secret: read_secret(stdin)?,
             },
         }),
+        Command::Location { action } => on_store(match action {
+            LocationAction::Add {
+                kind,
+                name,
+                parent,
+                capacity,
+                mobile,
+            } => StoreCommand::LocationAdd {
+                kind,
+                name,
+                parent,
+                capacity,
+                mobile,
+            },
+            LocationAction::Layout {
+                room,
+                racks,
+                sides,
+                sections,
+                shelves,
+                capacity,
+                mobile,
+            } => StoreCommand::LocationLayout {
+                room,
+                racks,
+                sides,
+                sections,
+                shelves,
+                capacity,
+                mobile,
+            },
+            LocationAction::Edit {
+                location,
+                capacity,
+                mobile,
+            } => StoreCommand::LocationEdit {
+                location,
+                capacity,
+                mobile,
+            },
+            LocationAction::Retire { location, reason } => {
+                StoreCommand::LocationRetire { location, reason }
+            }
+            LocationAction::List { under } => StoreCommand::LocationList { under },
+        }),
         Command::Init { name } => init(&config, &name),
         Command::Token { action } => on_store(match action {
             TokenAction::Create { person, label } => StoreCommand::TokenCreate { person, label },
@@ -679,6 +855,57 @@ pub enum StoreCommand {
     TokenRevoke {
         /// The token's number.
         id: u64,
+    },
+    /// `location add`.
+    LocationAdd {
+        /// What it is.
+        kind: LocationKindArg,
+        /// Its name.
+        name: String,
+        /// Its parent, by barcode or path.
+        parent: Option<String>,
+        /// Boxes that fit.
+        capacity: Option<u32>,
+        /// A mobile rack.
+        mobile: bool,
+    },
+    /// `location layout`.
+    LocationLayout {
+        /// The room.
+        room: String,
+        /// First and last rack.
+        racks: (u32, u32),
+        /// Sides, comma-separated.
+        sides: String,
+        /// Sections per side.
+        sections: u32,
+        /// Shelves per section.
+        shelves: u32,
+        /// Boxes per shelf.
+        capacity: Option<u32>,
+        /// New racks are mobile.
+        mobile: bool,
+    },
+    /// `location edit`.
+    LocationEdit {
+        /// Barcode or path.
+        location: String,
+        /// New capacity.
+        capacity: Option<u32>,
+        /// New mobile flag.
+        mobile: Option<bool>,
+    },
+    /// `location retire`.
+    LocationRetire {
+        /// Barcode or path.
+        location: String,
+        /// Why.
+        reason: String,
+    },
+    /// `location list`.
+    LocationList {
+        /// Only under this location.
+        under: Option<String>,
     },
     /// `import`: the file is read by whoever runs the command (the same user).
     Import {
@@ -951,6 +1178,11 @@ pub fn execute(
             store.revoke_token(&actor, id)?;
             say_to(sink, message!(CliTokenRevoked, id = id))?;
         }
+        StoreCommand::LocationAdd { .. }
+        | StoreCommand::LocationLayout { .. }
+        | StoreCommand::LocationEdit { .. }
+        | StoreCommand::LocationRetire { .. }
+        | StoreCommand::LocationList { .. } => location_command(store, &actor, command, sink)?,
         StoreCommand::Import {
             file,
             encoding,
@@ -1013,6 +1245,192 @@ pub fn execute(
         }
     }
     Ok(0)
+}
+
+/// `location …`: defines, lays out, edits, retires or lists locations.
+fn location_command(
+    store: &Store,
+    actor: &Actor,
+    command: StoreCommand,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<()> {
+    use crate::store::{kind_label, Block, LocationEdit, NewLocation};
+    match command {
+        StoreCommand::LocationAdd {
+            kind,
+            name,
+            parent,
+            capacity,
+            mobile,
+        } => {
+            let parent = match parent {
+                Some(parent) => Some(store.find_location(&parent)?.barcode),
+                None => None,
+            };
+            let new = NewLocation {
+                kind: kind.kind(),
+                name,
+                parent,
+                capacity,
+            };
+            let defined = store.define_location(actor, &new, mobile)?;
+            let location = defined.location;
+            let (kind, path, barcode) =
+                (kind_label(location.kind), &location.path, location.barcode);
+            let said = if defined.created {
+                message!(LocationAdded, kind = kind, path = path, barcode = barcode)
+            } else {
+                message!(
+                    LocationAlreadyThere,
+                    kind = kind,
+                    path = path,
+                    barcode = barcode
+                )
+            };
+            sink.err(&said.to_string())?;
+            say_to(
+                sink,
+                format_args!("{}\t{}", location.barcode, location.path),
+            )?;
+        }
+        StoreCommand::LocationLayout {
+            room,
+            racks,
+            sides,
+            sections,
+            shelves,
+            capacity,
+            mobile,
+        } => {
+            let sides = crate::store::parse_sides(
+                sides
+                    .split([',', '，', ' '])
+                    .filter(|side| !side.is_empty()),
+            )
+            .ok_or_else(|| {
+                crate::store::StoreError::from(crate::store::LayoutRefusal::BlockInvalid {
+                    detail: ("面是不重复的字母 A–Z", "sides are distinct letters A–Z"),
+                })
+            })?;
+            let block = Block {
+                room,
+                racks,
+                sides,
+                sections,
+                shelves,
+                capacity,
+                mobile,
+            };
+            let outcome = store.lay_out(actor, &block)?;
+            let room = outcome
+                .room
+                .and_then(|room| store.get_item(room).ok().flatten())
+                .map(|item| match item {
+                    crate::model::Item::Location(location) => location.path,
+                    _ => block.room.clone(),
+                })
+                .unwrap_or(block.room.clone());
+            sink.err(
+                &message!(
+                    LocationLaidOut,
+                    room = &room,
+                    shelves = outcome.shelves,
+                    created = outcome.created,
+                    existing = outcome.existing,
+                    capacity_set = outcome.capacity_set
+                )
+                .to_string(),
+            )?;
+            if !outcome.retired.is_empty() {
+                sink.err(
+                    &message!(LocationLaidOutRetired, paths = outcome.retired.join(", "))
+                        .to_string(),
+                )?;
+            }
+            // For scripts: the room, then created, existing, shelves, capacities given and
+            // retired locations met, tab-separated.
+            say_to(
+                sink,
+                format_args!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    room,
+                    outcome.created,
+                    outcome.existing,
+                    outcome.shelves,
+                    outcome.capacity_set,
+                    outcome.retired.len()
+                ),
+            )?;
+        }
+        StoreCommand::LocationEdit {
+            location,
+            capacity,
+            mobile,
+        } => {
+            let location = store.find_location(&location)?;
+            let edit = LocationEdit {
+                capacity: capacity.map(Some),
+                mobile,
+            };
+            let location = store.edit_location(actor, location.barcode, &edit)?;
+            say_to(sink, location_line(store, &location)?)?;
+        }
+        StoreCommand::LocationRetire { location, reason } => {
+            let location = store.find_location(&location)?;
+            let retired = store.retire_location(actor, location.barcode, &reason)?;
+            say_to(
+                sink,
+                message!(
+                    LocationRetireDone,
+                    path = &retired.location.path,
+                    count = retired.count
+                ),
+            )?;
+        }
+        StoreCommand::LocationList { under } => {
+            let under = match under {
+                Some(under) => Some(store.find_location(&under)?.path),
+                None => None,
+            };
+            let mut locations = Vec::new();
+            for item in store.items_of_kind(crate::barcode::Kind::Location) {
+                if let crate::model::Item::Location(location) = item? {
+                    let inside = under.as_ref().is_none_or(|under| {
+                        location.path == *under || location.path.starts_with(&format!("{under}/"))
+                    });
+                    if inside {
+                        locations.push(location);
+                    }
+                }
+            }
+            locations.sort_by_cached_key(|location| crate::model::WalkingOrder::of(&location.path));
+            for location in &locations {
+                say_to(sink, location_line(store, location)?)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One location as `location list` prints it: barcode, kind, path, capacity, items, flags.
+fn location_line(store: &Store, location: &crate::model::Location) -> anyhow::Result<String> {
+    let mut flags = Vec::new();
+    if location.mobile {
+        flags.push("mobile");
+    }
+    if location.retired {
+        flags.push("retired");
+    }
+    Ok(format!(
+        "{}\t{}\t{}\t{}\t{}\t{}",
+        location.barcode,
+        format!("{:?}", location.kind).to_lowercase(),
+        location.path,
+        location.capacity.map(|c| c.to_string()).unwrap_or_default(),
+        store.count_at(location.barcode)?,
+        flags.join(",")
+    ))
 }
 
 /// Everyone whose name is `name` (trimmed).

@@ -589,6 +589,70 @@ catalog! {
         "{path} 不能直接存放物品（请扫描具体的层、保险柜或柜台）",
         "nothing can be put on {path} directly (use a shelf, safe or counter)"
     }
+    LocationWrongParent = "location.wrong_parent" {
+        "{kind}“{name}”不能放在{parent} {path} 之下，只能放在{allowed}之下",
+        "a {kind} ({name}) cannot stand in {parent} {path}: it belongs in {allowed}"
+    }
+    LocationNeedsParent = "location.needs_parent" {
+        "{kind}“{name}”不能单独建立，只能放在{allowed}之下",
+        "a {kind} ({name}) cannot stand on its own: it belongs in {allowed}"
+    }
+    LocationKindClash = "location.kind_clash" {
+        "位置 {path} 已存在，但它是{existing}，不是{wanted}",
+        "location {path} exists as a {existing}, not a {wanted}"
+    }
+    LocationBadName = "location.bad_name" {
+        "{name} 不是有效的{kind}名称（例如 {example}）",
+        "{name} is not a valid {kind} name (for example {example})"
+    }
+    LocationBlockTooLarge = "location.block_too_large" {
+        "一次布置 {shelves} 个层位过多，最多 {max} 个；请分几次布置",
+        "a block of {shelves} shelves is too large (at most {max}); lay it out in parts"
+    }
+    LocationBlockInvalid = "location.block_invalid" {
+        "无法布置：{detail}",
+        "cannot lay out this block: {detail}"
+    }
+    LocationFieldNotForKind = "location.field_not_for_kind" {
+        "{kind} {path} 没有“{field}”这一项",
+        "a {kind} has no {field} ({path})"
+    }
+    LocationRetired = "location.retired" {
+        "位置 {path} 已停用，不能再放入物品或在其下新建位置",
+        "location {path} is retired: nothing can be put in it or created under it"
+    }
+    LocationNotEmpty = "location.not_empty" {
+        "{path} 还存放着 {count} 件物品，清空后才能停用",
+        "{path} still holds {count} items: it can be retired only when empty"
+    }
+    LocationRetireReason = "location.retire_reason" {
+        "停用位置须写明原因",
+        "retiring a location needs a reason"
+    }
+    LocationUnknown = "location.unknown" {
+        "找不到位置 {what}（请给出位置条码或完整路径，如 2号库房/01列/A面/1节/1层）",
+        "no location {what} (give its barcode or its full path, room to shelf)"
+    }
+    LocationAdded = "location.added" {
+        "已新建{kind} {path}（条码 {barcode}）",
+        "{kind} {path} created (barcode {barcode})"
+    }
+    LocationAlreadyThere = "location.already_there" {
+        "{kind} {path} 已存在（条码 {barcode}），未做改动",
+        "{kind} {path} exists already (barcode {barcode}); nothing changed"
+    }
+    LocationLaidOut = "location.laid_out" {
+        "{room}：共 {shelves} 个层位；新建位置 {created} 个，已存在 {existing} 个，补设容量 {capacity_set} 个",
+        "{room}: {shelves} shelves; {created} locations created, {existing} existed, {capacity_set} given a capacity"
+    }
+    LocationLaidOutRetired = "location.laid_out_retired" {
+        "以下位置已停用，保持停用，其下未新建任何位置：{paths}",
+        "these locations are retired and stay so; nothing was created under them: {paths}"
+    }
+    LocationRetireDone = "location.retire_done" {
+        "{path} 已停用（连同其下位置共 {count} 个）",
+        "{path} retired ({count} locations with those under it)"
+    }
     CertificateOutsideSafe = "certificate.outside_safe" {
         "权证只能存放在保险柜，{path} 不是保险柜",
         "certificates may only be stored in a safe; {path} is not a safe"
@@ -1176,6 +1240,10 @@ catalog! {
     RequestBadRole = "request.bad_role" {
         "角色 {text} 无效（clerk、supervisor、admin）",
         "role {text} is not clerk, supervisor or admin"
+    }
+    RequestBadLocationKind = "request.bad_location_kind" {
+        "位置类型 {text} 无效（room、rack、side、section、shelf、safe、drawer、counter）",
+        "location kind {text} is not room, rack, side, section, shelf, safe, drawer or counter"
     }
     InternalError = "internal.error" {
         "内部错误，已记录日志",

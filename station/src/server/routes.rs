@@ -710,6 +710,54 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "post",
+                "/api/v1/locations/add",
+                "Define a room, rack, side, section, shelf, safe, drawer or counter (what exists is answered with created: false)",
+                supervisor,
+            )
+            .action("布置库房", "define the room")
+            .body::<AddLocationRequest>()
+            .json::<DefinedView>(),
+            post(add_location),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/locations/layout",
+                "Lay out a block of racks (room, racks, sides, sections, shelves) in one write",
+                supervisor,
+            )
+            .action("布置库房", "define the room")
+            .body::<LayoutRequest>()
+            .json::<LayoutView>(),
+            post(lay_out_locations),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/locations/{barcode}/edit",
+                "Change a location's capacity or a rack's mobile flag",
+                supervisor,
+            )
+            .action("布置库房", "define the room")
+            .body::<EditLocationRequest>()
+            .json::<LocationView>(),
+            post(edit_location),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/locations/{barcode}/retire",
+                "Retire an empty location and everything under it (kept in history)",
+                supervisor,
+            )
+            .action("停用位置", "retire locations")
+            .body::<RetireLocationRequest>()
+            .json::<RetiredView>(),
+            post(retire_location),
+        ),
+        (
+            endpoint(
+                "post",
                 "/api/v1/loans/{id}/renew",
                 "Renew a loan by the loan period",
                 supervisor,

@@ -1730,7 +1730,53 @@ async fn every_answer_matches_its_documented_schema() {
         r#"{{"kind":"printer","name":"zebra-2","language":"zpl","dpi":300,"connect":"dir://{}"}}"#,
         fixture._dir.path().join("zebra-2").display()
     );
+    // A rack to edit and retire (empty, so retiring it succeeds).
+    let (_, rack) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/locations/add",
+        r#"{"kind":"room","name":"9号库房"}"#,
+    )
+    .await;
+    assert!(rack["location"]["barcode"].is_string(), "{rack}");
+    let (_, rack) = call(
+        &fixture,
+        &admin,
+        "POST",
+        "/api/v1/locations/add",
+        r#"{"kind":"rack","name":"1","parent":"9号库房","mobile":true}"#,
+    )
+    .await;
+    let rack = rack["location"]["barcode"]
+        .as_str()
+        .expect("rack barcode")
+        .to_owned();
     let calls: Vec<(&str, &str, String, String)> = vec![
+        (
+            "post",
+            "/api/v1/locations/add",
+            "/api/v1/locations/add".into(),
+            r#"{"kind":"safe","name":"保险柜9","parent":"9号库房"}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/locations/layout",
+            "/api/v1/locations/layout".into(),
+            r#"{"room":"9号库房","first_rack":2,"last_rack":3,"sides":["A"],"sections":1,"shelves":2,"capacity":10}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/locations/{barcode}/edit",
+            format!("/api/v1/locations/{rack}/edit"),
+            r#"{"mobile":false}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/locations/{barcode}/retire",
+            format!("/api/v1/locations/{rack}/retire"),
+            r#"{"reason":"拆除"}"#.into(),
+        ),
         ("get", "/healthz", "/healthz".into(), String::new()),
         ("get", "/livez", "/livez".into(), String::new()),
         (

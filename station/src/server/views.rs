@@ -415,4 +415,23 @@ pub(crate) struct LocationView {
     pub(crate) parent: Option<String>,
     pub(crate) capacity: Option<u32>,
     pub(crate) items: usize,
+    /// A rack of mobile dense shelving (密集架).
+    pub(crate) mobile: bool,
+    /// Out of use: nothing can be put here; its history stays.
+    pub(crate) retired: bool,
+}
+
+impl LocationView {
+    pub(crate) fn new(location: crate::model::Location, items: usize) -> LocationView {
+        LocationView {
+            barcode: location.barcode.to_string(),
+            items,
+            path: location.path,
+            kind: format!("{:?}", location.kind).to_lowercase(),
+            parent: location.parent.map(|p| p.to_string()),
+            capacity: location.capacity,
+            mobile: location.mobile,
+            retired: location.retired,
+        }
+    }
 }

@@ -50,6 +50,8 @@ pub enum Refusal {
         /// The location refused.
         path: String,
     },
+    /// A rule of the room's layout (kinds under their parents, retired locations, blocks).
+    Layout(super::LayoutRefusal),
     /// The box is out on loan.
     OnLoan {
         /// The box.
@@ -281,6 +283,7 @@ impl Refusal {
                 message!(CertificateOutsideSafe, path = path)
             }
             Refusal::NotAHoldingLocation { path } => message!(LocationNotHolding, path = path),
+            Refusal::Layout(refusal) => refusal.message(),
             Refusal::OnLoan {
                 item,
                 borrower,

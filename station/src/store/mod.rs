@@ -52,7 +52,10 @@ pub use credentials::{
 pub use error::{Refusal, StorageError, StoreError};
 pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
-pub use locations::NewLocation;
+pub use locations::{
+    kind_label, parent_fits, parse_sides, Block, Defined, LayoutOutcome, LayoutRefusal,
+    LocationEdit, NewLocation, Retired, MAX_BLOCK_SHELVES,
+};
 pub use people::{NewPerson, PersonEdit};
 pub use picklists::{
     pick_list_barcode, pick_list_of, PickEntry, PickFinish, PickLine, PickLineProblem, PickList,

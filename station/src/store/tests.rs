@@ -173,17 +173,17 @@ fn moving_a_box_updates_the_shelves_and_warns_about_home_and_capacity() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let home = shelf(&store, "1号库房/05列/A面/3节/4层");
+    let small = shelf(&store, "1号库房/09列/A面/1节/1层");
     let small = store
-        .add_location(
+        .edit_location(
             &clerk(),
-            &NewLocation {
-                kind: LocationKind::Shelf,
-                name: "临时架".into(),
-                parent: None,
-                capacity: Some(1),
+            small.barcode,
+            &LocationEdit {
+                capacity: Some(Some(1)),
+                mobile: None,
             },
         )
-        .expect("shelf added");
+        .expect("a shelf for one box");
     let a = store
         .register_box(
             &clerk(),

@@ -130,6 +130,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("supervisor.js"),
     },
     Asset {
+        path: "/web/layout.js",
+        content_type: JS,
+        body: include_str!("layout.js"),
+    },
+    Asset {
         path: "/web/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),

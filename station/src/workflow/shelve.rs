@@ -23,6 +23,9 @@ impl Engine {
                 if !location.kind.holds_items() {
                     return Answer::error(message!(ShelveNotAShelf, path = &location.path));
                 }
+                if location.retired {
+                    return Answer::error(message!(LocationRetired, path = &location.path));
+                }
                 let message = message!(ShelveShelf, path = &location.path);
                 station.shelf = Some(location);
                 Answer::ok(message, Some(barcode))

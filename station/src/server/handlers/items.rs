@@ -477,6 +477,8 @@ pub(crate) async fn locations(
                         kind: format!("{:?}", location.kind).to_lowercase(),
                         parent: location.parent.map(|p| p.to_string()),
                         capacity: location.capacity,
+                        mobile: location.mobile,
+                        retired: location.retired,
                     });
                 }
             }
