@@ -457,15 +457,9 @@ pub fn locations_under(
     if root.kind.keeps_certificates() && !include_safes {
         return Err(LabelError::SafeLabel(root.path));
     }
-    let prefix = format!("{}/", root.path);
     let mut found = Vec::new();
-    for item in store.items_of_kind(Kind::Location) {
-        let Item::Location(location) = item? else {
-            continue;
-        };
-        let inside = location.barcode == root.barcode || location.path.starts_with(&prefix);
-        if inside
-            && location.kind.holds_items()
+    for location in std::iter::once(root.clone()).chain(store.locations_under(&root)?) {
+        if location.kind.holds_items()
             && !location.retired
             && (include_safes || !location.kind.keeps_certificates())
         {

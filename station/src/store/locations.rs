@@ -883,7 +883,11 @@ impl Store {
             let location = tx.require_location(barcode)?;
             // Under the writer lock: no location is created under it meanwhile.
             let mut subtree = vec![barcode];
-            subtree.extend(self.locations_under(&location.path)?);
+            subtree.extend(
+                self.locations_under(&location)?
+                    .into_iter()
+                    .map(|under| under.barcode),
+            );
             let count = tx.retire_all(&subtree, &reason)?;
             let location = tx.require_location(barcode)?;
             Ok(Retired { location, count })
@@ -911,17 +915,6 @@ impl Store {
             what: text.to_owned(),
         }
         .into())
-    }
-
-    /// The barcodes of every location under `path` (not `path` itself).
-    fn locations_under(&self, path: &str) -> Result<Vec<Barcode>> {
-        let prefix = keys::path(&format!("{path}/"));
-        let mut out = Vec::new();
-        for entry in self.tree.scan_prefix(prefix) {
-            let (key, value) = entry.map_err(StoreError::storage("reading the path index"))?;
-            out.push(keys::trailing_barcode(&value).ok_or_else(|| StoreError::corrupt(&key))?);
-        }
-        Ok(out)
     }
 
     /// Finds or creates the location at `path`.
