@@ -879,19 +879,29 @@ impl Store {
         if reason.is_empty() {
             return Err(LayoutRefusal::NoReason.into());
         }
-        self.write(actor, |tx| {
-            let location = tx.require_location(barcode)?;
-            // Under the writer lock: no location is created under it meanwhile.
-            let mut subtree = vec![barcode];
-            subtree.extend(
-                self.locations_under(&location)?
-                    .into_iter()
-                    .map(|under| under.barcode),
-            );
-            let count = tx.retire_all(&subtree, &reason)?;
-            let location = tx.require_location(barcode)?;
-            Ok(Retired { location, count })
-        })
+        // The subtree is read from the path index before each write (a sled transaction
+        // reads single keys only, and the store must not be read beside it). A location
+        // added under it between the read and the write is caught by the next round, and
+        // once the root is retired nothing new can be added under it: the rounds end.
+        let mut count = 0;
+        loop {
+            let root = match self.get_item(barcode)? {
+                Some(Item::Location(location)) => location,
+                _ => return Err(Refusal::NotFound(barcode).into()),
+            };
+            let pending: Vec<Barcode> = std::iter::once(root.clone())
+                .chain(self.locations_under(&root)?)
+                .filter(|location| !location.retired)
+                .map(|location| location.barcode)
+                .collect();
+            if pending.is_empty() {
+                return Ok(Retired {
+                    location: root,
+                    count,
+                });
+            }
+            count += self.write(actor, |tx| tx.retire_all(&pending, &reason))?;
+        }
     }
 
     /// The location `text` names: its barcode, or its path (a shelf path in any form
@@ -1006,10 +1016,11 @@ mod tests {
             .collect();
         assert_eq!(shelves.len(), 600);
         assert!(shelves.iter().all(|shelf| shelf.capacity == Some(40)));
+        // Every rack is mobile but the one the import made: an existing rack keeps its flag.
         assert!(locations
             .iter()
             .filter(|location| location.kind == LocationKind::Rack)
-            .all(|rack| rack.mobile));
+            .all(|rack| rack.mobile != rack.path.ends_with("/03列")));
         // Import's own parser finds the same shelves.
         let first = store
             .location_by_path("2号库房/01列/A面/1节/1层")
@@ -1163,7 +1174,7 @@ mod tests {
                 Code::LocationNeedsParent,
             ),
             (
-                new(LocationKind::Shelf, "临时架", None),
+                new(LocationKind::Shelf, "1层", None),
                 Code::LocationNeedsParent,
             ),
             (

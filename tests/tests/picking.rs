@@ -1,0 +1,458 @@
+//! Pick lists end to end: the real daemon makes them through the API (bad lines answered
+//! each with its code), prints them as a PDF whose barcodes decode back in walking order,
+//! and runs PICK mode from scans on a real pseudo-terminal.
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::prerequisite::{on_path, prerequisite};
+use common::{run, station, stdout, wait_until, Daemon};
+use serialport::{SerialPort, TTYPort};
+use station::workflow::CommandCard;
+
+/// A simulated scanner: the master side of a PTY whose slave the daemon reads.
+struct Scanner {
+    master: TTYPort,
+}
+
+impl Scanner {
+    fn plug_in(link: &Path) -> Scanner {
+        let (master, slave) = TTYPort::pair().expect("open a PTY pair");
+        // SAFETY: fcntl on a descriptor this process owns and keeps open.
+        let flagged = unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+        assert_eq!(flagged, 0, "set FD_CLOEXEC on the PTY master");
+        let slave_path = slave.name().expect("the PTY slave has a path");
+        drop(slave);
+        std::os::unix::fs::symlink(&slave_path, link).expect("link");
+        Scanner { master }
+    }
+
+    fn scan(&mut self, code: impl ToString) {
+        let mut bytes = code.to_string().into_bytes();
+        bytes.push(b'\r');
+        self.master.write_all(&bytes).expect("write to the PTY");
+        self.master.flush().expect("flush");
+    }
+}
+
+fn json(daemon: &Daemon, path: &str) -> serde_json::Value {
+    let (status, body) = daemon.get(path);
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"))
+}
+
+fn results(daemon: &Daemon, count: usize) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    wait_until(&format!("{count} results"), || {
+        out = json(daemon, "/api/v1/scans/recent?workstation=counter&limit=200")
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        out.len() >= count
+    });
+    assert_eq!(out.len(), count, "one result per scan: {out:#?}");
+    out
+}
+
+fn expect(result: &serde_json::Value, outcome: &str, code: &str) {
+    assert_eq!(result["outcome"], outcome, "{result}");
+    assert_eq!(result["code"], code, "{result}");
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+/// A store with five boxes on racks 01–03 of 2号库房 and one in 1号库房.
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let ledger = dir.path().join("ledger.csv");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,位置\n\
+         P-1,借款合同,鸿达贸易,2号库房/03列/A面/1节/1层\n\
+         P-2,抵押资料,华南电力,2号库房/01列/B面/2节/1层\n\
+         P-3,担保资料,东方机械,2号库房/02列/A面/1节/3层\n\
+         P-4,授信资料,南方纺织,2号库房/01列/A面/1节/1层\n\
+         P-5,贷后资料,西部矿业,1号库房/05列/A面/3节/4层\n",
+    )
+    .expect("ledger");
+    let output = run(station(&data).arg("import").arg(&ledger));
+    assert!(output.status.success(), "{}", stdout(&output));
+    Setup { dir, data }
+}
+
+fn start(setup: &Setup, scanner: Option<&Path>) -> Daemon {
+    let mut config = String::from("repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n");
+    if let Some(link) = scanner {
+        config.push_str(&format!(
+            "[[scanner]]\nname = \"cart\"\nport = \"{}\"\nprotocol = \"line\"\nsuffix = \"cr\"\nworkstation = \"counter\"\n",
+            link.display()
+        ));
+    }
+    let path = setup.dir.path().join("station.toml");
+    fs::write(&path, config).expect("config");
+    Daemon::start_with(station(&setup.data).arg("--config").arg(&path).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]))
+}
+
+fn barcode_of(daemon: &Daemon, archive_no: &str) -> (String, String) {
+    let found = json(daemon, &format!("/api/v1/boxes?archive_no={archive_no}"));
+    let item = &found[0];
+    (
+        item["barcode"].as_str().expect("barcode").to_owned(),
+        item["place"]["barcode"].as_str().expect("place").to_owned(),
+    )
+}
+
+fn make_list(daemon: &Daemon, lines: &[&str]) -> (u16, serde_json::Value) {
+    let body = serde_json::json!({ "lines": lines }).to_string();
+    let (status, answer) = daemon.post("/api/v1/picklists", &body);
+    (
+        status,
+        serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer}")),
+    )
+}
+
+#[test]
+fn unknown_and_ambiguous_lines_are_answered_each_with_its_code_and_nothing_is_made() {
+    let setup = setup();
+    let daemon = start(&setup, None);
+    let (p1, _) = barcode_of(&daemon, "P-1");
+    let csv = format!("档案号,条码\nP-2,\nP-9,\nP-3,{p1}\n");
+    let body = serde_json::json!({ "csv": csv, "header": true }).to_string();
+    let (status, answer) = daemon.post("/api/v1/picklists", &body);
+    assert_eq!(status, 422, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("json");
+    assert_eq!(answer["error"], "picklist.bad_lines");
+    let lines: Vec<(u64, String)> = answer["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|line| {
+            (
+                line["line"].as_u64().unwrap_or(0),
+                line["error"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (3, "picklist.line_unknown".to_owned()),
+            (4, "picklist.line_ambiguous".to_owned())
+        ]
+    );
+    let lists = json(&daemon, "/api/v1/picklists");
+    assert_eq!(lists.as_array().map(Vec::len), Some(0), "{lists}");
+    // Two sources at once: refused.
+    let (status, answer) = daemon.post(
+        "/api/v1/picklists",
+        &serde_json::json!({ "lines": ["P-1"], "search": { "q": "P" } }).to_string(),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("picklist.one_source"), "{answer}");
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn pick_list_pdf_barcodes_decode_back_in_walking_order() {
+    if !prerequisite(
+        "pick_list_pdf_barcodes_decode_back_in_walking_order",
+        "pdftoppm and zbarimg (poppler-utils, zbar-tools)",
+        on_path("pdftoppm") && on_path("zbarimg"),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let daemon = start(&setup, None);
+    let (status, list) = make_list(&daemon, &["P-1", "P-2", "P-3", "P-4", "P-5"]);
+    assert_eq!(status, 201, "{list}");
+    let id = list["id"].as_u64().expect("id");
+    let in_order: Vec<String> = list["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|group| group["lines"].as_array().cloned().unwrap_or_default())
+        .map(|line| line["barcode"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let numbers = |archive: &[&str]| -> Vec<String> {
+        archive.iter().map(|no| barcode_of(&daemon, no).0).collect()
+    };
+    // 1号库房 first, then 2号库房 in walking order (the racks are fixed here).
+    assert_eq!(in_order, numbers(&["P-5", "P-4", "P-2", "P-3", "P-1"]));
+
+    let (status, pdf) = {
+        let path = format!("/api/v1/picklists/{id}/pdf");
+        let output = Command::new("curl")
+            .args(["-s", "-o"])
+            .arg(setup.dir.path().join("list.pdf"))
+            .args(["-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {}", daemon.token))
+            .arg(format!("http://{}{path}", daemon.addr))
+            .output()
+            .expect("curl");
+        (
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            fs::read(setup.dir.path().join("list.pdf")).unwrap_or_default(),
+        )
+    };
+    assert_eq!(status, "200");
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let prefix = setup.dir.path().join("page");
+    let rasterised = Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png"])
+        .arg(setup.dir.path().join("list.pdf"))
+        .arg(&prefix)
+        .status()
+        .expect("pdftoppm");
+    assert!(rasterised.success());
+    let mut pages: Vec<PathBuf> = fs::read_dir(setup.dir.path())
+        .expect("dir")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("page") && name.ends_with(".png"))
+        })
+        .collect();
+    pages.sort();
+    let mut decoded = Vec::new();
+    for page in &pages {
+        // zbarimg reports symbols in scan order, not page order: sort by position.
+        let output = Command::new("zbarimg")
+            .args(["--quiet", "--xml", "-Sdisable", "-Scode128.enable"])
+            .arg(page)
+            .output()
+            .expect("zbarimg");
+        let xml = String::from_utf8_lossy(&output.stdout).to_string();
+        let mut symbols: Vec<(i64, String)> = Vec::new();
+        for symbol in xml.split("<symbol ").skip(1) {
+            let data = symbol
+                .split("<data><![CDATA[")
+                .nth(1)
+                .and_then(|rest| rest.split("]]>").next())
+                .unwrap_or_default()
+                .to_owned();
+            let y = symbol
+                .split("y=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .and_then(|y| y.parse().ok())
+                .unwrap_or(0);
+            symbols.push((y, data));
+        }
+        symbols.sort();
+        decoded.extend(symbols.into_iter().map(|(_, data)| data));
+    }
+    let list_barcode = list["barcode"].as_str().expect("list barcode").to_owned();
+    let mut expected = vec![list_barcode];
+    expected.extend(in_order);
+    assert_eq!(decoded, expected);
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn pick_mode_by_pty_scans_ticks_warns_and_done_flags_what_was_not_found() {
+    let setup = setup();
+    let link = setup.dir.path().join("usb-cart-scanner");
+    let mut scanner = Scanner::plug_in(&link);
+    let daemon = start(&setup, Some(&link));
+    wait_until("the scanner to connect", || {
+        json(&daemon, "/api/v1/devices")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|device| device["name"] == "cart" && device["connected"] == true)
+    });
+    let (p1, _) = barcode_of(&daemon, "P-1");
+    let (p2, p2_shelf) = barcode_of(&daemon, "P-2");
+    let (p3, _) = barcode_of(&daemon, "P-3");
+    let (p5, _) = barcode_of(&daemon, "P-5");
+    let (status, list) = make_list(&daemon, &[&p1, "P-2", "P-3"]);
+    assert_eq!(status, 201, "{list}");
+    let list_barcode = list["barcode"].as_str().expect("barcode").to_owned();
+
+    scanner.scan(CommandCard::Pick.barcode());
+    scanner.scan(&p1); // no list yet
+    scanner.scan(&list_barcode);
+    scanner.scan(&p1);
+    scanner.scan(&p5); // not on the list
+    scanner.scan(&p2_shelf); // at P-2's shelf …
+    scanner.scan(&p3); // … P-3 taken: recorded elsewhere
+    let all = results(&daemon, 7);
+    expect(&all[0], "ok", "mode.entered");
+    assert_eq!(all[0]["mode"], "pick");
+    expect(&all[1], "error", "pick.needs_list");
+    expect(&all[2], "ok", "pick.chosen");
+    expect(&all[3], "ok", "pick.ticked");
+    expect(&all[4], "warning", "pick.not_on_list");
+    expect(&all[5], "ok", "pick.at");
+    expect(&all[6], "warning", "pick.wrong_place");
+    let id = list["id"].as_u64().expect("id");
+    let progress = json(&daemon, &format!("/api/v1/picklists/{id}"));
+    assert_eq!(progress["picked"], 2, "{progress}");
+
+    // CANCEL leaves the list open and flags nothing.
+    scanner.scan(CommandCard::Cancel.barcode());
+    let all = results(&daemon, 8);
+    expect(&all[7], "ok", "mode.cancelled");
+    let item = json(&daemon, &format!("/api/v1/items/{p2}"));
+    assert_eq!(item["status"], "stored", "{item}");
+
+    scanner.scan(&list_barcode);
+    scanner.scan(CommandCard::Done.barcode());
+    let all = results(&daemon, 10);
+    expect(&all[8], "ok", "pick.chosen");
+    expect(&all[9], "warning", "pick.not_found");
+    assert!(
+        all[9]["message"]["en"]
+            .as_str()
+            .unwrap_or("")
+            .contains("P-2"),
+        "{}",
+        all[9]
+    );
+    let item = json(&daemon, &format!("/api/v1/items/{p2}"));
+    assert_eq!(item["status"], "missing", "{item}");
+    let item = json(&daemon, &format!("/api/v1/items/{p1}"));
+    assert_eq!(item["status"], "stored", "{item}");
+    let done = json(&daemon, &format!("/api/v1/picklists/{id}"));
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(done["not_found"], serde_json::json!([p2]), "{done}");
+    assert!(daemon.terminate().success());
+}
+
+/// Where the screenshots go (`$CARGO_TARGET_DIR/screenshots`).
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("screenshots");
+    fs::create_dir_all(&dir).expect("screenshots dir");
+    dir
+}
+
+const WIDER_THAN_PHONE: &str = "return [...document.querySelectorAll('body *')]\
+    .filter(e => e.getBoundingClientRect().right > 390)\
+    .map(e => e.tagName + '#' + e.id + '.' + e.className);";
+
+#[test]
+fn the_pick_page_makes_a_list_shows_it_by_place_and_ticks_live_at_phone_and_desk_width() {
+    use common::browser::Browser;
+    use serde_json::json;
+    if !prerequisite(
+        "the_pick_page_makes_a_list_shows_it_by_place_and_ticks_live_at_phone_and_desk_width",
+        "Chromium and chromedriver (the Debian packages chromium and chromium-driver)",
+        Browser::available(),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let daemon = start(&setup, None);
+    let base = format!("http://{}", daemon.addr);
+    let shots = screenshots();
+    let browser = Browser::start();
+    browser.resize(390, 844);
+    browser.sign_in(&format!("{base}/pick"), &daemon);
+    browser.wait_text("#page-title", "取件");
+    browser.wait_script(
+        "the page signed in",
+        "return document.getElementById('app').hidden;",
+        "",
+        &json!(false),
+    );
+    // A bad line: each line's code is shown, nothing is made.
+    browser
+        .send_keys("#lines", "P-1\nP-404\n")
+        .expect("type lines");
+    browser.click("#make-lines").expect("make");
+    browser.wait_script(
+        "the bad line's code",
+        "return [...document.querySelectorAll('#line-problems li')].map(li => li.dataset.code);",
+        "",
+        &json!(["picklist.line_unknown"]),
+    );
+    browser.screenshot(&shots.join("picking-phone-bad-line-zh.png"));
+    browser
+        .script("document.getElementById('lines').value = '';", "")
+        .expect("clear");
+    browser
+        .send_keys("#lines", "P-1\nP-2\nP-3\nP-4\nP-5\n")
+        .expect("type lines");
+    browser.click("#make-lines").expect("make");
+    browser.wait_text("#progress-text", "0 / 5");
+    let places = browser
+        .script(
+            "return [...document.querySelectorAll('#groups section.group')].map(s => s.dataset.kind);",
+            "",
+        )
+        .expect("groups");
+    assert_eq!(places, json!(["rack", "rack", "rack", "rack"]), "by place");
+    let rooms = browser
+        .script(
+            "return [...document.querySelectorAll('#groups h3.room')].map(h => h.textContent);",
+            "",
+        )
+        .expect("rooms");
+    assert_eq!(rooms, json!(["1号库房", "2号库房"]));
+    browser.wait_script(
+        "nothing wider than 390 px",
+        WIDER_THAN_PHONE,
+        "",
+        &json!([]),
+    );
+    browser.screenshot(&shots.join("picking-phone-zh.png"));
+
+    // A box ticked off by a scan at a workstation shows on the page without a reload.
+    let id = browser
+        .script("return document.getElementById('list-id').textContent;", "")
+        .expect("id");
+    let list_barcode = id
+        .as_str()
+        .and_then(|text| text.split(' ').nth(1))
+        .expect("list barcode")
+        .to_owned();
+    let (p4, _) = barcode_of(&daemon, "P-4");
+    for code in [list_barcode.as_str(), p4.as_str()] {
+        let (status, body) = daemon.post(
+            "/api/v1/scans",
+            &json!({ "workstation": "counter", "data": code }).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+    }
+    browser.wait_text("#progress-text", "1 / 5");
+    browser.wait_script(
+        "the box ticked",
+        "return document.querySelector('li[data-barcode=\"' + arguments[0] + '\"]').dataset.picked;",
+        &p4,
+        &json!("true"),
+    );
+    browser.click("#lang").expect("English");
+    browser.wait_text("#progress-text", "1 / 5 picked");
+    browser.wait_script(
+        "nothing wider than 390 px",
+        WIDER_THAN_PHONE,
+        "",
+        &json!([]),
+    );
+    browser.screenshot(&shots.join("picking-phone-en.png"));
+    browser.resize(1280, 900);
+    browser.wait_text("#groups", "fixed rack");
+    browser.screenshot(&shots.join("picking-desk-en.png"));
+    browser.click("#lang").expect("Chinese");
+    browser.wait_text("#groups", "固定架");
+    browser.screenshot(&shots.join("picking-desk-zh.png"));
+    assert_eq!(browser.console_errors(), Vec::<String>::new());
+    assert!(daemon.terminate().success());
+}
