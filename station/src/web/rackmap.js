@@ -135,7 +135,7 @@
     const share = fill && fill.capacity && fill.boxes != null ? Math.min(100, Math.round((fill.boxes * 100) / fill.capacity)) : 0;
     const inner = el("span", { className: "bar-fill " + fillClass(fill) });
     inner.style.width = share + "%";
-    return el("span", { className: "bar", attrs: { "aria-hidden": "true" } }, [inner]);
+    return el("span", { className: "fill-bar", attrs: { "aria-hidden": "true" } }, [inner]);
   }
 
   // ---- loading ---------------------------------------------------------------------
