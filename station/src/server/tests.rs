@@ -2508,6 +2508,9 @@ async fn administrators_promote_people_and_mark_them_left() {
         StatusCode::FORBIDDEN,
         "nor promote themselves: {answer}"
     );
+    // The first denial is recorded in the background: wait for it, so that the count of
+    // events below sees only what this test's requests change.
+    denial_recorded(&fixture, clerk).await;
     let (status, answer) = call(&fixture, &admin, "POST", &edit, r#"{"role":"supervisor"}"#).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_eq!(
@@ -2614,6 +2617,22 @@ async fn administrators_promote_people_and_mark_them_left() {
         head,
         "refusals and a change to nothing recorded nothing"
     );
+}
+
+/// Waits (up to 30 s) until a denial of `person` is in their history: denials are recorded
+/// off the answer's path ([`super::denials`]).
+async fn denial_recorded(fixture: &Fixture, person: Barcode) {
+    for _ in 0..300 {
+        let history = fixture.store.history(person).expect("history");
+        if history
+            .iter()
+            .any(|event| event.body.kind == crate::event::EventKind::AccessDenied)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the denial of {person} was not recorded within 30 s");
 }
 
 /// A person added by `test`, borrowing directly or not.
