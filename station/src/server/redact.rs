@@ -9,7 +9,9 @@
 //!   sent to them).
 //! - A safe's contents and counts (what stands in a safe or its drawers) are shown to
 //!   supervisors and administrators only: a clerk is refused its list of items, sees no
-//!   counts for it on the rack map's room overview, and is refused where a box in it is.
+//!   counts for it in the location list or on the rack map's room overview (nor in a
+//!   room's total there), is refused where a box in it is, and gets no safe's label; the
+//!   fill report applies the same rule.
 //! - Badge codes (a person's `P…` barcode, which a scanner takes as that person) are shown
 //!   to supervisors and administrators only: in people lists a clerk gets no badge, and
 //!   wherever a badge would appear inside another answer (an actor, a borrower, a scanned
@@ -33,11 +35,6 @@ impl Viewer {
         Viewer {
             role: principal.person.role,
         }
-    }
-
-    /// What a supervisor's report sees: everything (reports are for supervisors).
-    pub(crate) fn everything() -> Viewer {
-        Viewer { role: Role::Admin }
     }
 
     /// Whether they see certificates' details.

@@ -2,6 +2,7 @@
 //! Excel) or XLSX.
 
 use crate::message;
+use crate::server::auth::Principal;
 use crate::server::error::{ApiError, Path};
 use crate::server::handlers::FillView;
 use crate::server::redact::Viewer;
@@ -11,6 +12,7 @@ use crate::store::{Store, StoreError};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 
 pub(crate) const LOAN_COLUMNS: [&str; 8] = [
     "借阅号",
@@ -74,8 +76,10 @@ pub(crate) fn report_error(error: crate::ledger::LedgerError) -> ApiError {
 /// The ledger (台帐) as CSV or XLSX.
 pub(crate) async fn ledger_report(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
+    let viewer = Viewer::of(&principal);
     match file.as_str() {
         "ledger.csv" => {
             let bytes = state
@@ -105,7 +109,10 @@ pub(crate) async fn ledger_report(
             table(&file, "逾期", &OVERDUE_COLUMNS, rows)
         }
         "fill.csv" | "fill.xlsx" => {
-            let rows = state.archive.run(fill_rows).await?;
+            let rows = state
+                .archive
+                .run(move |store| fill_rows(store, viewer))
+                .await?;
             table(&file, "使用率", &FILL_COLUMNS, rows)
         }
         "categories.csv" | "categories.xlsx" => {
@@ -183,9 +190,11 @@ fn table(
 }
 
 /// The fill report: every room (its total), then each of its racks, in walking order;
-/// from the tallies (no box is read). Supervisors only, so safes count in rooms' totals.
-pub(crate) fn fill_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
-    let overview = crate::server::handlers::overview(store, Viewer::everything())?;
+/// from the tallies (no box is read). Its figures are the room overview's as `viewer`
+/// sees it (the one `sees_safes` rule: a safe counts in a room's total only for those who
+/// may see safes; the route is for supervisors, who do).
+pub(crate) fn fill_rows(store: &Store, viewer: Viewer) -> Result<Vec<Vec<String>>, StoreError> {
+    let overview = crate::server::handlers::overview(store, viewer)?;
     let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
     let row = |room: &str, rack: &str, mobile: &str, fill: &FillView, barcode: &str| {
         vec![

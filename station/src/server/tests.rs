@@ -499,6 +499,166 @@ async fn a_600_box_shelf_lists_in_pages_with_no_box_lost_or_repeated() {
     assert_eq!(seen, expected, "every box once, in barcode order");
 }
 
+/// The location `barcode` in `GET /api/v1/locations` as the owner of `token` sees it.
+async fn listed_location(fixture: &Fixture, token: &str, barcode: Barcode) -> serde_json::Value {
+    let (status, list) = call(fixture, token, "GET", "/api/v1/locations?limit=500", "").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|location| location["barcode"] == barcode.to_string())
+        .cloned()
+        .unwrap_or_else(|| panic!("{barcode} listed: {list}"))
+}
+
+#[tokio::test]
+async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervisor() {
+    let fixture = fixture().await;
+    let actor = Actor::new("test");
+    let shelf = fixture
+        .store
+        .ensure_location(&actor, "1号库房/05列/A面/3节/4层")
+        .expect("shelf");
+    let room = fixture
+        .store
+        .location_by_path("1号库房")
+        .expect("read")
+        .expect("the room");
+    let add = |kind, name: &str, parent: Barcode| {
+        fixture
+            .store
+            .add_location(
+                &actor,
+                &crate::store::NewLocation {
+                    kind,
+                    name: name.into(),
+                    parent: Some(parent),
+                    capacity: Some(5),
+                },
+            )
+            .expect("location")
+    };
+    let safe = add(crate::model::LocationKind::Safe, "保险柜1", room.barcode);
+    let drawer = add(crate::model::LocationKind::Drawer, "1号抽屉", safe.barcode);
+    // One box in the safe, a certificate in its drawer, one box on the shelf.
+    let in_safe = fixture.boxes[0];
+    fixture
+        .store
+        .move_item(&actor, in_safe, safe.barcode)
+        .expect("into the safe");
+    let certificate = fixture.certificate("粤(2024)第0009号", "A-1");
+    fixture
+        .store
+        .move_item(&actor, certificate, drawer.barcode)
+        .expect("into the drawer");
+    fixture
+        .store
+        .move_item(&actor, fixture.boxes[1], shelf.barcode)
+        .expect("on the shelf");
+    let supervisor = fixture.supervisor_token.clone();
+    let clerk = fixture.clerk_token.clone();
+
+    // The location list: the counts of the safe and its drawer for the supervisor only;
+    // the shelf's for both.
+    for (token, sees) in [(&supervisor, true), (&clerk, false)] {
+        let listed = listed_location(&fixture, token, safe.barcode).await;
+        let expected = if sees {
+            serde_json::json!(1)
+        } else {
+            serde_json::json!(null)
+        };
+        assert_eq!(listed["items"], expected, "safe, sees {sees}: {listed}");
+        let listed = listed_location(&fixture, token, drawer.barcode).await;
+        assert_eq!(listed["items"], expected, "drawer, sees {sees}: {listed}");
+        let listed = listed_location(&fixture, token, shelf.barcode).await;
+        assert_eq!(listed["items"], 1, "shelf: {listed}");
+    }
+
+    // The room overview: the safe's figures, and the room's total with the safe in it.
+    let safe_in = |overview: &serde_json::Value| {
+        overview["rooms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|room| room["places"].as_array().cloned().unwrap_or_default())
+            .find(|place| place["barcode"] == safe.barcode.to_string())
+            .unwrap_or_else(|| panic!("the safe on the map: {overview}"))
+    };
+    let (status, overview) = call(&fixture, &supervisor, "GET", "/api/v1/map", "").await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    let place = safe_in(&overview);
+    assert_eq!(place["items"], 1, "{place}");
+    assert_eq!(
+        place["fill"]["boxes"], 1,
+        "boxes (not certificates): {place}"
+    );
+    assert_eq!(
+        place["fill"]["capacity"], 10,
+        "the safe's and its drawer's: {place}"
+    );
+    assert_eq!(overview["rooms"][0]["fill"]["boxes"], 2, "{overview}");
+    let (status, overview) = call(&fixture, &clerk, "GET", "/api/v1/map", "").await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    let place = safe_in(&overview);
+    assert_eq!(place["items"], serde_json::json!(null), "{place}");
+    assert_eq!(
+        place["fill"],
+        serde_json::json!({"boxes": null, "capacity": 0, "percent": null, "on_loan": null, "missing": null}),
+        "{place}"
+    );
+    assert_eq!(
+        overview["rooms"][0]["fill"]["boxes"], 1,
+        "the clerk's room total leaves the safe out: {overview}"
+    );
+
+    // Where a box in the safe is, and what stands in the safe and its drawer.
+    let where_uri = format!("/api/v1/map/where/{in_safe}");
+    let (status, found) = call(&fixture, &supervisor, "GET", &where_uri, "").await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found["levels"][1]["kind"], "safe", "{found}");
+    let (status, found) = call(&fixture, &clerk, "GET", &where_uri, "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{found}");
+    assert_eq!(found["error"], "auth.forbidden", "{found}");
+    assert!(found.get("levels").is_none(), "{found}");
+    for (place, count) in [(safe.barcode, 1), (drawer.barcode, 1)] {
+        let uri = format!("/api/v1/locations/{place}/items");
+        let (status, items) = call(&fixture, &supervisor, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::OK, "{items}");
+        assert_eq!(items.as_array().map(Vec::len), Some(count), "{items}");
+        let (status, items) = call(&fixture, &clerk, "GET", &uri, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{items}");
+        assert_eq!(items["error"], "auth.forbidden", "{items}");
+    }
+
+    // The fill report (supervisors): the safe counts in the room's total.
+    let (status, _, csv) =
+        call_raw(&fixture, &supervisor, "GET", "/api/v1/reports/fill.csv", "").await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).expect("UTF-8");
+    let room_row: Vec<&str> = csv
+        .lines()
+        .find(|line| line.trim_start_matches('\u{feff}').starts_with("1号库房,,"))
+        .unwrap_or_else(|| panic!("the room's row: {csv}"))
+        .split(',')
+        .collect();
+    assert_eq!(room_row.get(3), Some(&"2"), "{csv}");
+    let (status, body) = call(&fixture, &clerk, "GET", "/api/v1/reports/fill.csv", "").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // Defining the room (supervisors): the safe as it is, with its count.
+    let (status, defined) = call(
+        &fixture,
+        &supervisor,
+        "POST",
+        "/api/v1/locations/add",
+        r#"{"kind":"safe","name":"保险柜1","parent":"1号库房"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{defined}");
+    assert_eq!(defined["created"], false, "{defined}");
+    assert_eq!(defined["location"]["items"], 1, "{defined}");
+}
+
 #[tokio::test]
 async fn every_list_route_says_when_there_is_more() {
     let fixture = fixture().await;

@@ -414,7 +414,11 @@ pub(crate) struct LocationView {
     pub(crate) kind: String,
     pub(crate) parent: Option<String>,
     pub(crate) capacity: Option<u32>,
-    pub(crate) items: usize,
+    /// What stands there; absent where the viewer may not see it (a safe or a safe's
+    /// drawer, for a clerk: the rule of [`Viewer::sees_safes`]).
+    ///
+    /// [`Viewer::sees_safes`]: crate::server::redact::Viewer::sees_safes
+    pub(crate) items: Option<usize>,
     /// A rack of mobile dense shelving (密集架).
     pub(crate) mobile: bool,
     /// Out of use: nothing can be put here; its history stays.
@@ -422,8 +426,19 @@ pub(crate) struct LocationView {
 }
 
 impl LocationView {
-    pub(crate) fn new(location: crate::model::Location, items: usize) -> LocationView {
-        LocationView {
+    /// `location` as `viewer` may see it: what stands there counted only where they may
+    /// see it (not a safe's or a drawer's count for a clerk).
+    pub(crate) fn seen_by(
+        store: &Store,
+        location: crate::model::Location,
+        viewer: crate::server::redact::Viewer,
+    ) -> Result<LocationView, StoreError> {
+        let items = if location.kind.keeps_certificates() && !viewer.sees_safes() {
+            None
+        } else {
+            Some(store.count_at(location.barcode)?)
+        };
+        Ok(LocationView {
             barcode: location.barcode.to_string(),
             items,
             path: location.path,
@@ -432,6 +447,6 @@ impl LocationView {
             capacity: location.capacity,
             mobile: location.mobile,
             retired: location.retired,
-        }
+        })
     }
 }

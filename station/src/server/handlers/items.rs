@@ -457,29 +457,22 @@ pub(crate) async fn item_history(
     ))
 }
 
-/// Every location in path order (a tree by its paths), with what stands there, a page at a
-/// time (the cursor is a path).
+/// Every location in path order (a tree by its paths), with what stands there (a safe's
+/// count only for those who see safes), a page at a time (the cursor is a path).
 pub(crate) async fn locations(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Query(query): Query<PageQuery>,
 ) -> Result<Page<LocationView>, ApiError> {
     let limit = page_size(query.limit, MAX_PAGE)?;
+    let viewer = Viewer::of(&principal);
     let out = state
         .archive
-        .run(|store| {
+        .run(move |store| {
             let mut out = Vec::new();
             for item in store.items_of_kind(crate::barcode::Kind::Location) {
                 if let Item::Location(location) = item? {
-                    out.push(LocationView {
-                        barcode: location.barcode.to_string(),
-                        items: store.count_at(location.barcode)?,
-                        path: location.path,
-                        kind: format!("{:?}", location.kind).to_lowercase(),
-                        parent: location.parent.map(|p| p.to_string()),
-                        capacity: location.capacity,
-                        mobile: location.mobile,
-                        retired: location.retired,
-                    });
+                    out.push(LocationView::seen_by(store, location, viewer)?);
                 }
             }
             Ok::<_, crate::store::StoreError>(out)

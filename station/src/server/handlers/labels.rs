@@ -109,7 +109,7 @@ pub(crate) async fn label_queue(
 
 /// Who may have a safe's label: supervisors and administrators (the one `sees_safes` rule).
 fn sees_safes(principal: &Principal) -> bool {
-    principal.person.role >= crate::model::Role::Supervisor
+    crate::server::redact::Viewer::of(principal).sees_safes()
 }
 
 /// Refuses `principal` (a 403, recorded) when `under` is a safe or one of its drawers and

@@ -4,6 +4,7 @@
 use crate::model::LocationKind;
 use crate::server::auth::Principal;
 use crate::server::error::{json_body, ApiError, JsonBody, Path};
+use crate::server::redact::Viewer;
 use crate::server::views::LocationView;
 use crate::server::AppState;
 use crate::store::{Block, LocationEdit, NewLocation, Store, StoreError};
@@ -59,9 +60,13 @@ fn parse_kind(text: &str) -> Result<LocationKind, ApiError> {
     })
 }
 
-fn view(store: &Store, location: crate::model::Location) -> Result<LocationView, StoreError> {
-    let items = store.count_at(location.barcode)?;
-    Ok(LocationView::new(location, items))
+/// `location` as `viewer` may see it (one `sees_safes` rule for every answer).
+fn view(
+    store: &Store,
+    location: crate::model::Location,
+    viewer: Viewer,
+) -> Result<LocationView, StoreError> {
+    LocationView::seen_by(store, location, viewer)
 }
 
 pub(crate) async fn add_location(
@@ -72,6 +77,7 @@ pub(crate) async fn add_location(
     let request = json_body(body)?;
     let kind = parse_kind(&request.kind)?;
     let actor = principal.actor();
+    let viewer = Viewer::of(&principal);
     let defined = state
         .archive
         .run(move |store| {
@@ -90,7 +96,7 @@ pub(crate) async fn add_location(
             let defined = store.define_location(&actor, &new, request.mobile)?;
             Ok::<_, StoreError>(DefinedView {
                 created: defined.created,
-                location: view(store, defined.location)?,
+                location: view(store, defined.location, viewer)?,
             })
         })
         .await?;
@@ -194,6 +200,7 @@ pub(crate) async fn edit_location(
 ) -> Result<Json<LocationView>, ApiError> {
     let request = json_body(body)?;
     let actor = principal.actor();
+    let viewer = Viewer::of(&principal);
     let edit = LocationEdit {
         capacity: request.capacity.map(Some),
         mobile: request.mobile,
@@ -203,7 +210,7 @@ pub(crate) async fn edit_location(
         .run(move |store| {
             let location = store.find_location(&location)?;
             let edited = store.edit_location(&actor, location.barcode, &edit)?;
-            view(store, edited)
+            view(store, edited, viewer)
         })
         .await?;
     Ok(Json(edited))
@@ -232,6 +239,7 @@ pub(crate) async fn retire_location(
 ) -> Result<Json<RetiredView>, ApiError> {
     let request = json_body(body)?;
     let actor = principal.actor();
+    let viewer = Viewer::of(&principal);
     let retired = state
         .archive
         .run(move |store| {
@@ -239,7 +247,7 @@ pub(crate) async fn retire_location(
             let retired = store.retire_location(&actor, location.barcode, &request.reason)?;
             Ok::<_, StoreError>(RetiredView {
                 retired: retired.count,
-                location: view(store, retired.location)?,
+                location: view(store, retired.location, viewer)?,
             })
         })
         .await?;
