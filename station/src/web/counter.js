@@ -41,9 +41,10 @@
     ["done", "K0000000080"],
     ["cancel", "K0000000095"],
     ["undo", "K0000000102"],
+    ["pick", "K0000000115"],
   ];
   const CARD = Object.fromEntries(CARDS);
-  const MODES = ["lookup", "shelve", "checkout", "return", "handover", "audit", "intake"];
+  const MODES = ["lookup", "shelve", "checkout", "return", "handover", "audit", "intake", "pick"];
   const SHORTCUTS = { F4: CARD.undo, F8: CARD.done, F9: CARD.cancel };
 
   Station.addTexts({
@@ -97,6 +98,7 @@
     "card.done": ["完成", "DONE"],
     "card.cancel": ["取消", "CANCEL"],
     "card.undo": ["撤销", "UNDO"],
+    "card.pick": ["取件", "PICK"],
     "outcome.ok": ["成功", "OK"],
     "outcome.warning": ["注意", "WARNING"],
     "outcome.error": ["错误", "ERROR"],
@@ -107,6 +109,7 @@
     "mode.handover": ["移交", "HANDOVER"],
     "mode.audit": ["盘点", "AUDIT"],
     "mode.intake": ["登记", "INTAKE"],
+    "mode.pick": ["取件", "PICK"],
     "field.archive_no": ["档案号", "Archive no."],
     "field.title": ["题名", "Title"],
     "field.place": ["位置", "Place"],

@@ -137,6 +137,13 @@
   function show(list) {
     current = list;
     render();
+    // The list of lists says the same progress and state as the list shown.
+    const listed = lists.find((entry) => entry.id === list.id);
+    if (listed && (listed.picked !== list.picked || listed.state !== list.state)) {
+      listed.picked = list.picked;
+      listed.state = list.state;
+      renderLists();
+    }
     schedule();
   }
 
