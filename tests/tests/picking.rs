@@ -1,6 +1,7 @@
 //! Pick lists end to end: the real daemon makes them through the API (bad lines answered
-//! each with its code), prints them as a PDF whose barcodes decode back in walking order,
-//! and runs PICK mode from scans on a real pseudo-terminal.
+//! each with its code), prints them as a PDF whose lines, each cut out of the rendered page
+//! and decoded on its own, read back in walking order on paper, and runs PICK mode from
+//! scans on a real pseudo-terminal.
 
 mod common;
 
@@ -165,6 +166,97 @@ fn unknown_and_ambiguous_lines_are_answered_each_with_its_code_and_nothing_is_ma
     assert!(daemon.terminate().success());
 }
 
+/// The sheet geometry of `label-templates/pick-line.toml`, in mm: one column of ten
+/// lines an A4 page.
+const LINE_LEFT: f64 = 12.0;
+const LINE_TOP: f64 = 13.5;
+const LINE_W: f64 = 186.0;
+const LINE_H: f64 = 27.0;
+const LINES_A_PAGE: usize = 10;
+
+/// A binary greymap (`P5`, as `pdftoppm -gray` writes it): (width, height, pixels).
+fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
+    let bytes = fs::read(path).expect("read a page");
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        let start = at;
+        while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P5", "{}: not a binary greymap", path.display());
+    let number = |i: usize| -> usize { fields[i].parse().expect("a number") };
+    let (width, height) = (number(1), number(2));
+    let pixels = bytes[at + 1..].to_vec();
+    assert_eq!(pixels.len(), width * height, "{}: whole", path.display());
+    (width, height, pixels)
+}
+
+/// Rasterises the pick list `pdf` at `dpi`, cuts every line's place of every page into an
+/// image of its own and decodes them all with one zbarimg run (positions are not needed:
+/// each image is one place). Answers what each place decodes to, in place order (page by
+/// page, top to bottom).
+fn decode_lines(pdf: &Path, dpi: u32) -> Vec<Vec<String>> {
+    let dir = pdf.with_extension("pages");
+    fs::create_dir_all(&dir).expect("pages dir");
+    let raster = run(Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-gray"])
+        .arg(pdf)
+        .arg(dir.join("page")));
+    assert!(raster.status.success(), "pdftoppm failed");
+    let mut pages: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("read pages")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "pgm"))
+        .collect();
+    pages.sort();
+    assert!(!pages.is_empty(), "pdftoppm made no pages");
+    let px = |mm: f64| (mm * f64::from(dpi) / 25.4).round() as usize;
+    let mut places = Vec::new();
+    for (page_index, page) in pages.iter().enumerate() {
+        let (width, height, pixels) = read_pgm(page);
+        for row in 0..LINES_A_PAGE {
+            let (x0, y0) = (px(LINE_LEFT), px(LINE_TOP + LINE_H * row as f64));
+            let (w, h) = (px(LINE_W).min(width - x0), px(LINE_H).min(height - y0));
+            let mut place = format!("P5\n{w} {h}\n255\n").into_bytes();
+            for y in y0..y0 + h {
+                place.extend_from_slice(&pixels[y * width + x0..y * width + x0 + w]);
+            }
+            let path = dir.join(format!("line-{page_index:03}-{row:02}.pgm"));
+            fs::write(&path, place).expect("write a line");
+            places.push(path);
+        }
+    }
+    let zbar = run(Command::new("zbarimg")
+        .args(["--quiet", "--xml", "-Sdisable", "-Scode128.enable"])
+        .args(&places));
+    let xml = String::from_utf8_lossy(&zbar.stdout).into_owned();
+    let mut by_place: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for source in xml.split("<source href='").skip(1) {
+        let (href, rest) = source.split_once('\'').expect("a source name");
+        let found = rest
+            .split("<![CDATA[")
+            .skip(1)
+            .filter_map(|data| data.split_once("]]>").map(|(data, _)| data.to_owned()))
+            .collect();
+        by_place.insert(href.to_owned(), found);
+    }
+    places
+        .iter()
+        .map(|place| {
+            by_place
+                .get(&place.display().to_string())
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 #[test]
 fn pick_list_pdf_barcodes_decode_back_in_walking_order() {
     if !prerequisite(
@@ -209,60 +301,33 @@ fn pick_list_pdf_barcodes_decode_back_in_walking_order() {
     };
     assert_eq!(status, "200");
     assert!(pdf.starts_with(b"%PDF"), "a PDF");
-    let prefix = setup.dir.path().join("page");
-    let rasterised = Command::new("pdftoppm")
-        .args(["-r", "300", "-gray", "-png"])
-        .arg(setup.dir.path().join("list.pdf"))
-        .arg(&prefix)
-        .status()
-        .expect("pdftoppm");
-    assert!(rasterised.success());
-    let mut pages: Vec<PathBuf> = fs::read_dir(setup.dir.path())
-        .expect("dir")
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with("page") && name.ends_with(".png"))
-        })
-        .collect();
-    pages.sort();
-    let mut decoded = Vec::new();
-    for page in &pages {
-        // zbarimg reports symbols in scan order, not page order: sort by position.
-        let output = Command::new("zbarimg")
-            .args(["--quiet", "--xml", "-Sdisable", "-Scode128.enable"])
-            .arg(page)
-            .output()
-            .expect("zbarimg");
-        let xml = String::from_utf8_lossy(&output.stdout).to_string();
-        let mut symbols: Vec<(i64, String)> = Vec::new();
-        for symbol in xml.split("<symbol ").skip(1) {
-            let data = symbol
-                .split("<data><![CDATA[")
-                .nth(1)
-                .and_then(|rest| rest.split("]]>").next())
-                .unwrap_or_default()
-                .to_owned();
-            let y = symbol
-                .split("y=\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .and_then(|y| y.parse().ok())
-                .unwrap_or(0);
-            symbols.push((y, data));
-        }
-        symbols.sort();
-        decoded.extend(symbols.into_iter().map(|(_, data)| data));
-    }
-    // zbarimg 0.23 reports no positions (every y reads 0), so the order on paper is not
-    // checked here: every barcode of the list, and nothing else, decodes from the pages.
+    // On paper: every line's place of the sheet (template `pick-line`: one column of ten
+    // lines an A4 page) cut out of the rasterised pages and decoded on its own, so that
+    // the order of the barcodes is the order of the lines on the page.
     let list_barcode = list["barcode"].as_str().expect("list barcode").to_owned();
     let mut expected = vec![list_barcode];
     expected.extend(in_order);
-    expected.sort();
-    decoded.sort();
-    assert_eq!(decoded, expected);
+    let places = decode_lines(&setup.dir.path().join("list.pdf"), 300);
+    assert_eq!(places.len(), 10, "one A4 page of ten lines");
+    let mut decoded = Vec::new();
+    let mut empty_seen = false;
+    for (index, found) in places.into_iter().enumerate() {
+        assert!(found.len() <= 1, "line place {index}: {found:?}");
+        match found.into_iter().next() {
+            Some(value) => {
+                assert!(
+                    !empty_seen,
+                    "line place {index}: a line after an empty place"
+                );
+                decoded.push(value);
+            }
+            None => empty_seen = true,
+        }
+    }
+    assert_eq!(
+        decoded, expected,
+        "the list's own line first, then the boxes in walking order"
+    );
     assert!(daemon.terminate().success());
 }
 
