@@ -1,5 +1,6 @@
 //! Shelf labels end to end: the labels of every shelf under a room, a rack or a side, in
-//! walking order, from one request — on A4 sticker sheets (a PDF, rasterised with
+//! walking order, from one request — a 600-shelf block laid out by `station location
+//! layout` as the README does it, on A4 sticker sheets (a PDF, rasterised with
 //! `pdftoppm` and every label decoded back with `zbarimg`) and to a real loopback TCP
 //! printer — through the API and the CLI (daemon running and stopped); a safe's label only
 //! for supervisors; the desk page's "层位标签" button in headless Chromium.
@@ -53,6 +54,53 @@ fn create(data: &Path, paths: &[String]) -> Vec<String> {
             Ok(())
         })
         .expect("create the locations");
+    paths
+        .iter()
+        .map(|path| {
+            store
+                .location_by_path(path)
+                .expect("read")
+                .unwrap_or_else(|| panic!("{path} exists"))
+                .barcode
+                .to_string()
+        })
+        .collect()
+}
+
+/// Runs the README's `station location layout --room ROOM --racks RACKS --sides A,B
+/// --sections N --shelves M --capacity 40 --mobile` (daemon stopped): answers its line's
+/// fields (room, created, existing, shelves, capacities given, retired met).
+fn lay_out(data: &Path, room: &str, racks: &str, sections: u32, shelves: u32) -> Vec<String> {
+    let output = run(station(data).args([
+        "--lang",
+        "en",
+        "location",
+        "layout",
+        "--room",
+        room,
+        "--racks",
+        racks,
+        "--sides",
+        "A,B",
+        "--sections",
+        &sections.to_string(),
+        "--shelves",
+        &shelves.to_string(),
+        "--capacity",
+        "40",
+        "--mobile",
+    ]));
+    assert!(output.status.success(), "layout: {}", stderr(&output));
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .split('\t')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The barcodes of `paths` (each must exist), in `paths`' order.
+fn barcodes_of(data: &Path, paths: &[String]) -> Vec<String> {
+    let store = Store::open(data, StoreOptions::default()).expect("open the store");
     paths
         .iter()
         .map(|path| {
@@ -287,12 +335,23 @@ fn a_blocks_600_shelf_labels_print_on_a4_sheets_and_each_decodes_back_in_walking
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    // 12 racks × 2 sides × 5 sections × 5 shelves, with the paths import uses.
+    // 12 racks × 2 sides × 5 sections × 5 shelves of 40 boxes, laid out by the one command
+    // (README), with the paths import uses. Racks 07–12 are laid out first, so that the
+    // shelves' barcodes are not in walking order; the whole block then adds racks 01–06
+    // and leaves what exists as it is.
+    let first = lay_out(&data, "2号库房", "7-12", 5, 5);
+    assert_eq!(first, ["2号库房", "379", "0", "300", "0", "0"]);
+    let whole = lay_out(&data, "2号库房", "1-12", 5, 5);
+    assert_eq!(whole, ["2号库房", "378", "379", "600", "0", "0"]);
     let paths = block("2号库房", 12, &["A", "B"], 5, 5);
     assert_eq!(paths.len(), 600);
-    let expected = create(&data, &paths);
+    let expected = barcodes_of(&data, &paths);
+    let mut by_barcode = expected.clone();
+    by_barcode.sort();
+    assert_ne!(by_barcode, expected, "barcode order is not walking order");
     // A room too big for one request (1,008 shelves).
-    create(&data, &block("9号库房", 1, &["A", "B"], 21, 24));
+    let big = lay_out(&data, "9号库房", "1-1", 21, 24);
+    assert_eq!(big[3], "1008");
 
     let daemon = Daemon::start(&data);
     let started = Instant::now();
