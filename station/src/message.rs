@@ -1003,6 +1003,10 @@ catalog! {
         "请先扫描要盘点的层位",
         "scan the shelf to check first"
     }
+    AuditSafeNeedsSupervisor = "audit.safe_needs_supervisor" {
+        "保险柜只能由主管盘点：{path}，请主管先扫描工牌",
+        "only supervisors may check a safe ({path}): a supervisor must scan their badge first"
+    }
     AuditAnotherShelf = "audit.another_shelf" {
         "正在盘点另一层位：请先扫描完成卡或取消卡",
         "another shelf is being checked: scan DONE or CANCEL first"

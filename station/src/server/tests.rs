@@ -657,6 +657,30 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
     assert_eq!(status, StatusCode::OK, "{defined}");
     assert_eq!(defined["created"], false, "{defined}");
     assert_eq!(defined["location"]["items"], 1, "{defined}");
+
+    // A stock-take of the safe through scans (it would say its count, then its contents):
+    // refused to the clerk, begun for the supervisor.
+    let audit = crate::workflow::CommandCard::Audit.barcode().to_string();
+    let safe_code = safe.barcode.to_string();
+    for (token, code) in [
+        (&clerk, "audit.safe_needs_supervisor"),
+        (&supervisor, "audit.started"),
+    ] {
+        let mut last = serde_json::Value::Null;
+        for data in [&audit, &safe_code] {
+            let body = format!(r#"{{"workstation":"counter","data":"{data}"}}"#);
+            let (status, result) = call(&fixture, token, "POST", "/api/v1/scans", &body).await;
+            assert_eq!(status, StatusCode::OK, "{result}");
+            last = result;
+        }
+        assert_eq!(last["code"], code, "{last}");
+        let expected = if code == "audit.started" {
+            serde_json::json!(1)
+        } else {
+            serde_json::json!(null)
+        };
+        assert_eq!(last["context"]["audit"]["expected"], expected, "{last}");
+    }
 }
 
 #[tokio::test]

@@ -20,6 +20,14 @@ impl Engine {
     ) -> Answer {
         match item {
             Some(Item::Location(location)) if station.audit.shelf.is_none() => {
+                // What a safe (or a drawer) holds, and how much, is for supervisors (the
+                // one `sees_safes` rule): its stock-take would tell both.
+                if location.kind.keeps_certificates() && !Self::is_supervisor(station) {
+                    return Answer::error(message!(
+                        AuditSafeNeedsSupervisor,
+                        path = &location.path
+                    ));
+                }
                 let expected = match self.store.barcodes_at(location.barcode, usize::MAX) {
                     Ok(expected) => expected,
                     Err(error) => return Answer::refused(&error, Some(barcode)),

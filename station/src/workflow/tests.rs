@@ -313,6 +313,48 @@ fn only_a_supervisor_moves_a_certificate_and_only_into_a_safe() {
 }
 
 #[test]
+fn only_a_supervisor_checks_a_safe_in_audit_for_its_count_is_theirs_to_see() {
+    let fixture = Fixture::new();
+    let in_safe = fixture.boxes[0].barcode;
+    fixture
+        .engine
+        .store()
+        .move_item(&actor(), in_safe, fixture.safe.barcode)
+        .expect("into the safe");
+    fixture.card(CommandCard::Audit);
+    // No one's badge, then a clerk's: refused, and no stock-take begins.
+    for badge in [None, Some(fixture.clerk.barcode)] {
+        if let Some(badge) = badge {
+            fixture.scan(badge);
+        }
+        let refused = fixture.scan(fixture.safe.barcode);
+        assert_outcome_with(
+            &refused,
+            Outcome::Error,
+            Code::AuditSafeNeedsSupervisor,
+            "保险柜1",
+        );
+        assert_outcome(
+            &fixture.scan(in_safe),
+            Outcome::Error,
+            Code::AuditNeedsShelf,
+        );
+    }
+    // A shelf is still the clerk's to check.
+    assert_outcome(
+        &fixture.scan(fixture.shelf.barcode),
+        Outcome::Ok,
+        Code::AuditStarted,
+    );
+    fixture.card(CommandCard::Cancel);
+    fixture.card(CommandCard::Audit);
+    fixture.scan(fixture.supervisor.barcode);
+    let started = fixture.scan(fixture.safe.barcode);
+    assert_outcome_with(&started, Outcome::Ok, Code::AuditStarted, "保险柜1");
+    assert!(started.message.en.contains("1 expected"), "{started:?}");
+}
+
+#[test]
 fn checkout_asks_for_the_badge_then_approval_and_refuses_a_box_that_is_out() {
     let fixture = Fixture::new();
     let archive_box = fixture.boxes[0].barcode;
