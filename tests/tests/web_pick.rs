@@ -104,7 +104,7 @@ const TOO_WIDE: &str = "return Array.from(document.querySelectorAll('body *'))\
 
 fn fits(browser: &Browser, width: u64, what: &str) {
     let scroll = browser.script(SCROLL_WIDTH, "").expect("scrollWidth");
-    if !scroll.as_u64().is_some_and(|scroll| scroll <= width) {
+    if scroll.as_u64().is_none_or(|scroll| scroll > width) {
         let wide = browser.script(TOO_WIDE, "").unwrap_or_default();
         panic!("{what}: the page is {scroll} px wide on a {width} px screen: {wide}");
     }
