@@ -2031,7 +2031,7 @@ fn label(
     };
     match StoreAt::open(config)? {
         StoreAt::Here(store) => {
-            let store = Arc::new(store);
+            let store = Arc::new(*store);
             let printing = Printing::new(config);
             // Printers added through the station take labels too (station.toml's win).
             for (def, origin) in config::known_devices(config, &store)? {
@@ -2179,7 +2179,7 @@ fn shelf_sheet(config: &Config, under: &str, out: &Path) -> anyhow::Result<ExitC
 /// runs, or held by the running daemon, reached through its control socket.
 enum StoreAt {
     /// Opened by this process.
-    Here(Store),
+    Here(Box<Store>),
     /// Locked by the running daemon: its control socket.
     Daemon(PathBuf),
 }
@@ -2188,7 +2188,7 @@ impl StoreAt {
     /// Opens the store of `config`, or finds that the daemon holds it.
     fn open(config: &Config) -> anyhow::Result<StoreAt> {
         match Store::open(&config.data_dir, config.store_options()) {
-            Ok(store) => Ok(StoreAt::Here(store)),
+            Ok(store) => Ok(StoreAt::Here(Box::new(store))),
             Err(StoreError::Failed(StorageError::Locked { .. })) => {
                 Ok(StoreAt::Daemon(control::socket_path(&config.data_dir)))
             }
