@@ -1952,8 +1952,8 @@ fn verify(store: &Store, sink: &mut dyn Sink) -> anyhow::Result<u8> {
 fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
     let target =
         std::path::absolute(dir).with_context(|| format!("resolving {}", dir.display()))?;
-    match Store::open(&config.data_dir, config.store_options()) {
-        Ok(store) => {
+    match StoreAt::open(config)? {
+        StoreAt::Here(store) => {
             let keys = store.backup(&target)?;
             println!(
                 "{}",
@@ -1964,8 +1964,7 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                 )
             );
         }
-        Err(StoreError::Failed(StorageError::Locked { .. })) => {
-            let socket = control::socket_path(&config.data_dir);
+        StoreAt::Daemon(socket) => {
             let reply = control::request(&socket, &format!("backup {}", target.display()))
                 .with_context(|| {
                     format!(
@@ -1973,21 +1972,15 @@ fn backup(config: &Config, dir: &Path) -> anyhow::Result<ExitCode> {
                         socket.display()
                     )
                 })?;
-            match reply.split_once(' ') {
-                Some(("ok", keys)) => println!(
-                    "{}",
-                    message!(
-                        CliOnlineBackupWritten,
-                        path = target.display().to_string(),
-                        keys = keys
-                    )
-                ),
-                _ => return Err(daemon_refusal(&reply).into()),
-            }
-        }
-        Err(error) => {
-            return Err(error)
-                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+            let keys = daemon_ok(&reply)?;
+            println!(
+                "{}",
+                message!(
+                    CliOnlineBackupWritten,
+                    path = target.display().to_string(),
+                    keys = keys
+                )
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -2036,9 +2029,9 @@ fn label(
             reprint: reprint.zip(reason),
         },
     };
-    match Store::open(&config.data_dir, config.store_options()) {
-        Ok(store) => {
-            let store = Arc::new(store);
+    match StoreAt::open(config)? {
+        StoreAt::Here(store) => {
+            let store = Arc::new(*store);
             let printing = Printing::new(config);
             // Printers added through the station take labels too (station.toml's win).
             for (def, origin) in config::known_devices(config, &store)? {
@@ -2111,54 +2104,39 @@ fn label(
                 message!(CliPrinted, printed = printed, pending = pending)
             );
         }
-        Err(StoreError::Failed(StorageError::Locked { .. })) => {
-            let socket = control::socket_path(&config.data_dir);
+        StoreAt::Daemon(socket) => {
             let line = serde_json::to_string(&(&printer, request))?;
-            let reply = control::request(&socket, &format!("label {line}")).map_err(|error| {
-                Failure::new(message!(
-                    CliDaemonUnreachable,
-                    path = socket.display().to_string(),
-                    reason = error.to_string()
-                ))
-            })?;
-            match reply.split_once(' ') {
-                Some(("ok", jobs)) => {
-                    // `<job>:<subject> …`, a subject possibly with spaces: a word that
-                    // starts with digits and a colon starts the next job.
-                    let mut queued: Vec<(String, String)> = Vec::new();
-                    for word in jobs.split(' ') {
-                        match word.split_once(':') {
-                            Some((job, subject))
-                                if !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) =>
-                            {
-                                queued.push((job.to_owned(), subject.to_owned()));
-                            }
-                            _ => {
-                                if let Some((_, subject)) = queued.last_mut() {
-                                    subject.push(' ');
-                                    subject.push_str(word);
-                                }
-                            }
+            let reply = ask_daemon(&socket, &format!("label {line}"))?;
+            let jobs = daemon_ok(&reply)?;
+            // `<job>:<subject> …`, a subject possibly with spaces: a word that starts with
+            // digits and a colon starts the next job.
+            let mut queued: Vec<(String, String)> = Vec::new();
+            for word in jobs.split(' ') {
+                match word.split_once(':') {
+                    Some((job, subject))
+                        if !job.is_empty() && job.bytes().all(|b| b.is_ascii_digit()) =>
+                    {
+                        queued.push((job.to_owned(), subject.to_owned()));
+                    }
+                    _ => {
+                        if let Some((_, subject)) = queued.last_mut() {
+                            subject.push(' ');
+                            subject.push_str(word);
                         }
                     }
-                    for (job, subject) in queued {
-                        println!(
-                            "{}",
-                            message!(
-                                CliQueuedAtStation,
-                                job = job,
-                                subject = subject,
-                                printer = &printer
-                            )
-                        );
-                    }
                 }
-                _ => return Err(daemon_refusal(&reply).into()),
             }
-        }
-        Err(error) => {
-            return Err(error)
-                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+            for (job, subject) in queued {
+                println!(
+                    "{}",
+                    message!(
+                        CliQueuedAtStation,
+                        job = job,
+                        subject = subject,
+                        printer = &printer
+                    )
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -2168,33 +2146,22 @@ fn label(
 /// daemon runs, by the running daemon (through the control socket) otherwise.
 fn shelf_sheet(config: &Config, under: &str, out: &Path) -> anyhow::Result<ExitCode> {
     let out = std::path::absolute(out).with_context(|| format!("resolving {}", out.display()))?;
-    let count = match Store::open(&config.data_dir, config.store_options()) {
-        Ok(store) => {
+    let count = match StoreAt::open(config)? {
+        StoreAt::Here(store) => {
             let (pdf, count) = Printing::new(config).sheet(&store, under, true)?;
             std::fs::write(&out, pdf).with_context(|| format!("writing {}", out.display()))?;
             count
         }
-        Err(StoreError::Failed(StorageError::Locked { .. })) => {
-            let socket = control::socket_path(&config.data_dir);
+        StoreAt::Daemon(socket) => {
             let line = serde_json::to_string(&control::SheetRequest {
                 under: under.to_owned(),
                 out: out.clone(),
             })?;
-            let reply = control::request(&socket, &format!("sheet {line}")).map_err(|error| {
-                Failure::new(message!(
-                    CliDaemonUnreachable,
-                    path = socket.display().to_string(),
-                    reason = error.to_string()
-                ))
-            })?;
-            match reply.split_once(' ') {
-                Some(("ok", count)) => count.trim().parse::<usize>().unwrap_or_default(),
-                _ => return Err(daemon_refusal(&reply).into()),
-            }
-        }
-        Err(error) => {
-            return Err(error)
-                .with_context(|| format!("opening the store in {}", config.data_dir.display()))
+            let reply = ask_daemon(&socket, &format!("sheet {line}"))?;
+            daemon_ok(&reply)?
+                .trim()
+                .parse::<usize>()
+                .unwrap_or_default()
         }
     };
     println!(
@@ -2206,6 +2173,50 @@ fn shelf_sheet(config: &Config, under: &str, out: &Path) -> anyhow::Result<ExitC
         )
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the store is for a command that works on it directly: opened here when no daemon
+/// runs, or held by the running daemon, reached through its control socket.
+enum StoreAt {
+    /// Opened by this process.
+    Here(Box<Store>),
+    /// Locked by the running daemon: its control socket.
+    Daemon(PathBuf),
+}
+
+impl StoreAt {
+    /// Opens the store of `config`, or finds that the daemon holds it.
+    fn open(config: &Config) -> anyhow::Result<StoreAt> {
+        match Store::open(&config.data_dir, config.store_options()) {
+            Ok(store) => Ok(StoreAt::Here(Box::new(store))),
+            Err(StoreError::Failed(StorageError::Locked { .. })) => {
+                Ok(StoreAt::Daemon(control::socket_path(&config.data_dir)))
+            }
+            Err(error) => Err(error)
+                .with_context(|| format!("opening the store in {}", config.data_dir.display())),
+        }
+    }
+}
+
+/// Sends one control line to the daemon at `socket`; answers its one-line reply, or that
+/// it cannot be reached.
+fn ask_daemon(socket: &Path, line: &str) -> anyhow::Result<String> {
+    control::request(socket, line).map_err(|error| {
+        Failure::new(message!(
+            CliDaemonUnreachable,
+            path = socket.display().to_string(),
+            reason = error.to_string()
+        ))
+        .into()
+    })
+}
+
+/// What follows the daemon's `ok ` in `reply`, or its refusal.
+fn daemon_ok(reply: &str) -> Result<&str, Failure> {
+    match reply.split_once(' ') {
+        Some(("ok", rest)) => Ok(rest),
+        _ => Err(daemon_refusal(reply)),
+    }
 }
 
 /// The daemon's one-line refusal (`error 中文 / English`) as a failure, each language

@@ -429,17 +429,16 @@ pub const MAX_LABELS_PER_REQUEST: usize = 1000;
 /// The template of shelf labels on A4 sticker sheets (`label-templates/shelf-a4.toml`).
 pub const SHEET_TEMPLATE: &str = "shelf-a4";
 
-/// The location `under` names: its barcode, or its path (`2号库房/01列`).
+/// The location `under` names: its barcode, or its path (`2号库房/01列`, a trailing `/`
+/// allowed), found as every other command finds one ([`Store::find_location`]).
 pub fn location_named(store: &Store, under: &str) -> Result<Location, LabelError> {
     let under = under.trim().trim_end_matches('/');
-    let unknown = || LabelError::UnknownLocation(under.to_owned());
-    if let Ok(barcode) = Barcode::parse(under) {
-        return match store.get_item(barcode)? {
-            Some(Item::Location(location)) => Ok(location),
-            _ => Err(unknown()),
-        };
-    }
-    store.location_by_path(under)?.ok_or_else(unknown)
+    store.find_location(under).map_err(|error| match error {
+        StoreError::Refused(Refusal::Layout(crate::store::LayoutRefusal::Unknown { .. })) => {
+            LabelError::UnknownLocation(under.to_owned())
+        }
+        error => LabelError::Store(error),
+    })
 }
 
 /// The locations under `under` (and itself) that take a label — shelves, and with
@@ -930,5 +929,41 @@ mod tests {
             .expect("shelf");
         let (_, data) = label_for(&store, shelf.barcode).expect("label");
         assert_eq!(data.get("date"), Some("2027-01-01"));
+    }
+
+    #[test]
+    fn labels_find_a_location_as_every_other_command_does() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _) = crate::store::open_with_clock(dir.path(), 1_798_732_860_000);
+        let shelf = store
+            .ensure_location(
+                &crate::store::Actor::new("test"),
+                "1号库房/05列/A面/3节/4层",
+            )
+            .expect("shelf");
+        let barcode = shelf.barcode.to_string();
+        // Its barcode, its canonical path, and the other spellings import accepts (which
+        // `station location edit` and the API accept too).
+        for named in [
+            barcode.as_str(),
+            "1号库房/05列/A面/3节/4层",
+            " 1号库房/05列/A面/3节/4层/ ",
+            "1号库房/5列/a面/3节/4层",
+            "一号库房 / 〇五列 / a面 / 三节 / 四层",
+        ] {
+            let found = location_named(&store, named).map(|location| location.barcode);
+            assert_eq!(found.ok(), Some(shelf.barcode), "{named:?}");
+        }
+        let rack = location_named(&store, "1号库房/05列/").expect("the rack");
+        assert_eq!(rack.path, "1号库房/05列");
+        for unknown in ["7号库房", "1号库房/06列/A面/3节/4层"] {
+            assert!(
+                matches!(
+                    location_named(&store, unknown),
+                    Err(LabelError::UnknownLocation(what)) if what == unknown
+                ),
+                "{unknown}"
+            );
+        }
     }
 }

@@ -228,6 +228,36 @@ const Station = (() => {
     return { data, next: response.headers.get("x-next-after") };
   }
 
+  /**
+   * Fetches a report with the page's session (not by a link, so that the credentials go
+   * with it) and saves it as the download `name`. Resolves to null when saved, or to the
+   * {zh, en} message of why not (the station's own, else the HTTP status).
+   */
+  async function download(path, name) {
+    let response;
+    try {
+      response = await fetch(path, { cache: "no-store", credentials: "same-origin" });
+    } catch (_) {
+      return said("error.network");
+    }
+    if (!response.ok) {
+      let message = null;
+      try {
+        message = (await response.json()).message;
+      } catch (_) {
+        message = null;
+      }
+      return message || { zh: "HTTP " + response.status, en: "HTTP " + response.status };
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = el("a", { attrs: { href: url, download: name } });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    return null;
+  }
+
   /** `document.getElementById`. */
   function $(id) {
     return document.getElementById(id);
@@ -561,5 +591,5 @@ const Station = (() => {
       });
   }
 
-  return { addTexts, t, tOr, pick, language, onLanguage, token, person, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init };
+  return { addTexts, t, tOr, pick, language, onLanguage, token, person, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init, download };
 })();

@@ -478,31 +478,11 @@
   // A report fetched with the page's credentials (not a link), saved as a download.
   async function download(name) {
     state.downloadError = null;
-    let response;
-    try {
-      response = await fetch("/api/v1/reports/" + name, { cache: "no-store", credentials: "same-origin" });
-    } catch (_) {
-      state.downloadError = { zh: "无法连接工作站", en: "cannot reach the station" };
+    const error = await Station.download("/api/v1/reports/" + name, name);
+    if (error) {
+      state.downloadError = error;
       render();
-      return;
     }
-    if (!response.ok) {
-      let message = null;
-      try {
-        message = (await response.json()).message;
-      } catch (_) {
-        message = null;
-      }
-      state.downloadError = message || { zh: "HTTP " + response.status, en: "HTTP " + response.status };
-      render();
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = el("a", { attrs: { href: url, download: name } });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   document.addEventListener("DOMContentLoaded", () => {

@@ -576,39 +576,14 @@
       ]);
   }
 
-  // Downloads a report: fetched here (not by a link) so that the page's credentials go
-  // with it; a refusal is shown under the list.
+  // Downloads a report (Station.download: with the page's credentials); a refusal is
+  // shown under the list.
   async function download(name) {
-    const headers = {};
-    const token = typeof Station.token === "function" ? Station.token() : "";
-    if (token) {
-      headers.Authorization = "Bearer " + token;
-    }
-    let response;
-    try {
-      response = await fetch("/api/v1/reports/" + name, { headers, cache: "no-store", credentials: "same-origin" });
-    } catch (_) {
-      view.overdueError = { zh: "无法连接工作站", en: "cannot reach the station" };
+    const error = await Station.download("/api/v1/reports/" + name, name);
+    if (error) {
+      view.overdueError = error;
       render();
-      return;
     }
-    if (!response.ok) {
-      let message = null;
-      try {
-        message = (await response.json()).message;
-      } catch (_) {
-        message = null;
-      }
-      view.overdueError = message || { zh: "HTTP " + response.status, en: "HTTP " + response.status };
-      render();
-      return;
-    }
-    const url = URL.createObjectURL(await response.blob());
-    const link = el("a", { attrs: { href: url, download: name } });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   function render() {

@@ -30,17 +30,38 @@ pub(crate) struct LabelsRequest {
     reason: Option<String>,
 }
 
+/// A reprint (the job reprinted and why), or none; a reprint without a reason is refused.
+fn reprint(of: Option<u64>, reason: Option<String>) -> Result<Option<(u64, String)>, ApiError> {
+    match (of, reason) {
+        (Some(job), Some(reason)) => Ok(Some((job, reason))),
+        (Some(_), None) => Err(Refusal::ReprintReason.into()),
+        (None, _) => Ok(None),
+    }
+}
+
+/// The answer to a print request: the queued jobs as `principal` may see them, 201.
+fn queued(
+    principal: &Principal,
+    jobs: Vec<crate::model::PrintJob>,
+) -> (StatusCode, Json<Vec<JobView>>) {
+    let viewer = Viewer::of(principal);
+    (
+        StatusCode::CREATED,
+        Json(
+            jobs.into_iter()
+                .map(|job| JobView::from(job).seen_by(viewer))
+                .collect(),
+        ),
+    )
+}
+
 pub(crate) async fn print_labels(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     body: JsonBody<LabelsRequest>,
 ) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
     let request = json_body(body)?;
-    let reprint = match (request.reprint_of, request.reason) {
-        (Some(job), Some(reason)) => Some((job, reason)),
-        (Some(_), None) => return Err(Refusal::ReprintReason.into()),
-        (None, _) => None,
-    };
+    let reprint = reprint(request.reprint_of, request.reason)?;
     let jobs = state
         .print_labels(
             &principal,
@@ -50,15 +71,7 @@ pub(crate) async fn print_labels(
             reprint,
         )
         .await?;
-    let viewer = Viewer::of(&principal);
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            jobs.into_iter()
-                .map(|job| JobView::from(job).seen_by(viewer))
-                .collect(),
-        ),
-    ))
+    Ok(queued(&principal, jobs))
 }
 
 /// Why a waiting label is cancelled.
@@ -162,11 +175,7 @@ pub(crate) async fn print_shelf_labels(
     body: JsonBody<ShelfLabelsRequest>,
 ) -> Result<(StatusCode, Json<Vec<JobView>>), ApiError> {
     let request = json_body(body)?;
-    let reprint = match (request.reprint_of, request.reason) {
-        (Some(job), Some(reason)) => Some((job, reason)),
-        (Some(_), None) => return Err(Refusal::ReprintReason.into()),
-        (None, _) => None,
-    };
+    let reprint = reprint(request.reprint_of, request.reason)?;
     if state.archive.printing().is_none() {
         return Err(crate::server::label_error(
             crate::printing::LabelError::NotSetUp,
@@ -195,15 +204,7 @@ pub(crate) async fn print_shelf_labels(
         )
         .await
         .map_err(crate::server::label_error)?;
-    let viewer = Viewer::of(&principal);
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            jobs.into_iter()
-                .map(|job| JobView::from(job).seen_by(viewer))
-                .collect(),
-        ),
-    ))
+    Ok(queued(&principal, jobs))
 }
 
 /// Which location's shelf labels to put on A4 sheets.
