@@ -394,6 +394,14 @@ pub(crate) fn warn_if_open_to_others(dir: &Path) {
 
 /// Takes the data directory's lock file, so that two processes never share a store.
 fn lock_dir(dir: &Path) -> Result<File> {
+    lock_dir_waiting(dir, &mut || {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    })
+}
+
+/// [`lock_dir`], calling `wait` between a refused attempt and the next while the holder
+/// is this process (tests pass a `wait` that lets go of the lock they hold).
+fn lock_dir_waiting(dir: &Path, wait: &mut dyn FnMut()) -> Result<File> {
     let path = dir.join("LOCK");
     let mut file = crate::files::private_file()
         .create(true)
@@ -405,26 +413,35 @@ fn lock_dir(dir: &Path) -> Result<File> {
             context: format!("opening {}", path.display()),
             source,
         })?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|text| text.trim().parse::<u32>().ok())
-                .map(|pid| format!(" (pid {pid})"))
-                .unwrap_or_default();
-            return Err(StorageError::Locked {
-                path: dir.display().to_string(),
-                holder,
+    // A store of this process just dropped can still be locked for a moment: a child
+    // process forked by another thread holds a copy of the lock's descriptor until its
+    // exec. So a lock held under this process's own pid is waited for (at most 2 s);
+    // any other holder is refused at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let pid = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u32>().ok());
+                if pid == Some(std::process::id()) && std::time::Instant::now() < deadline {
+                    wait();
+                    continue;
+                }
+                return Err(StorageError::Locked {
+                    path: dir.display().to_string(),
+                    holder: pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default(),
+                }
+                .into());
             }
-            .into());
-        }
-        Err(std::fs::TryLockError::Error(source)) => {
-            return Err(StorageError::Io {
-                context: format!("locking {}", path.display()),
-                source,
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(StorageError::Io {
+                    context: format!("locking {}", path.display()),
+                    source,
+                }
+                .into())
             }
-            .into())
         }
     }
     // Best effort: the pid only makes the "in use" message more helpful.

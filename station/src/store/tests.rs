@@ -747,6 +747,48 @@ fn opening_waits_for_a_lingering_sled_lock_of_the_same_process() {
 }
 
 #[test]
+fn opening_waits_for_its_own_lock_file_held_by_a_forked_child_and_refuses_another_process() {
+    // A child forked by another thread holds a copy of the lock's descriptor until its
+    // exec: the lock outlives the dropped store for a moment, under this process's pid.
+    let dir = tempfile::tempdir().expect("tempdir");
+    drop(open(dir.path()));
+    let path = dir.path().join("LOCK");
+    let take = |pid: u32| {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .expect("the lock file");
+        file.try_lock().expect("take the lock");
+        std::fs::write(&path, format!("{pid}\n")).expect("write the pid");
+        file
+    };
+    let mut holder = Some(take(std::process::id()));
+    let mut refusals = 0;
+    let lock = super::lock_dir_waiting(dir.path(), &mut || {
+        refusals += 1;
+        drop(holder.take());
+    })
+    .expect("taken once the child lets go");
+    assert_eq!(refusals, 1, "refused while held, then taken");
+    drop(lock);
+    // Held under another pid: a second process; refused at once, no waiting.
+    let _other = take(std::process::id() + 1);
+    let mut waited = false;
+    match super::lock_dir_waiting(dir.path(), &mut || waited = true) {
+        Err(StoreError::Failed(StorageError::Locked { holder, .. })) => {
+            assert!(
+                holder.contains(&(std::process::id() + 1).to_string()),
+                "{holder}"
+            );
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("took a lock another process holds"),
+    }
+    assert!(!waited, "another process's lock is not waited for");
+}
+
+#[test]
 fn a_second_process_cannot_open_a_locked_store() {
     let dir = tempfile::tempdir().expect("tempdir");
     let _store = open(dir.path());
