@@ -657,6 +657,10 @@ catalog! {
         "权证只能存放在保险柜，{path} 不是保险柜",
         "certificates may only be stored in a safe; {path} is not a safe"
     }
+    BoxInSafe = "box.in_safe" {
+        "保险柜只存放权证，档案盒不能放入 {path}",
+        "safes keep certificates only; a box cannot go into {path}"
+    }
     LoanOnLoan = "loan.on_loan" {
         "档案盒 {item} 已被 {borrower} 于 {since} 借出",
         "box {item} is on loan to {borrower} since {since}"

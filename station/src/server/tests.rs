@@ -540,8 +540,9 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
     };
     let safe = add(crate::model::LocationKind::Safe, "保险柜1", room.barcode);
     let drawer = add(crate::model::LocationKind::Drawer, "1号抽屉", safe.barcode);
-    // One box in the safe, a certificate in its drawer, one box on the shelf.
-    let in_safe = fixture.boxes[0];
+    // A certificate in the safe, another in its drawer, one box on the shelf (a safe
+    // keeps no box).
+    let in_safe = fixture.certificate("粤(2024)第0008号", "A-2");
     fixture
         .store
         .move_item(&actor, in_safe, safe.barcode)
@@ -589,14 +590,14 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
     let place = safe_in(&overview);
     assert_eq!(place["items"], 1, "{place}");
     assert_eq!(
-        place["fill"]["boxes"], 1,
+        place["fill"]["boxes"], 0,
         "boxes (not certificates): {place}"
     );
     assert_eq!(
         place["fill"]["capacity"], 10,
         "the safe's and its drawer's: {place}"
     );
-    assert_eq!(overview["rooms"][0]["fill"]["boxes"], 2, "{overview}");
+    assert_eq!(overview["rooms"][0]["fill"]["boxes"], 1, "{overview}");
     let (status, overview) = call(&fixture, &clerk, "GET", "/api/v1/map", "").await;
     assert_eq!(status, StatusCode::OK, "{overview}");
     let place = safe_in(&overview);
@@ -608,10 +609,10 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
     );
     assert_eq!(
         overview["rooms"][0]["fill"]["boxes"], 1,
-        "the clerk's room total leaves the safe out: {overview}"
+        "the clerk's room total: {overview}"
     );
 
-    // Where a box in the safe is, and what stands in the safe and its drawer.
+    // Where a certificate in the safe is, and what stands in the safe and its drawer.
     let where_uri = format!("/api/v1/map/where/{in_safe}");
     let (status, found) = call(&fixture, &supervisor, "GET", &where_uri, "").await;
     assert_eq!(status, StatusCode::OK, "{found}");
@@ -630,7 +631,7 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
         assert_eq!(items["error"], "auth.forbidden", "{items}");
     }
 
-    // The fill report (supervisors): the safe counts in the room's total.
+    // The fill report (supervisors only).
     let (status, _, csv) =
         call_raw(&fixture, &supervisor, "GET", "/api/v1/reports/fill.csv", "").await;
     assert_eq!(status, StatusCode::OK);
@@ -641,7 +642,7 @@ async fn a_clerk_gets_no_safes_figures_on_any_route_that_gives_them_to_a_supervi
         .unwrap_or_else(|| panic!("the room's row: {csv}"))
         .split(',')
         .collect();
-    assert_eq!(room_row.get(3), Some(&"2"), "{csv}");
+    assert_eq!(room_row.get(3), Some(&"1"), "{csv}");
     let (status, body) = call(&fixture, &clerk, "GET", "/api/v1/reports/fill.csv", "").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 

@@ -45,6 +45,11 @@ pub enum Refusal {
         /// The location refused.
         path: String,
     },
+    /// A box may not be put into a safe or a safe's drawer.
+    BoxInSafe {
+        /// The location refused.
+        path: String,
+    },
     /// Items cannot be put on this kind of location.
     NotAHoldingLocation {
         /// The location refused.
@@ -282,6 +287,7 @@ impl Refusal {
             Refusal::CertificateOutsideSafe { path } => {
                 message!(CertificateOutsideSafe, path = path)
             }
+            Refusal::BoxInSafe { path } => message!(BoxInSafe, path = path),
             Refusal::NotAHoldingLocation { path } => message!(LocationNotHolding, path = path),
             Refusal::Layout(refusal) => refusal.message(),
             Refusal::OnLoan {

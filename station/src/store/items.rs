@@ -295,6 +295,11 @@ impl Tx<'_> {
                 if archive_box.status == ItemStatus::OnLoan {
                     return Err(self.on_loan_error(item)?);
                 }
+                // Safes keep certificates; a box there would be hidden from the clerks
+                // who look after it (the `sees_safes` rule), so it is never put there.
+                if target.kind.keeps_certificates() {
+                    return Err(Refusal::BoxInSafe { path: target.path }.into());
+                }
                 (archive_box.place, archive_box.home)
             }
             Item::Certificate(certificate) => {

@@ -240,7 +240,7 @@ fn moving_a_box_updates_the_shelves_and_warns_about_home_and_capacity() {
 }
 
 #[test]
-fn certificates_only_go_into_a_safe() {
+fn certificates_only_go_into_a_safe_and_a_safe_keeps_no_box() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = open(dir.path());
     let project = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
@@ -286,6 +286,21 @@ fn certificates_only_go_into_a_safe() {
     store
         .move_item(&clerk(), certificate.barcode, safe.barcode)
         .expect("into the safe");
+    assert_eq!(
+        store.barcodes_at(safe.barcode, 10).expect("list"),
+        vec![certificate.barcode]
+    );
+    // And the other way round: a safe keeps no box.
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let head = store.head();
+    let error = store
+        .move_item(&clerk(), archive_box.barcode, safe.barcode)
+        .expect_err("refused");
+    assert!(
+        matches!(error, StoreError::Refused(Refusal::BoxInSafe { .. })),
+        "{error}"
+    );
+    assert_eq!(store.head(), head, "nothing recorded");
     assert_eq!(
         store.barcodes_at(safe.barcode, 10).expect("list"),
         vec![certificate.barcode]

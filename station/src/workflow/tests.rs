@@ -315,7 +315,7 @@ fn only_a_supervisor_moves_a_certificate_and_only_into_a_safe() {
 #[test]
 fn only_a_supervisor_checks_a_safe_in_audit_for_its_count_is_theirs_to_see() {
     let fixture = Fixture::new();
-    let in_safe = fixture.boxes[0].barcode;
+    let in_safe = fixture.certificate.barcode;
     fixture
         .engine
         .store()
