@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use station::barcode::Barcode;
-use station::model::{LocationKind, Role};
-use station::store::{Actor, NewBox, NewLocation, NewPerson, Store, StoreOptions};
+use station::model::{CertificateKind, LocationKind, Role};
+use station::store::{Actor, NewBox, NewCertificate, NewLocation, NewPerson, Store, StoreOptions};
 
 mod common;
 
@@ -38,7 +38,7 @@ struct Laid {
     found: String,
     /// Its barcode.
     found_barcode: String,
-    /// A box in the safe.
+    /// A certificate in the safe.
     in_safe: String,
 }
 
@@ -114,7 +114,18 @@ fn lay_out(data: &Path) -> Laid {
     boxes_on("A面/2节/2层", 10, "抵押");
     let missing = boxes_on("A面/2节/3层", 12, "担保");
     boxes_on("2号库房/02列/A面/1节/1层", 2, "担保");
-    let in_safe = boxes_on("A面/2节/1层", 1, "担保")[0];
+    // A safe keeps certificates (never a box).
+    let in_safe = store
+        .register_certificate(
+            &actor,
+            &NewCertificate {
+                kind: CertificateKind::RealEstate,
+                number: "粤(2024)第0001号".to_owned(),
+                archive_no: "2024-担保-0001".to_owned(),
+            },
+        )
+        .expect("certificate")
+        .barcode;
     store
         .move_item(&actor, in_safe, safe.barcode)
         .expect("into the safe");
@@ -225,7 +236,7 @@ fn the_map_api_answers_rack_room_and_where_from_the_tallies_and_hides_safes_from
     let overview = get(&daemon, "/api/v1/map", &supervisor);
     let safe = &overview["rooms"][0]["places"][0];
     assert_eq!(safe["items"], 1, "{safe}");
-    assert_eq!(overview["rooms"][0]["fill"]["boxes"], 43);
+    assert_eq!(overview["rooms"][0]["fill"]["boxes"], 42);
 
     // Where a box is, in words, with its rack and shelf for the map.
     let found = get(
@@ -243,7 +254,7 @@ fn the_map_api_answers_rack_room_and_where_from_the_tallies_and_hides_safes_from
     assert_eq!(found["rack"], laid.rack.as_str());
     assert_eq!(found["shelf"], laid.shelves["A面/2节/1层"].as_str());
     assert_eq!(found["at"], "place");
-    // A box in the safe: refused to a clerk (as its list of items is), shown to a
+    // A certificate in the safe: refused to a clerk (as its list of items is), shown to a
     // supervisor.
     let path = format!("/api/v1/map/where/{}", laid.in_safe);
     let (status, body) = http_get_as(daemon.addr, &path, &clerk);
@@ -273,14 +284,14 @@ fn the_map_api_answers_rack_room_and_where_from_the_tallies_and_hides_safes_from
         json!([
             {"category": "借款", "year": 2024, "boxes": 10},
             {"category": "抵押", "year": 2024, "boxes": 19},
-            {"category": "担保", "year": 2024, "boxes": 15},
+            {"category": "担保", "year": 2024, "boxes": 14},
         ])
     );
     let (status, csv) = http_get_as(daemon.addr, "/api/v1/reports/fill.csv", &supervisor);
     assert_eq!(status, 200, "{csv}");
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(lines[0], "库房,列,密集架,盒数,容量,使用率%,借出,缺失,条码");
-    assert!(lines[1].starts_with("2号库房,,,43,120,36,1,1,"), "{csv}");
+    assert!(lines[1].starts_with("2号库房,,,42,120,35,1,1,"), "{csv}");
     assert!(
         lines[2].starts_with("2号库房,01列,否,40,120,33,1,1,"),
         "{csv}"
