@@ -1619,6 +1619,22 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                 },
             ))
         };
+        // At CHECKOUT, a loan slip goes to the workstation's printer when it prints A4.
+        let engine = {
+            let printing = printing.clone();
+            let store = store.clone();
+            let config = config.clone();
+            engine.with_slip_printer(Arc::new(move |workstation: &str, slip: u64| {
+                let Some(printer) = config.printer_for(Some(workstation)) else {
+                    return Ok(None);
+                };
+                let actor = Actor::new(format!("checkout@{workstation}"));
+                printing
+                    .queue_loan_slip(&store, &actor, &printer, slip)
+                    .map(|job| job.map(|_| printer))
+                    .map_err(|error| error.message())
+            }))
+        };
         let engine = Arc::new(engine);
         let control_task = tokio::spawn(control::serve(
             control_listener,
