@@ -673,6 +673,59 @@ async fn handovers_show_normal_warning_and_overdue() {
     assert_eq!(handover_state(&fixture).await, "overdue");
 }
 
+#[tokio::test]
+async fn a_late_handover_is_extended_only_by_a_supervisor_with_a_reason_and_its_state_follows() {
+    let fixture = fixture().await;
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    start_handover(&fixture, &fixture.boxes, deadline);
+    fixture.clock.store(START + 4 * DAY, Ordering::SeqCst);
+    assert_eq!(handover_state(&fixture).await, "overdue");
+    let (_, list) = call(
+        &fixture,
+        &fixture.supervisor_token,
+        "GET",
+        "/api/v1/handovers",
+        "",
+    )
+    .await;
+    let id = list[0]["id"].as_u64().expect("id");
+    let path = format!("/api/v1/handovers/{id}/extend");
+    let head = fixture.store.head().0;
+    let body = r#"{"until":"2026-12-10","reason":"B 出差，回来后补签"}"#;
+    let (status, _) = call(&fixture, &fixture.clerk_token, "POST", &path, body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (body, code) in [
+        (
+            r#"{"until":"2026-12-10","reason":" "}"#,
+            "handover.extension_reason",
+        ),
+        (
+            r#"{"until":"2026-11-30","reason":"补签"}"#,
+            "handover.extension_not_later",
+        ),
+    ] {
+        let (status, answer) = call(&fixture, &fixture.supervisor_token, "POST", &path, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"], code);
+    }
+    assert_eq!(handover_state(&fixture).await, "overdue", "nothing changed");
+    let (status, extended) = call(&fixture, &fixture.supervisor_token, "POST", &path, body).await;
+    assert_eq!(status, StatusCode::OK, "{extended}");
+    assert_eq!(extended["state"], "normal");
+    assert_eq!(extended["extensions"][0]["from"], "2026-11-30");
+    assert_eq!(extended["extensions"][0]["reason"], "B 出差，回来后补签");
+    assert_eq!(handover_state(&fixture).await, "normal");
+    // The denied clerk's attempt is recorded in the background: count only our event.
+    let events = fixture.store.events(head + 1, 100).expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| event.body.kind == crate::event::EventKind::HandoverExtended)
+            .count(),
+        1
+    );
+}
+
 /// Whether `text` has a Chinese, Japanese or Korean character or full-width punctuation.
 fn has_cjk(text: &str) -> bool {
     text.chars().any(|c| {
