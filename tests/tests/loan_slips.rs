@@ -362,3 +362,121 @@ fn check_pdf(pdf: &Path, dir: &Path, texts: &[&str]) {
     assert_eq!(decoded, ["/api/v1/loanslips/1", "LS0000001"]);
     fs::remove_file(page).expect("remove the page");
 }
+
+/// Whether `said` holds the longest fixed piece of `code`'s template (Chinese or English,
+/// as the CLI's locale chooses).
+fn says(said: &str, code: station::message::Code) -> bool {
+    let (zh, en) = code.templates();
+    [zh, en].into_iter().any(|text| {
+        let piece = text
+            .split(['{', '}'])
+            .step_by(2)
+            .max_by_key(|part| part.len())
+            .unwrap_or(text);
+        said.contains(piece)
+    })
+}
+
+#[test]
+fn the_cli_fills_in_approves_and_refuses_loan_slips_with_and_without_the_daemon() {
+    use station::message::Code;
+    let setup = setup();
+    let (_, clerk_token) = person_with_token(&setup.data, "王小明", "clerk");
+    person_with_token(&setup.data, "李主管", "supervisor");
+    let cli = |args: &[&str]| run(station(&setup.data).arg("loanslip").args(args));
+
+    // Without the daemon.
+    let added = cli(&[
+        "add",
+        "--borrower",
+        "王小明",
+        "--purpose",
+        "审计",
+        "--box",
+        "S-1=第1页",
+        "--box",
+        "S-2",
+        "--due",
+        "2099-01-31",
+    ]);
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    assert_eq!(stdout(&added), "1\trequested\t王小明\t2099-01-31\t2\n");
+    let refused = cli(&["approve", "1", "--approver", "王小明"]);
+    assert!(!refused.status.success());
+    assert!(
+        says(&common::stderr(&refused), Code::CheckoutNotApprover),
+        "{}",
+        common::stderr(&refused)
+    );
+    let unknown = cli(&[
+        "add",
+        "--borrower",
+        "王小明",
+        "--purpose",
+        "审计",
+        "--box",
+        "S-9",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(says(&common::stderr(&unknown), Code::PickListLineUnknown));
+    let approved = cli(&["approve", "1", "--approver", "李主管"]);
+    assert!(approved.status.success(), "{}", common::stderr(&approved));
+    assert_eq!(stdout(&approved), "1\tapproved\t王小明\t2099-01-31\t2\n");
+
+    // With the daemon running: through its control socket, the same answers.
+    let daemon = start(&setup);
+    let added = cli(&[
+        "add",
+        "--borrower",
+        "王小明",
+        "--purpose",
+        "复印",
+        "--box",
+        "S-3",
+    ]);
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    assert!(
+        stdout(&added).starts_with("2\trequested\t王小明\t"),
+        "{}",
+        stdout(&added)
+    );
+    let no_reason = cli(&["refuse", "2", "--approver", "李主管", "--reason", " "]);
+    assert!(!no_reason.status.success());
+    assert!(says(
+        &common::stderr(&no_reason),
+        Code::LoanSlipReasonMissing
+    ));
+    let refused = cli(&[
+        "refuse",
+        "2",
+        "--approver",
+        "李主管",
+        "--reason",
+        "无需借阅",
+    ]);
+    assert!(refused.status.success(), "{}", common::stderr(&refused));
+    let shown = cli(&["show", "2"]);
+    assert!(
+        stdout(&shown).contains("reason\t无需借阅"),
+        "{}",
+        stdout(&shown)
+    );
+    let listed = cli(&["list"]);
+    let states: Vec<&str> = stdout(&listed)
+        .lines()
+        .map(|line| line.split('\t').nth(1).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|state| match state {
+            "refused" => "refused",
+            "approved" => "approved",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(states, ["refused", "approved"]);
+    // The API sees what the CLI did.
+    let slip = get(&daemon, "/api/v1/loanslips/2", &clerk_token);
+    assert_eq!(slip["state"], "refused");
+    assert_eq!(slip["reason"], "无需借阅");
+    assert!(daemon.terminate().success());
+}

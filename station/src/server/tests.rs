@@ -1942,6 +1942,60 @@ async fn every_answer_matches_its_documented_schema() {
             String::new(),
         ),
         (
+            "post",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            format!(
+                r#"{{"borrower":"{}","purpose":"审计","boxes":[{{"box":"A-1","documents":"第1页"}}],"due":"2026-12-31"}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            format!(
+                r#"{{"borrower":"{}","purpose":"复印","boxes":[{{"box":"A-1"}}]}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips/{id}/approve",
+            "/api/v1/loanslips/1/approve".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips/{id}/refuse",
+            "/api/v1/loanslips/2/refuse".into(),
+            r#"{"reason":"不需要"}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips/{id}",
+            "/api/v1/loanslips/1".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips/{id}/pdf",
+            "/api/v1/loanslips/1/pdf".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/handovers/{id}/extend",
+            "/api/v1/handovers/1/extend".into(),
+            r#"{"until":"2026-12-05","reason":"补签"}"#.into(),
+        ),
+        (
             "get",
             "/api/v1/scans/recent",
             "/api/v1/scans/recent?workstation=counter&limit=5".into(),
