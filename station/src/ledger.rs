@@ -1189,6 +1189,18 @@ pub fn for_each_row(
     Ok(rows)
 }
 
+/// The export's last column: how many certificates the box's project has (not a column
+/// import reads: an exported ledger imports with it ignored).
+pub const CERTIFICATES_HEADER: &str = "权证数";
+
+/// How many certificates the project of archive number `archive_no` has.
+fn certificate_count(store: &Store, archive_no: &str) -> Result<String, LedgerError> {
+    if archive_no.is_empty() {
+        return Ok("0".to_owned());
+    }
+    Ok(store.certificates_of(archive_no)?.len().to_string())
+}
+
 /// Writes every box as a ledger row (Chinese headers, UTF-8 with BOM so that Excel opens
 /// it correctly); returns the number of rows.
 pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
@@ -1196,9 +1208,19 @@ pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::Writer::from_writer(out);
     writer
-        .write_record(Column::ALL.iter().map(|column| column.zh()))
+        .write_record(
+            Column::ALL
+                .iter()
+                .map(|column| column.zh())
+                .chain([CERTIFICATES_HEADER]),
+        )
         .map_err(csv_io)?;
-    let rows = for_each_row(store, |row| writer.write_record(&row).map_err(csv_io))?;
+    let rows = for_each_row(store, |row| {
+        let count = certificate_count(store, &row[0])?;
+        writer
+            .write_record(row.iter().map(String::as_str).chain([count.as_str()]))
+            .map_err(csv_io)
+    })?;
     writer.flush()?;
     Ok(rows)
 }
@@ -1230,10 +1252,17 @@ pub fn xlsx(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8
 pub fn export_xlsx(store: &Store) -> Result<Vec<u8>, LedgerError> {
     let mut rows = Vec::new();
     for_each_row(store, |row| {
-        rows.push(row.to_vec());
+        let count = certificate_count(store, &row[0])?;
+        let mut row = row.to_vec();
+        row.push(count);
+        rows.push(row);
         Ok(())
     })?;
-    let header: Vec<&str> = Column::ALL.iter().map(|column| column.zh()).collect();
+    let header: Vec<&str> = Column::ALL
+        .iter()
+        .map(|column| column.zh())
+        .chain([CERTIFICATES_HEADER])
+        .collect();
     xlsx("台帐", &header, &rows)
 }
 

@@ -12,7 +12,7 @@ use crate::server::handlers::*;
 use crate::server::metrics::metrics;
 use crate::server::openapi::openapi_json;
 use crate::server::paging::PageQuery;
-use crate::server::reports::{ledger_report, XLSX};
+use crate::server::reports::{certificate_ledger_json, ledger_report, CertificateRow, XLSX};
 use crate::server::views::{
     EventView, HandoverView, ItemView, JobView, LoanView, LocationView, PersonView,
 };
@@ -459,12 +459,23 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "get",
                 "/api/v1/reports/{file}",
-                "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year)",
+                "ledger.csv, ledger.xlsx (with each box's project's certificate count), loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year), certificates.csv or certificates.xlsx (the certificate ledger, 权证台帐)",
                 supervisor,
             )
             .action("导出报表", "export reports")
             .media(&["text/csv", XLSX]),
             get(ledger_report),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/certificates/ledger",
+                "The certificate ledger (权证台帐): every certificate with its name, number, archive number, safe, status, holder and handover dates",
+                supervisor,
+            )
+            .action("查看权证台帐", "see the certificate ledger")
+            .json::<Vec<CertificateRow>>(),
+            get(certificate_ledger_json),
         ),
         (
             Endpoint {

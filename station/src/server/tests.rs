@@ -1055,6 +1055,86 @@ async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
 }
 
 #[tokio::test]
+async fn the_certificate_ledger_is_for_supervisors_and_the_box_ledger_counts_certificates() {
+    let fixture = fixture().await;
+    let certificate = fixture.certificate("粤(2024)第0001号", "A-1");
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    start_handover(&fixture, &[certificate], due);
+    let supervisor = fixture.supervisor_token.clone();
+    let (status, ledger) = call(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/certificates/ledger",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ledger}");
+    let row = &ledger[0];
+    assert_eq!(row["name"], "不动产权证");
+    assert_eq!(row["number"], "粤(2024)第0001号");
+    assert_eq!(row["archive_no"], "A-1");
+    assert_eq!(row["holder"], "张三");
+    assert_eq!(row["handovers"][0]["started"], "2026-11-27");
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/certificates.csv",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("权证名称,权证号,档案号"), "{text}");
+    assert!(text.contains("不动产权证,粤(2024)第0001号,A-1"), "{text}");
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/certificates.xlsx",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    // The box ledger says how many certificates each box's project has.
+    let (_, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/ledger.csv",
+        "",
+    )
+    .await;
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(",权证数"), "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("A-1,") && line.ends_with(",1")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with("A-2,") && line.ends_with(",0")),
+        "{text}"
+    );
+    // Clerks never see certificate details, on any path.
+    let clerk = fixture.clerk_token.clone();
+    for path in [
+        "/api/v1/certificates/ledger",
+        "/api/v1/reports/certificates.csv",
+        "/api/v1/reports/certificates.xlsx",
+    ] {
+        let (status, _, _) = call_raw(&fixture, &clerk, "GET", path, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn registering_editing_printing_and_people_through_the_api() {
     let fixture = with_printing(fixture().await);
     let clerk = fixture.clerk_token.clone();
@@ -1939,6 +2019,12 @@ async fn every_answer_matches_its_documented_schema() {
             "get",
             "/api/v1/picklists/{id}/pdf",
             "/api/v1/picklists/1/pdf".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/certificates/ledger",
+            "/api/v1/certificates/ledger".into(),
             String::new(),
         ),
         (

@@ -187,6 +187,16 @@ impl super::Store {
         self.write(actor, |tx| tx.extend_handover(id, approver, until, reason))
     }
 
+    /// Every handover, open or confirmed, oldest first.
+    pub fn all_handovers(&self) -> Result<Vec<Handover>> {
+        let mut out = Vec::new();
+        for entry in self.tree.scan_prefix([keys::HANDOVER]) {
+            let (key, value) = entry.map_err(super::StoreError::storage("reading handovers"))?;
+            out.push(super::decode(&value, &key)?);
+        }
+        Ok(out)
+    }
+
     /// The extensions of handover `id`'s deadline, oldest first.
     pub fn handover_extensions(&self, id: u64) -> Result<Vec<HandoverExtension>> {
         Ok(self
