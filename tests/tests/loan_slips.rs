@@ -480,3 +480,125 @@ fn the_cli_fills_in_approves_and_refuses_loan_slips_with_and_without_the_daemon(
     assert_eq!(slip["reason"], "无需借阅");
     assert!(daemon.terminate().success());
 }
+
+/// Where screenshots go: `$CARGO_TARGET_DIR/screenshots` (or `target/screenshots`).
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let dir = target.join("screenshots");
+    fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[test]
+fn the_supervisor_page_approves_and_refuses_slips_and_shows_the_certificate_ledger() {
+    use common::browser::Browser;
+    if !prerequisite(
+        "the_supervisor_page_approves_and_refuses_slips_and_shows_the_certificate_ledger",
+        "Chromium and chromedriver (the Debian packages chromium and chromium-driver)",
+        Browser::available(),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let (_, admin_token) = person_with_token(&setup.data, "管理员", "admin");
+    let (borrower, clerk_token) = person_with_token(&setup.data, "王小明", "clerk");
+    let (supervisor, supervisor_token) = person_with_token(&setup.data, "李主管", "supervisor");
+    let daemon = start(&setup);
+    for (purpose, archive_no) in [("贷后检查", "S-1"), ("复印", "S-2")] {
+        let (status, made) = post(
+            &daemon,
+            "/api/v1/loanslips",
+            serde_json::json!({
+                "borrower": borrower,
+                "purpose": purpose,
+                "boxes": [{ "box": archive_no, "documents": "第1-2页" }],
+                "due": "2099-01-31",
+            }),
+            &clerk_token,
+        );
+        assert_eq!(status, 201, "{made}");
+    }
+    let (status, certificate) = post(
+        &daemon,
+        "/api/v1/certificates/register",
+        serde_json::json!({ "kind": "不动产权证", "number": "粤(2024)第0001号", "archive_no": "S-1" }),
+        &supervisor_token,
+    );
+    assert_eq!(status, 201, "{certificate}");
+
+    let shots = screenshots();
+    let base = format!("http://{}", daemon.addr);
+    let browser = Browser::start();
+    browser.sign_in_person(
+        &format!("{base}/supervisor"),
+        daemon.addr,
+        &admin_token,
+        (&supervisor, "李主管"),
+    );
+    browser.wait_text("#paper h2", "出借单");
+    browser.wait_text("#slips-table", "贷后检查");
+    browser.wait_text("#ledger-table", "粤(2024)第0001号");
+    // Refusing without a reason is refused, with its code; nothing changes.
+    browser.click("[data-refuse='2']").expect("refuse");
+    browser.wait_script(
+        "the refusal's code",
+        "return document.getElementById('slips-status').dataset.code || '';",
+        "",
+        &serde_json::json!("loanslip.reason_missing"),
+    );
+    assert_eq!(
+        get(&daemon, "/api/v1/loanslips/2", &clerk_token)["state"],
+        "requested"
+    );
+    browser
+        .send_keys("[data-reason='2']", "无需借阅")
+        .expect("a reason");
+    browser.click("[data-refuse='2']").expect("refuse");
+    browser.wait_script(
+        "slip 2 refused",
+        "return document.querySelector('[data-slip=\"2\"]').dataset.state;",
+        "",
+        &serde_json::json!("refused"),
+    );
+    browser.click("[data-approve='1']").expect("approve");
+    browser.wait_script(
+        "slip 1 approved",
+        "return document.querySelector('[data-slip=\"1\"]').dataset.state;",
+        "",
+        &serde_json::json!("approved"),
+    );
+    let approved = get(&daemon, "/api/v1/loanslips/1", &clerk_token);
+    assert_eq!(approved["approver_name"], "李主管");
+    browser.screenshot(&shots.join("loan_slips-desk-zh.png"));
+    browser.click("#lang").expect("English");
+    browser.wait_text("#paper h2", "Loan slips");
+    browser.wait_text("#ledger-table", "registered");
+    browser.resize(390, 844);
+    browser.wait_script(
+        "nothing wider than the phone",
+        "return document.documentElement.scrollWidth <= 390;",
+        "",
+        &serde_json::json!(true),
+    );
+    browser
+        .script(
+            "document.getElementById('slips-table').scrollIntoView();",
+            "",
+        )
+        .expect("scroll to the slips");
+    browser.screenshot(&shots.join("loan_slips-phone-en.png"));
+    // The one refusal provoked above is the only failed request the browser logs.
+    let errors: Vec<String> = browser
+        .console_errors()
+        .into_iter()
+        .filter(|error| !error.contains("/api/v1/loanslips/2/refuse"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+
+    // A clerk never sees the section (and the API refuses the ledger).
+    let (status, _) = http_get_as(daemon.addr, "/api/v1/certificates/ledger", &clerk_token);
+    assert_eq!(status, 403);
+    assert!(daemon.terminate().success());
+}
