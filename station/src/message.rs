@@ -1414,8 +1414,8 @@ catalog! {
         "the import stopped: {reason}"
     }
     ReportUnknown = "report.unknown" {
-        "报表只有 ledger、loans、overdue、fill（库房与列的使用率）、categories（按类别与年度的盒数），各为 .csv 或 .xlsx",
-        "reports are ledger, loans, overdue, fill (rooms' and racks' fill) and categories (boxes by category and year), each .csv or .xlsx"
+        "报表只有 ledger、loans、overdue、fill（库房与列的使用率）、categories（按类别与年度的盒数）、certificates（权证台帐），各为 .csv 或 .xlsx",
+        "reports are ledger, loans, overdue, fill (rooms' and racks' fill), categories (boxes by category and year) and certificates (the certificate ledger), each .csv or .xlsx"
     }
     PrintingNotSetUp = "printing.not_set_up" {
         "本站未启用打印",

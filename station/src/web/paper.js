@@ -75,8 +75,8 @@
     clear(body);
     for (const slip of slips) {
       const boxes = slip.boxes
-        .map((b) => (b.documents ? b.archive_no + "（" + b.documents + "）" : b.archive_no))
-        .join("；");
+        .map((b) => (b.documents ? b.archive_no + " (" + b.documents + ")" : b.archive_no))
+        .join(Station.language() === "en" ? "; " : "；");
       const actions = el("td", { attrs: { "data-label": Station.t("slips.actions") } });
       if (slip.state === "requested") {
         const approve = el("button", { text: Station.t("slips.approve"), attrs: { type: "button", "data-approve": slip.id } });
@@ -91,7 +91,8 @@
         attrs: { href: "/api/v1/loanslips/" + slip.id + "/pdf", target: "_blank", rel: "noopener" },
       });
       actions.append(" ", pdf);
-      const state = Station.pick(slip.state_text) + (slip.reason ? "：" + slip.reason : "");
+      const colon = Station.language() === "en" ? ": " : "：";
+      const state = Station.pick(slip.state_text) + (slip.reason ? colon + slip.reason : "");
       const row = el("tr", { attrs: { "data-slip": slip.id, "data-state": slip.state } }, [
         cell(slip.code, "slips.id"),
         cell(slip.borrower_name, "slips.borrower"),
