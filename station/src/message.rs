@@ -713,6 +713,10 @@ catalog! {
         "本站未启用打印，无法生成出借单 PDF",
         "printing is not set up on this station: the loan slip PDF cannot be made"
     }
+    HandoverNoCertificates = "handover.no_certificates" {
+        "移交单 {id} 不含权证，没有权证移交清单",
+        "handover {id} holds no certificate: it has no certificate handover list"
+    }
     HandoverExtensionReason = "handover.extension_reason" {
         "延长移交期限须写明理由",
         "extending a handover's deadline needs a reason"

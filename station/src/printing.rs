@@ -893,6 +893,96 @@ pub fn loan_slip_pages(
     Ok(out)
 }
 
+/// The three copies of a handover list, one for each party.
+pub const HANDOVER_COPIES: [&str; 3] = ["A角联", "B角联", "档案联"];
+
+/// The code printed (Code 128) on handover `id`'s list.
+pub fn handover_code(id: u64) -> String {
+    format!("HO{id:07}")
+}
+
+/// The pages of handover `handover`'s certificate list (`certificate-handover` template):
+/// each certificate's name, number and quantity, ten a page, in three copies (A角联,
+/// B角联, 档案联), with the parties and the handover's date. Answers `None` when the
+/// handover holds no certificate.
+pub fn certificate_handover_pages(
+    store: &Store,
+    handover: &crate::model::Handover,
+) -> Result<Option<Vec<LabelData>>, StoreError> {
+    let name_of = |barcode: Barcode| -> Result<String, StoreError> {
+        Ok(match store.get_item(barcode)? {
+            Some(Item::Person(person)) => person.name,
+            _ => barcode.to_string(),
+        })
+    };
+    let mut lines = Vec::new();
+    for item in &handover.items {
+        if let Some(Item::Certificate(certificate)) = store.get_item(*item)? {
+            lines.push(format!(
+                "{}. {}  {}  1份  ({}  {})",
+                lines.len() + 1,
+                certificate.kind.to_text(),
+                certificate.number,
+                certificate.archive_no,
+                certificate.barcode
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let from = name_of(handover.from)?;
+    let to = name_of(handover.to)?;
+    let date = store.time_zone().date_at(handover.created_at).to_string();
+    let pages = lines.chunks(SLIP_LINES).count();
+    let mut out = Vec::with_capacity(pages * HANDOVER_COPIES.len());
+    for copy in HANDOVER_COPIES {
+        for page in 0..pages {
+            let mut data = LabelData::new()
+                .with("barcode", handover_code(handover.id))
+                .with("label", handover.id.to_string())
+                .with("page", format!("{}/{pages}", page + 1))
+                .with("copy", copy)
+                .with("borrower", from.clone())
+                .with("approver", to.clone())
+                .with("date", date.clone())
+                .with("count", lines.len().to_string())
+                .with("link", format!("/api/v1/handovers/{}", handover.id));
+            for n in 0..SLIP_LINES {
+                let line = lines
+                    .get(page * SLIP_LINES + n)
+                    .cloned()
+                    .unwrap_or_default();
+                data = data.with(&format!("line{}", n + 1), line);
+            }
+            out.push(data);
+        }
+    }
+    Ok(Some(out))
+}
+
+impl Printing {
+    /// The certificate list of handover `id` in three copies as an A4 PDF; `None` when it
+    /// holds no certificate. Blocks (rendering).
+    pub fn certificate_handover_pdf(
+        &self,
+        store: &Store,
+        id: u64,
+    ) -> Result<Option<Vec<u8>>, LabelError> {
+        let labels = self
+            .labels
+            .as_ref()
+            .map_err(|error| LabelError::Setup(error.clone()))?;
+        let handover = store
+            .handover(id)?
+            .ok_or(StoreError::Refused(Refusal::UnknownHandover(id)))?;
+        match certificate_handover_pages(store, &handover)? {
+            Some(pages) => Ok(Some(labels.sheet_pdf("certificate-handover", &pages)?)),
+            None => Ok(None),
+        }
+    }
+}
+
 impl Printing {
     /// Loan slip `id` as an A4 PDF (`loan-slip` template). Blocks (rendering).
     pub fn loan_slip_pdf(&self, store: &Store, id: u64) -> Result<Vec<u8>, LabelError> {

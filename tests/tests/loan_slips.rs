@@ -323,6 +323,12 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
 /// pdftotext finds every one of `texts` in `pdf`; zbarimg decodes its Code 128 barcode and
 /// its QR code (the slip's address in the API).
 fn check_pdf(pdf: &Path, dir: &Path, texts: &[&str]) {
+    check_pdf_codes(pdf, dir, texts, &["/api/v1/loanslips/1", "LS0000001"]);
+}
+
+/// pdftotext finds every one of `texts` in `pdf`; zbarimg decodes exactly `codes` (sorted)
+/// from its first page.
+fn check_pdf_codes(pdf: &Path, dir: &Path, texts: &[&str], codes: &[&str]) {
     let output = Command::new("pdftotext")
         .arg(pdf)
         .arg("-")
@@ -359,7 +365,7 @@ fn check_pdf(pdf: &Path, dir: &Path, texts: &[&str]) {
         .map(str::to_owned)
         .collect();
     decoded.sort();
-    assert_eq!(decoded, ["/api/v1/loanslips/1", "LS0000001"]);
+    assert_eq!(decoded, codes);
     fs::remove_file(page).expect("remove the page");
 }
 
@@ -600,5 +606,95 @@ fn the_supervisor_page_approves_and_refuses_slips_and_shows_the_certificate_ledg
     // A clerk never sees the section (and the API refuses the ledger).
     let (status, _) = http_get_as(daemon.addr, "/api/v1/certificates/ledger", &clerk_token);
     assert_eq!(status, 403);
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn a_certificate_handover_list_is_printed_in_three_copies_for_supervisors() {
+    if !prerequisite(
+        "a_certificate_handover_list_is_printed_in_three_copies_for_supervisors",
+        "curl, pdftotext, pdftoppm and zbarimg (poppler-utils, zbar-tools)",
+        on_path("curl") && on_path("pdftotext") && on_path("pdftoppm") && on_path("zbarimg"),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let (receiver, clerk_token) = person_with_token(&setup.data, "张B角", "clerk");
+    let (_, supervisor_token) = person_with_token(&setup.data, "李主管", "supervisor");
+    let daemon = start(&setup);
+    let (status, certificate) = post(
+        &daemon,
+        "/api/v1/certificates/register",
+        serde_json::json!({ "kind": "不动产权证", "number": "粤(2024)第0001号", "archive_no": "S-1" }),
+        &supervisor_token,
+    );
+    assert_eq!(status, 201, "{certificate}");
+    let certificate = certificate["barcode"].as_str().expect("barcode").to_owned();
+    let s2 = barcode_of(&daemon, &clerk_token, "S-2");
+    // Handover 1: the certificate (a supervisor hands certificates over); 2: a box only.
+    let handover = CommandCard::Handover.barcode().to_string();
+    let done = CommandCard::Done.barcode().to_string();
+    for code in [&handover, &receiver, &certificate, &done] {
+        let result = scan(&daemon, &supervisor_token, code);
+        assert_eq!(result["outcome"], "ok", "{result}");
+    }
+    for code in [&handover, &receiver, &s2, &done] {
+        let result = scan(&daemon, &clerk_token, code);
+        assert_eq!(result["outcome"], "ok", "{result}");
+    }
+
+    let fetch = |path: &str, token: &str, out: &Path| -> String {
+        let output = Command::new("curl")
+            .args(["-s", "-o"])
+            .arg(out)
+            .args(["-w", "%{http_code}", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://{}{path}", daemon.addr))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+    let pdf = setup.dir.path().join("handover.pdf");
+    // Clerks never see certificate details.
+    assert_eq!(
+        fetch("/api/v1/handovers/1/certificates.pdf", &clerk_token, &pdf),
+        "403"
+    );
+    let refused = setup.dir.path().join("refused.json");
+    assert_eq!(
+        fetch(
+            "/api/v1/handovers/2/certificates.pdf",
+            &supervisor_token,
+            &refused
+        ),
+        "422"
+    );
+    let answer = parse(&fs::read_to_string(&refused).expect("answer"));
+    assert_eq!(answer["error"], "handover.no_certificates");
+    assert_eq!(
+        fetch(
+            "/api/v1/handovers/1/certificates.pdf",
+            &supervisor_token,
+            &pdf
+        ),
+        "200"
+    );
+    check_pdf_codes(
+        &pdf,
+        setup.dir.path(),
+        &[
+            "权证移交清单",
+            "不动产权证",
+            "粤(2024)第0001号",
+            "1份",
+            "A角联",
+            "B角联",
+            "档案联",
+            "李主管",
+            "张B角",
+            "签字",
+        ],
+        &["/api/v1/handovers/1", "HO0000001"],
+    );
     assert!(daemon.terminate().success());
 }

@@ -44,6 +44,7 @@ pub const FIELDS: &[&str] = &[
     "due",
     "page",
     "link",
+    "copy",
     "line1",
     "line2",
     "line3",
@@ -89,6 +90,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "loan-slip.toml",
         include_str!("../../../label-templates/loan-slip.toml"),
+    ),
+    (
+        "certificate-handover.toml",
+        include_str!("../../../label-templates/certificate-handover.toml"),
     ),
 ];
 

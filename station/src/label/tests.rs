@@ -28,6 +28,22 @@ fn data_for(name: &str) -> LabelData {
     match name {
         "box" => box_data(),
         "pick-line" => box_data().with("barcode", "B0000000027"),
+        "certificate-handover" => {
+            let mut data = LabelData::new()
+                .with("barcode", "HO0000003")
+                .with("label", "3")
+                .with("page", "1/1")
+                .with("copy", "A角联")
+                .with("borrower", "王小明")
+                .with("approver", "李主管")
+                .with("date", "2026-12-03")
+                .with("count", "1")
+                .with("link", "/api/v1/handovers/3");
+            for n in 1..=10 {
+                data = data.with(&format!("line{n}"), format!("{n}. 不动产权证"));
+            }
+            data
+        }
         "loan-slip" => {
             let mut data = LabelData::new()
                 .with("barcode", "LS0000007")
@@ -148,6 +164,7 @@ fn builtin_templates_all_load_with_their_sizes() {
             "badge",
             "box",
             "certificate",
+            "certificate-handover",
             "command-card",
             "loan-slip",
             "pick-line",

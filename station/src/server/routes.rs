@@ -458,6 +458,17 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "get",
+                "/api/v1/handovers/{id}/certificates.pdf",
+                "A handover's certificate list (权证移交清单) to print: name, certificate number, quantity; the parties with signature and date lines; three copies (A角联, B角联, 档案联); its Code 128 barcode and QR code",
+                supervisor,
+            )
+            .action("打印权证移交清单", "print certificate handover lists")
+            .media(&["application/pdf"]),
+            get(certificate_handover_pdf),
+        ),
+        (
+            endpoint(
+                "get",
                 "/api/v1/reports/{file}",
                 "ledger.csv, ledger.xlsx (with each box's project's certificate count), loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year), certificates.csv or certificates.xlsx (the certificate ledger, 权证台帐)",
                 supervisor,

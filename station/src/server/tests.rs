@@ -1843,6 +1843,12 @@ async fn every_answer_matches_its_documented_schema() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{certificate}");
     let certificate = certificate["barcode"].as_str().expect("barcode").to_owned();
+    // Handover 2: the certificate, for its certificate handover list.
+    start_handover(
+        &fixture,
+        &[Barcode::parse(&certificate).expect("a barcode")],
+        due,
+    );
     let shelve = crate::workflow::CommandCard::Shelve.barcode();
     for data in [shelve.to_string(), shelf.clone()] {
         let body = format!(r#"{{"workstation":"counter","data":"{data}"}}"#);
@@ -2073,6 +2079,12 @@ async fn every_answer_matches_its_documented_schema() {
             "get",
             "/api/v1/loanslips/{id}/pdf",
             "/api/v1/loanslips/1/pdf".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers/{id}/certificates.pdf",
+            "/api/v1/handovers/2/certificates.pdf".into(),
             String::new(),
         ),
         (

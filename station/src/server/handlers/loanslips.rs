@@ -424,3 +424,49 @@ pub(crate) fn slip_boxes_to_pick(store: &Store, id: u64) -> Result<Vec<Barcode>,
     }
     Ok(slip.entries.iter().map(|entry| entry.item).collect())
 }
+
+/// A handover's certificate list (权证移交清单) in three copies (A角联, B角联, 档案联) as an
+/// A4 PDF: supervisors only, like every certificate detail.
+pub(crate) async fn certificate_handover_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_number(&id, ("移交单号", "handover number"))?;
+    let Some(printing) = state.archive.printing().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            message!(LoanSlipNoPrinting),
+        ));
+    };
+    let store = state.archive.engine().store().clone();
+    let pdf = tokio::task::spawn_blocking(move || {
+        printing
+            .certificate_handover_pdf(&store, id)
+            .map_err(|error| match error {
+                crate::printing::LabelError::Store(error) => ApiError::from(error),
+                crate::printing::LabelError::Setup(message) => {
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+                }
+                other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.message()),
+            })
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    let Some(pdf) = pdf else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message!(HandoverNoCertificates, id = id),
+        ));
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"handover-{id}-certificates.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
