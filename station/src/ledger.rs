@@ -1227,7 +1227,7 @@ pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
     let mut out = out;
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(&export_header()).map_err(csv_io)?;
+    writer.write_record(export_header()).map_err(csv_io)?;
     let rows = for_each_row(store, |row| {
         writer
             .write_record(&export_row(store, row)?)
