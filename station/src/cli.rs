@@ -284,6 +284,12 @@ pub enum Command {
         #[command(subcommand)]
         action: PersonAction,
     },
+    /// Loan slips (档案资料出借单): fill in, list, show, approve, refuse.
+    Loanslip {
+        /// What to do.
+        #[command(subcommand)]
+        action: LoanSlipAction,
+    },
     /// The room itself: rooms, racks, shelves, safes, drawers, counters.
     Location {
         /// What to do.
@@ -419,6 +425,53 @@ pub enum PersonAction {
         /// Read the PIN from the first line of standard input.
         #[arg(long)]
         stdin: bool,
+    },
+}
+
+/// What to do with loan slips.
+#[derive(Debug, Subcommand)]
+pub enum LoanSlipAction {
+    /// Fill in a loan slip; prints its number and state. It waits for a supervisor.
+    Add {
+        /// The borrower: their badge barcode or their name.
+        #[arg(long)]
+        borrower: String,
+        /// What the boxes are borrowed for.
+        #[arg(long)]
+        purpose: String,
+        /// A box: its barcode or archive number, optionally `=` the documents or pages
+        /// wanted (`2012鸿借字第001号=第3-5页`). Repeat for more boxes.
+        #[arg(long = "box", required = true)]
+        boxes: Vec<String>,
+        /// Due back on this day (YYYY-MM-DD); today plus the loan period by default.
+        #[arg(long)]
+        due: Option<chrono::NaiveDate>,
+    },
+    /// List the loan slips, newest first.
+    List,
+    /// Show one loan slip with its boxes.
+    Show {
+        /// Its number.
+        id: u64,
+    },
+    /// Approve a loan slip.
+    Approve {
+        /// Its number.
+        id: u64,
+        /// The approving supervisor: their badge barcode or their name.
+        #[arg(long)]
+        approver: String,
+    },
+    /// Refuse a loan slip, with a reason.
+    Refuse {
+        /// Its number.
+        id: u64,
+        /// The refusing supervisor: their badge barcode or their name.
+        #[arg(long)]
+        approver: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -706,6 +759,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 secret: read_secret(stdin)?,
             },
         }),
+        Command::Loanslip { action } => on_store(StoreCommand::LoanSlip {
+            action: match action {
+                LoanSlipAction::Add {
+                    borrower,
+                    purpose,
+                    boxes,
+                    due,
+                } => LoanSlipStep::Add {
+                    borrower,
+                    purpose,
+                    boxes,
+                    due,
+                },
+                LoanSlipAction::List => LoanSlipStep::List,
+                LoanSlipAction::Show { id } => LoanSlipStep::Show { id },
+                LoanSlipAction::Approve { id, approver } => LoanSlipStep::Approve { id, approver },
+                LoanSlipAction::Refuse {
+                    id,
+                    approver,
+                    reason,
+                } => LoanSlipStep::Refuse {
+                    id,
+                    approver,
+                    reason,
+                },
+            },
+        }),
         Command::Location { action } => on_store(match action {
             LocationAction::Add {
                 kind,
@@ -809,6 +889,46 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A `loanslip` command as it travels to the store (or the daemon).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum LoanSlipStep {
+    /// `loanslip add`.
+    Add {
+        /// The borrower (badge or name).
+        borrower: String,
+        /// What for.
+        purpose: String,
+        /// Each box, optionally `=` the documents wanted.
+        boxes: Vec<String>,
+        /// Due back.
+        due: Option<chrono::NaiveDate>,
+    },
+    /// `loanslip list`.
+    List,
+    /// `loanslip show`.
+    Show {
+        /// Its number.
+        id: u64,
+    },
+    /// `loanslip approve`.
+    Approve {
+        /// Its number.
+        id: u64,
+        /// The supervisor (badge or name).
+        approver: String,
+    },
+    /// `loanslip refuse`.
+    Refuse {
+        /// Its number.
+        id: u64,
+        /// The supervisor (badge or name).
+        approver: String,
+        /// Why.
+        reason: String,
+    },
+}
+
 /// A command the CLI runs on the store: directly when no daemon holds it, through the
 /// running daemon's control socket otherwise. Both ways run [`execute`], so they say the
 /// same.
@@ -825,6 +945,11 @@ pub enum StoreCommand {
         borrow_directly: bool,
         /// Even if someone of this name exists.
         allow_same_name: bool,
+    },
+    /// `loanslip …`.
+    LoanSlip {
+        /// What to do.
+        action: LoanSlipStep,
     },
     /// `person list`.
     PersonList,
@@ -1090,6 +1215,9 @@ pub fn execute(
                 },
             )?;
             say_to(sink, format_args!("{}\t{}", person.barcode, person.name))?;
+        }
+        StoreCommand::LoanSlip { action } => {
+            loan_slip_command(store, config, &actor, action, sink)?
         }
         StoreCommand::PersonList => {
             for item in store.items_of_kind(crate::barcode::Kind::Person) {
@@ -1481,6 +1609,109 @@ impl std::fmt::Debug for Hidden {
     }
 }
 
+/// One line of a loan slip: number, state, borrower, due date, boxes.
+fn loan_slip_line(store: &Store, slip: &crate::store::LoanSlip) -> anyhow::Result<String> {
+    let borrower = match store.get_item(slip.borrower)? {
+        Some(crate::model::Item::Person(person)) => person.name,
+        _ => slip.borrower.to_string(),
+    };
+    Ok(format!(
+        "{}\t{}\t{}\t{}\t{}",
+        slip.id,
+        slip.state.name(),
+        borrower,
+        slip.due,
+        slip.entries.len()
+    ))
+}
+
+/// Runs a `loanslip` command.
+fn loan_slip_command(
+    store: &Store,
+    config: &Config,
+    actor: &Actor,
+    action: LoanSlipStep,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<()> {
+    match action {
+        LoanSlipStep::Add {
+            borrower,
+            purpose,
+            boxes,
+            due,
+        } => {
+            let borrower = find_person(store, &borrower)?;
+            let mut wanted = Vec::with_capacity(boxes.len());
+            for (n, text) in boxes.iter().enumerate() {
+                let (named, documents) = text.split_once('=').unwrap_or((text.as_str(), ""));
+                let (found, problems) =
+                    store.resolve_pick_rows(&[(n + 1, vec![named.to_owned()])])?;
+                if let Some(problem) = problems.into_iter().next() {
+                    return Err(Failure::new(problem.message).into());
+                }
+                let Some(item) = found.first() else {
+                    return Err(Failure::new(message!(LoanSlipEmpty)).into());
+                };
+                wanted.push((*item, documents.to_owned()));
+            }
+            let due = due.unwrap_or_else(|| {
+                store.today() + chrono::Duration::days(i64::from(config.loan_days))
+            });
+            let slip = store.create_loan_slip(
+                actor,
+                &crate::store::NewLoanSlip {
+                    borrower: borrower.barcode,
+                    purpose,
+                    boxes: wanted,
+                    due,
+                },
+            )?;
+            say_to(sink, loan_slip_line(store, &slip)?)?;
+        }
+        LoanSlipStep::List => {
+            for slip in store.loan_slips(200)? {
+                say_to(sink, loan_slip_line(store, &slip)?)?;
+            }
+        }
+        LoanSlipStep::Show { id } => {
+            let slip = store
+                .loan_slip(id)?
+                .ok_or(crate::store::Refusal::UnknownLoanSlip(id))
+                .map_err(crate::store::StoreError::from)?;
+            say_to(sink, loan_slip_line(store, &slip)?)?;
+            say_to(sink, format_args!("purpose\t{}", slip.purpose))?;
+            for entry in &slip.entries {
+                let archive_no = match store.get_item(entry.item)? {
+                    Some(crate::model::Item::Box(archive_box)) => archive_box.archive_no,
+                    _ => String::new(),
+                };
+                say_to(
+                    sink,
+                    format_args!("box\t{}\t{archive_no}\t{}", entry.item, entry.documents),
+                )?;
+            }
+            if let Some(reason) = &slip.reason {
+                say_to(sink, format_args!("reason\t{reason}"))?;
+            }
+        }
+        LoanSlipStep::Approve { id, approver } => {
+            let approver = find_person(store, &approver)?;
+            let slip = store.approve_loan_slip(actor, id, approver.barcode)?;
+            say_to(sink, loan_slip_line(store, &slip)?)?;
+        }
+        LoanSlipStep::Refuse {
+            id,
+            approver,
+            reason,
+        } => {
+            let approver = find_person(store, &approver)?;
+            let slip = store.refuse_loan_slip(actor, id, approver.barcode, &reason)?;
+            say_to(sink, loan_slip_line(store, &slip)?)?;
+        }
+    }
+    Ok(())
+}
+
 /// The person `who` names: a badge barcode, or a name that exactly one person has.
 pub fn find_person(store: &Store, who: &str) -> anyhow::Result<crate::model::Person> {
     if let Ok(barcode) = crate::barcode::Barcode::parse(who.trim()) {
@@ -1618,6 +1849,22 @@ fn serve(config: Config, listen: Option<SocketAddr>) -> anyhow::Result<ExitCode>
                         .map_err(|error| error.message())
                 },
             ))
+        };
+        // At CHECKOUT, a loan slip goes to the workstation's printer when it prints A4.
+        let engine = {
+            let printing = printing.clone();
+            let store = store.clone();
+            let config = config.clone();
+            engine.with_slip_printer(Arc::new(move |workstation: &str, slip: u64| {
+                let Some(printer) = config.printer_for(Some(workstation)) else {
+                    return Ok(None);
+                };
+                let actor = Actor::new(format!("checkout@{workstation}"));
+                printing
+                    .queue_loan_slip(&store, &actor, &printer, slip)
+                    .map(|job| job.map(|_| printer))
+                    .map_err(|error| error.message())
+            }))
         };
         let engine = Arc::new(engine);
         let control_task = tokio::spawn(control::serve(

@@ -94,6 +94,30 @@ pub enum EventKind {
     Picked,
     /// A pick list was finished by DONE.
     PickListClosed,
+    /// Stored number 31: assigned to another change, merged separately; never written here.
+    Reserved31,
+    /// Stored number 32: assigned to another change, merged separately; never written here.
+    Reserved32,
+    /// Stored number 33: assigned to another change, merged separately; never written here.
+    Reserved33,
+    /// Stored number 34: assigned to another change, merged separately; never written here.
+    Reserved34,
+    /// Stored number 35: assigned to another change, merged separately; never written here.
+    Reserved35,
+    /// Stored number 36: assigned to another change, merged separately; never written here.
+    Reserved36,
+    /// A loan slip (档案资料出借单) was filled in: borrower, purpose, boxes, due date.
+    LoanSlipRequested,
+    /// A loan slip was approved by a supervisor.
+    LoanSlipApproved,
+    /// A loan slip was refused by a supervisor, with a reason.
+    LoanSlipRefused,
+    /// A box was lent against a loan slip.
+    LoanSlipLent,
+    /// Every box lent against a loan slip came back: the slip is closed.
+    LoanSlipClosed,
+    /// A handover's deadline was extended by a supervisor, with a reason.
+    HandoverExtended,
 }
 
 /// One field's value before and after a change.
@@ -464,6 +488,18 @@ mod tests {
             EventKind::PickListCreated => 28,
             EventKind::Picked => 29,
             EventKind::PickListClosed => 30,
+            EventKind::Reserved31 => 31,
+            EventKind::Reserved32 => 32,
+            EventKind::Reserved33 => 33,
+            EventKind::Reserved34 => 34,
+            EventKind::Reserved35 => 35,
+            EventKind::Reserved36 => 36,
+            EventKind::LoanSlipRequested => 37,
+            EventKind::LoanSlipApproved => 38,
+            EventKind::LoanSlipRefused => 39,
+            EventKind::LoanSlipLent => 40,
+            EventKind::LoanSlipClosed => 41,
+            EventKind::HandoverExtended => 42,
         }
     }
 
@@ -501,6 +537,12 @@ mod tests {
             EventKind::PickListCreated,
             EventKind::Picked,
             EventKind::PickListClosed,
+            EventKind::LoanSlipRequested,
+            EventKind::LoanSlipApproved,
+            EventKind::LoanSlipRefused,
+            EventKind::LoanSlipLent,
+            EventKind::LoanSlipClosed,
+            EventKind::HandoverExtended,
         ];
         for kind in kinds {
             let encoded = postcard::to_allocvec(&kind).expect("encode");

@@ -1189,16 +1189,50 @@ pub fn for_each_row(
     Ok(rows)
 }
 
+/// The export's column before the barcode (which stays last): how many certificates the
+/// box's project has (not a column import reads: an exported ledger imports with it
+/// ignored).
+pub const CERTIFICATES_HEADER: &str = "权证数";
+
+/// The export's headers: the ledger's columns, with [`CERTIFICATES_HEADER`] before the
+/// barcode.
+fn export_header() -> Vec<&'static str> {
+    let mut header: Vec<&str> = Column::ALL.iter().map(|column| column.zh()).collect();
+    let at = header.len().saturating_sub(1);
+    header.insert(at, CERTIFICATES_HEADER);
+    header
+}
+
+/// A box's export row: its ledger row with its project's certificate count before the
+/// barcode.
+fn export_row(store: &Store, row: [String; 8]) -> Result<Vec<String>, LedgerError> {
+    let count = certificate_count(store, &row[0])?;
+    let mut row = row.to_vec();
+    let at = row.len().saturating_sub(1);
+    row.insert(at, count);
+    Ok(row)
+}
+
+/// How many certificates the project of archive number `archive_no` has.
+fn certificate_count(store: &Store, archive_no: &str) -> Result<String, LedgerError> {
+    if archive_no.is_empty() {
+        return Ok("0".to_owned());
+    }
+    Ok(store.certificates_of(archive_no)?.len().to_string())
+}
+
 /// Writes every box as a ledger row (Chinese headers, UTF-8 with BOM so that Excel opens
 /// it correctly); returns the number of rows.
 pub fn export_csv(store: &Store, out: impl Write) -> Result<u64, LedgerError> {
     let mut out = out;
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::Writer::from_writer(out);
-    writer
-        .write_record(Column::ALL.iter().map(|column| column.zh()))
-        .map_err(csv_io)?;
-    let rows = for_each_row(store, |row| writer.write_record(&row).map_err(csv_io))?;
+    writer.write_record(export_header()).map_err(csv_io)?;
+    let rows = for_each_row(store, |row| {
+        writer
+            .write_record(&export_row(store, row)?)
+            .map_err(csv_io)
+    })?;
     writer.flush()?;
     Ok(rows)
 }
@@ -1230,10 +1264,10 @@ pub fn xlsx(sheet: &str, header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8
 pub fn export_xlsx(store: &Store) -> Result<Vec<u8>, LedgerError> {
     let mut rows = Vec::new();
     for_each_row(store, |row| {
-        rows.push(row.to_vec());
+        rows.push(export_row(store, row)?);
         Ok(())
     })?;
-    let header: Vec<&str> = Column::ALL.iter().map(|column| column.zh()).collect();
+    let header = export_header();
     xlsx("台帐", &header, &rows)
 }
 

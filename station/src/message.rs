@@ -673,6 +673,62 @@ catalog! {
         "借阅单 {id} 不存在",
         "loan {id} does not exist"
     }
+    LoanSlipUnknown = "loanslip.unknown" {
+        "出借单 {id} 不存在",
+        "loan slip {id} does not exist"
+    }
+    LoanSlipEmpty = "loanslip.empty" {
+        "出借单须列出至少一个档案盒",
+        "a loan slip must name at least one box"
+    }
+    LoanSlipTooLarge = "loanslip.too_large" {
+        "一张出借单最多列 {max} 个档案盒，此单列了 {count} 个",
+        "a loan slip names at most {max} boxes; this one names {count}"
+    }
+    LoanSlipPurposeMissing = "loanslip.purpose_missing" {
+        "出借单须写明借阅用途",
+        "a loan slip must say what the boxes are borrowed for"
+    }
+    LoanSlipTextTooLong = "loanslip.text_too_long" {
+        "{field}过长：最多 {max} 字",
+        "{field} is too long: at most {max} characters"
+    }
+    LoanSlipDuePast = "loanslip.due_past" {
+        "应还日期 {due} 早于今天（{today}）",
+        "the due date {due} is before today ({today})"
+    }
+    LoanSlipWrongState = "loanslip.wrong_state" {
+        "出借单 {id} {state}，不能{action}",
+        "loan slip {id} is {state}: it cannot be {action}"
+    }
+    LoanSlipReasonMissing = "loanslip.reason_missing" {
+        "拒绝出借单须写明理由",
+        "refusing a loan slip needs a reason"
+    }
+    LoanSlipNotOnSlip = "checkout.not_on_slip" {
+        "档案盒 {item} 不在出借单 {id} 上，未借出",
+        "box {item} is not on loan slip {id}: it was not lent"
+    }
+    LoanSlipAlreadyLent = "loanslip.already_lent" {
+        "档案盒 {item} 已按出借单 {id} 借出过",
+        "box {item} has been lent against loan slip {id} already"
+    }
+    LoanSlipNoPrinting = "loanslip.no_printing" {
+        "本站未启用打印，无法生成出借单 PDF",
+        "printing is not set up on this station: the loan slip PDF cannot be made"
+    }
+    HandoverNoCertificates = "handover.no_certificates" {
+        "移交单 {id} 不含权证，没有权证移交清单",
+        "handover {id} holds no certificate: it has no certificate handover list"
+    }
+    HandoverExtensionReason = "handover.extension_reason" {
+        "延长移交期限须写明理由",
+        "extending a handover's deadline needs a reason"
+    }
+    HandoverExtensionNotLater = "handover.extension_not_later" {
+        "新期限 {until} 须晚于现期限 {deadline}",
+        "the new deadline {until} must be after the current one, {deadline}"
+    }
     CheckoutNeedsApproval = "checkout.needs_approval" {
         "{name} 借阅需主管批准",
         "{name} needs a supervisor's approval to borrow"
@@ -706,8 +762,8 @@ catalog! {
         "pick list {id} is done already"
     }
     PickListOneSource = "picklist.one_source" {
-        "请只给出一种来源：逐行粘贴（lines）、CSV（csv）或检索（search）",
-        "give exactly one source: pasted lines (lines), a CSV (csv) or a search (search)"
+        "请只给出一种来源：逐行粘贴（lines）、CSV（csv）、检索（search）或已批准的出借单（loan_slip）",
+        "give exactly one source: pasted lines (lines), a CSV (csv), a search (search) or an approved loan slip (loan_slip)"
     }
     PickListNoPrinting = "picklist.no_printing" {
         "本站未启用打印，无法生成取件单 PDF",
@@ -728,6 +784,10 @@ catalog! {
     PickListLineNotABox = "picklist.line_not_a_box" {
         "第 {line} 行的 {barcode} 是{kind}，不是档案盒",
         "line {line}: {barcode} is a {kind}, not a box"
+    }
+    PickListSlipNotApproved = "picklist.slip_not_approved" {
+        "出借单 {id} {state}：只有已批准的出借单可生成取件单",
+        "loan slip {id} is {state}: only an approved slip makes a pick list"
     }
     PickListAwayOnLoan = "picklist.away_on_loan" {
         "已借出",
@@ -966,6 +1026,14 @@ catalog! {
     CheckoutLent = "checkout.lent" {
         "已借给 {name}，{due} 前归还",
         "lent to {name}, due {due}"
+    }
+    CheckoutSlip = "checkout.slip" {
+        "借阅人：{name}，按出借单 {id} 借阅（{approver} 批准，{due} 前归还），请扫描单上的档案盒",
+        "borrower: {name}, against loan slip {id} (approved by {approver}, due {due}): scan the boxes on the slip"
+    }
+    CheckoutSlipPrinted = "checkout.slip_printed" {
+        "出借单已发送到 {printer}",
+        "the loan slip was sent to {printer}"
     }
     CheckoutCertificate = "checkout.certificate" {
         "权证不能在柜台借出",
@@ -1358,8 +1426,8 @@ catalog! {
         "the import stopped: {reason}"
     }
     ReportUnknown = "report.unknown" {
-        "报表只有 ledger、loans、overdue、fill（库房与列的使用率）、categories（按类别与年度的盒数），各为 .csv 或 .xlsx",
-        "reports are ledger, loans, overdue, fill (rooms' and racks' fill) and categories (boxes by category and year), each .csv or .xlsx"
+        "报表只有 ledger、loans、overdue、fill（库房与列的使用率）、categories（按类别与年度的盒数）、certificates（权证台帐），各为 .csv 或 .xlsx",
+        "reports are ledger, loans, overdue, fill (rooms' and racks' fill), categories (boxes by category and year) and certificates (the certificate ledger), each .csv or .xlsx"
     }
     PrintingNotSetUp = "printing.not_set_up" {
         "本站未启用打印",

@@ -819,6 +819,213 @@ impl Printing {
     }
 }
 
+/// The code printed (Code 128) on loan slip `id`'s sheet.
+pub fn loan_slip_code(id: u64) -> String {
+    format!("LS{id:07}")
+}
+
+/// What loan slip `id`'s QR code holds: the slip's address in the station's API.
+pub fn loan_slip_link(id: u64) -> String {
+    format!("/api/v1/loanslips/{id}")
+}
+
+/// Boxes on one page of a loan slip.
+const SLIP_LINES: usize = 10;
+
+/// The pages of `slip` to print with the `loan-slip` template (ten boxes a page): who
+/// borrows, what for, who approved, when lent and due, and each box (archive number,
+/// barcode, the documents or pages wanted).
+pub fn loan_slip_pages(
+    store: &Store,
+    slip: &crate::store::LoanSlip,
+) -> Result<Vec<LabelData>, StoreError> {
+    let name_of = |barcode: Barcode| -> Result<String, StoreError> {
+        Ok(match store.get_item(barcode)? {
+            Some(Item::Person(person)) => person.name,
+            _ => barcode.to_string(),
+        })
+    };
+    let borrower = name_of(slip.borrower)?;
+    let approver = match slip.approver {
+        Some(approver) => name_of(approver)?,
+        None => String::new(),
+    };
+    let lent = slip
+        .lent_at
+        .map(|at| store.time_zone().date_at(at).to_string())
+        .unwrap_or_default();
+    let mut lines = Vec::with_capacity(slip.entries.len());
+    for (n, entry) in slip.entries.iter().enumerate() {
+        let archive_no = match store.get_item(entry.item)? {
+            Some(Item::Box(archive_box)) => archive_box.archive_no,
+            _ => String::new(),
+        };
+        let wanted = if entry.documents.is_empty() {
+            "全盒 whole box".to_owned()
+        } else {
+            entry.documents.clone()
+        };
+        lines.push(format!("{}. {archive_no}  {}  {wanted}", n + 1, entry.item));
+    }
+    let pages = lines.chunks(SLIP_LINES).count().max(1);
+    let mut out = Vec::with_capacity(pages);
+    for page in 0..pages {
+        let mut data = LabelData::new()
+            .with("barcode", loan_slip_code(slip.id))
+            .with("label", slip.id.to_string())
+            .with("page", format!("{}/{pages}", page + 1))
+            .with("borrower", borrower.clone())
+            .with("purpose", slip.purpose.clone())
+            .with("approver", approver.clone())
+            .with("lent", lent.clone())
+            .with("due", slip.due.to_string())
+            .with("link", loan_slip_link(slip.id));
+        for n in 0..SLIP_LINES {
+            let line = lines
+                .get(page * SLIP_LINES + n)
+                .cloned()
+                .unwrap_or_default();
+            data = data.with(&format!("line{}", n + 1), line);
+        }
+        out.push(data);
+    }
+    Ok(out)
+}
+
+/// The three copies of a handover list, one for each party.
+pub const HANDOVER_COPIES: [&str; 3] = ["A角联", "B角联", "档案联"];
+
+/// The code printed (Code 128) on handover `id`'s list.
+pub fn handover_code(id: u64) -> String {
+    format!("HO{id:07}")
+}
+
+/// The pages of handover `handover`'s certificate list (`certificate-handover` template):
+/// each certificate's name, number and quantity, ten a page, in three copies (A角联,
+/// B角联, 档案联), with the parties and the handover's date. Answers `None` when the
+/// handover holds no certificate.
+pub fn certificate_handover_pages(
+    store: &Store,
+    handover: &crate::model::Handover,
+) -> Result<Option<Vec<LabelData>>, StoreError> {
+    let name_of = |barcode: Barcode| -> Result<String, StoreError> {
+        Ok(match store.get_item(barcode)? {
+            Some(Item::Person(person)) => person.name,
+            _ => barcode.to_string(),
+        })
+    };
+    let mut lines = Vec::new();
+    for item in &handover.items {
+        if let Some(Item::Certificate(certificate)) = store.get_item(*item)? {
+            lines.push(format!(
+                "{}. {}  {}  1份  ({}  {})",
+                lines.len() + 1,
+                certificate.kind.to_text(),
+                certificate.number,
+                certificate.archive_no,
+                certificate.barcode
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return Ok(None);
+    }
+    let from = name_of(handover.from)?;
+    let to = name_of(handover.to)?;
+    let date = store.time_zone().date_at(handover.created_at).to_string();
+    let pages = lines.chunks(SLIP_LINES).count();
+    let mut out = Vec::with_capacity(pages * HANDOVER_COPIES.len());
+    for copy in HANDOVER_COPIES {
+        for page in 0..pages {
+            let mut data = LabelData::new()
+                .with("barcode", handover_code(handover.id))
+                .with("label", handover.id.to_string())
+                .with("page", format!("{}/{pages}", page + 1))
+                .with("copy", copy)
+                .with("borrower", from.clone())
+                .with("approver", to.clone())
+                .with("date", date.clone())
+                .with("count", lines.len().to_string())
+                .with("link", format!("/api/v1/handovers/{}", handover.id));
+            for n in 0..SLIP_LINES {
+                let line = lines
+                    .get(page * SLIP_LINES + n)
+                    .cloned()
+                    .unwrap_or_default();
+                data = data.with(&format!("line{}", n + 1), line);
+            }
+            out.push(data);
+        }
+    }
+    Ok(Some(out))
+}
+
+impl Printing {
+    /// The certificate list of handover `id` in three copies as an A4 PDF; `None` when it
+    /// holds no certificate. Blocks (rendering).
+    pub fn certificate_handover_pdf(
+        &self,
+        store: &Store,
+        id: u64,
+    ) -> Result<Option<Vec<u8>>, LabelError> {
+        let labels = self
+            .labels
+            .as_ref()
+            .map_err(|error| LabelError::Setup(error.clone()))?;
+        let handover = store
+            .handover(id)?
+            .ok_or(StoreError::Refused(Refusal::UnknownHandover(id)))?;
+        match certificate_handover_pages(store, &handover)? {
+            Some(pages) => Ok(Some(labels.sheet_pdf("certificate-handover", &pages)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Printing {
+    /// Loan slip `id` as an A4 PDF (`loan-slip` template). Blocks (rendering).
+    pub fn loan_slip_pdf(&self, store: &Store, id: u64) -> Result<Vec<u8>, LabelError> {
+        let labels = self
+            .labels
+            .as_ref()
+            .map_err(|error| LabelError::Setup(error.clone()))?;
+        let slip = store
+            .loan_slip(id)?
+            .ok_or(StoreError::Refused(Refusal::UnknownLoanSlip(id)))?;
+        let pages = loan_slip_pages(store, &slip)?;
+        labels.sheet_pdf("loan-slip", &pages)
+    }
+
+    /// Queues loan slip `id` on `printer` if it prints A4 (PDF, to a file or CUPS): answers
+    /// the job, or `None` for a label printer (ZPL), which has no A4 paper. Blocks.
+    pub fn queue_loan_slip(
+        &self,
+        store: &Store,
+        actor: &Actor,
+        printer: &str,
+        id: u64,
+    ) -> Result<Option<PrintJob>, LabelError> {
+        let (config, queueing) = self.begin_queueing(printer)?;
+        if config.language != Language::Pdf {
+            return Ok(None);
+        }
+        let payload = self.loan_slip_pdf(store, id)?;
+        let job = store.queue_print(
+            actor,
+            &NewJob {
+                printer: printer.to_owned(),
+                subject: loan_slip_code(id),
+                format: PrintFormat::Pdf,
+                payload,
+                reprint: None,
+            },
+        )?;
+        drop(queueing);
+        self.wake.notify_waiters();
+        Ok(Some(job))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -36,6 +36,25 @@ pub const FIELDS: &[&str] = &[
     "year",
     "date",
     "count",
+    // The loan slip (档案资料出借单).
+    "borrower",
+    "purpose",
+    "approver",
+    "lent",
+    "due",
+    "page",
+    "link",
+    "copy",
+    "line1",
+    "line2",
+    "line3",
+    "line4",
+    "line5",
+    "line6",
+    "line7",
+    "line8",
+    "line9",
+    "line10",
 ];
 
 /// The shipped templates, embedded in the binary: (file name, text).
@@ -67,6 +86,14 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "pick-line.toml",
         include_str!("../../../label-templates/pick-line.toml"),
+    ),
+    (
+        "loan-slip.toml",
+        include_str!("../../../label-templates/loan-slip.toml"),
+    ),
+    (
+        "certificate-handover.toml",
+        include_str!("../../../label-templates/certificate-handover.toml"),
     ),
 ];
 

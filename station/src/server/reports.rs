@@ -49,6 +49,147 @@ pub(crate) const FILL_COLUMNS: [&str; 9] = [
     "条码",
 ];
 
+/// The columns of the certificate ledger (权证台帐).
+pub(crate) const CERTIFICATE_COLUMNS: [&str; 9] = [
+    "权证名称",
+    "权证号",
+    "档案号",
+    "条码",
+    "保险柜",
+    "状态",
+    "持有人",
+    "移交日期",
+    "档案盒条码",
+];
+
+/// One certificate of the ledger (权证台帐): supervisors only, like every certificate.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct CertificateRow {
+    /// Its name (kind), e.g. 不动产权证.
+    pub(crate) name: String,
+    /// The number printed on it.
+    pub(crate) number: String,
+    /// The archive number of its project.
+    pub(crate) archive_no: String,
+    /// Its system barcode.
+    pub(crate) barcode: String,
+    /// The safe (or drawer) it is in, as a path.
+    pub(crate) safe: Option<String>,
+    /// Its status (English word).
+    pub(crate) status: &'static str,
+    /// Its status in Chinese.
+    pub(crate) status_zh: &'static str,
+    /// Who holds it: the receiver of its latest handover, if it was handed over.
+    pub(crate) holder: Option<String>,
+    /// Its handovers: the day each was started and, once confirmed, the day of that.
+    pub(crate) handovers: Vec<CertificateHandover>,
+    /// The box of its project, when registered.
+    pub(crate) box_barcode: Option<String>,
+}
+
+/// A handover of a certificate.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct CertificateHandover {
+    /// The handover's number.
+    pub(crate) id: u64,
+    /// The day it was started.
+    pub(crate) started: chrono::NaiveDate,
+    /// The day it was confirmed.
+    pub(crate) confirmed: Option<chrono::NaiveDate>,
+}
+
+/// Every certificate with its name, number, archive number, safe, status, holder and
+/// handover dates, by barcode. Callers are supervisors (the routes say so).
+pub(crate) fn certificate_ledger(store: &Store) -> Result<Vec<CertificateRow>, StoreError> {
+    let zone = store.time_zone().clone();
+    let handovers = store.all_handovers()?;
+    let mut names: std::collections::HashMap<crate::barcode::Barcode, String> =
+        std::collections::HashMap::new();
+    let mut name_of = |barcode: crate::barcode::Barcode| -> Result<String, StoreError> {
+        if let Some(name) = names.get(&barcode) {
+            return Ok(name.clone());
+        }
+        let name = match store.get_item(barcode)? {
+            Some(crate::model::Item::Person(person)) => person.name,
+            Some(crate::model::Item::Location(location)) => location.path,
+            _ => barcode.to_string(),
+        };
+        names.insert(barcode, name.clone());
+        Ok(name)
+    };
+    let mut rows = Vec::new();
+    for item in store.items_of_kind(crate::barcode::Kind::Certificate) {
+        let crate::model::Item::Certificate(certificate) = item? else {
+            continue;
+        };
+        let mine: Vec<&crate::model::Handover> = handovers
+            .iter()
+            .filter(|handover| handover.items.contains(&certificate.barcode))
+            .collect();
+        let holder = match mine.last() {
+            Some(handover) => Some(name_of(handover.to)?),
+            None => None,
+        };
+        let (status_zh, status) = certificate.status.label();
+        rows.push(CertificateRow {
+            name: certificate.kind.to_text().to_owned(),
+            number: certificate.number.clone(),
+            archive_no: certificate.archive_no.clone(),
+            barcode: certificate.barcode.to_string(),
+            safe: certificate.place.map(&mut name_of).transpose()?,
+            status,
+            status_zh,
+            holder,
+            handovers: mine
+                .iter()
+                .map(|handover| CertificateHandover {
+                    id: handover.id,
+                    started: zone.date_at(handover.created_at),
+                    confirmed: handover.confirmed_at.map(|at| zone.date_at(at)),
+                })
+                .collect(),
+            box_barcode: certificate.box_barcode.map(|b| b.to_string()),
+        });
+    }
+    Ok(rows)
+}
+
+/// The certificate ledger as report rows.
+pub(crate) fn certificate_rows(store: &Store) -> Result<Vec<Vec<String>>, StoreError> {
+    Ok(certificate_ledger(store)?
+        .into_iter()
+        .map(|row| {
+            let dates = row
+                .handovers
+                .iter()
+                .map(|handover| match handover.confirmed {
+                    Some(confirmed) => format!("{} → {confirmed}", handover.started),
+                    None => format!("{} →", handover.started),
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                row.name,
+                row.number,
+                row.archive_no,
+                row.barcode,
+                row.safe.unwrap_or_default(),
+                row.status_zh.to_owned(),
+                row.holder.unwrap_or_default(),
+                dates,
+                row.box_barcode.unwrap_or_default(),
+            ]
+        })
+        .collect())
+}
+
+/// The certificate ledger (权证台帐) as JSON, for the supervisor page.
+pub(crate) async fn certificate_ledger_json(
+    State(state): State<AppState>,
+) -> Result<axum::Json<Vec<CertificateRow>>, ApiError> {
+    Ok(axum::Json(state.archive.run(certificate_ledger).await?))
+}
+
 /// The columns of the boxes by category and year.
 pub(crate) const CATEGORY_COLUMNS: [&str; 3] = ["类别", "年度", "盒数"];
 
@@ -114,6 +255,10 @@ pub(crate) async fn ledger_report(
                 .run(move |store| fill_rows(store, viewer))
                 .await?;
             table(&file, "使用率", &FILL_COLUMNS, rows)
+        }
+        "certificates.csv" | "certificates.xlsx" => {
+            let rows = state.archive.run(certificate_rows).await?;
+            table(&file, "权证台帐", &CERTIFICATE_COLUMNS, rows)
         }
         "categories.csv" | "categories.xlsx" => {
             let rows = state.archive.run(category_rows).await?;

@@ -12,7 +12,7 @@ use crate::server::handlers::*;
 use crate::server::metrics::metrics;
 use crate::server::openapi::openapi_json;
 use crate::server::paging::PageQuery;
-use crate::server::reports::{ledger_report, XLSX};
+use crate::server::reports::{certificate_ledger_json, ledger_report, CertificateRow, XLSX};
 use crate::server::views::{
     EventView, HandoverView, ItemView, JobView, LoanView, LocationView, PersonView,
 };
@@ -219,7 +219,7 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             endpoint(
                 "post",
                 "/api/v1/picklists",
-                "Make a pick list from pasted lines, a CSV or a box search (at most 5,000 boxes); lines that name no single box are answered each with its code (422 picklist.bad_lines) and nothing is made",
+                "Make a pick list from pasted lines, a CSV, a box search or an approved loan slip (at most 5,000 boxes); lines that name no single box are answered each with its code (422 picklist.bad_lines) and nothing is made",
                 clerk,
             )
             .body::<PickListRequest>()
@@ -359,6 +359,59 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/loanslips",
+                "Fill in a loan slip (档案资料出借单): borrower, purpose, boxes (barcode or archive number, with the documents or pages wanted), due date; it waits for a supervisor's approval",
+                clerk,
+            )
+            .body::<LoanSlipRequest>()
+            .created::<LoanSlipView>(),
+            post(create_loan_slip),
+        ),
+        (
+            endpoint("get", "/api/v1/loanslips", "Loan slips, newest first", clerk)
+                .json::<Vec<LoanSlipView>>(),
+            get(loan_slips),
+        ),
+        (
+            endpoint("get", "/api/v1/loanslips/{id}", "A loan slip", clerk).json::<LoanSlipView>(),
+            get(get_loan_slip),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loanslips/{id}/approve",
+                "Approve a loan slip as the token's owner: its boxes may then be lent at CHECKOUT, with its due date",
+                supervisor,
+            )
+            .action("批准出借单", "approve loan slips")
+            .json::<LoanSlipView>(),
+            post(approve_loan_slip),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/loanslips/{id}/refuse",
+                "Refuse a loan slip as the token's owner, with a reason",
+                supervisor,
+            )
+            .action("拒绝出借单", "refuse loan slips")
+            .body::<RefuseRequest>()
+            .json::<LoanSlipView>(),
+            post(refuse_loan_slip),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/loanslips/{id}/pdf",
+                "A loan slip to print (again): A4 PDF with borrower, purpose, boxes, approver, dates, signature lines, its Code 128 barcode and QR code",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(loan_slip_pdf),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/live",
                 "Server-sent events of scan results",
@@ -392,14 +445,48 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/handovers/{id}/extend",
+                "Extend an open handover's deadline as the token's owner (a supervisor), with a reason; its deadline state follows the new deadline",
+                supervisor,
+            )
+            .action("延长移交期限", "extend handover deadlines")
+            .body::<ExtendRequest>()
+            .json::<ExtendedView>(),
+            post(extend_handover),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers/{id}/certificates.pdf",
+                "A handover's certificate list (权证移交清单) to print: name, certificate number, quantity; the parties with signature and date lines; three copies (A角联, B角联, 档案联); its Code 128 barcode and QR code",
+                supervisor,
+            )
+            .action("打印权证移交清单", "print certificate handover lists")
+            .media(&["application/pdf"]),
+            get(certificate_handover_pdf),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/reports/{file}",
-                "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year)",
+                "ledger.csv, ledger.xlsx (with each box's project's certificate count), loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year), certificates.csv or certificates.xlsx (the certificate ledger, 权证台帐)",
                 supervisor,
             )
             .action("导出报表", "export reports")
             .media(&["text/csv", XLSX]),
             get(ledger_report),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/certificates/ledger",
+                "The certificate ledger (权证台帐): every certificate with its name, number, archive number, safe, status, holder and handover dates",
+                supervisor,
+            )
+            .action("查看权证台帐", "see the certificate ledger")
+            .json::<Vec<CertificateRow>>(),
+            get(certificate_ledger_json),
         ),
         (
             Endpoint {

@@ -858,6 +858,59 @@ async fn handovers_show_normal_warning_and_overdue() {
     assert_eq!(handover_state(&fixture).await, "overdue");
 }
 
+#[tokio::test]
+async fn a_late_handover_is_extended_only_by_a_supervisor_with_a_reason_and_its_state_follows() {
+    let fixture = fixture().await;
+    let deadline = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    start_handover(&fixture, &fixture.boxes, deadline);
+    fixture.clock.store(START + 4 * DAY, Ordering::SeqCst);
+    assert_eq!(handover_state(&fixture).await, "overdue");
+    let (_, list) = call(
+        &fixture,
+        &fixture.supervisor_token,
+        "GET",
+        "/api/v1/handovers",
+        "",
+    )
+    .await;
+    let id = list[0]["id"].as_u64().expect("id");
+    let path = format!("/api/v1/handovers/{id}/extend");
+    let head = fixture.store.head().0;
+    let body = r#"{"until":"2026-12-10","reason":"B 出差，回来后补签"}"#;
+    let (status, _) = call(&fixture, &fixture.clerk_token, "POST", &path, body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (body, code) in [
+        (
+            r#"{"until":"2026-12-10","reason":" "}"#,
+            "handover.extension_reason",
+        ),
+        (
+            r#"{"until":"2026-11-30","reason":"补签"}"#,
+            "handover.extension_not_later",
+        ),
+    ] {
+        let (status, answer) = call(&fixture, &fixture.supervisor_token, "POST", &path, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"], code);
+    }
+    assert_eq!(handover_state(&fixture).await, "overdue", "nothing changed");
+    let (status, extended) = call(&fixture, &fixture.supervisor_token, "POST", &path, body).await;
+    assert_eq!(status, StatusCode::OK, "{extended}");
+    assert_eq!(extended["state"], "normal");
+    assert_eq!(extended["extensions"][0]["from"], "2026-11-30");
+    assert_eq!(extended["extensions"][0]["reason"], "B 出差，回来后补签");
+    assert_eq!(handover_state(&fixture).await, "normal");
+    // The denied clerk's attempt is recorded in the background: count only our event.
+    let events = fixture.store.events(head + 1, 100).expect("events");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| event.body.kind == crate::event::EventKind::HandoverExtended)
+            .count(),
+        1
+    );
+}
+
 /// Whether `text` has a Chinese, Japanese or Korean character or full-width punctuation.
 fn has_cjk(text: &str) -> bool {
     text.chars().any(|c| {
@@ -1184,6 +1237,84 @@ async fn reports_export_the_ledger_and_loans_as_csv_and_xlsx_for_supervisors() {
     let clerk = fixture.clerk_token.clone();
     let (status, _, _) = call_raw(&fixture, &clerk, "GET", "/api/v1/reports/ledger.xlsx", "").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "reports are for supervisors");
+}
+
+#[tokio::test]
+async fn the_certificate_ledger_is_for_supervisors_and_the_box_ledger_counts_certificates() {
+    let fixture = fixture().await;
+    let certificate = fixture.certificate("粤(2024)第0001号", "A-1");
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
+    start_handover(&fixture, &[certificate], due);
+    let supervisor = fixture.supervisor_token.clone();
+    let (status, ledger) = call(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/certificates/ledger",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{ledger}");
+    let row = &ledger[0];
+    assert_eq!(row["name"], "不动产权证");
+    assert_eq!(row["number"], "粤(2024)第0001号");
+    assert_eq!(row["archive_no"], "A-1");
+    assert_eq!(row["holder"], "张三");
+    assert_eq!(row["handovers"][0]["started"], "2026-11-27");
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/certificates.csv",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("权证名称,权证号,档案号"), "{text}");
+    assert!(text.contains("不动产权证,粤(2024)第0001号,A-1"), "{text}");
+    let (status, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/certificates.xlsx",
+        "",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    // The box ledger says how many certificates each box's project has.
+    let (_, _, bytes) = call_raw(
+        &fixture,
+        &supervisor,
+        "GET",
+        "/api/v1/reports/ledger.csv",
+        "",
+    )
+    .await;
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<&str> = text.lines().collect();
+    // Before the barcode, which stays the last column.
+    assert!(lines[0].ends_with(",位置,权证数,条码"), "{text}");
+    let count_of = |archive_no: &str| {
+        lines
+            .iter()
+            .find(|line| line.starts_with(&format!("{archive_no},")))
+            .and_then(|line| line.rsplit(',').nth(1))
+            .map(str::to_owned)
+    };
+    assert_eq!(count_of("A-1").as_deref(), Some("1"), "{text}");
+    assert_eq!(count_of("A-2").as_deref(), Some("0"), "{text}");
+    // Clerks never see certificate details, on any path.
+    let clerk = fixture.clerk_token.clone();
+    for path in [
+        "/api/v1/certificates/ledger",
+        "/api/v1/reports/certificates.csv",
+        "/api/v1/reports/certificates.xlsx",
+    ] {
+        let (status, _, _) = call_raw(&fixture, &clerk, "GET", path, "").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -1895,6 +2026,12 @@ async fn every_answer_matches_its_documented_schema() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{certificate}");
     let certificate = certificate["barcode"].as_str().expect("barcode").to_owned();
+    // Handover 2: the certificate, for its certificate handover list.
+    start_handover(
+        &fixture,
+        &[Barcode::parse(&certificate).expect("a barcode")],
+        due,
+    );
     let shelve = crate::workflow::CommandCard::Shelve.barcode();
     for data in [shelve.to_string(), shelf.clone()] {
         let body = format!(r#"{{"workstation":"counter","data":"{data}"}}"#);
@@ -2072,6 +2209,72 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/picklists/{id}/pdf",
             "/api/v1/picklists/1/pdf".into(),
             String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/certificates/ledger",
+            "/api/v1/certificates/ledger".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            format!(
+                r#"{{"borrower":"{}","purpose":"审计","boxes":[{{"box":"A-1","documents":"第1页"}}],"due":"2026-12-31"}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            format!(
+                r#"{{"borrower":"{}","purpose":"复印","boxes":[{{"box":"A-1"}}]}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips",
+            "/api/v1/loanslips".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips/{id}/approve",
+            "/api/v1/loanslips/1/approve".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips/{id}/refuse",
+            "/api/v1/loanslips/2/refuse".into(),
+            r#"{"reason":"不需要"}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips/{id}",
+            "/api/v1/loanslips/1".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/loanslips/{id}/pdf",
+            "/api/v1/loanslips/1/pdf".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers/{id}/certificates.pdf",
+            "/api/v1/handovers/2/certificates.pdf".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/handovers/{id}/extend",
+            "/api/v1/handovers/1/extend".into(),
+            r#"{"until":"2026-12-05","reason":"补签"}"#.into(),
         ),
         (
             "get",

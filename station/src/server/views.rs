@@ -322,6 +322,18 @@ pub(crate) fn loan_views(
     Ok(out)
 }
 
+/// A deadline's state on `today`: `normal`, `warning` (due today) or `overdue`.
+pub(crate) fn deadline_state(
+    deadline: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> &'static str {
+    match deadline.cmp(&today) {
+        std::cmp::Ordering::Less => "overdue",
+        std::cmp::Ordering::Equal => "warning",
+        std::cmp::Ordering::Greater => "normal",
+    }
+}
+
 /// An open handover with its deadline state.
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct HandoverView {

@@ -103,6 +103,74 @@ pub enum Refusal {
     },
     /// The pick list is done: nothing more is ticked off it.
     PickListClosed(u64),
+    /// No loan slip has this number.
+    UnknownLoanSlip(u64),
+    /// A loan slip names no box.
+    LoanSlipEmpty,
+    /// A loan slip would name more boxes than it may.
+    LoanSlipTooLarge {
+        /// Boxes asked for.
+        count: usize,
+        /// The most it may name.
+        max: usize,
+    },
+    /// A loan slip says nothing of what the boxes are borrowed for.
+    LoanSlipPurposeMissing,
+    /// A text of a loan slip is longer than it may be.
+    LoanSlipTextTooLong {
+        /// Which text, in each language.
+        field: (&'static str, &'static str),
+        /// The most characters it may have.
+        max: usize,
+    },
+    /// A loan slip's due date lies before today.
+    LoanSlipDuePast {
+        /// The date asked for.
+        due: chrono::NaiveDate,
+        /// Today in the station's time zone.
+        today: chrono::NaiveDate,
+    },
+    /// The loan slip is not in a state that allows this.
+    LoanSlipWrongState {
+        /// The slip.
+        id: u64,
+        /// Where it stands.
+        state: super::SlipState,
+        /// What was asked, in each language (`批准`, `approved`).
+        action: (&'static str, &'static str),
+    },
+    /// A loan slip is refused only with a reason.
+    LoanSlipReasonMissing,
+    /// The box is not on the loan slip it would be lent against.
+    NotOnSlip {
+        /// The box.
+        item: Barcode,
+        /// The slip.
+        id: u64,
+    },
+    /// The box has been lent against this slip already.
+    SlipAlreadyLent {
+        /// The box.
+        item: Barcode,
+        /// The slip.
+        id: u64,
+    },
+    /// A pick list is made only from an approved loan slip.
+    PickListSlipNotApproved {
+        /// The slip.
+        id: u64,
+        /// Where it stands.
+        state: super::SlipState,
+    },
+    /// A handover's deadline is extended only with a reason.
+    HandoverExtensionReason,
+    /// An extension must move a handover's deadline later.
+    HandoverExtensionNotLater {
+        /// The deadline asked for.
+        until: chrono::NaiveDate,
+        /// The deadline now.
+        deadline: chrono::NaiveDate,
+    },
     /// The handover has been confirmed already.
     HandoverClosed(u64),
     /// A barcode or number sequence ran out.
@@ -310,6 +378,38 @@ impl Refusal {
                 message!(PickListTooLarge, count = count, max = max)
             }
             Refusal::PickListClosed(id) => message!(PickListClosed, id = id),
+            Refusal::UnknownLoanSlip(id) => message!(LoanSlipUnknown, id = id),
+            Refusal::LoanSlipEmpty => message!(LoanSlipEmpty),
+            Refusal::LoanSlipTooLarge { count, max } => {
+                message!(LoanSlipTooLarge, count = count, max = max)
+            }
+            Refusal::LoanSlipPurposeMissing => message!(LoanSlipPurposeMissing),
+            Refusal::LoanSlipTextTooLong { field, max } => {
+                message!(LoanSlipTextTooLong, field = *field, max = max)
+            }
+            Refusal::LoanSlipDuePast { due, today } => {
+                message!(LoanSlipDuePast, due = due, today = today)
+            }
+            Refusal::LoanSlipWrongState { id, state, action } => message!(
+                LoanSlipWrongState,
+                id = id,
+                state = state.label(),
+                action = *action
+            ),
+            Refusal::LoanSlipReasonMissing => message!(LoanSlipReasonMissing),
+            Refusal::NotOnSlip { item, id } => message!(LoanSlipNotOnSlip, item = item, id = id),
+            Refusal::SlipAlreadyLent { item, id } => {
+                message!(LoanSlipAlreadyLent, item = item, id = id)
+            }
+            Refusal::PickListSlipNotApproved { id, state } => {
+                message!(PickListSlipNotApproved, id = id, state = state.label())
+            }
+            Refusal::HandoverExtensionReason => message!(HandoverExtensionReason),
+            Refusal::HandoverExtensionNotLater { until, deadline } => message!(
+                HandoverExtensionNotLater,
+                until = until,
+                deadline = deadline
+            ),
             Refusal::HandoverClosed(id) => message!(HandoverClosed, id = id),
             Refusal::Exhausted(what) => message!(NumberingExhausted, what = what),
             Refusal::Field(error) => error.message(),
@@ -372,6 +472,7 @@ impl Refusal {
                 | Refusal::UnknownJob(_)
                 | Refusal::UnknownHandover(_)
                 | Refusal::UnknownPickList(_)
+                | Refusal::UnknownLoanSlip(_)
                 | Refusal::UnknownDevice(_)
         )
     }

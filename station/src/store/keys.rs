@@ -21,6 +21,8 @@ pub const LOAN_ID: &[u8] = b"m:loan";
 pub const HANDOVER_ID: &[u8] = b"m:handover";
 /// Next pick list number.
 pub const PICK_LIST_ID: &[u8] = b"m:picklist";
+/// Next loan slip number.
+pub const LOAN_SLIP_ID: &[u8] = b"m:loanslip";
 
 /// Family tags.
 pub const ITEM: u8 = b'i';
@@ -44,6 +46,14 @@ pub const HANDOVER_DUE: u8 = b'G';
 /// Pick lists by number (see `picklists.rs`).
 pub const PICK_LIST: u8 = b'y';
 pub const CERTIFICATES_OF: u8 = b'n';
+/// Loan slips (档案资料出借单) by number (see `loanslips.rs`).
+pub const LOAN_SLIP: u8 = b'L';
+/// Approved loan slips with boxes still to lend, by borrower and slip number (empty values).
+pub const SLIP_TO_LEND: u8 = b'W';
+/// The loan slip a loan was opened against, by loan number (the slip's number, 8 bytes BE).
+pub const SLIP_OF_LOAN: u8 = b'X';
+/// The extensions of a handover's deadline, by handover number (see `handovers.rs`).
+pub const HANDOVER_EXTENSIONS: u8 = b'V';
 /// Station-managed numbering schemes by name (JSON).
 pub const SCHEME: u8 = b'k';
 /// Station-managed devices (scanners, printers) by name (JSON).
@@ -192,6 +202,31 @@ pub fn pick_list(id: u64) -> Vec<u8> {
     tagged(PICK_LIST, &[&id.to_be_bytes()])
 }
 
+/// A loan slip.
+pub fn loan_slip(id: u64) -> Vec<u8> {
+    tagged(LOAN_SLIP, &[&id.to_be_bytes()])
+}
+
+/// An approved loan slip of `borrower` with boxes still to lend.
+pub fn slip_to_lend(borrower: Barcode, slip: u64) -> Vec<u8> {
+    tagged(SLIP_TO_LEND, &[&borrower.to_key(), &slip.to_be_bytes()])
+}
+
+/// The approved loan slips of `borrower` with boxes still to lend.
+pub fn slips_to_lend_prefix(borrower: Barcode) -> Vec<u8> {
+    tagged(SLIP_TO_LEND, &[&borrower.to_key()])
+}
+
+/// The loan slip loan `loan` was opened against.
+pub fn slip_of_loan(loan: u64) -> Vec<u8> {
+    tagged(SLIP_OF_LOAN, &[&loan.to_be_bytes()])
+}
+
+/// The extensions of handover `id`'s deadline.
+pub fn handover_extensions(id: u64) -> Vec<u8> {
+    tagged(HANDOVER_EXTENSIONS, &[&id.to_be_bytes()])
+}
+
 pub fn loan(id: u64) -> Vec<u8> {
     tagged(LOAN, &[&id.to_be_bytes()])
 }
@@ -325,8 +360,8 @@ pub fn describe(key: &[u8]) -> String {
         let tag = char::from(*tag);
         let len = crate::barcode::BARCODE_LEN;
         let parts: Vec<String> = match tag {
-            'o' | 'g' | 'j' | 'T' | 'e' => vec![number(rest)?.to_string()],
-            'b' | 'h' if rest.len() == len + 8 => {
+            'o' | 'g' | 'j' | 'T' | 'e' | 'L' | 'X' | 'V' => vec![number(rest)?.to_string()],
+            'b' | 'h' | 'W' if rest.len() == len + 8 => {
                 vec![
                     barcode(rest.get(..len)?)?,
                     number(rest.get(len..)?)?.to_string(),

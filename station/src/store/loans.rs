@@ -106,6 +106,7 @@ impl Tx<'_> {
     /// Closes the open loan of `item`; the box waits at `counter` if given.
     pub fn return_loan(&mut self, item: Barcode, counter: Option<Barcode>) -> Result<Loan> {
         let loan = self.close_loan(item, counter, ItemStatus::AtCounter, false)?;
+        self.slip_loan_closed(&loan, false)?;
         self.record(
             Some(item),
             EventKind::LoanReturned,
@@ -163,6 +164,7 @@ impl Tx<'_> {
         status: ItemStatus,
     ) -> Result<Loan> {
         let loan = self.close_loan(item, place, status, true)?;
+        self.slip_loan_closed(&loan, true)?;
         self.record(
             Some(item),
             EventKind::Undone,
@@ -188,6 +190,7 @@ impl Tx<'_> {
         loan.returned_at = None;
         loan.cancelled = false;
         self.put(&keys::loan(id), &loan)?;
+        self.slip_loan_reopened(&loan)?;
         self.put_raw(&keys::borrower(loan.borrower, id), &[])?;
         self.put_raw(&keys::due(loan.due, id), &[])?;
         self.put_raw(&keys::open_loan(loan.item), &id.to_be_bytes())?;

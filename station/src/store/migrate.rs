@@ -94,6 +94,16 @@ pub(super) const FAMILIES: &[Family] = &[
         current: 1,
     },
     Family {
+        name: "loanslips",
+        prefix: &[keys::LOAN_SLIP],
+        current: 1,
+    },
+    Family {
+        name: "handover_extensions",
+        prefix: &[keys::HANDOVER_EXTENSIONS],
+        current: 1,
+    },
+    Family {
         name: "tokens",
         prefix: &[keys::TOKEN],
         current: 1,

@@ -19,6 +19,7 @@ mod import;
 mod items;
 mod keys;
 mod loans;
+mod loanslips;
 mod locations;
 mod migrate;
 mod people;
@@ -50,8 +51,13 @@ pub use credentials::{
     verify_secret, Credentials, Secret,
 };
 pub use error::{Refusal, StorageError, StoreError};
+pub use handovers::{HandoverExtension, MAX_EXTENSION_REASON};
 pub use import::{ImportOutcome, ImportRow};
 pub use items::{BoxEdit, MoveOutcome, NewBox, NewCertificate, Warning};
+pub use loanslips::{
+    LoanSlip, NewLoanSlip, SlipEntry, SlipState, MAX_SLIP_BOXES, MAX_SLIP_DOCUMENTS,
+    MAX_SLIP_PURPOSE, MAX_SLIP_REASON,
+};
 pub use locations::{
     kind_label, parent_fits, parse_sides, Block, Defined, LayoutOutcome, LayoutRefusal,
     LocationEdit, NewLocation, Retired, MAX_BLOCK_SHELVES,

@@ -658,6 +658,17 @@ fn concerned(store: &Store, event: &Event) -> Result<Vec<Barcode>> {
                 .filter_map(|change| change.after.as_deref()?.split(' ').next())
                 .filter_map(|barcode| Barcode::parse(barcode).ok()),
         ),
+        // A loan slip's request and a handover's extension list their boxes.
+        EventKind::LoanSlipRequested | EventKind::HandoverExtended => items.extend(
+            event
+                .body
+                .changes
+                .iter()
+                .filter(|change| change.field == "boxes")
+                .filter_map(|change| change.after.as_deref())
+                .flat_map(|list| list.split(' '))
+                .filter_map(|barcode| Barcode::parse(barcode).ok()),
+        ),
         EventKind::PrintQueued
         | EventKind::PrintDelayed
         | EventKind::Printed

@@ -135,6 +135,11 @@ const ASSETS: &[Asset] = &[
         body: include_str!("layout.js"),
     },
     Asset {
+        path: "/web/paper.js",
+        content_type: JS,
+        body: include_str!("paper.js"),
+    },
+    Asset {
         path: "/web/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),

@@ -26,7 +26,8 @@ impl Engine {
                     .borrower
                     .as_ref()
                     .is_some_and(|borrower| !borrower.borrow_directly)
-                    && station.approver.is_none();
+                    && station.approver.is_none()
+                    && station.slip.is_none();
                 // Through the API only the token owner's own badge approves (and a
                 // supervisor named by someone else does not approve their own loan).
                 let own = station.may_act_as(&person);
@@ -42,6 +43,31 @@ impl Engine {
                     return Answer::ok(message, Some(barcode));
                 }
                 let approves_self = own && person.role >= Role::Supervisor;
+                // An approved loan slip of the borrower's is lent against: its approver
+                // and due date count, and only its boxes are lent.
+                match self.store.slip_to_lend(person.barcode) {
+                    Ok(Some(slip)) => {
+                        let approver = match slip.approver.map(|a| self.store.get_item(a)) {
+                            Some(Ok(Some(Item::Person(approver)))) => approver.name,
+                            Some(Err(error)) => return Answer::refused(&error, Some(barcode)),
+                            _ => "?".to_owned(),
+                        };
+                        let message = message!(
+                            CheckoutSlip,
+                            name = &person.name,
+                            id = slip.id,
+                            approver = approver,
+                            due = slip.due
+                        );
+                        station.borrower = Some(person);
+                        station.borrower_approves_self = false;
+                        station.approver = None;
+                        station.slip = Some(slip.id);
+                        return Answer::ok(message, Some(barcode));
+                    }
+                    Ok(None) => station.slip = None,
+                    Err(error) => return Answer::refused(&error, Some(barcode)),
+                }
                 let recorded = if person.borrow_directly || approves_self {
                     None
                 } else {
@@ -76,6 +102,9 @@ impl Engine {
                 let Some(borrower) = station.borrower.clone() else {
                     return Answer::error(message!(CheckoutNeedsBorrower));
                 };
+                if let Some(slip) = station.slip {
+                    return self.lend_on_slip(station, workstation, slip, &borrower, archive_box);
+                }
                 let approver = station.approver.as_ref().map(|person| person.barcode);
                 let approves_self =
                     station.borrower_approves_self && borrower.role >= Role::Supervisor;
@@ -116,6 +145,51 @@ impl Engine {
 }
 
 impl Engine {
+    /// Lends `archive_box` against approved loan slip `slip`; prints the slip on the
+    /// workstation's A4 printer when its first box goes out.
+    fn lend_on_slip(
+        &self,
+        station: &mut Workstation,
+        workstation: &str,
+        slip: u64,
+        borrower: &Person,
+        archive_box: crate::model::ArchiveBox,
+    ) -> Answer {
+        let barcode = archive_box.barcode;
+        let actor = self.actor(station, workstation);
+        match self.store.lend_on_slip(&actor, slip, barcode) {
+            Ok((slip, loan)) => {
+                station.undo = Some(Undo::Loan {
+                    item: barcode,
+                    place: archive_box.place,
+                    status: archive_box.status,
+                });
+                let mut message = message!(CheckoutLent, name = name_of(borrower), due = loan.due);
+                let first = slip.lent_at == Some(loan.out_at)
+                    && slip
+                        .entries
+                        .iter()
+                        .filter(|entry| entry.loan.is_some())
+                        .count()
+                        == 1;
+                if first {
+                    if let Some(print) = &self.slip_printer {
+                        match print(workstation, slip.id) {
+                            Ok(Some(printer)) => {
+                                message =
+                                    message.join(&message!(CheckoutSlipPrinted, printer = printer))
+                            }
+                            Ok(None) => {}
+                            Err(error) => message = message.join(&error),
+                        }
+                    }
+                }
+                Answer::ok(message, Some(barcode))
+            }
+            Err(error) => Answer::refused(&error, Some(barcode)),
+        }
+    }
+
     /// The supervisor whose approval recorded for `borrower` is valid today, if any (an
     /// approval by someone who has left no longer counts).
     fn recorded_approver(&self, borrower: Barcode) -> Result<Option<Person>, StoreError> {

@@ -51,6 +51,8 @@ pub(super) struct Workstation {
     pub(super) shelf: Option<Location>,
     pub(super) borrower: Option<Person>,
     pub(super) approver: Option<Person>,
+    /// The approved loan slip CHECKOUT lends against (chosen by the borrower's badge).
+    pub(super) slip: Option<u64>,
     pub(super) receiver: Option<Person>,
     pub(super) handed: Vec<Barcode>,
     pub(super) audit: Audit,
@@ -92,6 +94,7 @@ impl Workstation {
             shelf: None,
             borrower: None,
             approver: None,
+            slip: None,
             receiver: None,
             handed: Vec::new(),
             audit: Audit::default(),
@@ -112,6 +115,7 @@ impl Workstation {
         self.borrower = None;
         self.borrower_approves_self = false;
         self.approver = None;
+        self.slip = None;
         self.receiver = None;
         self.handed.clear();
         self.audit = Audit::default();

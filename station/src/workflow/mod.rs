@@ -263,11 +263,17 @@ pub struct Engine {
     workstations: Mutex<HashMap<String, Arc<Mutex<Workstation>>>>,
     results: broadcast::Sender<ScanResult>,
     label_printer: Option<LabelPrinter>,
+    slip_printer: Option<SlipPrinter>,
 }
 
 /// Queues the label of a box registered at a workstation on that workstation's printer;
 /// answers the printer's name, or why it could not.
 pub type LabelPrinter = Arc<dyn Fn(&str, Barcode) -> Result<String, Message> + Send + Sync>;
+
+/// Prints loan slip `id` on a workstation's printer when it prints A4 (PDF or CUPS);
+/// answers the printer's name, `None` when the workstation has no such printer, or why it
+/// could not.
+pub type SlipPrinter = Arc<dyn Fn(&str, u64) -> Result<Option<String>, Message> + Send + Sync>;
 
 impl Engine {
     /// An engine over `store`.
@@ -279,12 +285,19 @@ impl Engine {
             workstations: Mutex::new(HashMap::new()),
             results,
             label_printer: None,
+            slip_printer: None,
         }
     }
 
     /// Prints the label of every box registered by INTAKE at once, through `printer`.
     pub fn with_label_printer(mut self, printer: LabelPrinter) -> Engine {
         self.label_printer = Some(printer);
+        self
+    }
+
+    /// Prints a loan slip at CHECKOUT when its first box is lent, through `printer`.
+    pub fn with_slip_printer(mut self, printer: SlipPrinter) -> Engine {
+        self.slip_printer = Some(printer);
         self
     }
 

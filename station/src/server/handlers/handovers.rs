@@ -33,11 +33,7 @@ pub(crate) async fn handovers(
             to: viewer.code(&handover.to.to_string()),
             items: handover.items.iter().map(ToString::to_string).collect(),
             deadline: handover.deadline,
-            state: match handover.deadline.cmp(&today) {
-                std::cmp::Ordering::Less => "overdue",
-                std::cmp::Ordering::Equal => "warning",
-                std::cmp::Ordering::Greater => "normal",
-            },
+            state: crate::server::views::deadline_state(handover.deadline, today),
         })
         .collect();
     Ok(page_of(

@@ -22,7 +22,8 @@ use crate::store::{
     pick_list_barcode, PickLine, PickLineProblem, PickList, PickSheet, PickState, MAX_PICK_LIST,
 };
 
-/// Where a pick list's boxes come from: exactly one of `lines`, `csv`, `search`.
+/// Where a pick list's boxes come from: exactly one of `lines`, `csv`, `search`,
+/// `loan_slip`.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PickListRequest {
@@ -35,6 +36,8 @@ pub(crate) struct PickListRequest {
     header: Option<bool>,
     /// A box search, as `GET /api/v1/boxes` takes it: `q` and filters.
     search: Option<PickSearch>,
+    /// An approved loan slip's number: its boxes.
+    loan_slip: Option<u64>,
 }
 
 /// A box search for a pick list.
@@ -323,6 +326,7 @@ pub(crate) async fn create_pick_list(
         request.lines.is_some(),
         request.csv.is_some(),
         request.search.is_some(),
+        request.loan_slip.is_some(),
     ];
     if sources.iter().filter(|given| **given).count() != 1 {
         return Err(ApiError::new(
@@ -331,6 +335,17 @@ pub(crate) async fn create_pick_list(
         ));
     }
     let actor = principal.actor();
+    if let Some(slip) = request.loan_slip {
+        let list = state
+            .archive
+            .run(move |store| {
+                let boxes = super::loanslips::slip_boxes_to_pick(store, slip)?;
+                let source = format!("loan slip: {slip}");
+                store.create_pick_list(&actor, &boxes, &source)
+            })
+            .await?;
+        return created(&state, list.id).await;
+    }
     if let Some(search) = request.search.take() {
         let status = match search.status.as_deref() {
             Some(text) => Some(
