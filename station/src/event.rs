@@ -94,6 +94,18 @@ pub enum EventKind {
     Picked,
     /// A pick list was finished by DONE.
     PickListClosed,
+    /// A box's contents list was replaced, or a document added, edited or removed.
+    ContentsChanged,
+    /// Documents came into a box's contents list through an import.
+    ContentsImported,
+    /// A box's expiry date (合同到期日) was set or cleared.
+    ExpirySet,
+    /// A box lacking required documents was handed over anyway, with a reason.
+    HandedOverIncomplete,
+    /// A reviewer (B) asked for supplements: the box waits for the documents named.
+    SupplementRequested,
+    /// A box waiting for supplements became complete.
+    SupplementCompleted,
 }
 
 /// One field's value before and after a change.
@@ -464,6 +476,12 @@ mod tests {
             EventKind::PickListCreated => 28,
             EventKind::Picked => 29,
             EventKind::PickListClosed => 30,
+            EventKind::ContentsChanged => 31,
+            EventKind::ContentsImported => 32,
+            EventKind::ExpirySet => 33,
+            EventKind::HandedOverIncomplete => 34,
+            EventKind::SupplementRequested => 35,
+            EventKind::SupplementCompleted => 36,
         }
     }
 
@@ -501,6 +519,12 @@ mod tests {
             EventKind::PickListCreated,
             EventKind::Picked,
             EventKind::PickListClosed,
+            EventKind::ContentsChanged,
+            EventKind::ContentsImported,
+            EventKind::ExpirySet,
+            EventKind::HandedOverIncomplete,
+            EventKind::SupplementRequested,
+            EventKind::SupplementCompleted,
         ];
         for kind in kinds {
             let encoded = postcard::to_allocvec(&kind).expect("encode");

@@ -31,6 +31,7 @@ pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod contents;
 mod control;
 pub mod devices;
 pub mod event;

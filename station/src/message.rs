@@ -685,6 +685,34 @@ catalog! {
         "移交单 {id} 已确认",
         "handover {id} has already been confirmed"
     }
+    HandoverIncomplete = "handover.incomplete" {
+        "档案盒 {barcode} 资料不全（{lacks}）：须注明原因才能移交",
+        "box {barcode} is incomplete ({lacks}): a handover needs a reason"
+    }
+    HandoverNoSupplement = "handover.no_supplement" {
+        "移交单 {id} 的档案资料齐全，无需补充",
+        "the boxes of handover {id} are complete: nothing to supplement"
+    }
+    ContentsNoName = "contents.no_name" {
+        "资料名称不能为空",
+        "a document needs a name"
+    }
+    ContentsBadText = "contents.bad_text" {
+        "“{text}”过长或含控制字符（最多 {max} 个字）",
+        "\"{text}\" is too long or has control characters (at most {max} characters)"
+    }
+    ContentsBadPages = "contents.bad_pages" {
+        "{name} 的页数 {pages} 不对：应为 1 至 100000",
+        "{name}: {pages} is not a page count (1 to 100000)"
+    }
+    ContentsTooMany = "contents.too_many" {
+        "一盒最多登记 {max} 份资料",
+        "a box's contents list holds at most {max} documents"
+    }
+    ContentsNoPosition = "contents.no_position" {
+        "档案盒 {barcode} 的资料清单没有第 {position} 项",
+        "box {barcode}'s contents list has no document {position}"
+    }
     PickListUnknown = "picklist.unknown" {
         "取件单 {id} 不存在",
         "pick list {id} does not exist"
@@ -1684,6 +1712,34 @@ catalog! {
     LabelTemplateInvalid = "label.template_invalid" {
         "标签模板 {origin} 第 {line} 行有误：{problem}",
         "{origin}:{line}: label template error: {problem}"
+    }
+    ChecklistInvalid = "checklist.invalid" {
+        "资料清单 {origin} 第 {line} 行有误：{problem}",
+        "{origin}:{line}: checklist error: {problem}"
+    }
+    ChecklistsUnreadable = "checklist.folder_unreadable" {
+        "读取资料清单 {path} 失败：{reason}",
+        "cannot read checklists at {path}: {reason}"
+    }
+    ChecklistUnreadable = "checklist.unreadable" {
+        "无法读取清单：{detail}",
+        "cannot read the checklist: {detail}"
+    }
+    ChecklistEmptyField = "checklist.empty_field" {
+        "`{field}` 不能为空",
+        "`{field}` must not be empty"
+    }
+    ChecklistNoItems = "checklist.no_items" {
+        "清单没有任何 [[item]]",
+        "the checklist has no [[item]]"
+    }
+    ChecklistDuplicateItem = "checklist.duplicate_item" {
+        "资料 {name} 重复列出",
+        "item {name} is listed twice"
+    }
+    ChecklistCategoryTaken = "checklist.category_taken" {
+        "类别 {category} 已属于清单 {other}",
+        "category {category} already belongs to checklist {other}"
     }
     LabelTemplatesUnreadable = "label.templates_unreadable" {
         "读取标签模板 {path} 失败：{reason}",
