@@ -30,6 +30,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 
 /// One document of a box's contents list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Document {
     /// What the document is called on the list (`借款合同（2012鸿借字第001号）`).
     pub name: String,
@@ -153,8 +154,8 @@ pub struct Lack {
     pub part: String,
     /// The document's type name.
     pub name: String,
-    /// Who must sign it, for an unsigned document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Who must sign it, for an unsigned document (stored with postcard: never skipped).
+    #[serde(default)]
     pub signature: Option<String>,
 }
 

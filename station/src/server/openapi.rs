@@ -100,7 +100,7 @@ pub fn openapi() -> serde_json::Value {
         if endpoint.body.is_some() {
             responses.insert("413".into(), error_response("The body is too large"));
         }
-        if endpoint.method == "post" || endpoint.path.ends_with("pdf") {
+        if endpoint.method == "post" || endpoint.method == "put" || endpoint.path.ends_with("pdf") {
             // Every change, with a body or without (removing a device, retiring a scheme),
             // and the PDFs made on request (shelf-label sheets, pick lists), which the
             // rules may refuse (nothing to label, too many labels).

@@ -392,6 +392,39 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/handovers",
+                "Start a handover of boxes from `from` (default: the caller) to `to`; a box lacking required documents needs a `reason` (else 422 handover.incomplete), recorded in its history",
+                clerk,
+            )
+            .action("移交档案", "hand over boxes")
+            .body::<HandoverRequest>()
+            .created::<HandoverStarted>(),
+            post(start_handover),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/handovers/{id}/supplement",
+                "The reviewer's supplement list (补充资料清单): every box of the handover lacking required documents waits for them until its contents are complete (422 handover.no_supplement when none lacks anything)",
+                clerk,
+            )
+            .action("要求补充资料", "ask for supplements")
+            .created::<SupplementList>(),
+            post(request_supplement),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers/{id}/supplement",
+                "What the boxes of a handover still lack",
+                clerk,
+            )
+            .json::<SupplementList>(),
+            get(get_supplement),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/reports/{file}",
                 "ledger.csv, ledger.xlsx, loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year)",
@@ -447,6 +480,50 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             .body::<EditRequest>()
             .json::<ItemView>(),
             post(edit_box),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/boxes/{barcode}/contents",
+                "A box's contents list (册内资料清单): documents in order with page counts and totals, its expiry date, and its completeness against the category's checklist (missing and unsigned required documents; waiting for supplements)",
+                clerk,
+            )
+            .json::<ContentsView>(),
+            get(box_contents),
+        ),
+        (
+            endpoint(
+                "put",
+                "/api/v1/boxes/{barcode}/contents",
+                "Replace a box's contents list (and set or clear its expiry date); each changed position is recorded before → after",
+                clerk,
+            )
+            .action("编辑资料清单", "edit contents lists")
+            .body::<ContentsRequest>()
+            .json::<ContentsView>(),
+            axum::routing::put(replace_box_contents),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/{barcode}/contents",
+                "Edit one document of a box's contents list (add, set, remove) or its expiry date",
+                clerk,
+            )
+            .action("编辑资料清单", "edit contents lists")
+            .body::<ContentsEditRequest>()
+            .json::<ContentsView>(),
+            post(edit_box_contents),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/checklists",
+                "The category checklists (典型资料清单): each item required or optional, and who must sign it",
+                clerk,
+            )
+            .json::<Vec<crate::contents::Checklist>>(),
+            get(checklists),
         ),
         (
             endpoint(

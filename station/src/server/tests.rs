@@ -9,6 +9,8 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::*;
+
+mod contents;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::server::openapi::endpoints;
