@@ -41,6 +41,7 @@ pub mod ledger;
 pub mod message;
 pub mod model;
 pub mod numbering;
+pub mod paper;
 pub mod picking;
 pub mod printer;
 pub mod printing;

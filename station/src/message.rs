@@ -693,6 +693,10 @@ catalog! {
         "移交单 {id} 的档案资料齐全，无需补充",
         "the boxes of handover {id} are complete: nothing to supplement"
     }
+    HandoverNoBoxes = "handover.no_boxes" {
+        "移交单 {id} 没有档案盒，无移交清单可打印",
+        "handover {id} holds no box: there is no handover list to print"
+    }
     ContentsNoName = "contents.no_name" {
         "资料名称不能为空",
         "a document needs a name"

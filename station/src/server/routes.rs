@@ -416,6 +416,16 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "get",
+                "/api/v1/handovers/{id}/list.pdf",
+                "The handover list (移交清单) as a PDF: for every box, three copies (A角联 / B角联 / 档案联) with its barcode, a QR of this address, its contents with page counts and totals, and the parties' signature and date lines",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(handover_list_pdf),
+        ),
+        (
+            endpoint(
+                "get",
                 "/api/v1/handovers/{id}/supplement",
                 "What the boxes of a handover still lack",
                 clerk,

@@ -491,3 +491,131 @@ pub(crate) async fn get_supplement(
         .await?;
     Ok(Json(list))
 }
+
+/// `GET /api/v1/handovers/{id}/list.pdf`: the handover list (移交清单) of every box of the
+/// handover, three copies each (A角联 / B角联 / 档案联), with the box's barcode, a QR of
+/// this address, the contents with page counts and totals, and the signature lines.
+pub(crate) async fn handover_list_pdf(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = parse_number(&id, ("移交单号", "handover number"))?;
+    let Some(printing) = state.archive.printing().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::message!(PickListNoPrinting),
+        ));
+    };
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .filter(|host| {
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
+        .unwrap_or("localhost")
+        .to_owned();
+    let scheme = if state.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let qr = format!("{scheme}://{host}/api/v1/handovers/{id}/list.pdf");
+    let date = state.archive.today();
+    let lists = state
+        .archive
+        .run(move |store| handover_lists(store, id, &qr, date))
+        .await?;
+    if lists.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::message!(HandoverNoBoxes, id = id),
+        ));
+    }
+    let pdf = tokio::task::spawn_blocking(move || {
+        let mut pages = Vec::new();
+        for list in &lists {
+            pages.extend(list.templates().map_err(|error| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.problem.clone())
+            })?);
+        }
+        let labels = printing
+            .labels()
+            .map_err(|message| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message))?;
+        labels
+            .pages_pdf("handover-list", &pages)
+            .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.message()))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"handover-{id}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// The handover list of each box of handover `id`.
+fn handover_lists(
+    store: &Store,
+    id: u64,
+    qr: &str,
+    date: NaiveDate,
+) -> Result<Vec<crate::paper::HandoverList>, StoreError> {
+    let handover = store
+        .handover(id)?
+        .ok_or(crate::store::Refusal::UnknownHandover(id))?;
+    let name = |barcode: Barcode| -> Result<String, StoreError> {
+        Ok(match store.get_item(barcode)? {
+            Some(crate::model::Item::Person(person)) => person.name,
+            _ => String::new(),
+        })
+    };
+    let (officer_a, officer_b, archivist, stage) = match handover.stage {
+        HandoverStage::OfficerToOfficer => (
+            name(handover.from)?,
+            name(handover.to)?,
+            String::new(),
+            "A角 → B角",
+        ),
+        HandoverStage::OfficerToArchivist => (
+            String::new(),
+            name(handover.from)?,
+            name(handover.to)?,
+            "B角 → 档案室",
+        ),
+    };
+    let mut lists = Vec::new();
+    for item in &handover.items {
+        let Some(crate::model::Item::Box(archive_box)) = store.get_item(*item)? else {
+            continue;
+        };
+        let contents = store.box_contents(&archive_box)?;
+        lists.push(crate::paper::HandoverList {
+            handover: id,
+            stage: stage.to_owned(),
+            barcode: archive_box.barcode.to_string(),
+            archive_no: archive_box.archive_no,
+            customer: archive_box.customer,
+            title: archive_box.title,
+            documents: contents.documents,
+            officer_a: officer_a.clone(),
+            officer_b: officer_b.clone(),
+            archivist: archivist.clone(),
+            date,
+            qr: qr.to_owned(),
+        });
+    }
+    Ok(lists)
+}
