@@ -852,18 +852,26 @@ impl Config {
         }
         let checklists = match &self.checklists {
             Some(dir) => {
-                crate::contents::Checklists::load_dir(dir).map_err(|error| ConfigError::Value {
-                    path: dir.display().to_string(),
-                    line: None,
-                    key: "checklists".to_owned(),
-                    problem: error.message(),
+                crate::contents::Checklists::load_dir(dir).map_err(|error| match error {
+                    crate::contents::ChecklistLoadError::Invalid(invalid) => ConfigError::Value {
+                        path: invalid.origin,
+                        line: Some(invalid.line),
+                        key: "checklists".to_owned(),
+                        problem: invalid.problem,
+                    },
+                    io => ConfigError::Value {
+                        path: dir.display().to_string(),
+                        line: None,
+                        key: "checklists".to_owned(),
+                        problem: io.message(),
+                    },
                 })?
             }
             None => crate::contents::Checklists::builtin().map_err(|error| ConfigError::Value {
                 path: error.origin.clone(),
                 line: Some(error.line),
                 key: "checklists".to_owned(),
-                problem: error.message(),
+                problem: error.problem,
             })?,
         };
         Ok(WorkflowConfig {

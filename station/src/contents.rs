@@ -679,6 +679,46 @@ mod tests {
     }
 
     #[test]
+    fn station_toml_names_a_checklist_folder_and_a_bad_file_stops_the_start_with_its_line() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let folder = dir.path().join("checklists");
+        std::fs::create_dir(&folder).expect("folder");
+        std::fs::write(
+            folder.join("deposit.toml"),
+            "[checklist]\nname = \"存款\"\ncategories = [\"存款\"]\n[[item]]\nname = \"开户申请书\"\nrequired = true\n",
+        )
+        .expect("write");
+        let text = format!("checklists = {:?}\n", folder.display().to_string());
+        let config = crate::config::Config::parse(&text, "station.toml").expect("config");
+        let workflow = config.workflow(&[]).expect("valid checklists");
+        assert!(workflow.checklists.for_category("存款").is_some());
+        assert!(
+            workflow.checklists.for_category("借款").is_some(),
+            "shipped ones stay"
+        );
+        std::fs::write(
+            folder.join("deposit.toml"),
+            "[checklist]\nname = \"存款\"\ncategories = [\"存款\"]\n[[item]]\nname = \"开户申请书\"\nrequired = \"yes\"\n",
+        )
+        .expect("write");
+        let error = config.workflow(&[]).expect_err("refused");
+        assert_eq!(error.message().code, Code::ConfigInvalidValue);
+        match error {
+            crate::config::ConfigError::Value {
+                path,
+                line,
+                problem,
+                ..
+            } => {
+                assert!(path.ends_with("deposit.toml"), "{path}");
+                assert_eq!(line, Some(6));
+                assert_eq!(problem.code, Code::ChecklistUnreadable);
+            }
+            other => panic!("expected the file and line, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn a_document_is_checked_before_it_is_kept() {
         assert!(document("借款合同", None).check().is_ok());
         let mut bad = document(" ", None);

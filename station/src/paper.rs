@@ -279,6 +279,118 @@ impl HandoverList {
     }
 }
 
+/// One box of a supplement list: what it lacks.
+#[derive(Debug, Clone)]
+pub struct SupplementBox {
+    /// The box's barcode.
+    pub barcode: String,
+    /// Its archive number.
+    pub archive_no: String,
+    /// Its customer or project.
+    pub customer: String,
+    /// What it lacks.
+    pub lacks: Vec<crate::contents::Lack>,
+}
+
+/// The reviewer's supplement list (补充资料清单), printed for A.
+#[derive(Debug, Clone)]
+pub struct SupplementPaper {
+    /// The handover reviewed.
+    pub handover: u64,
+    /// Who asked (B).
+    pub by: String,
+    /// Who must supplement (A).
+    pub to: String,
+    /// The boxes and what each lacks.
+    pub boxes: Vec<SupplementBox>,
+    /// The day it was printed (a local date).
+    pub date: chrono::NaiveDate,
+}
+
+/// Lines on one page of a supplement list.
+const SUPPLEMENT_LINES: usize = 34;
+
+impl SupplementPaper {
+    /// Its pages, each a validated A4 template.
+    pub fn templates(&self) -> Result<Vec<Template>, TemplateError> {
+        let origin = format!("supplement-list:{}", self.handover);
+        let mut lines: Vec<(bool, String)> = Vec::new();
+        for archive_box in &self.boxes {
+            lines.push((
+                true,
+                format!(
+                    "{} · {} · {}",
+                    archive_box.archive_no, archive_box.customer, archive_box.barcode
+                ),
+            ));
+            for (index, lack) in archive_box.lacks.iter().enumerate() {
+                let what = match &lack.signature {
+                    Some(signature) => format!("{}（缺签字：{signature}）", lack.name),
+                    None => format!("{}（缺件）", lack.name),
+                };
+                let part = if lack.part.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} · ", lack.part)
+                };
+                lines.push((false, format!("{}. {part}{what}", index + 1)));
+            }
+        }
+        let mut pages = Vec::new();
+        for (number, chunk) in lines.chunks(SUPPLEMENT_LINES).enumerate() {
+            let mut page = Page::new("supplement-list");
+            page.text(10.0, 10.0, 150.0, 6.0, true, "left", "补充资料清单");
+            page.text(
+                10.0,
+                18.0,
+                188.0,
+                3.6,
+                false,
+                "left",
+                &format!(
+                    "移交单号 {} · 复核人（B角）{} → 移交人（A角）{} · 第 {} 页",
+                    self.handover,
+                    self.by,
+                    self.to,
+                    number + 1
+                ),
+            );
+            let mut y = 28.0;
+            page.line(10.0, y - 2.0, 200.0, y - 2.0);
+            for (heading, text) in chunk {
+                let x = if *heading { 12.0 } else { 20.0 };
+                page.text(x, y, 200.0 - x - 2.0, 3.8, *heading, "left", text);
+                y += 6.5;
+            }
+            pages.push(page);
+        }
+        if let Some(last) = pages.last_mut() {
+            let y = 262.0;
+            for (index, role) in ["复核人（B角）签字：", "移交人（A角）签收："]
+                .iter()
+                .enumerate()
+            {
+                let x = 12.0 + 96.0 * index as f64;
+                last.text(x, y, 40.0, 3.6, false, "left", role);
+                last.line(x + 38.0, y + 4.5, x + 90.0, y + 4.5);
+            }
+            last.text(
+                12.0,
+                y + 12.0,
+                186.0,
+                3.2,
+                false,
+                "left",
+                &format!("打印日期 {} · 补齐后资料清单即显示齐全", self.date),
+            );
+        }
+        pages
+            .into_iter()
+            .map(|page| page.template(&origin))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,5 +429,31 @@ mod tests {
         let long = list(60).templates().expect("valid pages");
         assert_eq!(long.len(), 9, "three pages per copy");
         assert_eq!(list(3).pages(), 6);
+    }
+
+    #[test]
+    fn a_supplement_list_names_every_lack_and_fits_long_lists_on_more_pages() {
+        let lack = |name: &str, signature: Option<&str>| crate::contents::Lack {
+            part: "重要合同或单据".to_owned(),
+            name: name.to_owned(),
+            signature: signature.map(str::to_owned),
+        };
+        let paper = |boxes: usize| SupplementPaper {
+            handover: 3,
+            by: "李四".to_owned(),
+            to: "张三".to_owned(),
+            boxes: (0..boxes)
+                .map(|n| SupplementBox {
+                    barcode: "B0000000016".to_owned(),
+                    archive_no: format!("2026鸿借字第{n:03}号"),
+                    customer: "鸿达".to_owned(),
+                    lacks: vec![lack("保证合同", None), lack("借款合同", Some("借款人签章"))],
+                })
+                .collect(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("date"),
+        };
+        assert_eq!(paper(1).templates().expect("valid").len(), 1);
+        // 3 lines a box: 12 boxes fill one page and 12 more a second.
+        assert_eq!(paper(12).templates().expect("valid").len(), 2);
     }
 }

@@ -55,6 +55,16 @@ fn download(daemon: &Daemon, token: &str, path: &str, to: &Path) -> String {
     String::from_utf8_lossy(&output.stdout).to_string()
 }
 
+fn pdf_text(pdf: &Path) -> String {
+    let text = Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    String::from_utf8_lossy(&text.stdout).to_string()
+}
+
 fn decoded(dir: &Path, pdf: &Path) -> Vec<String> {
     let prefix = dir.join("page");
     let rasterised = Command::new("pdftoppm")
@@ -185,6 +195,14 @@ fn a_project_box_goes_a_to_b_to_the_archive_with_supplements_and_a_three_copy_ha
     assert_eq!(lacks, ["保证合同", "财务报表"]);
     let waiting = answer(http_get_as(daemon.addr, &contents, &token_a), 200);
     assert_eq!(waiting["state"], "awaiting_supplement");
+    // The supplement list printed for A names both.
+    let printed = dir.path().join("supplement.pdf");
+    let path = format!("/api/v1/handovers/{first_id}/supplement.pdf");
+    assert_eq!(download(&daemon, &token_b, &path, &printed), "200");
+    let text = pdf_text(&printed);
+    for needed in ["补充资料清单", "保证合同", "财务报表", "张三", "李四"] {
+        assert!(text.contains(needed), "{needed}:\n{text}");
+    }
 
     // A adds them: complete.
     answer(
@@ -211,13 +229,7 @@ fn a_project_box_goes_a_to_b_to_the_archive_with_supplements_and_a_three_copy_ha
     let pdf = dir.path().join("handover.pdf");
     let path = format!("/api/v1/handovers/{first_id}/list.pdf");
     assert_eq!(download(&daemon, &token_a, &path, &pdf), "200");
-    let text = Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .expect("pdftotext");
-    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    let text = pdf_text(&pdf);
     for (name, _) in REQUIRED {
         assert_eq!(
             text.matches(name).count() >= 3,

@@ -426,6 +426,16 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "get",
+                "/api/v1/handovers/{id}/supplement.pdf",
+                "The supplement list (补充资料清单) as a PDF for A: every box of the handover with what it still lacks (missing or unsigned), and the signature lines (422 handover.no_supplement when nothing lacks)",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(supplement_pdf),
+        ),
+        (
+            endpoint(
+                "get",
                 "/api/v1/handovers/{id}/supplement",
                 "What the boxes of a handover still lack",
                 clerk,

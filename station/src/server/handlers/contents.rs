@@ -619,3 +619,75 @@ fn handover_lists(
     }
     Ok(lists)
 }
+
+/// `GET /api/v1/handovers/{id}/supplement.pdf`: the supplement list (补充资料清单) printed
+/// for A: every box of the handover with what it still lacks, and the signature lines.
+pub(crate) async fn supplement_pdf(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = parse_number(&id, ("移交单号", "handover number"))?;
+    let Some(printing) = state.archive.printing().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::message!(PickListNoPrinting),
+        ));
+    };
+    let checklists = state.archive.engine().checklists().clone();
+    let viewer = Viewer::of(&principal);
+    let list = state
+        .archive
+        .run(move |store| supplement_list(store, viewer, &checklists, id))
+        .await?;
+    if list.boxes.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::message!(HandoverNoSupplement, id = id),
+        ));
+    }
+    let paper = crate::paper::SupplementPaper {
+        handover: id,
+        by: list.by_name,
+        to: list.to_name,
+        boxes: list
+            .boxes
+            .into_iter()
+            .map(|found| crate::paper::SupplementBox {
+                barcode: found.barcode,
+                archive_no: found.archive_no,
+                customer: found.customer,
+                lacks: found.lacks,
+            })
+            .collect(),
+        date: state.archive.today(),
+    };
+    let pdf = tokio::task::spawn_blocking(move || {
+        let pages = paper.templates().map_err(|error| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.problem.clone())
+        })?;
+        let labels = printing
+            .labels()
+            .map_err(|message| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message))?;
+        labels
+            .pages_pdf("supplement-list", &pages)
+            .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.message()))
+    })
+    .await
+    .map_err(|_| ApiError::internal())??;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"supplement-{id}.pdf\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
