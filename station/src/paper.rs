@@ -69,6 +69,8 @@ impl Page {
         }
     }
 
+    // The text element's own seven keys, in the template format's order.
+    #[allow(clippy::too_many_arguments)]
     fn text(&mut self, x: f64, y: f64, w: f64, size: f64, bold: bool, align: &str, text: &str) {
         if text.trim().is_empty() {
             return;
