@@ -697,6 +697,22 @@ catalog! {
         "移交单 {id} 没有档案盒，无移交清单可打印",
         "handover {id} holds no box: there is no handover list to print"
     }
+    ContentsImportNoHeader = "contents.import_no_header" {
+        "资料清单文件须有表头：档案号（或条码）、资料名称、页数",
+        "a contents file needs a header naming the archive number (or barcode), the document name and the pages"
+    }
+    ContentsImportBadRow = "contents.import_bad_row" {
+        "第 {line} 行：{problem}（未导入任何资料）",
+        "line {line}: {problem} (nothing was imported)"
+    }
+    ContentsImportUnknownBox = "contents.import_unknown_box" {
+        "档案号 {archive_no} 没有登记的档案盒",
+        "no box is registered under archive number {archive_no}"
+    }
+    ContentsImportDone = "contents.imported" {
+        "已导入 {documents} 份资料到 {boxes} 个档案盒",
+        "imported {documents} documents into {boxes} boxes"
+    }
     ContentsNoName = "contents.no_name" {
         "资料名称不能为空",
         "a document needs a name"

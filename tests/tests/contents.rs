@@ -270,3 +270,70 @@ fn a_project_box_goes_a_to_b_to_the_archive_with_supplements_and_a_three_copy_ha
     );
     assert!(daemon.terminate().success());
 }
+
+#[test]
+fn station_contents_import_works_with_the_daemon_stopped_and_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let ledger = dir.path().join("ledger.csv");
+    fs::write(
+        &ledger,
+        "档案号,题名,客户名称,类别,位置\n\
+         G-1,供电客户档案,华南电力,供电,2号库房/01列/A面/1节/1层\n\
+         G-2,供电客户档案,东方机械,供电,2号库房/01列/A面/1节/1层\n",
+    )
+    .expect("ledger");
+    let imported = run(station(&data).arg("import").arg(&ledger));
+    assert!(imported.status.success(), "{}", stdout(&imported));
+    let (_, token) = person_with_token(&data, "张三", "clerk");
+
+    // Daemon stopped: the CLI opens the store itself.
+    let first = dir.path().join("g1.csv");
+    fs::write(
+        &first,
+        "档案号,序号,资料名称,页数,签字\nG-1,1,报装申请,2,已签\nG-1,2,供用电合同,9,已签\n",
+    )
+    .expect("file");
+    let output = run(station(&data).args(["contents", "import"]).arg(&first));
+    assert!(output.status.success(), "{}", common::stderr(&output));
+
+    // Daemon running: the CLI hands the file to it.
+    let daemon = Daemon::start(&data);
+    let second = dir.path().join("g2.csv");
+    fs::write(&second, "档案号,资料名称,页数\nG-2,用电检查单,1\n").expect("file");
+    let output = run(station(&data).args(["contents", "import"]).arg(&second));
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    // A bad file changes nothing and says which line.
+    let bad = dir.path().join("bad.csv");
+    fs::write(
+        &bad,
+        "档案号,资料名称,页数\nG-2,用电检查单,1\nG-9,报装申请,2\n",
+    )
+    .expect("file");
+    let output = run(station(&data).args(["contents", "import"]).arg(&bad));
+    assert!(!output.status.success());
+
+    let pages = |archive_no: &str| -> u64 {
+        let found = answer(
+            http_get_as(
+                daemon.addr,
+                &format!("/api/v1/boxes?archive_no={archive_no}"),
+                &token,
+            ),
+            200,
+        );
+        let barcode = found[0]["barcode"].as_str().expect("barcode").to_owned();
+        let contents = answer(
+            http_get_as(
+                daemon.addr,
+                &format!("/api/v1/boxes/{barcode}/contents"),
+                &token,
+            ),
+            200,
+        );
+        contents["pages"].as_u64().expect("pages")
+    };
+    assert_eq!(pages("G-1"), 11);
+    assert_eq!(pages("G-2"), 1);
+    assert!(daemon.terminate().success());
+}

@@ -537,6 +537,17 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/contents/import",
+                "Import contents lists: the raw file as the body (CSV in UTF-8 or GB18030, or .xlsx; at most 16 MiB), one row per document (档案号 or 条码, 序号, 资料名称, 类型, 页数, 日期, 原件, 到期日, 签字); each box named gets its rows as its list; all or nothing (422 contents.import_bad_row naming the line)",
+                clerk,
+            )
+            .action("导入资料清单", "import contents lists")
+            .json::<ContentsImportView>(),
+            post(import_contents_file),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/checklists",
                 "The category checklists (典型资料清单): each item required or optional, and who must sign it",

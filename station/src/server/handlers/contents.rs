@@ -691,3 +691,48 @@ pub(crate) async fn supplement_pdf(
     )
         .into_response())
 }
+
+/// Most bytes of a contents file sent to `POST /api/v1/contents/import`.
+const MAX_CONTENTS_FILE: usize = 16 * 1024 * 1024;
+
+/// What an import did.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct ContentsImportView {
+    boxes: usize,
+    documents: usize,
+}
+
+/// `POST /api/v1/contents/import`: the raw file as the body (CSV in UTF-8 or GB18030, or
+/// .xlsx), one row per document; all or nothing.
+pub(crate) async fn import_contents_file(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    body: axum::body::Body,
+) -> Result<Json<ContentsImportView>, ApiError> {
+    use crate::contents::import::{import_contents, read_rows, ContentsImportError};
+    let bytes = axum::body::to_bytes(body, MAX_CONTENTS_FILE)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                crate::message!(RequestTooLarge, max = MAX_CONTENTS_FILE),
+            )
+        })?;
+    let checklists = state.archive.engine().checklists().clone();
+    let actor = principal.actor();
+    let imported = state
+        .archive
+        .run(move |store| {
+            let rows = read_rows(&bytes)?;
+            import_contents(store, &actor, &checklists, rows)
+        })
+        .await
+        .map_err(|error| match error {
+            ContentsImportError::Store(error) => ApiError::from(error),
+            other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.message()),
+        })?;
+    Ok(Json(ContentsImportView {
+        boxes: imported.boxes,
+        documents: imported.documents,
+    }))
+}

@@ -363,3 +363,33 @@ async fn the_checklists_are_listed_with_their_items() {
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn a_contents_file_is_imported_through_the_api_all_or_nothing() {
+    let fixture = fixture().await;
+    let clerk = fixture.clerk_token.clone();
+    let barcode = fixture.boxes[0];
+    let csv = "档案号,资料名称,页数\nA-1,借款合同,12\nA-1,保证合同,5\n";
+    let (status, view) = call(&fixture, &clerk, "POST", "/api/v1/contents/import", csv).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (view["boxes"].as_u64(), view["documents"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let bad = "档案号,资料名称,页数\nA-2,借款合同,12\nA-9,保证合同,5\n";
+    let (status, refused) = call(&fixture, &clerk, "POST", "/api/v1/contents/import", bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "contents.import_bad_row");
+    let uri = format!("/api/v1/boxes/{barcode}/contents");
+    let (_, view) = call(&fixture, &clerk, "GET", &uri, "").await;
+    assert_eq!(view["pages"], 17);
+    let (_, other) = call(
+        &fixture,
+        &clerk,
+        "GET",
+        &format!("/api/v1/boxes/{}/contents", fixture.boxes[1]),
+        "",
+    )
+    .await;
+    assert_eq!(other["document_count"], 0, "nothing of the refused file");
+}
