@@ -1229,9 +1229,9 @@ pub fn execute(
                 None => crate::contents::Checklists::builtin()
                     .map_err(|error| Failure::new(error.message()))?,
             };
-            let imported = crate::contents::import::read_rows(&bytes)
+            let imported = crate::contents_import::read_rows(&bytes)
                 .and_then(|rows| {
-                    crate::contents::import::import_contents(store, &actor, &checklists, rows)
+                    crate::contents_import::import_contents(store, &actor, &checklists, rows)
                 })
                 .map_err(|error| Failure::new(error.message()))?;
             say_to(

@@ -12,8 +12,6 @@
 //! repeats within one checklist. Completeness is computed from it and the contents, never
 //! stored (only a box's waiting for supplements is, in the store).
 
-pub mod import;
-
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};

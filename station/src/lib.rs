@@ -32,6 +32,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod contents;
+pub mod contents_import;
 mod control;
 pub mod devices;
 pub mod event;

@@ -709,7 +709,7 @@ pub(crate) async fn import_contents_file(
     Extension(principal): Extension<Principal>,
     body: axum::body::Body,
 ) -> Result<Json<ContentsImportView>, ApiError> {
-    use crate::contents::import::{import_contents, read_rows, ContentsImportError};
+    use crate::contents_import::{import_contents, read_rows, ContentsImportError};
     let bytes = axum::body::to_bytes(body, MAX_CONTENTS_FILE)
         .await
         .map_err(|_| {

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use super::{Checklists, Document};
 use crate::barcode::Barcode;
+use crate::contents::{Checklists, Document, MAX_DOCUMENTS};
 use crate::event::EventKind;
 use crate::ledger::{decode_text, is_xlsx, Encoding};
 use crate::message;
@@ -404,9 +404,9 @@ pub fn import_contents(
         let mut rows = by_box.remove(&barcode).unwrap_or_default();
         // Stable: rows without a position keep the file's order after those with one.
         rows.sort_by_key(|row| row.position.unwrap_or(u32::MAX));
-        if rows.len() > super::MAX_DOCUMENTS {
+        if rows.len() > MAX_DOCUMENTS {
             return Err(ContentsImportError::Store(
-                Refusal::TooManyDocuments(super::MAX_DOCUMENTS).into(),
+                Refusal::TooManyDocuments(MAX_DOCUMENTS).into(),
             ));
         }
         lists.push((barcode, rows.into_iter().map(|row| row.document).collect()));
