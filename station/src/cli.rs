@@ -278,6 +278,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Boxes' contents lists (册内资料清单).
+    Contents {
+        /// What to do.
+        #[command(subcommand)]
+        action: ContentsAction,
+    },
     /// People and their badges.
     Person {
         /// What to do.
@@ -306,6 +312,18 @@ pub enum Command {
         /// What to do.
         #[command(subcommand)]
         action: crate::tls::TlsAction,
+    },
+}
+
+/// What to do with contents lists.
+#[derive(Debug, Subcommand)]
+pub enum ContentsAction {
+    /// Import contents lists: a CSV (UTF-8 or GB18030) or .xlsx file, one row per document
+    /// (档案号 or 条码, 序号, 资料名称, 类型, 页数, 日期, 原件, 到期日, 签字); each box named
+    /// gets the rows as its list. All or nothing.
+    Import {
+        /// The CSV or .xlsx file.
+        file: PathBuf,
     },
 }
 
@@ -730,6 +748,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify => on_store(StoreCommand::Verify),
         Command::Backup { dir } => backup(&config, &dir),
         Command::Tls { action } => crate::tls::command(&config, action),
+        Command::Contents {
+            action: ContentsAction::Import { file },
+        } => on_store(StoreCommand::ContentsImport {
+            file: std::path::absolute(&file).unwrap_or(file),
+        }),
         Command::Person { action } => on_store(match action {
             PersonAction::Add {
                 name,
@@ -1042,6 +1065,11 @@ pub enum StoreCommand {
         #[serde(default)]
         without_location: bool,
     },
+    /// `contents import`: the file is read by whoever runs the command.
+    ContentsImport {
+        /// The file, an absolute path.
+        file: PathBuf,
+    },
     /// `export` (CSV), streamed to the caller.
     Export,
     /// `verify`.
@@ -1319,6 +1347,29 @@ pub fn execute(
             let encoding = <Encoding as ValueEnum>::from_str(&encoding, true)
                 .map_err(|_| Failure::new(message!(ControlMalformedRequest, detail = encoding)))?;
             return import(store, config, &file, (encoding, without_location), sink);
+        }
+        StoreCommand::ContentsImport { file } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|error| Failure::new(message!(LedgerReadFailed, reason = error)))?;
+            let checklists = match &config.checklists {
+                Some(dir) => crate::contents::Checklists::load_dir(dir)
+                    .map_err(|error| Failure::new(error.message()))?,
+                None => crate::contents::Checklists::builtin()
+                    .map_err(|error| Failure::new(error.message()))?,
+            };
+            let imported = crate::contents_import::read_rows(&bytes)
+                .and_then(|rows| {
+                    crate::contents_import::import_contents(store, &actor, &checklists, rows)
+                })
+                .map_err(|error| Failure::new(error.message()))?;
+            say_to(
+                sink,
+                message!(
+                    ContentsImportDone,
+                    documents = imported.documents,
+                    boxes = imported.boxes
+                ),
+            )?;
         }
         StoreCommand::Export => {
             let rows = ledger::export_csv(store, SinkWriter(sink))?;

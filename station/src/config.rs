@@ -78,6 +78,10 @@ pub struct Config {
     /// A folder of label templates that override or add to the shipped ones.
     #[serde(default)]
     pub label_templates: Option<PathBuf>,
+    /// A folder of category checklists (典型资料清单) that override or add to the shipped
+    /// ones.
+    #[serde(default)]
+    pub checklists: Option<PathBuf>,
     /// The TrueType font for Chinese text (default: WenQuanYi Micro Hei).
     #[serde(default)]
     pub font: Option<PathBuf>,
@@ -224,6 +228,7 @@ impl Default for Config {
             scanners: Vec::new(),
             printers: Vec::new(),
             label_templates: None,
+            checklists: None,
             font: None,
             server: ServerConfig::default(),
         }
@@ -845,7 +850,32 @@ impl Config {
                 });
             }
         }
+        let checklists = match &self.checklists {
+            Some(dir) => {
+                crate::contents::Checklists::load_dir(dir).map_err(|error| match error {
+                    crate::contents::ChecklistLoadError::Invalid(invalid) => ConfigError::Value {
+                        path: invalid.origin,
+                        line: Some(invalid.line),
+                        key: "checklists".to_owned(),
+                        problem: invalid.problem,
+                    },
+                    io => ConfigError::Value {
+                        path: dir.display().to_string(),
+                        line: None,
+                        key: "checklists".to_owned(),
+                        problem: io.message(),
+                    },
+                })?
+            }
+            None => crate::contents::Checklists::builtin().map_err(|error| ConfigError::Value {
+                path: error.origin.clone(),
+                line: Some(error.line),
+                key: "checklists".to_owned(),
+                problem: error.problem,
+            })?,
+        };
         Ok(WorkflowConfig {
+            checklists: std::sync::Arc::new(checklists),
             loan_days: self.loan_days,
             repeat_window_ms: self.repeat_window_ms,
             calendar: WorkCalendar::new(

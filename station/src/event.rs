@@ -94,18 +94,18 @@ pub enum EventKind {
     Picked,
     /// A pick list was finished by DONE.
     PickListClosed,
-    /// Stored number 31: assigned to another change, merged separately; never written here.
-    Reserved31,
-    /// Stored number 32: assigned to another change, merged separately; never written here.
-    Reserved32,
-    /// Stored number 33: assigned to another change, merged separately; never written here.
-    Reserved33,
-    /// Stored number 34: assigned to another change, merged separately; never written here.
-    Reserved34,
-    /// Stored number 35: assigned to another change, merged separately; never written here.
-    Reserved35,
-    /// Stored number 36: assigned to another change, merged separately; never written here.
-    Reserved36,
+    /// A box's contents list was replaced, or a document added, edited or removed.
+    ContentsChanged,
+    /// Documents came into a box's contents list through an import.
+    ContentsImported,
+    /// A box's expiry date (合同到期日) was set or cleared.
+    ExpirySet,
+    /// A box lacking required documents was handed over anyway, with a reason.
+    HandedOverIncomplete,
+    /// A reviewer (B) asked for supplements: the box waits for the documents named.
+    SupplementRequested,
+    /// A box waiting for supplements became complete.
+    SupplementCompleted,
     /// A loan slip (档案资料出借单) was filled in: borrower, purpose, boxes, due date.
     LoanSlipRequested,
     /// A loan slip was approved by a supervisor.
@@ -488,12 +488,12 @@ mod tests {
             EventKind::PickListCreated => 28,
             EventKind::Picked => 29,
             EventKind::PickListClosed => 30,
-            EventKind::Reserved31 => 31,
-            EventKind::Reserved32 => 32,
-            EventKind::Reserved33 => 33,
-            EventKind::Reserved34 => 34,
-            EventKind::Reserved35 => 35,
-            EventKind::Reserved36 => 36,
+            EventKind::ContentsChanged => 31,
+            EventKind::ContentsImported => 32,
+            EventKind::ExpirySet => 33,
+            EventKind::HandedOverIncomplete => 34,
+            EventKind::SupplementRequested => 35,
+            EventKind::SupplementCompleted => 36,
             EventKind::LoanSlipRequested => 37,
             EventKind::LoanSlipApproved => 38,
             EventKind::LoanSlipRefused => 39,
@@ -537,6 +537,12 @@ mod tests {
             EventKind::PickListCreated,
             EventKind::Picked,
             EventKind::PickListClosed,
+            EventKind::ContentsChanged,
+            EventKind::ContentsImported,
+            EventKind::ExpirySet,
+            EventKind::HandedOverIncomplete,
+            EventKind::SupplementRequested,
+            EventKind::SupplementCompleted,
             EventKind::LoanSlipRequested,
             EventKind::LoanSlipApproved,
             EventKind::LoanSlipRefused,

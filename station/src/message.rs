@@ -745,6 +745,54 @@ catalog! {
         "移交单 {id} 已确认",
         "handover {id} has already been confirmed"
     }
+    HandoverIncomplete = "handover.incomplete" {
+        "档案盒 {barcode} 资料不全（{lacks}）：须注明原因才能移交",
+        "box {barcode} is incomplete ({lacks}): a handover needs a reason"
+    }
+    HandoverNoSupplement = "handover.no_supplement" {
+        "移交单 {id} 的档案资料齐全，无需补充",
+        "the boxes of handover {id} are complete: nothing to supplement"
+    }
+    HandoverNoBoxes = "handover.no_boxes" {
+        "移交单 {id} 没有档案盒，无移交清单可打印",
+        "handover {id} holds no box: there is no handover list to print"
+    }
+    ContentsImportNoHeader = "contents.import_no_header" {
+        "资料清单文件须有表头：档案号（或条码）、资料名称、页数",
+        "a contents file needs a header naming the archive number (or barcode), the document name and the pages"
+    }
+    ContentsImportBadRow = "contents.import_bad_row" {
+        "第 {line} 行：{problem}（未导入任何资料）",
+        "line {line}: {problem} (nothing was imported)"
+    }
+    ContentsImportUnknownBox = "contents.import_unknown_box" {
+        "档案号 {archive_no} 没有登记的档案盒",
+        "no box is registered under archive number {archive_no}"
+    }
+    ContentsImportDone = "contents.imported" {
+        "已导入 {documents} 份资料到 {boxes} 个档案盒",
+        "imported {documents} documents into {boxes} boxes"
+    }
+    ContentsNoName = "contents.no_name" {
+        "资料名称不能为空",
+        "a document needs a name"
+    }
+    ContentsBadText = "contents.bad_text" {
+        "“{text}”过长或含控制字符（最多 {max} 个字）",
+        "\"{text}\" is too long or has control characters (at most {max} characters)"
+    }
+    ContentsBadPages = "contents.bad_pages" {
+        "{name} 的页数 {pages} 不对：应为 1 至 100000",
+        "{name}: {pages} is not a page count (1 to 100000)"
+    }
+    ContentsTooMany = "contents.too_many" {
+        "一盒最多登记 {max} 份资料",
+        "a box's contents list holds at most {max} documents"
+    }
+    ContentsNoPosition = "contents.no_position" {
+        "档案盒 {barcode} 的资料清单没有第 {position} 项",
+        "box {barcode}'s contents list has no document {position}"
+    }
     PickListUnknown = "picklist.unknown" {
         "取件单 {id} 不存在",
         "pick list {id} does not exist"
@@ -1760,6 +1808,34 @@ catalog! {
     LabelTemplateInvalid = "label.template_invalid" {
         "标签模板 {origin} 第 {line} 行有误：{problem}",
         "{origin}:{line}: label template error: {problem}"
+    }
+    ChecklistInvalid = "checklist.invalid" {
+        "资料清单 {origin} 第 {line} 行有误：{problem}",
+        "{origin}:{line}: checklist error: {problem}"
+    }
+    ChecklistsUnreadable = "checklist.folder_unreadable" {
+        "读取资料清单 {path} 失败：{reason}",
+        "cannot read checklists at {path}: {reason}"
+    }
+    ChecklistUnreadable = "checklist.unreadable" {
+        "无法读取清单：{detail}",
+        "cannot read the checklist: {detail}"
+    }
+    ChecklistEmptyField = "checklist.empty_field" {
+        "`{field}` 不能为空",
+        "`{field}` must not be empty"
+    }
+    ChecklistNoItems = "checklist.no_items" {
+        "清单没有任何 [[item]]",
+        "the checklist has no [[item]]"
+    }
+    ChecklistDuplicateItem = "checklist.duplicate_item" {
+        "资料 {name} 重复列出",
+        "item {name} is listed twice"
+    }
+    ChecklistCategoryTaken = "checklist.category_taken" {
+        "类别 {category} 已属于清单 {other}",
+        "category {category} already belongs to checklist {other}"
     }
     LabelTemplatesUnreadable = "label.templates_unreadable" {
         "读取标签模板 {path} 失败：{reason}",

@@ -223,6 +223,20 @@ impl Labels {
         rendered
     }
 
+    /// Renders whole pages laid out as templates (papers such as the handover list, see
+    /// `paper.rs`) into one PDF with the station's font.
+    pub fn pages_pdf(&self, subject: &str, pages: &[Template]) -> Result<Vec<u8>, LabelError> {
+        let pages: Vec<(&Template, LabelData)> =
+            pages.iter().map(|page| (page, LabelData::new())).collect();
+        let fonts = self.fonts.take()?;
+        let rendered = label::render_pdf(&pages, &fonts).map_err(|error| LabelError::Render {
+            subject: subject.to_owned(),
+            reason: error.message(),
+        });
+        self.fonts.put_back(fonts);
+        rendered
+    }
+
     fn template(&self, name: &str) -> Result<&Template, LabelError> {
         self.templates
             .get(name)

@@ -100,10 +100,15 @@ pub fn openapi() -> serde_json::Value {
         if endpoint.body.is_some() {
             responses.insert("413".into(), error_response("The body is too large"));
         }
-        if endpoint.method == "post" || endpoint.path.ends_with("pdf") {
+        if endpoint.method == "post"
+            || endpoint.method == "put"
+            || endpoint.path.ends_with("pdf")
+            || endpoint.path.ends_with("/contents")
+        {
             // Every change, with a body or without (removing a device, retiring a scheme),
             // and the PDFs made on request (shelf-label sheets, pick lists), which the
-            // rules may refuse (nothing to label, too many labels).
+            // rules may refuse (nothing to label, too many labels), and a box's contents
+            // asked of a barcode that is not a box.
             responses.insert(
                 "422".into(),
                 error_response("Refused by the archive's rules; nothing changed"),

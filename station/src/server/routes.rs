@@ -457,6 +457,29 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/handovers",
+                "Start a handover of boxes from `from` (default: the caller) to `to`; a box lacking required documents needs a `reason` (else 422 handover.incomplete), recorded in its history",
+                clerk,
+            )
+            .action("移交档案", "hand over boxes")
+            .body::<HandoverRequest>()
+            .created::<HandoverStarted>(),
+            post(start_handover),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/handovers/{id}/supplement",
+                "The reviewer's supplement list (补充资料清单): every box of the handover lacking required documents waits for them until its contents are complete (422 handover.no_supplement when none lacks anything)",
+                clerk,
+            )
+            .action("要求补充资料", "ask for supplements")
+            .created::<SupplementList>(),
+            post(request_supplement),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/handovers/{id}/certificates.pdf",
                 "A handover's certificate list (权证移交清单) to print: name, certificate number, quantity; the parties with signature and date lines; three copies (A角联, B角联, 档案联); its Code 128 barcode and QR code",
@@ -465,6 +488,36 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             .action("打印权证移交清单", "print certificate handover lists")
             .media(&["application/pdf"]),
             get(certificate_handover_pdf),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers/{id}/list.pdf",
+                "The handover list (移交清单) as a PDF: for every box, three copies (A角联 / B角联 / 档案联) with its barcode, a QR of this address, its contents with page counts and totals, and the parties' signature and date lines",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(handover_list_pdf),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers/{id}/supplement.pdf",
+                "The supplement list (补充资料清单) as a PDF for A: every box of the handover with what it still lacks (missing or unsigned), and the signature lines (422 handover.no_supplement when nothing lacks)",
+                clerk,
+            )
+            .media(&["application/pdf"]),
+            get(supplement_pdf),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/handovers/{id}/supplement",
+                "What the boxes of a handover still lack",
+                clerk,
+            )
+            .json::<SupplementList>(),
+            get(get_supplement),
         ),
         (
             endpoint(
@@ -534,6 +587,61 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             .body::<EditRequest>()
             .json::<ItemView>(),
             post(edit_box),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/boxes/{barcode}/contents",
+                "A box's contents list (册内资料清单): documents in order with page counts and totals, its expiry date, and its completeness against the category's checklist (missing and unsigned required documents; waiting for supplements)",
+                clerk,
+            )
+            .json::<ContentsView>(),
+            get(box_contents),
+        ),
+        (
+            endpoint(
+                "put",
+                "/api/v1/boxes/{barcode}/contents",
+                "Replace a box's contents list (and set or clear its expiry date); each changed position is recorded before → after",
+                clerk,
+            )
+            .action("编辑资料清单", "edit contents lists")
+            .body::<ContentsRequest>()
+            .json::<ContentsView>(),
+            axum::routing::put(replace_box_contents),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/boxes/{barcode}/contents",
+                "Edit one document of a box's contents list (add, set, remove) or its expiry date",
+                clerk,
+            )
+            .action("编辑资料清单", "edit contents lists")
+            .body::<ContentsEditRequest>()
+            .json::<ContentsView>(),
+            post(edit_box_contents),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/contents/import",
+                "Import contents lists: the raw file as the body (CSV in UTF-8 or GB18030, or .xlsx; at most 16 MiB), one row per document (档案号 or 条码, 序号, 资料名称, 类型, 页数, 日期, 原件, 到期日, 签字); each box named gets its rows as its list; all or nothing (422 contents.import_bad_row naming the line)",
+                clerk,
+            )
+            .action("导入资料清单", "import contents lists")
+            .json::<ContentsImportView>(),
+            post(import_contents_file),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/checklists",
+                "The category checklists (典型资料清单): each item required or optional, and who must sign it",
+                clerk,
+            )
+            .json::<Vec<crate::contents::Checklist>>(),
+            get(checklists),
         ),
         (
             endpoint(

@@ -9,6 +9,8 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::*;
+
+mod contents;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::server::openapi::endpoints;
@@ -817,8 +819,9 @@ async fn the_document_lists_what_the_station_answers_and_what_it_refuses() {
     assert!(said.contains("year"), "the field is named: {refused}");
 }
 
-/// A handover of `boxes` from the clerk to the clerk, due on `deadline`.
-fn start_handover(fixture: &Fixture, boxes: &[Barcode], deadline: chrono::NaiveDate) {
+/// Starts a handover of `boxes` from the clerk to the clerk, due on `deadline`; answers
+/// its number.
+fn start_handover(fixture: &Fixture, boxes: &[Barcode], deadline: chrono::NaiveDate) -> u64 {
     fixture
         .store
         .write(&Actor::new("test"), |tx| {
@@ -831,7 +834,8 @@ fn start_handover(fixture: &Fixture, boxes: &[Barcode], deadline: chrono::NaiveD
                 deadline,
             )
         })
-        .expect("handover");
+        .expect("handover")
+        .id
 }
 
 async fn handover_state(fixture: &Fixture) -> String {
@@ -1989,6 +1993,36 @@ async fn every_answer_matches_its_documented_schema() {
     let (_, document) = call(&fixture, &admin, "GET", "/api/v1/openapi.json", "").await;
     let (_, me) = call(&fixture, &admin, "GET", "/api/v1/session", "").await;
     let admin_badge = me["person"]["barcode"].as_str().expect("badge").to_owned();
+    // A power customer's box lacking its documents, in a handover of its own, for the
+    // contents, supplement and handover-list routes.
+    let paper_box = fixture
+        .store
+        .register_box(
+            &actor,
+            &NewBox {
+                archive_no: Some("G-1".into()),
+                title: "供电客户档案".into(),
+                customer: "华南电力".into(),
+                category: "供电".into(),
+                ..NewBox::default()
+            },
+        )
+        .expect("box")
+        .barcode;
+    let paper_handover = fixture
+        .store
+        .write(&actor, |tx| {
+            tx.start_handover(
+                HandoverStage::OfficerToOfficer,
+                fixture.clerk,
+                fixture.clerk,
+                &[paper_box],
+                &[],
+                due,
+            )
+        })
+        .expect("handover")
+        .id;
 
     // Things made on the way that later calls name.
     let (status, registered) = call(
@@ -2026,8 +2060,8 @@ async fn every_answer_matches_its_documented_schema() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{certificate}");
     let certificate = certificate["barcode"].as_str().expect("barcode").to_owned();
-    // Handover 2: the certificate, for its certificate handover list.
-    start_handover(
+    // The certificate's handover, for its certificate handover list.
+    let certificate_handover = start_handover(
         &fixture,
         &[Barcode::parse(&certificate).expect("a barcode")],
         due,
@@ -2267,7 +2301,7 @@ async fn every_answer_matches_its_documented_schema() {
         (
             "get",
             "/api/v1/handovers/{id}/certificates.pdf",
-            "/api/v1/handovers/2/certificates.pdf".into(),
+            format!("/api/v1/handovers/{certificate_handover}/certificates.pdf"),
             String::new(),
         ),
         (
@@ -2544,6 +2578,67 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/people/{barcode}/badge",
             format!("/api/v1/people/{admin_badge}/badge"),
             String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/boxes/{barcode}/contents",
+            format!("/api/v1/boxes/{paper_box}/contents"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/checklists",
+            "/api/v1/checklists".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/handovers/{id}/supplement",
+            format!("/api/v1/handovers/{paper_handover}/supplement"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers/{id}/supplement",
+            format!("/api/v1/handovers/{paper_handover}/supplement"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers/{id}/supplement.pdf",
+            format!("/api/v1/handovers/{paper_handover}/supplement.pdf"),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/handovers/{id}/list.pdf",
+            format!("/api/v1/handovers/{paper_handover}/list.pdf"),
+            String::new(),
+        ),
+        (
+            "put",
+            "/api/v1/boxes/{barcode}/contents",
+            format!("/api/v1/boxes/{paper_box}/contents"),
+            r#"{"documents":[{"name":"报装申请","pages":2,"signed":true}],"expiry":"2030-01-31"}"#
+                .into(),
+        ),
+        (
+            "post",
+            "/api/v1/boxes/{barcode}/contents",
+            format!("/api/v1/boxes/{paper_box}/contents"),
+            r#"{"op":"add","document":{"name":"用电检查单","pages":1,"signed":true}}"#.into(),
+        ),
+        (
+            "post",
+            "/api/v1/contents/import",
+            "/api/v1/contents/import".into(),
+            "档案号,资料名称,页数\nG-1,供电方案答复单,3\n".into(),
+        ),
+        (
+            "post",
+            "/api/v1/handovers",
+            "/api/v1/handovers".into(),
+            format!(r#"{{"to":"{}","items":["{first}"]}}"#, fixture.clerk),
         ),
     ];
     // The check has teeth: an item without its barcode, or with a number for a title, is

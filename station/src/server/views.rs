@@ -48,6 +48,10 @@ pub(crate) struct ItemView {
     /// When it is due back, if it is lent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) due: Option<chrono::NaiveDate>,
+    /// A box's contents list in short: documents, pages, expiry, completeness (in a box's
+    /// detail only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) contents: Option<crate::server::handlers::ContentsSummary>,
 }
 
 pub(crate) fn place_view(
@@ -91,6 +95,7 @@ pub(crate) fn box_view(store: &Store, archive_box: ArchiveBox) -> Result<ItemVie
         name: None,
         holder,
         due,
+        contents: None,
     })
 }
 
@@ -111,6 +116,7 @@ pub(crate) fn item_view(store: &Store, item: Item) -> Result<ItemView, StoreErro
         name: None,
         holder: None,
         due: None,
+        contents: None,
     };
     Ok(match item {
         Item::Box(archive_box) => box_view(store, archive_box)?,

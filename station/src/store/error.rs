@@ -173,6 +173,26 @@ pub enum Refusal {
     },
     /// The handover has been confirmed already.
     HandoverClosed(u64),
+    /// A box is handed over with required documents missing or unsigned, and no reason.
+    Incomplete {
+        /// The box.
+        barcode: Barcode,
+        /// What it lacks, in one line.
+        lacks: String,
+    },
+    /// A review asked for supplements of boxes that lack nothing.
+    NothingToSupplement(u64),
+    /// A document of a contents list was refused.
+    BadDocument(Message),
+    /// A contents list would hold too many documents.
+    TooManyDocuments(usize),
+    /// A box's contents list has no document at this position.
+    NoDocument {
+        /// The box.
+        barcode: Barcode,
+        /// The position asked for (from 1).
+        position: usize,
+    },
     /// A barcode or number sequence ran out.
     Exhausted(String),
     /// A field was refused.
@@ -411,6 +431,15 @@ impl Refusal {
                 deadline = deadline
             ),
             Refusal::HandoverClosed(id) => message!(HandoverClosed, id = id),
+            Refusal::Incomplete { barcode, lacks } => {
+                message!(HandoverIncomplete, barcode = barcode, lacks = lacks)
+            }
+            Refusal::NothingToSupplement(id) => message!(HandoverNoSupplement, id = id),
+            Refusal::BadDocument(problem) => problem.clone(),
+            Refusal::TooManyDocuments(max) => message!(ContentsTooMany, max = max),
+            Refusal::NoDocument { barcode, position } => {
+                message!(ContentsNoPosition, barcode = barcode, position = position)
+            }
             Refusal::Exhausted(what) => message!(NumberingExhausted, what = what),
             Refusal::Field(error) => error.message(),
             Refusal::Path(error) => error.message(),

@@ -77,6 +77,16 @@ pub const FILL: u8 = b'F';
 /// `tally.rs`).
 pub const CATEGORY_YEAR: u8 = b'Y';
 
+/// A box's contents list: one compact record per document, by box and position (2 bytes
+/// BE), so that one prefix scan reads a box's list in order (see `contents.rs`).
+pub const DOCUMENT: u8 = b'D';
+/// A box's paper record: how many documents its list holds, its expiry date and the
+/// supplements it waits for, by box (see `contents.rs`).
+pub const PAPERS: u8 = b'E';
+/// Expiry dates (合同到期日) of boxes and documents, by day (4 bytes BE days from CE), box
+/// and position (`u16::MAX` for the box itself): empty values, for expiry reminders.
+pub const EXPIRY: u8 = b'K';
+
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
     let mut key = Vec::with_capacity(len);
@@ -152,6 +162,34 @@ pub fn approval(borrower: Barcode) -> Vec<u8> {
 /// move rewrites two small values instead of touching per-item index keys and counts.
 pub fn contents(location: Barcode) -> Vec<u8> {
     tagged(CONTENTS, &[&location.to_key()])
+}
+
+/// One document of a box's contents list (positions count from 1).
+pub fn document(archive_box: Barcode, position: u16) -> Vec<u8> {
+    tagged(DOCUMENT, &[&archive_box.to_key(), &position.to_be_bytes()])
+}
+
+/// Every document of a box's contents list.
+pub fn documents_of(archive_box: Barcode) -> Vec<u8> {
+    tagged(DOCUMENT, &[&archive_box.to_key()])
+}
+
+/// A box's paper record.
+pub fn papers(archive_box: Barcode) -> Vec<u8> {
+    tagged(PAPERS, &[&archive_box.to_key()])
+}
+
+/// An expiry date of a box (`position` `u16::MAX`) or of one of its documents.
+pub fn expiry(day: NaiveDate, archive_box: Barcode, position: u16) -> Vec<u8> {
+    let days = day.num_days_from_ce().max(0) as u32;
+    tagged(
+        EXPIRY,
+        &[
+            &days.to_be_bytes(),
+            &archive_box.to_key(),
+            &position.to_be_bytes(),
+        ],
+    )
 }
 
 pub fn customer(customer_key: &str, item: Barcode) -> Vec<u8> {

@@ -89,6 +89,16 @@ pub(super) const FAMILIES: &[Family] = &[
         current: 1,
     },
     Family {
+        name: "documents",
+        prefix: &[keys::DOCUMENT],
+        current: 1,
+    },
+    Family {
+        name: "box_papers",
+        prefix: &[keys::PAPERS],
+        current: 1,
+    },
+    Family {
         name: "picklists",
         prefix: &[keys::PICK_LIST],
         current: 1,

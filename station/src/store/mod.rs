@@ -12,6 +12,7 @@
 
 mod backup;
 mod commit;
+mod contents;
 mod credentials;
 mod error;
 mod handovers;
@@ -46,6 +47,7 @@ use crate::model::Millis;
 
 pub use commit::{under_deadline, ChangeNotice, LatencySnapshot, WriteDeadline, LATENCY_BUCKETS};
 use commit::{DataFiles, Durability, Latency, WriteFailure};
+pub use contents::{BoxContents, ContentsEdit, Supplement};
 pub use credentials::{
     check_password, check_pin, generate_password, generate_pin, hash_secret, verify_nothing,
     verify_secret, Credentials, Secret,

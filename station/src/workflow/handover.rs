@@ -69,7 +69,11 @@ impl Engine {
         let deadline = self.config.calendar.add_working_days(self.today(), days);
         let items = station.handed.clone();
         let actor = self.actor(station, workstation);
+        let checklists = self.config.checklists.clone();
         let result = self.store.write(&actor, |tx| {
+            // A scan gives no reason: a box lacking required documents is handed over
+            // through the page or the API, with one.
+            tx.check_handover_items(&items, &checklists, None)?;
             let handover = tx.start_handover(
                 stage,
                 operator.barcode,

@@ -242,6 +242,8 @@ pub struct WorkflowConfig {
     pub calendar: WorkCalendar,
     /// The scheme INTAKE allocates archive numbers from for blank labels.
     pub intake_scheme: Option<Scheme>,
+    /// The category checklists (典型资料清单) boxes are checked against at a handover.
+    pub checklists: Arc<crate::contents::Checklists>,
 }
 
 impl Default for WorkflowConfig {
@@ -251,6 +253,8 @@ impl Default for WorkflowConfig {
             repeat_window_ms: 1500,
             calendar: WorkCalendar::default(),
             intake_scheme: None,
+            // The shipped checklists are checked by a test; an empty set requires nothing.
+            checklists: Arc::new(crate::contents::Checklists::builtin().unwrap_or_default()),
         }
     }
 }
@@ -304,6 +308,16 @@ impl Engine {
     /// Subscribes to every scan result from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<ScanResult> {
         self.results.subscribe()
+    }
+
+    /// The category checklists boxes are checked against.
+    pub fn checklists(&self) -> &Arc<crate::contents::Checklists> {
+        &self.config.checklists
+    }
+
+    /// The working-day calendar handover deadlines are counted in.
+    pub fn calendar(&self) -> &crate::calendar::WorkCalendar {
+        &self.config.calendar
     }
 
     /// The store the engine works on.

@@ -8,6 +8,8 @@ use crate::event::EventKind;
 use crate::model::{CertificateKind, ItemStatus, LocationKind, Role};
 use crate::store::{NewBox, NewCertificate, NewLocation, NewPerson};
 
+mod contents;
+
 /// 2026-11-27 09:00 UTC, a Friday.
 const START: Millis = 1_795_770_000_000; // checked: 2026-11-27T09:00:00Z
 

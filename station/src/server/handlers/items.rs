@@ -54,8 +54,20 @@ pub(crate) async fn get_item(
     Path(barcode): Path<String>,
 ) -> Result<Json<ItemView>, ApiError> {
     let barcode = parse_barcode(&barcode)?;
+    let checklists = state.archive.engine().checklists().clone();
     Ok(Json(
-        visible_item(&state, &principal, barcode, item_view).await?,
+        visible_item(&state, &principal, barcode, move |store, item| {
+            let contents = match &item {
+                Item::Box(archive_box) => {
+                    Some(super::contents_summary(store, &checklists, archive_box)?)
+                }
+                _ => None,
+            };
+            let mut view = item_view(store, item)?;
+            view.contents = contents;
+            Ok(view)
+        })
+        .await?,
     ))
 }
 

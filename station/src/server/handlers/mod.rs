@@ -1,6 +1,7 @@
 //! One module per resource: the route handlers and their request types.
 
 mod boxes;
+mod contents;
 mod devices;
 mod handovers;
 mod health;
@@ -19,6 +20,7 @@ mod session;
 mod tokens;
 
 pub(crate) use boxes::*;
+pub(crate) use contents::*;
 pub(crate) use devices::*;
 pub(crate) use handovers::*;
 pub(crate) use health::*;
