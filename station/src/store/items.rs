@@ -315,13 +315,19 @@ impl Tx<'_> {
             _ => ItemStatus::Stored,
         };
         let mut warnings = Vec::new();
+        // A box whose home shelf was retired makes the shelf it is put on its new home.
+        let mut new_home = None;
         if let Some(home) = home.filter(|home| *home != to && target.kind != LocationKind::Counter)
         {
-            let home_path = match self.item(home)? {
-                Some(Item::Location(location)) => location.path,
-                _ => home.to_string(),
-            };
-            warnings.push(Warning::NotHome { home: home_path });
+            match self.item(home)? {
+                Some(Item::Location(location)) if location.retired => new_home = Some(to),
+                Some(Item::Location(location)) => warnings.push(Warning::NotHome {
+                    home: location.path,
+                }),
+                _ => warnings.push(Warning::NotHome {
+                    home: home.to_string(),
+                }),
+            }
         }
         if from == Some(to) {
             return Ok(MoveOutcome {
@@ -343,6 +349,9 @@ impl Tx<'_> {
         let old_status = match &mut record {
             Item::Box(archive_box) => {
                 archive_box.place = Some(to);
+                if new_home.is_some() {
+                    archive_box.home = new_home;
+                }
                 std::mem::replace(&mut archive_box.status, status)
             }
             Item::Certificate(certificate) => {
@@ -353,6 +362,9 @@ impl Tx<'_> {
         };
         self.put_item(&record)?;
         let mut changes = vec![Change::new("place", opt_text(&from), Some(to.to_string()))];
+        if new_home.is_some() {
+            changes.push(Change::new("home", opt_text(&home), opt_text(&new_home)));
+        }
         if old_status != status {
             changes.push(Change::new(
                 "status",

@@ -1392,6 +1392,38 @@ mod tests {
             .expect("again");
         assert_eq!(again.count, 0);
         assert_eq!(store.head(), head);
+        // The box's home was on the retired rack: the next shelf it is put on becomes its
+        // home, recorded, with no "not its home" warning.
+        let next = store
+            .location_by_path("1号库房/02列/A面/1节/2层")
+            .expect("read")
+            .expect("shelf");
+        let moved = store
+            .move_item(&actor(), archive_box.barcode, next.barcode)
+            .expect("moved");
+        assert!(moved.warnings.is_empty(), "{:?}", moved.warnings);
+        match store.get_item(archive_box.barcode).expect("read") {
+            Some(Item::Box(found)) => assert_eq!(found.home, Some(next.barcode)),
+            other => panic!("{other:?}"),
+        }
+        let last = store.history(archive_box.barcode).expect("history");
+        let changed: Vec<&str> = last
+            .last()
+            .map(|event| {
+                event
+                    .body
+                    .changes
+                    .iter()
+                    .map(|c| c.field.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(changed, ["place", "home"]);
+        // From then on its old shelf is forgotten: elsewhere is "not its home" again.
+        let moved = store
+            .move_item(&actor(), archive_box.barcode, other.barcode)
+            .expect("moved");
+        assert_eq!(moved.warnings.len(), 1, "{:?}", moved.warnings);
     }
 
     #[test]
