@@ -500,7 +500,6 @@ pub(crate) async fn handover_list_pdf(
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let id = parse_number(&id, ("移交单号", "handover number"))?;
     let Some(printing) = state.archive.printing().cloned() else {
         return Err(ApiError::new(
@@ -534,7 +533,7 @@ pub(crate) async fn handover_list_pdf(
             crate::message!(HandoverNoBoxes, id = id),
         ));
     }
-    let pdf = tokio::task::spawn_blocking(move || {
+    let pdf = super::off_thread(move || {
         let mut pages = Vec::new();
         for list in &lists {
             pages.extend(list.templates().map_err(|error| {
@@ -548,22 +547,8 @@ pub(crate) async fn handover_list_pdf(
             .pages_pdf("handover-list", &pages)
             .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.message()))
     })
-    .await
-    .map_err(|_| ApiError::internal())??;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/pdf".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"handover-{id}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    .await?;
+    Ok(super::pdf_answer(pdf, &format!("handover-{id}.pdf")))
 }
 
 /// The handover list of each box of handover `id`.
@@ -627,7 +612,6 @@ pub(crate) async fn supplement_pdf(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let id = parse_number(&id, ("移交单号", "handover number"))?;
     let Some(printing) = state.archive.printing().cloned() else {
         return Err(ApiError::new(
@@ -663,7 +647,7 @@ pub(crate) async fn supplement_pdf(
             .collect(),
         date: state.archive.today(),
     };
-    let pdf = tokio::task::spawn_blocking(move || {
+    let pdf = super::off_thread(move || {
         let pages = paper.templates().map_err(|error| {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, error.problem.clone())
         })?;
@@ -674,22 +658,8 @@ pub(crate) async fn supplement_pdf(
             .pages_pdf("supplement-list", &pages)
             .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.message()))
     })
-    .await
-    .map_err(|_| ApiError::internal())??;
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "application/pdf".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"supplement-{id}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    .await?;
+    Ok(super::pdf_answer(pdf, &format!("supplement-{id}.pdf")))
 }
 
 /// Most bytes of a contents file sent to `POST /api/v1/contents/import`.

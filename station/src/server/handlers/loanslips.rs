@@ -3,8 +3,8 @@
 //! printed as an A4 PDF; and handovers' deadlines extended by a supervisor with a reason.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Extension;
 use axum::Json;
 use chrono::NaiveDate;
@@ -297,6 +297,18 @@ pub(crate) async fn refuse_loan_slip(
     Ok(Json(view))
 }
 
+/// Why a paper could not be made: the store's answer, the printing setup (503), or the
+/// rendering (500).
+fn paper_error(error: crate::printing::LabelError) -> ApiError {
+    match error {
+        crate::printing::LabelError::Store(error) => ApiError::from(error),
+        crate::printing::LabelError::Setup(message) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+        other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.message()),
+    }
+}
+
 /// A loan slip as an A4 PDF to print (again).
 pub(crate) async fn loan_slip_pdf(
     State(state): State<AppState>,
@@ -310,30 +322,9 @@ pub(crate) async fn loan_slip_pdf(
         ));
     };
     let store = state.archive.engine().store().clone();
-    let pdf = tokio::task::spawn_blocking(move || {
-        printing
-            .loan_slip_pdf(&store, id)
-            .map_err(|error| match error {
-                crate::printing::LabelError::Store(error) => ApiError::from(error),
-                crate::printing::LabelError::Setup(message) => {
-                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
-                }
-                other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.message()),
-            })
-    })
-    .await
-    .map_err(|_| ApiError::internal())??;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"loanslip-{id}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    let pdf =
+        super::off_thread(move || printing.loan_slip_pdf(&store, id).map_err(paper_error)).await?;
+    Ok(super::pdf_answer(pdf, &format!("loanslip-{id}.pdf")))
 }
 
 /// A supervisor's extension of a handover's deadline.
@@ -439,34 +430,20 @@ pub(crate) async fn certificate_handover_pdf(
         ));
     };
     let store = state.archive.engine().store().clone();
-    let pdf = tokio::task::spawn_blocking(move || {
+    let pdf = super::off_thread(move || {
         printing
             .certificate_handover_pdf(&store, id)
-            .map_err(|error| match error {
-                crate::printing::LabelError::Store(error) => ApiError::from(error),
-                crate::printing::LabelError::Setup(message) => {
-                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
-                }
-                other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.message()),
-            })
+            .map_err(paper_error)
     })
-    .await
-    .map_err(|_| ApiError::internal())??;
+    .await?;
     let Some(pdf) = pdf else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             message!(HandoverNoCertificates, id = id),
         ));
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"handover-{id}-certificates.pdf\""),
-            ),
-        ],
+    Ok(super::pdf_answer(
         pdf,
-    )
-        .into_response())
+        &format!("handover-{id}-certificates.pdf"),
+    ))
 }

@@ -37,3 +37,34 @@ pub(crate) use scans::*;
 pub(crate) use schemes::*;
 pub(crate) use session::*;
 pub(crate) use tokens::*;
+
+use axum::response::{IntoResponse, Response};
+
+use crate::server::error::ApiError;
+
+/// A PDF made on request, to be shown in the browser as `name`.
+fn pdf_answer(pdf: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        pdf,
+    )
+        .into_response()
+}
+
+/// Runs `render` (making a PDF: CPU-bound work) on the blocking threads.
+async fn off_thread<T: Send + 'static>(
+    render: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(render)
+        .await
+        .map_err(|_| ApiError::internal())?
+}

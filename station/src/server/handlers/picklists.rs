@@ -3,7 +3,7 @@
 //! each box's Code 128 barcode.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use axum::Json;
@@ -513,7 +513,7 @@ pub(crate) async fn pick_list_pdf(
         ));
     };
     let rows = sheet_rows(&sheet);
-    let pdf = tokio::task::spawn_blocking(move || {
+    let pdf = super::off_thread(move || {
         let labels = printing
             .labels()
             .map_err(|message| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message))?;
@@ -521,17 +521,6 @@ pub(crate) async fn pick_list_pdf(
             .sheet_pdf("pick-line", &rows)
             .map_err(|error| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.message()))
     })
-    .await
-    .map_err(|_| ApiError::internal())??;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"picklist-{id}.pdf\""),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    .await?;
+    Ok(super::pdf_answer(pdf, &format!("picklist-{id}.pdf")))
 }
