@@ -210,23 +210,14 @@ mod tests {
     use super::*;
     use crate::message::Code;
     use crate::model::{ChecklistEntry, Person, Role};
-    use crate::store::{Actor, NewBox, NewPerson, Store, StoreOptions};
+    use crate::store::{Actor, NewBox, Store, StoreOptions};
 
     fn actor() -> Actor {
         Actor::new("P-test")
     }
 
     fn person(store: &Store, name: &str, role: Role) -> Person {
-        store
-            .add_person(
-                &actor(),
-                &NewPerson {
-                    name: name.into(),
-                    role,
-                    borrow_directly: false,
-                },
-            )
-            .expect("person")
+        crate::store::tests::person(store, name, role, false)
     }
 
     #[test]

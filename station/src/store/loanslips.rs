@@ -497,23 +497,14 @@ mod tests {
     use crate::message::Code;
     use crate::model::{ItemStatus, Person};
     use crate::numbering::Scheme;
-    use crate::store::{NewBox, NewPerson, StoreOptions};
+    use crate::store::{NewBox, StoreOptions};
 
     fn actor() -> Actor {
         Actor::new("test")
     }
 
     fn person(store: &Store, name: &str, role: Role) -> Person {
-        store
-            .add_person(
-                &actor(),
-                &NewPerson {
-                    name: name.into(),
-                    role,
-                    borrow_directly: false,
-                },
-            )
-            .expect("person")
+        crate::store::tests::person(store, name, role, false)
     }
 
     fn boxed(store: &Store, n: usize) -> crate::model::ArchiveBox {

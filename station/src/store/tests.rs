@@ -43,7 +43,8 @@ fn shelf(store: &Store, path: &str) -> Location {
     store.ensure_location(&clerk(), path).expect("shelf")
 }
 
-fn person(store: &Store, name: &str, role: Role, borrow_directly: bool) -> Person {
+/// A person added by the test clerk (shared by the store modules' tests).
+pub(super) fn person(store: &Store, name: &str, role: Role, borrow_directly: bool) -> Person {
     store
         .add_person(
             &clerk(),
