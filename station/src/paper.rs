@@ -124,6 +124,23 @@ fn table_row(page: &mut Page, y: f64, cells: [&str; 6], bold: bool) {
 }
 
 impl HandoverList {
+    /// Ends `page` (kept in `pages`) and starts the next one of copy `copy` with its
+    /// continued heading; answers where its first line goes.
+    fn next_page(&self, pages: &mut Vec<Page>, page: &mut Page, copy: &str) -> f64 {
+        pages.push(std::mem::replace(page, Page::new("handover-list")));
+        page.text(
+            10.0,
+            10.0,
+            150.0,
+            4.0,
+            true,
+            "left",
+            &format!("移交清单（续）{}", self.archive_no),
+        );
+        page.text(150.0, 10.0, 48.0, 5.5, true, "right", copy);
+        20.0
+    }
+
     /// Total pages of the documents.
     pub fn pages(&self) -> u64 {
         self.documents.iter().map(|d| u64::from(d.pages)).sum()
@@ -172,18 +189,7 @@ impl HandoverList {
         let mut room = FIRST_PAGE_LINES;
         for (index, document) in self.documents.iter().enumerate() {
             if room == 0 {
-                pages.push(std::mem::replace(&mut page, Page::new("handover-list")));
-                page.text(
-                    10.0,
-                    10.0,
-                    150.0,
-                    4.0,
-                    true,
-                    "left",
-                    &format!("移交清单（续）{}", self.archive_no),
-                );
-                page.text(150.0, 10.0, 48.0, 5.5, true, "right", copy);
-                y = 20.0;
+                y = self.next_page(&mut pages, &mut page, copy);
                 room = NEXT_PAGE_LINES;
             }
             let date = document.date.map(|d| d.to_string()).unwrap_or_default();
@@ -213,18 +219,7 @@ impl HandoverList {
             room -= 1;
         }
         if room < 8 {
-            pages.push(std::mem::replace(&mut page, Page::new("handover-list")));
-            page.text(
-                10.0,
-                10.0,
-                150.0,
-                4.0,
-                true,
-                "left",
-                &format!("移交清单（续）{}", self.archive_no),
-            );
-            page.text(150.0, 10.0, 48.0, 5.5, true, "right", copy);
-            y = 20.0;
+            y = self.next_page(&mut pages, &mut page, copy);
         }
         page.line(10.0, y - 1.5, 200.0, y - 1.5);
         page.text(
