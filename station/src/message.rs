@@ -1540,7 +1540,7 @@ catalog! {
         "first administrator's token (shown this once)"
     }
     CliFirstAdminPassword = "cli.first_admin_password" {
-        "首个管理员{name}（{barcode}）请在 {url} 登录，初始密码（只显示这一次，登录后请修改）",
+        "首个管理员「{name}」（{barcode}）请在 {url} 登录，初始密码（只显示这一次，登录后请修改）",
         "the first administrator {name} ({barcode}) signs in at {url} with this initial password (shown this once; change it after signing in)"
     }
     CliCreateTokens = "cli.create_tokens" {
