@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::prerequisite::{on_path, prerequisite};
-use common::{run, station, stdout, wait_until, Daemon};
+use common::{read_pgm, run, station, stdout, wait_until, Daemon};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
 
@@ -173,29 +173,6 @@ const LINE_TOP: f64 = 13.5;
 const LINE_W: f64 = 186.0;
 const LINE_H: f64 = 27.0;
 const LINES_A_PAGE: usize = 10;
-
-/// A binary greymap (`P5`, as `pdftoppm -gray` writes it): (width, height, pixels).
-fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
-    let bytes = fs::read(path).expect("read a page");
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
-        }
-        let start = at;
-        while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
-            at += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
-    }
-    assert_eq!(fields[0], "P5", "{}: not a binary greymap", path.display());
-    let number = |i: usize| -> usize { fields[i].parse().expect("a number") };
-    let (width, height) = (number(1), number(2));
-    let pixels = bytes[at + 1..].to_vec();
-    assert_eq!(pixels.len(), width * height, "{}: whole", path.display());
-    (width, height, pixels)
-}
 
 /// Rasterises the pick list `pdf` at `dpi`, cuts every line's place of every page into an
 /// image of its own and decodes them all with one zbarimg run (positions are not needed:

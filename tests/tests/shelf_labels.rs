@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use common::browser::Browser;
 use common::{
-    http_get_as, http_post_as, person_with_token, prerequisite, run, station, stderr, wait_until,
-    Daemon,
+    http_get_as, http_post_as, person_with_token, prerequisite, read_pgm, run, station, stderr,
+    wait_until, Daemon,
 };
 use serde_json::Value;
 use station::model::LocationKind;
@@ -205,29 +205,6 @@ const LABEL_W: f64 = 63.5;
 const LABEL_H: f64 = 33.9;
 const COLUMNS: usize = 3;
 const ROWS: usize = 8;
-
-/// A binary greymap (`P5`, as `pdftoppm -gray` writes it): (width, height, pixels).
-fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
-    let bytes = fs::read(path).expect("read a page");
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
-        }
-        let start = at;
-        while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
-            at += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
-    }
-    assert_eq!(fields[0], "P5", "{}: not a binary greymap", path.display());
-    let number = |i: usize| -> usize { fields[i].parse().expect("a number") };
-    let (width, height) = (number(1), number(2));
-    let pixels = bytes[at + 1..].to_vec();
-    assert_eq!(pixels.len(), width * height, "{}: whole", path.display());
-    (width, height, pixels)
-}
 
 /// Rasterises `pdf` at `dpi`, cuts every label place of every page (page, row, column of
 /// `shelf-a4.toml`) into an image of its own and decodes them all with one zbarimg run:

@@ -382,3 +382,26 @@ fn dechunk(body: &str) -> String {
         rest = after.get(size + 2..).unwrap_or("");
     }
 }
+
+/// A binary greymap (`P5`, as `pdftoppm -gray` writes it): (width, height, pixels).
+pub fn read_pgm(path: &Path) -> (usize, usize, Vec<u8>) {
+    let bytes = std::fs::read(path).expect("read a page");
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        let start = at;
+        while bytes.get(at).is_some_and(|b| !b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P5", "{}: not a binary greymap", path.display());
+    let number = |i: usize| -> usize { fields[i].parse().expect("a number") };
+    let (width, height) = (number(1), number(2));
+    let pixels = bytes[at + 1..].to_vec();
+    assert_eq!(pixels.len(), width * height, "{}: whole", path.display());
+    (width, height, pixels)
+}
