@@ -2,7 +2,8 @@
 //! supervisor (every refusal with its code, changing nothing), lent against at CHECKOUT by
 //! scans through the API (the slip's due date and approver; a box not on the slip refused),
 //! printed at CHECKOUT on the workstation's PDF printer (pdftotext finds its fields, zbarimg
-//! decodes its barcode and QR), reprinted, made into a pick list.
+//! decodes its barcode and QR) — also through a real CUPS queue (a private cupsd with a
+//! cups-pdf queue) —, reprinted, made into a pick list.
 
 mod common;
 
@@ -10,9 +11,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::cups::{Cupsd, QUEUE};
 use common::prerequisite::{on_path, prerequisite};
 use common::{
-    http_get_as, http_post_as, person_with_token, run, station, stdout, wait_until, Daemon,
+    http_get_as, http_post_as, import_ledger, person_with_token, run, station, stdout, wait_until,
+    Daemon,
 };
 use station::workflow::CommandCard;
 
@@ -25,27 +28,28 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let ledger = dir.path().join("ledger.csv");
-    fs::write(
-        &ledger,
+    import_ledger(
+        &data,
+        dir.path(),
         "档案号,题名,客户名称,位置\n\
          S-1,借款合同,鸿达贸易,2号库房/01列/A面/1节/1层\n\
          S-2,抵押资料,华南电力,2号库房/01列/B面/2节/1层\n\
          S-3,担保资料,东方机械,2号库房/02列/A面/1节/3层\n",
-    )
-    .expect("ledger");
-    let output = run(station(&data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stdout(&output));
+    );
     Setup { dir, data }
 }
 
 fn start(setup: &Setup) -> Daemon {
-    let path = setup.dir.path().join("station.toml");
-    fs::write(
-        &path,
+    start_with_config(
+        setup,
         "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n",
     )
-    .expect("config");
+}
+
+/// The daemon on `setup`'s data with `config` as its station.toml.
+fn start_with_config(setup: &Setup, config: &str) -> Daemon {
+    let path = setup.dir.path().join("station.toml");
+    fs::write(&path, config).expect("config");
     Daemon::start_with(station(&setup.data).arg("--config").arg(&path).args([
         "serve",
         "--listen",
@@ -320,11 +324,137 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
     assert!(daemon.terminate().success());
 }
 
+#[test]
+fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
+    let test = "a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted";
+    if !common::cups::can_run(test)
+        || !prerequisite(
+            test,
+            "curl, pdftotext, pdftoppm and zbarimg (poppler-utils, zbar-tools)",
+            on_path("curl") && on_path("pdftotext") && on_path("pdftoppm") && on_path("zbarimg"),
+        )
+    {
+        return;
+    }
+    let cupsd = Cupsd::start();
+    let setup = setup();
+    let (borrower, _) = person_with_token(&setup.data, "王小明", "clerk");
+    let (_, supervisor_token) = person_with_token(&setup.data, "李主管", "supervisor");
+    let (_, clerk_token) = person_with_token(&setup.data, "张档案", "clerk");
+    // The counter's printer is an office printer behind CUPS (A4, PDF).
+    let daemon = start_with_config(
+        &setup,
+        &format!(
+            "repeat_window_ms = 0\n\
+             [[workstation]]\nname = \"counter\"\nprinter = \"office-a4\"\n\
+             [[printer]]\nname = \"office-a4\"\nlanguage = \"pdf\"\ndpi = 300\n\
+             connect = \"cups://{}/{QUEUE}\"\n",
+            cupsd.server()
+        ),
+    );
+    let (s1, s2) = (
+        barcode_of(&daemon, &clerk_token, "S-1"),
+        barcode_of(&daemon, &clerk_token, "S-2"),
+    );
+    let due = "2099-01-31";
+    let (status, made) = post(
+        &daemon,
+        "/api/v1/loanslips",
+        serde_json::json!({
+            "borrower": borrower,
+            "purpose": "贷后检查",
+            "boxes": [{ "box": "S-1", "documents": "第3-5页 借款合同" }, { "box": s2 }],
+            "due": due,
+        }),
+        &clerk_token,
+    );
+    assert_eq!(status, 201, "{made}");
+    let path = format!("/api/v1/loanslips/{}", made["id"]);
+    let (status, approved) = post(
+        &daemon,
+        &format!("{path}/approve"),
+        serde_json::json!({}),
+        &supervisor_token,
+    );
+    assert_eq!(status, 200, "{approved}");
+
+    // CHECKOUT: the first box lent sends the slip to the counter's CUPS printer.
+    let checkout = CommandCard::Checkout.barcode().to_string();
+    for (code, expected) in [
+        (checkout.as_str(), "mode.entered"),
+        (borrower.as_str(), "checkout.slip"),
+        (s1.as_str(), "checkout.lent"),
+        (s2.as_str(), "checkout.lent"),
+    ] {
+        let result = scan(&daemon, &clerk_token, code);
+        assert_eq!(result["code"], expected, "{result}");
+        if code == s1 {
+            // The answer names the printer the slip went to.
+            assert!(
+                result["message"]["zh"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("office-a4")),
+                "{result}"
+            );
+        }
+    }
+    // The slip CUPS was given reads as the slip: every field, every box, the signature
+    // lines, its barcode and QR code.
+    let printed = cupsd.wait_for_pdf();
+    let received = cupsd.received();
+    assert_eq!(received.len(), 1, "one job: {received:?}");
+    let slip_fields = [
+        "档案资料出借单",
+        "王小明",
+        "贷后检查",
+        "李主管",
+        due,
+        "S-1",
+        "S-2",
+        "第3-5页",
+        "签字",
+    ];
+    check_pdf(&received[0], setup.dir.path(), &slip_fields);
+    // What came out of the queue is the page CUPS filtered and cups-pdf rebuilt (not our
+    // bytes), and it still scans as the slip.
+    assert_ne!(
+        fs::read(&printed).expect("the printed PDF"),
+        fs::read(&received[0]).expect("the received job")
+    );
+    check_pdf_codes(&printed, setup.dir.path(), &[], &SLIP_1_CODES);
+    assert!(
+        slip_pdfs(&setup.data).is_empty(),
+        "the slip went to CUPS, not to the default PDF folder"
+    );
+
+    // Reprinted: the slip fetched again from the API and sent to the same queue.
+    let again = setup.dir.path().join("again.pdf");
+    let output = Command::new("curl")
+        .args(["-s", "-o"])
+        .arg(&again)
+        .args(["-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {clerk_token}"))
+        .arg(format!("http://{}{path}/pdf", daemon.addr))
+        .output()
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200");
+    cupsd.run("lp", &["-d".as_ref(), QUEUE.as_ref(), again.as_os_str()]);
+    let printed = cupsd.wait_for_pdfs(2);
+    let received = cupsd.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    check_pdf(&received[1], setup.dir.path(), &slip_fields);
+    check_pdf_codes(&printed[1], setup.dir.path(), &[], &SLIP_1_CODES);
+    assert!(daemon.terminate().success());
+}
+
 /// pdftotext finds every one of `texts` in `pdf`; zbarimg decodes its Code 128 barcode and
 /// its QR code (the slip's address in the API).
 fn check_pdf(pdf: &Path, dir: &Path, texts: &[&str]) {
-    check_pdf_codes(pdf, dir, texts, &["/api/v1/loanslips/1", "LS0000001"]);
+    check_pdf_codes(pdf, dir, texts, &SLIP_1_CODES);
 }
+
+/// What the barcode and the QR code of loan slip 1 say, sorted.
+const SLIP_1_CODES: [&str; 2] = ["/api/v1/loanslips/1", "LS0000001"];
 
 /// pdftotext finds every one of `texts` in `pdf`; zbarimg decodes exactly `codes` (sorted)
 /// from its first page.

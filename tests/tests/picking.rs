@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::prerequisite::{on_path, prerequisite};
-use common::{read_pgm, run, station, stdout, wait_until, Daemon};
+use common::{import_ledger, read_pgm, run, station, wait_until, Daemon};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
 
@@ -74,19 +74,16 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let ledger = dir.path().join("ledger.csv");
-    fs::write(
-        &ledger,
+    import_ledger(
+        &data,
+        dir.path(),
         "档案号,题名,客户名称,位置\n\
          P-1,借款合同,鸿达贸易,2号库房/03列/A面/1节/1层\n\
          P-2,抵押资料,华南电力,2号库房/01列/B面/2节/1层\n\
          P-3,担保资料,东方机械,2号库房/02列/A面/1节/3层\n\
          P-4,授信资料,南方纺织,2号库房/01列/A面/1节/1层\n\
          P-5,贷后资料,西部矿业,1号库房/05列/A面/3节/4层\n",
-    )
-    .expect("ledger");
-    let output = run(station(&data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stdout(&output));
+    );
     Setup { dir, data }
 }
 

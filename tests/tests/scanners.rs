@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{http_get, run, station, stdout, wait_until, Daemon};
+use common::{http_get, import_ledger, run, station, stdout, wait_until, Daemon};
 use firmware_bridge::ssi::{opcode, Packet, Source, Status};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
@@ -152,17 +152,14 @@ fn add_person(data: &Path, args: &[&str]) -> String {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let ledger = dir.path().join("ledger.csv");
-    fs::write(
-        &ledger,
+    import_ledger(
+        &data,
+        dir.path(),
         "档案号,题名,客户名称,位置\n\
          A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
          A-2,抵押资料,华南电力,1号库房/05列/A面/3节/5层\n\
          A-3,担保资料,东方机械,1号库房/05列/A面/3节/5层\n",
-    )
-    .expect("ledger");
-    let output = run(station(&data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stdout(&output));
+    );
     let boxes = stdout(&run(station(&data).arg("export")))
         .lines()
         .skip(1)

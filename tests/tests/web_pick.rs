@@ -15,7 +15,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::browser::Browser;
-use common::{prerequisite, run, station, stdout, Daemon};
+use common::{import_ledger, prerequisite, station, Daemon};
 use serde_json::{json, Value};
 use station::workflow::CommandCard;
 
@@ -37,19 +37,16 @@ fn screenshot_dir() -> PathBuf {
 /// and a station with one workstation, `counter`.
 fn setup(dir: &Path) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
-    let ledger = dir.join("ledger.csv");
-    fs::write(
-        &ledger,
+    import_ledger(
+        &data,
+        dir,
         "档案号,题名,客户名称,位置\n\
          P-1,借款合同,鸿达贸易,2号库房/03列/A面/1节/1层\n\
          P-2,抵押资料,华南电力,2号库房/01列/B面/2节/1层\n\
          P-3,担保资料,东方机械,2号库房/02列/A面/1节/3层\n\
          P-4,授信资料,南方纺织,2号库房/01列/A面/1节/1层\n\
          P-5,贷后资料,西部矿业,1号库房/05列/A面/3节/4层\n",
-    )
-    .expect("ledger");
-    let output = run(station(&data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stdout(&output));
+    );
     let config = dir.join("station.toml");
     fs::write(
         &config,

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 pub mod browser;
+pub mod cups;
 pub mod prerequisite;
 #[allow(unused_imports)] // each test file uses a different part
 pub use prerequisite::prerequisite;
@@ -52,16 +53,28 @@ pub fn stderr(output: &Output) -> String {
 /// Imports two boxes on one shelf of 1号库房 into `data` (the ledger is written in `dir`),
 /// so that lists and lookups have something to answer.
 pub fn import_sample(data: &Path, dir: &Path) {
-    let ledger = dir.join("ledger.csv");
-    std::fs::write(
-        &ledger,
+    import_ledger(
+        data,
+        dir,
         "档案号,题名,客户名称,位置\n\
          A-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层\n\
          A-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层\n",
-    )
-    .expect("ledger");
+    );
+}
+
+/// Writes `csv` (a ledger with its header) to `dir/ledger.csv` and imports it into `data`
+/// (a new data directory, or one with boxes already) with the real `station import`;
+/// the import must succeed.
+pub fn import_ledger(data: &Path, dir: &Path, csv: &str) {
+    let ledger = dir.join("ledger.csv");
+    std::fs::write(&ledger, csv).expect("write the ledger");
     let output = run(station(data).arg("import").arg(&ledger));
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
 }
 
 /// Opens `GET /api/v1/live?{query}` with the daemon's token, checks the 200 and reads past
