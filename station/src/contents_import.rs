@@ -152,7 +152,10 @@ impl From<StoreError> for ContentsImportError {
     }
 }
 
-fn parse_date(text: &str) -> Option<NaiveDate> {
+/// A date as files write it: `2026-11-20`, `2026/11/20`, `2026.11.20`, `20261120`,
+/// `2026年11月20日`, or a workbook's date-time text (`2026-11-20 00:00:00`): the one reading
+/// of dates in imported files, contents lists and the ledger alike.
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] {
         if let Ok(date) = NaiveDate::parse_from_str(text, format) {
@@ -344,14 +347,23 @@ fn cell_text(cell: &calamine::Data) -> String {
     use calamine::Data;
     match cell {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-        // Excel's day serial (1900 system): day 0 is 1899-12-30.
-        Data::DateTime(when) if when.is_datetime() => NaiveDate::from_ymd_opt(1899, 12, 30)
-            .and_then(|epoch| {
-                epoch.checked_add_signed(chrono::Duration::days(when.as_f64().floor() as i64))
-            })
-            .map_or_else(|| when.to_string(), |day| day.to_string()),
+        Data::DateTime(when) => excel_date_text(when),
         other => other.to_string(),
     }
+}
+
+/// A workbook's date cell as text: its day (`2026-11-20`) when it is a date, else its
+/// number as Excel stores it.
+pub(crate) fn excel_date_text(when: &calamine::ExcelDateTime) -> String {
+    if !when.is_datetime() {
+        return when.to_string();
+    }
+    // Excel's day serial (1900 system): day 0 is 1899-12-30.
+    NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|epoch| {
+            epoch.checked_add_signed(chrono::Duration::days(when.as_f64().floor() as i64))
+        })
+        .map_or_else(|| when.to_string(), |day| day.to_string())
 }
 
 /// What an import did.

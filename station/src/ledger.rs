@@ -3,11 +3,11 @@
 //!
 //! Columns are found by header name, Chinese or English, in any order, under the common
 //! names of [`SYNONYMS`] (档案号/档案编号/案卷号, 题名/案卷题名/标题, 客户名称/客户/户名,
-//! 类别/分类, 年度/年份, 保管期限, 位置/存放位置/库位, 条码). A file is a workbook when its
-//! content says so (the zip signature `PK\x03\x04`), whatever its name: its first sheet
-//! is read, the first non-empty row being the header and line numbers being the sheet's row
-//! numbers. Otherwise it is CSV in UTF-8 (with or without BOM) or GB18030 (what Excel saves
-//! on a Chinese Windows). Every bad row is reported with its line number and changes
+//! 类别/分类, 年度/年份, 保管期限, 位置/存放位置/库位, 条码, 合同到期日/到期日). A file is a
+//! workbook when its content says so (the zip signature `PK\x03\x04`), whatever its name:
+//! its first sheet is read, the first non-empty row being the header and line numbers
+//! being the sheet's row numbers. Otherwise it is CSV in UTF-8 (with or without BOM) or
+//! GB18030 (what Excel saves on a Chinese Windows). Every bad row is reported with its line number and changes
 //! nothing; good rows are imported; importing the same file twice creates nothing new;
 //! export → import → export is a fixed point, for the CSV and the XLSX export alike.
 //!
@@ -54,7 +54,7 @@ const MAX_COLUMNS: usize = 16_384;
 /// The header names each column is recognised by (besides its own [`Column::zh`] and
 /// [`Column::en`]): the one table of synonyms. Chinese names match exactly (after trimming);
 /// English ones ignoring case, with spaces and hyphens read as `_`.
-pub const SYNONYMS: [(Column, &[&str]); 8] = [
+pub const SYNONYMS: [(Column, &[&str]); 9] = [
     (
         Column::ArchiveNo,
         &[
@@ -107,6 +107,19 @@ pub const SYNONYMS: [(Column, &[&str]); 8] = [
         ],
     ),
     (Column::Barcode, &["条码", "条形码", "系统条码", "barcode"]),
+    (
+        Column::Expiry,
+        &[
+            "合同到期日",
+            "到期日",
+            "到期日期",
+            "合同到期日期",
+            "expiry",
+            "expires",
+            "expiry_date",
+            "expiration_date",
+        ],
+    ),
 ];
 
 /// A ledger column.
@@ -128,10 +141,13 @@ pub enum Column {
     Location,
     /// 条码
     Barcode,
+    /// 合同到期日: the box's expiry date, set as the contents API sets it (import only:
+    /// not in [`Column::ALL`], the export's columns).
+    Expiry,
 }
 
 impl Column {
-    /// All columns in export order.
+    /// The columns the export writes, in its order: all but [`Column::Expiry`].
     pub const ALL: [Column; 8] = [
         Column::ArchiveNo,
         Column::Title,
@@ -154,6 +170,7 @@ impl Column {
             Column::Retention => "保管期限",
             Column::Location => "位置",
             Column::Barcode => "条码",
+            Column::Expiry => "合同到期日",
         }
     }
 
@@ -168,6 +185,7 @@ impl Column {
             Column::Retention => "retention",
             Column::Location => "location",
             Column::Barcode => "barcode",
+            Column::Expiry => "expiry",
         }
     }
 
@@ -472,6 +490,20 @@ fn parse_row(
             Some(barcode)
         }
     };
+    let expiry = match field(Column::Expiry)? {
+        "" => None,
+        text => Some(crate::contents_import::parse_date(text).ok_or_else(|| {
+            message!(
+                LedgerBadDate,
+                column = (Column::Expiry.zh(), Column::Expiry.en()),
+                text = format!("{text:?}"),
+                examples = (
+                    "2027-06-30、2027/6/30、2027年6月30日",
+                    "2027-06-30, 2027/6/30, 20270630"
+                )
+            )
+        })?),
+    };
     Ok(ImportRow {
         archive_no,
         title,
@@ -482,6 +514,7 @@ fn parse_row(
         location,
         barcode,
         series,
+        expiry,
     })
 }
 
@@ -799,7 +832,7 @@ fn cell_text(value: &calamine::DataRef<'_>) -> String {
         DataRef::String(text) => text.clone(),
         DataRef::SharedString(text) => (*text).to_owned(),
         DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(when) => when.to_string(),
+        DataRef::DateTime(when) => crate::contents_import::excel_date_text(when),
         DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => text.clone(),
         DataRef::Error(error) => error.to_string(),
         DataRef::Empty => String::new(),
@@ -1316,6 +1349,82 @@ mod tests {
                 assert!(names.insert(*name), "{name} names two columns");
             }
         }
+    }
+
+    #[test]
+    fn an_expiry_column_sets_each_new_box_s_expiry_and_a_bad_date_refuses_its_row() {
+        use crate::store::{Actor, StoreOptions};
+        use chrono::NaiveDate;
+        for header in ["合同到期日", "到期日", "expiry", "Expires"] {
+            assert_eq!(
+                Column::from_header(header),
+                Some(Column::Expiry),
+                "{header}"
+            );
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("store");
+        let options = ImportOptions {
+            encoding: Encoding::Auto,
+            schemes: &[],
+            actor: Actor::new("import"),
+            progress: &|_| {},
+        };
+        let ledger = "档案号,题名,客户名称,位置,合同到期日\n\
+             E-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层,2027-06-30\n\
+             E-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层,2028年1月5日\n\
+             E-3,担保资料,东方机械,1号库房/05列/A面/3节/4层,\n\
+             E-4,授信资料,南方纺织,1号库房/05列/A面/3节/4层,明年\n";
+        let report = import(&store, ledger.as_bytes(), &options).expect("import");
+        assert_eq!(report.created, 3);
+        // The bad date: its row (line 5), its code naming the column; the box not made.
+        assert_eq!(report.bad_rows.len(), 1, "{:?}", report.bad_rows);
+        let bad = &report.bad_rows[0];
+        assert_eq!((bad.line, bad.reason.code), (5, Code::LedgerBadDate));
+        assert!(bad.reason.text.zh.contains("合同到期日"), "{}", bad.reason);
+        assert!(store.box_by_archive_no("E-4").expect("read").is_none());
+        let expiry = |number: &str| {
+            let archive_box = store
+                .box_by_archive_no(number)
+                .expect("read")
+                .expect("the box");
+            let expiry = store.box_contents(&archive_box).expect("contents").expiry;
+            (archive_box.barcode, expiry)
+        };
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        let (e1, first) = expiry("E-1");
+        let (e2, second) = expiry("E-2");
+        assert_eq!(first, Some(day(2027, 6, 30)));
+        assert_eq!(second, Some(day(2028, 1, 5)));
+        assert_eq!(expiry("E-3").1, None);
+        // Set as the contents API sets it: indexed for reminders, and in the box's history.
+        assert!(store.box_expiry_indexed(day(2027, 6, 30), e1));
+        assert!(store.box_expiry_indexed(day(2028, 1, 5), e2));
+        let kinds: Vec<_> = store
+            .history(e1)
+            .expect("history")
+            .into_iter()
+            .map(|event| event.body.kind)
+            .collect();
+        assert!(
+            kinds.contains(&crate::event::EventKind::ExpirySet),
+            "{kinds:?}"
+        );
+
+        // The same ledger again changes nothing: no event, every good row unchanged.
+        let head = store.head();
+        let again = import(&store, ledger.as_bytes(), &options).expect("again");
+        assert_eq!((again.created, again.unchanged), (0, 3));
+        assert!(again.differing.is_empty(), "{:?}", again.differing);
+        assert_eq!(store.head(), head);
+        // Another date for an existing box is reported, never written.
+        let other = "档案号,题名,客户名称,位置,到期日\n\
+             E-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层,2029-01-01\n";
+        let differs = import(&store, other.as_bytes(), &options).expect("other");
+        assert_eq!(differs.differing.len(), 1, "{:?}", differs.differing);
+        assert_eq!(differs.differing[0].fields, ["合同到期日/expiry"]);
+        assert_eq!(expiry("E-1").1, Some(day(2027, 6, 30)));
+        assert_eq!(store.head(), head);
     }
 
     #[test]

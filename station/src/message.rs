@@ -2043,6 +2043,10 @@ catalog! {
         "年度 {text} 无效（应为 1900–2200 的年份）",
         "year {text} is not a year between 1900 and 2200"
     }
+    LedgerBadDate = "ledger.bad_date" {
+        "{column} {text} 不是日期（如 {examples}）",
+        "{column} {text} is not a date (e.g. {examples})"
+    }
     LedgerBadRetention = "ledger.bad_retention" {
         "保管期限 {text} 无效（如 {examples}）",
         "retention {text} is not valid (e.g. {examples})"

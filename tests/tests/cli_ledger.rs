@@ -4,7 +4,7 @@ use std::fs;
 
 mod common;
 
-use common::{run, station, stderr, stdout, Daemon};
+use common::{http_get_as, http_post_bytes_as, run, station, stderr, stdout, wait_until, Daemon};
 
 const CONFIG: &str = r#"
 [[scheme]]
@@ -468,4 +468,117 @@ fn a_ledger_without_a_location_column_is_refused_unless_allowed() {
         export.contains("2012鸿借字第001号,借款合同,鸿达,,2012,,,0,B"),
         "{export}"
     );
+}
+
+#[test]
+fn a_contract_expiry_column_sets_each_box_s_expiry_by_cli_and_by_upload() {
+    let fixture = Fixture::new();
+    // Without the daemon: a CSV whose 合同到期日 has a date in two forms and one bad date.
+    let ledger = fixture.file(
+        "expiry.csv",
+        "档案号,题名,客户名称,位置,合同到期日\n\
+         X-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层,2027-06-30\n\
+         X-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层,明年\n\
+         X-3,担保资料,东方机械,1号库房/05列/A面/3节/4层,2028年1月5日\n"
+            .as_bytes(),
+    );
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(3), "a bad row: {text}");
+    assert!(text.contains("created 2"), "{text}");
+    assert!(
+        text.lines().any(|line| line.contains("line 3: ")),
+        "the bad date is reported on its line: {text}"
+    );
+    // Twice: nothing new, nothing differing.
+    let output = run(fixture.station().arg("import").arg(&ledger));
+    assert!(
+        stdout(&output).contains("created 0 · unchanged 2 · differing 0"),
+        "{}",
+        stdout(&output)
+    );
+
+    let daemon = Daemon::start_with(fixture.station().args(["serve", "--listen", "127.0.0.1:0"]));
+    let get = |path: &str| -> serde_json::Value {
+        let (status, body) = http_get_as(daemon.addr, path, &daemon.token);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    };
+    let expiry = |archive_no: &str| -> serde_json::Value {
+        let found = get(&format!("/api/v1/boxes?archive_no={archive_no}"));
+        let barcode = found[0]["barcode"].as_str().expect("the box").to_owned();
+        get(&format!("/api/v1/boxes/{barcode}/contents"))["expiry"].clone()
+    };
+    assert_eq!(expiry("X-1"), "2027-06-30");
+    assert_eq!(expiry("X-3"), "2028-01-05");
+    assert_eq!(
+        get("/api/v1/boxes?archive_no=X-2"),
+        serde_json::json!([]),
+        "the bad row made no box"
+    );
+
+    // Uploaded while the daemon runs: a workbook whose 到期日 is a real date cell.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy/m/d");
+    for (column, header) in ["档案号", "题名", "客户名称", "位置", "到期日"]
+        .into_iter()
+        .enumerate()
+    {
+        sheet
+            .write_string(0, column as u16, header)
+            .expect("header");
+    }
+    for (row, (number, expiry)) in [("X-4", Some((2029, 3, 1))), ("X-5", None)]
+        .into_iter()
+        .enumerate()
+    {
+        let row = row as u32 + 1;
+        for (column, text) in [number, "授信资料", "南方纺织", "1号库房/05列/A面/3节/4层"]
+            .into_iter()
+            .enumerate()
+        {
+            sheet.write_string(row, column as u16, text).expect("cell");
+        }
+        match expiry {
+            Some((y, m, d)) => sheet.write_date_with_format(
+                row,
+                4,
+                rust_xlsxwriter::ExcelDateTime::from_ymd(y, m, d).expect("date"),
+                &date,
+            ),
+            None => sheet.write_string(row, 4, "2029-02-30"),
+        }
+        .expect("expiry cell");
+    }
+    let bytes = workbook.save_to_buffer().expect("workbook");
+    let (status, body) = http_post_bytes_as(
+        daemon.addr,
+        "/api/v1/imports?name=expiry.xlsx",
+        &bytes,
+        &daemon.token,
+    );
+    assert_eq!(status, 202, "{body}");
+    let id = serde_json::from_str::<serde_json::Value>(&body).expect("JSON")["id"].clone();
+    let mut report = serde_json::Value::Null;
+    wait_until("the upload to be imported", || {
+        report = get(&format!("/api/v1/imports/{id}"));
+        report["state"] != "running"
+    });
+    assert_eq!(report["state"], "done", "{report}");
+    assert_eq!(report["imported"], 1, "{report}");
+    let lines: Vec<(u64, &str)> = report["report"]
+        .as_array()
+        .expect("report")
+        .iter()
+        .map(|line| {
+            (
+                line["line"].as_u64().unwrap_or(0),
+                line["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(3, "ledger.bad_date")], "{report}");
+    assert_eq!(expiry("X-4"), "2029-03-01");
+    assert!(daemon.terminate().success());
 }

@@ -1832,6 +1832,7 @@ async fn a_boxs_history_names_people_and_places_and_lists_only_its_own_import_ro
         location: Some("1号库房/05列/A面/3节/4层".into()),
         barcode: None,
         series: None,
+        expiry: None,
     };
     let rows: Vec<_> = (1..=30).map(row).collect();
     let outcomes = fixture.store.import_rows(&clerk, &rows).expect("imported");

@@ -214,6 +214,14 @@ impl Store {
         })
     }
 
+    /// Whether the expiry index (`K`) lists `barcode`'s own expiry date on `day`.
+    #[cfg(test)]
+    pub(crate) fn box_expiry_indexed(&self, day: NaiveDate, barcode: Barcode) -> bool {
+        self.tree
+            .contains_key(keys::expiry(day, barcode, u16::MAX))
+            .unwrap_or(false)
+    }
+
     /// A box by its barcode, refused when it is not a registered box.
     pub fn require_box(&self, barcode: Barcode) -> Result<ArchiveBox> {
         match self.get_item(barcode)? {
@@ -242,6 +250,11 @@ impl Tx<'_> {
 
     fn papers(&self, barcode: Barcode) -> Result<Option<Papers>> {
         self.get(&keys::papers(barcode))
+    }
+
+    /// A box's own expiry date (合同到期日), if it has one.
+    pub(super) fn box_expiry(&self, barcode: Barcode) -> Result<Option<NaiveDate>> {
+        Ok(self.papers(barcode)?.and_then(|papers| papers.expiry))
     }
 
     /// A box's documents, read by point reads (a transaction cannot scan).

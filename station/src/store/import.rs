@@ -30,6 +30,9 @@ pub struct ImportRow {
     /// The scheme series the number belongs to: (scheme, year, seq), so the scheme's
     /// counter never hands out an imported number again.
     pub series: Option<(String, u16, u64)>,
+    /// The box's expiry date (合同到期日), if the ledger gives one: set on a new box as
+    /// the contents API sets it; compared on an existing one.
+    pub expiry: Option<chrono::NaiveDate>,
 }
 
 /// What importing one row did.
@@ -115,6 +118,9 @@ impl Tx<'_> {
             },
         };
         self.insert_box(&archive_box)?;
+        if let Some(expiry) = row.expiry {
+            self.set_box_expiry(barcode, Some(expiry))?;
+        }
         Ok(ImportOutcome::Created(barcode))
     }
 
@@ -156,6 +162,9 @@ impl Tx<'_> {
         let home_or_place = existing.place.or(existing.home);
         if row.location.is_some() && location != home_or_place {
             out.push("位置/location".to_owned());
+        }
+        if row.expiry.is_some() && row.expiry != self.box_expiry(existing.barcode)? {
+            out.push("合同到期日/expiry".to_owned());
         }
         Ok(out)
     }

@@ -739,6 +739,7 @@ mod tests {
             location: Some("2号库房/01列/A面/1节/1层".into()),
             barcode: None,
             series: None,
+            expiry: None,
         };
         let other = |number: &str| ImportRow {
             location: Some("2号库房/01列/B面/1节/1层".into()),

@@ -546,6 +546,7 @@ fn boxes_are_found_by_any_part_of_a_customer_name_or_archive_number() {
                 location: None,
                 barcode: None,
                 series: None,
+                expiry: None,
             }],
         )
         .expect("imported");
@@ -937,6 +938,7 @@ fn an_import_chunk_is_one_event_in_every_imported_box_history() {
         location: Some("1号库房/05列/A面/3节/4层".into()),
         barcode: None,
         series: None,
+        expiry: None,
     };
     let outcomes = store
         .import_rows(
@@ -1331,6 +1333,7 @@ fn every_family(dir: &Path) -> (Store, Barcode, Person, Barcode) {
                 location: None,
                 barcode: None,
                 series: None,
+                expiry: None,
             }],
         )
         .expect("imported");

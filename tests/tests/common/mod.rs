@@ -312,6 +312,24 @@ pub fn http_post_as(addr: SocketAddr, path: &str, json: &str, token: &str) -> (u
     )
 }
 
+/// A POST of raw bytes (`application/octet-stream`, e.g. a file to import) with
+/// `Authorization: Bearer <token>`: (status, body).
+pub fn http_post_bytes_as(
+    addr: SocketAddr,
+    path: &str,
+    bytes: &[u8],
+    token: &str,
+) -> (u16, String) {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(bytes);
+    exchange_bytes(addr, &request)
+}
+
 /// Polls until `ready` holds; the deadline (60 s) only guards against a hang.
 pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
@@ -354,11 +372,16 @@ pub fn person_with_token(data: &Path, name: &str, role: &str) -> (String, String
 
 /// Sends one request on a fresh connection and reads the whole answer: (status, body).
 fn exchange(addr: SocketAddr, request: &str) -> (u16, String) {
+    exchange_bytes(addr, request.as_bytes())
+}
+
+/// [`exchange`] for a request that is not text.
+fn exchange_bytes(addr: SocketAddr, request: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect to the station");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    stream.write_all(request.as_bytes()).expect("send request");
+    stream.write_all(request).expect("send request");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("read response");
     let response = String::from_utf8_lossy(&response).into_owned();
