@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::prerequisite::{on_path, prerequisite};
-use common::{http_get_as, http_post_as, person_with_token, run, station, stdout, Daemon};
+use common::{
+    download, http_get_as, http_post_as, person_with_token, run, station, stdout, Daemon,
+};
 
 fn answer(status_body: (u16, String), expected: u16) -> serde_json::Value {
     let (status, body) = status_body;
@@ -41,18 +43,6 @@ fn add(name: &str, pages: u32) -> String {
         "document": {"name": name, "doc_type": name, "pages": pages, "date": "2026-11-20", "signed": true},
     })
     .to_string()
-}
-
-fn download(daemon: &Daemon, token: &str, path: &str, to: &Path) -> String {
-    let output = Command::new("curl")
-        .args(["-s", "-o"])
-        .arg(to)
-        .args(["-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {token}"))
-        .arg(format!("http://{}{path}", daemon.addr))
-        .output()
-        .expect("curl");
-    String::from_utf8_lossy(&output.stdout).to_string()
 }
 
 fn pdf_text(pdf: &Path) -> String {

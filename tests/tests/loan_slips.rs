@@ -14,8 +14,8 @@ use std::process::Command;
 use common::cups::{Cupsd, QUEUE};
 use common::prerequisite::{on_path, prerequisite};
 use common::{
-    http_get_as, http_post_as, import_ledger, person_with_token, run, station, stdout, wait_until,
-    Daemon,
+    download, http_get_as, http_post_as, import_ledger, person_with_token, run, station, stdout,
+    wait_until, Daemon,
 };
 use station::workflow::CommandCard;
 
@@ -110,6 +110,44 @@ fn slip_pdfs(data: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The due date of the slips filled in here.
+const DUE: &str = "2099-01-31";
+
+/// What pdftotext must find on loan slip 1 as [`slip_request`] fills it in and 李主管
+/// approves it: every field, every box, the signature lines.
+const SLIP_1_FIELDS: [&str; 9] = [
+    "档案资料出借单",
+    "王小明",
+    "贷后检查",
+    "李主管",
+    DUE,
+    "S-1",
+    "S-2",
+    "第3-5页",
+    "签字",
+];
+
+/// A loan slip for `borrower`: S-1 (pages 3–5 of the loan contract) and box `s2`, due
+/// [`DUE`], for a post-loan check.
+fn slip_request(borrower: &str, s2: &str) -> serde_json::Value {
+    serde_json::json!({
+        "borrower": borrower,
+        "purpose": "贷后检查",
+        "boxes": [{ "box": "S-1", "documents": "第3-5页 借款合同" }, { "box": s2 }],
+        "due": DUE,
+    })
+}
+
+/// Approves the loan slip at `path` as `token`'s owner: (status, answer).
+fn approve(daemon: &Daemon, path: &str, token: &str) -> (u16, serde_json::Value) {
+    post(
+        daemon,
+        &format!("{path}/approve"),
+        serde_json::json!({}),
+        token,
+    )
+}
+
 #[test]
 fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
     let setup = setup();
@@ -122,13 +160,8 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
         barcode_of(&daemon, &clerk_token, "S-2"),
         barcode_of(&daemon, &clerk_token, "S-3"),
     );
-    let due = "2099-01-31";
-    let slip = serde_json::json!({
-        "borrower": borrower,
-        "purpose": "贷后检查",
-        "boxes": [{ "box": "S-1", "documents": "第3-5页 借款合同" }, { "box": s2 }],
-        "due": due,
-    });
+    let due = DUE;
+    let slip = slip_request(&borrower, &s2);
 
     // Refusals, each with its code; nothing is made.
     let mut no_purpose = slip.clone();
@@ -164,12 +197,7 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
 
     // A clerk neither approves nor refuses; a refusal needs a reason; a pick list needs
     // an approved slip.
-    let (status, answer) = post(
-        &daemon,
-        &format!("{path}/approve"),
-        serde_json::json!({}),
-        &clerk_token,
-    );
+    let (status, answer) = approve(&daemon, &path, &clerk_token);
     assert_eq!(status, 403, "{answer}");
     let (status, answer) = post(
         &daemon,
@@ -194,12 +222,7 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
     );
     assert_eq!(get(&daemon, &path, &clerk_token)["state"], "requested");
 
-    let (status, approved) = post(
-        &daemon,
-        &format!("{path}/approve"),
-        serde_json::json!({}),
-        &supervisor_token,
-    );
+    let (status, approved) = approve(&daemon, &path, &supervisor_token);
     assert_eq!(status, 200, "{approved}");
     assert_eq!(approved["state"], "approved");
     assert_eq!(approved["approver_name"], "李主管");
@@ -278,30 +301,13 @@ fn a_loan_slip_is_approved_lent_at_checkout_printed_and_decoded() {
         "pdftotext, pdftoppm and zbarimg (poppler-utils, zbar-tools)",
         on_path("pdftotext") && on_path("pdftoppm") && on_path("zbarimg"),
     ) {
-        check_pdf(
-            &printed,
-            setup.dir.path(),
-            &[
-                "王小明",
-                "贷后检查",
-                "李主管",
-                due,
-                "S-1",
-                "S-2",
-                "第3-5页",
-                "签字",
-            ],
-        );
+        check_pdf(&printed, setup.dir.path(), &SLIP_1_FIELDS);
         // Reprinted from the API: the same slip.
-        let output = Command::new("curl")
-            .args(["-s", "-o"])
-            .arg(setup.dir.path().join("again.pdf"))
-            .args(["-w", "%{http_code}", "-H"])
-            .arg(format!("Authorization: Bearer {clerk_token}"))
-            .arg(format!("http://{}{path}/pdf", daemon.addr))
-            .output()
-            .expect("curl");
-        assert_eq!(String::from_utf8_lossy(&output.stdout), "200");
+        let again = setup.dir.path().join("again.pdf");
+        assert_eq!(
+            download(&daemon, &clerk_token, &format!("{path}/pdf"), &again),
+            "200"
+        );
         check_pdf(
             &setup.dir.path().join("again.pdf"),
             setup.dir.path(),
@@ -356,26 +362,15 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
         barcode_of(&daemon, &clerk_token, "S-1"),
         barcode_of(&daemon, &clerk_token, "S-2"),
     );
-    let due = "2099-01-31";
     let (status, made) = post(
         &daemon,
         "/api/v1/loanslips",
-        serde_json::json!({
-            "borrower": borrower,
-            "purpose": "贷后检查",
-            "boxes": [{ "box": "S-1", "documents": "第3-5页 借款合同" }, { "box": s2 }],
-            "due": due,
-        }),
+        slip_request(&borrower, &s2),
         &clerk_token,
     );
     assert_eq!(status, 201, "{made}");
     let path = format!("/api/v1/loanslips/{}", made["id"]);
-    let (status, approved) = post(
-        &daemon,
-        &format!("{path}/approve"),
-        serde_json::json!({}),
-        &supervisor_token,
-    );
+    let (status, approved) = approve(&daemon, &path, &supervisor_token);
     assert_eq!(status, 200, "{approved}");
 
     // CHECKOUT: the first box lent sends the slip to the counter's CUPS printer.
@@ -403,18 +398,7 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
     let printed = cupsd.wait_for_pdf();
     let received = cupsd.received();
     assert_eq!(received.len(), 1, "one job: {received:?}");
-    let slip_fields = [
-        "档案资料出借单",
-        "王小明",
-        "贷后检查",
-        "李主管",
-        due,
-        "S-1",
-        "S-2",
-        "第3-5页",
-        "签字",
-    ];
-    check_pdf(&received[0], setup.dir.path(), &slip_fields);
+    check_pdf(&received[0], setup.dir.path(), &SLIP_1_FIELDS);
     // What came out of the queue is the page CUPS filtered and cups-pdf rebuilt (not our
     // bytes), and it still scans as the slip.
     assert_ne!(
@@ -429,20 +413,15 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
 
     // Reprinted: the slip fetched again from the API and sent to the same queue.
     let again = setup.dir.path().join("again.pdf");
-    let output = Command::new("curl")
-        .args(["-s", "-o"])
-        .arg(&again)
-        .args(["-w", "%{http_code}", "-H"])
-        .arg(format!("Authorization: Bearer {clerk_token}"))
-        .arg(format!("http://{}{path}/pdf", daemon.addr))
-        .output()
-        .expect("curl");
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "200");
+    assert_eq!(
+        download(&daemon, &clerk_token, &format!("{path}/pdf"), &again),
+        "200"
+    );
     cupsd.run("lp", &["-d".as_ref(), QUEUE.as_ref(), again.as_os_str()]);
     let printed = cupsd.wait_for_pdfs(2);
     let received = cupsd.received();
     assert_eq!(received.len(), 2, "{received:?}");
-    check_pdf(&received[1], setup.dir.path(), &slip_fields);
+    check_pdf(&received[1], setup.dir.path(), &SLIP_1_FIELDS);
     check_pdf_codes(&printed[1], setup.dir.path(), &[], &SLIP_1_CODES);
     assert!(daemon.terminate().success());
 }
@@ -773,17 +752,7 @@ fn a_certificate_handover_list_is_printed_in_three_copies_for_supervisors() {
         assert_eq!(result["outcome"], "ok", "{result}");
     }
 
-    let fetch = |path: &str, token: &str, out: &Path| -> String {
-        let output = Command::new("curl")
-            .args(["-s", "-o"])
-            .arg(out)
-            .args(["-w", "%{http_code}", "-H"])
-            .arg(format!("Authorization: Bearer {token}"))
-            .arg(format!("http://{}{path}", daemon.addr))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&output.stdout).to_string()
-    };
+    let fetch = |path: &str, token: &str, out: &Path| download(&daemon, token, path, out);
     let pdf = setup.dir.path().join("handover.pdf");
     // Clerks never see certificate details.
     assert_eq!(

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::prerequisite::{on_path, prerequisite};
-use common::{import_ledger, read_pgm, run, station, wait_until, Daemon};
+use common::{download, import_ledger, read_pgm, run, station, wait_until, Daemon};
 use serialport::{SerialPort, TTYPort};
 use station::workflow::CommandCard;
 
@@ -260,17 +260,10 @@ fn pick_list_pdf_barcodes_decode_back_in_walking_order() {
 
     let (status, pdf) = {
         let path = format!("/api/v1/picklists/{id}/pdf");
-        let output = Command::new("curl")
-            .args(["-s", "-o"])
-            .arg(setup.dir.path().join("list.pdf"))
-            .args(["-w", "%{http_code}", "-H"])
-            .arg(format!("Authorization: Bearer {}", daemon.token))
-            .arg(format!("http://{}{path}", daemon.addr))
-            .output()
-            .expect("curl");
+        let to = setup.dir.path().join("list.pdf");
         (
-            String::from_utf8_lossy(&output.stdout).to_string(),
-            fs::read(setup.dir.path().join("list.pdf")).unwrap_or_default(),
+            download(&daemon, &daemon.token, &path, &to),
+            fs::read(&to).unwrap_or_default(),
         )
     };
     assert_eq!(status, "200");

@@ -330,6 +330,18 @@ pub fn http_post_bytes_as(
     exchange_bytes(addr, &request)
 }
 
+/// Fetches `path` from `daemon` with curl as `token`'s owner into the file `to`; answers
+/// the HTTP status as curl reports it (a PDF to check with pdftotext, say).
+pub fn download(daemon: &Daemon, token: &str, path: &str, to: &Path) -> String {
+    let output = run(Command::new("curl")
+        .args(["-s", "-o"])
+        .arg(to)
+        .args(["-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("http://{}{path}", daemon.addr)));
+    stdout(&output)
+}
+
 /// Polls until `ready` holds; the deadline (60 s) only guards against a hang.
 pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
