@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use crate::barcode::Barcode;
 use crate::contents::{Checklists, Document, MAX_DOCUMENTS};
 use crate::event::EventKind;
-use crate::ledger::{decode_text, is_xlsx, Encoding};
+use crate::ledger::{decode_text, excel_date_text, is_xlsx, parse_date, Encoding};
 use crate::message;
 use crate::message::Message;
 use crate::store::{Actor, Refusal, Store, StoreError};
@@ -150,21 +150,6 @@ impl From<StoreError> for ContentsImportError {
     fn from(error: StoreError) -> Self {
         ContentsImportError::Store(error)
     }
-}
-
-/// A date as files write it: `2026-11-20`, `2026/11/20`, `2026.11.20`, `20261120`,
-/// `2026年11月20日`, or a workbook's date-time text (`2026-11-20 00:00:00`): the one reading
-/// of dates in imported files, contents lists and the ledger alike.
-pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] {
-        if let Ok(date) = NaiveDate::parse_from_str(text, format) {
-            return Some(date);
-        }
-    }
-    // An .xlsx date cell read as text: `2026-11-20 00:00:00`.
-    text.get(..10)
-        .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
 }
 
 fn parse_yes(text: &str, yes: &[&str], no: &[&str]) -> Option<Option<bool>> {
@@ -350,20 +335,6 @@ fn cell_text(cell: &calamine::Data) -> String {
         Data::DateTime(when) => excel_date_text(when),
         other => other.to_string(),
     }
-}
-
-/// A workbook's date cell as text: its day (`2026-11-20`) when it is a date, else its
-/// number as Excel stores it.
-pub(crate) fn excel_date_text(when: &calamine::ExcelDateTime) -> String {
-    if !when.is_datetime() {
-        return when.to_string();
-    }
-    // Excel's day serial (1900 system): day 0 is 1899-12-30.
-    NaiveDate::from_ymd_opt(1899, 12, 30)
-        .and_then(|epoch| {
-            epoch.checked_add_signed(chrono::Duration::days(when.as_f64().floor() as i64))
-        })
-        .map_or_else(|| when.to_string(), |day| day.to_string())
 }
 
 /// What an import did.

@@ -492,7 +492,7 @@ fn parse_row(
     };
     let expiry = match field(Column::Expiry)? {
         "" => None,
-        text => Some(crate::contents_import::parse_date(text).ok_or_else(|| {
+        text => Some(parse_date(text).ok_or_else(|| {
             message!(
                 LedgerBadDate,
                 column = (Column::Expiry.zh(), Column::Expiry.en()),
@@ -823,6 +823,35 @@ fn check_xlsx_size<R: Read + Seek>(file: &mut R) -> Result<(), LedgerError> {
     Ok(())
 }
 
+/// A date as files write it: `2026-11-20`, `2026/11/20`, `2026.11.20`, `20261120`,
+/// `2026年11月20日`, or a workbook's date-time text (`2026-11-20 00:00:00`): the one reading
+/// of dates in imported files, the ledger and contents lists alike.
+pub(crate) fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let text = text.trim();
+    for format in ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"] {
+        if let Ok(date) = chrono::NaiveDate::parse_from_str(text, format) {
+            return Some(date);
+        }
+    }
+    // An .xlsx date cell read as text: `2026-11-20 00:00:00`.
+    text.get(..10)
+        .and_then(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+}
+
+/// A workbook's date cell as text: its day (`2026-11-20`) when it is a date, else its
+/// number as Excel stores it.
+pub(crate) fn excel_date_text(when: &calamine::ExcelDateTime) -> String {
+    if !when.is_datetime() {
+        return when.to_string();
+    }
+    // Excel's day serial (1900 system): day 0 is 1899-12-30.
+    chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+        .and_then(|epoch| {
+            epoch.checked_add_signed(chrono::Duration::days(when.as_f64().floor() as i64))
+        })
+        .map_or_else(|| when.to_string(), |day| day.to_string())
+}
+
 fn cell_text(value: &calamine::DataRef<'_>) -> String {
     use calamine::DataRef;
     match value {
@@ -832,7 +861,7 @@ fn cell_text(value: &calamine::DataRef<'_>) -> String {
         DataRef::String(text) => text.clone(),
         DataRef::SharedString(text) => (*text).to_owned(),
         DataRef::Bool(b) => b.to_string(),
-        DataRef::DateTime(when) => crate::contents_import::excel_date_text(when),
+        DataRef::DateTime(when) => excel_date_text(when),
         DataRef::DateTimeIso(text) | DataRef::DurationIso(text) => text.clone(),
         DataRef::Error(error) => error.to_string(),
         DataRef::Empty => String::new(),
