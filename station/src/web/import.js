@@ -10,8 +10,8 @@
     "import.title": ["档案工作站 · 导入台帐", "Archive station · Import a ledger"],
     "import.upload_title": ["上传台帐", "Upload a ledger"],
     "import.formats": [
-      "CSV（UTF-8 或 GB18030）或 Excel .xlsx（读第一个工作表），最大 64 MiB。按表头识别列：档案号、题名、客户名称为必需；存放位置、类别、年度、保管期限、条码可选。",
-      "CSV (UTF-8 or GB18030) or Excel .xlsx (its first sheet), at most 64 MiB. Columns are found by their headers: archive number, title and customer are required; location, category, year, retention and barcode are optional.",
+      "CSV（UTF-8 或 GB18030）或 Excel .xlsx（读第一个工作表），最大 64 MiB。按表头识别列：档案号、题名、客户名称为必需；存放位置、类别、年度、保管期限、条码、合同到期日可选。",
+      "CSV (UTF-8 or GB18030) or Excel .xlsx (its first sheet), at most 64 MiB. Columns are found by their headers: archive number, title and customer are required; location, category, year, retention, barcode and contract expiry date are optional.",
     ],
     "import.file": ["文件", "File"],
     "import.upload": ["上传并导入", "Upload and import"],
