@@ -14,8 +14,8 @@ use std::process::Command;
 use common::cups::{Cupsd, QUEUE};
 use common::prerequisite::{on_path, prerequisite};
 use common::{
-    download, http_get_as, http_post_as, import_ledger, person_with_token, run, station, stdout,
-    wait_until, Daemon,
+    download, http_get_as, http_post_as, import_ledger, person_with_token, read_pgm, run, station,
+    stdout, wait_until, Daemon,
 };
 use station::workflow::CommandCard;
 
@@ -406,6 +406,14 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
         fs::read(&received[0]).expect("the received job")
     );
     check_pdf_codes(&printed, setup.dir.path(), &[], &SLIP_1_CODES);
+    // Its text cannot be read back (see Cupsd::received), but the page shows what the
+    // slip CUPS was given shows: rasterised alike, nearly all the ink is in one place.
+    let differing = page_difference(&received[0], &printed, setup.dir.path());
+    assert!(
+        differing < 0.05,
+        "{:.1}% of the ink moved",
+        differing * 100.0
+    );
     assert!(
         slip_pdfs(&setup.data).is_empty(),
         "the slip went to CUPS, not to the default PDF folder"
@@ -424,6 +432,50 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
     check_pdf(&received[1], setup.dir.path(), &SLIP_1_FIELDS);
     check_pdf_codes(&printed[1], setup.dir.path(), &[], &SLIP_1_CODES);
     assert!(daemon.terminate().success());
+}
+
+/// How far the first pages of `a` and `b` differ, rasterised alike (72 dpi, grey): the
+/// larger of the shares of either page's inked pixels that have no inked pixel within one
+/// pixel on the other (CUPS may move a page by a pixel); 1 when the pages' sizes differ by
+/// more than rounding (2 pixels).
+fn page_difference(a: &Path, b: &Path, dir: &Path) -> f64 {
+    let page = |pdf: &Path, name: &str| {
+        let prefix = dir.join(name);
+        let rasterised = run(Command::new("pdftoppm")
+            .args(["-r", "72", "-gray", "-f", "1", "-l", "1", "-singlefile"])
+            .arg(pdf)
+            .arg(&prefix));
+        assert!(rasterised.status.success(), "pdftoppm {}", pdf.display());
+        read_pgm(&prefix.with_extension("pgm"))
+    };
+    let (first, second) = (page(a, "page-a"), page(b, "page-b"));
+    if first.0.abs_diff(second.0) > 2 || first.1.abs_diff(second.1) > 2 {
+        return 1.0;
+    }
+    let (width, height) = (first.0.min(second.0), first.1.min(second.1));
+    let inked = |(w, _, pixels): &(usize, usize, Vec<u8>), x: usize, y: usize| {
+        pixels.get(y * w + x).is_some_and(|value| *value < 128)
+    };
+    let unmatched = |one: &(usize, usize, Vec<u8>), other: &(usize, usize, Vec<u8>)| {
+        let (mut ink, mut lost) = (0usize, 0usize);
+        for y in 1..height.saturating_sub(1) {
+            for x in 1..width.saturating_sub(1) {
+                if !inked(one, x, y) {
+                    continue;
+                }
+                ink += 1;
+                if !(y - 1..=y + 1).any(|ny| (x - 1..=x + 1).any(|nx| inked(other, nx, ny))) {
+                    lost += 1;
+                }
+            }
+        }
+        if ink == 0 {
+            1.0
+        } else {
+            lost as f64 / ink as f64
+        }
+    };
+    unmatched(&first, &second).max(unmatched(&second, &first))
 }
 
 /// pdftotext finds every one of `texts` in `pdf`; zbarimg decodes its Code 128 barcode and
