@@ -431,6 +431,7 @@ fn a_loan_slip_is_printed_through_cups_at_checkout_and_reprinted() {
     assert_eq!(received.len(), 2, "{received:?}");
     check_pdf(&received[1], setup.dir.path(), &SLIP_1_FIELDS);
     check_pdf_codes(&printed[1], setup.dir.path(), &[], &SLIP_1_CODES);
+    assert!(page_difference(&received[1], &printed[1], setup.dir.path()) < 0.05);
     assert!(daemon.terminate().success());
 }
 
