@@ -6,8 +6,8 @@
 //! one; Ctrl+Enter to save), and the station stores exactly that list with the box's own
 //! expiry date; an Enter that confirms an input method's composition moves nothing; a
 //! refused save (a page count of 0, an impossible date) shows its code with the field
-//! marked and leaves the stored list as it was; loading another box with unsaved changes
-//! asks first; at phone width (390 px) the rows are cards and nothing is wider than the
+//! marked and leaves the stored list as it was; loading another box (or leaving the page)
+//! with unsaved changes asks first; at phone width (390 px) the rows are cards and nothing is wider than the
 //! screen; no console error. Screenshots go to
 //! `$CARGO_TARGET_DIR/screenshots/web_contents-*.png`.
 //!
@@ -479,6 +479,19 @@ fn a_clerk_enters_a_contents_list_from_the_keyboard_in_chinese_and_refusals_chan
             ["", "", "", "", true, null, ""],
         ]),
     );
+    // Leaving the page now would be asked about (the browser's own question).
+    let leaving = browser
+        .script(
+            "const e = new Event('beforeunload', { cancelable: true }); \
+             window.dispatchEvent(e); return e.defaultPrevented;",
+            "",
+        )
+        .expect("beforeunload");
+    assert_eq!(
+        leaving,
+        json!(true),
+        "leaving with unsaved changes is not asked about"
+    );
     browser
         .send_keys("#box-code", &format!("{other}{ENTER}"))
         .expect("scan another box");
@@ -496,6 +509,18 @@ fn a_clerk_enters_a_contents_list_from_the_keyboard_in_chinese_and_refusals_chan
     browser.click("#discard-no").expect("keep editing");
     type_keys(&browser, &format!("{CONTROL}{ENTER}{NULL}"));
     browser.wait_text("#save-status", "已保存：2 份资料，14 页");
+    let leaving = browser
+        .script(
+            "const e = new Event('beforeunload', { cancelable: true }); \
+             window.dispatchEvent(e); return e.defaultPrevented;",
+            "",
+        )
+        .expect("beforeunload");
+    assert_eq!(
+        leaving,
+        json!(false),
+        "nothing unsaved, yet leaving is asked about"
+    );
     assert_eq!(
         stored_names(&json_get(&daemon, &token, &contents)),
         ["项目审批表", "借款合同（2026鸿借字第001号）"]
