@@ -300,7 +300,8 @@ fn a_clerk_enters_a_contents_list_from_the_keyboard_in_chinese_and_refusals_chan
     let composed = browser
         .script(
             "const a = document.activeElement; \
-             for (const init of [{ key: 'Enter', isComposing: true }, { key: 'Enter', ctrlKey: true, isComposing: true }]) { \
+             for (const init of [{ key: 'Enter', isComposing: true }, { key: 'Enter', keyCode: 229 }, \
+               { key: 'Enter', ctrlKey: true, isComposing: true }]) { \
                a.dispatchEvent(new KeyboardEvent('keydown', Object.assign({ bubbles: true, cancelable: true }, init))); } \
              return [document.querySelectorAll('#rows tr').length, a === document.activeElement, \
                document.getElementById('save-status').textContent];",
@@ -525,10 +526,13 @@ fn a_clerk_enters_a_contents_list_from_the_keyboard_in_chinese_and_refusals_chan
         stored_names(&json_get(&daemon, &token, &contents)),
         ["项目审批表", "借款合同（2026鸿借字第001号）"]
     );
-    // Saved: the other box opens at once.
+    // Saved: the other box opens at once, typed by its archive number; an unknown one is
+    // said so.
     browser
-        .send_keys("#box-code", &format!("{other}{ENTER}"))
-        .expect("scan another box");
+        .send_keys("#box-code", &format!("GD-9999{ENTER}"))
+        .expect("an unknown archive number");
+    browser.wait_text("#find-problem", "没有找到档案盒 GD-9999");
+    retype(&browser, "#box-code", &format!("GD-0001{ENTER}"));
     browser.wait_text("#box-archive-no", "GD-0001");
     browser.wait_text("#box-checklist", "供电客户档案");
 

@@ -22,10 +22,10 @@
     "contents.discard_no": ["继续编辑", "Keep editing"],
     "contents.not_found": ["没有找到档案盒 {code}", "no box found for {code}"],
     "contents.box": ["档案盒", "Box"],
-    "contents.category": ["类别", "Category"],
-    "contents.checklist": ["典型资料清单", "Checklist"],
+    "contents.category": ["类别：", "Category: "],
+    "contents.checklist": ["典型资料清单：", "Checklist: "],
     "contents.no_checklist": ["（该类别没有，不要求必备资料）", "(none for this category: nothing is required)"],
-    "contents.state": ["状态", "State"],
+    "contents.state": ["状态：", "State: "],
     "contents.state.complete": ["资料齐全", "complete"],
     "contents.state.incomplete": ["资料不齐", "incomplete"],
     "contents.state.awaiting_supplement": ["待补充资料（移交单 {handover}）", "waiting for supplements (handover {handover})"],
@@ -519,20 +519,20 @@
       if (checklists.length === 0) {
         checklists = await Station.api("GET", "/api/v1/checklists");
       }
-      try {
-        answer = await Station.api("GET", path(wanted.toUpperCase()));
-      } catch (error) {
-        if (error.status !== 400) {
-          throw error;
-        }
+      let barcode = wanted.toUpperCase();
+      if (!/^[A-Z]\d+$/.test(barcode)) {
         // Not a barcode: an archive number naming one box.
         const found = await Station.api("GET", "/api/v1/boxes?archive_no=" + encodeURIComponent(wanted));
         const exact = (found || []).filter((item) => item.archive_no === wanted);
         if (exact.length !== 1) {
-          throw error;
+          findSaid = { key: "contents.not_found", values: { code: wanted }, code: "not_found" };
+          renderSaid();
+          $("box-code").select();
+          return;
         }
-        answer = await Station.api("GET", path(exact[0].barcode));
+        barcode = exact[0].barcode;
       }
+      answer = await Station.api("GET", path(barcode));
     } catch (error) {
       findSaid = error.status === 404 ? { key: "contents.not_found", values: { code: wanted }, code: error.code } : { message: error.bilingual, code: error.code };
       renderSaid();
