@@ -525,7 +525,7 @@
         const found = await Station.api("GET", "/api/v1/boxes?archive_no=" + encodeURIComponent(wanted));
         const exact = (found || []).filter((item) => item.archive_no === wanted);
         if (exact.length !== 1) {
-          findSaid = { key: "contents.not_found", values: { code: wanted }, code: "not_found" };
+          findSaid = { key: "contents.not_found", values: { code: wanted } };
           renderSaid();
           $("box-code").select();
           return;
