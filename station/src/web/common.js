@@ -20,6 +20,7 @@ const Station = (() => {
     "nav.supervisor": ["查询", "Search"],
     "nav.desk": ["日常", "Desk"],
     "nav.pick": ["取件", "Pick"],
+    "nav.contents": ["资料清单", "Contents"],
     "nav.import": ["导入", "Import"],
     "nav.admin": ["管理", "Admin"],
     "lang.switch": ["English", "中文"],

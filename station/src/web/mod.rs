@@ -105,6 +105,21 @@ const ASSETS: &[Asset] = &[
         body: include_str!("import.js"),
     },
     Asset {
+        path: "/contents",
+        content_type: HTML,
+        body: include_str!("contents.html"),
+    },
+    Asset {
+        path: "/web/contents.js",
+        content_type: JS,
+        body: include_str!("contents.js"),
+    },
+    Asset {
+        path: "/web/contents.css",
+        content_type: CSS,
+        body: include_str!("contents.css"),
+    },
+    Asset {
         path: "/web/app.css",
         content_type: CSS,
         body: include_str!("app.css"),
@@ -159,6 +174,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/supervisor", "nav.supervisor", "查询"),
     ("/desk", "nav.desk", "日常"),
     ("/pick", "nav.pick", "取件"),
+    ("/contents", "nav.contents", "资料清单"),
     ("/import", "nav.import", "导入"),
     ("/admin", "nav.admin", "管理"),
 ];
