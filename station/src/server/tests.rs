@@ -11,6 +11,7 @@ use tower::ServiceExt;
 use super::*;
 
 mod contents;
+mod returns;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::server::openapi::endpoints;
