@@ -97,9 +97,6 @@ impl Engine {
                     }
                     _ => item.to_string(),
                 };
-                if let Ok(view) = self.store.return_check_view(&check) {
-                    station.check_shown = Some(view);
-                }
                 let message = match &outcome {
                     CheckOutcome::Complete(_) => {
                         message!(ReturnConfirmed, loan = loan, item = name)
