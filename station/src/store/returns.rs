@@ -103,9 +103,21 @@ impl ReturnCheck {
             .collect()
     }
 
-    /// The documents still out, in words: `2 借款合同 (12页); 5 …`.
-    pub fn missing_text(&self) -> String {
-        self.describe(&self.missing)
+    /// The documents still out, in words, each half in its own language:
+    /// `2 借款合同（12页）；5 …` and `2 借款合同 (12 pages); 5 …`.
+    pub fn missing_text(&self) -> crate::message::Bilingual {
+        let outstanding = self.outstanding();
+        let zh = outstanding
+            .iter()
+            .map(|doc| format!("{} {}（{}页）", doc.position, doc.name, doc.pages))
+            .collect::<Vec<_>>()
+            .join("；");
+        let en = outstanding
+            .iter()
+            .map(|doc| format!("{} {} ({} pages)", doc.position, doc.name, doc.pages))
+            .collect::<Vec<_>>()
+            .join("; ");
+        crate::message::Bilingual::new(zh, en)
     }
 
     fn describe(&self, positions: &[u16]) -> String {
