@@ -1,8 +1,8 @@
 //! The counter page at RETURN, in a real headless Chromium over WebDriver against the real
 //! daemon: a box with a contents list is lent, then scanned back on the page by a clerk;
 //! the page lists what was lent (documents, pages, total) under the answer; one document
-//! is ticked missing and recorded; the loan stays open for it (checked through the API);
-//! at desk and phone width (390 px), in Chinese and English, without a console error.
+//! is ticked missing and recorded; the loan stays open for it (checked through the API) and
+//! the supervisor page flags the return as incomplete; at desk and phone width (390 px), in Chinese and English, without a console error.
 //! Screenshots go to `$CARGO_TARGET_DIR/screenshots/web_returns-*.png`.
 //!
 //! Needs Chromium and chromedriver (Debian packages `chromium`, `chromium-driver`);
@@ -204,6 +204,16 @@ fn the_counter_page_shows_what_was_lent_at_return_and_records_a_missing_document
         )
         .expect("scroll");
     browser.screenshot(&shots.join("web_returns-phone-zh.png"));
+
+    // The supervisor page flags it: incomplete, with what is still out.
+    browser.resize(1280, 1000);
+    browser.navigate(&format!("{base}/supervisor"));
+    browser.wait_text("#returns-table", "归还不全");
+    browser.wait_text("#returns-table", "2. 担保合同（5 页）");
+    browser
+        .script("document.getElementById('unchecked-returns').scrollIntoView();", "")
+        .expect("scroll");
+    browser.screenshot(&shots.join("web_returns-supervisor-zh.png"));
 
     let errors = browser.console_errors();
     assert!(errors.is_empty(), "console errors: {errors:?}");
