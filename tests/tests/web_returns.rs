@@ -211,7 +211,10 @@ fn the_counter_page_shows_what_was_lent_at_return_and_records_a_missing_document
     browser.wait_text("#returns-table", "归还不全");
     browser.wait_text("#returns-table", "2. 担保合同（5 页）");
     browser
-        .script("document.getElementById('unchecked-returns').scrollIntoView();", "")
+        .script(
+            "document.getElementById('unchecked-returns').scrollIntoView();",
+            "",
+        )
         .expect("scroll");
     browser.screenshot(&shots.join("web_returns-supervisor-zh.png"));
 

@@ -411,3 +411,109 @@ impl Store {
         self.write(actor, |tx| tx.check_return(loan, missing, note))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use crate::store::{NewBox, NewLoanSlip, StoreOptions};
+
+    fn actor() -> super::super::Actor {
+        super::super::Actor::new("test")
+    }
+
+    #[test]
+    fn a_return_against_a_loan_slip_lists_the_contents_and_the_documents_the_slip_asked_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("open");
+        let borrower = crate::store::tests::person(&store, "王小明", Role::Clerk, false);
+        let supervisor = crate::store::tests::person(&store, "李主管", Role::Supervisor, false);
+        let archive_box = store
+            .register_box(
+                &actor(),
+                &NewBox {
+                    archive_no: Some("S-1".into()),
+                    title: "借款合同".into(),
+                    customer: "鸿达贸易".into(),
+                    ..NewBox::default()
+                },
+            )
+            .expect("box")
+            .barcode;
+        let documents: Vec<crate::contents::Document> = [("借款合同", 3), ("借据", 1)]
+            .iter()
+            .map(|(name, pages)| crate::contents::Document {
+                name: (*name).into(),
+                doc_type: String::new(),
+                pages: *pages,
+                date: None,
+                original: false,
+                expiry: None,
+                signed: None,
+            })
+            .collect();
+        let checklists = crate::contents::Checklists::builtin().expect("valid");
+        store
+            .write(&actor(), |tx| {
+                tx.replace_contents(
+                    archive_box,
+                    &documents,
+                    &checklists,
+                    EventKind::ContentsChanged,
+                )
+            })
+            .expect("contents");
+        let slip = store
+            .create_loan_slip(
+                &actor(),
+                &NewLoanSlip {
+                    borrower: borrower.barcode,
+                    purpose: "贷后检查".into(),
+                    boxes: vec![(archive_box, "借款合同第 1–3 页".into())],
+                    due: store.today() + chrono::Duration::days(10),
+                },
+            )
+            .expect("slip");
+        store
+            .approve_loan_slip(&actor(), slip.id, supervisor.barcode)
+            .expect("approved");
+        let (_, loan) = store
+            .lend_on_slip(&actor(), slip.id, archive_box)
+            .expect("lent");
+        store
+            .return_loan(&actor(), archive_box, None)
+            .expect("back");
+        let check = store
+            .return_check(loan.id)
+            .expect("read")
+            .expect("awaiting");
+        assert_eq!(check.slip_documents.as_deref(), Some("借款合同第 1–3 页"));
+        assert_eq!(check.pages(), 4);
+        assert_eq!(check.borrower, borrower.barcode);
+        assert_eq!(check.due, slip.due);
+        assert!(check.lent.iter().all(|doc| !doc.original));
+        let view = store.return_check_view(&check).expect("view");
+        assert_eq!(view.borrower_name.as_deref(), Some("王小明"));
+        assert_eq!(view.archive_no.as_deref(), Some("S-1"));
+        assert_eq!(view.documents.len(), 2);
+        // A note longer than allowed is refused and changes nothing.
+        let head = store.head().0;
+        let long = "字".repeat(MAX_CHECK_NOTE + 1);
+        let error = store
+            .check_return(&actor(), loan.id, &[1], &long)
+            .expect_err("too long");
+        assert_eq!(
+            error.message().code,
+            crate::message::Code::ReturnCheckNoteTooLong
+        );
+        assert_eq!(store.head().0, head);
+        assert_eq!(
+            store
+                .return_check(loan.id)
+                .expect("read")
+                .expect("kept")
+                .state,
+            CheckState::Awaiting
+        );
+    }
+}
