@@ -118,6 +118,12 @@ pub enum EventKind {
     LoanSlipClosed,
     /// A handover's deadline was extended by a supervisor, with a reason.
     HandoverExtended,
+    /// A returned box was confirmed complete: everything lent came back (43).
+    ReturnConfirmed,
+    /// A return was confirmed incomplete: the documents still out are listed (44).
+    ReturnIncomplete,
+    /// Documents missing at a return came back (45); the check closes when none is missing.
+    ReturnDocumentsBack,
 }
 
 /// One field's value before and after a change.
@@ -500,6 +506,9 @@ mod tests {
             EventKind::LoanSlipLent => 40,
             EventKind::LoanSlipClosed => 41,
             EventKind::HandoverExtended => 42,
+            EventKind::ReturnConfirmed => 43,
+            EventKind::ReturnIncomplete => 44,
+            EventKind::ReturnDocumentsBack => 45,
         }
     }
 
@@ -549,6 +558,9 @@ mod tests {
             EventKind::LoanSlipLent,
             EventKind::LoanSlipClosed,
             EventKind::HandoverExtended,
+            EventKind::ReturnConfirmed,
+            EventKind::ReturnIncomplete,
+            EventKind::ReturnDocumentsBack,
         ];
         for kind in kinds {
             let encoded = postcard::to_allocvec(&kind).expect("encode");

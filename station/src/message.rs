@@ -1088,8 +1088,40 @@ catalog! {
         "certificates are not lent at the counter"
     }
     ReturnDone = "return.done" {
-        "已归还，待上架到 {home}",
-        "returned; to be shelved on {home}"
+        "已归还，待上架到 {home}（此盒没有册内清单，未核对文件）",
+        "returned; to be shelved on {home} (the box has no contents list: no documents were checked)"
+    }
+    ReturnCheck = "return.check" {
+        "已归还（借阅 {loan}），待上架到 {home}；借出 {count} 份文件共 {pages} 页：请核对，齐全请扫描“齐全”卡，缺少的请在页面上标出",
+        "returned (loan {loan}); to be shelved on {home}; {count} documents, {pages} pages were lent: check them, then scan COMPLETE, or mark what is missing on the page"
+    }
+    ReturnConfirmed = "return.complete" {
+        "借阅 {loan} 的归还已确认齐全：{item}",
+        "the return of loan {loan} is confirmed complete: {item}"
+    }
+    ReturnIncomplete = "return.incomplete" {
+        "借阅 {loan} 归还不全，仍缺：{missing}；这些文件仍算借出，并已提示主管",
+        "the return of loan {loan} is incomplete; still out: {missing}; the loan stays open for them and the supervisor is told"
+    }
+    ReturnNothingPending = "return.nothing_pending" {
+        "本工作站没有待确认的归还：请先在归还模式下扫描档案盒",
+        "no return is waiting for its check at this workstation: scan the returned box in RETURN first"
+    }
+    ReturnNoCheck = "return.no_check" {
+        "借阅 {loan} 没有待核对的归还",
+        "loan {loan} has no return waiting for its check"
+    }
+    ReturnCheckNotLent = "return.not_lent" {
+        "借阅 {loan} 借出的文件中没有第 {position} 项，未作任何更改",
+        "loan {loan} lent no document at position {position}; nothing was changed"
+    }
+    ReturnCheckAlreadyBack = "return.already_back" {
+        "借阅 {loan} 的第 {position} 项已登记归还，未作任何更改",
+        "document {position} of loan {loan} is already recorded back; nothing was changed"
+    }
+    ReturnCheckNoteTooLong = "return.note_too_long" {
+        "备注最多 {max} 个字",
+        "the note may have at most {max} characters"
     }
     HandoverReceiver = "handover.receiver" {
         "接收人：{name}，请扫描移交的档案",

@@ -209,6 +209,7 @@ fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at
             ["cancel", "取消"],
             ["undo", "撤销"],
             ["pick", "取件"],
+            ["complete", "齐全"],
         ]),
         "every command card, PICK ({}) too",
         CommandCard::Pick.barcode()

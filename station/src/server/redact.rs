@@ -244,6 +244,7 @@ mod tests {
             message: crate::message::Bilingual::new("", ""),
             item: None,
             audit: Some(report),
+            check: None,
             context: WorkstationContext {
                 mode: Mode::Audit,
                 operator: None,

@@ -964,6 +964,38 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "post",
+                "/api/v1/loans/{id}/check",
+                "Check a returned box against what was lent: `missing` names the documents (positions) not back, empty confirms the return complete; an incomplete return keeps those documents out on the loan, and a later call naming fewer records them back",
+                clerk,
+            )
+            .action("核对归还", "check returns")
+            .body::<CheckRequest>()
+            .json::<CheckAnswer>(),
+            post(check_return),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/loans/{id}/check",
+                "A returned box's check: what was lent and what is still out, while it awaits confirmation or is incomplete",
+                clerk,
+            )
+            .json::<crate::store::ReturnCheckView>(),
+            get(get_return_check),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/returns/unchecked",
+                "Returns not confirmed complete: awaiting their check, or incomplete with documents still out",
+                clerk,
+            )
+            .json::<Vec<crate::store::ReturnCheckView>>(),
+            get(unchecked_returns),
+        ),
+        (
+            endpoint(
+                "post",
                 "/api/v1/certificates/register",
                 "Register a certificate (权证)",
                 supervisor,

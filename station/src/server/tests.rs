@@ -11,6 +11,7 @@ use tower::ServiceExt;
 use super::*;
 
 mod contents;
+mod returns;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::server::openapi::endpoints;
@@ -2025,6 +2026,51 @@ async fn every_answer_matches_its_documented_schema() {
         .expect("handover")
         .id;
 
+    // A box with a contents list, lent and returned: its return awaits its check.
+    let checked_box = fixture
+        .store
+        .register_box(
+            &actor,
+            &NewBox {
+                archive_no: Some("RC-1".into()),
+                title: "借款合同".into(),
+                customer: "鸿达贸易".into(),
+                ..NewBox::default()
+            },
+        )
+        .expect("box")
+        .barcode;
+    let lent = vec![crate::contents::Document {
+        name: "借款合同".into(),
+        doc_type: String::new(),
+        pages: 4,
+        date: None,
+        original: true,
+        expiry: None,
+        signed: None,
+    }];
+    let checklists = crate::contents::Checklists::builtin().expect("valid");
+    fixture
+        .store
+        .write(&actor, |tx| {
+            tx.replace_contents(
+                checked_box,
+                &lent,
+                &checklists,
+                crate::event::EventKind::ContentsChanged,
+            )
+        })
+        .expect("contents");
+    let checked_loan = fixture
+        .store
+        .open_loan(&actor, checked_box, fixture.clerk, None, due)
+        .expect("loan")
+        .id;
+    fixture
+        .store
+        .return_loan(&actor, checked_box, None)
+        .expect("returned");
+
     // Things made on the way that later calls name.
     let (status, registered) = call(
         &fixture,
@@ -2482,6 +2528,24 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/loans/{id}/renew",
             format!("/api/v1/loans/{}/renew", loan.id),
             String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/returns/unchecked",
+            "/api/v1/returns/unchecked".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/loans/{id}/check",
+            format!("/api/v1/loans/{checked_loan}/check"),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loans/{id}/check",
+            format!("/api/v1/loans/{checked_loan}/check"),
+            r#"{"missing":[1],"note":"下周送回"}"#.into(),
         ),
         (
             "post",

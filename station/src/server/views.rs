@@ -267,6 +267,11 @@ pub(crate) struct LoanView {
     pub(crate) overdue: bool,
     /// Days past the due date, by the station's local business dates (0 when not late).
     pub(crate) days_late: i64,
+    /// The documents still out after a return confirmed incomplete (the box itself came
+    /// back): the loan stays open for them. Empty while the box is out.
+    pub(crate) outstanding: Vec<crate::store::LentDocument>,
+    /// When the box came back, for a loan open only for documents still out.
+    pub(crate) returned_at: Option<crate::model::Millis>,
 }
 
 impl LoanView {
@@ -297,8 +302,21 @@ pub(crate) fn loan_views(
         None if overdue_only => store.loans_due_by(today.pred_opt().unwrap_or(today))?,
         None => store.loans_due_by(chrono::NaiveDate::MAX)?,
     };
-    let mut out = Vec::with_capacity(loans.len());
-    for loan in loans {
+    // A return confirmed incomplete keeps its loan open for the documents still out.
+    let mut open: Vec<(crate::model::Loan, Option<crate::store::ReturnCheck>)> =
+        loans.into_iter().map(|loan| (loan, None)).collect();
+    for check in store.unchecked_returns()? {
+        if check.state != crate::store::CheckState::Incomplete
+            || borrower.is_some_and(|borrower| borrower != check.borrower)
+        {
+            continue;
+        }
+        if let Some(loan) = store.loan(check.loan)? {
+            open.push((loan, Some(check)));
+        }
+    }
+    let mut out = Vec::with_capacity(open.len());
+    for (loan, check) in open {
         let overdue = loan.due < today;
         if overdue_only && !overdue {
             continue;
@@ -323,6 +341,11 @@ pub(crate) fn loan_views(
             } else {
                 0
             },
+            outstanding: check
+                .as_ref()
+                .map(|check| check.outstanding().into_iter().cloned().collect())
+                .unwrap_or_default(),
+            returned_at: check.as_ref().map(|check| check.returned_at),
         });
     }
     Ok(out)

@@ -78,6 +78,24 @@ pub enum Refusal {
     },
     /// The box is not on loan.
     NotOnLoan(Barcode),
+    /// The loan has no return waiting for its completeness check.
+    NoReturnCheck(u64),
+    /// A return check names a document that was not lent.
+    ReturnCheckNotLent {
+        /// The loan.
+        loan: u64,
+        /// The position named.
+        position: u16,
+    },
+    /// An incomplete return check names as missing a document already recorded back.
+    ReturnCheckAlreadyBack {
+        /// The loan.
+        loan: u64,
+        /// The position named.
+        position: u16,
+    },
+    /// A return check's note is longer than it may be (the most characters).
+    ReturnCheckNoteTooLong(usize),
     /// No numbering scheme of this name.
     UnknownScheme(String),
     /// No loan with this number.
@@ -386,6 +404,14 @@ impl Refusal {
             Refusal::NeedsApproval { name } => message!(CheckoutNeedsApproval, name = name),
             Refusal::NotApprover { name } => message!(CheckoutNotApprover, name = name),
             Refusal::NotOnLoan(item) => message!(LoanNotOnLoan, item = item),
+            Refusal::NoReturnCheck(loan) => message!(ReturnNoCheck, loan = loan),
+            Refusal::ReturnCheckNotLent { loan, position } => {
+                message!(ReturnCheckNotLent, loan = loan, position = position)
+            }
+            Refusal::ReturnCheckAlreadyBack { loan, position } => {
+                message!(ReturnCheckAlreadyBack, loan = loan, position = position)
+            }
+            Refusal::ReturnCheckNoteTooLong(max) => message!(ReturnCheckNoteTooLong, max = max),
             Refusal::UnknownScheme(name) => message!(SchemeUnknown, name = name),
             Refusal::UnknownLoan(id) => message!(LoanUnknown, id = id),
             Refusal::UnknownToken(id) => message!(TokenUnknown, id = id),
@@ -497,6 +523,7 @@ impl Refusal {
             Refusal::NotFound(_)
                 | Refusal::UnknownScheme(_)
                 | Refusal::UnknownLoan(_)
+                | Refusal::NoReturnCheck(_)
                 | Refusal::UnknownToken(_)
                 | Refusal::UnknownJob(_)
                 | Refusal::UnknownHandover(_)

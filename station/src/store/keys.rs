@@ -54,6 +54,9 @@ pub const SLIP_TO_LEND: u8 = b'W';
 pub const SLIP_OF_LOAN: u8 = b'X';
 /// The extensions of a handover's deadline, by handover number (see `handovers.rs`).
 pub const HANDOVER_EXTENSIONS: u8 = b'V';
+/// Returns awaiting their completeness check or confirmed incomplete, by loan number (see
+/// `returns.rs`).
+pub const RETURN_CHECK: u8 = b'R';
 /// Station-managed numbering schemes by name (JSON).
 pub const SCHEME: u8 = b'k';
 /// Station-managed devices (scanners, printers) by name (JSON).
@@ -265,6 +268,11 @@ pub fn handover_extensions(id: u64) -> Vec<u8> {
     tagged(HANDOVER_EXTENSIONS, &[&id.to_be_bytes()])
 }
 
+/// The completeness check of returned loan `loan`.
+pub fn return_check(loan: u64) -> Vec<u8> {
+    tagged(RETURN_CHECK, &[&loan.to_be_bytes()])
+}
+
 pub fn loan(id: u64) -> Vec<u8> {
     tagged(LOAN, &[&id.to_be_bytes()])
 }
@@ -398,7 +406,9 @@ pub fn describe(key: &[u8]) -> String {
         let tag = char::from(*tag);
         let len = crate::barcode::BARCODE_LEN;
         let parts: Vec<String> = match tag {
-            'o' | 'g' | 'j' | 'T' | 'e' | 'L' | 'X' | 'V' => vec![number(rest)?.to_string()],
+            'o' | 'g' | 'j' | 'T' | 'e' | 'L' | 'X' | 'V' | 'R' => {
+                vec![number(rest)?.to_string()]
+            }
             'b' | 'h' | 'W' if rest.len() == len + 8 => {
                 vec![
                     barcode(rest.get(..len)?)?,
@@ -523,6 +533,7 @@ mod tests {
         let person = Barcode::new(Kind::Person, 12).expect("valid");
         let day = NaiveDate::from_ymd_opt(2026, 1, 3).expect("date");
         assert_eq!(describe(&loan(17)), "o:17");
+        assert_eq!(describe(&return_check(17)), "R:17");
         assert_eq!(describe(&borrower(person, 17)), format!("b:{person}:17"));
         assert_eq!(describe(&due(day, 17)), "d:2026-01-03:17");
         assert_eq!(describe(&handover_due(day, 5)), "G:2026-01-03:5");

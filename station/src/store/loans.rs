@@ -103,18 +103,29 @@ impl Tx<'_> {
         Ok(loan)
     }
 
-    /// Closes the open loan of `item`; the box waits at `counter` if given.
+    /// Closes the open loan of `item`; the box waits at `counter` if given. A box with a
+    /// contents list starts a return check (see `returns.rs`), listing what was lent.
     pub fn return_loan(&mut self, item: Barcode, counter: Option<Barcode>) -> Result<Loan> {
         let loan = self.close_loan(item, counter, ItemStatus::AtCounter, false)?;
         self.slip_loan_closed(&loan, false)?;
-        self.record(
-            Some(item),
-            EventKind::LoanReturned,
-            vec![
-                Change::new("status", Some("on loan"), Some("at counter")),
-                Change::new("place", None::<String>, opt_text(&counter)),
-            ],
-        );
+        let check = self.start_return_check(&loan)?;
+        let mut changes = vec![
+            Change::new("status", Some("on loan"), Some("at counter")),
+            Change::new("place", None::<String>, opt_text(&counter)),
+        ];
+        if let Some(check) = check {
+            changes.push(Change::new(
+                "return_check",
+                None::<String>,
+                Some(format!(
+                    "{}: {} documents, {} pages",
+                    crate::store::CheckState::Awaiting.label().1,
+                    check.lent.len(),
+                    check.pages()
+                )),
+            ));
+        }
+        self.record(Some(item), EventKind::LoanReturned, changes);
         Ok(loan)
     }
 
@@ -191,6 +202,7 @@ impl Tx<'_> {
         loan.cancelled = false;
         self.put(&keys::loan(id), &loan)?;
         self.slip_loan_reopened(&loan)?;
+        let checked = self.drop_return_check(id)?;
         self.put_raw(&keys::borrower(loan.borrower, id), &[])?;
         self.put_raw(&keys::due(loan.due, id), &[])?;
         self.put_raw(&keys::open_loan(loan.item), &id.to_be_bytes())?;
@@ -200,14 +212,18 @@ impl Tx<'_> {
         }
         archive_box.status = ItemStatus::OnLoan;
         self.put_item(&Item::Box(archive_box))?;
-        self.record(
-            Some(loan.item),
-            EventKind::Undone,
-            vec![
-                Change::new("loan", Some("returned"), Some(format!("{id} open again"))),
-                Change::new("place", opt_text(&from), None::<String>),
-            ],
-        );
+        let mut changes = vec![
+            Change::new("loan", Some("returned"), Some(format!("{id} open again"))),
+            Change::new("place", opt_text(&from), None::<String>),
+        ];
+        if checked {
+            changes.push(Change::new(
+                "return_check",
+                Some(id.to_string()),
+                None::<String>,
+            ));
+        }
+        self.record(Some(loan.item), EventKind::Undone, changes);
         Ok(loan)
     }
     /// Records a supervisor's approval for `borrower` to borrow until `valid_until`.

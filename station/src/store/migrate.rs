@@ -114,6 +114,11 @@ pub(super) const FAMILIES: &[Family] = &[
         current: 1,
     },
     Family {
+        name: "return_checks",
+        prefix: &[keys::RETURN_CHECK],
+        current: 1,
+    },
+    Family {
         name: "tokens",
         prefix: &[keys::TOKEN],
         current: 1,

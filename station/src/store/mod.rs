@@ -27,6 +27,7 @@ mod people;
 mod picklists;
 mod queue;
 mod read;
+mod returns;
 mod search;
 mod settings;
 mod tally;
@@ -70,6 +71,9 @@ pub use picklists::{
     PickSheet, PickState, PickTick, MAX_PICK_LIST, PICK_LIST_BARCODE_BASE,
 };
 pub use queue::NewJob;
+pub use returns::{
+    CheckOutcome, CheckState, LentDocument, ReturnCheck, ReturnCheckView, MAX_CHECK_NOTE,
+};
 pub use settings::StationScheme;
 pub use tally::{CategoryCount, Fill};
 pub use tokens::NewToken;

@@ -42,6 +42,7 @@
     ["cancel", "K0000000095"],
     ["undo", "K0000000102"],
     ["pick", "K0000000115"],
+    ["complete", "K0000000128"],
   ];
   const CARD = Object.fromEntries(CARDS);
   const MODES = ["lookup", "shelve", "checkout", "return", "handover", "audit", "intake", "pick"];
@@ -99,6 +100,23 @@
     "card.cancel": ["取消", "CANCEL"],
     "card.undo": ["撤销", "UNDO"],
     "card.pick": ["取件", "PICK"],
+    "card.complete": ["齐全", "COMPLETE"],
+    "check.title": ["借出清单，请核对", "What was lent: check it"],
+    "check.summary": [
+      "借阅 {loan} · {archive_no} {title} · 借阅人 {borrower} · {count} 份文件，共 {pages} 页",
+      "loan {loan} · {archive_no} {title} · borrower {borrower} · {count} documents, {pages} pages",
+    ],
+    "check.slip": ["出借单所借：{documents}", "The loan slip asked for: {documents}"],
+    "check.hint": [
+      "齐全请扫描“齐全”卡或点“全部归还”；缺少的请勾选后点“登记缺少的文件”",
+      "All back: scan COMPLETE or press “All returned”; otherwise tick what is missing and press “Record missing”",
+    ],
+    "check.pages": ["{pages} 页", "{pages} pages"],
+    "check.copy": ["复印件", "copy"],
+    "check.missing": ["缺", "missing"],
+    "check.note": ["备注", "Note"],
+    "check.record": ["登记缺少的文件", "Record missing"],
+    "check.complete": ["全部归还（齐全）", "All returned (complete)"],
     "outcome.ok": ["成功", "OK"],
     "outcome.warning": ["注意", "WARNING"],
     "outcome.error": ["错误", "ERROR"],
@@ -133,6 +151,8 @@
     seen: new Set(),
     last: null,
     earlier: [],
+    // The check route's last answer, for the return check shown ({loan, state, code, text}).
+    checkAnswer: null,
     context: null,
     contextAt: -Infinity,
     live: false,
@@ -544,10 +564,127 @@
     }
   }
 
+  /**
+   * The last result's return check: what was lent, each document with a box to tick when
+   * it is missing. The list is rebuilt only for another loan, so ticks survive live
+   * updates; the answer of the check route is shown under it.
+   */
+  function renderCheck(result) {
+    const section = $("return-check");
+    const check = result && result.check && typeof result.check === "object" ? result.check : null;
+    section.hidden = !check;
+    if (!check) {
+      section.dataset.loan = "";
+      return;
+    }
+    const loan = String(check.loan);
+    const documents = Array.isArray(check.documents) ? check.documents : [];
+    $("check-box").textContent = check.item == null ? "" : String(check.item);
+    $("check-summary").textContent = fill("check.summary", {
+      loan,
+      archive_no: check.archive_no || "",
+      title: check.title || "",
+      borrower: check.borrower_name || t("none"),
+      count: documents.length,
+      pages: typeof check.pages === "number" ? check.pages : "—",
+    });
+    const slip = $("check-slip");
+    slip.hidden = !check.slip_documents;
+    slip.textContent = check.slip_documents ? fill("check.slip", { documents: check.slip_documents }) : "";
+    const answer = state.checkAnswer && state.checkAnswer.loan === loan ? state.checkAnswer : null;
+    $("check-answer").textContent = answer ? answer.text : "";
+    $("check-answer").dataset.code = answer ? answer.code : "";
+    const closed = Boolean(answer && answer.state === "complete");
+    $("check-missing").disabled = closed;
+    $("check-complete").disabled = closed;
+    // Rebuilt for another loan (or another language), keeping what was ticked.
+    const words = t("check.missing");
+    if (section.dataset.loan === loan && section.dataset.words === words) {
+      return;
+    }
+    const missing = new Set(Array.isArray(check.missing) ? check.missing.map(Number) : []);
+    if (section.dataset.loan === loan) {
+      for (const box of $("check-list").querySelectorAll("input[type=checkbox]")) {
+        if (box.checked) {
+          missing.add(Number(box.dataset.position));
+        }
+      }
+    } else {
+      $("check-note").value = "";
+    }
+    section.dataset.loan = loan;
+    section.dataset.words = words;
+    const list = $("check-list");
+    Station.clear(list);
+    for (const doc of documents) {
+      if (!doc || typeof doc !== "object") {
+        continue;
+      }
+      const position = Number(doc.position);
+      const id = "check-doc-" + position;
+      const box = el("input", { attrs: { type: "checkbox", id, "data-position": String(position) } });
+      box.checked = missing.has(position);
+      const parts = [
+        box,
+        el("label", { attrs: { for: id }, text: t("check.missing") }),
+        el("span", { className: "position", text: String(position) + "." }),
+        el("span", { className: "name", text: doc.name == null ? "" : String(doc.name) }),
+        el("span", { className: "pages", text: fill("check.pages", { pages: doc.pages }) }),
+      ];
+      if (doc.original === false) {
+        parts.push(el("span", { className: "copy", text: t("check.copy") }));
+      }
+      list.append(el("li", { attrs: { "data-position": String(position) } }, parts));
+    }
+  }
+
+  /** Sends the check of the shown return: the ticked documents are missing. */
+  async function sendCheck(all) {
+    const section = $("return-check");
+    const loan = section.dataset.loan;
+    if (!loan) {
+      return;
+    }
+    const missing = all
+      ? []
+      : Array.from($("check-list").querySelectorAll("input[type=checkbox]"))
+        .filter((box) => box.checked)
+        .map((box) => Number(box.dataset.position));
+    const note = $("check-note").value.trim();
+    const body = { missing };
+    if (note) {
+      body.note = note;
+    }
+    try {
+      const answer = await api("/api/v1/loans/" + encodeURIComponent(loan) + "/check", { method: "POST", body });
+      state.checkAnswer = {
+        loan,
+        state: answer && answer.state,
+        code: answer && answer.code ? String(answer.code) : "",
+        text: pick(answer && answer.message),
+      };
+      if (all) {
+        for (const box of $("check-list").querySelectorAll("input[type=checkbox]")) {
+          box.checked = false;
+        }
+      }
+    } catch (error) {
+      state.checkAnswer = {
+        loan,
+        state: "error",
+        code: error && error.code ? String(error.code) : "",
+        text: error && error.bilingual ? pick(error.bilingual) : String(error),
+      };
+    }
+    render();
+    scanField.focus();
+  }
+
   function render() {
     renderContext();
     renderQueue();
     renderAudit(state.last);
+    renderCheck(state.last);
 
     const result = state.last;
     const panel = $("result");
@@ -733,6 +870,8 @@
     }
   }
 
+  $("check-missing").addEventListener("click", () => sendCheck(false));
+  $("check-complete").addEventListener("click", () => sendCheck(true));
   $("scan-form").addEventListener("submit", (event) => {
     event.preventDefault();
     submitScan();

@@ -1,7 +1,8 @@
 // The supervisor page: find boxes as you type (any part of a customer name or archive
 // number, a barcode), sorted and paged; see a box's place, status, holder and its own
 // history with names and shelf paths; what stands on a shelf; the devices' state; the
-// overdue loans (days late, borrower; export and print). Keys: "/" search, Esc clear,
+// overdue loans (days late, borrower; export and print); returns not confirmed complete
+// (awaiting their check, or incomplete with what is still out). Keys: "/" search, Esc clear,
 // ↓ into the results.
 "use strict";
 
@@ -81,6 +82,17 @@
     "devices.no": ["未连接", "disconnected"],
     "devices.disabled": ["已停用", "disabled"],
     "overdue.title": ["逾期借阅", "Overdue loans"],
+    "returns.title": ["归还待核对或不全", "Returns not confirmed complete"],
+    "returns.none": ["没有待核对或不全的归还", "every return is confirmed complete"],
+    "returns.loan": ["借阅", "Loan"],
+    "returns.archive_no": ["档案号", "Archive no."],
+    "returns.borrower": ["借阅人", "Borrower"],
+    "returns.returned_at": ["归还时间", "Returned"],
+    "returns.state": ["状态", "State"],
+    "returns.missing": ["仍缺", "Still out"],
+    "returns.awaiting": ["待核对", "awaiting check"],
+    "returns.incomplete": ["归还不全", "incomplete"],
+    "returns.document": ["{position}. {name}（{pages} 页）", "{position}. {name} ({pages} pages)"],
     "handovers.title": ["逾期移交", "Late handovers"],
     "overdue.none": ["没有逾期借阅", "no overdue loans"],
     "overdue.archive_no": ["档案号", "Archive no."],
@@ -142,6 +154,9 @@
     more: false, // whether the search has more results after those shown
     overdue: null,
     overdueError: null,
+    // Returns awaiting their check or incomplete (GET /api/v1/returns/unchecked).
+    returns: null,
+    returnsError: null,
     history: null,
     historyError: null,
     shelf: null, // {barcode, path, items, error}
@@ -527,6 +542,13 @@
       view.overdueError = error.bilingual;
     }
     try {
+      const returns = await apiAll("/api/v1/returns/unchecked");
+      view.returns = Array.isArray(returns) ? returns : [];
+      view.returnsError = null;
+    } catch (error) {
+      view.returnsError = error.bilingual;
+    }
+    try {
       const handovers = await apiAll("/api/v1/handovers");
       view.late = (Array.isArray(handovers) ? handovers : []).filter((h) => h.state !== "normal");
       view.lateError = null;
@@ -567,6 +589,20 @@
         [orNone(loan.due), "overdue.due"],
         [fill(t("overdue.days"), loan.days_late), "overdue.days_late", "days-late"],
       ], (loan) => openBarcode(loan.item));
+    renderList($("returns-table"), $("returns-status"), view.returns, view.returnsError,
+      "returns.none", (check) => [
+        [String(check.loan), "returns.loan"],
+        [orNone(check.archive_no), "returns.archive_no"],
+        [orNone(check.borrower_name), "returns.borrower"],
+        [Station.formatTime(check.returned_at), "returns.returned_at"],
+        [t(check.state === "incomplete" ? "returns.incomplete" : "returns.awaiting"), "returns.state",
+          "return-" + (check.state === "incomplete" ? "incomplete" : "awaiting")],
+        [(Array.isArray(check.outstanding) ? check.outstanding : [])
+          .map((doc) => t("returns.document").replace("{position}", String(doc.position))
+            .replace("{name}", String(doc.name)).replace("{pages}", String(doc.pages)))
+          .join("; ") || t("none"),
+        "returns.missing"],
+      ], (check) => openBarcode(check.item));
     renderList($("handovers-table"), $("handovers-status"), view.late, view.lateError,
       "handovers.none", (handover) => [
         [String(handover.id), "handovers.id"],
@@ -672,6 +708,7 @@
       view.shelf = null;
       view.devices = null;
       view.overdue = null;
+      view.returns = null;
       view.late = null;
       if (Station.rackMap) {
         Station.rackMap.reset();

@@ -30,11 +30,13 @@ pub enum CommandCard {
     Undo,
     /// Switch to PICK (card 11: added after the first ten, whose numbers stay).
     Pick,
+    /// Confirm that the box just returned came back complete (card 12, 齐全).
+    Complete,
 }
 
 impl CommandCard {
     /// Every card, in sheet order.
-    pub const ALL: [CommandCard; 11] = [
+    pub const ALL: [CommandCard; 12] = [
         CommandCard::Lookup,
         CommandCard::Shelve,
         CommandCard::Checkout,
@@ -46,9 +48,10 @@ impl CommandCard {
         CommandCard::Cancel,
         CommandCard::Undo,
         CommandCard::Pick,
+        CommandCard::Complete,
     ];
 
-    /// The card's barcode: `K` and the card's number, 1 to 11.
+    /// The card's barcode: `K` and the card's number, 1 to 12.
     pub fn barcode(self) -> Barcode {
         let seq = CommandCard::ALL
             .iter()
@@ -56,7 +59,7 @@ impl CommandCard {
             .map_or(1, |idx| idx as u64 + 1);
         match Barcode::new(Kind::Command, seq) {
             Ok(barcode) => barcode,
-            Err(_) => unreachable!("card numbers 1..=11 are valid sequences"),
+            Err(_) => unreachable!("card numbers 1..=12 are valid sequences"),
         }
     }
 
@@ -83,6 +86,7 @@ impl CommandCard {
             CommandCard::Cancel => ("取消", "CANCEL"),
             CommandCard::Undo => ("撤销", "UNDO"),
             CommandCard::Pick => ("取件", "PICK"),
+            CommandCard::Complete => ("齐全", "COMPLETE"),
         }
     }
 

@@ -57,6 +57,10 @@ pub(super) struct Workstation {
     pub(super) handed: Vec<Barcode>,
     pub(super) audit: Audit,
     pub(super) pick: Option<PickWork>,
+    /// RETURN: the loan whose return, scanned last here, waits for COMPLETE.
+    pub(super) pending_check: Option<u64>,
+    /// The return check this scan's answer shows (taken into its result).
+    pub(super) check_shown: Option<crate::store::ReturnCheckView>,
     pub(super) undo: Option<Undo>,
     pub(super) last: Option<(String, Millis, ScanResult)>,
     /// The token's owner while a scan sent through the API runs: it acts as them, and a
@@ -99,6 +103,8 @@ impl Workstation {
             handed: Vec::new(),
             audit: Audit::default(),
             pick: None,
+            pending_check: None,
+            check_shown: None,
             undo: None,
             last: None,
             caller: None,
@@ -120,6 +126,7 @@ impl Workstation {
         self.handed.clear();
         self.audit = Audit::default();
         self.pick = None;
+        self.pending_check = None;
     }
 }
 

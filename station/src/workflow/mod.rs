@@ -204,6 +204,9 @@ pub struct ScanResult {
     pub item: Option<ItemSummary>,
     /// The reconciliation, for DONE in AUDIT.
     pub audit: Option<AuditReport>,
+    /// RETURN: what was lent of the box returned (or checked by COMPLETE), for the clerk
+    /// to check.
+    pub check: Option<crate::store::ReturnCheckView>,
     /// The workstation's context after the scan.
     pub context: WorkstationContext,
     /// When (ms since the epoch).
@@ -454,8 +457,10 @@ impl Engine {
             }
         }
         station.caller = owner.cloned();
+        station.check_shown = None;
         let answer = self.answer(&mut station, workstation, input);
         station.caller = None;
+        let check = station.check_shown.take();
         let item = answer.item.and_then(|barcode| self.summary(barcode));
         let result = ScanResult {
             workstation: workstation.to_owned(),
@@ -466,6 +471,7 @@ impl Engine {
             message: answer.message.text,
             item,
             audit: answer.audit,
+            check,
             context: Self::context_of(&station),
             at: now,
         };
@@ -640,6 +646,7 @@ impl Engine {
                 }
             },
             CommandCard::Undo => self.undo(station, workstation),
+            CommandCard::Complete => self.return_complete(station, workstation),
             _ => Answer::error(message!(ScanUnknownCommandCard)),
         }
     }

@@ -9,6 +9,7 @@ use crate::model::{CertificateKind, ItemStatus, LocationKind, Role};
 use crate::store::{NewBox, NewCertificate, NewLocation, NewPerson};
 
 mod contents;
+mod returns;
 
 /// 2026-11-27 09:00 UTC, a Friday.
 const START: Millis = 1_795_770_000_000; // checked: 2026-11-27T09:00:00Z
@@ -202,6 +203,7 @@ fn command_card_codes_are_the_ones_in_hardware_md() {
             "K0000000095",
             "K0000000102",
             "K0000000115",
+            "K0000000128",
         ]
     );
 }

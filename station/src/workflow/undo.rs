@@ -1,6 +1,7 @@
 //! UNDO: take back this workstation's last shelving (or intake activation), loan or
 //! return through the store's restore, cancel_loan or reopen_loan, and say what was
-//! taken back (which box, put where, lent to or returned by whom).
+//! taken back (which box, put where, lent to or returned by whom). UNDO of a return also
+//! drops the return's completeness check.
 
 use crate::barcode::Barcode;
 use crate::message;
@@ -49,6 +50,8 @@ impl Engine {
                 )
             }
             Undo::Return { loan } => {
+                // Its check (if any) goes with the return: COMPLETE has nothing to confirm.
+                station.pending_check = None;
                 let result = self.store.write(&actor, |tx| tx.reopen_loan(loan));
                 match result {
                     Ok(loan) => {

@@ -10,7 +10,7 @@ use crate::server::redact::Viewer;
 use crate::server::views::{loan_views, LoanView};
 use crate::server::AppState;
 use crate::server::MAX_PAGE;
-use crate::store::Refusal;
+use crate::store::{CheckOutcome, Refusal, ReturnCheckView};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
@@ -140,4 +140,111 @@ pub(crate) async fn renew_loan(
         .find(|view| view.id == id)
         .map(Json)
         .ok_or_else(|| Refusal::UnknownLoan(id).into())
+}
+
+/// The clerk's check of a returned box: the positions (on the list lent) still missing;
+/// empty when everything came back.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckRequest {
+    /// Positions of the documents still missing (from 1); empty: the return is complete.
+    missing: Vec<u16>,
+    /// A note (what the borrower said, when the rest will come).
+    #[serde(default)]
+    #[schemars(length(max = 500))]
+    note: Option<String>,
+}
+
+/// What a check recorded.
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct CheckAnswer {
+    /// complete (the check is closed) or incomplete (the missing documents are still out).
+    #[schemars(extend("enum" = ["complete", "incomplete"]))]
+    state: &'static str,
+    /// What happened, as a stable code.
+    code: crate::message::Code,
+    /// What happened, for people.
+    message: crate::message::Bilingual,
+    /// The check as it stands now.
+    check: ReturnCheckView,
+}
+
+/// Records the check of a returned box: `missing` empty confirms it complete; otherwise
+/// those documents stay out on the loan (and later calls naming fewer record them back).
+pub(crate) async fn check_return(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: JsonBody<CheckRequest>,
+) -> Result<Json<CheckAnswer>, ApiError> {
+    let id = parse_number(&id, ("借阅单号", "loan number"))?;
+    let request = json_body(body)?;
+    let actor = principal.actor();
+    let (outcome, view) = state
+        .archive
+        .run(move |store| {
+            let note = request.note.unwrap_or_default();
+            let outcome = store.check_return(&actor, id, &request.missing, &note)?;
+            let mut view = store.return_check_view(outcome.check())?;
+            if let CheckOutcome::Complete(_) = outcome {
+                view.missing.clear();
+                view.outstanding.clear();
+            }
+            Ok::<_, crate::store::StoreError>((outcome, view))
+        })
+        .await?;
+    let item = match &view.archive_no {
+        Some(archive_no) => format!("{archive_no} {}", view.item),
+        None => view.item.clone(),
+    };
+    let (state_name, message) = match &outcome {
+        CheckOutcome::Complete(_) => (
+            "complete",
+            message!(ReturnConfirmed, loan = id, item = item),
+        ),
+        CheckOutcome::Incomplete(check) => (
+            "incomplete",
+            message!(ReturnIncomplete, loan = id, missing = check.missing_text()),
+        ),
+    };
+    Ok(Json(CheckAnswer {
+        state: state_name,
+        code: message.code,
+        message: message.text,
+        check: view,
+    }))
+}
+
+/// The check of a returned box, while it awaits confirmation or is incomplete.
+pub(crate) async fn get_return_check(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ReturnCheckView>, ApiError> {
+    let id = parse_number(&id, ("借阅单号", "loan number"))?;
+    let view = state
+        .archive
+        .run(move |store| {
+            let check = store.return_check(id)?.ok_or(Refusal::NoReturnCheck(id))?;
+            store.return_check_view(&check)
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Returns not yet confirmed complete: awaiting their check, or incomplete (documents
+/// still out), by loan number.
+pub(crate) async fn unchecked_returns(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<ReturnCheckView>>, ApiError> {
+    let views = state
+        .archive
+        .run(move |store| {
+            store
+                .unchecked_returns()?
+                .iter()
+                .map(|check| store.return_check_view(check))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    Ok(Json(views))
 }
