@@ -202,8 +202,9 @@ pub enum StepBy {
     /// A person's click (`POST /api/v1/tasks/{id}/advance`): they must own the step or be
     /// a supervisor.
     Person(Person),
-    /// A scan that completes the step (HANDOVER accepted, SHELVE) by this person.
-    Scan(Barcode),
+    /// A scan of the task's box that completes the step (HANDOVER accepted by the
+    /// archivist, SHELVE), by the person at the workstation (if one signed in).
+    Scan(Option<Barcode>),
 }
 
 impl Tx<'_> {
@@ -385,7 +386,7 @@ impl Tx<'_> {
                     }
                     .into());
                 }
-                person.barcode
+                Some(person.barcode)
             }
             StepBy::Scan(person) => *person,
         };
@@ -394,7 +395,7 @@ impl Tx<'_> {
         task.history.push(StepDone {
             step,
             at: self.now,
-            person: Some(person),
+            person,
             actor: self.actor.to_owned(),
             due_at: task.due_at,
         });
@@ -426,6 +427,31 @@ impl Tx<'_> {
         }
         self.record(task.archive_box, EventKind::TaskStepDone, changes);
         Ok(task)
+    }
+}
+
+impl Tx<'_> {
+    /// Completes `step` of those of the open tasks `ids` (found by
+    /// [`Store::task_ids_of_boxes`] before the write) that are at it, as done by a scan of
+    /// their box by `person`; the others are left as they are. Answers the tasks moved on.
+    pub fn complete_scanned_tasks(
+        &mut self,
+        ids: &[u64],
+        step: TaskStep,
+        person: Option<Barcode>,
+        rules: &TaskRules,
+    ) -> Result<Vec<u64>> {
+        let mut done = Vec::new();
+        for id in ids {
+            let current = self
+                .get::<Task>(&keys::task(*id))?
+                .and_then(|task| task.step);
+            if current == Some(step) {
+                self.advance_task(*id, Some(step), &StepBy::Scan(person), rules)?;
+                done.push(*id);
+            }
+        }
+        Ok(done)
     }
 }
 
@@ -595,6 +621,37 @@ impl Store {
     /// Every open task, the most late first (earliest due moment), at most `limit`.
     pub fn open_tasks_by_due(&self, limit: usize) -> Result<Vec<Task>> {
         self.tasks_listed(&[keys::TASK_DUE], limit)
+    }
+
+    /// The numbers of the open tasks naming any of `boxes` (from the box index).
+    pub fn task_ids_of_boxes(&self, boxes: &[Barcode]) -> Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for archive_box in boxes {
+            for entry in self.tree.scan_prefix(keys::task_box_prefix(*archive_box)) {
+                let (key, _) = entry.map_err(StoreError::storage("reading the task index"))?;
+                ids.push(keys::trailing_u64(&key).ok_or_else(|| StoreError::corrupt(&key))?);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Completes `step` of the open tasks naming `boxes` that are at it, as done by a scan
+    /// (one transaction; nothing is written when no task names them).
+    pub fn complete_scanned_tasks(
+        &self,
+        actor: &Actor,
+        boxes: &[Barcode],
+        step: TaskStep,
+        person: Option<Barcode>,
+        rules: &TaskRules,
+    ) -> Result<Vec<u64>> {
+        let ids = self.task_ids_of_boxes(boxes)?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(actor, |tx| {
+            tx.complete_scanned_tasks(&ids, step, person, rules)
+        })
     }
 
     /// The open tasks naming `archive_box`.
