@@ -959,5 +959,7 @@ mod tests {
             6,
             "created and five steps, in the box's history"
         );
+        let report = store.verify().expect("verify");
+        assert!(report.is_ok(), "{:?}", report.problems);
     }
 }
