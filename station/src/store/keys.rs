@@ -635,6 +635,15 @@ mod tests {
             describe(&token(&[0xab; 32])),
             format!("t:{}", "ab".repeat(32))
         );
+        assert_eq!(describe(&task(7)), "A:7");
+        assert_eq!(describe(&task_due(-5, 7)), "B:-5:7");
+        assert_eq!(describe(&task_room(7)), "C:7");
+        assert_eq!(describe(&token_kind(2)), "I:2");
+        assert_eq!(describe(&task_external("CRM-1")), "N:CRM-1");
+        assert_eq!(describe(&task_owner(person, 7)), format!("O:{person}:7"));
+        assert_eq!(describe(&task_box(person, 7)), format!("P:{person}:7"));
+        assert_eq!(parse_task_due(&task_due(-5, 7)), Some((-5, 7)));
+        assert!(task_due(-5, 7) < task_due(3, 1) && task_due(3, 1) < task_due_after(3));
         assert_eq!(describe(b"m:head"), "m:head");
         assert_eq!(describe(b"o\x01"), "o\\x01", "a damaged key is escaped");
     }
