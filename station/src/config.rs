@@ -1153,6 +1153,25 @@ mod tests {
     }
 
     #[test]
+    fn reminder_thresholds_reach_the_task_rules_and_default_to_24_hours() {
+        let defaults = Config::parse("", "station.toml").expect("valid");
+        assert_eq!(
+            defaults.workflow(&[]).expect("workflow").task_warning_hours,
+            [24; 6]
+        );
+        let config = Config::parse(
+            "[reminders]\nadd_warning_hours = 1\nbusiness_warning_hours = 72\n",
+            "station.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.workflow(&[]).expect("workflow").task_warning_hours,
+            [1, 24, 24, 24, 24, 72]
+        );
+        assert!(Config::parse("[reminders]\nadd_warning = 1\n", "station.toml").is_err());
+    }
+
+    #[test]
     fn session_lifetimes_are_read_and_out_of_range_ones_are_named() {
         let config = Config::parse(
             "[server]\nsession_idle_minutes = 5\nsession_max_hours = 2\n",
