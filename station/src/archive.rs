@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use crate::event::Hash;
-use crate::model::{Millis, Person, PrintJob, Token};
+use crate::model::{Millis, Person, PrintJob};
 use crate::printing::{LabelError, LabelRequest, Printing};
 use crate::store::{
     Actor, ChangeNotice, LatencySnapshot, StorageError, Store, StoreError, WriteDeadline,
@@ -149,7 +149,7 @@ impl Archive {
 
     /// The live token with this secret and its person, if it is known in memory (found
     /// live since the last change to a token or a person); `None`: ask the store.
-    pub fn cached_login(&self, secret: &str) -> Option<(Token, Person)> {
+    pub fn cached_login(&self, secret: &str) -> Option<crate::store::Login> {
         self.engine.store().cached_login(secret)
     }
 

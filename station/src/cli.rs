@@ -390,6 +390,10 @@ pub enum TokenAction {
         /// What the token is for (a workstation, a script).
         #[arg(long, default_value = "")]
         label: String,
+        /// `person`: acts with the person's role; `integration`: a business system's, may
+        /// post archive tasks and nothing else.
+        #[arg(long, default_value = "person", value_parser = ["person", "integration"])]
+        kind: String,
     },
     /// List tokens (never their secrets).
     List,
@@ -856,7 +860,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }),
         Command::Init { name } => init(&config, &name),
         Command::Token { action } => on_store(match action {
-            TokenAction::Create { person, label } => StoreCommand::TokenCreate { person, label },
+            TokenAction::Create {
+                person,
+                label,
+                kind,
+            } => StoreCommand::TokenCreate {
+                person,
+                label,
+                kind,
+            },
             TokenAction::List => StoreCommand::TokenList,
             TokenAction::Revoke { id } => StoreCommand::TokenRevoke { id },
         }),
@@ -996,6 +1008,9 @@ pub enum StoreCommand {
         person: String,
         /// What the token is for.
         label: String,
+        /// `person` (also when empty) or `integration`.
+        #[serde(default)]
+        kind: String,
     },
     /// `token list`.
     TokenList,
@@ -1307,9 +1322,19 @@ pub fn execute(
                 sink.err(&done.to_string())?;
             }
         }
-        StoreCommand::TokenCreate { person, label } => {
+        StoreCommand::TokenCreate {
+            person,
+            label,
+            kind,
+        } => {
+            let kind = match kind.trim() {
+                "" => crate::store::TokenKind::Person,
+                name => crate::store::TokenKind::parse(name).ok_or_else(|| {
+                    Failure::new(message!(TokenUnknownKind, kind = format!("{name:?}")))
+                })?,
+            };
             let person = find_person(store, &person)?;
-            let new = store.create_token(&actor, person.barcode, &label)?;
+            let new = store.create_token_of_kind(&actor, person.barcode, &label, kind)?;
             // The secret alone on stdout, for scripts; the rest on stderr.
             sink.err(&format!(
                 "{}:",

@@ -102,6 +102,27 @@ impl TimeZone {
         .unwrap_or_default()
     }
 
+    /// The instant the day after `day` begins here (local midnight ending `day`): the due
+    /// moment of a limit that ends with that day. A day outside the supported range, or
+    /// whose end does not exist, is taken as ending 24 hours after its UTC start.
+    pub fn end_of_day(&self, day: NaiveDate) -> Millis {
+        use chrono::Datelike;
+        let next = day.succ_opt().unwrap_or(day);
+        let civil = i16::try_from(next.year())
+            .ok()
+            .and_then(|year| {
+                jiff::civil::Date::new(year, next.month() as i8, next.day() as i8).ok()
+            })
+            .and_then(|date| date.to_zoned_datetime(self.zone.clone()).ok());
+        match civil {
+            Some(zoned) => zoned.timestamp().as_millisecond(),
+            None => next
+                .and_hms_opt(0, 0, 0)
+                .map(|start| start.and_utc().timestamp_millis())
+                .unwrap_or_default(),
+        }
+    }
+
     /// The local date and time at `at` as `YYYY-MM-DD HH:MM` (reports, refusals).
     pub fn minute_at(&self, at: Millis) -> String {
         let local = self.local(at);

@@ -88,6 +88,67 @@ pub struct Config {
     /// How the HTTP server and the control socket bound their connections.
     #[serde(default)]
     pub server: ServerConfig,
+    /// `[reminders]`: when each kind of archive task step turns to warning.
+    #[serde(default)]
+    pub reminders: RemindersConfig,
+}
+
+/// `[reminders]`: hours before its due moment each kind of archive task step (and the
+/// business deadline, 业扩时限) is in warning (预警); at the due moment it is overdue (超期).
+/// Each defaults to 24 hours.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RemindersConfig {
+    /// To add and digitise the documents (待电子化).
+    #[serde(default = "default_warning_hours")]
+    pub add_warning_hours: u32,
+    /// To send them to the collector (待发送).
+    #[serde(default = "default_warning_hours")]
+    pub send_warning_hours: u32,
+    /// The collector's review.
+    #[serde(default = "default_warning_hours")]
+    pub review_warning_hours: u32,
+    /// To hand them over to the archive room (待移交).
+    #[serde(default = "default_warning_hours")]
+    pub handover_warning_hours: u32,
+    /// To form a volume/box and shelve it (待上架).
+    #[serde(default = "default_warning_hours")]
+    pub shelve_warning_hours: u32,
+    /// The business deadline the business system sent (业扩时限预警).
+    #[serde(default = "default_warning_hours")]
+    pub business_warning_hours: u32,
+}
+
+fn default_warning_hours() -> u32 {
+    crate::tasks::DEFAULT_WARNING_HOURS
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        let hours = default_warning_hours();
+        RemindersConfig {
+            add_warning_hours: hours,
+            send_warning_hours: hours,
+            review_warning_hours: hours,
+            handover_warning_hours: hours,
+            shelve_warning_hours: hours,
+            business_warning_hours: hours,
+        }
+    }
+}
+
+impl RemindersConfig {
+    /// The thresholds by step index, the business deadline's last.
+    pub fn warning_hours(&self) -> [u32; 6] {
+        [
+            self.add_warning_hours,
+            self.send_warning_hours,
+            self.review_warning_hours,
+            self.handover_warning_hours,
+            self.shelve_warning_hours,
+            self.business_warning_hours,
+        ]
+    }
 }
 
 /// `[server]`: the bounds on connections, so that idle or slow clients cannot use up the
@@ -231,6 +292,7 @@ impl Default for Config {
             checklists: None,
             font: None,
             server: ServerConfig::default(),
+            reminders: RemindersConfig::default(),
         }
     }
 }
@@ -883,6 +945,7 @@ impl Config {
                 self.workdays.iter().copied(),
             ),
             intake_scheme,
+            task_warning_hours: self.reminders.warning_hours(),
         })
     }
 
@@ -1087,6 +1150,25 @@ mod tests {
         assert_eq!(config.server.idle_timeout_secs, 60);
         assert_eq!(config.server.session_idle_minutes, 30);
         assert_eq!(config.server.session_max_hours, 12);
+    }
+
+    #[test]
+    fn reminder_thresholds_reach_the_task_rules_and_default_to_24_hours() {
+        let defaults = Config::parse("", "station.toml").expect("valid");
+        assert_eq!(
+            defaults.workflow(&[]).expect("workflow").task_warning_hours,
+            [24; 6]
+        );
+        let config = Config::parse(
+            "[reminders]\nadd_warning_hours = 1\nbusiness_warning_hours = 72\n",
+            "station.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            config.workflow(&[]).expect("workflow").task_warning_hours,
+            [1, 24, 24, 24, 24, 72]
+        );
+        assert!(Config::parse("[reminders]\nadd_warning = 1\n", "station.toml").is_err());
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub mod printing;
 mod schedule;
 mod server;
 pub mod store;
+pub mod tasks;
 mod tls;
 mod web;
 pub mod workflow;

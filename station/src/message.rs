@@ -757,6 +757,54 @@ catalog! {
         "移交单 {id} 没有档案盒，无移交清单可打印",
         "handover {id} holds no box: there is no handover list to print"
     }
+    TaskUnknown = "task.unknown" {
+        "档案任务 {id} 不存在",
+        "archive task {id} does not exist"
+    }
+    TaskConflict = "task.conflict" {
+        "外部编号 {external_id} 已用于档案任务 {id}，但这次的内容不同：同一编号只能重发完全相同的内容",
+        "external id {external_id} already made archive task {id} with a different body: an id may only be sent again with the same body"
+    }
+    TaskField = "task.field" {
+        "档案任务的 {field} 缺失或过长（最多 {max} 个字符）",
+        "the archive task's {field} is missing or too long (at most {max} characters)"
+    }
+    TaskNoSubject = "task.no_subject" {
+        "档案任务须注明客户或项目：客户名称、档案号或档案盒条码",
+        "an archive task must name its customer or project: a customer name, an archive number or a box barcode"
+    }
+    TaskUnknownCategory = "task.unknown_category" {
+        "本站没有类别 {category}（既无资料清单，也无此类档案盒）",
+        "the station does not know the category {category} (no checklist covers it and no box has it)"
+    }
+    TaskLimit = "task.limit" {
+        "“{step}”的时限 {limit} 不可用：须在 1 到 8784 之间",
+        "the limit {limit} for \"{step}\" cannot be used: it must be from 1 to 8784"
+    }
+    TaskInFuture = "task.in_future" {
+        "业务环节完成时间 {at} 还没有到",
+        "the business step cannot have finished at {at}, which is still to come"
+    }
+    TaskScope = "task.scope" {
+        "任务范围 {scope} 无效：可用 mine（我的）、room（档案室的）或 all（全部，主管）",
+        "the task scope {scope} is not known: use mine, room or all (supervisors)"
+    }
+    TaskUnknownStep = "task.unknown_step" {
+        "任务环节 {step} 无效：可用 add、send、review、handover、shelve",
+        "the task step {step} is not known: use add, send, review, handover or shelve"
+    }
+    TaskDone = "task.done" {
+        "档案任务 {id} 已全部完成",
+        "archive task {id} is already done"
+    }
+    TaskWrongStep = "task.wrong_step" {
+        "档案任务 {id} 当前环节是“{step}”，不是“{expected}”",
+        "archive task {id} is at \"{step}\", not \"{expected}\""
+    }
+    TaskNotYours = "task.not_yours" {
+        "档案任务 {id} 的“{step}”环节由 {owner} 办理，只有本人或主管可以完成",
+        "the \"{step}\" step of archive task {id} is {owner}'s: only they or a supervisor may complete it"
+    }
     ContentsImportNoHeader = "contents.import_no_header" {
         "资料清单文件须有表头：档案号（或条码）、资料名称、页数",
         "a contents file needs a header naming the archive number (or barcode), the document name and the pages"
@@ -884,6 +932,10 @@ catalog! {
     TokenUnknown = "token.unknown" {
         "令牌 {id} 不存在",
         "token {id} does not exist"
+    }
+    TokenUnknownKind = "token.unknown_kind" {
+        "令牌种类 {kind} 无效：可用 person（个人）或 integration（业务系统集成）",
+        "the token kind {kind} is not known: use person or integration (a business system's)"
     }
     LabelUnknownJob = "label.unknown_job" {
         "打印任务 {id} 不存在",
@@ -1416,6 +1468,10 @@ catalog! {
     AuthForbidden = "auth.forbidden" {
         "只有{role}可以{action}",
         "only {role} may {action}"
+    }
+    AuthIntegrationOnly = "auth.integration_only" {
+        "集成令牌只能提交业务系统的档案任务，不能用于 {method} {path}",
+        "an integration token may only post the business systems' archive tasks, not {method} {path}"
     }
     AuthSignInFailed = "auth.sign_in_failed" {
         "登录信息不正确：请检查姓名和密码（或工牌和 PIN）",

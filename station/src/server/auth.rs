@@ -21,6 +21,9 @@ pub struct Principal {
     pub person: Person,
     /// The page's sign-in, when the request came with the session cookie.
     pub(crate) session: Option<SessionRef>,
+    /// The request came with an integration token (a business system's): it reaches only
+    /// the integration routes (`Endpoint::integration`), whatever its person's role.
+    pub(crate) integration: bool,
 }
 
 /// The sign-in a request came with.
@@ -37,7 +40,13 @@ impl Principal {
     /// signed-in person does from a page, `P…@api` for a bearer token (scans are stamped
     /// `P…@<workstation>` by the workflow engine).
     pub fn actor(&self) -> crate::store::Actor {
-        let via = if self.session.is_some() { "web" } else { "api" };
+        let via = if self.session.is_some() {
+            "web"
+        } else if self.integration {
+            "integration"
+        } else {
+            "api"
+        };
         crate::store::Actor::new(format!("{}@{via}", self.person.barcode))
     }
 }
@@ -137,6 +146,7 @@ pub(crate) async fn authenticate(
                 id,
                 csrf: session.csrf,
             }),
+            integration: false,
         });
         return next.run(request).await;
     };
@@ -152,10 +162,28 @@ pub(crate) async fn authenticate(
         }
     };
     match login {
-        Ok(Some((_, person))) => {
+        Ok(Some((_, person, kind))) => {
+            // One rule for every path under /api/ (and /metrics): an integration token is
+            // let through to the integration routes only, here, before any route runs.
+            let integration = kind == crate::store::TokenKind::Integration;
+            if integration
+                && !super::routes::integration_allows(request.method(), request.uri().path())
+            {
+                tracing::warn!(person = %person.barcode, method = %request.method(), path = %request.uri().path(), "an integration token was refused outside the integration routes");
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    message!(
+                        AuthIntegrationOnly,
+                        method = request.method().as_str(),
+                        path = request.uri().path()
+                    ),
+                )
+                .into_response();
+            }
             request.extensions_mut().insert(Principal {
                 person,
                 session: None,
+                integration,
             });
             next.run(request).await
         }
@@ -191,7 +219,9 @@ impl AppState {
         role: Role,
         action: (&'static str, &'static str),
     ) -> Result<(), ApiError> {
-        if principal.person.role >= role {
+        // An integration token reaches only the integration routes (`authenticate`), where
+        // its kind, not its person's role, is what lets it in.
+        if principal.person.role >= role || principal.integration {
             return Ok(());
         }
         Err(self.refuse(principal, role, action).await)

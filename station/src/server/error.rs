@@ -91,6 +91,10 @@ impl From<StoreError> for ApiError {
             StoreError::Refused(refusal) => {
                 let status = if refusal.is_not_found() {
                     StatusCode::NOT_FOUND
+                } else if matches!(refusal, crate::store::Refusal::TaskConflict { .. }) {
+                    StatusCode::CONFLICT
+                } else if matches!(refusal, crate::store::Refusal::TaskNotYours { .. }) {
+                    StatusCode::FORBIDDEN
                 } else {
                     StatusCode::UNPROCESSABLE_ENTITY
                 };

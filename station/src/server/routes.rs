@@ -43,6 +43,8 @@ pub struct Endpoint {
     pub answer: Option<Answer>,
     /// A list answered a page at a time (`limit`, `after`, the `x-next-after` header).
     pub paged: bool,
+    /// An integration token (a business system's) may call it; it may call nothing else.
+    pub integration: bool,
 }
 
 /// Describes one Rust type into a schema generator.
@@ -87,6 +89,42 @@ pub(crate) fn endpoint(
         body: None,
         answer: None,
         paged: false,
+        integration: false,
+    }
+}
+
+/// Whether an integration token may call `method` `path`: the route table's integration
+/// routes, matched with their `{parameters}` standing for one path segment each.
+pub(crate) fn integration_allows(method: &axum::http::Method, path: &str) -> bool {
+    static ALLOWED: std::sync::LazyLock<Vec<(&'static str, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            routes()
+                .into_iter()
+                .filter(|(endpoint, _)| endpoint.integration)
+                .map(|(endpoint, _)| (endpoint.method, endpoint.path))
+                .collect()
+        });
+    ALLOWED.iter().any(|(allowed_method, template)| {
+        allowed_method.eq_ignore_ascii_case(method.as_str()) && path_matches(template, path)
+    })
+}
+
+/// Whether `path` is an instance of `template` (`/api/v1/tasks/{id}` matches
+/// `/api/v1/tasks/7`).
+fn path_matches(template: &str, path: &str) -> bool {
+    let mut template = template.split('/');
+    let mut path = path.split('/');
+    loop {
+        match (template.next(), path.next()) {
+            (None, None) => return true,
+            (Some(expected), Some(segment)) => {
+                let parameter = expected.starts_with('{') && expected.ends_with('}');
+                if !(parameter && !segment.is_empty() || expected == segment) {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -136,6 +174,14 @@ impl Endpoint {
     fn created<T: schemars::JsonSchema>(self) -> Endpoint {
         Endpoint {
             answer: Some(Answer::Json(201, reference::<T>)),
+            ..self
+        }
+    }
+
+    /// May be called with an integration token.
+    fn integration(self) -> Endpoint {
+        Endpoint {
+            integration: true,
             ..self
         }
     }
@@ -518,6 +564,51 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
             )
             .json::<SupplementList>(),
             get(get_supplement),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tasks",
+                "A business system's finished step opens its archive task (integration tokens; idempotent by `external_id`: the same body again answers 200 with the same task and changes nothing, another body 409 task.conflict); 201 with the task, its first step (add) due by its limit",
+                supervisor,
+            )
+            .action("提交档案任务", "post archive tasks")
+            .integration()
+            .body::<TaskRequest>()
+            .created::<TaskView>(),
+            post(post_task),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/tasks",
+                "Pending archive work with its state (normal, warning, overdue), the most late first: the caller's own steps (`mine`), the archive room's (`room`) or every open task (`all`, supervisors), read from the owner and due indexes",
+                clerk,
+            )
+            .query::<TasksQuery>()
+            .json::<Vec<TaskView>>(),
+            get(list_tasks),
+        ),
+        (
+            endpoint(
+                "get",
+                "/api/v1/tasks/{id}",
+                "An archive task with its steps done and its current step's state",
+                clerk,
+            )
+            .json::<TaskView>(),
+            get(get_task),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/tasks/{id}/advance",
+                "Complete an archive task's current step (named in `step`) by one click: the step's owner (the archive room's steps: any archivist) or a supervisor; the next step is due by its limit; an event in the task's box's history",
+                clerk,
+            )
+            .body::<AdvanceRequest>()
+            .json::<TaskView>(),
+            post(advance_task),
         ),
         (
             endpoint(

@@ -12,6 +12,7 @@ use super::*;
 
 mod contents;
 mod returns;
+mod tasks;
 use crate::barcode::Barcode;
 use crate::model::{HandoverStage, Role};
 use crate::server::openapi::endpoints;
@@ -2704,6 +2705,33 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/handovers",
             "/api/v1/handovers".into(),
             format!(r#"{{"to":"{}","items":["{first}"]}}"#, fixture.clerk),
+        ),
+        (
+            "post",
+            "/api/v1/tasks",
+            "/api/v1/tasks".into(),
+            format!(
+                r#"{{"external_id":"CRM-1","category":"借款","step":"放款完成","box":"{first}","responsible":"{}","limits":{{"send":{{"working_days":2}}}},"business_deadline":"2026-12-31"}}"#,
+                fixture.clerk
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/tasks",
+            "/api/v1/tasks?scope=all".into(),
+            String::new(),
+        ),
+        (
+            "get",
+            "/api/v1/tasks/{id}",
+            "/api/v1/tasks/1".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/tasks/{id}/advance",
+            "/api/v1/tasks/1/advance".into(),
+            r#"{"step":"add"}"#.into(),
         ),
     ];
     // The check has teeth: an item without its barcode, or with a number for a title, is

@@ -121,6 +121,58 @@ pub enum Refusal {
     },
     /// The pick list is done: nothing more is ticked off it.
     PickListClosed(u64),
+    /// No task has this number.
+    UnknownTask(u64),
+    /// A task's external id was posted before with another body.
+    TaskConflict {
+        /// The external id.
+        external_id: String,
+        /// The task it made.
+        id: u64,
+    },
+    /// A field of a posted task is missing or too long.
+    TaskField {
+        /// The field's name in the request.
+        field: &'static str,
+        /// The most characters it may have.
+        max: usize,
+    },
+    /// A posted task names no customer, project archive number or box.
+    TaskNoSubject,
+    /// A posted task's category is not one the station knows.
+    TaskUnknownCategory(String),
+    /// A posted task's limit is out of range.
+    TaskLimit {
+        /// The step, in each language.
+        step: (&'static str, &'static str),
+        /// The limit asked for.
+        limit: crate::message::Bilingual,
+    },
+    /// A posted task's business step finished in the future.
+    TaskInFuture {
+        /// When, as a local date and time.
+        at: String,
+    },
+    /// The task is done: no step is left.
+    TaskDone(u64),
+    /// The task is at another step than the one asked to complete.
+    TaskWrongStep {
+        /// The task.
+        id: u64,
+        /// Its current step, in each language.
+        step: (&'static str, &'static str),
+        /// The step asked for, in each language.
+        expected: (&'static str, &'static str),
+    },
+    /// The task's current step is another person's (and the caller is no supervisor).
+    TaskNotYours {
+        /// The task.
+        id: u64,
+        /// Its current step, in each language.
+        step: (&'static str, &'static str),
+        /// Whose it is.
+        owner: String,
+    },
     /// No loan slip has this number.
     UnknownLoanSlip(u64),
     /// A loan slip names no box.
@@ -424,6 +476,26 @@ impl Refusal {
                 message!(PickListTooLarge, count = count, max = max)
             }
             Refusal::PickListClosed(id) => message!(PickListClosed, id = id),
+            Refusal::UnknownTask(id) => message!(TaskUnknown, id = id),
+            Refusal::TaskConflict { external_id, id } => {
+                message!(TaskConflict, external_id = external_id, id = id)
+            }
+            Refusal::TaskField { field, max } => message!(TaskField, field = *field, max = max),
+            Refusal::TaskNoSubject => message!(TaskNoSubject),
+            Refusal::TaskUnknownCategory(category) => {
+                message!(TaskUnknownCategory, category = category)
+            }
+            Refusal::TaskLimit { step, limit } => {
+                message!(TaskLimit, step = *step, limit = limit.clone())
+            }
+            Refusal::TaskInFuture { at } => message!(TaskInFuture, at = at),
+            Refusal::TaskDone(id) => message!(TaskDone, id = id),
+            Refusal::TaskWrongStep { id, step, expected } => {
+                message!(TaskWrongStep, id = id, step = *step, expected = *expected)
+            }
+            Refusal::TaskNotYours { id, step, owner } => {
+                message!(TaskNotYours, id = id, step = *step, owner = owner)
+            }
             Refusal::UnknownLoanSlip(id) => message!(LoanSlipUnknown, id = id),
             Refusal::LoanSlipEmpty => message!(LoanSlipEmpty),
             Refusal::LoanSlipTooLarge { count, max } => {
@@ -528,6 +600,7 @@ impl Refusal {
                 | Refusal::UnknownJob(_)
                 | Refusal::UnknownHandover(_)
                 | Refusal::UnknownPickList(_)
+                | Refusal::UnknownTask(_)
                 | Refusal::UnknownLoanSlip(_)
                 | Refusal::UnknownDevice(_)
         )

@@ -90,6 +90,29 @@ pub const PAPERS: u8 = b'E';
 /// and position (`u16::MAX` for the box itself): empty values, for expiry reminders.
 pub const EXPIRY: u8 = b'K';
 
+/// The kind of an API token that is not a person's own (`integration`), by token number
+/// (8 bytes BE; see `tokens.rs`): a token without an entry is a person's. Kept apart so that
+/// the token record's encoding stays as it is.
+pub const TOKEN_KIND: u8 = b'I';
+/// Archive tasks from the business systems by number (8 bytes BE; see `tasks.rs`).
+pub const TASK: u8 = b'A';
+/// Every open task by the due moment of its current step (8 bytes BE, shifted so that the
+/// order is the time order) and number; the value is the step's index (1 byte). The
+/// scheduler reads it from the start up to "now plus the longest warning threshold", and no
+/// further; a supervisor's list reads it in order of lateness.
+pub const TASK_DUE: u8 = b'B';
+/// Open tasks whose current step belongs to the archive room rather than one person (no
+/// collector named: review; handover and shelving), by number (empty values).
+pub const TASK_ROOM: u8 = b'C';
+/// A task's number (8 bytes BE) by the external id its business system gave it.
+pub const TASK_EXTERNAL: u8 = b'N';
+/// Open tasks by the person their current step belongs to and number (empty values): a
+/// person's inbox is one prefix read.
+pub const TASK_OWNER: u8 = b'O';
+/// Open tasks by the box they name and number (empty values): scans of the box complete
+/// the task's step.
+pub const TASK_BOX: u8 = b'P';
+
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
     let mut key = Vec::with_capacity(len);
@@ -137,6 +160,72 @@ pub fn token(hash: &[u8; 32]) -> Vec<u8> {
 /// A token's hash by its number (for listing and revoking).
 pub fn token_id(id: u64) -> Vec<u8> {
     tagged(TOKEN_ID, &[&id.to_be_bytes()])
+}
+
+/// Next task number.
+pub const TASK_COUNTER: &[u8] = b"m:task";
+
+/// The kind of token `id`, when it is not a person's own.
+pub fn token_kind(id: u64) -> Vec<u8> {
+    tagged(TOKEN_KIND, &[&id.to_be_bytes()])
+}
+
+/// A task.
+pub fn task(id: u64) -> Vec<u8> {
+    tagged(TASK, &[&id.to_be_bytes()])
+}
+
+/// An open task's entry in the due index.
+pub fn task_due(due: i64, id: u64) -> Vec<u8> {
+    tagged(
+        TASK_DUE,
+        &[&(due as u64 ^ (1 << 63)).to_be_bytes(), &id.to_be_bytes()],
+    )
+}
+
+/// The first due-index key after every entry due at or before `at`.
+pub fn task_due_after(at: i64) -> Vec<u8> {
+    tagged(
+        TASK_DUE,
+        &[&(at.saturating_add(1) as u64 ^ (1 << 63)).to_be_bytes()],
+    )
+}
+
+/// The due moment and task number of a due-index key.
+pub fn parse_task_due(key: &[u8]) -> Option<(i64, u64)> {
+    let rest = key.strip_prefix(&[TASK_DUE])?;
+    let due = decode_u64(rest.get(..8)?)? ^ (1 << 63);
+    Some((due as i64, decode_u64(rest.get(8..)?)?))
+}
+
+/// An open task whose current step is the archive room's.
+pub fn task_room(id: u64) -> Vec<u8> {
+    tagged(TASK_ROOM, &[&id.to_be_bytes()])
+}
+
+/// A task by its business system's external id.
+pub fn task_external(external_id: &str) -> Vec<u8> {
+    tagged(TASK_EXTERNAL, &[external_id.as_bytes()])
+}
+
+/// An open task in `owner`'s inbox.
+pub fn task_owner(owner: Barcode, id: u64) -> Vec<u8> {
+    tagged(TASK_OWNER, &[&owner.to_key(), &id.to_be_bytes()])
+}
+
+/// Every open task in `owner`'s inbox.
+pub fn task_owner_prefix(owner: Barcode) -> Vec<u8> {
+    tagged(TASK_OWNER, &[&owner.to_key()])
+}
+
+/// An open task naming `archive_box`.
+pub fn task_box(archive_box: Barcode, id: u64) -> Vec<u8> {
+    tagged(TASK_BOX, &[&archive_box.to_key(), &id.to_be_bytes()])
+}
+
+/// Every open task naming `archive_box`.
+pub fn task_box_prefix(archive_box: Barcode) -> Vec<u8> {
+    tagged(TASK_BOX, &[&archive_box.to_key()])
 }
 
 /// Next print job number.
@@ -406,10 +495,10 @@ pub fn describe(key: &[u8]) -> String {
         let tag = char::from(*tag);
         let len = crate::barcode::BARCODE_LEN;
         let parts: Vec<String> = match tag {
-            'o' | 'g' | 'j' | 'T' | 'e' | 'L' | 'X' | 'V' | 'R' => {
+            'o' | 'g' | 'j' | 'T' | 'e' | 'L' | 'X' | 'V' | 'R' | 'I' | 'A' | 'C' => {
                 vec![number(rest)?.to_string()]
             }
-            'b' | 'h' | 'W' if rest.len() == len + 8 => {
+            'b' | 'h' | 'W' | 'O' | 'P' if rest.len() == len + 8 => {
                 vec![
                     barcode(rest.get(..len)?)?,
                     number(rest.get(len..)?)?.to_string(),
@@ -419,11 +508,12 @@ pub fn describe(key: &[u8]) -> String {
                 day_from_bytes(rest.get(..4)?)?.to_string(),
                 number(rest.get(4..)?)?.to_string(),
             ],
-            'J' if rest.len() == 16 => vec![
+            'J' | 'B' if rest.len() == 16 => vec![
                 ((number(rest.get(..8)?)? ^ (1 << 63)) as i64).to_string(),
                 number(rest.get(8..)?)?.to_string(),
             ],
             'q' | 'x' | 'i' | 'l' | 's' | 'Z' | 'u' | 'F' => vec![barcode(rest)?],
+            'N' => vec![text(rest)?],
             'Y' => {
                 let (category, year) = parse_category_year(key)?;
                 vec![category, year.to_string()]
@@ -469,6 +559,11 @@ pub fn category_year(category: &str, year: u16) -> Vec<u8> {
         CATEGORY_YEAR,
         &[category.as_bytes(), &[0], &year.to_be_bytes()],
     )
+}
+
+/// Every tally of boxes of `category`, whatever the year.
+pub fn category_prefix(category: &str) -> Vec<u8> {
+    tagged(CATEGORY_YEAR, &[category.as_bytes(), &[0]])
 }
 
 /// The category and year of a [`category_year`] key.
@@ -549,6 +644,15 @@ mod tests {
             describe(&token(&[0xab; 32])),
             format!("t:{}", "ab".repeat(32))
         );
+        assert_eq!(describe(&task(7)), "A:7");
+        assert_eq!(describe(&task_due(-5, 7)), "B:-5:7");
+        assert_eq!(describe(&task_room(7)), "C:7");
+        assert_eq!(describe(&token_kind(2)), "I:2");
+        assert_eq!(describe(&task_external("CRM-1")), "N:CRM-1");
+        assert_eq!(describe(&task_owner(person, 7)), format!("O:{person}:7"));
+        assert_eq!(describe(&task_box(person, 7)), format!("P:{person}:7"));
+        assert_eq!(parse_task_due(&task_due(-5, 7)), Some((-5, 7)));
+        assert!(task_due(-5, 7) < task_due(3, 1) && task_due(3, 1) < task_due_after(3));
         assert_eq!(describe(b"m:head"), "m:head");
         assert_eq!(describe(b"o\x01"), "o\\x01", "a damaged key is escaped");
     }

@@ -145,6 +145,16 @@ pub(super) const FAMILIES: &[Family] = &[
         prefix: &[keys::CREDENTIAL],
         current: 1,
     },
+    Family {
+        name: "tasks",
+        prefix: &[keys::TASK],
+        current: 1,
+    },
+    Family {
+        name: "token_kinds",
+        prefix: &[keys::TOKEN_KIND],
+        current: 1,
+    },
 ];
 
 /// An index family built from other records rather than migrated record by record: its

@@ -31,6 +31,7 @@ mod returns;
 mod search;
 mod settings;
 mod tally;
+mod tasks;
 mod tokens;
 mod tx;
 mod verify;
@@ -76,7 +77,11 @@ pub use returns::{
 };
 pub use settings::StationScheme;
 pub use tally::{CategoryCount, Fill};
-pub use tokens::NewToken;
+pub use tasks::{
+    NewTask, Posted, StepBy, StepDone, Task, MAX_EXTERNAL_ID, MAX_INBOX, MAX_TASK_DOCUMENTS,
+    MAX_TASK_TEXT,
+};
+pub use tokens::{Login, NewToken, TokenKind};
 pub use tx::Tx;
 #[cfg(test)]
 pub(crate) use verify::tamper;

@@ -14,6 +14,40 @@ use crate::model::{Person, Token};
 /// Length of a token's random part in bytes.
 const SECRET_BYTES: usize = 32;
 
+/// What a token may be used for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum TokenKind {
+    /// A person's own token: it acts with its person's role on every route.
+    #[default]
+    Person,
+    /// A business system's token (`integration`): it may post archive tasks (and the other
+    /// integration routes of issue #14) and nothing else; every other route refuses it.
+    /// Kept under `I` + token number, so the token record's encoding is unchanged.
+    Integration,
+}
+
+impl TokenKind {
+    /// Its name in the API and on the command line (`person`, `integration`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Person => "person",
+            TokenKind::Integration => "integration",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<TokenKind> {
+        match name.trim() {
+            "person" => Some(TokenKind::Person),
+            "integration" => Some(TokenKind::Integration),
+            _ => None,
+        }
+    }
+}
+
+/// A live token, its person and its kind, as a request is let in with them.
+pub type Login = (Token, Person, TokenKind);
+
 /// A token just created: the secret is shown this once and never stored.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -43,7 +77,13 @@ fn random_secret() -> Result<String> {
 }
 
 impl Tx<'_> {
-    fn create_token(&mut self, person: Barcode, label: &str, secret: &str) -> Result<Token> {
+    fn create_token(
+        &mut self,
+        person: Barcode,
+        label: &str,
+        secret: &str,
+        kind: TokenKind,
+    ) -> Result<Token> {
         let owner = self.require_person(person)?;
         let id = self.next_counter(keys::TOKEN_COUNTER, u64::MAX, "token")?;
         let token = Token {
@@ -56,14 +96,15 @@ impl Tx<'_> {
         let hash = hash_secret(secret);
         self.put(&keys::token(&hash), &token)?;
         self.put_raw(&keys::token_id(id), &hash)?;
-        self.record(
-            Some(person),
-            EventKind::TokenCreated,
-            vec![
-                Change::new("token", None::<String>, Some(id.to_string())),
-                Change::new("owner", None::<String>, Some(owner.name)),
-            ],
-        );
+        let mut changes = vec![
+            Change::new("token", None::<String>, Some(id.to_string())),
+            Change::new("owner", None::<String>, Some(owner.name)),
+        ];
+        if kind != TokenKind::Person {
+            self.put(&keys::token_kind(id), &kind)?;
+            changes.push(Change::new("kind", None::<String>, Some(kind.name())));
+        }
+        self.record(Some(person), EventKind::TokenCreated, changes);
         Ok(token)
     }
 
@@ -95,9 +136,26 @@ impl Tx<'_> {
 impl Store {
     /// Creates a token for `person`; the secret is in the answer and nowhere else.
     pub fn create_token(&self, actor: &Actor, person: Barcode, label: &str) -> Result<NewToken> {
+        self.create_token_of_kind(actor, person, label, TokenKind::Person)
+    }
+
+    /// Creates a token of `kind` for `person` (an integration token is a business system's,
+    /// issued in the name of the person responsible for it).
+    pub fn create_token_of_kind(
+        &self,
+        actor: &Actor,
+        person: Barcode,
+        label: &str,
+        kind: TokenKind,
+    ) -> Result<NewToken> {
         let secret = random_secret()?;
-        let token = self.write(actor, |tx| tx.create_token(person, label, &secret))?;
+        let token = self.write(actor, |tx| tx.create_token(person, label, &secret, kind))?;
         Ok(NewToken { token, secret })
+    }
+
+    /// The kind of token `id`.
+    pub fn token_kind(&self, id: u64) -> Result<TokenKind> {
+        Ok(self.get(&keys::token_kind(id))?.unwrap_or_default())
     }
 
     /// Revokes token `id`.
@@ -107,7 +165,7 @@ impl Store {
 
     /// The live token with this secret, and its person. A token found live is remembered
     /// ([`cached_login`](Store::cached_login)) until a change to any token or person.
-    pub fn authenticate(&self, secret: &str) -> Result<Option<(Token, Person)>> {
+    pub fn authenticate(&self, secret: &str) -> Result<Option<Login>> {
         let hash = hash_secret(secret);
         let generation = self.logins.generation();
         let Some(token) = self.get::<Token>(&keys::token(&hash))? else {
@@ -118,9 +176,10 @@ impl Store {
         }
         match self.get_item(token.person)? {
             Some(crate::model::Item::Person(person)) if !self.has_left(person.barcode)? => {
-                self.logins
-                    .remember(generation, hash, (token.clone(), person.clone()));
-                Ok(Some((token, person)))
+                let kind = self.token_kind(token.id)?;
+                let login = (token, person, kind);
+                self.logins.remember(generation, hash, login.clone());
+                Ok(Some(login))
             }
             _ => Ok(None),
         }
@@ -129,7 +188,7 @@ impl Store {
     /// The live token with this secret and its person, if [`authenticate`](Store::authenticate)
     /// found it so since the last change to a token or a person: from memory, without
     /// touching the disk. `None` means "not known here", not "refused".
-    pub fn cached_login(&self, secret: &str) -> Option<(Token, Person)> {
+    pub fn cached_login(&self, secret: &str) -> Option<Login> {
         self.logins.get(&hash_secret(secret))
     }
 
@@ -202,11 +261,14 @@ mod tests {
             .create_token(&actor, person.barcode, "counter pc")
             .expect("token");
         assert!(new.secret.starts_with("ast_") && new.secret.len() == 4 + 64);
-        let (token, owner) = store
+        let (token, owner, kind) = store
             .authenticate(&new.secret)
             .expect("read")
             .expect("authenticates");
-        assert_eq!((token.id, owner.role), (new.token.id, Role::Supervisor));
+        assert_eq!(
+            (token.id, owner.role, kind),
+            (new.token.id, Role::Supervisor, TokenKind::Person)
+        );
         assert!(store.authenticate("ast_wrong").expect("read").is_none());
         let raw: Vec<u8> = store
             .tree
@@ -256,7 +318,7 @@ mod tests {
             store
                 .authenticate(secret)
                 .expect("read")
-                .map(|(_, person)| person.role)
+                .map(|(_, person, _)| person.role)
         };
 
         assert!(store.cached_login(&first.secret).is_none(), "not yet found");
@@ -333,9 +395,11 @@ mod tests {
         };
         let began = store.logins.generation();
         store.logins.forget();
-        store
-            .logins
-            .remember(began, hash_secret("ast_x"), (token.clone(), person.clone()));
+        store.logins.remember(
+            began,
+            hash_secret("ast_x"),
+            (token.clone(), person.clone(), TokenKind::Person),
+        );
         assert!(
             store.cached_login("ast_x").is_none(),
             "stale answer dropped"
@@ -343,7 +407,7 @@ mod tests {
         store.logins.remember(
             store.logins.generation(),
             hash_secret("ast_x"),
-            (token, person),
+            (token, person, TokenKind::Person),
         );
         assert!(store.cached_login("ast_x").is_some());
     }
@@ -366,7 +430,7 @@ pub(super) struct Logins {
 #[derive(Default)]
 struct Known {
     generation: u64,
-    by_hash: std::collections::HashMap<[u8; 32], (Token, Person)>,
+    by_hash: std::collections::HashMap<[u8; 32], Login>,
 }
 
 impl Logins {
@@ -381,11 +445,11 @@ impl Logins {
         self.lock().generation
     }
 
-    fn get(&self, hash: &[u8; 32]) -> Option<(Token, Person)> {
+    fn get(&self, hash: &[u8; 32]) -> Option<Login> {
         self.lock().by_hash.get(hash).cloned()
     }
 
-    fn remember(&self, generation: u64, hash: [u8; 32], login: (Token, Person)) {
+    fn remember(&self, generation: u64, hash: [u8; 32], login: Login) {
         let mut known = self.lock();
         if known.generation == generation && known.by_hash.len() < MAX_LOGINS {
             known.by_hash.insert(hash, login);

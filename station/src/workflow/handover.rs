@@ -70,6 +70,18 @@ impl Engine {
         let items = station.handed.clone();
         let actor = self.actor(station, workstation);
         let checklists = self.config.checklists.clone();
+        // Accepted by the archivist: the archive tasks naming these boxes that wait for
+        // their handover are done with it, in the same transaction (their numbers are read
+        // before it, from the box index).
+        let tasks = if stage == HandoverStage::OfficerToArchivist {
+            match self.store.task_ids_of_boxes(&items) {
+                Ok(ids) => ids,
+                Err(error) => return Answer::refused(&error, None),
+            }
+        } else {
+            Vec::new()
+        };
+        let rules = self.task_rules();
         let result = self.store.write(&actor, |tx| {
             // A scan gives no reason: a box lacking required documents is handed over
             // through the page or the API, with one.
@@ -83,7 +95,14 @@ impl Engine {
                 deadline,
             )?;
             // The receiver's badge scanned here is their confirmation.
-            tx.confirm_handover(handover.id, &[])
+            let handover = tx.confirm_handover(handover.id, &[])?;
+            tx.complete_scanned_tasks(
+                &tasks,
+                crate::tasks::TaskStep::Handover,
+                Some(receiver.barcode),
+                &rules,
+            )?;
+            Ok(handover)
         });
         match result {
             Ok(handover) => {

@@ -247,6 +247,9 @@ pub struct WorkflowConfig {
     pub intake_scheme: Option<Scheme>,
     /// The category checklists (典型资料清单) boxes are checked against at a handover.
     pub checklists: Arc<crate::contents::Checklists>,
+    /// Hours before its due moment each kind of task step turns to warning (`[reminders]`;
+    /// see [`crate::tasks::TaskRules::warning_hours`]).
+    pub task_warning_hours: [u32; 6],
 }
 
 impl Default for WorkflowConfig {
@@ -258,6 +261,7 @@ impl Default for WorkflowConfig {
             intake_scheme: None,
             // The shipped checklists are checked by a test; an empty set requires nothing.
             checklists: Arc::new(crate::contents::Checklists::builtin().unwrap_or_default()),
+            task_warning_hours: [crate::tasks::DEFAULT_WARNING_HOURS; 6],
         }
     }
 }
@@ -321,6 +325,15 @@ impl Engine {
     /// The working-day calendar handover deadlines are counted in.
     pub fn calendar(&self) -> &crate::calendar::WorkCalendar {
         &self.config.calendar
+    }
+
+    /// The rules archive tasks' steps are timed by: the calendar and the warning
+    /// thresholds.
+    pub fn task_rules(&self) -> crate::tasks::TaskRules {
+        crate::tasks::TaskRules {
+            calendar: self.config.calendar.clone(),
+            warning_hours: self.config.task_warning_hours,
+        }
     }
 
     /// The store the engine works on.

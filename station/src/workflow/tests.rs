@@ -1239,3 +1239,94 @@ fn pick_mode_ticks_boxes_warns_and_done_flags_what_was_not_found() {
         Code::PickListClosed,
     );
 }
+
+#[test]
+fn the_archivists_handover_and_shelving_scans_complete_the_steps_of_the_boxs_task() {
+    use crate::store::{NewTask, StepBy};
+    use crate::tasks::TaskStep;
+    let fixture = Fixture::new();
+    let store = fixture.engine.store().clone();
+    let rules = fixture.engine.task_rules();
+    let archive_box = fixture.boxes[0].barcode;
+    let new = NewTask {
+        external_id: "CRM-9".into(),
+        category: "借款".into(),
+        step: "放款完成".into(),
+        customer: None,
+        archive_no: None,
+        archive_box: Some(archive_box),
+        responsible: fixture.clerk.barcode,
+        collector: None,
+        documents: None,
+        loan_project: true,
+        limits: Vec::new(),
+        business_deadline: None,
+        occurred_at: None,
+    };
+    let checklists = fixture.engine.checklists().clone();
+    let (task, _) = store
+        .post_task(&actor(), &new, &rules, &checklists)
+        .expect("posted");
+    let step = |step: &str| {
+        store
+            .task(task.id)
+            .expect("read")
+            .expect("task")
+            .step
+            .map_or("done".to_owned(), |step| step.name().to_owned())
+            == step
+    };
+    // Shelving before the handover leaves the task where it is.
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.shelf.barcode);
+    fixture.scan(archive_box);
+    assert!(step("add"));
+    for (at, by) in [
+        (TaskStep::Add, &fixture.clerk),
+        (TaskStep::Send, &fixture.clerk),
+        (TaskStep::Review, &fixture.supervisor),
+    ] {
+        store
+            .advance_task(
+                &actor(),
+                task.id,
+                Some(at),
+                &StepBy::Person(by.clone()),
+                &rules,
+            )
+            .expect("advanced");
+    }
+    assert!(step("handover"));
+
+    // The clerk hands the box over to the archive (the supervisor receives it): done.
+    fixture.scan(fixture.clerk.barcode);
+    fixture.card(CommandCard::Handover);
+    fixture.scan(fixture.supervisor.barcode);
+    fixture.scan(archive_box);
+    let done = fixture.card(CommandCard::Done);
+    assert_outcome_with(&done, Outcome::Ok, Code::HandoverConfirmed, "王主管");
+    assert!(step("shelve"));
+    // Shelved: the task is done, every step an event in the box's history.
+    fixture.card(CommandCard::Shelve);
+    fixture.scan(fixture.other_shelf.barcode);
+    fixture.scan(archive_box);
+    assert!(step("done"));
+    let steps = store
+        .history(archive_box)
+        .expect("history")
+        .into_iter()
+        .filter(|event| event.body.kind == crate::event::EventKind::TaskStepDone)
+        .count();
+    assert_eq!(steps, 5);
+    let task = store.task(task.id).expect("read").expect("task");
+    assert_eq!(
+        task.history
+            .iter()
+            .map(|done| done.person)
+            .collect::<Vec<_>>()[3..],
+        [
+            Some(fixture.supervisor.barcode),
+            Some(fixture.clerk.barcode)
+        ]
+    );
+}

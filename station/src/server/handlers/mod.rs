@@ -17,6 +17,7 @@ mod picklists;
 mod scans;
 mod schemes;
 mod session;
+mod tasks;
 mod tokens;
 
 pub(crate) use boxes::*;
@@ -36,6 +37,7 @@ pub(crate) use picklists::*;
 pub(crate) use scans::*;
 pub(crate) use schemes::*;
 pub(crate) use session::*;
+pub(crate) use tasks::*;
 pub(crate) use tokens::*;
 
 use axum::response::{IntoResponse, Response};

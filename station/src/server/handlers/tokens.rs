@@ -18,12 +18,19 @@ pub(crate) struct TokenRequest {
     person: String,
     #[serde(default)]
     label: String,
+    /// `person` (default): acts with its person's role; `integration`: a business system's,
+    /// may post archive tasks and nothing else.
+    #[serde(default)]
+    #[schemars(extend("enum" = ["person", "integration"]))]
+    kind: Option<String>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct TokenView {
     id: u64,
     person: String,
+    /// `person` or `integration`.
+    kind: &'static str,
     /// Shown this once.
     secret: String,
 }
@@ -35,16 +42,26 @@ pub(crate) async fn create_token(
 ) -> Result<(StatusCode, Json<TokenView>), ApiError> {
     let request = json_body(body)?;
     let person = parse_barcode(&request.person)?;
+    let kind = match request.kind.as_deref() {
+        None => crate::store::TokenKind::Person,
+        Some(name) => crate::store::TokenKind::parse(name).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                crate::message!(TokenUnknownKind, kind = format!("{name:?}")),
+            )
+        })?,
+    };
     let actor = principal.actor();
     let new = state
         .archive
-        .run(move |store| store.create_token(&actor, person, &request.label))
+        .run(move |store| store.create_token_of_kind(&actor, person, &request.label, kind))
         .await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenView {
             id: new.token.id,
             person: new.token.person.to_string(),
+            kind: kind.name(),
             secret: new.secret,
         }),
     ))
@@ -73,6 +90,8 @@ pub(crate) struct TokenListView {
     /// The owner's name (empty if the person is not found).
     person_name: String,
     label: String,
+    /// `person` or `integration`.
+    kind: &'static str,
     created_at: crate::model::Millis,
     /// When it was revoked; null while it works.
     revoked_at: Option<crate::model::Millis>,
@@ -92,6 +111,7 @@ pub(crate) async fn list_tokens(
         .run(|store| {
             let mut out = Vec::new();
             for token in store.tokens()? {
+                let kind = store.token_kind(token.id)?.name();
                 let person_name = match store.get_item(token.person)? {
                     Some(crate::model::Item::Person(person)) => person.name,
                     _ => String::new(),
@@ -101,6 +121,7 @@ pub(crate) async fn list_tokens(
                     person: token.person.to_string(),
                     person_name,
                     label: token.label,
+                    kind,
                     created_at: token.created_at,
                     revoked_at: token.revoked_at,
                 });
