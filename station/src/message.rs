@@ -1171,6 +1171,10 @@ catalog! {
         "借阅 {loan} 的第 {position} 项已登记归还，未作任何更改",
         "document {position} of loan {loan} is already recorded back; nothing was changed"
     }
+    ReturnMarkedIncomplete = "return.marked_incomplete" {
+        "借阅 {loan} 已在页面上登记为归还不全：缺少的文件交回时请在页面上逐项登记，未作任何更改",
+        "the return of loan {loan} was marked incomplete at the page: record the missing documents there as they come back; nothing was changed"
+    }
     ReturnCheckNoteTooLong = "return.note_too_long" {
         "备注最多 {max} 个字",
         "the note may have at most {max} characters"

@@ -94,6 +94,9 @@ pub enum Refusal {
         /// The position named.
         position: u16,
     },
+    /// COMPLETE was scanned for a return already marked incomplete at the page: what comes
+    /// back is recorded there, document by document.
+    ReturnMarkedIncomplete(u64),
     /// A return check's note is longer than it may be (the most characters).
     ReturnCheckNoteTooLong(usize),
     /// No numbering scheme of this name.
@@ -463,6 +466,7 @@ impl Refusal {
             Refusal::ReturnCheckAlreadyBack { loan, position } => {
                 message!(ReturnCheckAlreadyBack, loan = loan, position = position)
             }
+            Refusal::ReturnMarkedIncomplete(loan) => message!(ReturnMarkedIncomplete, loan = loan),
             Refusal::ReturnCheckNoteTooLong(max) => message!(ReturnCheckNoteTooLong, max = max),
             Refusal::UnknownScheme(name) => message!(SchemeUnknown, name = name),
             Refusal::UnknownLoan(id) => message!(LoanUnknown, id = id),

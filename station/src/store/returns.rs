@@ -400,6 +400,21 @@ impl Store {
         Ok(out)
     }
 
+    /// COMPLETE at the counter: confirms the return of `loan` complete, but only while it
+    /// awaits its check; one marked incomplete at the page is refused
+    /// (`return.marked_incomplete`), so a habitual scan never closes what was found missing.
+    pub fn confirm_return(&self, actor: &super::Actor, loan: u64) -> Result<CheckOutcome> {
+        self.write(actor, |tx| {
+            let check: ReturnCheck = tx
+                .get(&keys::return_check(loan))?
+                .ok_or(Refusal::NoReturnCheck(loan))?;
+            if check.state == CheckState::Incomplete {
+                return Err(Refusal::ReturnMarkedIncomplete(loan).into());
+            }
+            tx.check_return(loan, &[], "")
+        })
+    }
+
     /// Records the check of returned loan `loan` (see [`Tx::check_return`]).
     pub fn check_return(
         &self,

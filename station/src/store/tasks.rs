@@ -654,6 +654,31 @@ impl Store {
         })
     }
 
+    /// Moves `item` to `to` (SHELVE) and, for a box, completes the shelving step of the open
+    /// tasks naming it that are at it — one transaction, so a crash never leaves the box
+    /// shelved and its task waiting. A box no task names costs one prefix read.
+    pub fn shelve_item(
+        &self,
+        actor: &Actor,
+        item: Barcode,
+        to: Barcode,
+        person: Option<Barcode>,
+        rules: &TaskRules,
+    ) -> Result<super::MoveOutcome> {
+        let ids = if item.kind() == crate::barcode::Kind::Box {
+            self.task_ids_of_boxes(&[item])?
+        } else {
+            Vec::new()
+        };
+        self.write(actor, |tx| {
+            let moved = tx.move_item(item, to)?;
+            if !ids.is_empty() {
+                tx.complete_scanned_tasks(&ids, TaskStep::Shelve, person, rules)?;
+            }
+            Ok(moved)
+        })
+    }
+
     /// The open tasks naming `archive_box`.
     pub fn tasks_of_box(&self, archive_box: Barcode) -> Result<Vec<Task>> {
         self.tasks_listed(&keys::task_box_prefix(archive_box), usize::MAX)

@@ -86,7 +86,7 @@ impl Engine {
             return Answer::error(message!(ReturnNothingPending));
         };
         let actor = self.actor(station, workstation);
-        match self.store.check_return(&actor, loan, &[], "") {
+        match self.store.confirm_return(&actor, loan) {
             Ok(outcome) => {
                 station.pending_check = None;
                 let check = outcome.check().clone();

@@ -42,22 +42,17 @@ impl Engine {
                 }
                 let (place, status) = place_and_status(&record);
                 let actor = self.actor(station, workstation);
-                match self.store.move_item(&actor, barcode, shelf.barcode) {
+                // A box shelved completes the shelving step of the archive tasks that name
+                // it and wait for it, in the same transaction as the move.
+                let person = station.acting().map(|person| person.barcode);
+                match self.store.shelve_item(
+                    &actor,
+                    barcode,
+                    shelf.barcode,
+                    person,
+                    &self.task_rules(),
+                ) {
                     Ok(moved) => {
-                        // A box shelved completes the shelving step of the archive tasks
-                        // that name it and wait for it (a write of its own, after the move).
-                        if matches!(record, Item::Box(_)) {
-                            let person = station.acting().map(|person| person.barcode);
-                            if let Err(error) = self.store.complete_scanned_tasks(
-                                &actor,
-                                &[barcode],
-                                crate::tasks::TaskStep::Shelve,
-                                person,
-                                &self.task_rules(),
-                            ) {
-                                tracing::warn!(%barcode, %error, "a shelved box's archive tasks could not be moved on");
-                            }
-                        }
                         station.undo = Some(Undo::Move {
                             item: barcode,
                             place,

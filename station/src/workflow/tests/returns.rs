@@ -125,6 +125,32 @@ fn complete_confirms_the_box_scanned_last_and_leaves_an_earlier_one_awaiting() {
 }
 
 #[test]
+fn complete_after_the_page_marked_the_return_incomplete_is_refused_and_closes_nothing() {
+    let fixture = Fixture::new();
+    let barcode = with_list(&fixture, 0);
+    lend(&fixture, &[barcode]);
+    let loan = loan_of(&fixture, barcode);
+    assert_outcome(&fixture.scan(barcode), Outcome::Ok, Code::ReturnCheck);
+    // The clerk marks the second document missing at the page, then scans COMPLETE by habit.
+    let store = fixture.engine.store();
+    store
+        .check_return(&actor(), loan, &[2], "借阅人说下周送回")
+        .expect("marked incomplete");
+    let before = fixture.events();
+    let refused = fixture.card(CommandCard::Complete);
+    assert_outcome_with(
+        &refused,
+        Outcome::Error,
+        Code::ReturnMarkedIncomplete,
+        &loan.to_string(),
+    );
+    assert_eq!(fixture.events(), before, "nothing recorded");
+    let check = store.return_check(loan).expect("read").expect("kept");
+    assert_eq!(check.state, CheckState::Incomplete);
+    assert_eq!(check.missing, vec![2]);
+}
+
+#[test]
 fn complete_with_no_return_pending_is_refused_and_changes_nothing() {
     let fixture = Fixture::new();
     let before = fixture.events();
