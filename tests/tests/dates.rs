@@ -10,7 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 mod common;
 
-use common::{http_post_as, prerequisite, station_bin, Daemon};
+use common::prerequisite::libfaketime;
+use common::{http_post_as, station_bin, Daemon};
 
 /// 2026-12-31 23:59:00 in Beijing (15:59 UTC), seconds since the epoch.
 const BEIJING_23_59: i64 = 1_798_732_740;
@@ -18,25 +19,6 @@ const BEIJING_23_59: i64 = 1_798_732_740;
 const BEIJING_00_01: i64 = BEIJING_23_59 + 120;
 
 const CHECKOUT: &str = "K0000000038";
-
-/// libfaketime's multi-threaded library (the daemon runs threads), if installed.
-fn libfaketime() -> Option<PathBuf> {
-    let arch = std::env::consts::ARCH;
-    let found = [
-        format!("/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1"),
-        "/usr/lib/faketime/libfaketimeMT.so.1".to_owned(),
-        "/usr/lib64/faketime/libfaketimeMT.so.1".to_owned(),
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|path| path.exists());
-    let met = prerequisite(
-        "the business-date tests against the daemon's wall clock",
-        "libfaketime (Debian package `faketime`)",
-        found.is_some(),
-    );
-    found.filter(|_| met)
-}
 
 /// `station serve` on `data` whose wall clock reads `at` (seconds since the epoch) when
 /// it starts, with `TZ` set to `tz` and station.toml `config`.
@@ -125,7 +107,9 @@ fn write_config(dir: &Path, timezone: Option<&str>) -> PathBuf {
 
 #[test]
 fn a_daemon_in_shanghai_numbers_and_lends_by_the_local_date_at_23_59_and_00_01() {
-    let Some(lib) = libfaketime() else { return };
+    let Some(lib) = libfaketime("the business-date tests against the daemon's wall clock") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = write_config(dir.path(), Some("Asia/Shanghai"));
@@ -173,7 +157,9 @@ fn a_daemon_in_shanghai_numbers_and_lends_by_the_local_date_at_23_59_and_00_01()
 
 #[test]
 fn without_a_timezone_setting_the_daemon_dates_in_the_zone_of_tz() {
-    let Some(lib) = libfaketime() else { return };
+    let Some(lib) = libfaketime("the business-date tests against the daemon's wall clock") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let config = write_config(dir.path(), None);

@@ -14,8 +14,8 @@ use std::process::Command;
 use common::cups::{Cupsd, QUEUE};
 use common::prerequisite::{on_path, prerequisite};
 use common::{
-    download, http_get_as, http_post_as, import_ledger, person_with_token, read_pgm, run, station,
-    stdout, wait_until, Daemon,
+    download, get_json as get, http_get_as, import_ledger, parse_json as parse, person_with_token,
+    post_json as post, read_pgm, run, scan_at_counter as scan, station, stdout, wait_until, Daemon,
 };
 use station::workflow::CommandCard;
 
@@ -57,26 +57,6 @@ fn start_with_config(setup: &Setup, config: &str) -> Daemon {
     ]))
 }
 
-fn parse(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
-}
-
-fn get(daemon: &Daemon, path: &str, token: &str) -> serde_json::Value {
-    let (status, body) = http_get_as(daemon.addr, path, token);
-    assert_eq!(status, 200, "{path}: {body}");
-    parse(&body)
-}
-
-fn post(
-    daemon: &Daemon,
-    path: &str,
-    body: serde_json::Value,
-    token: &str,
-) -> (u16, serde_json::Value) {
-    let (status, answer) = http_post_as(daemon.addr, path, &body.to_string(), token);
-    (status, parse(&answer))
-}
-
 fn barcode_of(daemon: &Daemon, token: &str, archive_no: &str) -> String {
     let found = get(
         daemon,
@@ -84,17 +64,6 @@ fn barcode_of(daemon: &Daemon, token: &str, archive_no: &str) -> String {
         token,
     );
     found[0]["barcode"].as_str().expect("barcode").to_owned()
-}
-
-fn scan(daemon: &Daemon, token: &str, code: &str) -> serde_json::Value {
-    let (status, result) = post(
-        daemon,
-        "/api/v1/scans",
-        serde_json::json!({ "workstation": "counter", "data": code }),
-        token,
-    );
-    assert_eq!(status, 200, "{result}");
-    result
 }
 
 fn slip_pdfs(data: &Path) -> Vec<PathBuf> {

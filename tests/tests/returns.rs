@@ -10,59 +10,12 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::prerequisite::prerequisite;
-use common::{http_get_as, http_post_as, person_with_token, run, station, stdout, Daemon};
+use common::prerequisite::libfaketime;
+use common::{
+    get_json as get, person_with_token, post_json as post, run, scan_at_counter as scan, station,
+    stdout, Daemon,
+};
 use station::workflow::CommandCard;
-
-fn parse(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
-}
-
-fn get(daemon: &Daemon, path: &str, token: &str) -> serde_json::Value {
-    let (status, body) = http_get_as(daemon.addr, path, token);
-    assert_eq!(status, 200, "{path}: {body}");
-    parse(&body)
-}
-
-fn post(
-    daemon: &Daemon,
-    path: &str,
-    body: serde_json::Value,
-    token: &str,
-) -> (u16, serde_json::Value) {
-    let (status, answer) = http_post_as(daemon.addr, path, &body.to_string(), token);
-    (status, parse(&answer))
-}
-
-fn scan(daemon: &Daemon, token: &str, code: &str) -> serde_json::Value {
-    let (status, result) = post(
-        daemon,
-        "/api/v1/scans",
-        serde_json::json!({ "workstation": "counter", "data": code }),
-        token,
-    );
-    assert_eq!(status, 200, "{result}");
-    result
-}
-
-/// libfaketime's multi-threaded library (the daemon runs threads), if installed.
-fn libfaketime() -> Option<PathBuf> {
-    let arch = std::env::consts::ARCH;
-    let found = [
-        format!("/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1"),
-        "/usr/lib/faketime/libfaketimeMT.so.1".to_owned(),
-        "/usr/lib64/faketime/libfaketimeMT.so.1".to_owned(),
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|path| path.exists());
-    let met = prerequisite(
-        "an incomplete return shown overdue once its due date has passed",
-        "libfaketime (Debian package `faketime`)",
-        found.is_some(),
-    );
-    found.filter(|_| met)
-}
 
 fn config(dir: &Path) -> PathBuf {
     let path = dir.join("station.toml");
@@ -183,7 +136,9 @@ fn an_incomplete_return_is_kept_open_for_what_is_missing_until_it_comes_back() {
     assert_eq!(item["status"], "at counter", "{item}");
 
     // Forty days on (the loan was due in 30), the missing document makes it overdue.
-    let daemon = if let Some(lib) = libfaketime() {
+    let daemon = if let Some(lib) =
+        libfaketime("an incomplete return shown overdue once its due date has passed")
+    {
         let status = daemon.terminate();
         assert!(status.success(), "{status:?}");
         let later = serve(&data, &config, Some((&lib, 40)));

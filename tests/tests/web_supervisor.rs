@@ -36,19 +36,6 @@ fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
 }
 
-/// libfaketime's multi-threaded library, if installed.
-fn libfaketime() -> Option<PathBuf> {
-    let arch = std::env::consts::ARCH;
-    [
-        format!("/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1"),
-        "/usr/lib/faketime/libfaketimeMT.so.1".to_owned(),
-        "/usr/lib64/faketime/libfaketimeMT.so.1".to_owned(),
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|path| path.exists())
-}
-
 /// Imports the ledger with the real CLI.
 fn import_ledger(data: &Path, dir: &Path) {
     let rows: String = (1..=ROWS)
@@ -198,7 +185,7 @@ fn type_search(browser: &Browser, text: &str) {
 fn the_supervisor_page_searches_as_you_type_and_shows_a_boxs_own_history_and_the_overdue_list() {
     let name =
         "the_supervisor_page_searches_as_you_type_and_shows_a_boxs_own_history_and_the_overdue_list";
-    let lib = libfaketime();
+    let lib = common::prerequisite::libfaketime_library();
     if !prerequisite(
         name,
         "Chromium, chromedriver and libfaketime (Debian packages chromium, chromium-driver, faketime)",

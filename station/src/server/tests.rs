@@ -24,6 +24,17 @@ use crate::workflow::WorkflowConfig;
 const START: i64 = 1_795_770_000_000;
 const DAY: i64 = 24 * 3600 * 1000;
 
+/// The kinds of the events in `barcode`'s history, oldest first.
+fn kinds(fixture: &Fixture, barcode: Barcode) -> Vec<crate::event::EventKind> {
+    fixture
+        .store
+        .history(barcode)
+        .expect("history")
+        .iter()
+        .map(|event| event.body.kind)
+        .collect()
+}
+
 struct Fixture {
     _dir: tempfile::TempDir,
     clock: Arc<AtomicI64>,

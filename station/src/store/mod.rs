@@ -519,4 +519,4 @@ pub(crate) fn open_with_clock_in(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -43,6 +43,29 @@ fn shelf(store: &Store, path: &str) -> Location {
     store.ensure_location(&clerk(), path).expect("shelf")
 }
 
+/// Gives `barcode` a contents list of `documents` (name, pages), originals with nothing
+/// else recorded, as an edit at the page would.
+pub(crate) fn give_contents(store: &Store, barcode: Barcode, documents: &[(&str, u32)]) {
+    let documents: Vec<crate::contents::Document> = documents
+        .iter()
+        .map(|(name, pages)| crate::contents::Document {
+            name: (*name).into(),
+            doc_type: String::new(),
+            pages: *pages,
+            date: None,
+            original: true,
+            expiry: None,
+            signed: None,
+        })
+        .collect();
+    let checklists = crate::contents::Checklists::builtin().expect("valid");
+    store
+        .write(&Actor::new("test"), |tx| {
+            tx.replace_contents(barcode, &documents, &checklists, EventKind::ContentsChanged)
+        })
+        .expect("contents");
+}
+
 /// A person added by the test clerk (shared by the store modules' tests).
 pub(super) fn person(store: &Store, name: &str, role: Role, borrow_directly: bool) -> Person {
     store

@@ -330,6 +330,42 @@ pub fn http_post_bytes_as(
     exchange_bytes(addr, &request)
 }
 
+/// `body` as JSON (the test fails, showing the body, when it is not).
+pub fn parse_json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|error| panic!("{error}: {body}"))
+}
+
+/// GET `path` with `token`, which must answer 200 with JSON.
+pub fn get_json(daemon: &Daemon, path: &str, token: &str) -> serde_json::Value {
+    let (status, body) = http_get_as(daemon.addr, path, token);
+    assert_eq!(status, 200, "{path}: {body}");
+    parse_json(&body)
+}
+
+/// POST `body` to `path` with `token`: the status and the JSON answer.
+pub fn post_json(
+    daemon: &Daemon,
+    path: &str,
+    body: serde_json::Value,
+    token: &str,
+) -> (u16, serde_json::Value) {
+    let (status, answer) = http_post_as(daemon.addr, path, &body.to_string(), token);
+    (status, parse_json(&answer))
+}
+
+/// A scan of `code` at workstation `counter` through `POST /api/v1/scans`, which must
+/// answer 200: the scan result.
+pub fn scan_at_counter(daemon: &Daemon, token: &str, code: &str) -> serde_json::Value {
+    let (status, result) = post_json(
+        daemon,
+        "/api/v1/scans",
+        serde_json::json!({ "workstation": "counter", "data": code }),
+        token,
+    );
+    assert_eq!(status, 200, "{result}");
+    result
+}
+
 /// Fetches `path` from `daemon` with curl as `token`'s owner into the file `to`; answers
 /// the HTTP status as curl reports it (a PDF to check with pdftotext, say).
 pub fn download(daemon: &Daemon, token: &str, path: &str, to: &Path) -> String {

@@ -47,3 +47,27 @@ pub fn on_path(program: &str) -> bool {
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false)
 }
+
+/// libfaketime's multi-threaded library (the daemon runs threads), if installed.
+pub fn libfaketime_library() -> Option<std::path::PathBuf> {
+    let arch = std::env::consts::ARCH;
+    [
+        format!("/usr/lib/{arch}-linux-gnu/faketime/libfaketimeMT.so.1"),
+        "/usr/lib/faketime/libfaketimeMT.so.1".to_owned(),
+        "/usr/lib64/faketime/libfaketimeMT.so.1".to_owned(),
+    ]
+    .into_iter()
+    .map(std::path::PathBuf::from)
+    .find(|path| path.exists())
+}
+
+/// libfaketime for `test`, or `None` when it may not run (see [`prerequisite`]).
+pub fn libfaketime(test: &str) -> Option<std::path::PathBuf> {
+    let found = libfaketime_library();
+    let met = prerequisite(
+        test,
+        "libfaketime (Debian package `faketime`)",
+        found.is_some(),
+    );
+    found.filter(|_| met)
+}

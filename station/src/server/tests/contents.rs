@@ -40,16 +40,6 @@ fn make_loan_box(fixture: &Fixture, barcode: Barcode) {
         .expect("category");
 }
 
-fn kinds(fixture: &Fixture, barcode: Barcode) -> Vec<EventKind> {
-    fixture
-        .store
-        .history(barcode)
-        .expect("history")
-        .iter()
-        .map(|event| event.body.kind)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_contents_list_is_replaced_edited_and_shown_with_totals_and_completeness() {
     let fixture = fixture().await;

@@ -10,26 +10,11 @@ use crate::event::EventKind;
 /// 2026-11-30 and takes it back at the store: its loan number.
 fn lend_and_return(fixture: &Fixture, barcode: Barcode) -> u64 {
     let actor = Actor::new("test");
-    let documents: Vec<crate::contents::Document> =
-        [("借款合同", 2), ("担保合同", 5), ("调查报告", 12)]
-            .iter()
-            .map(|(name, pages)| crate::contents::Document {
-                name: (*name).into(),
-                doc_type: String::new(),
-                pages: *pages,
-                date: None,
-                original: true,
-                expiry: None,
-                signed: None,
-            })
-            .collect();
-    let checklists = crate::contents::Checklists::builtin().expect("valid");
-    fixture
-        .store
-        .write(&actor, |tx| {
-            tx.replace_contents(barcode, &documents, &checklists, EventKind::ContentsChanged)
-        })
-        .expect("contents");
+    crate::store::tests::give_contents(
+        &fixture.store,
+        barcode,
+        &[("借款合同", 2), ("担保合同", 5), ("调查报告", 12)],
+    );
     let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
     let loan = fixture
         .store
@@ -40,16 +25,6 @@ fn lend_and_return(fixture: &Fixture, barcode: Barcode) -> u64 {
         .return_loan(&actor, barcode, None)
         .expect("returned");
     loan.id
-}
-
-fn kinds(fixture: &Fixture, barcode: Barcode) -> Vec<EventKind> {
-    fixture
-        .store
-        .history(barcode)
-        .expect("history")
-        .iter()
-        .map(|event| event.body.kind)
-        .collect()
 }
 
 #[tokio::test]

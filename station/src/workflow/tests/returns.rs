@@ -7,27 +7,12 @@ use crate::store::CheckState;
 
 /// Gives box `index` a contents list of three documents (2 + 5 + 12 pages).
 fn with_list(fixture: &Fixture, index: usize) -> Barcode {
-    let store = fixture.engine.store();
     let barcode = fixture.boxes[index].barcode;
-    let documents: Vec<crate::contents::Document> =
-        [("借款合同", 2), ("担保合同", 5), ("调查报告", 12)]
-            .iter()
-            .map(|(name, pages)| crate::contents::Document {
-                name: (*name).into(),
-                doc_type: String::new(),
-                pages: *pages,
-                date: None,
-                original: true,
-                expiry: None,
-                signed: None,
-            })
-            .collect();
-    let checklists = crate::contents::Checklists::builtin().expect("valid");
-    store
-        .write(&actor(), |tx| {
-            tx.replace_contents(barcode, &documents, &checklists, EventKind::ContentsChanged)
-        })
-        .expect("contents");
+    crate::store::tests::give_contents(
+        fixture.engine.store(),
+        barcode,
+        &[("借款合同", 2), ("担保合同", 5), ("调查报告", 12)],
+    );
     barcode
 }
 
