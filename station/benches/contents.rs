@@ -3,14 +3,18 @@
 //! growth of the store on disk) and the latency of reading one box's contents (the box
 //! record and its list: one point read and one prefix scan), p50 and p99.
 //!
-//! `cargo bench -p station --bench contents -- [--boxes N] [--batch B]`
-//! (default 1,000,000 boxes; B boxes per durable write, default 500).
+//! `cargo bench -p station --bench contents -- [--boxes N] [--batch B] [--dir DIR]`
+//! (default 1,000,000 boxes; B boxes per durable write, default 500). Without `--dir` the
+//! boxes are registered in a temporary store first; with it, DIR is a store made by the
+//! `store` bench (`cargo bench -p station --bench store -- --dir DIR`) whose boxes 1..=N get
+//! the lists, and it is kept for the HTTP benchmark (`CONTENTS=1 station/benches/http/run.sh
+//! DIR N`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use station::barcode::Barcode;
+use station::barcode::{Barcode, Kind};
 use station::contents::{Checklists, Document};
 use station::event::EventKind;
 use station::store::{Actor, NewBox, Store, StoreOptions};
@@ -28,19 +32,21 @@ const DOCUMENTS: [(&str, u32); 10] = [
     ("财务报表", 15),
 ];
 
-fn args() -> (u64, u64) {
+fn args() -> (u64, u64, Option<PathBuf>) {
     let mut boxes = 1_000_000;
     let mut batch = 500;
+    let mut dir = None;
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
         let mut value = || iter.next().and_then(|n| n.parse().ok());
         match arg.as_str() {
             "--boxes" => boxes = value().unwrap_or(boxes),
             "--batch" => batch = value().unwrap_or(batch).max(1),
+            "--dir" => dir = iter.next().map(PathBuf::from),
             _ => {} // cargo bench passes --bench
         }
     }
-    (boxes, batch)
+    (boxes, batch, dir)
 }
 
 fn documents(n: u64) -> Vec<Document> {
@@ -85,13 +91,7 @@ fn disk(dir: &Path) -> u64 {
     walk(dir)
 }
 
-fn main() {
-    let (boxes, batch) = args();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(dir.path(), StoreOptions::default()).expect("store opens");
-    let actor = Actor::new("bench");
-    let checklists = Checklists::builtin().expect("shipped checklists");
-
+fn register(store: &Store, actor: &Actor, boxes: u64, batch: u64) -> Vec<Barcode> {
     // Boxes first, so that the contents' growth is measured apart.
     let started = Instant::now();
     let mut barcodes: Vec<Barcode> = Vec::with_capacity(boxes as usize);
@@ -99,7 +99,7 @@ fn main() {
     while n < boxes {
         let end = (n + batch).min(boxes);
         let made = store
-            .write(&actor, |tx| {
+            .write(actor, |tx| {
                 (n..end)
                     .map(|i| {
                         tx.register_box(&NewBox {
@@ -117,9 +117,28 @@ fn main() {
         barcodes.extend(made);
         n = end;
     }
-    store.flush().expect("flush");
-    let disk_before = disk(dir.path());
     println!("registered {boxes} boxes in {:.1?}", started.elapsed());
+    barcodes
+}
+
+fn main() {
+    let (boxes, batch, kept) = args();
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+    let store = Store::open(&dir, StoreOptions::default()).expect("store opens");
+    let actor = Actor::new("bench");
+    let checklists = Checklists::builtin().expect("shipped checklists");
+
+    let barcodes: Vec<Barcode> = if kept.is_some() {
+        // The store bench's boxes are B000000001… in registration order.
+        (1..=boxes)
+            .map(|seq| Barcode::new(Kind::Box, seq).expect("a box barcode"))
+            .collect()
+    } else {
+        register(&store, &actor, boxes, batch)
+    };
+    store.flush().expect("flush");
+    let disk_before = disk(&dir);
 
     let started = Instant::now();
     for chunk in barcodes.chunks(batch as usize) {
@@ -154,7 +173,7 @@ fn main() {
             bytes
         })
         .sum();
-    let disk_after = disk(dir.path());
+    let disk_after = disk(&dir);
     println!(
         "state bytes per document (D+E+K keys and values): {:.1}",
         state as f64 / documents_total.max(1) as f64

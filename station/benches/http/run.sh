@@ -4,6 +4,7 @@
 #   station/benches/http/run.sh DATA_DIR [BOXES]
 # DATA_DIR: a store made by `cargo bench -p station --bench store -- --dir DATA_DIR`.
 # MAP_ONLY=1: only the rack map and the room overview.
+# CONTENTS=1: only a box's contents list (after the contents bench wrote them with --dir).
 set -euo pipefail
 data=${1:?data dir}; boxes=${2:-1000000}
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/../../.." && pwd)
@@ -20,6 +21,14 @@ pid=$!; trap 'kill $pid 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do sleep 0.2; done
 export BENCH_DIR=$here BOXES=$boxes WORKSTATIONS=16
 url="http://127.0.0.1:$port"
+if [ -n "${CONTENTS:-}" ]; then
+  [ "${WARM_UP:-20}" != 0 ] && wrk -t 2 -c 16 -d "${WARM_UP:-20}s" -s "$here/box_contents.lua" "$url" > /dev/null
+  for c in 1 16; do
+    echo "== box contents, concurrency $c"
+    wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/box_contents.lua" "$url" | grep -E "Requests/sec|50%|99%|Non-2xx"
+  done
+  exit 0
+fi
 shelves=$(mktemp); export SHELVES=$shelves
 # 64 shelves, from the boxes' places
 lua_pick() { python3 - "$@" <<'PY'
