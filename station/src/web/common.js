@@ -23,6 +23,7 @@ const Station = (() => {
     "nav.contents": ["资料清单", "Contents"],
     "nav.import": ["导入", "Import"],
     "nav.admin": ["管理", "Admin"],
+    "nav.tasks": ["待办", "My work"],
     "lang.switch": ["English", "中文"],
     "login.title": ["登录", "Sign in"],
     "login.tab.password": ["姓名和密码", "Name and password"],
@@ -64,6 +65,14 @@ const Station = (() => {
     "kind.certificate": ["权证", "certificate"],
     "kind.location": ["位置", "location"],
     "kind.person": ["人员", "person"],
+    "inbox.pending": ["待办 {n}", "To do {n}"],
+    "inbox.warning": ["预警 {n}", "Warning {n}"],
+    "inbox.overdue": ["超期 {n}", "Overdue {n}"],
+    "inbox.title": ["我的待办：点击查看", "My pending work: open the list"],
+    "inbox.alert": ["您有需要尽快处理的档案工作：超期 {overdue} 项，预警 {warning} 项。",
+      "Archive work needs you soon: {overdue} overdue, {warning} in warning."],
+    "inbox.open": ["查看待办", "Open my work"],
+    "inbox.dismiss": ["知道了", "Dismiss"],
   };
   const listeners = [];
   let lang = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
@@ -368,6 +377,109 @@ const Station = (() => {
     return panel;
   }
 
+  // ---- Pending work in the header (issue #14) ------------------------------------------
+  // The signed-in person's pending archive tasks (`GET /api/v1/tasks`, their own steps),
+  // counted by state in the header on every page: refreshed every minute and when the page
+  // is shown again; right after a sign-in, warning or overdue work is announced in a
+  // banner under the header (not a blocking alert).
+  const INBOX_EVERY_MS = 60000;
+  let inboxCounts = null;
+  let inboxTimer = null;
+  let inboxAlert = false;
+  let inboxLink = null;
+  let inboxBanner = null;
+
+  /** `key`'s text with `{name}` replaced by the values. */
+  function fill(key, values) {
+    let text = t(key);
+    for (const [name, value] of Object.entries(values || {})) {
+      text = text.split("{" + name + "}").join(String(value));
+    }
+    return text;
+  }
+
+  function buildInbox(header, session) {
+    inboxLink = el("a", { className: "inbox-counts", attrs: { id: "inbox-counts", href: "/tasks", hidden: "" } });
+    header.insertBefore(inboxLink, session);
+    inboxBanner = el("section", { className: "inbox-alert", attrs: { id: "inbox-alert", role: "status", hidden: "" } });
+    header.after(inboxBanner);
+  }
+
+  function renderInbox() {
+    if (!inboxLink) {
+      return;
+    }
+    if (!current || !inboxCounts) {
+      inboxLink.hidden = true;
+      inboxBanner.hidden = true;
+      return;
+    }
+    const counts = inboxCounts;
+    const part = (state, key, n) => el("span", {
+      className: "inbox-count",
+      text: fill(key, { n }),
+      attrs: { "data-state": state, "data-count": n },
+    });
+    inboxLink.replaceChildren(
+      part("pending", "inbox.pending", counts.pending), " · ",
+      part("warning", "inbox.warning", counts.warning), " · ",
+      part("overdue", "inbox.overdue", counts.overdue),
+    );
+    inboxLink.dataset.pending = String(counts.pending);
+    inboxLink.dataset.warning = String(counts.warning);
+    inboxLink.dataset.overdue = String(counts.overdue);
+    inboxLink.setAttribute("title", t("inbox.title"));
+    inboxLink.hidden = false;
+    const urgent = counts.warning + counts.overdue > 0;
+    inboxBanner.hidden = !(inboxAlert && urgent);
+    if (!inboxBanner.hidden) {
+      const dismiss = el("button", { text: t("inbox.dismiss"), attrs: { id: "inbox-dismiss", type: "button" } });
+      dismiss.addEventListener("click", () => {
+        inboxAlert = false;
+        renderInbox();
+      });
+      inboxBanner.replaceChildren(
+        el("strong", { text: fill("inbox.alert", { overdue: counts.overdue, warning: counts.warning }) }),
+        el("a", { text: t("inbox.open"), attrs: { href: "/tasks" } }),
+        dismiss,
+      );
+    }
+  }
+
+  /** Rereads the signed-in person's pending work and redraws the header's counts. */
+  async function refreshInbox() {
+    if (!current) {
+      return;
+    }
+    try {
+      const tasks = await apiPage("/api/v1/tasks?scope=mine", { quiet: true });
+      const list = Array.isArray(tasks.data) ? tasks.data : [];
+      inboxCounts = {
+        pending: list.length,
+        warning: list.filter((task) => task.state === "warning").length,
+        overdue: list.filter((task) => task.state === "overdue").length,
+      };
+    } catch (_) {
+      // The counts stay as they were; the page's own requests say what went wrong.
+    }
+    renderInbox();
+  }
+
+  function startInbox(fresh) {
+    inboxAlert = fresh;
+    clearInterval(inboxTimer);
+    inboxTimer = setInterval(refreshInbox, INBOX_EVERY_MS);
+    refreshInbox();
+  }
+
+  function stopInbox() {
+    clearInterval(inboxTimer);
+    inboxTimer = null;
+    inboxCounts = null;
+    inboxAlert = false;
+    renderInbox();
+  }
+
   /**
    * Wires the header (language switch, who is signed in, sign-out, change password) and
    * the sign-in form. `onLogin` runs once signed in, `onLogout` when signed out or the
@@ -401,6 +513,7 @@ const Station = (() => {
     whoami.classList.add("whoami");
     const passwordPanel = buildPasswordPanel();
     loginBox.after(passwordPanel);
+    buildInbox(header, session);
 
     const problem = $("login-error");
     let loginProblem = null;
@@ -455,7 +568,7 @@ const Station = (() => {
       focusFirst();
     };
 
-    const enter = (answer) => {
+    const enter = (answer, fresh) => {
       current = { person: answer.person, csrf: answer.csrf };
       localStorage.setItem(SIGNED_IN_KEY, "1");
       showProblem(null);
@@ -466,6 +579,7 @@ const Station = (() => {
       }
       session.hidden = false;
       signedIn = true;
+      startInbox(!!fresh);
       onLogin();
     };
 
@@ -473,6 +587,7 @@ const Station = (() => {
       const was = signedIn;
       localStorage.removeItem(SIGNED_IN_KEY);
       showProblem(message || null);
+      stopInbox();
       showLogin();
       if (was) {
         onLogout();
@@ -516,7 +631,7 @@ const Station = (() => {
         const answer = await apiPage("/api/v1/session", { method: "POST", body, quiet: true });
         $("signin-password").value = "";
         $("signin-pin").value = "";
-        enter(answer.data);
+        enter(answer.data, true);
       } catch (error) {
         $("signin-password").value = "";
         $("signin-pin").value = "";
@@ -567,6 +682,14 @@ const Station = (() => {
       problem.textContent = pick(loginProblem);
       $("password-message").textContent = pick(passwordSaid);
       renderWho();
+      renderInbox();
+    });
+    // Back to the page (another tab, the phone woken up): the counts are read again.
+    window.addEventListener("focus", refreshInbox);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") {
+        refreshInbox();
+      }
     });
 
     applyTexts();
@@ -592,5 +715,5 @@ const Station = (() => {
       });
   }
 
-  return { addTexts, t, tOr, pick, language, onLanguage, token, person, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init, download };
+  return { addTexts, t, tOr, pick, language, onLanguage, token, person, api, apiAll, ApiError, $, el, clear, formatTime, statusText, init, download, refreshInbox };
 })();

@@ -95,6 +95,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("pick.js"),
     },
     Asset {
+        path: "/tasks",
+        content_type: HTML,
+        body: include_str!("tasks.html"),
+    },
+    Asset {
+        path: "/web/tasks.js",
+        content_type: JS,
+        body: include_str!("tasks.js"),
+    },
+    Asset {
         path: "/import",
         content_type: HTML,
         body: include_str!("import.html"),
@@ -175,6 +185,7 @@ const NAV: &[(&str, &str, &str)] = &[
     ("/desk", "nav.desk", "日常"),
     ("/pick", "nav.pick", "取件"),
     ("/contents", "nav.contents", "资料清单"),
+    ("/tasks", "nav.tasks", "待办"),
     ("/import", "nav.import", "导入"),
     ("/admin", "nav.admin", "管理"),
 ];
