@@ -261,6 +261,31 @@ fn pending_work_shows_in_the_header_and_on_the_tasks_page_is_done_by_one_click_a
         .expect("the scope");
     assert_eq!(offered, json!(true), "a clerk sees no team view");
 
+    // A task posted meanwhile (already overdue): the counts are read again when the page
+    // regains the focus.
+    let late_news = post("CRM-5", &wang, "南方纺织", 60, false);
+    browser
+        .script("window.dispatchEvent(new Event('focus'));", "")
+        .expect("focus");
+    // Well before the minute's refresh (the sign-in was seconds ago): the focus did it.
+    let asked = std::time::Instant::now();
+    let mut seen = Value::Null;
+    while asked.elapsed() < std::time::Duration::from_secs(15) {
+        seen = browser.script(COUNTS, "").expect("the counts");
+        if seen == json!([4, 0, 1]) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(seen, json!([4, 0, 1]), "the counts read again on focus");
+    browser.click("#tasks-reload").expect("refresh the list");
+    browser.wait_script(
+        "the new task on top",
+        "return Number(document.querySelector('#tasks tr[data-task]').dataset.task);",
+        "",
+        &json!(late_news),
+    );
+
     // The supervisor: everyone's open tasks, the most late first, then by due date.
     browser.click("#logout").expect("sign out");
     browser.wait_script(
@@ -302,7 +327,7 @@ fn pending_work_shows_in_the_header_and_on_the_tasks_page_is_done_by_one_click_a
             )
         })
         .collect();
-    assert_eq!(everyone.len(), 4, "{body}");
+    assert_eq!(everyone.len(), 5, "{body}");
     everyone.sort_by_key(|(late, id)| (std::cmp::Reverse(*late), *id));
     let by_lateness: Vec<u64> = everyone.iter().map(|(_, id)| *id).collect();
     assert_eq!(by_lateness.first(), Some(&most_late));
