@@ -117,6 +117,21 @@ pub struct RemindersConfig {
     /// The business deadline the business system sent (业扩时限预警).
     #[serde(default = "default_warning_hours")]
     pub business_warning_hours: u32,
+    /// Hours between two urgings (催办) of an overdue step (0 counts as 1); 24 by default.
+    #[serde(default = "default_repeat_hours")]
+    pub repeat_hours: u32,
+    /// Repeats the owner is urged alone before the station's supervisors are urged too;
+    /// 3 by default.
+    #[serde(default = "default_escalate_after")]
+    pub escalate_after: u32,
+}
+
+fn default_repeat_hours() -> u32 {
+    crate::tasks::DEFAULT_REPEAT_HOURS
+}
+
+fn default_escalate_after() -> u32 {
+    crate::tasks::DEFAULT_ESCALATE_AFTER
 }
 
 fn default_warning_hours() -> u32 {
@@ -133,11 +148,21 @@ impl Default for RemindersConfig {
             handover_warning_hours: hours,
             shelve_warning_hours: hours,
             business_warning_hours: hours,
+            repeat_hours: default_repeat_hours(),
+            escalate_after: default_escalate_after(),
         }
     }
 }
 
 impl RemindersConfig {
+    /// How overdue steps are urged.
+    pub fn urge(&self) -> crate::tasks::UrgeRules {
+        crate::tasks::UrgeRules {
+            repeat_hours: self.repeat_hours.max(1),
+            escalate_after: self.escalate_after,
+        }
+    }
+
     /// The thresholds by step index, the business deadline's last.
     pub fn warning_hours(&self) -> [u32; 6] {
         [
@@ -1169,6 +1194,22 @@ mod tests {
             [1, 24, 24, 24, 24, 72]
         );
         assert!(Config::parse("[reminders]\nadd_warning = 1\n", "station.toml").is_err());
+        assert_eq!(
+            defaults.reminders.urge(),
+            crate::tasks::UrgeRules::default()
+        );
+        let urging = Config::parse(
+            "[reminders]\nrepeat_hours = 8\nescalate_after = 1\n",
+            "station.toml",
+        )
+        .expect("valid");
+        assert_eq!(
+            urging.reminders.urge(),
+            crate::tasks::UrgeRules {
+                repeat_hours: 8,
+                escalate_after: 1
+            }
+        );
     }
 
     #[test]

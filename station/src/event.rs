@@ -124,9 +124,10 @@ pub enum EventKind {
     ReturnIncomplete,
     /// Documents missing at a return came back (45); the check closes when none is missing.
     ReturnDocumentsBack,
-    /// Number 46: kept for other work of issue #14 (never recorded by this build), so
-    /// that the numbers after it stay put.
-    Reserved46,
+    /// A task's current step was notified to its owner (and, escalated, to the station's
+    /// supervisors): entered warning, became overdue, or urged again (46). In the history
+    /// of the task's box, if it names one.
+    TaskReminded,
     /// Number 47: kept for other work of issue #14 (never recorded by this build), so
     /// that the numbers after it stay put.
     Reserved47,
@@ -526,7 +527,7 @@ mod tests {
             EventKind::ReturnConfirmed => 43,
             EventKind::ReturnIncomplete => 44,
             EventKind::ReturnDocumentsBack => 45,
-            EventKind::Reserved46 => 46,
+            EventKind::TaskReminded => 46,
             EventKind::Reserved47 => 47,
             EventKind::Reserved48 => 48,
             EventKind::Reserved49 => 49,
@@ -584,6 +585,7 @@ mod tests {
             EventKind::ReturnConfirmed,
             EventKind::ReturnIncomplete,
             EventKind::ReturnDocumentsBack,
+            EventKind::TaskReminded,
             EventKind::TaskCreated,
             EventKind::TaskStepDone,
         ];

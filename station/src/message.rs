@@ -801,6 +801,10 @@ catalog! {
         "档案任务 {id} 当前环节是“{step}”，不是“{expected}”",
         "archive task {id} is at \"{step}\", not \"{expected}\""
     }
+    NotificationUnknown = "notification.unknown" {
+        "您没有编号为 {id} 的提醒",
+        "you have no notification number {id}"
+    }
     TaskNotYours = "task.not_yours" {
         "档案任务 {id} 的“{step}”环节由 {owner} 办理，只有本人或主管可以完成",
         "the \"{step}\" step of archive task {id} is {owner}'s: only they or a supervisor may complete it"

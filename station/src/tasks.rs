@@ -296,6 +296,96 @@ impl TaskRules {
     }
 }
 
+/// The default interval of urging while a step is overdue, in hours (`[reminders]
+/// repeat_hours`).
+pub const DEFAULT_REPEAT_HOURS: u32 = 24;
+/// The default number of repeats a step's owner is urged alone before the station's
+/// supervisors are urged too (`[reminders] escalate_after`).
+pub const DEFAULT_ESCALATE_AFTER: u32 = 3;
+
+/// How overdue steps are urged (`[reminders]` in station.toml).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrgeRules {
+    /// Hours between two urgings of an overdue step (at least 1).
+    pub repeat_hours: u32,
+    /// Repeats the owner is urged alone; every later repeat is escalated to the
+    /// station's supervisors as well.
+    pub escalate_after: u32,
+}
+
+impl Default for UrgeRules {
+    fn default() -> Self {
+        UrgeRules {
+            repeat_hours: DEFAULT_REPEAT_HOURS,
+            escalate_after: DEFAULT_ESCALATE_AFTER,
+        }
+    }
+}
+
+/// One reminder step of a task's current step: each is notified at most once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Reminder {
+    /// The step entered warning (预警).
+    Warning,
+    /// The step became overdue (超期).
+    Overdue,
+    /// The n-th urging (催办) of an overdue step (1, 2, …), every `repeat_hours` after
+    /// its due moment.
+    Repeat(u32),
+}
+
+impl Reminder {
+    /// Its position among the reminder steps (warning 0, overdue 1, repeat n: n + 1), as
+    /// the once-only key stores it.
+    pub fn ordinal(self) -> u32 {
+        match self {
+            Reminder::Warning => 0,
+            Reminder::Overdue => 1,
+            Reminder::Repeat(n) => n.saturating_add(1),
+        }
+    }
+
+    /// Its name in the API and in events (`warning`, `overdue`, `repeat`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Reminder::Warning => "warning",
+            Reminder::Overdue => "overdue",
+            Reminder::Repeat(_) => "repeat",
+        }
+    }
+
+    /// The reminder step due at `now` for a step due at `due` (warning `warning_ms`
+    /// before): the latest one reached, or `None` while the step is normal. After a pause
+    /// (the station was stopped) only the latest is due: the missed repeats are not sent
+    /// one after the other.
+    pub fn due_at(
+        now: Millis,
+        due: Millis,
+        warning_ms: Millis,
+        urge: &UrgeRules,
+    ) -> Option<Reminder> {
+        match TaskState::at(now, due, warning_ms) {
+            TaskState::Normal => None,
+            TaskState::Warning => Some(Reminder::Warning),
+            TaskState::Overdue => {
+                let interval = Millis::from(urge.repeat_hours.max(1)) * HOUR_MS;
+                let repeats = now.saturating_sub(due) / interval;
+                match u32::try_from(repeats) {
+                    Ok(0) => Some(Reminder::Overdue),
+                    Ok(n) => Some(Reminder::Repeat(n)),
+                    Err(_) => Some(Reminder::Repeat(u32::MAX)),
+                }
+            }
+        }
+    }
+
+    /// Whether it is escalated to the supervisors: a repeat after the first
+    /// `escalate_after`.
+    pub fn escalated(self, urge: &UrgeRules) -> bool {
+        matches!(self, Reminder::Repeat(n) if n > urge.escalate_after)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +393,25 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+    }
+
+    #[test]
+    fn reminder_steps_follow_warning_overdue_and_the_interval() {
+        let urge = UrgeRules {
+            repeat_hours: 24,
+            escalate_after: 2,
+        };
+        let (due, warn) = (1000 * HOUR_MS, 24 * HOUR_MS);
+        let at = |now| Reminder::due_at(now, due, warn, &urge);
+        assert_eq!(at(due - warn - 1), None);
+        assert_eq!(at(due - warn), Some(Reminder::Warning));
+        assert_eq!(at(due), Some(Reminder::Overdue));
+        assert_eq!(at(due + 24 * HOUR_MS - 1), Some(Reminder::Overdue));
+        assert_eq!(at(due + 24 * HOUR_MS), Some(Reminder::Repeat(1)));
+        assert_eq!(at(due + 72 * HOUR_MS), Some(Reminder::Repeat(3)));
+        assert!(!Reminder::Repeat(2).escalated(&urge));
+        assert!(Reminder::Repeat(3).escalated(&urge));
+        assert!(!Reminder::Overdue.escalated(&urge));
     }
 
     #[test]

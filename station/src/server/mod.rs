@@ -259,6 +259,11 @@ pub async fn run(
         stopping.send_replace(true);
     };
     let (archive, denials) = (state.archive.clone(), state.denials.clone());
+    reminders::spawn(
+        archive.clone(),
+        state.config.reminders.urge(),
+        state.stopping.subscribe(),
+    );
     let tls = state.tls.clone();
     let served = connections::serve(listener, app(state), limits, tls, shutdown).await;
     // No request is left: the denials still being counted are recorded.
@@ -281,6 +286,7 @@ mod metrics;
 mod openapi;
 mod paging;
 mod redact;
+mod reminders;
 mod reports;
 mod routes;
 mod sessions;

@@ -613,6 +613,27 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         (
             endpoint(
                 "get",
+                "/api/v1/notifications",
+                "The caller's own notifications (reminders of their tasks' steps entering warning, overdue and urged again; a supervisor's also those escalated to them), newest first, at most 200 (`before` pages on); the live stream sends each new one as event `notification`",
+                clerk,
+            )
+            .query::<NotificationsQuery>()
+            .json::<Vec<NotificationView>>(),
+            get(list_notifications),
+        ),
+        (
+            endpoint(
+                "post",
+                "/api/v1/notifications/{id}/read",
+                "Mark one of the caller's own notifications read (another person's: 404 notification.unknown)",
+                clerk,
+            )
+            .json::<NotificationView>(),
+            post(read_notification),
+        ),
+        (
+            endpoint(
+                "get",
                 "/api/v1/reports/{file}",
                 "ledger.csv, ledger.xlsx (with each box's project's certificate count), loans.csv, loans.xlsx, overdue.csv, overdue.xlsx, fill.csv, fill.xlsx (rooms' and racks' fill), categories.csv or categories.xlsx (boxes by category and year), certificates.csv or certificates.xlsx (the certificate ledger, 权证台帐)",
                 supervisor,

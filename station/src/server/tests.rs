@@ -11,6 +11,7 @@ use tower::ServiceExt;
 use super::*;
 
 mod contents;
+mod notifications;
 mod returns;
 mod tasks;
 use crate::barcode::Barcode;
@@ -2007,6 +2008,36 @@ async fn every_answer_matches_its_documented_schema() {
     let (_, document) = call(&fixture, &admin, "GET", "/api/v1/openapi.json", "").await;
     let (_, me) = call(&fixture, &admin, "GET", "/api/v1/session", "").await;
     let admin_badge = me["person"]["barcode"].as_str().expect("badge").to_owned();
+    // An overdue task of the administrator's own, urged: their notification number 1.
+    {
+        let rules = fixture.state.archive.engine().task_rules();
+        let new = crate::store::NewTask {
+            external_id: "CRM-ADMIN".into(),
+            category: "借款".into(),
+            step: "放款完成".into(),
+            customer: Some("鸿达贸易".into()),
+            archive_no: None,
+            archive_box: None,
+            responsible: Barcode::parse(&admin_badge).expect("badge"),
+            collector: None,
+            documents: None,
+            loan_project: false,
+            limits: Vec::new(),
+            business_deadline: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+            occurred_at: None,
+        };
+        let checklists = crate::contents::Checklists::builtin().expect("checklists");
+        fixture
+            .store
+            .post_task(&actor, &new, &rules, &checklists)
+            .expect("task");
+        let later = fixture.store.now() + 49 * 3600 * 1000;
+        let (written, _) = fixture
+            .store
+            .remind_pass(&actor, later, &rules, &crate::tasks::UrgeRules::default())
+            .expect("pass");
+        assert_eq!(written.first().map(|n| n.id), Some(1));
+    }
     // A power customer's box lacking its documents, in a handover of its own, for the
     // contents, supplement and handover-list routes.
     let paper_box = fixture
@@ -2743,6 +2774,18 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/tasks/{id}/advance",
             "/api/v1/tasks/1/advance".into(),
             r#"{"step":"add"}"#.into(),
+        ),
+        (
+            "get",
+            "/api/v1/notifications",
+            "/api/v1/notifications".into(),
+            String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/notifications/{id}/read",
+            "/api/v1/notifications/1/read".into(),
+            String::new(),
         ),
     ];
     // The check has teeth: an item without its barcode, or with a number for a title, is

@@ -126,6 +126,8 @@ pub enum Refusal {
     PickListClosed(u64),
     /// No task has this number.
     UnknownTask(u64),
+    /// The caller has no notification with this number.
+    UnknownNotification(u64),
     /// A task's external id was posted before with another body.
     TaskConflict {
         /// The external id.
@@ -481,6 +483,7 @@ impl Refusal {
             }
             Refusal::PickListClosed(id) => message!(PickListClosed, id = id),
             Refusal::UnknownTask(id) => message!(TaskUnknown, id = id),
+            Refusal::UnknownNotification(id) => message!(NotificationUnknown, id = id),
             Refusal::TaskConflict { external_id, id } => {
                 message!(TaskConflict, external_id = external_id, id = id)
             }
@@ -605,6 +608,7 @@ impl Refusal {
                 | Refusal::UnknownHandover(_)
                 | Refusal::UnknownPickList(_)
                 | Refusal::UnknownTask(_)
+                | Refusal::UnknownNotification(_)
                 | Refusal::UnknownLoanSlip(_)
                 | Refusal::UnknownDevice(_)
         )

@@ -112,6 +112,15 @@ pub const TASK_OWNER: u8 = b'O';
 /// Open tasks by the box they name and number (empty values): scans of the box complete
 /// the task's step.
 pub const TASK_BOX: u8 = b'P';
+/// The once-only guard of urging: task number, step index (1 byte) and reminder ordinal
+/// (4 bytes BE) → the number of the first notification sent for it (see `reminders.rs`).
+pub const REMINDED: u8 = b'H';
+/// Notifications by recipient and number (8 bytes BE): a person's list is one prefix read,
+/// newest last (see `reminders.rs`).
+pub const NOTIFICATION: u8 = b'M';
+// `Q` is kept for the delivery queue of the other channels (e-mail, WeCom, DingTalk,
+// webhooks): pending deliveries by their next attempt, like the print queue's `J`. Not
+// written yet.
 
 fn tagged(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
     let len = 1 + parts.iter().map(|part| part.len()).sum::<usize>();
@@ -226,6 +235,27 @@ pub fn task_box(archive_box: Barcode, id: u64) -> Vec<u8> {
 /// Every open task naming `archive_box`.
 pub fn task_box_prefix(archive_box: Barcode) -> Vec<u8> {
     tagged(TASK_BOX, &[&archive_box.to_key()])
+}
+
+/// Next notification number.
+pub const NOTIFICATION_COUNTER: &[u8] = b"m:notification";
+
+/// The once-only guard of reminder `ordinal` of `step` of task `id`.
+pub fn reminded(id: u64, step: u8, ordinal: u32) -> Vec<u8> {
+    tagged(
+        REMINDED,
+        &[&id.to_be_bytes(), &[step], &ordinal.to_be_bytes()],
+    )
+}
+
+/// Notification `id` of `recipient`.
+pub fn notification(recipient: Barcode, id: u64) -> Vec<u8> {
+    tagged(NOTIFICATION, &[&recipient.to_key(), &id.to_be_bytes()])
+}
+
+/// Every notification of `recipient`.
+pub fn notifications_of(recipient: Barcode) -> Vec<u8> {
+    tagged(NOTIFICATION, &[&recipient.to_key()])
 }
 
 /// Next print job number.

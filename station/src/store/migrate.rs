@@ -155,6 +155,11 @@ pub(super) const FAMILIES: &[Family] = &[
         prefix: &[keys::TOKEN_KIND],
         current: 1,
     },
+    Family {
+        name: "notifications",
+        prefix: &[keys::NOTIFICATION],
+        current: 1,
+    },
 ];
 
 /// An index family built from other records rather than migrated record by record: its

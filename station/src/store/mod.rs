@@ -27,6 +27,7 @@ mod people;
 mod picklists;
 mod queue;
 mod read;
+mod reminders;
 mod returns;
 mod search;
 mod settings;
@@ -72,6 +73,7 @@ pub use picklists::{
     PickSheet, PickState, PickTick, MAX_PICK_LIST, PICK_LIST_BARCODE_BASE,
 };
 pub use queue::NewJob;
+pub use reminders::{Channel, Notification, MAX_NOTIFICATIONS, MAX_REMINDERS_PER_PASS};
 pub use returns::{
     CheckOutcome, CheckState, LentDocument, ReturnCheck, ReturnCheckView, MAX_CHECK_NOTE,
 };

@@ -172,7 +172,9 @@ pub(crate) struct LiveQuery {
 
 /// Server-sent events: every scan result (event `scan`, the result as JSON), optionally
 /// only those of one workstation, and every committed change (event `change`: seq, count,
-/// kind, item by its barcode, actor), each as the token's owner may see it.
+/// kind, item by its barcode, actor), each as the token's owner may see it; and the
+/// caller's own new notifications (event `notification`: a list of them, oldest first),
+/// never another person's (a reminder's `change` is not sent).
 pub(crate) async fn live(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -188,9 +190,20 @@ pub(crate) async fn live(
     // The stream ends as soon as the server begins to stop, so that shutdown never waits
     // for a client that keeps it open all day.
     let stopping = state.stopping.subscribe();
+    // The caller's own notifications written from now on (event `notification`): the
+    // newest they have now is where it starts.
+    let me = principal.person.barcode;
+    let newest = state
+        .archive
+        .run(move |store| store.notifications_of(me, None, 1))
+        .await
+        .ok()
+        .and_then(|list| list.first().map(|n| n.id))
+        .unwrap_or(0);
+    let mine = (state.clone(), me, newest);
     let stream = futures_util::stream::unfold(
-        (results, changes, query.workstation, viewer, stopping),
-        |(mut results, mut changes, workstation, viewer, mut stopping)| async move {
+        (results, changes, query.workstation, viewer, stopping, mine),
+        |(mut results, mut changes, workstation, viewer, mut stopping, mut mine)| async move {
             loop {
                 let event = tokio::select! {
                     () = stopped(&mut stopping) => return None,
@@ -208,6 +221,19 @@ pub(crate) async fn live(
                         Err(RecvError::Closed) => return None,
                     },
                     change = changes.recv() => match change {
+                        // A reminder is its recipients' alone: each hears of their own.
+                        Ok(change) if change.kind == crate::event::EventKind::TaskReminded => {
+                            let (state, me, after) = &mine;
+                            let fresh = super::notifications_after(state, *me, *after).await;
+                            let Some(last) = fresh.last().map(|n| n.id) else {
+                                continue;
+                            };
+                            mine.2 = last;
+                            Event::default()
+                                .event("notification")
+                                .json_data(&fresh)
+                                .unwrap_or_else(|_| Event::default().event("notification"))
+                        }
                         Ok(change) => match viewer.change(&change) {
                             Some(change) => Event::default()
                                 .event("change")
@@ -219,7 +245,10 @@ pub(crate) async fn live(
                         Err(RecvError::Closed) => return None,
                     },
                 };
-                return Some((Ok(event), (results, changes, workstation, viewer, stopping)));
+                return Some((
+                    Ok(event),
+                    (results, changes, workstation, viewer, stopping, mine),
+                ));
             }
         },
     );
