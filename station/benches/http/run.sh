@@ -22,7 +22,9 @@ until curl -sf "http://127.0.0.1:$port/healthz" > /dev/null; do sleep 0.2; done
 export BENCH_DIR=$here BOXES=$boxes WORKSTATIONS=16
 url="http://127.0.0.1:$port"
 if [ -n "${CONTENTS:-}" ]; then
-  [ "${WARM_UP:-20}" != 0 ] && wrk -t 2 -c 16 -d "${WARM_UP:-20}s" -s "$here/box_contents.lua" "$url" > /dev/null
+  if [ "${WARM_UP:-20}" != 0 ]; then
+    wrk -t 2 -c 16 -d "${WARM_UP:-20}s" -s "$here/box_contents.lua" "$url" > /dev/null
+  fi
   for c in 1 16; do
     echo "== box contents, concurrency $c"
     wrk -t "$([ $c = 1 ] && echo 1 || echo 2)" -c $c -d 15s --latency -s "$here/box_contents.lua" "$url" | grep -E "Requests/sec|50%|99%|Non-2xx"
