@@ -1312,7 +1312,7 @@ async fn the_certificate_ledger_is_for_supervisors_and_the_box_ledger_counts_cer
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().collect();
     // Before the barcode, which stays the last column.
-    assert!(lines[0].ends_with(",位置,权证数,条码"), "{text}");
+    assert!(lines[0].ends_with(",位置,合同到期日,权证数,条码"), "{text}");
     let count_of = |archive_no: &str| {
         lines
             .iter()
