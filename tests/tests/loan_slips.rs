@@ -860,6 +860,108 @@ fn the_supervisor_page_approves_and_refuses_slips_and_shows_the_certificate_ledg
 }
 
 #[test]
+fn the_supervisor_page_sends_a_slip_to_a_printer_and_a_label_printer_is_refused() {
+    use common::browser::Browser;
+    let test = "the_supervisor_page_sends_a_slip_to_a_printer_and_a_label_printer_is_refused";
+    if !prerequisite(
+        test,
+        "Chromium and chromedriver (the Debian packages chromium and chromium-driver)",
+        Browser::available(),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let (_, admin_token) = person_with_token(&setup.data, "管理员", "admin");
+    let (borrower, clerk_token) = person_with_token(&setup.data, "王小明", "clerk");
+    let (supervisor, _) = person_with_token(&setup.data, "李主管", "supervisor");
+    let daemon = start_with_config(
+        &setup,
+        &format!(
+            "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n\
+             [[printer]]\nname = \"zebra\"\nlanguage = \"zpl\"\nconnect = \"dir://{}\"\n\
+             [[printer]]\nname = \"a4\"\nlanguage = \"pdf\"\nconnect = \"dir://{}\"\n",
+            setup.dir.path().join("zebra").display(),
+            setup.data.join("labels").display()
+        ),
+    );
+    let (status, made) = post(
+        &daemon,
+        "/api/v1/loanslips",
+        serde_json::json!({
+            "borrower": borrower,
+            "purpose": "贷后检查",
+            "boxes": [{ "box": "S-1", "documents": "第1-2页" }],
+            "due": DUE,
+        }),
+        &clerk_token,
+    );
+    assert_eq!(status, 201, "{made}");
+
+    let shots = screenshots();
+    let browser = Browser::start();
+    browser.sign_in_person(
+        &format!("http://{}/supervisor", daemon.addr),
+        daemon.addr,
+        &admin_token,
+        (&supervisor, "李主管"),
+    );
+    browser.wait_text("#slips-table", "贷后检查");
+    // Every printer is offered; the label printer is refused by code, nothing printed.
+    let choose = |printer: &str| {
+        browser
+            .script(
+                "const select = document.querySelector('[data-print-printer=\"1\"]'); \
+                 select.value = arguments[0]; \
+                 return Array.from(select.options).map((option) => option.value).sort().join(',');",
+                printer,
+            )
+            .expect("choose a printer")
+    };
+    assert_eq!(choose("zebra"), serde_json::json!("a4,zebra"));
+    browser.click("[data-print='1']").expect("print on zebra");
+    browser.wait_script(
+        "the refusal's code",
+        "return document.getElementById('slips-status').dataset.code || '';",
+        "",
+        &serde_json::json!("loanslip.printer_not_a4"),
+    );
+    assert!(slip_pdfs(&setup.data).is_empty());
+    choose("a4");
+    browser.click("[data-print='1']").expect("print on a4");
+    browser.wait_text("#slips-status", "a4");
+    wait_until("the slip printed from the page", || {
+        slip_pdfs(&setup.data).len() == 1
+    });
+    assert!(
+        fs::read_dir(setup.dir.path().join("zebra"))
+            .map(|files| files.count() == 0)
+            .unwrap_or(true),
+        "nothing went to the label printer"
+    );
+    browser.resize(390, 844);
+    browser.wait_script(
+        "nothing wider than the phone",
+        "return document.documentElement.scrollWidth <= 390;",
+        "",
+        &serde_json::json!(true),
+    );
+    browser
+        .script(
+            "document.getElementById('slips-table').scrollIntoView();",
+            "",
+        )
+        .expect("scroll to the slips");
+    browser.screenshot(&shots.join("loan_slips-print-phone-zh.png"));
+    let errors: Vec<String> = browser
+        .console_errors()
+        .into_iter()
+        .filter(|error| !error.contains("/api/v1/loanslips/1/print"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(daemon.terminate().success());
+}
+
+#[test]
 fn a_certificate_handover_list_is_printed_in_three_copies_for_supervisors() {
     if !prerequisite(
         "a_certificate_handover_list_is_printed_in_three_copies_for_supervisors",
