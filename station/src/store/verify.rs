@@ -659,8 +659,7 @@ impl Store {
     /// every entry is one a task calls for. One pass over the tasks gathers the entries
     /// they call for, one pass over each index family checks them off.
     fn check_tasks(&self, report: &mut VerifyReport) -> Result<()> {
-        // Entry key → (the task's key, the value the entry must hold, if it matters).
-        let mut expected: HashMap<Vec<u8>, (Vec<u8>, Option<Vec<u8>>)> = HashMap::new();
+        let mut expected: HashMap<Vec<u8>, Wanted> = HashMap::new();
         for entry in self.family(keys::TASK) {
             let (key, value) = entry?;
             let Some(task) = Self::keyed_record(
@@ -812,6 +811,10 @@ fn concerned(store: &Store, event: &Event) -> Result<Vec<Barcode>> {
     }
     Ok(items)
 }
+
+/// What an index entry a record calls for must be: the record's key, and the value the
+/// entry must hold if it matters.
+type Wanted = (Vec<u8>, Option<Vec<u8>>);
 
 fn dangling(key: &[u8]) -> Message {
     message!(VerifyEntryDangling, key = keys::describe(key))
