@@ -495,6 +495,15 @@ pub enum LoanSlipAction {
         #[arg(long)]
         reason: String,
     },
+    /// Print a loan slip (again) on an A4 printer (PDF or CUPS); prints the queued job.
+    /// A label printer (ZPL) is refused.
+    Print {
+        /// Its number.
+        id: u64,
+        /// The printer's name.
+        #[arg(long)]
+        printer: String,
+    },
 }
 
 /// What to do with locations.
@@ -811,6 +820,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     approver,
                     reason,
                 },
+                LoanSlipAction::Print { id, printer } => LoanSlipStep::Print { id, printer },
             },
         }),
         Command::Location { action } => on_store(match action {
@@ -961,6 +971,13 @@ pub enum LoanSlipStep {
         approver: String,
         /// Why.
         reason: String,
+    },
+    /// `loanslip print`.
+    Print {
+        /// Its number.
+        id: u64,
+        /// The printer's name.
+        printer: String,
     },
 }
 
@@ -1190,7 +1207,7 @@ fn run_on_store_into(
 ) -> anyhow::Result<ExitCode> {
     match Store::open(&config.data_dir, config.store_options()) {
         Ok(store) => {
-            let code = execute(&store, config, command, &mut LocalSink { out })?;
+            let code = execute(&store, config, None, command, &mut LocalSink { out })?;
             Ok(ExitCode::from(code))
         }
         Err(StoreError::Failed(StorageError::Locked { .. })) => {
@@ -1223,9 +1240,12 @@ fn run_on_store_into(
 }
 
 /// Runs `command` on `store`; its output goes to `sink`; answers the exit status.
+/// `printing` is the running daemon's (its printers, its print workers' bell); `None`
+/// when the CLI holds the store itself.
 pub fn execute(
     store: &Store,
     config: &Config,
+    printing: Option<&Printing>,
     command: StoreCommand,
     sink: &mut dyn Sink,
 ) -> anyhow::Result<u8> {
@@ -1260,7 +1280,7 @@ pub fn execute(
             say_to(sink, format_args!("{}\t{}", person.barcode, person.name))?;
         }
         StoreCommand::LoanSlip { action } => {
-            loan_slip_command(store, config, &actor, action, sink)?
+            loan_slip_command(store, config, printing, &actor, action, sink)?
         }
         StoreCommand::PersonList => {
             for item in store.items_of_kind(crate::barcode::Kind::Person) {
@@ -1705,6 +1725,7 @@ fn loan_slip_line(store: &Store, slip: &crate::store::LoanSlip) -> anyhow::Resul
 fn loan_slip_command(
     store: &Store,
     config: &Config,
+    printing: Option<&Printing>,
     actor: &Actor,
     action: LoanSlipStep,
     sink: &mut dyn Sink,
@@ -1783,6 +1804,39 @@ fn loan_slip_command(
             let approver = find_person(store, &approver)?;
             let slip = store.refuse_loan_slip(actor, id, approver.barcode, &reason)?;
             say_to(sink, loan_slip_line(store, &slip)?)?;
+        }
+        LoanSlipStep::Print { id, printer } => {
+            // Without a daemon, the printers are station.toml's and those added through
+            // the station; the job waits in the queue until the station runs.
+            let here;
+            let printing = match printing {
+                Some(printing) => printing,
+                None => {
+                    here = Printing::new(config);
+                    for (def, origin) in config::known_devices(config, store)? {
+                        if let (
+                            crate::devices::definition::DeviceDefinition::Printer(printer),
+                            Origin::Station,
+                        ) = (def, origin)
+                        {
+                            here.add_printer(printer);
+                        }
+                    }
+                    &here
+                }
+            };
+            let job = printing
+                .queue_loan_slip(store, actor, &printer, id)?
+                .ok_or_else(|| Failure::new(message!(LoanSlipPrinterNotA4, printer = &printer)))?;
+            say_to(
+                sink,
+                message!(
+                    CliLabelQueued,
+                    job = job.id,
+                    subject = &job.subject,
+                    printer = &job.printer
+                ),
+            )?;
         }
     }
     Ok(())

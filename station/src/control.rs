@@ -362,6 +362,7 @@ async fn run_command(
 ) -> std::io::Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Reply>(16);
     tracing::info!(?command, "CLI command through the control socket");
+    let printing = archive.printing().cloned();
     let work = tokio::spawn(async move {
         archive
             .run(move |store| {
@@ -369,7 +370,8 @@ async fn run_command(
                     tx,
                     pending: Vec::new(),
                 };
-                let status = crate::cli::execute(store, &config, command, &mut sink);
+                let status =
+                    crate::cli::execute(store, &config, printing.as_deref(), command, &mut sink);
                 sink.flush_out(true)?;
                 status
             })

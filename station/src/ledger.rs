@@ -141,14 +141,14 @@ pub enum Column {
     Location,
     /// 条码
     Barcode,
-    /// 合同到期日: the box's expiry date, set as the contents API sets it (import only:
-    /// not in [`Column::ALL`], the export's columns).
+    /// 合同到期日: the box's expiry date, set as the contents API sets it (on a new box;
+    /// another date for an existing box is reported, never written).
     Expiry,
 }
 
 impl Column {
-    /// The columns the export writes, in its order: all but [`Column::Expiry`].
-    pub const ALL: [Column; 8] = [
+    /// The columns the export writes, in its order (the barcode last).
+    pub const ALL: [Column; 9] = [
         Column::ArchiveNo,
         Column::Title,
         Column::Customer,
@@ -156,6 +156,7 @@ impl Column {
         Column::Year,
         Column::Retention,
         Column::Location,
+        Column::Expiry,
         Column::Barcode,
     ];
 
@@ -1210,15 +1211,39 @@ fn gap_report(series: &BTreeMap<(String, u16), Vec<u64>>, schemes: &[Scheme]) ->
 }
 
 /// Calls `row` with every box as a ledger row (the columns of [`Column::ALL`]), in
-/// barcode order; returns the number of rows.
+/// barcode order; returns the number of rows. The expiry dates are read in one pass beside
+/// the boxes (both in barcode order), not one read per box.
 pub fn for_each_row(
     store: &Store,
-    mut row: impl FnMut([String; 8]) -> Result<(), LedgerError>,
+    mut row: impl FnMut([String; 9]) -> Result<(), LedgerError>,
 ) -> Result<u64, LedgerError> {
     let mut paths: HashMap<Barcode, String> = HashMap::new();
     let mut rows = 0u64;
+    let mut expiries = store.box_expiries().peekable();
     for archive_box in store.boxes() {
         let archive_box = archive_box?;
+        let here = archive_box.barcode.to_key();
+        let mut expiry = String::new();
+        while let Some(next) = expiries.peek() {
+            let (barcode, day) = match next {
+                Ok(found) => *found,
+                Err(_) => {
+                    expiries.next().transpose()?;
+                    continue;
+                }
+            };
+            match barcode.to_key().as_slice().cmp(here.as_slice()) {
+                std::cmp::Ordering::Less => {
+                    expiries.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    expiry = day.format("%Y-%m-%d").to_string();
+                    expiries.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
+        }
         let location = match archive_box.home.or(archive_box.place) {
             Some(location) => match paths.get(&location) {
                 Some(path) => path.clone(),
@@ -1244,6 +1269,7 @@ pub fn for_each_row(
                 .map(Retention::to_text)
                 .unwrap_or_default(),
             location,
+            expiry,
             archive_box.barcode.to_string(),
         ])?;
         rows += 1;
@@ -1267,7 +1293,7 @@ fn export_header() -> Vec<&'static str> {
 
 /// A box's export row: its ledger row with its project's certificate count before the
 /// barcode.
-fn export_row(store: &Store, row: [String; 8]) -> Result<Vec<String>, LedgerError> {
+fn export_row(store: &Store, row: [String; 9]) -> Result<Vec<String>, LedgerError> {
     let count = certificate_count(store, &row[0])?;
     let mut row = row.to_vec();
     let at = row.len().saturating_sub(1);
@@ -1454,6 +1480,58 @@ mod tests {
         assert_eq!(differs.differing[0].fields, ["合同到期日/expiry"]);
         assert_eq!(expiry("E-1").1, Some(day(2027, 6, 30)));
         assert_eq!(store.head(), head);
+    }
+
+    #[test]
+    fn an_exported_ledger_carries_the_expiry_dates_and_imports_as_it_was() {
+        use crate::store::{Actor, StoreOptions};
+        let options = ImportOptions {
+            encoding: Encoding::Auto,
+            schemes: &[],
+            actor: Actor::new("import"),
+            progress: &|_| {},
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("a"), StoreOptions::default()).expect("store");
+        let ledger = "档案号,题名,客户名称,位置,合同到期日\n\
+             E-1,借款合同,鸿达贸易,1号库房/05列/A面/3节/4层,2027-06-30\n\
+             E-2,抵押资料,华南电力,1号库房/05列/A面/3节/4层,\n\
+             E-3,担保资料,东方机械,,2028年1月5日\n";
+        let report = import(&store, ledger.as_bytes(), &options).expect("import");
+        assert_eq!(report.created, 3, "{:?}", report.bad_rows);
+        let mut csv = Vec::new();
+        assert_eq!(export_csv(&store, &mut csv).expect("export"), 3);
+        let text = String::from_utf8(csv.clone()).expect("UTF-8");
+        let header = text.lines().next().expect("a header");
+        assert!(header.ends_with(",位置,合同到期日,权证数,条码"), "{header}");
+        let expiry_of = |number: &str| {
+            text.lines()
+                .find(|line| line.starts_with(&format!("{number},")))
+                .and_then(|line| line.split(',').nth(7))
+                .map(str::to_owned)
+        };
+        assert_eq!(expiry_of("E-1").as_deref(), Some("2027-06-30"), "{text}");
+        assert_eq!(expiry_of("E-2").as_deref(), Some(""), "{text}");
+        assert_eq!(expiry_of("E-3").as_deref(), Some("2028-01-05"), "{text}");
+
+        // Into the same store, CSV or XLSX: nothing changes, nothing differs.
+        let head = store.head();
+        let xlsx = export_xlsx(&store).expect("xlsx");
+        for bytes in [&csv, &xlsx] {
+            let again = import(&store, bytes, &options).expect("again");
+            assert_eq!((again.created, again.unchanged), (0, 3));
+            assert!(again.differing.is_empty(), "{:?}", again.differing);
+            assert!(again.bad_rows.is_empty(), "{:?}", again.bad_rows);
+            assert_eq!(store.head(), head);
+        }
+
+        // Into an empty store: the same boxes with the same dates, exported alike.
+        let copy = Store::open(&dir.path().join("b"), StoreOptions::default()).expect("store");
+        let report = import(&copy, &csv, &options).expect("import");
+        assert_eq!(report.created, 3, "{:?}", report.bad_rows);
+        let mut copied = Vec::new();
+        export_csv(&copy, &mut copied).expect("export");
+        assert_eq!(String::from_utf8(copied).expect("UTF-8"), text);
     }
 
     #[test]

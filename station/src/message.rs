@@ -717,6 +717,10 @@ catalog! {
         "本站未启用打印，无法生成出借单 PDF",
         "printing is not set up on this station: the loan slip PDF cannot be made"
     }
+    LoanSlipPrinterNotA4 = "loanslip.printer_not_a4" {
+        "打印机 {printer} 是标签打印机，没有 A4 纸，不能打印出借单；请选一台 PDF 或 CUPS 打印机",
+        "printer {printer} is a label printer with no A4 paper: it cannot print a loan slip; choose a PDF or CUPS printer"
+    }
     HandoverNoCertificates = "handover.no_certificates" {
         "移交单 {id} 不含权证，没有权证移交清单",
         "handover {id} holds no certificate: it has no certificate handover list"

@@ -105,7 +105,7 @@ fn bad_rows_are_reported_by_line_and_good_rows_imported() {
         "header and three boxes: {export}"
     );
     assert!(export.contains(
-        "2012鸿借字第002号,借款合同,华南电力,借款,2012,永久,1号库房/05列/A面/3节/4层,0,B"
+        "2012鸿借字第002号,借款合同,华南电力,借款,2012,永久,1号库房/05列/A面/3节/4层,,0,B"
     ));
     assert!(!export.contains("坏"), "no bad row stored: {export}");
 }
@@ -465,7 +465,7 @@ fn a_ledger_without_a_location_column_is_refused_unless_allowed() {
     );
     let export = fixture.export();
     assert!(
-        export.contains("2012鸿借字第001号,借款合同,鸿达,,2012,,,0,B"),
+        export.contains("2012鸿借字第001号,借款合同,鸿达,,2012,,,,0,B"),
         "{export}"
     );
 }

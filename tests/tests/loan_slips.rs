@@ -618,6 +618,125 @@ fn the_cli_fills_in_approves_and_refuses_loan_slips_with_and_without_the_daemon(
     assert!(daemon.terminate().success());
 }
 
+#[test]
+fn a_loan_slip_is_printed_again_on_a_named_printer_through_the_api_and_the_cli() {
+    use station::message::Code;
+    let setup = setup();
+    person_with_token(&setup.data, "王小明", "clerk");
+    person_with_token(&setup.data, "李主管", "supervisor");
+    let (_, clerk_token) = person_with_token(&setup.data, "张档案", "clerk");
+    // An A4 printer writing PDFs to the data folder's labels, and a label printer.
+    let config = setup.dir.path().join("station.toml");
+    fs::write(
+        &config,
+        format!(
+            "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n\
+             [[printer]]\nname = \"a4\"\nlanguage = \"pdf\"\nconnect = \"dir://{}\"\n\
+             [[printer]]\nname = \"zebra\"\nlanguage = \"zpl\"\nconnect = \"dir://{}\"\n",
+            setup.data.join("labels").display(),
+            setup.dir.path().join("zebra").display()
+        ),
+    )
+    .expect("config");
+    let cli = |args: &[&str]| {
+        run(station(&setup.data)
+            .arg("--config")
+            .arg(&config)
+            .arg("loanslip")
+            .args(args))
+    };
+    let added = cli(&[
+        "add",
+        "--borrower",
+        "王小明",
+        "--purpose",
+        "贷后检查",
+        "--box",
+        "S-1=第3-5页 借款合同",
+        "--box",
+        "S-2",
+        "--due",
+        DUE,
+    ]);
+    assert!(added.status.success(), "{}", common::stderr(&added));
+    let approved = cli(&["approve", "1", "--approver", "李主管"]);
+    assert!(approved.status.success(), "{}", common::stderr(&approved));
+
+    // Without the daemon: a label printer is refused; the A4 printer's job waits in the
+    // queue until the station runs.
+    let refused = cli(&["print", "1", "--printer", "zebra"]);
+    assert!(!refused.status.success());
+    assert!(says(&common::stderr(&refused), Code::LoanSlipPrinterNotA4));
+    let queued = cli(&["print", "1", "--printer", "a4"]);
+    assert!(queued.status.success(), "{}", common::stderr(&queued));
+    assert!(
+        says(&stdout(&queued), Code::CliLabelQueued),
+        "{}",
+        stdout(&queued)
+    );
+    assert!(stdout(&queued).contains("LS0000001"), "{}", stdout(&queued));
+    assert!(slip_pdfs(&setup.data).is_empty());
+
+    // The daemon prints it; then once more through the API and once through the CLI
+    // (the control socket).
+    let daemon = Daemon::start_with(station(&setup.data).arg("--config").arg(&config).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]));
+    wait_until("the queued slip to be printed", || {
+        slip_pdfs(&setup.data).len() == 1
+    });
+    let (status, refused) = post(
+        &daemon,
+        "/api/v1/loanslips/1/print",
+        serde_json::json!({ "printer": "zebra" }),
+        &clerk_token,
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(refused["error"], "loanslip.printer_not_a4");
+    let (status, job) = post(
+        &daemon,
+        "/api/v1/loanslips/1/print",
+        serde_json::json!({ "printer": "a4" }),
+        &clerk_token,
+    );
+    assert_eq!(status, 201, "{job}");
+    assert_eq!(job["subject"], "LS0000001");
+    wait_until("the slip printed through the API", || {
+        slip_pdfs(&setup.data).len() == 2
+    });
+    let refused = cli(&["print", "1", "--printer", "zebra"]);
+    assert!(!refused.status.success());
+    assert!(says(&common::stderr(&refused), Code::LoanSlipPrinterNotA4));
+    let queued = cli(&["print", "1", "--printer", "a4"]);
+    assert!(queued.status.success(), "{}", common::stderr(&queued));
+    assert!(
+        says(&stdout(&queued), Code::CliLabelQueued),
+        "{}",
+        stdout(&queued)
+    );
+    wait_until("the slip printed through the CLI", || {
+        slip_pdfs(&setup.data).len() == 3
+    });
+    assert!(
+        fs::read_dir(setup.dir.path().join("zebra"))
+            .map(|files| files.count() == 0)
+            .unwrap_or(true),
+        "nothing went to the label printer"
+    );
+    if prerequisite(
+        "a_loan_slip_is_printed_again_on_a_named_printer_through_the_api_and_the_cli",
+        "pdftotext, pdftoppm and zbarimg (poppler-utils, zbar-tools)",
+        on_path("pdftotext") && on_path("pdftoppm") && on_path("zbarimg"),
+    ) {
+        for printed in slip_pdfs(&setup.data) {
+            check_pdf(&printed, setup.dir.path(), &SLIP_1_FIELDS);
+        }
+    }
+    assert!(daemon.terminate().success());
+}
+
 /// Where screenshots go: `$CARGO_TARGET_DIR/screenshots` (or `target/screenshots`).
 fn screenshots() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -737,6 +856,108 @@ fn the_supervisor_page_approves_and_refuses_slips_and_shows_the_certificate_ledg
     // A clerk never sees the section (and the API refuses the ledger).
     let (status, _) = http_get_as(daemon.addr, "/api/v1/certificates/ledger", &clerk_token);
     assert_eq!(status, 403);
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn the_supervisor_page_sends_a_slip_to_a_printer_and_a_label_printer_is_refused() {
+    use common::browser::Browser;
+    let test = "the_supervisor_page_sends_a_slip_to_a_printer_and_a_label_printer_is_refused";
+    if !prerequisite(
+        test,
+        "Chromium and chromedriver (the Debian packages chromium and chromium-driver)",
+        Browser::available(),
+    ) {
+        return;
+    }
+    let setup = setup();
+    let (_, admin_token) = person_with_token(&setup.data, "管理员", "admin");
+    let (borrower, clerk_token) = person_with_token(&setup.data, "王小明", "clerk");
+    let (supervisor, _) = person_with_token(&setup.data, "李主管", "supervisor");
+    let daemon = start_with_config(
+        &setup,
+        &format!(
+            "repeat_window_ms = 0\n[[workstation]]\nname = \"counter\"\n\
+             [[printer]]\nname = \"zebra\"\nlanguage = \"zpl\"\nconnect = \"dir://{}\"\n\
+             [[printer]]\nname = \"a4\"\nlanguage = \"pdf\"\nconnect = \"dir://{}\"\n",
+            setup.dir.path().join("zebra").display(),
+            setup.data.join("labels").display()
+        ),
+    );
+    let (status, made) = post(
+        &daemon,
+        "/api/v1/loanslips",
+        serde_json::json!({
+            "borrower": borrower,
+            "purpose": "贷后检查",
+            "boxes": [{ "box": "S-1", "documents": "第1-2页" }],
+            "due": DUE,
+        }),
+        &clerk_token,
+    );
+    assert_eq!(status, 201, "{made}");
+
+    let shots = screenshots();
+    let browser = Browser::start();
+    browser.sign_in_person(
+        &format!("http://{}/supervisor", daemon.addr),
+        daemon.addr,
+        &admin_token,
+        (&supervisor, "李主管"),
+    );
+    browser.wait_text("#slips-table", "贷后检查");
+    // Every printer is offered; the label printer is refused by code, nothing printed.
+    let choose = |printer: &str| {
+        browser
+            .script(
+                "const select = document.querySelector('[data-print-printer=\"1\"]'); \
+                 select.value = arguments[0]; \
+                 return Array.from(select.options).map((option) => option.value).sort().join(',');",
+                printer,
+            )
+            .expect("choose a printer")
+    };
+    assert_eq!(choose("zebra"), serde_json::json!("a4,zebra"));
+    browser.click("[data-print='1']").expect("print on zebra");
+    browser.wait_script(
+        "the refusal's code",
+        "return document.getElementById('slips-status').dataset.code || '';",
+        "",
+        &serde_json::json!("loanslip.printer_not_a4"),
+    );
+    assert!(slip_pdfs(&setup.data).is_empty());
+    choose("a4");
+    browser.click("[data-print='1']").expect("print on a4");
+    browser.wait_text("#slips-status", "a4");
+    wait_until("the slip printed from the page", || {
+        slip_pdfs(&setup.data).len() == 1
+    });
+    assert!(
+        fs::read_dir(setup.dir.path().join("zebra"))
+            .map(|files| files.count() == 0)
+            .unwrap_or(true),
+        "nothing went to the label printer"
+    );
+    browser.resize(390, 844);
+    browser.wait_script(
+        "nothing wider than the phone",
+        "return document.documentElement.scrollWidth <= 390;",
+        "",
+        &serde_json::json!(true),
+    );
+    browser
+        .script(
+            "document.getElementById('slips-table').scrollIntoView();",
+            "",
+        )
+        .expect("scroll to the slips");
+    browser.screenshot(&shots.join("loan_slips-print-phone-zh.png"));
+    let errors: Vec<String> = browser
+        .console_errors()
+        .into_iter()
+        .filter(|error| !error.contains("/api/v1/loanslips/1/print"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
     assert!(daemon.terminate().success());
 }
 

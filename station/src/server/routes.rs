@@ -458,6 +458,17 @@ pub(crate) fn routes() -> Vec<(Endpoint, axum::routing::MethodRouter<AppState>)>
         ),
         (
             endpoint(
+                "post",
+                "/api/v1/loanslips/{id}/print",
+                "Print a loan slip (again) on an A4 printer (PDF or CUPS): the queued job; a label printer (ZPL) has no A4 paper and is refused (`loanslip.printer_not_a4`), nothing queued",
+                clerk,
+            )
+            .body::<SlipPrintRequest>()
+            .created::<JobView>(),
+            post(print_loan_slip),
+        ),
+        (
+            endpoint(
                 "get",
                 "/api/v1/live",
                 "Server-sent events of scan results",

@@ -1313,7 +1313,7 @@ async fn the_certificate_ledger_is_for_supervisors_and_the_box_ledger_counts_cer
     let text = String::from_utf8_lossy(&bytes);
     let lines: Vec<&str> = text.lines().collect();
     // Before the barcode, which stays the last column.
-    assert!(lines[0].ends_with(",位置,权证数,条码"), "{text}");
+    assert!(lines[0].ends_with(",位置,合同到期日,权证数,条码"), "{text}");
     let count_of = |archive_no: &str| {
         lines
             .iter()
@@ -2387,6 +2387,12 @@ async fn every_answer_matches_its_documented_schema() {
             "/api/v1/loanslips/{id}/pdf",
             "/api/v1/loanslips/1/pdf".into(),
             String::new(),
+        ),
+        (
+            "post",
+            "/api/v1/loanslips/{id}/print",
+            "/api/v1/loanslips/1/print".into(),
+            r#"{"printer":"pdf"}"#.into(),
         ),
         (
             "get",
@@ -3673,6 +3679,59 @@ async fn badges_are_printed_by_administrators_and_certificate_labels_by_supervis
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+}
+
+#[tokio::test]
+async fn a_loan_slip_is_printed_again_on_an_a4_printer_and_a_label_printer_is_refused() {
+    let fixture = with_printing(fixture().await);
+    let clerk = fixture.clerk_token.clone();
+    let printing = fixture.state.archive.printing().expect("printing").clone();
+    printing.add_printer(crate::printer::PrinterConfig {
+        name: "zebra".into(),
+        language: crate::printer::Language::Zpl,
+        dpi: 203,
+        connect: crate::printer::Connect::Dir {
+            path: fixture._dir.path().join("zebra"),
+        },
+    });
+    let slip = format!(
+        r#"{{"borrower":"{}","purpose":"审计","boxes":[{{"box":"A-1"}}],"due":"2026-12-31"}}"#,
+        fixture.clerk
+    );
+    let (status, slip) = call(&fixture, &clerk, "POST", "/api/v1/loanslips", &slip).await;
+    assert_eq!(status, StatusCode::CREATED, "{slip}");
+    let id = slip["id"].as_u64().expect("slip number");
+    let uri = format!("/api/v1/loanslips/{id}/print");
+
+    // A label printer has no A4 paper: refused by code, nothing queued.
+    let (status, refused) = call(&fixture, &clerk, "POST", &uri, r#"{"printer":"zebra"}"#).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "loanslip.printer_not_a4", "{refused}");
+    let (status, refused) = call(&fixture, &clerk, "POST", &uri, r#"{"printer":"nowhere"}"#).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "label.unknown_printer", "{refused}");
+    let (status, refused) = call(
+        &fixture,
+        &clerk,
+        "POST",
+        "/api/v1/loanslips/999/print",
+        r#"{"printer":"pdf"}"#,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{refused}");
+    assert_eq!(refused["error"], "loanslip.unknown", "{refused}");
+    assert!(fixture.store.pending_jobs().expect("queue").is_empty());
+
+    // The PDF printer takes it: one job with the slip's code, its payload the slip's PDF.
+    let (status, job) = call(&fixture, &clerk, "POST", &uri, r#"{"printer":"pdf"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    assert_eq!(job["printer"], "pdf", "{job}");
+    assert_eq!(job["subject"], crate::printing::loan_slip_code(id).as_str());
+    let queued = fixture.store.pending_jobs().expect("queue");
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].id, job["id"].as_u64().expect("job id"));
+    assert_eq!(queued[0].format, crate::model::PrintFormat::Pdf);
+    assert!(queued[0].payload.starts_with(b"%PDF"));
 }
 
 #[tokio::test]

@@ -214,6 +214,29 @@ impl Store {
         })
     }
 
+    /// Every box's own expiry date (合同到期日), in barcode order (the order of
+    /// [`Store::boxes`]): one pass over the paper records (`E`), for the ledger export.
+    pub fn box_expiries(&self) -> impl Iterator<Item = Result<(Barcode, NaiveDate)>> + '_ {
+        self.tree.scan_prefix([keys::PAPERS]).filter_map(|entry| {
+            let (key, value) = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    return Some(Err(StoreError::storage("reading paper records")(error)))
+                }
+            };
+            let papers = match decode::<Papers>(&value, &key) {
+                Ok(papers) => papers,
+                Err(error) => return Some(Err(error)),
+            };
+            let expiry = papers.expiry?;
+            Some(
+                keys::trailing_barcode(&key)
+                    .map(|barcode| (barcode, expiry))
+                    .ok_or_else(|| StoreError::corrupt(&key)),
+            )
+        })
+    }
+
     /// Whether the expiry index (`K`) lists `barcode`'s own expiry date on `day`.
     #[cfg(test)]
     pub(crate) fn box_expiry_indexed(&self, day: NaiveDate, barcode: Barcode) -> bool {

@@ -661,6 +661,209 @@ fn verify_finds_a_missing_and_a_dangling_search_entry() {
     );
 }
 
+/// The codes of what `store`'s verify finds, and whether it names `key` as dangling.
+fn verify_finds(store: &Store, key: &[u8]) -> (Vec<Code>, bool) {
+    let report = store.verify().expect("verify");
+    let described = keys::describe(key);
+    let named = report.problems.iter().any(|problem| {
+        problem.code == Code::VerifyEntryDangling && problem.text.en.contains(&described)
+    });
+    (
+        report.problems.iter().map(|problem| problem.code).collect(),
+        named,
+    )
+}
+
+/// A store with two boxes, the first with a contents list lent and returned (its return
+/// check waiting under `R`): (dir, store, the check's key, the second box).
+fn a_return_awaiting_its_check() -> (tempfile::TempDir, Store, Vec<u8>, Barcode) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let lent = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let other = store.register_box(&clerk(), &new_box("华南")).expect("box");
+    give_contents(&store, lent.barcode, &[("借款合同", 2), ("担保合同", 5)]);
+    let borrower = person(&store, "王五", Role::Clerk, true);
+    let due = NaiveDate::from_ymd_opt(2099, 1, 31).expect("date");
+    let loan = store
+        .open_loan(&clerk(), lent.barcode, borrower.barcode, None, due)
+        .expect("loan");
+    store
+        .return_loan(&clerk(), lent.barcode, None)
+        .expect("returned");
+    assert!(store.return_check(loan.id).expect("read").is_some());
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    (dir, store, keys::return_check(loan.id), other.barcode)
+}
+
+#[test]
+fn verify_finds_a_return_check_without_its_loan() {
+    let (_dir, store, check, _) = a_return_awaiting_its_check();
+    let loan: crate::store::ReturnCheck =
+        decode(&tamper::get_raw(&store, &check).expect("check"), &check).expect("decodes");
+    tamper::set_raw(&store, &keys::loan(loan.loan), None);
+    let (codes, named) = verify_finds(&store, &check);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+}
+
+#[test]
+fn verify_finds_a_return_check_of_another_box() {
+    let (_dir, store, check, other) = a_return_awaiting_its_check();
+    let mut record: crate::store::ReturnCheck =
+        decode(&tamper::get_raw(&store, &check).expect("check"), &check).expect("decodes");
+    record.item = other;
+    tamper::set_raw(&store, &check, Some(&encode(&record)));
+    let (codes, named) = verify_finds(&store, &check);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+}
+
+#[test]
+fn verify_finds_a_return_check_of_a_loan_still_open() {
+    let (_dir, store, check, _) = a_return_awaiting_its_check();
+    let record: crate::store::ReturnCheck =
+        decode(&tamper::get_raw(&store, &check).expect("check"), &check).expect("decodes");
+    let key = keys::loan(record.loan);
+    let mut loan: crate::model::Loan =
+        decode(&tamper::get_raw(&store, &key).expect("loan"), &key).expect("loan");
+    loan.returned_at = None;
+    tamper::set_raw(&store, &key, Some(&encode(&loan)));
+    // The loan's own indexes are missing too; the check is named as not belonging.
+    let (codes, named) = verify_finds(&store, &check);
+    assert!(named, "{codes:?}");
+}
+
+/// A store with an open task in its responsible person's inbox naming a box, and a task
+/// done: (dir, store, the open task, the done task's number).
+fn tasks_open_and_done() -> (tempfile::TempDir, Store, crate::store::Task, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = open(dir.path());
+    let archive_box = store.register_box(&clerk(), &new_box("鸿达")).expect("box");
+    let wang = person(&store, "王客户经理", Role::Clerk, false);
+    let boss = person(&store, "李主管", Role::Supervisor, false);
+    let rules = crate::tasks::TaskRules::default();
+    let checklists = crate::contents::Checklists::builtin().expect("valid");
+    let actor = Actor::new("P-test@integration");
+    let new_task = |external_id: &str, archive_box: Option<Barcode>| crate::store::NewTask {
+        external_id: external_id.to_owned(),
+        category: "借款".to_owned(),
+        step: "放款完成".to_owned(),
+        customer: Some("鸿达贸易".to_owned()),
+        archive_no: None,
+        archive_box,
+        responsible: wang.barcode,
+        collector: None,
+        documents: None,
+        loan_project: false,
+        limits: Vec::new(),
+        business_deadline: None,
+        occurred_at: None,
+    };
+    let (open_task, _) = store
+        .post_task(
+            &actor,
+            &new_task("CRM-1", Some(archive_box.barcode)),
+            &rules,
+            &checklists,
+        )
+        .expect("posted");
+    let (done, _) = store
+        .post_task(&actor, &new_task("CRM-2", None), &rules, &checklists)
+        .expect("posted");
+    let by = crate::store::StepBy::Person(boss);
+    let mut task = done;
+    while task.step.is_some() {
+        task = store
+            .advance_task(&clerk(), task.id, None, &by, &rules)
+            .expect("advanced");
+    }
+    let report = store.verify().expect("verify");
+    assert!(report.is_ok(), "{:?}", report.problems);
+    (dir, store, open_task, task.id)
+}
+
+#[test]
+fn verify_finds_an_open_task_missing_from_each_of_its_indexes() {
+    let (_dir, store, task, _) = tasks_open_and_done();
+    let owner = task.owner().expect("the responsible person's step");
+    let archive_box = task.archive_box.expect("a box");
+    for entry in [
+        keys::task_due(task.due_at, task.id),
+        keys::task_owner(owner, task.id),
+        keys::task_box(archive_box, task.id),
+        keys::task_external(&task.external_id),
+    ] {
+        let value = tamper::get_raw(&store, &entry).expect("the entry");
+        tamper::set_raw(&store, &entry, None);
+        let report = store.verify().expect("verify");
+        let codes: Vec<_> = report.problems.iter().map(|problem| problem.code).collect();
+        assert_eq!(
+            codes,
+            vec![Code::VerifyEntryMissing],
+            "{}",
+            keys::describe(&entry)
+        );
+        assert!(report.problems[0].text.en.contains(&keys::describe(&entry)));
+        tamper::set_raw(&store, &entry, Some(&value));
+    }
+    assert!(store.verify().expect("verify").is_ok());
+}
+
+#[test]
+fn verify_finds_an_open_task_in_both_inboxes_or_twice_by_due() {
+    let (_dir, store, task, _) = tasks_open_and_done();
+    let room = keys::task_room(task.id);
+    tamper::set_raw(&store, &room, Some(&[]));
+    let (codes, named) = verify_finds(&store, &room);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+    tamper::set_raw(&store, &room, None);
+
+    let step = task.step.expect("open").index();
+    let later = keys::task_due(task.due_at + 1, task.id);
+    tamper::set_raw(&store, &later, Some(&[step]));
+    let (codes, named) = verify_finds(&store, &later);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+}
+
+#[test]
+fn verify_finds_a_due_entry_with_another_step_and_an_external_id_of_another_task() {
+    let (_dir, store, task, done) = tasks_open_and_done();
+    let due = keys::task_due(task.due_at, task.id);
+    let step = task.step.expect("open").index();
+    tamper::set_raw(&store, &due, Some(&[step + 1]));
+    let (codes, named) = verify_finds(&store, &due);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+    tamper::set_raw(&store, &due, Some(&[step]));
+
+    let external = keys::task_external(&task.external_id);
+    tamper::set_raw(&store, &external, Some(&done.to_be_bytes()));
+    let (codes, named) = verify_finds(&store, &external);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+}
+
+#[test]
+fn verify_finds_a_done_task_still_indexed_and_an_entry_of_no_task() {
+    let (_dir, store, task, done) = tasks_open_and_done();
+    let owner = task.owner().expect("the responsible person's step");
+    let stale = keys::task_owner(owner, done);
+    tamper::set_raw(&store, &stale, Some(&[]));
+    let (codes, named) = verify_finds(&store, &stale);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+    tamper::set_raw(&store, &stale, None);
+
+    let nobody = keys::task_box(task.archive_box.expect("a box"), 999);
+    tamper::set_raw(&store, &nobody, Some(&[]));
+    let (codes, named) = verify_finds(&store, &nobody);
+    assert!(named, "{codes:?}");
+    assert_eq!(codes, vec![Code::VerifyEntryDangling]);
+}
+
 #[test]
 fn edits_are_recorded_with_before_and_after() {
     let dir = tempfile::tempdir().expect("tempdir");

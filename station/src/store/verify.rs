@@ -3,10 +3,12 @@
 //! loans (`o`) with their borrower (`b`), due-date (`d`) and open-loan (`x`) entries;
 //! handovers (`g`) and open handovers by deadline (`G`); certificates of a project (`n`);
 //! tokens (`t`, `T`); sign-in secrets (`Z`); approvals (`q`); print jobs (`j`) and pending
-//! jobs (`J`); settings; the box search's grams (`f`, `search.rs`).
+//! jobs (`J`); settings; the box search's grams (`f`, `search.rs`); return checks (`R`,
+//! each of a returned loan of its box); archive tasks (`A`) with their indexes (`N`, `B`,
+//! `O`, `C`, `P`).
 //! Each finding names the key.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{decode, keys, Result, Store, StoreError};
 use crate::barcode::Barcode;
@@ -214,6 +216,8 @@ impl Store {
         self.check_badges(&mut report)?;
         self.check_approvals(&mut report)?;
         self.check_jobs(&mut report)?;
+        self.check_return_checks(&mut report)?;
+        self.check_tasks(&mut report)?;
         Ok(report)
     }
 
@@ -604,6 +608,121 @@ impl Store {
         Ok(())
     }
 
+    /// `R`: each return check belongs to a loan of its box that has been returned. Both
+    /// families are in loan-number order, so one pass over each answers it (no read per
+    /// check).
+    fn check_return_checks(&self, report: &mut VerifyReport) -> Result<()> {
+        let mut loans = self.family(keys::LOAN).peekable();
+        for entry in self.family(keys::RETURN_CHECK) {
+            let (key, value) = entry?;
+            report.index_entries += 1;
+            let Some(check) = Self::keyed_record(
+                &key,
+                &value,
+                |check: &super::ReturnCheck| keys::return_check(check.loan),
+                report,
+            ) else {
+                continue;
+            };
+            let wanted = keys::loan(check.loan);
+            // The loans before this one belong to no check.
+            while let Some(Ok((loan_key, _))) = loans.peek() {
+                if loan_key.as_ref() >= wanted.as_slice() {
+                    break;
+                }
+                loans.next();
+            }
+            let loan = match loans.peek() {
+                Some(Ok((loan_key, value))) if loan_key.as_ref() == wanted.as_slice() => {
+                    // A loan that does not decode is reported with the loans.
+                    decode::<Loan>(value, loan_key).ok()
+                }
+                Some(Err(_)) => {
+                    loans.next().transpose()?;
+                    None
+                }
+                _ => None,
+            };
+            let agrees = loan.is_some_and(|loan| {
+                loan.id == check.loan && loan.item == check.item && loan.returned_at.is_some()
+            });
+            if !agrees {
+                report.problems.push(dangling(&key));
+            }
+        }
+        Ok(())
+    }
+
+    /// `A` with `N`, `B`, `O`, `C`, `P`: every task is found by its external id; an open
+    /// task is in `B` once (with its step), in exactly one of `O` (its step's owner) and `C`
+    /// (the archive room's), and in `P` when it names a box; a done task in none of them;
+    /// every entry is one a task calls for. One pass over the tasks gathers the entries
+    /// they call for, one pass over each index family checks them off.
+    fn check_tasks(&self, report: &mut VerifyReport) -> Result<()> {
+        let mut expected: HashMap<Vec<u8>, Wanted> = HashMap::new();
+        for entry in self.family(keys::TASK) {
+            let (key, value) = entry?;
+            let Some(task) = Self::keyed_record(
+                &key,
+                &value,
+                |task: &super::Task| keys::task(task.id),
+                report,
+            ) else {
+                continue;
+            };
+            let record = key.to_vec();
+            expected.insert(
+                keys::task_external(&task.external_id),
+                (record.clone(), Some(task.id.to_be_bytes().to_vec())),
+            );
+            let Some(step) = task.step else {
+                continue;
+            };
+            expected.insert(
+                keys::task_due(task.due_at, task.id),
+                (record.clone(), Some(vec![step.index()])),
+            );
+            let inbox = match task.owner() {
+                Some(owner) => keys::task_owner(owner, task.id),
+                None => keys::task_room(task.id),
+            };
+            expected.insert(inbox, (record.clone(), None));
+            if let Some(archive_box) = task.archive_box {
+                expected.insert(keys::task_box(archive_box, task.id), (record, None));
+            }
+        }
+        for tag in [
+            keys::TASK_EXTERNAL,
+            keys::TASK_DUE,
+            keys::TASK_OWNER,
+            keys::TASK_ROOM,
+            keys::TASK_BOX,
+        ] {
+            for entry in self.family(tag) {
+                let (key, value) = entry?;
+                report.index_entries += 1;
+                let agrees = match expected.remove(key.as_ref()) {
+                    Some((_, Some(wanted))) => wanted.as_slice() == value.as_ref(),
+                    Some((_, None)) => true,
+                    None => false,
+                };
+                if !agrees {
+                    report.problems.push(dangling(&key));
+                }
+            }
+        }
+        let mut missing: Vec<_> = expected.into_iter().collect();
+        missing.sort();
+        for (key, (record, _)) in missing {
+            report.problems.push(message!(
+                VerifyEntryMissing,
+                record = keys::describe(&record),
+                key = keys::describe(&key)
+            ));
+        }
+        Ok(())
+    }
+
     /// The record under `key`; one that does not decode counts as none (it is reported
     /// where its own family is checked), while a storage failure stops the verify.
     fn lookup<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>> {
@@ -692,6 +811,10 @@ fn concerned(store: &Store, event: &Event) -> Result<Vec<Barcode>> {
     }
     Ok(items)
 }
+
+/// What an index entry a record calls for must be: the record's key, and the value the
+/// entry must hold if it matters.
+type Wanted = (Vec<u8>, Option<Vec<u8>>);
 
 fn dangling(key: &[u8]) -> Message {
     message!(VerifyEntryDangling, key = keys::describe(key))

@@ -20,6 +20,9 @@
     "slips.refuse": ["拒绝", "Refuse"],
     "slips.reason": ["拒绝理由", "Reason for refusing"],
     "slips.pdf": ["打印 PDF", "Print PDF"],
+    "slips.printer": ["打印机", "Printer"],
+    "slips.print": ["送打印机", "Send to printer"],
+    "slips.printed": ["出借单 {id} 已送打印机 {printer}", "loan slip {id} sent to {printer}"],
     "slips.none": ["没有出借单", "No loan slips"],
     "slips.approved": ["出借单 {id} 已批准", "loan slip {id} approved"],
     "slips.refused": ["出借单 {id} 已拒绝", "loan slip {id} refused"],
@@ -38,6 +41,8 @@
 
   let slips = [];
   let certificates = [];
+  // The station's printers by name: a slip can be sent to one (a label printer is refused).
+  let printers = [];
   // What the slips section says last: a text key with values, or a station message.
   let said = null;
 
@@ -91,6 +96,13 @@
         attrs: { href: "/api/v1/loanslips/" + slip.id + "/pdf", target: "_blank", rel: "noopener" },
       });
       actions.append(" ", pdf);
+      if (printers.length > 0) {
+        const printer = el("select", { attrs: { "data-print-printer": slip.id, "aria-label": Station.t("slips.printer") } },
+          printers.map((name) => el("option", { text: name, attrs: { value: name } })));
+        const send = el("button", { text: Station.t("slips.print"), attrs: { type: "button", "data-print": slip.id } });
+        send.addEventListener("click", () => sendToPrinter(slip.id, printer.value));
+        actions.append(" ", printer, " ", send);
+      }
       const colon = Station.language() === "en" ? ": " : "：";
       const state = Station.pick(slip.state_text) + (slip.reason ? colon + slip.reason : "");
       const row = el("tr", { attrs: { "data-slip": slip.id, "data-state": slip.state } }, [
@@ -137,6 +149,9 @@
 
   async function load() {
     try {
+      printers = await Station.apiAll("/api/v1/devices")
+        .then((devices) => devices.filter((device) => device.kind === "printer").map((device) => device.name))
+        .catch(() => []);
       slips = await Station.api("GET", "/api/v1/loanslips");
       renderSlips();
       certificates = await Station.api("GET", "/api/v1/certificates/ledger");
@@ -153,6 +168,16 @@
       said = { key: how === "refuse" ? "slips.refused" : "slips.approved", values: { id } };
       slips = await Station.api("GET", "/api/v1/loanslips");
       renderSlips();
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  async function sendToPrinter(id, printer) {
+    try {
+      await Station.api("POST", "/api/v1/loanslips/" + id + "/print", { printer });
+      said = { key: "slips.printed", values: { id, printer } };
+      renderStatus();
     } catch (error) {
       fail(error);
     }

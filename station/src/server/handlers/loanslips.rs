@@ -327,6 +327,54 @@ pub(crate) async fn loan_slip_pdf(
     Ok(super::pdf_answer(pdf, &format!("loanslip-{id}.pdf")))
 }
 
+/// Where to print a loan slip again.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SlipPrintRequest {
+    /// The printer: one that prints A4 (PDF to a folder, or CUPS); a label printer (ZPL)
+    /// is refused.
+    #[schemars(length(min = 1))]
+    printer: String,
+}
+
+/// Queues loan slip `id` (again) on an A4 printer: the queued job. A label printer (ZPL)
+/// has no A4 paper and is refused with nothing queued.
+pub(crate) async fn print_loan_slip(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+    body: JsonBody<SlipPrintRequest>,
+) -> Result<(StatusCode, Json<crate::server::views::JobView>), ApiError> {
+    let id = slip_number(&id)?;
+    let request = json_body(body)?;
+    let Some(printing) = state.archive.printing().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            message!(LoanSlipNoPrinting),
+        ));
+    };
+    let store = state.archive.engine().store().clone();
+    let actor = principal.actor();
+    let printer = request.printer;
+    let job = super::off_thread(move || {
+        printing
+            .queue_loan_slip(&store, &actor, &printer, id)
+            .map_err(crate::server::label_error)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    message!(LoanSlipPrinterNotA4, printer = printer),
+                )
+            })
+    })
+    .await?;
+    let viewer = Viewer::of(&principal);
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::server::views::JobView::from(job).seen_by(viewer)),
+    ))
+}
+
 /// A supervisor's extension of a handover's deadline.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
