@@ -534,17 +534,6 @@ fn background(browser: &Browser, css: &str) -> (u8, u8, u8) {
         .unwrap_or_else(|| panic!("no colour in {colour}"))
 }
 
-/// Whether the page is no wider than the window (nothing scrolls sideways).
-fn page_fits(browser: &Browser, width: u64) {
-    let scroll = browser
-        .script("return document.documentElement.scrollWidth;", "")
-        .expect("scrollWidth");
-    assert!(
-        scroll.as_u64().is_some_and(|scroll| scroll <= width),
-        "the page is {scroll} px wide on a {width} px screen"
-    );
-}
-
 #[test]
 fn the_counter_picks_a_configured_workstation_and_shows_mode_context_stock_take_and_undo() {
     if !prerequisite(
@@ -715,7 +704,7 @@ fn the_counter_picks_a_configured_workstation_and_shows_mode_context_stock_take_
         "",
         &json!(390),
     );
-    page_fits(&browser, 390);
+    browser.assert_fits(390, "the page");
     browser.screenshot(&shots.join("counter-audit-zh-phone.png"));
     browser
         .script(
@@ -728,7 +717,7 @@ fn the_counter_picks_a_configured_workstation_and_shows_mode_context_stock_take_
     browser.wait_text("#audit-report", "Missing");
     browser.wait_text("#audit-misplaced", "recorded at");
     browser.wait_text("#page-title", "Counter");
-    page_fits(&browser, 390);
+    browser.assert_fits(390, "the page");
     browser.screenshot(&shots.join("counter-audit-en-phone.png"));
     // Esc clears what was typed; the field keeps the focus.
     browser.send_keys("#scan", "B00000").expect("type");

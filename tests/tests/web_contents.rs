@@ -129,21 +129,6 @@ fn stored_names(contents: &Value) -> Vec<String> {
         .collect()
 }
 
-const SCROLL_WIDTH: &str = "return document.documentElement.scrollWidth;";
-
-/// The elements that reach past the right edge of the window (to say what is too wide).
-const TOO_WIDE: &str = "return Array.from(document.querySelectorAll('body *'))\
-    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)\
-    .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));";
-
-fn fits(browser: &Browser, width: u64, what: &str) {
-    let scroll = browser.script(SCROLL_WIDTH, "").expect("scrollWidth");
-    if scroll.as_u64().is_none_or(|scroll| scroll > width) {
-        let wide = browser.script(TOO_WIDE, "").unwrap_or_default();
-        panic!("{what}: the page is {scroll} px wide on a {width} px screen: {wide}");
-    }
-}
-
 /// Empties a field (WebDriver's Element Clear) and types `keys` into it.
 fn retype(browser: &Browser, css: &str, keys: &str) {
     let element = browser.find(css).expect(css);
@@ -549,14 +534,14 @@ fn a_clerk_enters_a_contents_list_from_the_keyboard_in_chinese_and_refusals_chan
         "",
         &json!("none"),
     );
-    fits(&browser, 390, "phone, Chinese");
+    browser.assert_fits(390, "phone, Chinese");
     browser
         .script("document.getElementById('box-card').scrollIntoView();", "")
         .expect("scroll");
     browser.screenshot(&shots.join("web_contents-phone-zh.png"));
     browser.click("#lang").expect("English");
     browser.wait_text("#totals", "2 documents, 14 pages");
-    fits(&browser, 390, "phone, English");
+    browser.assert_fits(390, "phone, English");
     browser.click("#lang").expect("Chinese");
     browser.wait_text("#totals", "共 2 份资料");
 

@@ -92,21 +92,6 @@ const PICKED: &str =
 const AWAY: &str = "return Array.from(document.querySelectorAll('#away li[data-barcode]'))\
     .map(li => [li.dataset.barcode, li.querySelector('em').dataset.code]);";
 
-const SCROLL_WIDTH: &str = "return document.documentElement.scrollWidth;";
-
-/// The elements that reach past the right edge of the window (to say what is too wide).
-const TOO_WIDE: &str = "return Array.from(document.querySelectorAll('body *'))\
-    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)\
-    .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));";
-
-fn fits(browser: &Browser, width: u64, what: &str) {
-    let scroll = browser.script(SCROLL_WIDTH, "").expect("scrollWidth");
-    if scroll.as_u64().is_none_or(|scroll| scroll > width) {
-        let wide = browser.script(TOO_WIDE, "").unwrap_or_default();
-        panic!("{what}: the page is {scroll} px wide on a {width} px screen: {wide}");
-    }
-}
-
 #[test]
 fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at_desk_and_phone_width(
 ) {
@@ -179,7 +164,7 @@ fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at
     browser.screenshot(&shots.join("web_pick-desk-zh.png"));
     browser.click("#lang").expect("English");
     browser.wait_text("#progress-text", "2 / 5 picked");
-    fits(&browser, 1280, "desk, English");
+    browser.assert_fits(1280, "desk, English");
     browser.screenshot(&shots.join("web_pick-desk-en.png"));
     browser.click("#lang").expect("Chinese");
     browser.wait_text("#progress-text", "已取 2 / 5 盒");
@@ -245,7 +230,7 @@ fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at
     browser.screenshot(&shots.join("web_pick-counter-zh.png"));
     browser.send_keys("#scan", F8).expect("F8 is DONE");
     wait_code("pick.not_found");
-    fits(&browser, 1280, "counter, desk");
+    browser.assert_fits(1280, "counter, desk");
 
     // Back on the pick page: the list is done, three ticked, the two not found flagged
     // missing and listed as such.
@@ -290,7 +275,7 @@ fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at
     // Phone width, both languages: nothing wider than the screen.
     browser.resize(390, 844);
     browser.wait_script("phone width", "return window.innerWidth;", "", &json!(390));
-    fits(&browser, 390, "phone, Chinese");
+    browser.assert_fits(390, "phone, Chinese");
     browser
         .script("document.getElementById('list-card').scrollIntoView();", "")
         .expect("scroll");
@@ -298,7 +283,7 @@ fn a_pick_list_is_made_on_the_page_walked_in_order_ticked_by_scans_and_closed_at
     browser.click("#lang").expect("English");
     browser.wait_text("#progress-text", "3 / 5 picked");
     browser.wait_text("#progress-text", "done");
-    fits(&browser, 390, "phone, English");
+    browser.assert_fits(390, "phone, English");
     browser
         .script("document.getElementById('list-card').scrollIntoView();", "")
         .expect("scroll");

@@ -36,19 +36,9 @@ fn parse(path: &str, body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"))
 }
 
-const SCROLL_WIDTH: &str = "return document.documentElement.scrollWidth;";
-
 /// The lent list on the page: [position, name, pages text] per document.
 const LENT: &str = "return Array.from(document.querySelectorAll('#check-list li'))\
     .map(li => [li.dataset.position, li.querySelector('.name').textContent, li.querySelector('.pages').textContent]);";
-
-fn fits(browser: &Browser, width: u64, what: &str) {
-    let scroll = browser.script(SCROLL_WIDTH, "").expect("scrollWidth");
-    assert!(
-        scroll.as_u64().is_some_and(|scroll| scroll <= width),
-        "{what}: the page is {scroll} px wide on a {width} px screen"
-    );
-}
 
 #[test]
 fn the_counter_page_shows_what_was_lent_at_return_and_records_a_missing_document() {
@@ -182,11 +172,11 @@ fn the_counter_page_shows_what_was_lent_at_return_and_records_a_missing_document
         "",
         &json!(["2 pages", true]),
     );
-    fits(&browser, 1280, "desk, English");
+    browser.assert_fits(1280, "desk, English");
     browser.screenshot(&shots.join("web_returns-desk-en.png"));
     browser.resize(390, 844);
     browser.wait_script("phone width", "return window.innerWidth;", "", &json!(390));
-    fits(&browser, 390, "phone, English");
+    browser.assert_fits(390, "phone, English");
     browser
         .script(
             "document.getElementById('return-check').scrollIntoView();",
@@ -196,7 +186,7 @@ fn the_counter_page_shows_what_was_lent_at_return_and_records_a_missing_document
     browser.screenshot(&shots.join("web_returns-phone-en.png"));
     browser.click("#lang").expect("Chinese");
     browser.wait_text("#check-summary", "共 19 页");
-    fits(&browser, 390, "phone, Chinese");
+    browser.assert_fits(390, "phone, Chinese");
     browser
         .script(
             "document.getElementById('return-check').scrollIntoView();",

@@ -53,21 +53,6 @@ const ROWS: &str = "return Array.from(document.querySelectorAll('#tasks tr[data-
     .map(tr => [Number(tr.dataset.task), tr.dataset.step, tr.dataset.state, \
                 tr.querySelector('.state-badge').textContent]);";
 
-const SCROLL_WIDTH: &str = "return document.documentElement.scrollWidth;";
-
-/// The elements that reach past the right edge of the window (to say what is too wide).
-const TOO_WIDE: &str = "return Array.from(document.querySelectorAll('body *'))\
-    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)\
-    .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));";
-
-fn fits(browser: &Browser, width: u64, what: &str) {
-    let scroll = browser.script(SCROLL_WIDTH, "").expect("scrollWidth");
-    if scroll.as_u64().is_none_or(|scroll| scroll > width) {
-        let wide = browser.script(TOO_WIDE, "").unwrap_or_default();
-        panic!("{what}: the page is {scroll} px wide on a {width} px screen: {wide}");
-    }
-}
-
 #[test]
 fn pending_work_shows_in_the_header_and_on_the_tasks_page_is_done_by_one_click_and_a_supervisor_sorts_everyones(
 ) {
@@ -248,7 +233,7 @@ fn pending_work_shows_in_the_header_and_on_the_tasks_page_is_done_by_one_click_a
     browser.wait_text("#tasks-status", &format!("Task {warning}:"));
     browser.wait_text("#inbox-counts", "To do 3 · Warning 0 · Overdue 0");
     browser.wait_text("#tasks", "send for review");
-    fits(&browser, 1280, "王's list, English");
+    browser.assert_fits(1280, "王's list, English");
     browser.screenshot(&shots.join("web_tasks-mine-en.png"));
     browser.click("#lang").expect("Chinese");
     browser.wait_text("#inbox-counts", "待办 3 · 预警 0 · 超期 0");
@@ -359,17 +344,17 @@ fn pending_work_shows_in_the_header_and_on_the_tasks_page_is_done_by_one_click_a
         )
         .expect("by lateness");
     browser.wait_script("most late first again", ids, "", &json!(by_lateness));
-    fits(&browser, 1280, "everyone's, desk");
+    browser.assert_fits(1280, "everyone's, desk");
     browser.screenshot(&shots.join("web_tasks-team-zh.png"));
 
     // Phone width, both languages: the list as cards, nothing wider than the screen.
     browser.resize(390, 844);
     browser.wait_script("phone width", "return window.innerWidth;", "", &json!(390));
-    fits(&browser, 390, "phone, Chinese");
+    browser.assert_fits(390, "phone, Chinese");
     browser.screenshot(&shots.join("web_tasks-phone-zh.png"));
     browser.click("#lang").expect("English");
     browser.wait_text("#tasks-heading", "Everyone's pending work");
-    fits(&browser, 390, "phone, English");
+    browser.assert_fits(390, "phone, English");
     browser.screenshot(&shots.join("web_tasks-phone-en.png"));
     browser.click("#lang").expect("Chinese");
     browser.wait_text("#tasks-heading", "全部待办");

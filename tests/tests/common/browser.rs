@@ -242,6 +242,21 @@ impl Browser {
         }
     }
 
+    /// Fails the test, naming `what` and the elements that reach past the right edge,
+    /// when the page is wider than `width` (something scrolls sideways).
+    pub fn assert_fits(&self, width: u64, what: &str) {
+        const TOO_WIDE: &str = "return Array.from(document.querySelectorAll('body *'))\
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)\
+            .slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));";
+        let scroll = self
+            .script("return document.documentElement.scrollWidth;", "")
+            .expect("scrollWidth");
+        if scroll.as_u64().is_none_or(|scroll| scroll > width) {
+            let wide = self.script(TOO_WIDE, "").unwrap_or_default();
+            panic!("{what}: the page is {scroll} px wide on a {width} px screen: {wide}");
+        }
+    }
+
     /// The browser console's errors since the last call (script errors, refused loads,
     /// Content-Security-Policy violations).
     pub fn console_errors(&self) -> Vec<String> {
